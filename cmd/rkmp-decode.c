@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rkmp-decode — decode RKMP/IKEv2 messages from pcap/pcapng files, live
+ * interfaces, or raw message files.  Options and orchestration only: the
+ * capture reader, codec and printers live in lib/.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "capture.h"
+#include "cli.h"
+#include "err.h"
+#include "msg.h"
+#include "print.h"
+#include "track.h"
+
+enum {
+	OPT_JSON = 256, OPT_PORT, OPT_RKMP_PORT, OPT_VERSION, OPT_LIST_OPTIONS,
+};
+
+static const struct rkmp_opt opts[] = {
+	{ "read", 'r', 1, "FILE", "read a pcap or pcapng capture (- = stdin); repeatable" },
+	{ "interface", 'i', 1, "IFACE", "capture live on IFACE (root or CAP_NET_RAW)" },
+	{ "filter", 'f', 1, "EXPR", "BPF filter expression for -r or -i" },
+	{ "count", 'c', 1, "N", "stop after N messages" },
+	{ "port", OPT_PORT, 1, "PORT", "also decode UDP PORT as IKE (500, 4500, 50500 always); repeatable" },
+	{ "rkmp-port", OPT_RKMP_PORT, 1, "PORT", "the port that marks RKMP traffic (default 50500)" },
+	{ "json", OPT_JSON, 0, NULL, "one JSON object per message per line (NDJSON)" },
+	{ "verbose", 'v', 0, NULL, "print every payload with names and values" },
+	{ "quiet", 'q', 0, NULL, "no closing summary on stderr" },
+	{ "help", 'h', 0, NULL, "show this help" },
+	{ "version", OPT_VERSION, 0, NULL, "show the version" },
+	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+
+static const struct rkmp_cli cli = {
+	"rkmp-decode",
+	"[-v | --json] [-q] [-c N] [--port PORT]... (-r FILE | -i IFACE [-f EXPR | EXPR...] | MSGFILE...)",
+	"Decode RKMP and IKEv2 messages: from captures (-r, Ethernet/VLAN, Linux cooked,\n"
+	"loopback, raw IP; IPv4 and IPv6 with fragment reassembly; UDP 500, 4500 with\n"
+	"its non-ESP marker, 50500 and --port), from a live interface (-i), or from raw\n"
+	"message files, one datagram each (IKE header onwards).  One line per message by\n"
+	"default; -v prints the payload tree; --json prints NDJSON.  A malformed message\n"
+	"is reported (truncated or invalid, with the payload, the check and the numbers)\n"
+	"and decoding goes on.",
+	opts,
+	"exit status: 0 all messages decoded, 2 usage, 4 a message was malformed or the\n"
+	"capture was cut short, 6 live capture failed, 7 a file could not be read.\n"
+	"See rkmp-decode(1) and rkmp(7).\n",
+};
+
+struct decode {
+	int			 mode;		/* 0 line, 1 tree, 2 json */
+	uint16_t		 rkmp_port;
+	uint64_t		 limit;		/* 0 = no limit */
+	uint64_t		 messages;
+	uint64_t		 malformed;
+	uint64_t		 esp, keepalive, reassembled;
+	int			 worst;		/* exit status so far */
+	struct rkmp_arena	 arena;
+	struct rkmp_track	*track;
+};
+
+static struct rkmp_cap *live_cap;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	if (live_cap != NULL)
+		rkmp_cap_break(live_cap);
+}
+
+static void
+set_worst(struct decode *d, int status)
+{
+	/* system errors outrank malformed input, which outranks success */
+	if (status == 7 || (status == 4 && d->worst == 0) || (status == 6 && d->worst != 7))
+		d->worst = status;
+}
+
+static void
+emit(struct decode *d, struct rkmp_print_meta *meta, const uint8_t *p, size_t len)
+{
+	struct rkmp_msg m;
+	int r;
+
+	rkmp_arena_reset(&d->arena);
+	r = rkmp_msg_decode(&d->arena, p, len, &m);
+	if (r == 0 || m.raw_len >= RKMP_HDR_LEN)
+		rkmp_track_message(d->track, &m, r, meta);
+	d->messages++;
+	if (r != 0) {
+		d->malformed++;
+		set_worst(d, 4);
+	}
+	switch (d->mode) {
+	case 0:
+		rkmp_print_line(stdout, meta, &m, r);
+		break;
+	case 1:
+		rkmp_print_tree(stdout, meta, &m, r);
+		break;
+	default: {
+		json_t *j = rkmp_json_msg(meta, &m, r);
+
+		json_dumpf(j, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(j);
+	}
+	}
+}
+
+static bool
+limit_reached(const struct decode *d)
+{
+	return d->limit != 0 && d->messages >= d->limit;
+}
+
+static int
+run_capture(struct decode *d, struct rkmp_cap *cap, const char *name, const uint16_t *ports,
+    size_t nports)
+{
+	struct rkmp_pkt pkt;
+	int r = 0;
+
+	for (size_t i = 0; i < nports; i++)
+		rkmp_cap_add_port(cap, ports[i]);
+	while (!limit_reached(d) && (r = rkmp_cap_next(cap, &pkt)) > 0) {
+		struct rkmp_print_meta meta = {
+			.file = name, .frame = pkt.frame, .has_udp = true,
+			.ts_sec = pkt.ts_sec, .ts_usec = pkt.ts_usec,
+			.src = pkt.src, .dst = pkt.dst, .sport = pkt.sport, .dport = pkt.dport,
+			.rkmp = pkt.sport == d->rkmp_port || pkt.dport == d->rkmp_port,
+			.marker = pkt.marker,
+		};
+
+		/* A snaplen-cut datagram: decode what is there; the codec calls it truncated. */
+		emit(d, &meta, pkt.data, pkt.len);
+	}
+	{
+		const struct rkmp_cap_stats *st = rkmp_cap_stats(cap);
+
+		d->esp += st->esp;
+		d->keepalive += st->keepalive;
+		d->reassembled += st->reassembled;
+	}
+	if (!limit_reached(d) && r < 0) {
+		fflush(stdout);
+		fprintf(stderr, "rkmp-decode: %s: %s: %s\n", name,
+		    r == RKMP_E_TRUNCATED ? "capture truncated" : rkmp_err_class(r), rkmp_err_text());
+		set_worst(d, rkmp_err_exit(r) == 4 ? 4 : 7);
+		if (r == RKMP_E_TRUNCATED)
+			d->malformed++;
+	}
+	return 0;
+}
+
+static int
+read_raw(const char *path, uint8_t **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 4096, n = 0;
+	uint8_t *p;
+
+	if (f == NULL)
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "%s", strerror(errno));
+	if ((p = malloc(cap)) == NULL) {
+		if (f != stdin)
+			fclose(f);
+		return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
+	}
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			uint8_t *np;
+
+			/* read one octet past the limit so "too long" can be told */
+			if (cap > RKMP_MSG_MAX)
+				break;
+			cap *= 2;
+			if ((np = realloc(p, cap)) == NULL) {
+				free(p);
+				if (f != stdin)
+					fclose(f);
+				return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
+			}
+			p = np;
+		}
+		got = fread(p + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		free(p);
+		if (f != stdin)
+			fclose(f);
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "read: %s", strerror(e));
+	}
+	if (f != stdin)
+		fclose(f);
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+static void
+run_raw(struct decode *d, const char *path, uint64_t pos)
+{
+	struct rkmp_print_meta meta = { .file = path, .frame = pos };
+	uint8_t *p = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = read_raw(path, &p, &len)) != 0) {
+		fflush(stdout);
+		fprintf(stderr, "rkmp-decode: %s\n", rkmp_err_text());
+		set_worst(d, rkmp_err_exit(r));
+		return;
+	}
+	if (len > RKMP_MSG_MAX) {
+		struct rkmp_msg m = { 0 };
+
+		/* DESIGN.md §6: longer than 65,535 octets is a malformed message. */
+		r = rkmp_err_set(RKMP_E_INVALID, "datagram", "more than %d octets", RKMP_MSG_MAX);
+		d->messages++;
+		d->malformed++;
+		set_worst(d, 4);
+		if (d->mode == 2) {
+			json_t *j = rkmp_json_msg(&meta, &m, r);
+
+			json_dumpf(j, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+			json_decref(j);
+		} else
+			rkmp_print_line(stdout, &meta, &m, r);
+	} else
+		emit(d, &meta, p, len);
+	free(p);
+}
+
+static int
+parse_port(const char *s, uint16_t *port)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct decode d = { .rkmp_port = RKMP_PORT_RKMP };
+	const char *reads[64], *iface = NULL, *filter = NULL;
+	size_t nreads = 0, nports = 0;
+	uint16_t ports[16];
+	bool quiet = false;
+	char *joined = NULL;
+	int c;
+
+	while ((c = rkmp_cli_next(&cli, argc, argv)) != -1) {
+		switch (c) {
+		case 'r':
+			if (nreads == sizeof(reads) / sizeof(reads[0]))
+				return rkmp_cli_usage(&cli, "too many -r files (at most %zu)", nreads);
+			reads[nreads++] = optarg;
+			break;
+		case 'i':
+			iface = optarg;
+			break;
+		case 'f':
+			filter = optarg;
+			break;
+		case 'c': {
+			char *end;
+
+			errno = 0;
+			d.limit = strtoull(optarg, &end, 10);
+			if (errno || *optarg == '\0' || *end != '\0' || d.limit == 0 || optarg[0] == '-')
+				return rkmp_cli_usage(&cli, "-c: '%s' is not a positive count", optarg);
+			break;
+		}
+		case OPT_PORT:
+			if (nports == sizeof(ports) / sizeof(ports[0]))
+				return rkmp_cli_usage(&cli, "too many --port (at most %zu)", nports);
+			if (parse_port(optarg, &ports[nports]) != 0)
+				return rkmp_cli_usage(&cli, "--port: '%s' is not a port (1..65535)", optarg);
+			nports++;
+			break;
+		case OPT_RKMP_PORT:
+			if (parse_port(optarg, &d.rkmp_port) != 0)
+				return rkmp_cli_usage(&cli, "--rkmp-port: '%s' is not a port (1..65535)", optarg);
+			if (nports < sizeof(ports) / sizeof(ports[0]))
+				ports[nports++] = d.rkmp_port;
+			break;
+		case OPT_JSON:
+			d.mode = 2;
+			break;
+		case 'v':
+			if (d.mode == 0)
+				d.mode = 1;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			rkmp_cli_help(&cli, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("rkmp-decode %s\n", RKMP_VERSION);
+			return 0;
+		case OPT_LIST_OPTIONS:
+			rkmp_cli_list(&cli, stdout);
+			return 0;
+		case ':':
+			return rkmp_cli_usage(&cli, "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return rkmp_cli_usage(&cli, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (iface != NULL && nreads > 0)
+		return rkmp_cli_usage(&cli, "-i and -r cannot be combined");
+	if (iface != NULL && optind < argc) {
+		/* tcpdump habit: with -i the remaining words are the filter expression */
+		size_t n = 0;
+
+		if (filter != NULL)
+			return rkmp_cli_usage(&cli, "give the filter either with -f or as arguments");
+		for (int i = optind; i < argc; i++)
+			n += strlen(argv[i]) + 1;
+		if ((joined = calloc(1, n + 1)) == NULL)
+			return 7;
+		for (int i = optind; i < argc; i++) {
+			strcat(joined, argv[i]);
+			if (i + 1 < argc)
+				strcat(joined, " ");
+		}
+		filter = joined;
+		optind = argc;
+	}
+	if (iface == NULL && nreads == 0 && optind >= argc)
+		return rkmp_cli_usage(&cli, "nothing to decode: give -r FILE, -i IFACE or message files");
+	if (filter != NULL && iface == NULL && nreads == 0)
+		return rkmp_cli_usage(&cli, "-f applies to -r or -i");
+	if ((d.track = rkmp_track_new()) == NULL) {
+		fprintf(stderr, "rkmp-decode: out of memory\n");
+		return 7;
+	}
+
+	for (size_t i = 0; i < nreads && !limit_reached(&d); i++) {
+		struct rkmp_cap *cap;
+		int r;
+
+		if ((r = rkmp_cap_open_file(&cap, reads[i])) != 0 ||
+		    (filter != NULL && (r = rkmp_cap_set_filter(cap, filter)) != 0)) {
+			if (r != RKMP_E_USAGE || cap == NULL)
+				cap = NULL;
+			fprintf(stderr, "rkmp-decode: %s: %s\n", reads[i], rkmp_err_text());
+			rkmp_cap_close(cap);
+			if (r == RKMP_E_USAGE)
+				return 2;
+			set_worst(&d, rkmp_err_exit(r));
+			continue;
+		}
+		run_capture(&d, cap, reads[i], ports, nports);
+		rkmp_cap_close(cap);
+	}
+	if (iface != NULL) {
+		int r;
+
+		if ((r = rkmp_cap_open_live(&live_cap, iface, filter)) != 0) {
+			fprintf(stderr, "rkmp-decode: %s: %s\n", iface, rkmp_err_text());
+			free(joined);
+			return r == RKMP_E_USAGE ? 2 : 6;
+		}
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		run_capture(&d, live_cap, iface, ports, nports);
+		rkmp_cap_close(live_cap);
+		live_cap = NULL;
+	}
+	for (int i = optind; i < argc && !limit_reached(&d); i++)
+		run_raw(&d, argv[i], (uint64_t)(i - optind + 1));
+
+	fflush(stdout);
+	if (!quiet)
+		fprintf(stderr, "rkmp-decode: %llu message%s, %llu malformed, %llu ESP skipped"
+		    ", %llu keepalive%s, %llu reassembled from IP fragments\n",
+		    (unsigned long long)d.messages, d.messages == 1 ? "" : "s",
+		    (unsigned long long)d.malformed, (unsigned long long)d.esp,
+		    (unsigned long long)d.keepalive, d.keepalive == 1 ? "" : "s",
+		    (unsigned long long)d.reassembled);
+	if (ferror(stdout)) {
+		fprintf(stderr, "rkmp-decode: writing output: %s\n", strerror(errno));
+		d.worst = 7;
+	}
+	rkmp_track_free(d.track);
+	rkmp_arena_free(&d.arena);
+	free(joined);
+	return d.worst;
+}
