@@ -85,12 +85,10 @@ unit: $(B)/bin/unit-tests
 bats: $(BINS)
 	RKMP_BIN=$(CURDIR)/$(B)/bin bats tests/bats
 
-check: 
+check:
 	tests/install-deps.sh --test
 	$(MAKE) all
-	$(MAKE) unit
-	$(MAKE) bats
-	@echo "check: unit and bats suites passed ($(B))"
+	tests/run-checks.sh $(B)
 
 demo:
 	tests/install-deps.sh

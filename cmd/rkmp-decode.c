@@ -43,7 +43,8 @@ static const struct rkmp_opt opts[] = {
 
 static const struct rkmp_cli cli = {
 	"rkmp-decode",
-	"[-v | --json] [-q] [-c N] [--port PORT]... (-r FILE | -i IFACE [-f EXPR | EXPR...] | MSGFILE...)",
+	"[-v | --json] [-q] [-c N] [--port PORT]... [--rkmp-port PORT] [-f EXPR] [-r FILE]... [MSGFILE...]\n"
+	"       rkmp-decode [options] -i IFACE [-f EXPR | EXPR...]",
 	"Decode RKMP and IKEv2 messages: from captures (-r, Ethernet/VLAN, Linux cooked,\n"
 	"loopback, raw IP; IPv4 and IPv6 with fragment reassembly; UDP 500, 4500 with\n"
 	"its non-ESP marker, 50500 and --port), from a live interface (-i), or from raw\n"
@@ -52,8 +53,9 @@ static const struct rkmp_cli cli = {
 	"is reported (truncated or invalid, with the payload, the check and the numbers)\n"
 	"and decoding goes on.",
 	opts,
-	"exit status: 0 all messages decoded, 2 usage, 4 a message was malformed or the\n"
-	"capture was cut short, 6 live capture failed, 7 a file could not be read.\n"
+	"exit status: 0 all messages decoded, 2 usage, 4 a message was malformed, or a\n"
+	"capture file is not a capture or was cut short, 6 the live capture could not\n"
+	"start, 7 a file could not be read or output not written.\n"
 	"See rkmp-decode(1) and rkmp(7).\n",
 };
 
@@ -63,7 +65,7 @@ struct decode {
 	uint64_t		 limit;		/* 0 = no limit */
 	uint64_t		 messages;
 	uint64_t		 malformed;
-	uint64_t		 esp, keepalive, reassembled;
+	uint64_t		 esp, keepalive, reassembled, other;
 	int			 worst;		/* exit status so far */
 	struct rkmp_arena	 arena;
 	struct rkmp_track	*track;
@@ -82,7 +84,11 @@ on_signal(int sig)
 static void
 set_worst(struct decode *d, int status)
 {
-	/* system errors outrank malformed input, which outranks success */
+	/* usage, then system errors outrank malformed input, which outranks success */
+	if (status == 2 || d->worst == 2) {
+		d->worst = 2;
+		return;
+	}
 	if (status == 7 || (status == 4 && d->worst == 0) || (status == 6 && d->worst != 7))
 		d->worst = status;
 }
@@ -112,11 +118,36 @@ emit(struct decode *d, struct rkmp_print_meta *meta, const uint8_t *p, size_t le
 	default: {
 		json_t *j = rkmp_json_msg(meta, &m, r);
 
-		json_dumpf(j, stdout, JSON_COMPACT);
+		json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
 		fputc('\n', stdout);
 		json_decref(j);
 	}
 	}
+}
+
+/*
+ * An error about a whole input (not a message): one line on stderr, as text,
+ * or with --json as a JSON object (DESIGN.md §8).  The detail already names
+ * the file when the library put it there.
+ */
+static void
+report(struct decode *d, int code, const char *name, const char *what)
+{
+	const char *detail = rkmp_err_detail()[0] ? rkmp_err_detail() : rkmp_err_text();
+	bool named = strncmp(detail, name, strlen(name)) == 0;
+
+	fflush(stdout);
+	if (d->mode == 2) {
+		json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "kind", rkmp_err_kind(code),
+		    "where", name, "detail", detail);
+
+		json_dumpf(e, stderr, JSON_COMPACT);
+		fputc('\n', stderr);
+		json_decref(e);
+	} else if (named)
+		fprintf(stderr, "rkmp-decode: %s%s%s\n", what ? what : "", what ? ": " : "", detail);
+	else
+		fprintf(stderr, "rkmp-decode: %s: %s%s%s\n", name, what ? what : "", what ? ": " : "", detail);
 }
 
 static bool
@@ -152,14 +183,11 @@ run_capture(struct decode *d, struct rkmp_cap *cap, const char *name, const uint
 		d->esp += st->esp;
 		d->keepalive += st->keepalive;
 		d->reassembled += st->reassembled;
+		d->other += st->other + st->bad;
 	}
 	if (!limit_reached(d) && r < 0) {
-		fflush(stdout);
-		fprintf(stderr, "rkmp-decode: %s: %s: %s\n", name,
-		    r == RKMP_E_TRUNCATED ? "capture truncated" : rkmp_err_class(r), rkmp_err_text());
+		report(d, r, name, r == RKMP_E_TRUNCATED ? "capture truncated" : NULL);
 		set_worst(d, rkmp_err_exit(r) == 4 ? 4 : 7);
-		if (r == RKMP_E_TRUNCATED)
-			d->malformed++;
 	}
 	return 0;
 }
@@ -225,8 +253,7 @@ run_raw(struct decode *d, const char *path, uint64_t pos)
 	int r;
 
 	if ((r = read_raw(path, &p, &len)) != 0) {
-		fflush(stdout);
-		fprintf(stderr, "rkmp-decode: %s\n", rkmp_err_text());
+		report(d, r, path, NULL);
 		set_worst(d, rkmp_err_exit(r));
 		return;
 	}
@@ -241,7 +268,7 @@ run_raw(struct decode *d, const char *path, uint64_t pos)
 		if (d->mode == 2) {
 			json_t *j = rkmp_json_msg(&meta, &m, r);
 
-			json_dumpf(j, stdout, JSON_COMPACT);
+			json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
 			fputc('\n', stdout);
 			json_decref(j);
 		} else
@@ -366,18 +393,19 @@ main(int argc, char **argv)
 	}
 
 	for (size_t i = 0; i < nreads && !limit_reached(&d); i++) {
-		struct rkmp_cap *cap;
+		struct rkmp_cap *cap = NULL;
 		int r;
 
-		if ((r = rkmp_cap_open_file(&cap, reads[i])) != 0 ||
-		    (filter != NULL && (r = rkmp_cap_set_filter(cap, filter)) != 0)) {
-			if (r != RKMP_E_USAGE || cap == NULL)
-				cap = NULL;
-			fprintf(stderr, "rkmp-decode: %s: %s\n", reads[i], rkmp_err_text());
+		if ((r = rkmp_cap_open_file(&cap, reads[i])) != 0)
+			cap = NULL;
+		else if (filter != NULL)
+			r = rkmp_cap_set_filter(cap, filter);
+		if (r != 0) {
+			report(&d, r, reads[i], NULL);
 			rkmp_cap_close(cap);
-			if (r == RKMP_E_USAGE)
-				return 2;
 			set_worst(&d, rkmp_err_exit(r));
+			if (r == RKMP_E_USAGE)
+				break;	/* a bad filter is bad for every file */
 			continue;
 		}
 		run_capture(&d, cap, reads[i], ports, nports);
@@ -387,16 +415,16 @@ main(int argc, char **argv)
 		int r;
 
 		if ((r = rkmp_cap_open_live(&live_cap, iface, filter)) != 0) {
-			fprintf(stderr, "rkmp-decode: %s: %s\n", iface, rkmp_err_text());
-			free(joined);
-			return r == RKMP_E_USAGE ? 2 : 6;
+			report(&d, r, iface, NULL);
+			set_worst(&d, r == RKMP_E_USAGE ? 2 : 6);
+		} else {
+			setvbuf(stdout, NULL, _IOLBF, 0);
+			signal(SIGINT, on_signal);
+			signal(SIGTERM, on_signal);
+			run_capture(&d, live_cap, iface, ports, nports);
+			rkmp_cap_close(live_cap);
+			live_cap = NULL;
 		}
-		setvbuf(stdout, NULL, _IOLBF, 0);
-		signal(SIGINT, on_signal);
-		signal(SIGTERM, on_signal);
-		run_capture(&d, live_cap, iface, ports, nports);
-		rkmp_cap_close(live_cap);
-		live_cap = NULL;
 	}
 	for (int i = optind; i < argc && !limit_reached(&d); i++)
 		run_raw(&d, argv[i], (uint64_t)(i - optind + 1));
@@ -404,11 +432,11 @@ main(int argc, char **argv)
 	fflush(stdout);
 	if (!quiet)
 		fprintf(stderr, "rkmp-decode: %llu message%s, %llu malformed, %llu ESP skipped"
-		    ", %llu keepalive%s, %llu reassembled from IP fragments\n",
+		    ", %llu keepalive%s, %llu reassembled from IP fragments, %llu other packets skipped\n",
 		    (unsigned long long)d.messages, d.messages == 1 ? "" : "s",
 		    (unsigned long long)d.malformed, (unsigned long long)d.esp,
 		    (unsigned long long)d.keepalive, d.keepalive == 1 ? "" : "s",
-		    (unsigned long long)d.reassembled);
+		    (unsigned long long)d.reassembled, (unsigned long long)d.other);
 	if (ferror(stdout)) {
 		fprintf(stderr, "rkmp-decode: writing output: %s\n", strerror(errno));
 		d.worst = 7;

@@ -1014,8 +1014,9 @@ rkmp_crypto_dh_private(const struct rkmp_dh *dh, uint8_t *out, size_t out_len)
 
 /*
  * The peer's KE data as an EVP_PKEY of our group.  Checks per RFC 6989 and
- * RFC 8031: exact length; MODP 1 < y < p-1 (the subgroup check follows in
- * derive); ECP a point on the curve (OpenSSL refuses others on import).
+ * RFC 8031: exact length; MODP 1 < y < p-1 (RFC 6989 §2.1: enough for the
+ * safe-prime groups 14-16); ECP a point on the curve (OpenSSL refuses others
+ * on import).
  */
 static int
 dh_peer_key(const struct rkmp_dh *dh, const uint8_t *peer, size_t peer_len, EVP_PKEY **pkey)
@@ -1111,8 +1112,13 @@ rkmp_crypto_dh_shared(const struct rkmp_dh *dh, const uint8_t *peer, size_t peer
 			goto out;
 		}
 	}
-	/* Validate the peer value (MODP: y^q = 1 mod p; ECP: on curve). */
-	if (EVP_PKEY_derive_set_peer_ex(ctx, pk, 1) != 1) {
+	/*
+	 * Let OpenSSL validate ECP/ECX peers too.  For MODP the range check in
+	 * dh_peer_key is the whole test for safe-prime groups (RFC 6989 §2.1;
+	 * strongSwan does the same), and OpenSSL's extra y^q = 1 mod p costs a
+	 * full-size exponentiation, about four times the derive itself.
+	 */
+	if (EVP_PKEY_derive_set_peer_ex(ctx, pk, g->kind != RKMP_DH_MODP) != 1) {
 		rc = peer_invalid(g, "failed the group check");
 		goto out;
 	}

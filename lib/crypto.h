@@ -188,7 +188,10 @@ struct rkmp_dh;
 /*
  * New key pair: random when priv is NULL, else from priv (deterministic test
  * mode and state reload): MODP a big-endian exponent 1 < x < q, ECP a
- * big-endian scalar 0 < d < n, X25519/X448 the raw RFC 7748 private key.
+ * big-endian scalar 0 < d < n, X25519/X448 the raw RFC 7748 private key;
+ * out of range is RKMP_E_INVALID.  A seeded caller can use 32 octets for
+ * MODP and ECP (below every q and n but P-256's, there with odds 2^-32) and
+ * exactly priv_len for X25519/X448.
  */
 int	rkmp_crypto_dh_new(const struct rkmp_dh_group *group, const uint8_t *priv,
 	    size_t priv_len, struct rkmp_dh **dhp);

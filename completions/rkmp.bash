@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: MIT
+# bash completion for the rkmp tools: rkmp-decode, and the planned rkmp-init,
+# rkmp-auth, rkmp-child and rkmp-keytable.  One file for all of them; it is
+# installed under each command's name so that bash-completion loads it on demand.
+#
+# Options come live from the tool itself (CMD --list-options prints one per
+# line), so this file never goes stale; only the option arguments are known here.
+
+# Add the words of "$@" that start with $cur to COMPREPLY.
+_rkmp_words()
+{
+	local w
+	for w in "$@"; do
+		[[ $w == "$cur"* ]] && COMPREPLY+=("$w")
+	done
+}
+
+# Files (and directories, to descend into) whose names match one of the
+# extensions given, compared case-insensitively.
+_rkmp_files_ext()
+{
+	local f ext lower
+	compopt -o filenames 2>/dev/null
+	while IFS= read -r f; do
+		if [[ -d $f ]]; then
+			COMPREPLY+=("$f")
+			continue
+		fi
+		lower=${f,,}
+		for ext in "$@"; do
+			if [[ $lower == *."$ext" ]]; then
+				COMPREPLY+=("$f")
+				break
+			fi
+		done
+	done < <(compgen -f -- "$cur")
+}
+
+# Any file.
+_rkmp_files()
+{
+	local f
+	compopt -o filenames 2>/dev/null
+	while IFS= read -r f; do
+		COMPREPLY+=("$f")
+	done < <(compgen -f -- "$cur")
+}
+
+# Network interfaces, from /sys/class/net.
+_rkmp_interfaces()
+{
+	local d names=()
+	for d in /sys/class/net/*; do
+		[[ -e $d ]] && names+=("${d##*/}")
+	done
+	_rkmp_words "${names[@]}"
+}
+
+# The options of a tool, as it lists them; nothing when it is not installed.
+_rkmp_options()
+{
+	local opt opts=()
+	command -v -- "$1" >/dev/null 2>&1 || return 0
+	while IFS= read -r opt; do
+		[[ $opt == -* ]] && opts+=("$opt")
+	done < <("$1" --list-options 2>/dev/null)
+	_rkmp_words "${opts[@]}"
+}
+
+_rkmp()
+{
+	local cmd=$1 name=${1##*/} cur prev i
+	local -a words
+	COMPREPLY=()
+	words=("${COMP_WORDS[@]:0:COMP_CWORD+1}")
+	cur=${words[COMP_CWORD]}
+	prev=
+	((COMP_CWORD > 0)) && prev=${words[COMP_CWORD-1]}
+
+	# --opt=value: COMP_WORDBREAKS splits it into "--opt" "=" "value".
+	if [[ $cur == = ]]; then
+		cur=
+		prev=${words[COMP_CWORD-1]}
+	elif [[ $prev == = ]] && ((COMP_CWORD > 1)); then
+		prev=${words[COMP_CWORD-2]}
+	fi
+
+	# After "--" every word is a file.
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		if [[ ${words[i]} == -- ]]; then
+			_rkmp_files
+			return 0
+		fi
+	done
+
+	case $name in
+	rkmp-decode)
+		case $prev in
+		-r | --read | -[!-]*r)
+			_rkmp_files_ext pcap pcapng cap
+			return 0
+			;;
+		-i | --interface | -[!-]*i)
+			_rkmp_interfaces
+			return 0
+			;;
+		-f | --filter | -[!-]*f | -c | --count | -[!-]*c | --port | --rkmp-port)
+			# a BPF expression or a number: nothing to offer
+			return 0
+			;;
+		esac
+		if [[ $cur != -* ]]; then
+			# With -i, the remaining words are a BPF expression.
+			for ((i = 1; i < COMP_CWORD - 1; i++)); do
+				case ${words[i]} in
+				-i | --interface | --interface=* | -[!-]*i | -i?*)
+					return 0
+					;;
+				esac
+			done
+		fi
+		;;
+	*)
+		# The options the step tools share (rkmp(7)).
+		case $prev in
+		-s | --state | -i | --in | -o | --out | -t | --keytable | \
+			--psk-file | --cert | --key | --ca)
+			_rkmp_files
+			return 0
+			;;
+		--profile)
+			_rkmp_words rkmp ikev2
+			return 0
+			;;
+		--peer | --listen | --id | --peer-id | --proposal | --seed)
+			return 0
+			;;
+		esac
+		;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		_rkmp_options "$cmd"
+	else
+		# raw message files and other arguments
+		_rkmp_files
+	fi
+	return 0
+}
+
+complete -F _rkmp rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable

@@ -1,0 +1,230 @@
+#!/usr/bin/env bats
+# rkmp-decode: goldens checked against tshark, inputs, link types, malformed input.
+
+load helpers
+
+D=testdata/decode
+
+@test "goldens: every case of testdata/decode/LIST gives its expected output, exit 0" {
+	local n=0
+	while read -r name cap args; do
+		case "$name" in '#'*|'') continue ;; esac
+		# shellcheck disable=SC2086
+		run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -q -r "$D/$cap" $args
+		if [ "$output" != "$(cat "$D/$name.out")" ]; then
+			diff -u "$D/$name.out" <(printf '%s\n' "$output") | head -40
+			fail "golden $name differs"
+		fi
+		n=$((n + 1))
+	done < "$D/LIST"
+	[ "$n" -ge 54 ]
+}
+
+@test "every capture agrees with tshark field by field" {
+	need tshark
+	for cap in "$D"/*.pcap; do
+		args=()
+		case "$cap" in *5500*) args=(--port 5500) ;; esac
+		run -0 tests/tshark-crosscheck.sh "$RKMP_BIN" "$cap" "${args[@]}"
+	done
+}
+
+@test "--json: one valid object per message, with the keys scripts rely on" {
+	need jq
+	for cap in "$D"/*.pcap; do
+		run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -q --json -r "$cap" --port 5500
+		lines=$(printf '%s\n' "$output" | wc -l)
+		valid=$(printf '%s\n' "$output" | jq -c 'select(has("file") and has("frame") and has("time")
+		    and has("src") and has("sport") and has("dst") and has("dport") and (.spi_i | test("^[0-9a-f]{16}$"))
+		    and (.spi_r | test("^[0-9a-f]{16}$")) and has("exchange_type") and has("exchange_type_name")
+		    and (.flags | has("initiator") and has("response")) and has("msg_id") and has("length")
+		    and (.payloads | all(has("type") and has("type_name") and has("critical") and has("length"))))' | wc -l)
+		[ "$lines" -gt 0 ] && [ "$lines" = "$valid" ] || fail "$cap: $valid of $lines objects valid"
+	done
+}
+
+@test "--json carries the same facts as -v (payload names, notify names, transforms, groups)" {
+	need jq
+	for cap in "$D"/g-invalid-ke.pcap "$D"/d-rekey-child-and-ike.pcap "$D"/h-fragmentation.pcap; do
+		from_json=$("$RKMP_BIN/rkmp-decode" -q --json -r "$cap" | jq -r '.payloads[] |
+		    if .type == 41 then "N \(.notify_type_name)(\(.notify_type))"
+		    elif .type == 34 then "KE \(.group_name)(\(.group))"
+		    elif .type == 33 then ("P SA(33)", (.proposals[].transforms[] | "T \(.type_name)(\(.type)) \(.id_name)(\(.id))"))
+		    elif .type == 53 then "SKF \(.fragment)/\(.total)"
+		    else "P \(.type_name)(\(.type))" end')
+		from_tree=$("$RKMP_BIN/rkmp-decode" -q -v -r "$cap" | sed -nE \
+		    -e 's/^  N\(41\) length [0-9]+: ([A-Z0-9_]+\([0-9]+\)).*/N \1/p' \
+		    -e 's/^  KE\(34\) length [0-9]+: group ([A-Z0-9_]+\([0-9]+\)).*/KE \1/p' \
+		    -e 's/^      transform ([A-Z0-9_]+\([0-9]+\)) ([A-Z0-9_]+\([0-9]+\)).*/T \1 \2/p' \
+		    -e 's/^  SKF\(53\) length [0-9]+: fragment ([0-9]+) of ([0-9]+).*/SKF \1\/\2/p' \
+		    -e 's/^  (SA|Nonce|SK)(\([0-9]+\)) length.*/P \1\2/p')
+		[ "$(wc -l <<<"$from_json")" -gt 20 ]
+		assert_equal "$(sort <<<"$from_tree")" "$(sort <<<"$from_json")"
+	done
+}
+
+@test "summary line on stderr counts messages, malformed, ESP and reassembled datagrams" {
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -r "$D/n-libipsec-esp-natt.pcap"
+	assert_equal "$stderr" "rkmp-decode: 6 messages, 0 malformed, 6 ESP skipped, 0 keepalives, 0 reassembled from IP fragments, 0 other packets skipped"
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -r "$D/q-ip-fragments-modp4096.pcap"
+	[[ "$stderr" == *"6 messages, 0 malformed, 0 ESP skipped, 0 keepalives, 2 reassembled from IP fragments"* ]]
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -q -r "$D/n-libipsec-esp-natt.pcap"
+	assert_equal "$stderr" ""
+}
+
+@test "port 4500: the non-ESP marker is stripped and said in -v" {
+	run -0 "$RKMP_BIN/rkmp-decode" -q -v -r "$D/n-libipsec-esp-natt.pcap"
+	assert_output --partial "10.77.0.2.4500 > 10.77.0.1.4500: IKE_AUTH initiator request mid 1"
+	assert_output --partial "(after non-ESP marker)"
+}
+
+@test "IPv6 and IP fragments are decoded like the rest" {
+	run -0 "$RKMP_BIN/rkmp-decode" -q -r "$D/r-ipv6.pcap"
+	assert_line --index 0 --partial "fd77::2.500 > fd77::1.500: IKE_SA_INIT initiator request mid 0"
+	run -0 "$RKMP_BIN/rkmp-decode" -q -r "$D/q-ip-fragments-modp4096.pcap"
+	assert_line --index 0 --partial "len 712 [SA KE Nonce"
+}
+
+@test "RKMP port: exchanges get RKMP names in text and rkmp:true in JSON" {
+	run -0 "$RKMP_BIN/rkmp-decode" -q -r "$D/f-cookie.pcap" -c 1
+	assert_output --partial "10.77.0.2.50500 > 10.77.0.1.500: RKMP_SA_INIT initiator request"
+	run -0 "$RKMP_BIN/rkmp-decode" -q --json -r "$D/f-cookie.pcap" -c 1
+	assert_output --partial '"rkmp":true'
+	assert_output --partial '"exchange_type":34,"exchange_type_name":"IKE_SA_INIT"'
+	run -0 "$RKMP_BIN/rkmp-decode" -q -r "$D/a-aes128-cbc-modp2048.pcap" --rkmp-port 500 -c 1
+	assert_output --partial "RKMP_SA_INIT initiator request"
+}
+
+@test "--port decodes another port; without it nothing is found there" {
+	run -4 --separate-stderr "$RKMP_BIN/rkmp-decode" -r testdata/capture/natt.pcap
+	[[ "$stderr" == *"rkmp-decode: 3 messages,"* ]]
+	run -4 --separate-stderr "$RKMP_BIN/rkmp-decode" -r testdata/capture/natt.pcap --port 7000
+	[[ "$stderr" == *"rkmp-decode: 5 messages,"* ]]
+	assert_output --partial "192.0.2.1.40000 > 192.0.2.2.7000"
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -r "$D/m-nondefault-port-5500.pcap" --port 5500
+	[[ "$stderr" == *"rkmp-decode: 6 messages,"* ]]
+}
+
+@test "-f applies a BPF filter; -c stops after N messages; -r - reads stdin" {
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -r "$D/a-aes128-cbc-modp2048.pcap" -f 'src host 10.77.0.1'
+	[[ "$stderr" == *"3 messages"* ]]
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -r "$D/d-rekey-child-and-ike.pcap" -c 2
+	assert_equal "${#lines[@]}" 2
+	run -0 --separate-stderr bash -c "'$RKMP_BIN/rkmp-decode' -q -r - < '$D/a-aes128-cbc-modp2048.pcap'"
+	assert_equal "$output" "$(cat "$D/a-aes128-cbc-modp2048.out" | sed 's|testdata/decode/a-aes128-cbc-modp2048.pcap|-|')"
+}
+
+@test "link types and pcapng from the capture fixtures" {
+	for f in eth sll sll2 null loop raw ipv4 ipv6 ike; do
+		cap=testdata/capture/$f.pcap
+		[ -f "$cap" ] || cap=testdata/capture/$f.pcapng
+		[ -f "$cap" ] || continue
+		run --separate-stderr "$RKMP_BIN/rkmp-decode" -r "$cap"
+		[[ "$stderr" =~ rkmp-decode:\ [1-9][0-9]*\ message ]] || fail "$cap: $stderr"
+	done
+}
+
+@test "raw message files: frame is the argument position, no time or endpoints" {
+	need jq
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" --json testdata/msgs/g-invalid-ke-01.bin testdata/msgs/g-invalid-ke-02.bin
+	assert_equal "$(jq -r '[.file, .frame, has("time"), has("src")] | @tsv' <<<"${lines[1]}")" \
+	    "$(printf 'testdata/msgs/g-invalid-ke-02.bin\t2\tfalse\tfalse')"
+	assert_equal "$(jq -r '.payloads[0].notify_type_name' <<<"${lines[1]}")" "INVALID_KE_PAYLOAD"
+	run -0 "$RKMP_BIN/rkmp-decode" -q -v testdata/msgs/g-invalid-ke-02.bin
+	assert_output --partial "INVALID_KE_PAYLOAD(17) protocol NONE(0) group MODP_2048(14)"
+}
+
+@test "raw file shorter than its Length: truncated, exit 4, decoding goes on" {
+	tmp=$BATS_TEST_TMPDIR
+	head -c 100 testdata/msgs/a-aes128-cbc-modp2048-01.bin > "$tmp/cut.bin"
+	run -4 --separate-stderr "$RKMP_BIN/rkmp-decode" "$tmp/cut.bin" testdata/msgs/a-aes128-cbc-modp2048-02.bin
+	assert_line --index 0 --partial "[|truncated: IKE header: Length 464 > 100 octets received]"
+	assert_line --index 1 --partial "IKE_SA_INIT responder response"
+	[[ "$stderr" == *"2 messages, 1 malformed"* ]]
+	run -4 --separate-stderr "$RKMP_BIN/rkmp-decode" --json "$tmp/cut.bin"
+	assert_output --partial '"error":{"kind":"truncated","where":"IKE header","detail":"Length 464 > 100 octets received"}'
+}
+
+@test "empty raw file and one over 65,535 octets are malformed (exit 4)" {
+	tmp=$BATS_TEST_TMPDIR
+	: > "$tmp/empty.bin"
+	run -4 --separate-stderr "$RKMP_BIN/rkmp-decode" "$tmp/empty.bin"
+	assert_output --partial "[|truncated: IKE header: 0 octets < 28]"
+	head -c 70000 /dev/zero > "$tmp/big.bin"
+	run -4 --separate-stderr "$RKMP_BIN/rkmp-decode" "$tmp/big.bin"
+	assert_output --partial "[invalid: datagram: more than 65535 octets]"
+}
+
+@test "invalid message: names the payload, the check and the numbers; exit 4" {
+	tmp=$BATS_TEST_TMPDIR
+	# proposal length of the first IKE_SA_INIT set to 6 (offset 28 + 4 + 2)
+	cp testdata/msgs/a-aes128-cbc-modp2048-01.bin "$tmp/bad.bin"
+	printf '\x00\x06' | dd of="$tmp/bad.bin" bs=1 seek=34 conv=notrunc status=none
+	run -4 --separate-stderr "$RKMP_BIN/rkmp-decode" "$tmp/bad.bin"
+	assert_output --partial "[invalid: SA payload: proposal 1: length 6 < 8]"
+	[[ "$stderr" == *"1 message, 1 malformed"* ]]
+}
+
+@test "missing input file: one error line, exit 7, other inputs still decoded" {
+	run -7 --separate-stderr "$RKMP_BIN/rkmp-decode" /nonexistent.bin testdata/msgs/a-aes128-cbc-modp2048-01.bin
+	[[ "$stderr" == *"rkmp-decode: /nonexistent.bin: No such file or directory"* ]]
+	assert_output --partial "IKE_SA_INIT initiator request"
+	run -7 --separate-stderr "$RKMP_BIN/rkmp-decode" -r /nonexistent.pcap
+	[[ "$stderr" == *"/nonexistent.pcap"* ]]
+}
+
+@test "a file that is not a capture is refused with a clear error" {
+	run --separate-stderr "$RKMP_BIN/rkmp-decode" -r testdata/capture/not-a-capture.txt
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"not a pcap or pcapng file"* ]]
+}
+
+@test "a capture cut in the middle of a record: messages before it, then exit 4" {
+	tmp=$BATS_TEST_TMPDIR
+	size=$(stat -c %s "$D/a-aes128-cbc-modp2048.pcap")
+	head -c $((size - 40)) "$D/a-aes128-cbc-modp2048.pcap" > "$tmp/cut.pcap"
+	run -4 --separate-stderr "$RKMP_BIN/rkmp-decode" -r "$tmp/cut.pcap"
+	assert_equal "${#lines[@]}" 5
+	[[ "$stderr" == *"capture truncated"*"cut short"* ]]
+}
+
+@test "non-IKE traffic only: nothing decoded, exit 0" {
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -r "$D/q-ip-fragments-modp4096.pcap" -f arp
+	assert_output ""
+	[[ "$stderr" == *"0 messages, 0 malformed"* ]]
+}
+
+@test "mutated messages through the CLI: each exit 0 or 4, never a crash" {
+	tmp=$BATS_TEST_TMPDIR
+	src=testdata/msgs/d-rekey-child-and-ike-01.bin
+	len=$(stat -c %s "$src")
+	n=0
+	for ((at = 0; at < len; at += 7)); do
+		cp "$src" "$tmp/m.bin"
+		printf "\\x$(printf %02x $(( (at * 37 + 11) & 255 )))" | dd of="$tmp/m.bin" bs=1 seek=$at conv=notrunc status=none
+		run --separate-stderr "$RKMP_BIN/rkmp-decode" "$tmp/m.bin"
+		[ "$status" -eq 0 ] || [ "$status" -eq 4 ] || fail "offset $at: exit $status: $stderr"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 50 ]
+}
+
+@test "live capture on loopback (-i lo with a filter as trailing words, -c 1)" {
+	[ "$(id -u)" = 0 ] || skip "live capture needs root"
+	out=$BATS_TEST_TMPDIR/live.out
+	timeout 10 "$RKMP_BIN/rkmp-decode" -q -c 1 -i lo udp port 500 > "$out" 2>&1 &
+	pid=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.3
+		cat testdata/msgs/a-aes128-cbc-modp2048-01.bin > /dev/udp/127.0.0.1/500 || true
+		[ -s "$out" ] && break
+	done
+	wait "$pid"
+	run cat "$out"
+	assert_output --regexp '127\.0\.0\.1\.[0-9]+ > 127\.0\.0\.1\.500: IKE_SA_INIT initiator request mid 0 852d553810da4e22:0000000000000000 len 464'
+}
+
+@test "live capture on a missing interface: one error line, exit 6" {
+	run -6 --separate-stderr "$RKMP_BIN/rkmp-decode" -i rkmp-no-such-if0
+	[[ "$stderr" == *"rkmp-decode: rkmp-no-such-if0:"* ]]
+}

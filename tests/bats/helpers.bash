@@ -1,0 +1,19 @@
+# Shared by every bats file: bats-support/bats-assert from Debian, the
+# binaries under test ($RKMP_BIN, default build/bin), and the repo root as cwd.
+bats_require_minimum_version 1.5.0
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+
+TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+RKMP_BIN=${RKMP_BIN:-$TOP/build/bin}
+export TZ=UTC LC_ALL=C
+cd "$TOP" || exit 1
+
+# skip, or fail when RKMP_TEST_STRICT=1 (CI), for a missing prerequisite
+need() {
+	command -v "$1" >/dev/null && return 0
+	if [ "${RKMP_TEST_STRICT:-0}" = 1 ]; then
+		fail "prerequisite '$1' missing and RKMP_TEST_STRICT=1"
+	fi
+	skip "needs $1"
+}

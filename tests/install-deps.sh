@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the Debian packages rkmp needs (idempotent; only what is missing).
+#   tests/install-deps.sh          build dependencies
+#   tests/install-deps.sh --test   build + test dependencies (bats, jq, tshark, ...)
+#   tests/install-deps.sh --bench  build + test + benchmark dependencies
+# Without root, prints the missing packages and fails.
+set -euo pipefail
+BUILD=(gcc make pkg-config libssl-dev libjansson-dev libpcap-dev)
+TEST=(bats bats-assert bats-support jq xxd tshark mandoc shellcheck bash-completion)
+BENCH=(tcpdump time)
+want=("${BUILD[@]}")
+case "${1:-}" in
+--test) want+=("${TEST[@]}") ;;
+--bench) want+=("${TEST[@]}" "${BENCH[@]}") ;;
+"") ;;
+*) echo "usage: $0 [--test|--bench]" >&2; exit 2 ;;
+esac
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+	echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+	echo "install-deps: run as root: apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "install-deps: apt-get install ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# wireshark-common asks whether non-root users may capture: answer no
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run the unit tests and the bats suites against one build directory and end
+# with a single closing line "check: N passed, N failed[, N skipped]".
+#   tests/run-checks.sh BUILD_DIR      (build or build-asan)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+b=${1:-build}
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+
+(cd tests/unit && "../../$b/bin/unit-tests") 2>&1 | tee "$log/unit"
+unit_rc=${PIPESTATUS[0]}
+RKMP_BIN=$PWD/$b/bin bats --tap tests/bats 2>&1 | tee "$log/bats"
+bats_rc=${PIPESTATUS[0]}
+
+read -r up uf < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log/unit" | tail -n 1)
+up=${up:-0} uf=${uf:-1}
+bp=$(grep -cE '^ok ' "$log/bats" | head -n 1)
+bs=$(grep -cE '^ok .* # skip' "$log/bats" | head -n 1)
+bf=$(grep -cE '^not ok ' "$log/bats" | head -n 1)
+[ "$bats_rc" -eq 0 ] || [ "$bf" -gt 0 ] || bf=1
+passed=$((up + bp - bs)) failed=$((uf + bf))
+if [ "$bs" -gt 0 ]; then
+	echo "check ($b): $passed passed, $failed failed, $bs skipped"
+else
+	echo "check ($b): $passed passed, $failed failed"
+fi
+[ "$unit_rc" -eq 0 ] && [ "$bats_rc" -eq 0 ]
