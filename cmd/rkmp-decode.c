@@ -93,6 +93,14 @@ set_worst(struct decode *d, int status)
 		d->worst = status;
 }
 
+/* One JSON object per line (NDJSON). */
+static void
+put_json(json_t *j)
+{
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
+	fputc('\n', stdout);
+}
+
 static void
 emit(struct decode *d, struct rkmp_print_meta *meta, const uint8_t *p, size_t len)
 {
@@ -118,8 +126,7 @@ emit(struct decode *d, struct rkmp_print_meta *meta, const uint8_t *p, size_t le
 	default: {
 		json_t *j = rkmp_json_msg(meta, &m, r);
 
-		json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
-		fputc('\n', stdout);
+		put_json(j);
 		json_decref(j);
 	}
 	}
@@ -268,8 +275,7 @@ run_raw(struct decode *d, const char *path, uint64_t pos)
 		if (d->mode == 2) {
 			json_t *j = rkmp_json_msg(&meta, &m, r);
 
-			json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
-			fputc('\n', stdout);
+			put_json(j);
 			json_decref(j);
 		} else
 			rkmp_print_line(stdout, &meta, &m, r);

@@ -21,4 +21,4 @@ for cap in testdata/decode/*.pcap; do
 		printf '%s' "$payload" | xxd -r -p > "$out/$name-$(printf %02d "$frame").bin"
 	done
 done
-ls "$out" | wc -l
+find "$out" -name "*.bin" | wc -l

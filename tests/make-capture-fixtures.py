@@ -111,14 +111,14 @@ def pcap(linktype, frames, snaplen=65535, nsec=False, times=None):
     """frames: list of bytes, or (bytes, orig_len) for a record cut by the snaplen;
     record i is stamped TS + i seconds unless times gives the offsets."""
     magic = 0xa1b23c4d if nsec else 0xa1b2c3d4
-    out = struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype)
+    out = [struct.pack("<IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype)]
     for i, f in enumerate(frames):
         data, orig = f if isinstance(f, tuple) else (f, len(f))
         data = data[:snaplen]
         frac = 123456789 + i if nsec else 123456 + i
         sec = TS + (times[i] if times else i)
-        out += struct.pack("<IIII", sec, frac, len(data), orig) + data
-    return out
+        out.append(struct.pack("<IIII", sec, frac, len(data), orig) + data)
+    return b"".join(out)
 
 
 def pcapng(linktype, frames):

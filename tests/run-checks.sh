@@ -3,7 +3,7 @@
 # with a single closing line "check: N passed, N failed[, N skipped]".
 #   tests/run-checks.sh BUILD_DIR      (build or build-asan)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 70
 b=${1:-build}
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT

@@ -8,7 +8,7 @@
 set -euo pipefail
 bin=$1 cap=$2
 shift 2
-ports=(-d udp.port==50500,isakmp)
+ports=(-d "udp.port==50500,isakmp")
 for ((i = 1; i <= $#; i++)); do
 	if [ "${!i}" = --port ]; then j=$((i + 1)); ports+=(-d "udp.port==${!j},isakmp"); fi
 done

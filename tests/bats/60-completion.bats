@@ -1,0 +1,46 @@
+#!/usr/bin/env bats
+# bash completion: options come from the tool itself; arguments by kind.
+
+load helpers
+
+complete_words() {	# complete_words WORD... : COMPREPLY for the last word, one per line
+	PATH=$RKMP_BIN:$PATH bash -c '
+		source completions/rkmp.bash
+		COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_rkmp "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+}
+
+@test "completion is registered for rkmp-decode" {
+	run -0 bash -c 'source completions/rkmp.bash; complete -p rkmp-decode'
+	assert_output --partial "_rkmp"
+}
+
+@test "every option rkmp-decode lists is offered after --" {
+	run -0 complete_words rkmp-decode --
+	while read -r opt; do
+		[[ "$opt" == --* ]] || continue
+		assert_line "$opt"
+	done < <("$RKMP_BIN/rkmp-decode" --list-options)
+}
+
+@test "a prefix narrows the options" {
+	run -0 complete_words rkmp-decode --rk
+	assert_output "--rkmp-port"
+}
+
+@test "-r offers capture files and directories, not other files" {
+	run -0 complete_words rkmp-decode -r testdata/decode/a-aes
+	assert_line "testdata/decode/a-aes128-cbc-modp2048.pcap"
+	refute_line --partial ".out"
+}
+
+@test "-i offers interfaces" {
+	run -0 complete_words rkmp-decode -i l
+	assert_line "lo"
+}
+
+@test "a tool that is not installed gives no options and no error" {
+	run -0 --separate-stderr complete_words rkmp-keytable-missing --
+	assert_equal "$stderr" ""
+}
