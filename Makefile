@@ -46,6 +46,7 @@ endif
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 CMDS     := $(patsubst cmd/%.c,%,$(wildcard cmd/rkmp-*.c))
+CMD_COMMON := $(patsubst %.c,$(B)/%.o,$(filter-out cmd/rkmp-%.c,$(wildcard cmd/*.c)))
 BINS     := $(CMDS:%=$(B)/bin/%)
 UNIT_SRC := $(filter-out tests/unit/test_helper.c,$(wildcard tests/unit/test_*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/test_helper.o
@@ -62,10 +63,10 @@ $(B)/librkmp.a: $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)$(AR) rcs $@ $^
 
-$(B)/bin/%: $(B)/cmd/%.o $(B)/librkmp.a
+$(B)/bin/%: $(B)/cmd/%.o $(CMD_COMMON) $(B)/librkmp.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/librkmp.a $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CMD_COMMON) $(B)/librkmp.a $(PKG_LIBS)
 
 $(B)/bin/unit-tests: $(UNIT_OBJ) $(B)/librkmp.a
 	@mkdir -p $(dir $@)

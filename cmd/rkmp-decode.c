@@ -17,12 +17,15 @@
 #include "capture.h"
 #include "cli.h"
 #include "err.h"
+#include "keys.h"
 #include "msg.h"
 #include "print.h"
+#include "sk.h"
 #include "track.h"
 
 enum {
-	OPT_JSON = 256, OPT_PORT, OPT_RKMP_PORT, OPT_VERSION, OPT_LIST_OPTIONS,
+	OPT_JSON = 256, OPT_PORT, OPT_RKMP_PORT, OPT_VERSION, OPT_LIST_OPTIONS, OPT_KEYS,
+	OPT_EXPORT_KEYS,
 };
 
 static const struct rkmp_opt opts[] = {
@@ -32,6 +35,9 @@ static const struct rkmp_opt opts[] = {
 	{ "count", 'c', 1, "N", "stop after N messages" },
 	{ "port", OPT_PORT, 1, "PORT", "also decode UDP PORT as IKE (500, 4500, 50500 always); repeatable" },
 	{ "rkmp-port", OPT_RKMP_PORT, 1, "PORT", "the port that marks RKMP traffic (default 50500)" },
+	{ "state", 's', 1, "FILE", "decrypt SK/SKF payloads with an rkmp state file's keys; repeatable" },
+	{ "keys", OPT_KEYS, 1, "FILE", "decrypt with a Wireshark ikev2_decryption_table or strongSwan key log; repeatable" },
+	{ "export-keys", OPT_EXPORT_KEYS, 1, "FORMAT", "print the loaded keys as wireshark or tcpdump lines, exit" },
 	{ "json", OPT_JSON, 0, NULL, "one JSON object per message per line (NDJSON)" },
 	{ "verbose", 'v', 0, NULL, "print every payload with names and values" },
 	{ "quiet", 'q', 0, NULL, "no closing summary on stderr" },
@@ -43,19 +49,24 @@ static const struct rkmp_opt opts[] = {
 
 static const struct rkmp_cli cli = {
 	"rkmp-decode",
-	"[-v | --json] [-q] [-c N] [--port PORT]... [--rkmp-port PORT] [-f EXPR] [-r FILE]... [MSGFILE...]\n"
-	"       rkmp-decode [options] -i IFACE [-f EXPR | EXPR...]",
+	"[-v | --json] [-q] [-c N] [--port PORT]... [--rkmp-port PORT]\n"
+	"                   [-s STATE]... [--keys FILE]... [-f EXPR] [-r FILE]... [MSGFILE...]\n"
+	"       rkmp-decode [options] -i IFACE [-f EXPR | EXPR...]\n"
+	"       rkmp-decode (-s STATE | --keys FILE)... --export-keys wireshark|tcpdump",
 	"Decode RKMP and IKEv2 messages: from captures (-r, Ethernet/VLAN, Linux cooked,\n"
 	"loopback, raw IP; IPv4 and IPv6 with fragment reassembly; UDP 500, 4500 with\n"
 	"its non-ESP marker, 50500 and --port), from a live interface (-i), or from raw\n"
 	"message files, one datagram each (IKE header onwards).  One line per message by\n"
 	"default; -v prints the payload tree; --json prints NDJSON.  A malformed message\n"
 	"is reported (truncated or invalid, with the payload, the check and the numbers)\n"
-	"and decoding goes on.",
+	"and decoding goes on.  Given keys (-s, --keys), SK and SKF payloads are verified\n"
+	"and decrypted and their inner payloads shown; SKF fragments are reassembled.",
 	opts,
-	"exit status: 0 all messages decoded, 2 usage, 4 a message was malformed, or a\n"
-	"capture file is not a capture or was cut short, 6 the live capture could not\n"
-	"start, 7 a file could not be read or output not written.\n"
+	"exit status: 0 all messages decoded, 1 an ICV or AEAD tag did not verify (wrong\n"
+	"keys or a forged message), 2 usage (also a key file that does not load), 3 a\n"
+	"state file (-s) that does not load, 4 a message was malformed, or a capture\n"
+	"file is not a capture or was cut short, 6 the live capture could not start,\n"
+	"7 a file could not be read or output not written.\n"
 	"See rkmp-decode(1) and rkmp(7).\n",
 };
 
@@ -66,9 +77,12 @@ struct decode {
 	uint64_t		 messages;
 	uint64_t		 malformed;
 	uint64_t		 esp, keepalive, reassembled, other;
+	uint64_t		 decrypted, icv_bad;
 	int			 worst;		/* exit status so far */
 	struct rkmp_arena	 arena;
 	struct rkmp_track	*track;
+	struct rkmp_keys	*keys;		/* NULL without -s / --keys */
+	struct rkmp_skf_reasm	*reasm;
 };
 
 static struct rkmp_cap *live_cap;
@@ -81,16 +95,81 @@ on_signal(int sig)
 		rkmp_cap_break(live_cap);
 }
 
+/* Which exit status wins: usage, then system, capture, state, crypto, malformed, ICV. */
+static int
+status_rank(int status)
+{
+	switch (status) {
+	case 0:
+		return 0;
+	case 1:
+		return 1;
+	case 4:
+		return 2;
+	case 5:
+		return 3;
+	case 3:
+		return 4;
+	case 6:
+		return 5;
+	case 7:
+		return 6;
+	case 2:
+		return 8;
+	default:
+		return 7;
+	}
+}
+
 static void
 set_worst(struct decode *d, int status)
 {
-	/* usage, then system errors outrank malformed input, which outranks success */
-	if (status == 2 || d->worst == 2) {
-		d->worst = 2;
-		return;
-	}
-	if (status == 7 || (status == 4 && d->worst == 0) || (status == 6 && d->worst != 7))
+	if (status_rank(status) > status_rank(d->worst))
 		d->worst = status;
+}
+
+/*
+ * Verify and decrypt the SK or SKF payload of a decoded message when its SA's
+ * keys are known.  An ICV mismatch is shown on the message (icv_ok false) and
+ * counted; a bad layout or inner chain becomes the message's error.
+ */
+static int
+decrypt(struct decode *d, struct rkmp_print_meta *meta, struct rkmp_msg *m)
+{
+	const struct rkmp_key_entry *e;
+	struct rkmp_sk_dir dir;
+	uint8_t t;
+	int r;
+
+	if (d->keys == NULL || m->npld == 0)
+		return 0;
+	t = m->pld[m->npld - 1].type;
+	if ((t != RKMP_PLD_SK && t != RKMP_PLD_SKF) ||
+	    (e = rkmp_keys_lookup(d->keys, m->spi_i, m->spi_r)) == NULL)
+		return 0;
+	/* The keys say the layout even when the capture lacks the IKE_SA_INIT. */
+	if (meta->sk_iv == 0 && meta->sk_icv == 0) {
+		meta->sk_iv = e->encr->iv_len;
+		meta->sk_icv = e->encr->aead ? e->encr->icv_len : e->integ->icv_len;
+		meta->sk_block = e->encr->aead ? 1 : e->encr->block_len;
+	}
+	/* by original-initiator role: the I flag */
+	rkmp_keys_dir(e, rkmp_msg_is_initiator(m), &dir);
+	if (t == RKMP_PLD_SK)
+		r = rkmp_sk_unprotect(&d->arena, m, &dir);
+	else {
+		r = rkmp_skf_add(d->reasm, &d->arena, m, &dir);
+		if (r > 0)
+			r = 0;
+	}
+	if (r == RKMP_E_REFUSED) {
+		d->icv_bad++;
+		set_worst(d, 1);
+		return 0;
+	}
+	if (r == 0 && m->pld[m->npld - 1].u.sk.icv_ok == 1)
+		d->decrypted++;
+	return r;
 }
 
 /* One JSON object per line (NDJSON). */
@@ -111,10 +190,15 @@ emit(struct decode *d, struct rkmp_print_meta *meta, const uint8_t *p, size_t le
 	r = rkmp_msg_decode(&d->arena, p, len, &m);
 	if (r == 0 || m.raw_len >= RKMP_HDR_LEN)
 		rkmp_track_message(d->track, &m, r, meta);
+	if (r == 0)
+		r = decrypt(d, meta, &m);
 	d->messages++;
 	if (r != 0) {
-		d->malformed++;
-		set_worst(d, 4);
+		int st = rkmp_err_exit(r);
+
+		if (st == 4)
+			d->malformed++;
+		set_worst(d, st);
 	}
 	switch (d->mode) {
 	case 0:
@@ -284,6 +368,90 @@ run_raw(struct decode *d, const char *path, uint64_t pos)
 	free(p);
 }
 
+/* A key file or state file that does not load: one line (JSON with --json). */
+static void
+report_keys(const struct decode *d, int code)
+{
+	fflush(stdout);
+	if (d->mode == 2) {
+		json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "kind", rkmp_err_kind(code),
+		    "where", rkmp_err_where(), "detail", rkmp_err_detail());
+
+		json_dumpf(e, stderr, JSON_COMPACT);
+		fputc('\n', stderr);
+		json_decref(e);
+	} else
+		fprintf(stderr, "rkmp-decode: %s\n", rkmp_err_text());
+}
+
+struct keyarg {
+	bool		 state;		/* -s: a state file; else --keys */
+	const char	*path;
+};
+
+/* Load every -s and --keys file in command-line order; the exit status or 0. */
+static int
+load_keys(struct decode *d, const struct keyarg *ka, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if ((d->keys = rkmp_keys_new()) == NULL || (d->reasm = rkmp_skf_reasm_new()) == NULL) {
+		fprintf(stderr, "rkmp-decode: out of memory\n");
+		return 7;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r = ka[i].state ? rkmp_keys_load_state(d->keys, ka[i].path) :
+		    rkmp_keys_load_file(d->keys, ka[i].path);
+
+		if (r != 0) {
+			report_keys(d, r);
+			/* a state file has its own status (3); a key file is an argument (2) */
+			if (!ka[i].state || r == RKMP_E_USAGE)
+				return 2;
+			return rkmp_err_exit(r);
+		}
+	}
+	return 0;
+}
+
+/* --export-keys: every loaded SA as Wireshark or tcpdump lines on stdout. */
+static int
+export_keys(const struct decode *d, bool tcpdump)
+{
+	char line[1024];
+	int st = 0;
+
+	for (size_t i = 0; i < rkmp_keys_count(d->keys); i++) {
+		const struct rkmp_key_entry *e = rkmp_keys_at(d->keys, i);
+		int r = tcpdump ? rkmp_keys_tcpdump_lines(e, line, sizeof(line)) :
+		    rkmp_keys_wireshark_line(e, line, sizeof(line));
+
+		if (r != 0) {
+			/* an SA the tool cannot decrypt is left out, and said so */
+			fprintf(stderr, "rkmp-decode: %016llx:%016llx: %s\n",
+			    (unsigned long long)e->spi_i, (unsigned long long)e->spi_r, rkmp_err_text());
+			continue;
+		}
+		fputs(line, stdout);
+		rkmp_crypto_wipe(line, sizeof(line));
+	}
+	fflush(stdout);
+	if (ferror(stdout)) {
+		fprintf(stderr, "rkmp-decode: writing output: %s\n", strerror(errno));
+		st = 7;
+	}
+	return st;
+}
+
+static void
+decode_free(struct decode *d)
+{
+	rkmp_track_free(d->track);
+	rkmp_keys_free(d->keys);
+	rkmp_skf_reasm_free(d->reasm);
+	rkmp_arena_free(&d->arena);
+}
+
 static int
 parse_port(const char *s, uint16_t *port)
 {
@@ -302,8 +470,9 @@ int
 main(int argc, char **argv)
 {
 	struct decode d = { .rkmp_port = RKMP_PORT_RKMP };
-	const char *reads[64], *iface = NULL, *filter = NULL;
-	size_t nreads = 0, nports = 0;
+	const char *reads[64], *iface = NULL, *filter = NULL, *export = NULL;
+	struct keyarg keyargs[64];
+	size_t nreads = 0, nports = 0, nkeyargs = 0;
 	uint16_t ports[16];
 	bool quiet = false;
 	char *joined = NULL;
@@ -321,6 +490,19 @@ main(int argc, char **argv)
 			break;
 		case 'f':
 			filter = optarg;
+			break;
+		case 's':
+		case OPT_KEYS:
+			if (nkeyargs == sizeof(keyargs) / sizeof(keyargs[0]))
+				return rkmp_cli_usage(&cli, "too many -s/--keys files (at most %zu)",
+				    nkeyargs);
+			keyargs[nkeyargs++] = (struct keyarg){ c == 's', optarg };
+			break;
+		case OPT_EXPORT_KEYS:
+			if (strcmp(optarg, "wireshark") != 0 && strcmp(optarg, "tcpdump") != 0)
+				return rkmp_cli_usage(&cli, "--export-keys: '%s' is not wireshark or tcpdump",
+				    optarg);
+			export = optarg;
 			break;
 		case 'c': {
 			char *end;
@@ -369,6 +551,18 @@ main(int argc, char **argv)
 			return rkmp_cli_usage(&cli, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (export != NULL) {
+		int st;
+
+		if (nkeyargs == 0)
+			return rkmp_cli_usage(&cli, "--export-keys needs -s STATE or --keys FILE");
+		if (iface != NULL || nreads > 0 || optind < argc)
+			return rkmp_cli_usage(&cli, "--export-keys decodes nothing: drop -r, -i and message files");
+		if ((st = load_keys(&d, keyargs, nkeyargs)) == 0)
+			st = export_keys(&d, strcmp(export, "tcpdump") == 0);
+		decode_free(&d);
+		return st;
+	}
 	if (iface != NULL && nreads > 0)
 		return rkmp_cli_usage(&cli, "-i and -r cannot be combined");
 	if (iface != NULL && optind < argc) {
@@ -396,6 +590,16 @@ main(int argc, char **argv)
 	if ((d.track = rkmp_track_new()) == NULL) {
 		fprintf(stderr, "rkmp-decode: out of memory\n");
 		return 7;
+	}
+	{
+		int st;
+
+		/* keys that do not load: nothing is decoded */
+		if ((st = load_keys(&d, keyargs, nkeyargs)) != 0) {
+			decode_free(&d);
+			free(joined);
+			return st;
+		}
 	}
 
 	for (size_t i = 0; i < nreads && !limit_reached(&d); i++) {
@@ -443,12 +647,15 @@ main(int argc, char **argv)
 		    (unsigned long long)d.malformed, (unsigned long long)d.esp,
 		    (unsigned long long)d.keepalive, d.keepalive == 1 ? "" : "s",
 		    (unsigned long long)d.reassembled, (unsigned long long)d.other);
+	if (!quiet && d.keys != NULL)
+		fprintf(stderr, "rkmp-decode: %llu decrypted, %llu ICV mismatch%s\n",
+		    (unsigned long long)d.decrypted, (unsigned long long)d.icv_bad,
+		    d.icv_bad == 1 ? "" : "es");
 	if (ferror(stdout)) {
 		fprintf(stderr, "rkmp-decode: writing output: %s\n", strerror(errno));
 		d.worst = 7;
 	}
-	rkmp_track_free(d.track);
-	rkmp_arena_free(&d.arena);
+	decode_free(&d);
 	free(joined);
 	return d.worst;
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# bash completion for the rkmp tools: rkmp-decode, and the planned rkmp-init,
-# rkmp-auth, rkmp-child and rkmp-keytable.  One file for all of them; it is
+# bash completion for the rkmp tools: rkmp-decode, rkmp-init, rkmp-auth, and the
+# planned rkmp-child and rkmp-keytable.  One file for all of them; it is
 # installed under each command's name so that bash-completion loads it on demand.
 #
 # Options come live from the tool itself (CMD --list-options prints one per
@@ -67,6 +67,34 @@ _rkmp_options()
 	_rkmp_words "${opts[@]}"
 }
 
+# An identity (--id, --peer-id): offer the type prefixes, nothing after them.
+# COMP_WORDBREAKS cuts "--id=fqdn:name" into "--id" "=" "fqdn" ":" "name", so
+# walk back over the pieces to the start of the argument.  Returns 1 when the
+# word being completed is not an identity.
+_rkmp_identity()
+{
+	local k=$COMP_CWORD arg='' i
+	while ((k > 1)) && [[ ${words[k]} =~ ^[:=]+$ || ${words[k-1]} =~ ^[:=]+$ ]]; do
+		k=$((k - 1))
+	done
+	for ((i = k; i <= COMP_CWORD; i++)); do
+		arg+=${words[i]}
+	done
+	case $arg in
+	--id=* | --peer-id=*)
+		arg=${arg#*=}
+		;;
+	*)
+		[[ ${words[k-1]} == --id || ${words[k-1]} == --peer-id ]] || return 1
+		;;
+	esac
+	if [[ $arg != *:* ]]; then
+		compopt -o nospace 2>/dev/null
+		_rkmp_words fqdn: email: ipv4: ipv6: keyid:
+	fi
+	return 0
+}
+
 _rkmp()
 {
 	local cmd=$1 name=${1##*/} cur prev i
@@ -104,6 +132,19 @@ _rkmp()
 			_rkmp_interfaces
 			return 0
 			;;
+		-s | --state | -[!-]*s)
+			_rkmp_files_ext json
+			return 0
+			;;
+		--keys)
+			# a Wireshark ikev2_decryption_table or a strongSwan key log: any name
+			_rkmp_files
+			return 0
+			;;
+		--export-keys)
+			_rkmp_words wireshark tcpdump
+			return 0
+			;;
 		-f | --filter | -[!-]*f | -c | --count | -[!-]*c | --port | --rkmp-port)
 			# a BPF expression or a number: nothing to offer
 			return 0
@@ -121,18 +162,39 @@ _rkmp()
 		fi
 		;;
 	*)
-		# The options the step tools share (rkmp(7)).
+		# The options the step tools share (rkmp(7), rkmp-init(1)).
+		_rkmp_identity && return 0
 		case $prev in
-		-s | --state | -i | --in | -o | --out | -t | --keytable | \
-			--psk-file | --cert | --key | --ca)
+		-s | --state | -[!-]*s)
+			_rkmp_files_ext json
+			return 0
+			;;
+		-i | --in | -[!-]*i | -o | --out | -[!-]*o | -t | --keytable | --psk-file)
 			_rkmp_files
+			return 0
+			;;
+		--cert | --ca)
+			_rkmp_files_ext pem
+			return 0
+			;;
+		--key)
+			_rkmp_files_ext pem key
 			return 0
 			;;
 		--profile)
 			_rkmp_words rkmp ikev2
 			return 0
 			;;
-		--peer | --listen | --id | --peer-id | --proposal | --seed)
+		--peer | --listen | --proposal | --child-proposal | --seed | \
+			--retransmit | --wait | --linger)
+			# addresses, proposal strings, numbers: nothing to offer
+			return 0
+			;;
+		esac
+		case $name in
+		rkmp-init | rkmp-auth)
+			# no arguments but options
+			_rkmp_options "$cmd"
 			return 0
 			;;
 		esac

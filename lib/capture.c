@@ -120,9 +120,9 @@ struct rkmp_cap {
 
 enum port_kind {
 	PORT_NONE,
-	PORT_IKE,		/* 500, 50500: the payload is the IKE message */
+	PORT_IKE,		/* 500: the payload is the IKE message */
 	PORT_NATT,		/* 4500: marker, ESP or keepalive */
-	PORT_EXTRA		/* rkmp_cap_add_port: marker if present */
+	PORT_EXTRA		/* 50500, rkmp_cap_add_port: marker if present */
 };
 
 static int	cap_ip4(struct rkmp_cap *, const uint8_t *, size_t, size_t, struct rkmp_pkt *);
@@ -356,9 +356,12 @@ cap_port_kind(const struct rkmp_cap *cap, uint16_t sport, uint16_t dport)
 	/* 4500 first: a 500 <-> 4500 datagram still carries a marker or ESP. */
 	if (sport == RKMP_PORT_NATT || dport == RKMP_PORT_NATT)
 		return PORT_NATT;
-	if (sport == RKMP_PORT_IKE || dport == RKMP_PORT_IKE ||
-	    sport == RKMP_PORT_RKMP || dport == RKMP_PORT_RKMP)
+	if (sport == RKMP_PORT_IKE || dport == RKMP_PORT_IKE)
 		return PORT_IKE;
+	/* Neither port 500: a sender may put the non-ESP marker first (udp.c does,
+	 * as strongSwan does), so 50500 is treated like an added port. */
+	if (sport == RKMP_PORT_RKMP || dport == RKMP_PORT_RKMP)
+		return PORT_EXTRA;
 	for (size_t i = 0; i < cap->nports; i++)
 		if (sport == cap->ports[i] || dport == cap->ports[i])
 			return PORT_EXTRA;

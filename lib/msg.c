@@ -966,7 +966,7 @@ check_rules(const struct rkmp_msg *m, const struct msg_rule *rule, const struct 
     size_t n, bool inner)
 {
 	unsigned count[256] = { 0 };
-	bool enough = sufficient_notify(pld, n);
+	bool enough = rkmp_msg_is_response(m) && sufficient_notify(pld, n);
 
 	for (size_t i = 0; i < n; i++) {
 		bool listed = false;

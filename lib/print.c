@@ -206,6 +206,10 @@ rkmp_print_line(FILE *f, const struct rkmp_print_meta *meta, const struct rkmp_m
 	    (unsigned long long)m->spi_i, (unsigned long long)m->spi_r, m->length);
 	line_payloads(f, m->pld, m->npld);
 	fputc(']', f);
+	/* the SK/SKF payload is last; keys were given and did not verify it */
+	if (m->npld > 0 && (m->pld[m->npld - 1].type == RKMP_PLD_SK ||
+	    m->pld[m->npld - 1].type == RKMP_PLD_SKF) && m->pld[m->npld - 1].u.sk.icv_ok == 0)
+		fputs(" [ICV mismatch]", f);
 	print_error(f, err);
 	fputc('\n', f);
 }

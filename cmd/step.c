@@ -1,0 +1,649 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * step.c — the driver of the step binaries (rkmp-init, rkmp-auth): options,
+ * state file, files or UDP, phases, exit statuses (DESIGN.md §6, §8).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <netdb.h>
+
+#include <jansson.h>
+
+#include "auth.h"
+#include "cli.h"
+#include "err.h"
+#include "ike.h"
+#include "state.h"
+#include "step.h"
+#include "udp.h"
+
+enum {
+	OPT_RESPOND = 256, OPT_PEER, OPT_LISTEN, OPT_PROFILE, OPT_PROPOSAL, OPT_CHILD_PROPOSAL,
+	OPT_CHILDLESS, OPT_ID, OPT_PEER_ID, OPT_PSK_FILE, OPT_CERT, OPT_KEY, OPT_CA, OPT_COOKIE,
+	OPT_RETRANSMIT, OPT_WAIT, OPT_LINGER, OPT_JSON, OPT_SEED, OPT_VERSION, OPT_LIST_OPTIONS,
+};
+
+static const struct rkmp_opt step_opts[] = {
+	{ "state", 's', 1, "FILE", "this side's state file (created by the first step; mode 0600)" },
+	{ "in", 'i', 1, "FILE", "the peer's message, one raw datagram (- = stdin)" },
+	{ "out", 'o', 1, "FILE", "our message, one raw datagram (- = stdout)" },
+	{ "respond", OPT_RESPOND, 0, NULL, "act as responder for this exchange" },
+	{ "peer", OPT_PEER, 1, "ADDR[:PORT]", "UDP: send our request there and wait (retransmitting)" },
+	{ "listen", OPT_LISTEN, 1, "ADDR[:PORT]", "UDP: wait there for the peer's request and answer it" },
+	{ "profile", OPT_PROFILE, 1, "rkmp|ikev2", "protocol profile (first step only; default rkmp)" },
+	{ "proposal", OPT_PROPOSAL, 1, "LIST", "IKE proposals, strongSwan style (first step only)" },
+	{ "child-proposal", OPT_CHILD_PROPOSAL, 1, "LIST", "proposals of the first child SA" },
+	{ "childless", OPT_CHILDLESS, 0, NULL, "ikev2 profile: RKMP_SA_AUTH without a child (RFC 6023)" },
+	{ "id", OPT_ID, 1, "ID", "our identity: fqdn:NAME, email:ADDR, ipv4:A, ipv6:A, keyid:HEX" },
+	{ "peer-id", OPT_PEER_ID, 1, "ID", "the identity the peer must prove" },
+	{ "psk-file", OPT_PSK_FILE, 1, "FILE", "pre-shared key file (mode 0600; 0x... = hex)" },
+	{ "cert", OPT_CERT, 1, "FILE", "our certificate chain (PEM)" },
+	{ "key", OPT_KEY, 1, "FILE", "our private key (PEM)" },
+	{ "ca", OPT_CA, 1, "FILE", "trusted CA certificates (PEM)" },
+	{ "cookie", OPT_COOKIE, 0, NULL, "responder: demand a COOKIE round first (RFC 7296 §2.6)" },
+	{ "retransmit", OPT_RETRANSMIT, 1, "T,B,N", "UDP: first timeout T s, back-off B, N retransmits (4,1.8,5)" },
+	{ "wait", OPT_WAIT, 1, "SECONDS", "UDP responder: how long to wait for a request (0 = forever)" },
+	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: answer duplicates this long after answering" },
+	{ "json", OPT_JSON, 0, NULL, "a JSON summary of the step on stdout (errors as JSON too)" },
+	{ "seed", OPT_SEED, 1, "HEX", "TESTING ONLY: deterministic nonces, SPIs, IVs and DH keys" },
+	{ "verbose", 'v', 0, NULL, "more on stderr" },
+	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors" },
+	{ "help", 'h', 0, NULL, "show this help" },
+	{ "version", OPT_VERSION, 0, NULL, "show the version" },
+	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+
+struct step {
+	const struct step_desc	*d;
+	struct rkmp_cli		 cli;
+	const char		*state, *in, *out, *peer, *listen, *profile, *proposal;
+	const char		*child_proposal, *id, *peer_id, *psk_file, *cert, *key, *ca, *seed;
+	bool			 respond, childless, cookie, json;
+	int			 verbose;	/* -1 quiet, 0, 1 */
+	struct rkmp_udp_policy	 pol;
+	double			 linger;
+};
+
+/* ------------------------------------------------------------------ reporting */
+
+static void
+say(const struct step *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+say(const struct step *st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (st->verbose < 0)
+		return;
+	fprintf(stderr, "%s: ", st->d->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* One error line (or JSON object with --json) and the exit status of code. */
+static int
+report(const struct step *st, int code)
+{
+	const char *cls = code == RKMP_E_TRUNCATED || code == RKMP_E_INVALID ? "malformed message" :
+	    rkmp_err_class(code);
+
+	if (st->json) {
+		json_t *e = json_pack("{s:{s:s,s:s,s:s,s:s,s:i}}", "error", "kind", rkmp_err_kind(code),
+		    "class", cls, "where", rkmp_err_where(), "detail", rkmp_err_detail(),
+		    "exit", rkmp_err_exit(code));
+
+		json_dumpf(e, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(e);
+	} else
+		fprintf(stderr, "%s: %s: %s: %s\n", st->d->prog, st->state ? st->state : "-", cls,
+		    rkmp_err_text());
+	return rkmp_err_exit(code);
+}
+
+/* What to run next from a phase (for "wrong phase" refusals). */
+static const char *
+next_step(const struct rkmp_sa *sa)
+{
+	switch (sa->phase) {
+	case RKMP_PHASE_NEW:
+		return sa->initiator ? "rkmp-init (request)" : "rkmp-init --respond";
+	case RKMP_PHASE_INIT_SENT:
+		return "rkmp-init -i RESPONSE (the responder's answer)";
+	case RKMP_PHASE_INIT_DONE:
+		return sa->initiator ? "rkmp-auth (request)" : "rkmp-auth --respond";
+	case RKMP_PHASE_AUTH_SENT:
+		return "rkmp-auth -i RESPONSE (the responder's answer)";
+	case RKMP_PHASE_ESTABLISHED:
+		return "rkmp-child (the RKMP SA is established)";
+	default:
+		return "none: the SA failed; start again with a new state file";
+	}
+}
+
+/* ------------------------------------------------------------------ files */
+
+static int
+read_file(const char *path, uint8_t **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	uint8_t *p;
+	size_t n = 0, cap = 65536 + 1;
+
+	if (f == NULL)
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "%s", strerror(errno));
+	if ((p = malloc(cap)) == NULL) {
+		if (f != stdin)
+			fclose(f);
+		return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
+	}
+	n = fread(p, 1, cap, f);
+	if (ferror(f)) {
+		int e = errno;
+
+		free(p);
+		if (f != stdin)
+			fclose(f);
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "read: %s", strerror(e));
+	}
+	if (f != stdin)
+		fclose(f);
+	/* DESIGN.md §6: empty or longer than 65,535 octets is a malformed message */
+	if (n == 0 || n > 65535) {
+		free(p);
+		return rkmp_err_set(n == 0 ? RKMP_E_TRUNCATED : RKMP_E_INVALID, path,
+		    n == 0 ? "empty message file" : "message file over 65535 octets");
+	}
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+static int
+write_file(const char *path, const uint8_t *p, size_t len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
+
+	if (f == NULL)
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "%s", strerror(errno));
+	if (fwrite(p, 1, len, f) != len || fflush(f) != 0) {
+		int e = errno;
+
+		if (f != stdout)
+			fclose(f);
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "write: %s", strerror(e));
+	}
+	if (f != stdout && fclose(f) != 0)
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "close: %s", strerror(errno));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ options */
+
+static int
+parse_double(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno || *s == '\0' || *end != '\0' || *v < 0 ? -1 : 0;
+}
+
+static int
+parse_retransmit(const char *s, struct rkmp_udp_policy *pol)
+{
+	double t, b;
+	unsigned n;
+	char extra;
+
+	if (sscanf(s, "%lf,%lf,%u%c", &t, &b, &n, &extra) != 3 || t <= 0 || b < 1 || n > 20)
+		return -1;
+	pol->timeout = t;
+	pol->base = b;
+	pol->tries = n;
+	return 0;
+}
+
+static int
+parse_opts(struct step *st, int argc, char **argv)
+{
+	int c;
+
+	while ((c = rkmp_cli_next(&st->cli, argc, argv)) != -1) {
+		switch (c) {
+		case 's': st->state = optarg; break;
+		case 'i': st->in = optarg; break;
+		case 'o': st->out = optarg; break;
+		case OPT_RESPOND: st->respond = true; break;
+		case OPT_PEER: st->peer = optarg; break;
+		case OPT_LISTEN: st->listen = optarg; break;
+		case OPT_PROFILE: st->profile = optarg; break;
+		case OPT_PROPOSAL: st->proposal = optarg; break;
+		case OPT_CHILD_PROPOSAL: st->child_proposal = optarg; break;
+		case OPT_CHILDLESS: st->childless = true; break;
+		case OPT_ID: st->id = optarg; break;
+		case OPT_PEER_ID: st->peer_id = optarg; break;
+		case OPT_PSK_FILE: st->psk_file = optarg; break;
+		case OPT_CERT: st->cert = optarg; break;
+		case OPT_KEY: st->key = optarg; break;
+		case OPT_CA: st->ca = optarg; break;
+		case OPT_COOKIE: st->cookie = true; break;
+		case OPT_JSON: st->json = true; break;
+		case OPT_SEED: st->seed = optarg; break;
+		case 'v': st->verbose = 1; break;
+		case 'q': st->verbose = -1; break;
+		case OPT_RETRANSMIT:
+			if (parse_retransmit(optarg, &st->pol) != 0)
+				return rkmp_cli_usage(&st->cli, "--retransmit: '%s' is not T,B,N "
+				    "(T > 0 seconds, B >= 1, N <= 20)", optarg);
+			break;
+		case OPT_WAIT:
+			if (parse_double(optarg, &st->pol.wait) != 0)
+				return rkmp_cli_usage(&st->cli, "--wait: '%s' is not a number of seconds", optarg);
+			break;
+		case OPT_LINGER:
+			if (parse_double(optarg, &st->linger) != 0)
+				return rkmp_cli_usage(&st->cli, "--linger: '%s' is not a number of seconds", optarg);
+			break;
+		case 'h':
+			rkmp_cli_help(&st->cli, stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("%s %s\n", st->d->prog, RKMP_VERSION);
+			exit(0);
+		case OPT_LIST_OPTIONS:
+			rkmp_cli_list(&st->cli, stdout);
+			exit(0);
+		case ':':
+			return rkmp_cli_usage(&st->cli, "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return rkmp_cli_usage(&st->cli, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return rkmp_cli_usage(&st->cli, "unexpected argument '%s'", argv[optind]);
+	if (st->state == NULL)
+		return rkmp_cli_usage(&st->cli, "-s STATE is required");
+	if (st->peer && st->listen)
+		return rkmp_cli_usage(&st->cli, "--peer and --listen cannot be combined");
+	if (st->respond && st->peer)
+		return rkmp_cli_usage(&st->cli, "a responder listens (--listen), it does not --peer");
+	if (!st->respond && st->listen)
+		return rkmp_cli_usage(&st->cli, "--listen is for the responder (--respond)");
+	if ((st->peer || st->listen) && (st->in || st->out))
+		return rkmp_cli_usage(&st->cli, "-i/-o are the file transport; not with --peer/--listen");
+	if (st->json && st->out && strcmp(st->out, "-") == 0)
+		return rkmp_cli_usage(&st->cli, "--json and -o - both want stdout");
+	if (st->psk_file && (st->cert || st->key))
+		return rkmp_cli_usage(&st->cli, "give either --psk-file or --cert/--key, not both");
+	if ((st->cert == NULL) != (st->key == NULL))
+		return rkmp_cli_usage(&st->cli, "--cert and --key go together");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the state */
+
+static int
+hex_decode(const char *s, uint8_t *out, size_t max, size_t *len)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n % 2 || n / 2 > max)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	*len = n / 2;
+	return 0;
+}
+
+/* Apply the options that configure the SA (first step, or before RKMP_SA_AUTH). */
+static int
+configure(struct step *st, struct rkmp_sa *sa, bool fresh)
+{
+	if (fresh) {
+		sa->initiator = !st->respond;
+		if (st->profile && !rkmp_profile_value(st->profile, &sa->profile))
+			return rkmp_err_set(RKMP_E_USAGE, "--profile", "'%s' is not rkmp or ikev2", st->profile);
+		snprintf(sa->proposals, sizeof(sa->proposals), "%s", st->proposal ? st->proposal :
+		    "aes256gcm16-prfsha256-x25519,aes256gcm16-prfsha256-ecp256,aes256-sha256-modp2048");
+		if (st->seed) {
+			if (hex_decode(st->seed, sa->seed.p, RKMP_SA_SEED_MAX, &sa->seed.len) != 0)
+				return rkmp_err_set(RKMP_E_USAGE, "--seed", "'%s' is not 1..%d octets of hex",
+				    st->seed, RKMP_SA_SEED_MAX);
+			sa->seeded = true;
+		}
+	} else {
+		if (st->profile)
+			return rkmp_err_set(RKMP_E_USAGE, "--profile", "chosen at the first step; the state says %s",
+			    rkmp_profile_name(sa->profile));
+		if (st->proposal)
+			return rkmp_err_set(RKMP_E_USAGE, "--proposal", "chosen at the first step (rkmp-init)");
+		if (st->seed)
+			return rkmp_err_set(RKMP_E_USAGE, "--seed", "stamped at the first step; the state %s seeded",
+			    sa->seeded ? "is" : "is not");
+	}
+	if (st->id)
+		snprintf(sa->id_local, sizeof(sa->id_local), "%s", st->id);
+	if (st->peer_id)
+		snprintf(sa->id_peer, sizeof(sa->id_peer), "%s", st->peer_id);
+	if (st->child_proposal)
+		snprintf(sa->child_proposals, sizeof(sa->child_proposals), "%s", st->child_proposal);
+	if (st->childless)
+		sa->childless = true;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ the step */
+
+static int
+summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_out *o, int code)
+{
+	if (st->json) {
+		char si[17], sr[17];
+		json_t *j;
+
+		snprintf(si, sizeof(si), "%016llx", (unsigned long long)sa->spi_i);
+		snprintf(sr, sizeof(sr), "%016llx", (unsigned long long)sa->spi_r);
+		j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i}", "step", st->d->prog,
+		    "role", sa->initiator ? "initiator" : "responder", "profile", rkmp_profile_name(sa->profile),
+		    "phase", rkmp_phase_name(sa->phase), "spi_i", si, "spi_r", sr, "note", o->note,
+		    "exit", rkmp_err_exit(code < 0 ? code : 0));
+		if (sa->reason[0])
+			json_object_set_new(j, "reason", json_string(sa->reason));
+		if (sa->seeded)
+			json_object_set_new(j, "seeded", json_true());
+		json_dumpf(j, stdout, JSON_COMPACT);
+		fputc('\n', stdout);
+		json_decref(j);
+	} else if (o->note[0])
+		say(st, "%s", o->note);
+	return 0;
+}
+
+static int
+udp_default_port(const struct rkmp_sa *sa)
+{
+	return sa->profile == RKMP_PROFILE_IKEV2 ? 500 : 50500;
+}
+
+/* The peer's address and port into the state ("peer": {"addr", "port"}). */
+static void
+set_peer(struct rkmp_sa *sa, const struct rkmp_udp_addr *a)
+{
+	if (getnameinfo((const struct sockaddr *)&a->ss, a->len, sa->peer_addr,
+	    sizeof(sa->peer_addr), NULL, 0, NI_NUMERICHOST) != 0)
+		sa->peer_addr[0] = '\0';
+	sa->peer_port = rkmp_udp_port(a);
+}
+
+/* Initiator over UDP: send, wait, process; again while the exchange continues. */
+static int
+run_udp_request(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg,
+    struct rkmp_ike_out *o, int r)
+{
+	struct rkmp_udp_addr peer;
+	struct rkmp_udp *u = NULL;
+	uint8_t *resp = NULL;
+	size_t resp_len;
+
+	if ((r = rkmp_udp_parse(st->peer, (uint16_t)udp_default_port(sa), &peer)) != 0)
+		return r;
+	set_peer(sa, &peer);
+	if ((r = rkmp_udp_open(&u, NULL, peer.ss.ss_family)) != 0)
+		return r;
+	for (int round = 0; round < 8; round++) {
+		struct rkmp_ike_out o2;
+
+		r = rkmp_udp_request(u, &peer, o->msg.p, o->msg.len, &st->pol, rkmp_ike_is_answer, sa,
+		    &resp, &resp_len);
+		if (r == RKMP_E_TRANSPORT && rkmp_err_detail()[0] && strstr(rkmp_err_detail(), "no answer")) {
+			/* no answer after all retransmissions: the SA's outcome (DESIGN.md §6) */
+			snprintf(sa->reason, sizeof(sa->reason), "%s", rkmp_err_detail());
+			sa->phase = RKMP_PHASE_FAILED;
+			o->save = true;
+			break;
+		}
+		if (r != 0)
+			break;
+		if (st->verbose > 0)
+			say(st, "%s port %u: request answered (%zu octets)", sa->peer_addr, sa->peer_port,
+			    resp_len);
+		rkmp_ike_out_init(&o2);
+		r = st->d->process(sa, cfg, resp, resp_len, &o2);
+		free(resp);
+		resp = NULL;
+		o->save = o->save || o2.save;
+		snprintf(o->note, sizeof(o->note), "%s", o2.note);
+		if (r == RKMP_IKE_AGAIN) {	/* COOKIE or INVALID_KE retry */
+			say(st, "%s", o2.note);
+			rkmp_buf_reset(&o->msg);
+			rkmp_buf_put(&o->msg, o2.msg.p, o2.msg.len);
+			rkmp_ike_out_free(&o2);
+			continue;
+		}
+		rkmp_ike_out_free(&o2);
+		break;
+	}
+	rkmp_udp_close(u);
+	return r;
+}
+
+/* Responder over UDP: wait for a request, answer it; keep going after stateless answers. */
+static int
+run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg_in,
+    struct rkmp_ike_out *o)
+{
+	struct rkmp_udp_addr local, from;
+	struct rkmp_udp *u = NULL;
+	struct rkmp_ike_cfg cfg = *cfg_in;
+	uint8_t *req = NULL;
+	size_t len;
+	int r;
+
+	if ((r = rkmp_udp_parse(st->listen, (uint16_t)udp_default_port(sa), &local)) != 0 ||
+	    (r = rkmp_udp_open(&u, &local, local.ss.ss_family)) != 0)
+		return r;
+	for (int round = 0; round < 16; round++) {
+		if ((r = rkmp_udp_receive(u, &st->pol, &req, &len, &from)) != 0)
+			break;
+		rkmp_ike_out_free(o);
+		rkmp_ike_out_init(o);
+		r = st->d->respond(sa, &cfg, req, len, o);
+		if (o->send && rkmp_udp_send(u, &from, o->msg.p, o->msg.len) != 0)
+			say(st, "send: %s", rkmp_err_text());
+		if (r == RKMP_IKE_AGAIN) {
+			say(st, "%s", o->note);
+			if (o->save && (r = rkmp_state_save(st->state, sa)) != 0)
+				break;
+			o->save = false;
+			free(req);
+			req = NULL;
+			continue;
+		}
+		if (r == RKMP_E_INVALID || r == RKMP_E_TRUNCATED ||
+		    (r == RKMP_E_REFUSED && !o->save)) {
+			/* a broken or forged datagram never stops us: say so, keep listening */
+			char from_s[64];
+
+			rkmp_udp_format(&from, from_s, sizeof(from_s));
+			say(st, "ignored a datagram from %s: %s", from_s, rkmp_err_text());
+			free(req);
+			req = NULL;
+			continue;
+		}
+		set_peer(sa, &from);
+		if (r >= 0 && st->linger > 0)
+			(void)rkmp_udp_linger(u, req, len, o->msg.p, o->msg.len, st->linger);
+		break;
+	}
+	free(req);
+	rkmp_udp_close(u);
+	return r;
+}
+
+int
+step_main(const struct step_desc *d, int argc, char **argv)
+{
+	struct step st = { .d = d, .pol = { 4.0, 1.8, 5, 0 } };
+	struct rkmp_sa sa;
+	struct rkmp_ike_cfg cfg = { 0 };
+	struct rkmp_ike_out o;
+	struct rkmp_creds *creds = NULL;
+	uint8_t psk[1024], *msg = NULL;
+	size_t psk_len = 0, msg_len = 0;
+	bool fresh = false;
+	int r, status;
+
+	st.cli = (struct rkmp_cli){ d->prog,
+	    "-s STATE [--respond] [-i FILE | --listen ADDR] [-o FILE | --peer ADDR] [options]",
+	    d->description, step_opts,
+	    "exit status: 0 done, 1 refused (error notify sent or received, AUTH or proposal\n"
+	    "refused; recorded in the state), 2 usage, 3 state (unreadable, invalid, wrong\n"
+	    "phase, permissions), 4 malformed message, 5 crypto, 6 transport (no answer after\n"
+	    "retransmissions: recorded in the state), 7 system.  See rkmp(7).\n" };
+	rkmp_sa_init(&sa);
+	rkmp_ike_out_init(&o);
+	if ((status = parse_opts(&st, argc, argv)) != 0)
+		goto done_nosa;
+
+	/* The state: loaded, or created by the first step. */
+	if (rkmp_state_exists(st.state)) {
+		if ((r = rkmp_state_load(st.state, &sa)) != 0) {
+			status = report(&st, r == RKMP_E_SYSTEM ? RKMP_E_STATE : r);
+			goto done;
+		}
+	} else if (!d->creates) {
+		rkmp_err_set(RKMP_E_STATE, st.state, "no such state file: run rkmp-init first");
+		status = report(&st, RKMP_E_STATE);
+		goto done;
+	} else
+		fresh = true;
+	if (!fresh && sa.initiator == st.respond) {
+		rkmp_err_set(RKMP_E_STATE, "role", "the state is the %s's; %s --respond",
+		    sa.initiator ? "initiator" : "responder", st.respond ? "drop" : "add");
+		status = report(&st, RKMP_E_STATE);
+		goto done;
+	}
+	if ((r = configure(&st, &sa, fresh)) != 0) {
+		status = report(&st, r);
+		goto done;
+	}
+	if (sa.seeded)
+		fprintf(stderr, "%s: WARNING: --seed makes every nonce, SPI, IV and DH key predictable: "
+		    "for tests only\n", d->prog);
+
+	/* Credentials. */
+	if (st.psk_file) {
+		if ((r = rkmp_auth_psk_load(st.psk_file, psk, sizeof(psk), &psk_len)) != 0) {
+			status = report(&st, r);
+			goto done;
+		}
+		cfg.psk = psk;
+		cfg.psk_len = psk_len;
+	}
+	if (st.cert || st.ca) {
+		if ((r = rkmp_creds_load(&creds, st.cert, st.key, st.ca)) != 0) {
+			status = report(&st, r);
+			goto done;
+		}
+		cfg.creds = creds;
+	}
+	cfg.require_cookie = st.cookie;
+
+	/* Which half of the exchange: the phase decides, the options must agree. */
+	if (st.respond) {
+		if (sa.phase != d->resp_phase) {
+			rkmp_err_set(RKMP_E_STATE, "phase", "%s: next step is %s", rkmp_phase_name(sa.phase),
+			    next_step(&sa));
+			status = report(&st, RKMP_E_STATE);
+			goto done;
+		}
+		if (st.listen) {
+			r = run_udp_respond(&st, &sa, &cfg, &o);
+		} else {
+			if (st.in == NULL || st.out == NULL) {
+				status = rkmp_cli_usage(&st.cli, "a responder needs -i REQUEST and -o RESPONSE "
+				    "(or --listen)");
+				goto done;
+			}
+			if ((r = read_file(st.in, &msg, &msg_len)) == 0)
+				r = d->respond(&sa, &cfg, msg, msg_len, &o);
+		}
+	} else if (sa.phase == d->req_phase) {
+		if (st.in != NULL) {
+			status = rkmp_cli_usage(&st.cli, "phase %s: this step sends a request; -i comes with "
+			    "the next run", rkmp_phase_name(sa.phase));
+			goto done;
+		}
+		if (st.peer == NULL && st.out == NULL) {
+			status = rkmp_cli_usage(&st.cli, "give -o FILE for the request (or --peer ADDR)");
+			goto done;
+		}
+		r = d->request(&sa, &cfg, &o);
+		if (r == 0 && st.peer)
+			r = run_udp_request(&st, &sa, &cfg, &o, r);
+	} else if (sa.phase == d->wait_phase && st.in != NULL) {
+		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
+			r = d->process(&sa, &cfg, msg, msg_len, &o);
+		if (r == RKMP_IKE_AGAIN && st.out == NULL) {
+			status = rkmp_cli_usage(&st.cli, "the exchange continues: give -o FILE for our next request");
+			goto done;
+		}
+	} else {
+		rkmp_err_set(RKMP_E_STATE, "phase", "%s: next step is %s", rkmp_phase_name(sa.phase),
+		    next_step(&sa));
+		status = report(&st, RKMP_E_STATE);
+		goto done;
+	}
+
+	/* Outcome: the message, the state, the report. */
+	if (o.send && !st.peer && !st.listen && st.out != NULL && (r >= 0 || o.save)) {
+		int w;
+
+		if ((w = write_file(st.out, o.msg.p, o.msg.len)) != 0) {
+			status = report(&st, w);
+			goto done;
+		}
+	}
+	/* Saved: progress, and the SA's outcomes (refusals, no answer: DESIGN.md §6) */
+	if (o.save && (r >= 0 || r == RKMP_E_REFUSED ||
+	    (r == RKMP_E_TRANSPORT && sa.phase == RKMP_PHASE_FAILED))) {
+		int w;
+
+		if ((w = rkmp_state_save(st.state, &sa)) != 0) {
+			status = report(&st, w);
+			goto done;
+		}
+	}
+	if (r < 0) {
+		if (r == RKMP_E_REFUSED || r == RKMP_E_TRANSPORT)
+			summary(&st, &sa, &o, r);
+		status = report(&st, r);
+		goto done;
+	}
+	summary(&st, &sa, &o, r);
+	status = 0;
+done:
+	rkmp_sa_wipe(&sa);
+done_nosa:
+	rkmp_crypto_wipe(psk, sizeof(psk));
+	rkmp_creds_free(creds);
+	rkmp_ike_out_free(&o);
+	free(msg);
+	return status;
+}

@@ -1,0 +1,1576 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ike.c — RKMP_SA_INIT and RKMP_SA_AUTH (RFC 7296 §1.2, §2; draft-zhang-
+ * karp-rkmp-00 §3) over struct rkmp_sa, with no I/O.  Messages are built as
+ * payload arrays and encoded by msg.c, protected by sk.c; proposals come from
+ * proposal.c, AUTH from auth.c, keys from crypto.c.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "ike.h"
+#include "msg.h"
+#include "names.h"
+#include "print.h"
+#include "proposal.h"
+#include "sk.h"
+
+#define IKE_NONCE_LEN		32	/* >= half of every PRF key we offer (§2.10) */
+#define IKE_INIT_RETRIES_MAX	4	/* COOKIE and INVALID_KE rounds (§2.6) */
+#define ESP_SPI_LEN		4
+
+/* Routing-protocol SA defaults of the rkmp profile (rkmp-karp.md §5): the draft's Fig. 4. */
+#define RKMP_CHILD_DEFAULT	"sha1-aescmac-tcpopts-notcpopts"
+#define IKEV2_CHILD_DEFAULT	"aes256gcm16,aes128-sha256"
+
+/* ------------------------------------------------------------------ small helpers */
+
+void
+rkmp_ike_out_init(struct rkmp_ike_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	rkmp_buf_init(&o->msg, 0);
+}
+
+void
+rkmp_ike_out_free(struct rkmp_ike_out *o)
+{
+	rkmp_buf_free(&o->msg);
+}
+
+static void
+note(struct rkmp_ike_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+note(struct rkmp_ike_out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(o->note, sizeof(o->note), fmt, ap);
+	va_end(ap);
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+/*
+ * Randomness.  With a seed (testing only) every value is
+ * prf+(HMAC-SHA2-256, seed, label | role), so a whole negotiation is
+ * byte-for-byte reproducible; labels name the purpose and the message.
+ */
+int
+rkmp_ike_random(struct rkmp_sa *sa, const char *label, uint8_t *out, size_t n)
+{
+	const struct rkmp_prf_alg *prf;
+	char lab[96];
+
+	if (!sa->seeded)
+		return rkmp_crypto_random(out, n);
+	if ((prf = rkmp_crypto_prf_lookup(5)) == NULL)
+		return RKMP_E_CRYPTO;
+	snprintf(lab, sizeof(lab), "rkmp seed %s %s", label, sa->initiator ? "i" : "r");
+	return rkmp_crypto_prf_plus(prf, sa->seed.p, sa->seed.len, (const uint8_t *)lab,
+	    strlen(lab), out, n);
+}
+
+/* ------------------------------------------------------------------ identities */
+
+static const struct {
+	const char	*prefix;
+	uint8_t		 type;
+} id_prefixes[] = {
+	{ "fqdn:", RKMP_ID_FQDN }, { "email:", RKMP_ID_RFC822_ADDR },
+	{ "ipv4:", RKMP_ID_IPV4_ADDR }, { "ipv6:", RKMP_ID_IPV6_ADDR },
+	{ "keyid:", RKMP_ID_KEY_ID }, { "dn:", RKMP_ID_DER_ASN1_DN },
+};
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+rkmp_id_parse(const char *text, uint8_t *type, uint8_t *data, size_t max, size_t *len)
+{
+	for (size_t i = 0; i < sizeof(id_prefixes) / sizeof(id_prefixes[0]); i++) {
+		size_t pl = strlen(id_prefixes[i].prefix);
+		const char *v = text + pl;
+
+		if (strncmp(text, id_prefixes[i].prefix, pl) != 0)
+			continue;
+		*type = id_prefixes[i].type;
+		switch (*type) {
+		case RKMP_ID_IPV4_ADDR:
+			if (max < 4 || inet_pton(AF_INET, v, data) != 1)
+				break;
+			*len = 4;
+			return 0;
+		case RKMP_ID_IPV6_ADDR:
+			if (max < 16 || inet_pton(AF_INET6, v, data) != 1)
+				break;
+			*len = 16;
+			return 0;
+		case RKMP_ID_KEY_ID: {
+			size_t n = strlen(v);
+
+			if (n == 0 || n % 2 || n / 2 > max)
+				break;
+			for (size_t k = 0; k < n / 2; k++) {
+				int hi = hexval(v[2 * k]), lo = hexval(v[2 * k + 1]);
+
+				if (hi < 0 || lo < 0)
+					return rkmp_err_set(RKMP_E_USAGE, "identity",
+					    "\"%s\": bad hex at offset %zu", text, 2 * k);
+				data[k] = (uint8_t)(hi << 4 | lo);
+			}
+			*len = n / 2;
+			return 0;
+		}
+		case RKMP_ID_DER_ASN1_DN:
+			return rkmp_err_set(RKMP_E_USAGE, "identity",
+			    "\"%s\": dn: identities come from the certificate (--cert)", text);
+		default:
+			if (*v == '\0' || strlen(v) > max)
+				break;
+			memcpy(data, v, strlen(v));
+			*len = strlen(v);
+			return 0;
+		}
+		return rkmp_err_set(RKMP_E_USAGE, "identity", "\"%s\": not a valid %.*s identity",
+		    text, (int)(pl - 1), id_prefixes[i].prefix);
+	}
+	return rkmp_err_set(RKMP_E_USAGE, "identity",
+	    "\"%s\": expected fqdn:, email:, ipv4:, ipv6: or keyid:", text);
+}
+
+void
+rkmp_id_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t outlen)
+{
+	const char *prefix = NULL;
+	char body[300];
+
+	for (size_t i = 0; i < sizeof(id_prefixes) / sizeof(id_prefixes[0]); i++)
+		if (id_prefixes[i].type == type)
+			prefix = id_prefixes[i].prefix;
+	if (type == RKMP_ID_KEY_ID) {
+		size_t k = 0;
+
+		for (size_t i = 0; i < len && k + 3 < sizeof(body); i++)
+			k += (size_t)snprintf(body + k, sizeof(body) - k, "%02x", data[i]);
+		body[k] = '\0';
+	} else
+		rkmp_id_string(type, data, len, body, sizeof(body));
+	if (prefix == NULL)
+		snprintf(out, outlen, "type%u:%s", type, body);
+	else
+		snprintf(out, outlen, "%s%s", prefix, body);
+}
+
+/* ------------------------------------------------------------------ the suite and keys */
+
+struct ike_suite {
+	const struct rkmp_encr_alg	*encr;
+	const struct rkmp_prf_alg	*prf;
+	const struct rkmp_integ_alg	*integ;
+	const struct rkmp_dh_group	*dh;
+};
+
+static int
+suite_rows(const struct rkmp_sa *sa, struct ike_suite *s)
+{
+	memset(s, 0, sizeof(*s));
+	if ((s->encr = rkmp_crypto_encr_lookup(sa->suite.encr, sa->suite.encr_bits)) == NULL ||
+	    (s->prf = rkmp_crypto_prf_lookup(sa->suite.prf)) == NULL ||
+	    (sa->suite.integ != 0 && (s->integ = rkmp_crypto_integ_lookup(sa->suite.integ)) == NULL) ||
+	    (s->dh = rkmp_crypto_dh_lookup(sa->suite.dh)) == NULL)
+		return RKMP_E_CRYPTO;
+	return 0;
+}
+
+/* From a choice (proposal.c) into the state's suite. */
+static int
+suite_from_choice(struct rkmp_sa *sa, const struct rkmp_prop_choice *c)
+{
+	uint16_t bits = 0;
+	int encr = rkmp_proposal_get(c, RKMP_TRANS_ENCR, &bits);
+	int prf = rkmp_proposal_get(c, RKMP_TRANS_PRF, NULL);
+	int integ = rkmp_proposal_get(c, RKMP_TRANS_INTEG, NULL);
+	int dh = rkmp_proposal_get(c, RKMP_TRANS_DH, NULL);
+	struct ike_suite s;
+
+	if (encr < 0 || prf < 0 || dh < 0)
+		return rkmp_err_set(RKMP_E_INVALID, "SA payload", "chosen proposal lacks %s",
+		    encr < 0 ? "ENCR" : prf < 0 ? "PRF" : "DH");
+	sa->suite.encr = (uint16_t)encr;
+	sa->suite.encr_bits = bits;
+	sa->suite.prf = (uint16_t)prf;
+	sa->suite.integ = integ < 0 ? 0 : (uint16_t)integ;
+	sa->suite.dh = (uint16_t)dh;
+	return suite_rows(sa, &s);
+}
+
+/* SKEYSEED and SK_* from g^ir (§2.14), into the state's secrets. */
+static int
+derive_keys(struct rkmp_sa *sa, const uint8_t *gir, size_t gir_len)
+{
+	struct ike_suite s;
+	struct rkmp_ike_keys k;
+	uint8_t spii[8], spir[8];
+	int r;
+
+	if ((r = suite_rows(sa, &s)) != 0)
+		return r;
+	put64(spii, sa->spi_i);
+	put64(spir, sa->spi_r);
+	if ((r = rkmp_crypto_skeyseed(s.prf, sa->ni.p, sa->ni.len, sa->nr.p, sa->nr.len, gir, gir_len,
+	    sa->sec.skeyseed)) != 0)
+		return r;
+	sa->sec.skeyseed_len = s.prf->out_len;
+	if ((r = rkmp_crypto_ike_keys(s.prf, s.encr, s.integ, sa->sec.skeyseed, sa->sec.skeyseed_len,
+	    sa->ni.p, sa->ni.len, sa->nr.p, sa->nr.len, spii, spir, &k)) != 0)
+		return r;
+	sa->sec.d_len = k.len.d;
+	sa->sec.a_len = k.len.a;
+	sa->sec.e_len = k.len.e;
+	sa->sec.p_len = k.len.p;
+	memcpy(sa->sec.sk_d, k.sk_d, k.len.d);
+	memcpy(sa->sec.sk_ai, k.sk_ai, k.len.a);
+	memcpy(sa->sec.sk_ar, k.sk_ar, k.len.a);
+	memcpy(sa->sec.sk_ei, k.sk_ei, k.len.e);
+	memcpy(sa->sec.sk_er, k.sk_er, k.len.e);
+	memcpy(sa->sec.sk_pi, k.sk_pi, k.len.p);
+	memcpy(sa->sec.sk_pr, k.sk_pr, k.len.p);
+	rkmp_crypto_ike_keys_wipe(&k);
+	return 0;
+}
+
+/* The keys of one direction: from the original initiator, or from the responder. */
+static int
+sk_dir(const struct rkmp_sa *sa, bool from_initiator, struct rkmp_sk_dir *d)
+{
+	struct ike_suite s;
+	int r;
+
+	if ((r = suite_rows(sa, &s)) != 0)
+		return r;
+	d->encr = s.encr;
+	d->integ = s.integ;
+	d->ke = from_initiator ? sa->sec.sk_ei : sa->sec.sk_er;
+	d->ka = from_initiator ? sa->sec.sk_ai : sa->sec.sk_ar;
+	return 0;
+}
+
+/* Our DH key pair: from the state's private value, or a new one (seeded or random). */
+static int
+dh_key(struct rkmp_sa *sa, uint16_t group, bool fresh, struct rkmp_dh **dh)
+{
+	const struct rkmp_dh_group *g = rkmp_crypto_dh_lookup(group);
+	uint8_t priv[RKMP_SA_DH_MAX];
+	size_t plen;
+	int r;
+
+	if (g == NULL)
+		return RKMP_E_CRYPTO;
+	if (!fresh && sa->sec.dh_private_len > 0)
+		return rkmp_crypto_dh_new(g, sa->sec.dh_private, sa->sec.dh_private_len, dh);
+	if (sa->seeded) {
+		char label[32];
+
+		/* 32 octets for MODP and ECP, the raw key length for X25519/X448 (crypto.h) */
+		plen = g->kind == RKMP_DH_ECX ? g->priv_len : 32;
+		snprintf(label, sizeof(label), "dh %u %u", group, sa->init_retries);
+		if ((r = rkmp_ike_random(sa, label, priv, plen)) != 0)
+			return r;
+		r = rkmp_crypto_dh_new(g, priv, plen, dh);
+		rkmp_crypto_wipe(priv, sizeof(priv));
+	} else
+		r = rkmp_crypto_dh_new(g, NULL, 0, dh);
+	if (r != 0)
+		return r;
+	if ((r = rkmp_crypto_dh_private(*dh, sa->sec.dh_private, g->priv_len)) != 0) {
+		rkmp_crypto_dh_free(*dh);
+		*dh = NULL;
+		return r;
+	}
+	sa->sec.dh_private_len = g->priv_len;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ payload builders */
+
+struct pl_list {
+	struct rkmp_pld	 p[24];
+	size_t		 n;
+};
+
+static struct rkmp_pld *
+pl_add(struct pl_list *l, uint8_t type)
+{
+	struct rkmp_pld *p;
+
+	if (l->n == sizeof(l->p) / sizeof(l->p[0]))
+		return NULL;
+	p = &l->p[l->n++];
+	memset(p, 0, sizeof(*p));
+	p->type = type;
+	p->known = true;
+	return p;
+}
+
+static int
+pl_notify(struct pl_list *l, uint16_t type, uint8_t proto, const uint8_t *spi, uint8_t spi_size,
+    const uint8_t *data, size_t len)
+{
+	struct rkmp_pld *p = pl_add(l, RKMP_PLD_NOTIFY);
+
+	if (p == NULL)
+		return rkmp_err_set(RKMP_E_INTERNAL, "build", "too many payloads");
+	p->u.notify.type = type;
+	p->u.notify.protocol = proto;
+	p->u.notify.spi = spi;
+	p->u.notify.spi_size = spi_size;
+	p->u.notify.data = data;
+	p->u.notify.len = len;
+	return 0;
+}
+
+/* NAT_DETECTION_*_IP data: SHA-1(SPIi | SPIr | IP | port) (§2.23). */
+static int
+natd_hash(uint64_t spi_i, uint64_t spi_r, const struct rkmp_udp_addr *a, uint8_t out[20])
+{
+	uint8_t buf[8 + 8 + 16 + 2];
+	size_t n = 16;
+	unsigned int olen = 0;
+
+	put64(buf, spi_i);
+	put64(buf + 8, spi_r);
+	if (a->ss.ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)&a->ss;
+
+		memcpy(buf + n, &s->sin_addr, 4);
+		n += 4;
+		memcpy(buf + n, &s->sin_port, 2);
+	} else {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)&a->ss;
+
+		memcpy(buf + n, &s->sin6_addr, 16);
+		n += 16;
+		memcpy(buf + n, &s->sin6_port, 2);
+	}
+	n += 2;
+	if (EVP_Digest(buf, n, out, &olen, EVP_sha1(), NULL) != 1)
+		return rkmp_err_set(RKMP_E_CRYPTO, "NAT detection", "SHA-1 failed");
+	return 0;
+}
+
+static const uint8_t sig_hashes[] = { 0, 2, 0, 3, 0, 4 };	/* SHA2-256, -384, -512 (RFC 7427) */
+
+/* ------------------------------------------------------------------ message helpers */
+
+static int
+decode_msg(struct rkmp_arena *a, const uint8_t *p, size_t len, struct rkmp_msg *m)
+{
+	return rkmp_msg_decode(a, p, len, m);
+}
+
+static const struct rkmp_pld *
+find(const struct rkmp_pld *pld, size_t n, uint8_t type)
+{
+	return rkmp_msg_find(pld, n, type);
+}
+
+/* The first error notify of a payload list (types below 16384), or NULL. */
+static const struct rkmp_pld *
+find_error(const struct rkmp_pld *pld, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pld[i].type == RKMP_PLD_NOTIFY && pld[i].known &&
+		    pld[i].u.notify.type <= RKMP_N_ERROR_MAX)
+			return &pld[i];
+	return NULL;
+}
+
+static int
+fail(struct rkmp_sa *sa, struct rkmp_ike_out *o, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Record the SA's outcome (phase failed, reason) and return code with the reason as detail. */
+static int
+fail(struct rkmp_sa *sa, struct rkmp_ike_out *o, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sa->reason, sizeof(sa->reason), fmt, ap);
+	va_end(ap);
+	sa->phase = RKMP_PHASE_FAILED;
+	o->save = true;
+	snprintf(o->note, sizeof(o->note), "%s", sa->reason);
+	return rkmp_err_set(code, "", "%s", sa->reason);
+}
+
+/* Encode an unprotected message (IKE_SA_INIT) into o->msg and record it. */
+static int
+emit_clear(struct rkmp_sa *sa, struct rkmp_ike_out *o, uint64_t spi_i, uint64_t spi_r,
+    uint8_t exchange, uint8_t flags, uint32_t mid, struct pl_list *l, bool record)
+{
+	struct rkmp_msg m = { .spi_i = spi_i, .spi_r = spi_r, .version = RKMP_VERSION_2_0,
+	    .exchange = exchange, .flags = flags, .msg_id = mid, .pld = l->p, .npld = l->n };
+	int r;
+
+	rkmp_buf_reset(&o->msg);
+	if ((r = rkmp_msg_encode(&m, &o->msg)) != 0)
+		return r;
+	o->send = true;
+	if (record && (r = rkmp_sa_record(sa, true, o->msg.p, o->msg.len)) != 0)
+		return r;
+	return 0;
+}
+
+/* Protect an inner chain into o->msg (IKE_AUTH and later) and record it. */
+static int
+emit_protected(struct rkmp_sa *sa, struct rkmp_ike_out *o, uint8_t exchange, bool response,
+    uint32_t mid, struct pl_list *l)
+{
+	struct rkmp_msg h = { .spi_i = sa->spi_i, .spi_r = sa->spi_r, .version = RKMP_VERSION_2_0,
+	    .exchange = exchange, .msg_id = mid };
+	struct rkmp_sk_dir d;
+	uint8_t iv[32];
+	int r;
+
+	h.flags = (uint8_t)((sa->initiator ? RKMP_FLAG_I : 0) | (response ? RKMP_FLAG_R : 0));
+	if ((r = sk_dir(sa, sa->initiator, &d)) != 0)
+		return r;
+	if (d.encr->aead) {
+		/* AEAD: a per-direction counter, never a Message ID (ikev2-core.md §1.14) */
+		put64(iv, ++sa->iv_counter_out);
+	} else {
+		char label[48];
+
+		snprintf(label, sizeof(label), "iv %u %u %d", exchange, mid, response);
+		if ((r = rkmp_ike_random(sa, label, iv, d.encr->iv_len)) != 0)
+			return r;
+	}
+	rkmp_buf_reset(&o->msg);
+	if ((r = rkmp_sk_protect(&h, l->p, l->n, &d, iv, &o->msg)) != 0)
+		return r;
+	o->send = true;
+	return rkmp_sa_record(sa, true, o->msg.p, o->msg.len);
+}
+
+/* ------------------------------------------------------------------ RKMP_SA_INIT */
+
+static int
+parse_specs(const struct rkmp_sa *sa, struct rkmp_prop_spec *specs, size_t *n)
+{
+	return rkmp_proposal_parse(sa->proposals, RKMP_PROTO_IKE, specs, RKMP_PROPS_MAX, n);
+}
+
+/*
+ * The initiator's IKE_SA_INIT request: [N(COOKIE)] SA KE Ni [N(NAT_D...)]
+ * [N(SIGNATURE_HASH_ALGORITHMS)].  Built again, unchanged but for the
+ * cookie and the KE, for the COOKIE and INVALID_KE_PAYLOAD retries (§2.6).
+ */
+static int
+build_init_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_arena a = { 0 };
+	struct pl_list l = { .n = 0 };
+	struct rkmp_pld *p;
+	struct rkmp_dh *dh = NULL;
+	uint8_t natd_s[20], natd_d[20];
+	size_t n, klen;
+	const uint8_t *kpub;
+	int r;
+
+	if ((r = parse_specs(sa, specs, &n)) != 0)
+		goto out;
+	if (!rkmp_proposal_has_group(specs, n, sa->ke_group_sent)) {
+		r = rkmp_err_set(RKMP_E_USAGE, "proposal", "no DH group in \"%s\"", sa->proposals);
+		goto out;
+	}
+	if ((r = dh_key(sa, sa->ke_group_sent, false, &dh)) != 0)
+		goto out;
+	if (sa->cookie.len > 0 && (r = pl_notify(&l, RKMP_N_COOKIE, 0, NULL, 0, sa->cookie.p,
+	    sa->cookie.len)) != 0)
+		goto out;
+	if ((p = pl_add(&l, RKMP_PLD_SA)) == NULL ||
+	    (r = rkmp_proposal_to_sa(&a, specs, n, NULL, 0, p)) != 0) {
+		r = r ? r : RKMP_E_INTERNAL;
+		goto out;
+	}
+	kpub = rkmp_crypto_dh_public(dh, &klen);
+	p = pl_add(&l, RKMP_PLD_KE);
+	p->u.ke.group = sa->ke_group_sent;
+	p->u.ke.data = kpub;
+	p->u.ke.len = klen;
+	p = pl_add(&l, RKMP_PLD_NONCE);
+	p->u.opaque.data = sa->ni.p;
+	p->u.opaque.len = sa->ni.len;
+	if (cfg->local != NULL && cfg->remote != NULL) {
+		if ((r = natd_hash(sa->spi_i, 0, cfg->local, natd_s)) != 0 ||
+		    (r = natd_hash(sa->spi_i, 0, cfg->remote, natd_d)) != 0 ||
+		    (r = pl_notify(&l, 16388, 0, NULL, 0, natd_s, 20)) != 0 ||
+		    (r = pl_notify(&l, 16389, 0, NULL, 0, natd_d, 20)) != 0)
+			goto out;
+	}
+	if (cfg->creds != NULL &&
+	    (r = pl_notify(&l, RKMP_N_SIGNATURE_HASH_ALGORITHMS, 0, NULL, 0, sig_hashes,
+	    sizeof(sig_hashes))) != 0)
+		goto out;
+	r = emit_clear(sa, o, sa->spi_i, 0, RKMP_EXCH_IKE_SA_INIT, RKMP_FLAG_I, 0, &l, true);
+out:
+	rkmp_crypto_dh_free(dh);
+	rkmp_arena_free(&a);
+	return r;
+}
+
+int
+rkmp_ike_init_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	uint8_t spi[8];
+	size_t n;
+	int r, g;
+
+	if (sa->phase != RKMP_PHASE_NEW)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s, not new", rkmp_phase_name(sa->phase));
+	sa->initiator = true;
+	if ((r = parse_specs(sa, specs, &n)) != 0)
+		return r;
+	if ((g = rkmp_proposal_first_group(specs, n)) < 0)
+		return rkmp_err_set(RKMP_E_USAGE, "proposal", "no DH group in \"%s\"", sa->proposals);
+	do {
+		if ((r = rkmp_ike_random(sa, "spi", spi, sizeof(spi))) != 0)
+			return r;
+		sa->spi_i = rkmp_get64(spi);
+	} while (sa->spi_i == 0);
+	sa->spi_r = 0;
+	sa->ni.len = IKE_NONCE_LEN;
+	if ((r = rkmp_ike_random(sa, "nonce", sa->ni.p, sa->ni.len)) != 0)
+		return r;
+	sa->ke_group_sent = (uint16_t)g;
+	sa->sec.dh_private_len = 0;
+	if ((r = build_init_request(sa, cfg, o)) != 0)
+		return r;
+	sa->phase = RKMP_PHASE_INIT_SENT;
+	sa->mid_next = 1;
+	o->save = true;
+	note(o, "RKMP_SA_INIT request: SPIi %016llx, KE %s", (unsigned long long)sa->spi_i,
+	    rkmp_name_or(RKMP_REG_DH, (unsigned)g));
+	return 0;
+}
+
+/* A stateless answer (COOKIE, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN): HDR(SPIi, 0), N. */
+static int
+init_notify(struct rkmp_sa *sa, struct rkmp_ike_out *o, const struct rkmp_msg *req, uint16_t type,
+    const uint8_t *data, size_t len)
+{
+	struct pl_list l = { .n = 0 };
+	int r;
+
+	if ((r = pl_notify(&l, type, 0, NULL, 0, data, len)) != 0)
+		return r;
+	return emit_clear(sa, o, req->spi_i, 0, RKMP_EXCH_IKE_SA_INIT, RKMP_FLAG_R, 0, &l, false);
+}
+
+int
+rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *req,
+    size_t len, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_prop_choice choice;
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	struct pl_list l = { .n = 0 };
+	const struct rkmp_pld *sa_p, *ke_p, *ni_p, *ck;
+	const uint8_t *peer_spi;
+	size_t n, peer_spi_len, klen;
+	struct rkmp_dh *dh = NULL;
+	uint8_t gir[RKMP_CRYPTO_DH_MAX], spi[8], grp[2], natd_s[20], natd_d[20], certreq[20 * 16];
+	size_t certreq_len = 0;
+	struct rkmp_pld *p;
+	const uint8_t *kpub;
+	int r;
+
+	if (sa->phase != RKMP_PHASE_NEW)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s, not new", rkmp_phase_name(sa->phase));
+	sa->initiator = false;
+	if ((r = decode_msg(&a, req, len, &m)) != 0)
+		goto out;
+	if (m.exchange != RKMP_EXCH_IKE_SA_INIT || rkmp_msg_is_response(&m) ||
+	    !rkmp_msg_is_initiator(&m) || m.msg_id != 0 || m.spi_r != 0) {
+		r = rkmp_err_set(RKMP_E_INVALID, "RKMP_SA_INIT",
+		    "expected an IKE_SA_INIT request (I flag, MID 0, SPIr 0), got %s %s MID %u",
+		    rkmp_name_or(RKMP_REG_EXCHANGE, m.exchange),
+		    rkmp_msg_is_response(&m) ? "response" : "request", m.msg_id);
+		goto out;
+	}
+	sa_p = find(m.pld, m.npld, RKMP_PLD_SA);
+	ke_p = find(m.pld, m.npld, RKMP_PLD_KE);
+	ni_p = find(m.pld, m.npld, RKMP_PLD_NONCE);
+	if (sa_p == NULL || ke_p == NULL || ni_p == NULL) {	/* msg.c's rules ensure it; belt and braces */
+		r = rkmp_err_set(RKMP_E_INVALID, "IKE_SA_INIT request", "SA, KE or Nonce missing");
+		goto out;
+	}
+	if (m.unsupported_critical) {
+		uint8_t t = m.unsupported_critical;
+
+		if ((r = init_notify(sa, o, &m, RKMP_N_UNSUPPORTED_CRITICAL_PAYLOAD, &t, 1)) != 0)
+			goto out;
+		r = fail(sa, o, RKMP_E_REFUSED, "request has unsupported critical payload %u: "
+		    "answered UNSUPPORTED_CRITICAL_PAYLOAD", t);
+		goto out;
+	}
+	/* COOKIE (§2.6): the first request gets one; the repeat must carry it. */
+	if (cfg->require_cookie) {
+		ck = rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_COOKIE);
+		if (ck == NULL || sa->cookie.len == 0 || ck->u.notify.len != sa->cookie.len ||
+		    !rkmp_crypto_ct_eq(ck->u.notify.data, sa->cookie.p, sa->cookie.len)) {
+			sa->cookie.len = 16;
+			if ((r = rkmp_ike_random(sa, ck ? "cookie again" : "cookie", sa->cookie.p,
+			    sa->cookie.len)) != 0 ||
+			    (r = init_notify(sa, o, &m, RKMP_N_COOKIE, sa->cookie.p, sa->cookie.len)) != 0)
+				goto out;
+			o->save = true;
+			note(o, "answered N(COOKIE)%s: waiting for the request again with it",
+			    ck ? " (its cookie was wrong)" : "");
+			r = RKMP_IKE_AGAIN;
+			goto out;
+		}
+	}
+	if ((r = parse_specs(sa, specs, &n)) != 0)
+		goto out;
+	r = rkmp_proposal_select(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len);
+	if (r == RKMP_E_REFUSED) {
+		char why[400];
+
+		snprintf(why, sizeof(why), "%s", rkmp_err_detail());
+		if ((r = init_notify(sa, o, &m, 14, NULL, 0)) != 0)
+			goto out;
+		r = fail(sa, o, RKMP_E_REFUSED, "answered NO_PROPOSAL_CHOSEN: %s", why);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	if ((r = suite_from_choice(sa, &choice)) != 0)
+		goto out;
+	/* KE of another group than the chosen one: ask for the right one (§1.2, §3.4). */
+	if (ke_p->u.ke.group != sa->suite.dh) {
+		grp[0] = (uint8_t)(sa->suite.dh >> 8);
+		grp[1] = (uint8_t)sa->suite.dh;
+		if ((r = init_notify(sa, o, &m, RKMP_N_INVALID_KE_PAYLOAD, grp, 2)) != 0)
+			goto out;
+		memset(&sa->suite, 0, sizeof(sa->suite));
+		o->save = true;
+		note(o, "answered INVALID_KE_PAYLOAD: KE is %s, chosen group %s; waiting for the retry",
+		    rkmp_name_or(RKMP_REG_DH, ke_p->u.ke.group), rkmp_name_or(RKMP_REG_DH, grp[0] << 8 | grp[1]));
+		r = RKMP_IKE_AGAIN;
+		goto out;
+	}
+	/* Accept: our SPI, nonce, DH; g^ir; keys. */
+	sa->spi_i = m.spi_i;
+	do {
+		if ((r = rkmp_ike_random(sa, "spi", spi, sizeof(spi))) != 0)
+			goto out;
+		sa->spi_r = rkmp_get64(spi);
+	} while (sa->spi_r == 0);
+	sa->ni.len = ni_p->u.opaque.len;
+	memcpy(sa->ni.p, ni_p->u.opaque.data, sa->ni.len);
+	sa->nr.len = IKE_NONCE_LEN;
+	if ((r = rkmp_ike_random(sa, "nonce", sa->nr.p, sa->nr.len)) != 0)
+		goto out;
+	sa->ke_group_sent = sa->suite.dh;
+	if ((r = dh_key(sa, sa->suite.dh, true, &dh)) != 0 ||
+	    (r = rkmp_crypto_dh_shared(dh, ke_p->u.ke.data, ke_p->u.ke.len, gir)) != 0 ||
+	    (r = derive_keys(sa, gir, rkmp_crypto_dh_lookup(sa->suite.dh)->secret_len)) != 0)
+		goto out;
+	/* The response: SA KE Nr [N(NAT_D)] [CERTREQ] [N(CHILDLESS)] [N(SIGNATURE_HASH)] */
+	p = pl_add(&l, RKMP_PLD_SA);
+	if ((r = rkmp_proposal_choice_to_sa(&a, &choice, NULL, 0, p)) != 0)
+		goto out;
+	kpub = rkmp_crypto_dh_public(dh, &klen);
+	p = pl_add(&l, RKMP_PLD_KE);
+	p->u.ke.group = sa->suite.dh;
+	p->u.ke.data = kpub;
+	p->u.ke.len = klen;
+	p = pl_add(&l, RKMP_PLD_NONCE);
+	p->u.opaque.data = sa->nr.p;
+	p->u.opaque.len = sa->nr.len;
+	if (cfg->local != NULL && cfg->remote != NULL) {
+		if ((r = natd_hash(sa->spi_i, sa->spi_r, cfg->local, natd_s)) != 0 ||
+		    (r = natd_hash(sa->spi_i, sa->spi_r, cfg->remote, natd_d)) != 0 ||
+		    (r = pl_notify(&l, 16388, 0, NULL, 0, natd_s, 20)) != 0 ||
+		    (r = pl_notify(&l, 16389, 0, NULL, 0, natd_d, 20)) != 0)
+			goto out;
+	}
+	if (cfg->creds != NULL && rkmp_creds_certreq(cfg->creds, certreq, sizeof(certreq),
+	    &certreq_len) == 0 && certreq_len > 0) {
+		p = pl_add(&l, RKMP_PLD_CERTREQ);
+		p->u.cert.encoding = 4;
+		p->u.cert.data = certreq;
+		p->u.cert.len = certreq_len;
+	}
+	if (sa->profile == RKMP_PROFILE_IKEV2 && (r = pl_notify(&l, 16418, 0, NULL, 0, NULL, 0)) != 0)
+		goto out;
+	if (cfg->creds != NULL && rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_SIGNATURE_HASH_ALGORITHMS) &&
+	    (r = pl_notify(&l, RKMP_N_SIGNATURE_HASH_ALGORITHMS, 0, NULL, 0, sig_hashes,
+	    sizeof(sig_hashes))) != 0)
+		goto out;
+	if ((r = rkmp_sa_record(sa, false, req, len)) != 0 ||
+	    (r = emit_clear(sa, o, sa->spi_i, sa->spi_r, RKMP_EXCH_IKE_SA_INIT, RKMP_FLAG_R, 0, &l,
+	    true)) != 0)
+		goto out;
+	sa->cookie.len = 0;
+	sa->phase = RKMP_PHASE_INIT_DONE;
+	sa->mid_peer = 1;
+	sa->mid_next = 0;
+	o->save = true;
+	{
+		char prop[160];
+
+		rkmp_proposal_format(&choice, prop, sizeof(prop));
+		note(o, "RKMP_SA_INIT answered: SPIs %016llx:%016llx, suite %s, keys derived",
+		    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop);
+	}
+out:
+	rkmp_crypto_wipe(gir, sizeof(gir));
+	rkmp_crypto_dh_free(dh);
+	rkmp_arena_free(&a);
+	return r;
+}
+
+/*
+ * Whether a datagram is the answer to our outstanding request: our SPIi, a
+ * response, the Message ID we wait for, and for a protected answer an ICV
+ * that verifies.  A forged or stray datagram is not an answer: the requester
+ * keeps waiting (and retransmitting) for the real one.
+ */
+int
+rkmp_ike_is_answer(void *ctx, const uint8_t *p, size_t len)
+{
+	const struct rkmp_sa *sa = ctx;
+	struct rkmp_arena a = { 0 };
+	struct rkmp_sk_dir d;
+	struct rkmp_msg m;
+	uint32_t mid;
+	int yes;
+
+	if (len < RKMP_HDR_LEN || rkmp_get64(p) != sa->spi_i || !(p[19] & RKMP_FLAG_R))
+		return 0;
+	mid = rkmp_get32(p + 20);
+	if (sa->phase == RKMP_PHASE_INIT_SENT)
+		return p[18] == RKMP_EXCH_IKE_SA_INIT && mid == 0;
+	if (mid != sa->mid_next - 1 || rkmp_get64(p + 8) != sa->spi_r)
+		return 0;
+	yes = rkmp_msg_decode(&a, p, len, &m) == 0 && m.npld > 0 &&
+	    m.pld[m.npld - 1].type == RKMP_PLD_SK && sk_dir(sa, !sa->initiator, &d) == 0 &&
+	    rkmp_sk_unprotect(&a, &m, &d) == 0;
+	rkmp_arena_free(&a);
+	return yes;
+}
+
+int
+rkmp_ike_init_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
+    size_t len, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_prop_choice choice;
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	const struct rkmp_pld *sa_p, *ke_p, *nr_p, *ck, *ike, *err;
+	const uint8_t *peer_spi;
+	size_t n, peer_spi_len;
+	struct rkmp_dh *dh = NULL;
+	uint8_t gir[RKMP_CRYPTO_DH_MAX];
+	int r;
+
+	if (sa->phase != RKMP_PHASE_INIT_SENT)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s, not init-sent", rkmp_phase_name(sa->phase));
+	if ((r = decode_msg(&a, resp, len, &m)) != 0)
+		goto out;
+	if (m.exchange != RKMP_EXCH_IKE_SA_INIT || !rkmp_msg_is_response(&m) || m.msg_id != 0 ||
+	    m.spi_i != sa->spi_i) {
+		r = rkmp_err_set(RKMP_E_INVALID, "RKMP_SA_INIT",
+		    "not the answer to our request: %s %s MID %u SPIi %016llx (ours %016llx)",
+		    rkmp_name_or(RKMP_REG_EXCHANGE, m.exchange),
+		    rkmp_msg_is_response(&m) ? "response" : "request", m.msg_id,
+		    (unsigned long long)m.spi_i, (unsigned long long)sa->spi_i);
+		goto out;
+	}
+	if ((r = parse_specs(sa, specs, &n)) != 0)
+		goto out;
+	/* COOKIE: repeat the request with it, first (§2.6). */
+	if ((ck = rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_COOKIE)) != NULL &&
+	    find(m.pld, m.npld, RKMP_PLD_SA) == NULL) {
+		if (++sa->init_retries > IKE_INIT_RETRIES_MAX) {
+			r = fail(sa, o, RKMP_E_REFUSED, "gave up after %d COOKIE/INVALID_KE rounds",
+			    IKE_INIT_RETRIES_MAX);
+			goto out;
+		}
+		sa->cookie.len = ck->u.notify.len;
+		memcpy(sa->cookie.p, ck->u.notify.data, ck->u.notify.len);
+		if ((r = rkmp_sa_record(sa, false, resp, len)) != 0 ||
+		    (r = build_init_request(sa, cfg, o)) != 0)
+			goto out;
+		o->save = true;
+		note(o, "responder asked for a COOKIE (%zu octets): request repeated with it",
+		    sa->cookie.len);
+		r = RKMP_IKE_AGAIN;
+		goto out;
+	}
+	/* INVALID_KE_PAYLOAD: retry with the group asked for, if we offered it (§2.6). */
+	if ((ike = rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_INVALID_KE_PAYLOAD)) != NULL) {
+		uint16_t g = rkmp_get16(ike->u.notify.data);
+
+		if (!rkmp_proposal_has_group(specs, n, g) || g == sa->ke_group_sent) {
+			r = rkmp_err_set(RKMP_E_INVALID, "RKMP_SA_INIT",
+			    "INVALID_KE_PAYLOAD asks for %s (%u), which we %s", rkmp_name_or(RKMP_REG_DH, g),
+			    g, g == sa->ke_group_sent ? "sent already" : "did not offer");
+			goto out;
+		}
+		if (++sa->init_retries > IKE_INIT_RETRIES_MAX) {
+			r = fail(sa, o, RKMP_E_REFUSED, "gave up after %d COOKIE/INVALID_KE rounds",
+			    IKE_INIT_RETRIES_MAX);
+			goto out;
+		}
+		sa->ke_group_sent = g;
+		sa->sec.dh_private_len = 0;
+		if ((r = dh_key(sa, g, true, &dh)) != 0)
+			goto out;
+		rkmp_crypto_dh_free(dh);
+		dh = NULL;
+		if ((r = rkmp_sa_record(sa, false, resp, len)) != 0 ||
+		    (r = build_init_request(sa, cfg, o)) != 0)
+			goto out;
+		o->save = true;
+		note(o, "responder asked for KE group %s: request repeated with it", rkmp_name_or(RKMP_REG_DH, g));
+		r = RKMP_IKE_AGAIN;
+		goto out;
+	}
+	if ((err = find_error(m.pld, m.npld)) != NULL) {
+		(void)rkmp_sa_record(sa, false, resp, len);
+		r = fail(sa, o, RKMP_E_REFUSED, "responder refused: %s",
+		    rkmp_name_or(RKMP_REG_NOTIFY, err->u.notify.type));
+		goto out;
+	}
+	sa_p = find(m.pld, m.npld, RKMP_PLD_SA);
+	ke_p = find(m.pld, m.npld, RKMP_PLD_KE);
+	nr_p = find(m.pld, m.npld, RKMP_PLD_NONCE);
+	if (sa_p == NULL || ke_p == NULL || nr_p == NULL || m.spi_r == 0) {
+		r = rkmp_err_set(RKMP_E_INVALID, "IKE_SA_INIT response", "%s",
+		    m.spi_r == 0 ? "SPIr is 0" : "SA, KE or Nonce missing");
+		goto out;
+	}
+	if ((r = rkmp_proposal_accept(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len)) != 0 ||
+	    (r = suite_from_choice(sa, &choice)) != 0)
+		goto out;
+	if (ke_p->u.ke.group != sa->ke_group_sent || sa->suite.dh != sa->ke_group_sent) {
+		r = rkmp_err_set(RKMP_E_INVALID, "KE payload", "group %u in the answer, %u chosen, we sent %u",
+		    ke_p->u.ke.group, sa->suite.dh, sa->ke_group_sent);
+		goto out;
+	}
+	sa->spi_r = m.spi_r;
+	sa->nr.len = nr_p->u.opaque.len;
+	memcpy(sa->nr.p, nr_p->u.opaque.data, sa->nr.len);
+	if ((r = dh_key(sa, sa->ke_group_sent, false, &dh)) != 0 ||
+	    (r = rkmp_crypto_dh_shared(dh, ke_p->u.ke.data, ke_p->u.ke.len, gir)) != 0 ||
+	    (r = derive_keys(sa, gir, rkmp_crypto_dh_lookup(sa->suite.dh)->secret_len)) != 0 ||
+	    (r = rkmp_sa_record(sa, false, resp, len)) != 0)
+		goto out;
+	sa->phase = RKMP_PHASE_INIT_DONE;
+	sa->mid_next = 1;
+	o->save = true;
+	{
+		char prop[160];
+
+		rkmp_proposal_format(&choice, prop, sizeof(prop));
+		note(o, "RKMP_SA_INIT done: SPIs %016llx:%016llx, suite %s, keys derived",
+		    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop);
+	}
+out:
+	rkmp_crypto_wipe(gir, sizeof(gir));
+	rkmp_crypto_dh_free(dh);
+	rkmp_arena_free(&a);
+	return r;
+}
+
+/* ------------------------------------------------------------------ RKMP_SA_AUTH */
+
+/* Master key length L of a routing-protocol SA by its INTEG (rkmp-karp.md §7). */
+static const struct {
+	uint8_t		 protocol;
+	int		 integ;		/* -1: any */
+	size_t		 len;
+} rp_key_len[] = {
+	{ RKMP_PROTO_TCP_AO, 2, 20 },	/* HMAC-SHA-1-96: RFC 5926 Key_Length 160 */
+	{ RKMP_PROTO_TCP_AO, 8, 16 },	/* AES-128-CMAC-96: 128 */
+	{ RKMP_PROTO_BFD, 1, 16 },	/* keyed MD5 */
+	{ RKMP_PROTO_BFD, 2, 20 },	/* keyed SHA-1 */
+	{ RKMP_PROTO_BFD, 12, 32 },	/* HMAC-SHA-256 */
+	{ RKMP_PROTO_RSVP_TE, -1, 16 },	/* HMAC-MD5 (RFC 2747) */
+};
+
+/* KEYMAT length of a child: an RP master key, or ESP's four keys (§2.17). */
+static int
+child_keymat_len(const struct rkmp_prop_choice *c, size_t *len)
+{
+	int integ = rkmp_proposal_get(c, RKMP_TRANS_INTEG, NULL);
+
+	if (c->protocol == RKMP_PROTO_ESP) {
+		uint16_t bits = 0;
+		int encr = rkmp_proposal_get(c, RKMP_TRANS_ENCR, &bits);
+		const struct rkmp_encr_alg *e = encr < 0 ? NULL : rkmp_crypto_encr_lookup((uint16_t)encr, bits);
+		const struct rkmp_integ_alg *i = integ <= 0 ? NULL : rkmp_crypto_integ_lookup((uint16_t)integ);
+
+		if (e == NULL || (integ > 0 && i == NULL))
+			return RKMP_E_CRYPTO;
+		*len = 2 * (e->key_len + e->salt_len + (i ? i->key_len : 0));
+		return 0;
+	}
+	for (size_t k = 0; k < sizeof(rp_key_len) / sizeof(rp_key_len[0]); k++)
+		if (rp_key_len[k].protocol == c->protocol &&
+		    (rp_key_len[k].integ < 0 || rp_key_len[k].integ == integ)) {
+			*len = rp_key_len[k].len;
+			return 0;
+		}
+	return rkmp_err_set(RKMP_E_CRYPTO, "child SA", "no master key length for %s with INTEG %d",
+	    rkmp_name_or(RKMP_REG_PROTOCOL, c->protocol), integ);
+}
+
+static uint8_t
+child_protocol(const struct rkmp_sa *sa)
+{
+	return sa->profile == RKMP_PROFILE_IKEV2 ? RKMP_PROTO_ESP : RKMP_PROTO_TCP_AO;
+}
+
+static int
+child_specs(const struct rkmp_sa *sa, struct rkmp_prop_spec *specs, size_t *n)
+{
+	const char *list = sa->child_proposals[0] ? sa->child_proposals :
+	    sa->profile == RKMP_PROFILE_IKEV2 ? IKEV2_CHILD_DEFAULT : RKMP_CHILD_DEFAULT;
+
+	return rkmp_proposal_parse(list, child_protocol(sa), specs, RKMP_PROPS_MAX, n);
+}
+
+/* The child an answer completes: the one we proposed, or a new entry. */
+static struct rkmp_sa_child *
+child_slot(struct rkmp_sa *sa)
+{
+	if (sa->nchildren > 0 && strcmp(sa->children[sa->nchildren - 1].state, "proposed") == 0)
+		return &sa->children[sa->nchildren - 1];
+	if (sa->nchildren == RKMP_SA_CHILD_MAX)
+		return NULL;
+	memset(&sa->children[sa->nchildren], 0, sizeof(sa->children[0]));
+	return &sa->children[sa->nchildren++];
+}
+
+/* Record an established child: choice, SPIs, KEYMAT = prf+(SK_d, Ni | Nr). */
+static int
+child_establish(struct rkmp_sa *sa, const struct rkmp_prop_choice *c, const uint8_t *spi_local,
+    const uint8_t *spi_peer, size_t spi_size)
+{
+	struct rkmp_sa_child *ch = child_slot(sa);
+	struct ike_suite s;
+	uint8_t mine[RKMP_SA_SPI_MAX];
+	int r;
+
+	if (ch == NULL)
+		return rkmp_err_set(RKMP_E_STATE, "children", "%d children already", RKMP_SA_CHILD_MAX);
+	memcpy(mine, spi_local, spi_size);	/* may point into *ch */
+	memset(ch, 0, sizeof(*ch));
+	spi_local = mine;
+	ch->protocol = c->protocol;
+	ch->spi_size = (uint8_t)spi_size;
+	memcpy(ch->spi_local, spi_local, spi_size);
+	memcpy(ch->spi_peer, spi_peer, spi_size);
+	for (size_t i = 0; i < c->ntrans && i < 8; i++) {
+		ch->transforms[i][0] = c->trans[i].type;
+		ch->transforms[i][1] = c->trans[i].id;
+	}
+	ch->ntransforms = c->ntrans < 8 ? c->ntrans : 8;
+	if ((r = suite_rows(sa, &s)) != 0 || (r = child_keymat_len(c, &ch->keymat_len)) != 0)
+		return r;
+	if (ch->keymat_len > sizeof(ch->keymat))
+		return rkmp_err_set(RKMP_E_INTERNAL, "child SA", "KEYMAT %zu octets", ch->keymat_len);
+	if ((r = rkmp_crypto_child_keymat(s.prf, sa->sec.sk_d, sa->sec.d_len, NULL, 0, sa->ni.p,
+	    sa->ni.len, sa->nr.p, sa->nr.len, ch->keymat, ch->keymat_len)) != 0)
+		return r;
+	snprintf(ch->state, sizeof(ch->state), "established");
+	return 0;
+}
+
+static void
+child_refused(struct rkmp_sa *sa, uint8_t protocol, const char *why)
+{
+	struct rkmp_sa_child *ch = child_slot(sa);
+
+	if (ch == NULL)
+		return;
+	ch->protocol = protocol;
+	snprintf(ch->state, sizeof(ch->state), "refused");
+	snprintf(ch->reason, sizeof(ch->reason), "%s", why);
+}
+
+/* Our ID payload body: from --id, or from our certificate. */
+static int
+local_id(const struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, uint8_t *type, uint8_t *data,
+    size_t max, size_t *len)
+{
+	if (sa->id_local[0] != '\0')
+		return rkmp_id_parse(sa->id_local, type, data, max, len);
+	if (cfg->creds != NULL)
+		return rkmp_creds_id(cfg->creds, type, data, max, len);
+	return rkmp_err_set(RKMP_E_USAGE, "identity", "no --id given and no certificate to take one from");
+}
+
+/*
+ * The signed octets of one side's AUTH (§2.15): RealMessage of that side
+ * (its IKE_SA_INIT message as sent), the other side's nonce, prf(SK_p, ID').
+ */
+static int
+auth_octets(const struct rkmp_sa *sa, bool of_initiator, const uint8_t *id_body, size_t id_len,
+    struct rkmp_auth_octets *o)
+{
+	/* the initiator's message is the request: we sent it if we are the initiator */
+	const struct rkmp_sa_msg *msg = rkmp_sa_last(sa, of_initiator == sa->initiator,
+	    RKMP_EXCH_IKE_SA_INIT, !of_initiator);
+
+	if (msg == NULL)
+		return rkmp_err_set(RKMP_E_STATE, "transcript", "no IKE_SA_INIT %s recorded",
+		    of_initiator ? "request" : "response");
+	o->msg = msg->p;
+	o->msg_len = msg->len;
+	o->nonce = of_initiator ? sa->nr.p : sa->ni.p;
+	o->nonce_len = of_initiator ? sa->nr.len : sa->ni.len;
+	o->id = id_body;
+	o->id_len = id_len;
+	o->sk_p = of_initiator ? sa->sec.sk_pi : sa->sec.sk_pr;
+	o->sk_p_len = sa->sec.p_len;
+	return 0;
+}
+
+/* The peer's SIGNATURE_HASH_ALGORITHMS from its IKE_SA_INIT message, if any. */
+static size_t
+peer_hashes(const struct rkmp_sa *sa, uint16_t *out, size_t max)
+{
+	const struct rkmp_sa_msg *msg = rkmp_sa_last(sa, false, RKMP_EXCH_IKE_SA_INIT, sa->initiator);
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	const struct rkmp_pld *n;
+	size_t k = 0;
+
+	if (msg != NULL && rkmp_msg_decode(&a, msg->p, msg->len, &m) == 0 &&
+	    (n = rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_SIGNATURE_HASH_ALGORITHMS)) != NULL)
+		for (size_t i = 0; i + 1 < n->u.notify.len && k < max; i += 2)
+			out[k++] = rkmp_get16(n->u.notify.data + i);
+	rkmp_arena_free(&a);
+	return k;
+}
+
+/* Whether the responder advertised CHILDLESS_IKEV2_SUPPORTED (RFC 6023). */
+static bool
+peer_childless(const struct rkmp_sa *sa)
+{
+	const struct rkmp_sa_msg *msg = rkmp_sa_last(sa, false, RKMP_EXCH_IKE_SA_INIT, true);
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	bool yes = false;
+
+	if (msg != NULL && rkmp_msg_decode(&a, msg->p, msg->len, &m) == 0)
+		yes = rkmp_msg_find_notify(m.pld, m.npld, 16418) != NULL;
+	rkmp_arena_free(&a);
+	return yes;
+}
+
+/* Our AUTH payload: PSK or signature, over our side's octets. */
+static int
+auth_make(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *id_body, size_t id_len,
+    uint8_t *out, size_t max, size_t *len, uint8_t *method)
+{
+	struct rkmp_auth_octets oc;
+	struct ike_suite s;
+	uint16_t hashes[16];
+	int r, m = 0;
+
+	if ((r = suite_rows(sa, &s)) != 0 || (r = auth_octets(sa, sa->initiator, id_body, id_len, &oc)) != 0)
+		return r;
+	if (cfg->psk != NULL) {
+		/* keep the key pad: the answer is checked with it, PSK file or not */
+		if ((r = rkmp_auth_psk_pad(s.prf, cfg->psk, cfg->psk_len, sa->sec.psk_pad)) != 0 ||
+		    (r = rkmp_auth_psk_padded(s.prf, sa->sec.psk_pad, &oc, out)) != 0)
+			return r;
+		sa->sec.psk_pad_len = s.prf->out_len;
+		*len = s.prf->out_len;
+		*method = 2;
+		return 0;
+	}
+	if (cfg->creds == NULL)
+		return rkmp_err_set(RKMP_E_USAGE, "authentication", "give --psk-file or --cert/--key/--ca");
+	if ((r = rkmp_auth_sign(cfg->creds, s.prf, cfg->auth_method, hashes,
+	    peer_hashes(sa, hashes, 16), &oc, out, max, len, &m)) != 0)
+		return r;
+	*method = (uint8_t)m;
+	return 0;
+}
+
+/* Check the peer's IDx and AUTH.  RKMP_E_REFUSED with the reason when they are wrong. */
+static int
+auth_check(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const struct rkmp_pld *pld, size_t n)
+{
+	const struct rkmp_pld *id = find(pld, n, sa->initiator ? RKMP_PLD_IDR : RKMP_PLD_IDI);
+	const struct rkmp_pld *au = find(pld, n, RKMP_PLD_AUTH);
+	struct rkmp_auth_octets oc;
+	struct ike_suite s;
+	int r;
+
+	if (id == NULL || au == NULL)
+		return rkmp_err_set(RKMP_E_INVALID, "RKMP_SA_AUTH", "%s missing",
+		    id == NULL ? (sa->initiator ? "IDr" : "IDi") : "AUTH");
+	rkmp_id_format(id->u.id.id_type, id->u.id.data, id->u.id.len, sa->id_peer_seen,
+	    sizeof(sa->id_peer_seen));
+	if (sa->id_peer[0] != '\0' && strcmp(sa->id_peer, sa->id_peer_seen) != 0)
+		return rkmp_err_set(RKMP_E_REFUSED, "", "peer identity %s, expected %s",
+		    sa->id_peer_seen, sa->id_peer);
+	if ((r = suite_rows(sa, &s)) != 0 ||
+	    (r = auth_octets(sa, !sa->initiator, id->body, id->body_len, &oc)) != 0)
+		return r;
+	if (au->u.auth.method == 2) {
+		uint8_t pad[RKMP_CRYPTO_PRF_MAX];
+
+		if (cfg->psk != NULL)
+			r = rkmp_auth_psk_pad(s.prf, cfg->psk, cfg->psk_len, pad);
+		else if (sa->sec.psk_pad_len == s.prf->out_len)
+			memcpy(pad, sa->sec.psk_pad, s.prf->out_len);
+		else
+			return rkmp_err_set(RKMP_E_REFUSED, "", "peer used a PSK, we have none (--psk-file)");
+		if (r == 0)
+			r = rkmp_auth_psk_verify_padded(s.prf, pad, &oc, au->u.auth.data, au->u.auth.len);
+		rkmp_crypto_wipe(pad, sizeof(pad));
+		if (r != 0)
+			return rkmp_err_set(r, "", "AUTH (PSK) of %s does not verify: wrong pre-shared key?",
+			    sa->id_peer_seen);
+		return 0;
+	}
+	if (cfg->creds == NULL)	/* our slip, not the peer's: nothing recorded */
+		return rkmp_err_set(RKMP_E_USAGE, "--ca", "the peer signed (AUTH method %s): give --ca "
+		    "to verify its certificate", rkmp_name_or(RKMP_REG_AUTH, au->u.auth.method));
+	{
+		const uint8_t *certs[8];
+		size_t lens[8], nc = 0;
+
+		for (size_t i = 0; i < n && nc < 8; i++)
+			if (pld[i].type == RKMP_PLD_CERT && pld[i].u.cert.encoding == 4) {
+				certs[nc] = pld[i].u.cert.data;
+				lens[nc++] = pld[i].u.cert.len;
+			}
+		if (nc == 0)
+			return rkmp_err_set(RKMP_E_REFUSED, "", "peer sent no X.509 certificate");
+		return rkmp_auth_verify(cfg->creds, certs, lens, nc, id->u.id.id_type, id->u.id.data,
+		    id->u.id.len, au->u.auth.method, au->u.auth.data, au->u.auth.len, s.prf, &oc);
+	}
+}
+
+/* TSi/TSr of the ikev2 profile: everything of one address family; the peer narrows. */
+static const uint8_t ts_any4[] = { 0, 0, 0, 0 }, ts_all4[] = { 255, 255, 255, 255 };
+static struct rkmp_ts ts_any = {
+	.type = RKMP_TS_IPV4_ADDR_RANGE, .ip_proto = 0, .start_port = 0, .end_port = 65535,
+	.start_addr = ts_any4, .end_addr = ts_all4, .addr_len = 4, .len = 16,
+};
+
+static void
+pl_ts(struct pl_list *l, uint8_t type, struct rkmp_ts *ts, uint8_t count)
+{
+	struct rkmp_pld *p = pl_add(l, type);
+
+	p->u.ts.count = count;
+	p->u.ts.ts = ts;
+}
+
+/* ID payload body (type | RESERVED | data) into buf; the payload points at data. */
+static size_t
+id_body(uint8_t type, const uint8_t *data, size_t len, uint8_t *buf)
+{
+	buf[0] = type;
+	buf[1] = buf[2] = buf[3] = 0;
+	memcpy(buf + 4, data, len);
+	return 4 + len;
+}
+
+static void
+pl_id(struct pl_list *l, uint8_t ptype, const uint8_t *body, size_t body_len)
+{
+	struct rkmp_pld *p = pl_add(l, ptype);
+
+	p->u.id.id_type = body[0];
+	p->u.id.data = body + 4;
+	p->u.id.len = body_len - 4;
+}
+
+static int
+pl_certs(struct pl_list *l, const struct rkmp_ike_cfg *cfg)
+{
+	const uint8_t *der;
+	size_t len;
+
+	for (size_t i = 0; cfg->creds != NULL && (der = rkmp_creds_cert_der(cfg->creds, i, &len)) != NULL;
+	    i++) {
+		struct rkmp_pld *p = pl_add(l, RKMP_PLD_CERT);
+
+		if (p == NULL)
+			return rkmp_err_set(RKMP_E_USAGE, "certificate", "chain longer than we can send");
+		p->u.cert.encoding = 4;
+		p->u.cert.data = der;
+		p->u.cert.len = len;
+	}
+	return 0;
+}
+
+int
+rkmp_ike_auth_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_arena a = { 0 };
+	struct pl_list l = { .n = 0 };
+	uint8_t idd[RKMP_SA_ID_MAX], idb[RKMP_SA_ID_MAX + 4], pidb[RKMP_SA_ID_MAX + 4];
+	uint8_t auth[1024], certreq[20 * 16], spi[RKMP_SA_SPI_MAX];
+	size_t idlen, idb_len, auth_len, certreq_len = 0, n;
+	uint8_t idtype, method;
+	struct rkmp_pld *p;
+	int r;
+
+	if (sa->phase != RKMP_PHASE_INIT_DONE || !sa->initiator)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s %s, not an initiator in init-done",
+		    sa->initiator ? "initiator" : "responder", rkmp_phase_name(sa->phase));
+	if ((r = local_id(sa, cfg, &idtype, idd, sizeof(idd), &idlen)) != 0)
+		goto out;
+	idb_len = id_body(idtype, idd, idlen, idb);
+	pl_id(&l, RKMP_PLD_IDI, idb, idb_len);
+	if ((r = pl_certs(&l, cfg)) != 0)
+		goto out;
+	if (cfg->creds != NULL && rkmp_creds_certreq(cfg->creds, certreq, sizeof(certreq),
+	    &certreq_len) == 0 && certreq_len > 0) {
+		p = pl_add(&l, RKMP_PLD_CERTREQ);
+		p->u.cert.encoding = 4;
+		p->u.cert.data = certreq;
+		p->u.cert.len = certreq_len;
+	}
+	if (sa->id_peer[0] != '\0') {
+		uint8_t pt;
+		size_t pl;
+
+		if ((r = rkmp_id_parse(sa->id_peer, &pt, idd, sizeof(idd), &pl)) != 0)
+			goto out;
+		pl_id(&l, RKMP_PLD_IDR, pidb, id_body(pt, idd, pl, pidb));
+	}
+	if ((r = auth_make(sa, cfg, idb, idb_len, auth, sizeof(auth), &auth_len, &method)) != 0)
+		goto out;
+	p = pl_add(&l, RKMP_PLD_AUTH);
+	p->u.auth.method = method;
+	p->u.auth.data = auth;
+	p->u.auth.len = auth_len;
+	/* SAi2: a routing-protocol SA (rkmp), an ESP child with TS (ikev2), or none (RFC 6023). */
+	if (sa->profile == RKMP_PROFILE_IKEV2 && sa->childless) {
+		if (!peer_childless(sa)) {
+			r = rkmp_err_set(RKMP_E_USAGE, "--childless",
+			    "the responder did not send CHILDLESS_IKEV2_SUPPORTED (RFC 6023)");
+			goto out;
+		}
+	} else {
+		size_t spi_len = sa->profile == RKMP_PROFILE_IKEV2 ? ESP_SPI_LEN : 1;
+
+		if ((r = child_specs(sa, specs, &n)) != 0)
+			goto out;
+		spi_len = specs[0].protocol == RKMP_PROTO_RSVP_TE ? 6 : spi_len;
+		do {
+			if ((r = rkmp_ike_random(sa, "child spi", spi, spi_len)) != 0)
+				goto out;
+		} while (spi[0] == 0 && spi_len == 4);	/* ESP SPIs below 256 are reserved */
+		p = pl_add(&l, RKMP_PLD_SA);
+		if ((r = rkmp_proposal_to_sa(&a, specs, n, spi, spi_len, p)) != 0)
+			goto out;
+		if (sa->profile == RKMP_PROFILE_IKEV2) {
+			pl_ts(&l, RKMP_PLD_TSI, &ts_any, 1);
+			pl_ts(&l, RKMP_PLD_TSR, &ts_any, 1);
+		}
+		/* remember our SPI: the child is completed (or refused) by the answer */
+		{
+			struct rkmp_sa_child *ch = child_slot(sa);
+
+			if (ch == NULL) {
+				r = rkmp_err_set(RKMP_E_STATE, "children", "%d children already",
+				    RKMP_SA_CHILD_MAX);
+				goto out;
+			}
+			ch->protocol = specs[0].protocol;
+			ch->spi_size = (uint8_t)spi_len;
+			memcpy(ch->spi_local, spi, spi_len);
+			snprintf(ch->state, sizeof(ch->state), "proposed");
+		}
+	}
+	if ((r = emit_protected(sa, o, RKMP_EXCH_IKE_AUTH, false, sa->mid_next, &l)) != 0)
+		goto out;
+	sa->mid_next++;
+	sa->phase = RKMP_PHASE_AUTH_SENT;
+	o->save = true;
+	note(o, "RKMP_SA_AUTH request: %s, AUTH %s%s", sa->id_local[0] ? sa->id_local : "(certificate)",
+	    rkmp_name_or(RKMP_REG_AUTH, method), sa->childless ? ", childless" : "");
+out:
+	rkmp_crypto_wipe(auth, sizeof(auth));
+	rkmp_arena_free(&a);
+	return r;
+}
+
+/* Decode a protected message of ours to read, check the header, unprotect it. */
+static int
+open_protected(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t *p, size_t len,
+    bool response, struct rkmp_msg *m, const struct rkmp_pld **inner, size_t *ninner)
+{
+	struct rkmp_sk_dir d;
+	struct rkmp_pld *sk;
+	int r;
+
+	if ((r = decode_msg(a, p, len, m)) != 0)
+		return r;
+	if (m->spi_i != sa->spi_i || m->spi_r != sa->spi_r)
+		return rkmp_err_set(RKMP_E_INVALID, "IKE header", "SPIs %016llx:%016llx are not this SA's "
+		    "(%016llx:%016llx)", (unsigned long long)m->spi_i, (unsigned long long)m->spi_r,
+		    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r);
+	if (rkmp_msg_is_response(m) != response)
+		return rkmp_err_set(RKMP_E_INVALID, "IKE header", "a %s, expected a %s",
+		    rkmp_msg_is_response(m) ? "response" : "request", response ? "response" : "request");
+	if (rkmp_msg_is_initiator(m) == sa->initiator)
+		return rkmp_err_set(RKMP_E_INVALID, "IKE header", "I flag %s on the peer's message",
+		    sa->initiator ? "set" : "clear");
+	if (m->npld == 0 || m->pld[m->npld - 1].type != RKMP_PLD_SK)
+		return rkmp_err_set(RKMP_E_INVALID, "RKMP_SA_AUTH", "no SK payload%s",
+		    m->npld && m->pld[m->npld - 1].type == RKMP_PLD_SKF ? " (IKE fragmentation is not "
+		    "negotiated by us)" : "");
+	if ((r = sk_dir(sa, !sa->initiator, &d)) != 0 || (r = rkmp_sk_unprotect(a, m, &d)) != 0)
+		return r;
+	sk = &m->pld[m->npld - 1];
+	*inner = sk->u.sk.inner;
+	*ninner = sk->u.sk.ninner;
+	return rkmp_msg_check_inner(m, *inner, *ninner);
+}
+
+int
+rkmp_ike_auth_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *req,
+    size_t len, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_prop_choice choice;
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	struct pl_list l = { .n = 0 };
+	const struct rkmp_pld *inner, *sa_p, *tsi, *tsr;
+	uint8_t idd[RKMP_SA_ID_MAX], idb[RKMP_SA_ID_MAX + 4], auth[1024], spi[RKMP_SA_SPI_MAX];
+	size_t ninner, idlen, idb_len, auth_len, n, peer_spi_len;
+	const uint8_t *peer_spi;
+	uint8_t idtype, method;
+	char child_note[300] = "";
+	struct rkmp_pld *p;
+	int r;
+
+	if (sa->phase != RKMP_PHASE_INIT_DONE || sa->initiator)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s %s, not a responder in init-done",
+		    sa->initiator ? "initiator" : "responder", rkmp_phase_name(sa->phase));
+	/* A repeated IKE_SA_INIT request: answer it again from the transcript (§2.1). */
+	{
+		const struct rkmp_sa_msg *q = rkmp_sa_last(sa, false, RKMP_EXCH_IKE_SA_INIT, false);
+		const struct rkmp_sa_msg *s = rkmp_sa_last(sa, true, RKMP_EXCH_IKE_SA_INIT, true);
+
+		if (q != NULL && s != NULL && q->len == len && memcmp(q->p, req, len) == 0) {
+			rkmp_buf_reset(&o->msg);
+			rkmp_buf_put(&o->msg, s->p, s->len);
+			o->send = true;
+			note(o, "repeated RKMP_SA_INIT request: answered again with the same response");
+			return RKMP_IKE_AGAIN;
+		}
+	}
+	if ((r = open_protected(sa, &a, req, len, false, &m, &inner, &ninner)) != 0)
+		goto out;
+	if (m.exchange != RKMP_EXCH_IKE_AUTH || m.msg_id != sa->mid_peer) {
+		r = rkmp_err_set(RKMP_E_INVALID, "RKMP_SA_AUTH", "%s MID %u, expected IKE_AUTH MID %u",
+		    rkmp_name_or(RKMP_REG_EXCHANGE, m.exchange), m.msg_id, sa->mid_peer);
+		goto out;
+	}
+	if ((r = rkmp_sa_record(sa, false, req, len)) != 0)
+		goto out;
+	sa->mid_peer++;
+	if ((r = auth_check(sa, cfg, inner, ninner)) != 0) {
+		char why[400];
+
+		if (r != RKMP_E_REFUSED)
+			goto out;
+		snprintf(why, sizeof(why), "%s", rkmp_err_detail());
+		/* §2.21.2: AUTHENTICATION_FAILED in the (protected) response; the SA is dead */
+		if ((r = pl_notify(&l, 24, 0, NULL, 0, NULL, 0)) != 0 ||
+		    (r = emit_protected(sa, o, RKMP_EXCH_IKE_AUTH, true, m.msg_id, &l)) != 0)
+			goto out;
+		r = fail(sa, o, RKMP_E_REFUSED, "%s: answered AUTHENTICATION_FAILED", why);
+		goto out;
+	}
+	/* Our ID and AUTH. */
+	if ((r = local_id(sa, cfg, &idtype, idd, sizeof(idd), &idlen)) != 0)
+		goto out;
+	idb_len = id_body(idtype, idd, idlen, idb);
+	pl_id(&l, RKMP_PLD_IDR, idb, idb_len);
+	if ((r = pl_certs(&l, cfg)) != 0 ||
+	    (r = auth_make(sa, cfg, idb, idb_len, auth, sizeof(auth), &auth_len, &method)) != 0)
+		goto out;
+	p = pl_add(&l, RKMP_PLD_AUTH);
+	p->u.auth.method = method;
+	p->u.auth.data = auth;
+	p->u.auth.len = auth_len;
+	/* The child: select, or refuse only the child (the RKMP SA still comes up). */
+	sa_p = find(inner, ninner, RKMP_PLD_SA);
+	tsi = find(inner, ninner, RKMP_PLD_TSI);
+	tsr = find(inner, ninner, RKMP_PLD_TSR);
+	if (sa_p != NULL) {
+		if ((r = child_specs(sa, specs, &n)) != 0)
+			goto out;
+		r = rkmp_proposal_select(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len);
+		if (r == 0 && sa->profile == RKMP_PROFILE_IKEV2 && (tsi == NULL || tsr == NULL)) {
+			snprintf(child_note, sizeof(child_note), "child refused: TS_UNACCEPTABLE (no TSi/TSr)");
+			child_refused(sa, choice.protocol, "no TSi/TSr: answered TS_UNACCEPTABLE");
+			if ((r = pl_notify(&l, 38, 0, NULL, 0, NULL, 0)) != 0)
+				goto out;
+		} else if (r == 0) {
+			size_t spi_len = peer_spi_len;
+
+			do {
+				if ((r = rkmp_ike_random(sa, "child spi", spi, spi_len)) != 0)
+					goto out;
+			} while (spi_len == 4 && spi[0] == 0);
+			if ((r = child_establish(sa, &choice, spi, peer_spi, spi_len)) != 0)
+				goto out;
+			p = pl_add(&l, RKMP_PLD_SA);
+			if ((r = rkmp_proposal_choice_to_sa(&a, &choice, sa->children[sa->nchildren - 1].spi_local,
+			    spi_len, p)) != 0)
+				goto out;
+			if (tsi != NULL && tsr != NULL) {	/* accept the selectors as proposed */
+				pl_ts(&l, RKMP_PLD_TSI, tsi->u.ts.ts, tsi->u.ts.count);
+				pl_ts(&l, RKMP_PLD_TSR, tsr->u.ts.ts, tsr->u.ts.count);
+			}
+			rkmp_proposal_format(&choice, child_note, sizeof(child_note));
+		} else if (r == RKMP_E_REFUSED) {
+			snprintf(child_note, sizeof(child_note), "child refused: NO_PROPOSAL_CHOSEN");
+			child_refused(sa, sa_p->u.sa.prop[0].protocol, rkmp_err_detail());
+			if ((r = pl_notify(&l, 14, 0, NULL, 0, NULL, 0)) != 0)
+				goto out;
+		} else
+			goto out;
+	}
+	if ((r = emit_protected(sa, o, RKMP_EXCH_IKE_AUTH, true, m.msg_id, &l)) != 0)
+		goto out;
+	sa->phase = RKMP_PHASE_ESTABLISHED;
+	o->save = true;
+	note(o, "RKMP SA established with %s; %s", sa->id_peer_seen,
+	    child_note[0] ? child_note : "no child SA (childless)");
+out:
+	rkmp_crypto_wipe(auth, sizeof(auth));
+	rkmp_arena_free(&a);
+	return r;
+}
+
+int
+rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
+    size_t len, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_prop_choice choice;
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	const struct rkmp_pld *inner, *sa_p, *err;
+	size_t ninner, n, peer_spi_len;
+	const uint8_t *peer_spi;
+	char child_note[300] = "no child SA (childless)";
+	int r, ret = 0;
+
+	if (sa->phase != RKMP_PHASE_AUTH_SENT)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s, not auth-sent", rkmp_phase_name(sa->phase));
+	if ((r = open_protected(sa, &a, resp, len, true, &m, &inner, &ninner)) != 0)
+		goto out;
+	if (m.exchange != RKMP_EXCH_IKE_AUTH || m.msg_id != sa->mid_next - 1) {
+		r = rkmp_err_set(RKMP_E_INVALID, "RKMP_SA_AUTH", "%s MID %u, expected IKE_AUTH MID %u",
+		    rkmp_name_or(RKMP_REG_EXCHANGE, m.exchange), m.msg_id, sa->mid_next - 1);
+		goto out;
+	}
+	if ((r = rkmp_sa_record(sa, false, resp, len)) != 0)
+		goto out;
+	/* Fatal errors kill the SA (§2.21.2); child errors only the child. */
+	if ((err = find_error(inner, ninner)) != NULL &&
+	    (err->u.notify.type == 24 || err->u.notify.type == 7 || err->u.notify.type == 1 ||
+	    find(inner, ninner, RKMP_PLD_AUTH) == NULL)) {
+		r = fail(sa, o, RKMP_E_REFUSED, "responder refused: %s",
+		    rkmp_name_or(RKMP_REG_NOTIFY, err->u.notify.type));
+		goto out;
+	}
+	if ((r = auth_check(sa, cfg, inner, ninner)) != 0) {
+		if (r != RKMP_E_REFUSED)
+			goto out;
+		r = fail(sa, o, RKMP_E_REFUSED, "%s", rkmp_err_detail());
+		goto out;
+	}
+	sa_p = find(inner, ninner, RKMP_PLD_SA);
+	if (sa->childless && sa->profile == RKMP_PROFILE_IKEV2) {
+		/* nothing asked, nothing to take */
+	} else if (err != NULL) {
+		snprintf(child_note, sizeof(child_note), "child SA refused by the responder: %s",
+		    rkmp_name_or(RKMP_REG_NOTIFY, err->u.notify.type));
+		child_refused(sa, child_protocol(sa), child_note);
+		ret = RKMP_E_REFUSED;
+	} else if (sa_p == NULL) {
+		snprintf(child_note, sizeof(child_note), "child SA not created: the answer has no SA payload");
+		child_refused(sa, child_protocol(sa), child_note);
+		ret = RKMP_E_REFUSED;
+	} else {
+		if ((r = child_specs(sa, specs, &n)) != 0 ||
+		    (r = rkmp_proposal_accept(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len)) != 0)
+			goto out;
+		{
+			struct rkmp_sa_child *ch = child_slot(sa);
+
+			if (ch == NULL || peer_spi_len != ch->spi_size) {
+				r = rkmp_err_set(RKMP_E_INVALID, "SA payload", "child SPI size %zu, we sent %u",
+				    peer_spi_len, ch ? ch->spi_size : 0);
+				goto out;
+			}
+			if ((r = child_establish(sa, &choice, ch->spi_local, peer_spi, peer_spi_len)) != 0)
+				goto out;
+		}
+		rkmp_proposal_format(&choice, child_note, sizeof(child_note));
+	}
+	sa->phase = RKMP_PHASE_ESTABLISHED;
+	o->save = true;
+	note(o, "RKMP SA established with %s; %s", sa->id_peer_seen, child_note);
+	if (ret != 0)
+		r = rkmp_err_set(ret, "", "%s (the RKMP SA is established)", child_note);
+	else
+		r = 0;
+out:
+	rkmp_arena_free(&a);
+	return r;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ike.h — the exchange engine: RKMP_SA_INIT and RKMP_SA_AUTH (IKE_SA_INIT
+ * and IKE_AUTH) as transport-free functions over a struct rkmp_sa.  Each
+ * takes the peer's message (bytes, IKE header onwards) and/or produces ours;
+ * the step binaries feed it from files or UDP, the benchmark from memory.
+ *
+ * Outcome of a step: the return code (0 done, RKMP_IKE_AGAIN: our message in
+ * out continues the exchange, negative RKMP_E_*), out->send (a message to
+ * write or send), out->save (the SA changed and must be saved: also on
+ * refusals, whose outcome is recorded as phase "failed" or a refused child),
+ * and out->note (one line for the user: what happened).  On any other error
+ * nothing is to be saved: a forged or broken datagram never harms an SA.
+ */
+#ifndef RKMP_IKE_H
+#define RKMP_IKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "sa.h"
+#include "udp.h"
+
+#define RKMP_IKE_AGAIN	1	/* out holds a message that continues the exchange */
+
+/* Per-step inputs that are not part of the state. */
+struct rkmp_ike_cfg {
+	const uint8_t		*psk;		/* PSK authentication, or */
+	size_t			 psk_len;
+	const struct rkmp_creds	*creds;		/* certificates (cert/key/ca) */
+	int			 auth_method;	/* 0 = choose */
+	bool			 require_cookie;/* responder: demand N(COOKIE) first */
+	/* UDP endpoints, for NAT_DETECTION_*; NULL in file mode (then none are sent) */
+	const struct rkmp_udp_addr *local, *remote;
+};
+
+struct rkmp_ike_out {
+	struct rkmp_buf	 msg;
+	bool		 send;
+	bool		 save;
+	char		 note[512];
+};
+
+void	rkmp_ike_out_init(struct rkmp_ike_out *o);
+void	rkmp_ike_out_free(struct rkmp_ike_out *o);
+
+/* RKMP_SA_INIT */
+int	rkmp_ike_init_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct rkmp_ike_out *o);
+int	rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *req,
+	    size_t len, struct rkmp_ike_out *o);
+int	rkmp_ike_init_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
+	    size_t len, struct rkmp_ike_out *o);
+/* RKMP_SA_AUTH */
+int	rkmp_ike_auth_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct rkmp_ike_out *o);
+int	rkmp_ike_auth_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *req,
+	    size_t len, struct rkmp_ike_out *o);
+int	rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
+	    size_t len, struct rkmp_ike_out *o);
+
+/* Whether a datagram answers our outstanding request (for rkmp_udp_request). */
+int	rkmp_ike_is_answer(void *sa, const uint8_t *p, size_t len);
+
+/* Identities: "fqdn:r1.example", "email:a@b", "ipv4:192.0.2.1", "ipv6:2001:db8::1",
+ * "keyid:0a0b" (hex) <-> ID payload type and data. */
+int	rkmp_id_parse(const char *text, uint8_t *type, uint8_t *data, size_t max, size_t *len);
+void	rkmp_id_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t outlen);
+
+/* Testing: deterministic randomness from the SA's seed (or the CSPRNG). */
+int	rkmp_ike_random(struct rkmp_sa *sa, const char *label, uint8_t *out, size_t n);
+
+#endif

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sa.h — one side's view of one RKMP SA (IKE SA): everything a step binary
+ * reads from and writes back to its JSON state file (DESIGN.md §6).
+ * state.c maps this struct to and from JSON; the engine (ike.c) works on it.
+ * Secrets live in fixed arrays and are wiped by rkmp_sa_wipe().
+ */
+#ifndef RKMP_SA_H
+#define RKMP_SA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RKMP_STATE_VERSION	1
+#define RKMP_SA_NONCE_MAX	256
+#define RKMP_SA_SECRET_MAX	64	/* one SK_* key (RKMP_CRYPTO_KEY_MAX) */
+#define RKMP_SA_DH_MAX		512	/* DH private value (MODP 4096) */
+#define RKMP_SA_ID_MAX		256	/* "fqdn:r1.example" */
+#define RKMP_SA_TEXT_MAX	512	/* proposal lists, reasons, paths */
+#define RKMP_SA_COOKIE_MAX	64
+#define RKMP_SA_SEED_MAX	64
+#define RKMP_SA_CHILD_MAX	16
+#define RKMP_SA_KEYMAT_MAX	256
+#define RKMP_SA_SPI_MAX		8	/* child SPI: 1 (TCP-AO, BFD), 4 (ESP), 6 (RSVP-TE) */
+#define RKMP_SA_TRANSCRIPT_MAX	64
+
+/* Phases, in the order a negotiation goes through them (names as in the file). */
+enum rkmp_phase {
+	RKMP_PHASE_NEW,			/* "new": nothing sent or received */
+	RKMP_PHASE_INIT_SENT,		/* "init-sent": initiator sent RKMP_SA_INIT request */
+	RKMP_PHASE_INIT_DONE,		/* "init-done": keys derived (both roles) */
+	RKMP_PHASE_AUTH_SENT,		/* "auth-sent": initiator sent RKMP_SA_AUTH request */
+	RKMP_PHASE_ESTABLISHED,		/* "established": RKMP SA up */
+	RKMP_PHASE_FAILED,		/* "failed": refused or timed out; see reason */
+	RKMP_PHASE_MAX_
+};
+
+enum rkmp_profile {
+	RKMP_PROFILE_RKMP,		/* "rkmp": port 50500, SAi2 proposes an RP SA, no TS */
+	RKMP_PROFILE_IKEV2,		/* "ikev2": ESP child with TS, or childless */
+	RKMP_PROFILE_MAX_
+};
+
+struct rkmp_bytes {			/* a value with its length */
+	size_t	 len;
+	uint8_t	 p[RKMP_SA_NONCE_MAX];
+};
+
+/* The negotiated IKE suite, as transform IDs (names in the file). */
+struct rkmp_sa_suite {
+	uint16_t	 encr;
+	uint16_t	 encr_bits;		/* Key Length attribute, 0 if none */
+	uint16_t	 prf;
+	uint16_t	 integ;			/* 0 with AEAD */
+	uint16_t	 dh;
+};
+
+/* One message of the transcript (DESIGN.md §6: "transcript of every message (hex)"). */
+struct rkmp_sa_msg {
+	bool		 sent;			/* "dir": "sent" | "received" */
+	uint8_t		 exchange;
+	bool		 response;
+	uint32_t	 msg_id;
+	size_t		 len;
+	uint8_t		*p;			/* malloc'd, len octets */
+};
+
+/* A child SA: in the rkmp profile a routing-protocol SA, in ikev2 an ESP SA. */
+struct rkmp_sa_child {
+	uint8_t		 protocol;		/* 3 ESP, 201 TCP-AO, 202 BFD, 203 RSVP-TE */
+	uint8_t		 spi_size;
+	uint8_t		 spi_local[RKMP_SA_SPI_MAX];
+	uint8_t		 spi_peer[RKMP_SA_SPI_MAX];
+	uint16_t	 transforms[8][2];	/* chosen {type, id} pairs */
+	size_t		 ntransforms;
+	char		 state[32];		/* "established", "refused" */
+	char		 reason[RKMP_SA_TEXT_MAX];
+	size_t		 keymat_len;		/* secret */
+	uint8_t		 keymat[RKMP_SA_KEYMAT_MAX];
+};
+
+struct rkmp_sa {
+	int		 version;		/* RKMP_STATE_VERSION */
+	enum rkmp_phase	 phase;
+	bool		 initiator;		/* "role": "initiator" | "responder" */
+	enum rkmp_profile profile;
+	char		 id_local[RKMP_SA_ID_MAX];	/* "identities": {"local", "peer"} */
+	char		 id_peer[RKMP_SA_ID_MAX];	/* expected (may be empty = any) */
+	char		 id_peer_seen[RKMP_SA_ID_MAX];	/* what the peer sent */
+	char		 proposals[RKMP_SA_TEXT_MAX];	/* configured proposal list */
+	char		 child_proposals[RKMP_SA_TEXT_MAX];
+	bool		 childless;
+	struct rkmp_sa_suite suite;		/* "suite": chosen at RKMP_SA_INIT */
+	char		 reason[RKMP_SA_TEXT_MAX];	/* why phase is "failed" */
+	char		 peer_addr[64];		/* last UDP peer, "addr" and port */
+	uint16_t	 peer_port;
+
+	/* "ike_sa" object */
+	uint64_t	 spi_i, spi_r;
+	uint32_t	 mid_next;		/* our next request's Message ID */
+	uint32_t	 mid_peer;		/* the peer's next request's Message ID */
+	struct rkmp_bytes ni, nr;		/* nonce data */
+	struct rkmp_bytes cookie;		/* from N(COOKIE), echoed in the retry */
+	uint16_t	 ke_group_sent;		/* group of our KE (may differ after INVALID_KE) */
+	unsigned	 init_retries;		/* COOKIE + INVALID_KE rounds used */
+	uint64_t	 iv_counter_out;	/* per-direction counter for AEAD IVs */
+
+	/* testing */
+	bool		 seeded;		/* "seed" stamped: deterministic mode */
+	struct rkmp_bytes seed;
+
+	struct rkmp_sa_child children[RKMP_SA_CHILD_MAX];
+	size_t		 nchildren;
+
+	struct rkmp_sa_msg transcript[RKMP_SA_TRANSCRIPT_MAX];
+	size_t		 ntranscript;
+
+	/* "secrets" object (DESIGN.md §6 names) */
+	struct {
+		size_t	 dh_private_len;
+		uint8_t	 dh_private[RKMP_SA_DH_MAX];
+		size_t	 skeyseed_len;
+		uint8_t	 skeyseed[RKMP_SA_SECRET_MAX];
+		size_t	 d_len, a_len, e_len, p_len;
+		uint8_t	 sk_d[RKMP_SA_SECRET_MAX];
+		uint8_t	 sk_ai[RKMP_SA_SECRET_MAX];
+		uint8_t	 sk_ar[RKMP_SA_SECRET_MAX];
+		uint8_t	 sk_ei[RKMP_SA_SECRET_MAX];	/* key | salt */
+		uint8_t	 sk_er[RKMP_SA_SECRET_MAX];
+		uint8_t	 sk_pi[RKMP_SA_SECRET_MAX];
+		uint8_t	 sk_pr[RKMP_SA_SECRET_MAX];
+		/* prf(PSK, "Key Pad for IKEv2"), kept from the AUTH request so that the
+		 * answer can be verified without the PSK file (the DESIGN.md §6 flow) */
+		size_t	 psk_pad_len;
+		uint8_t	 psk_pad[RKMP_SA_SECRET_MAX];
+	} sec;
+};
+
+const char *rkmp_phase_name(enum rkmp_phase p);
+bool	rkmp_phase_value(const char *name, enum rkmp_phase *p);
+const char *rkmp_profile_name(enum rkmp_profile p);
+bool	rkmp_profile_value(const char *name, enum rkmp_profile *p);
+
+void	rkmp_sa_init(struct rkmp_sa *sa);		/* zeroed, version set, phase new */
+void	rkmp_sa_wipe(struct rkmp_sa *sa);		/* wipe secrets, free transcript */
+/* Append a message to the transcript (copied); RKMP_E_STATE when full. */
+int	rkmp_sa_record(struct rkmp_sa *sa, bool sent, const uint8_t *p, size_t len);
+/* The last transcript entry matching (sent, exchange, response), or NULL. */
+const struct rkmp_sa_msg *rkmp_sa_last(const struct rkmp_sa *sa, bool sent, uint8_t exchange,
+	    bool response);
+
+#endif

@@ -1,0 +1,1336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * state.c — the JSON state file of one side of one RKMP SA (DESIGN.md §6),
+ * mapped to and from struct rkmp_sa with jansson.
+ *
+ * Writing: one fixed key order, JSON_INDENT(2), a trailing newline, so two
+ * saves of the same SA are the same bytes and goldens can compare files.
+ * Empty optional values are left out rather than written as "" or 0.
+ *
+ * Reading: the five identifying keys are required, everything else defaults
+ * to what rkmp_sa_init() leaves, unknown keys are ignored (a newer writer may
+ * add some).  Every refusal names the file, the key and the value:
+ * "a.json: ike_sa.ni: 300 octets > 256".  Secret values are never quoted.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "buf.h"
+#include "err.h"
+#include "names.h"
+#include "sa.h"
+#include "state.h"
+#include "wire.h"
+
+#define STATE_FORMAT		"rkmp-state"
+#define STATE_FILE_MAX		(64u << 20)	/* a full transcript is ~9 MiB */
+#define STATE_DUMP_FLAGS	(JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+#define STATE_CHILD_TRANSFORMS	8		/* struct rkmp_sa_child.transforms */
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------- jansson memory */
+
+#ifdef __GLIBC__
+/*
+ * jansson copies every string it parses or is given (and its lexer keeps a
+ * scratch copy of each token), then frees them without wiping: the secrets'
+ * hex would stay in freed heap.  jansson's free hook gets no size, but
+ * glibc knows it, so this free wipes the whole block first.
+ */
+static void
+state_json_free(void *p)
+{
+	if (p != NULL) {
+		OPENSSL_cleanse(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+#endif
+
+/*
+ * Installed only over jansson's defaults (plain malloc and free), so blocks
+ * allocated before the switch are freed correctly after it, and a program
+ * that set its own allocator keeps it.
+ */
+static void
+state_json_wipe_on_free(void)
+{
+#ifdef __GLIBC__
+	json_malloc_t m;
+	json_free_t f;
+
+	json_get_alloc_funcs(&m, &f);
+	if (m == malloc && f == free)
+		json_set_alloc_funcs(malloc, state_json_free);
+#endif
+}
+
+/* ------------------------------------------------------------------ hex */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static void
+hex_encode(const uint8_t *p, size_t len, char *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = hexdigits[p[i] >> 4];
+		out[2 * i + 1] = hexdigits[p[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
+}
+
+static int
+hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* s must have been checked by ld_hex_check(). */
+static void
+hex_decode(const char *s, size_t octets, uint8_t *out)
+{
+	for (size_t i = 0; i < octets; i++)
+		out[i] = (uint8_t)(hex_value((unsigned char)s[2 * i]) << 4 |
+		    hex_value((unsigned char)s[2 * i + 1]));
+}
+
+/* ----------------------------------------------------------------- load */
+
+struct ld {
+	const char	*path;
+};
+
+static int
+ld_err(const struct ld *L, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+ld_err(const struct ld *L, const char *fmt, ...)
+{
+	char detail[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	return rkmp_err_set(RKMP_E_STATE, L->path, "%s", detail);
+}
+
+/* "ike_sa" + "ni" -> "ike_sa.ni"; "" + "phase" -> "phase". */
+static const char *
+key_name(char *buf, size_t n, const char *pfx, const char *key)
+{
+	snprintf(buf, n, "%s%s%s", pfx, *pfx != '\0' ? "." : "", key);
+	return buf;
+}
+
+/* A value from the file, fit to quote in one line of an error. */
+static const char *
+quote(const char *s, char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 4 < n; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	if (s[i] != '\0' && i >= 3) {
+		memcpy(buf + i - 3, "...", 3);
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+static const char *
+json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		return "null";
+	}
+	return "something else";
+}
+
+static int
+ld_missing(const struct ld *L, const char *k)
+{
+	return ld_err(L, "%s: missing (required)", k);
+}
+
+static int
+ld_type(const struct ld *L, const char *k, const char *want, const json_t *v)
+{
+	return ld_err(L, "%s: expected %s, got %s", k, want, json_kind(v));
+}
+
+/* A member that must be an object (or array) when present; *out NULL when absent. */
+static int
+ld_container(const struct ld *L, const json_t *obj, const char *pfx, const char *key,
+    bool array, json_t **out)
+{
+	char k[96];
+	json_t *v;
+
+	*out = NULL;
+	if ((v = json_object_get(obj, key)) == NULL)
+		return 0;
+	if (array ? !json_is_array(v) : !json_is_object(v))
+		return ld_type(L, key_name(k, sizeof(k), pfx, key),
+		    array ? "an array" : "an object", v);
+	*out = v;
+	return 0;
+}
+
+/* A string member; *out NULL when absent and not required. */
+static int
+ld_string(const struct ld *L, const json_t *obj, const char *pfx, const char *key,
+    bool required, const char **out)
+{
+	char k[96];
+	json_t *v;
+
+	*out = NULL;
+	key_name(k, sizeof(k), pfx, key);
+	if ((v = json_object_get(obj, key)) == NULL)
+		return required ? ld_missing(L, k) : 0;
+	if (!json_is_string(v))
+		return ld_type(L, k, "a string", v);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return ld_err(L, "%s: contains a NUL character", k);
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* A string member copied into a char array of dstsz (with its NUL). */
+static int
+ld_text(const struct ld *L, const json_t *obj, const char *pfx, const char *key,
+    char *dst, size_t dstsz)
+{
+	char k[96];
+	const char *s;
+	size_t n;
+	int r;
+
+	if ((r = ld_string(L, obj, pfx, key, false, &s)) != 0 || s == NULL)
+		return r;
+	if ((n = strlen(s)) >= dstsz)
+		return ld_err(L, "%s: %zu characters > %zu",
+		    key_name(k, sizeof(k), pfx, key), n, dstsz - 1);
+	memcpy(dst, s, n + 1);
+	return 0;
+}
+
+static int
+ld_uint(const struct ld *L, const json_t *obj, const char *pfx, const char *key,
+    bool required, uint64_t max, uint64_t *out)
+{
+	char k[96];
+	json_t *v;
+	json_int_t i;
+
+	key_name(k, sizeof(k), pfx, key);
+	if ((v = json_object_get(obj, key)) == NULL)
+		return required ? ld_missing(L, k) : 0;
+	if (!json_is_integer(v))
+		return ld_type(L, k, "an integer", v);
+	i = json_integer_value(v);
+	if (i < 0 || (uint64_t)i > max)
+		return ld_err(L, "%s: %lld out of range 0..%" PRIu64, k, (long long)i, max);
+	*out = (uint64_t)i;
+	return 0;
+}
+
+static int
+ld_bool(const struct ld *L, const json_t *obj, const char *pfx, const char *key,
+    bool required, bool *out)
+{
+	char k[96];
+	json_t *v;
+
+	key_name(k, sizeof(k), pfx, key);
+	if ((v = json_object_get(obj, key)) == NULL)
+		return required ? ld_missing(L, k) : 0;
+	if (!json_is_boolean(v))
+		return ld_type(L, k, "true or false", v);
+	*out = json_is_true(v);
+	return 0;
+}
+
+/*
+ * A registry value: its name in reg (or alt, unless RKMP_REG_MAX_), or a
+ * number up to max.  A reg of RKMP_REG_MAX_ (no names known) takes numbers.
+ */
+static int
+ld_enum(const struct ld *L, const json_t *obj, const char *pfx, const char *key,
+    bool required, enum rkmp_reg reg, enum rkmp_reg alt, unsigned max, unsigned *out)
+{
+	char k[96], q[64];
+	json_t *v;
+	uint64_t u;
+	int r;
+
+	key_name(k, sizeof(k), pfx, key);
+	if ((v = json_object_get(obj, key)) == NULL)
+		return required ? ld_missing(L, k) : 0;
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+
+		if (rkmp_name_value(reg, s, out) ||
+		    (alt != RKMP_REG_MAX_ && rkmp_name_value(alt, s, out)))
+			return 0;
+		return ld_err(L, "%s \"%s\" unknown", k, quote(s, q, sizeof(q)));
+	}
+	if (!json_is_integer(v))
+		return ld_type(L, k, "a name or an integer", v);
+	if ((r = ld_uint(L, obj, pfx, key, true, max, &u)) != 0)
+		return r;
+	*out = (unsigned)u;
+	return 0;
+}
+
+/* Hex digits of s (slen characters) for at most max octets -> *octets. */
+static int
+ld_hex_check(const struct ld *L, const char *k, const char *s, size_t slen, size_t max,
+    size_t *octets)
+{
+	for (size_t i = 0; i < slen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (hex_value(c) >= 0)
+			continue;
+		if (c >= 0x20 && c < 0x7f)
+			return ld_err(L, "%s: not hex: '%c' at offset %zu", k, c, i);
+		return ld_err(L, "%s: not hex: octet 0x%02x at offset %zu", k, c, i);
+	}
+	if (slen % 2 != 0)
+		return ld_err(L, "%s: odd number of hex digits (%zu)", k, slen);
+	if (slen / 2 > max)
+		return ld_err(L, "%s: %zu octets > %zu", k, slen / 2, max);
+	*octets = slen / 2;
+	return 0;
+}
+
+/* Hex member into dst[max]; *len untouched and *present false when absent. */
+static int
+ld_hex(const struct ld *L, const json_t *obj, const char *pfx, const char *key,
+    uint8_t *dst, size_t max, size_t *len, bool *present)
+{
+	char k[96];
+	const char *s;
+	size_t n;
+	int r;
+
+	if (present != NULL)
+		*present = false;
+	key_name(k, sizeof(k), pfx, key);
+	if ((r = ld_string(L, obj, pfx, key, false, &s)) != 0 || s == NULL)
+		return r;
+	if ((r = ld_hex_check(L, k, s, strlen(s), max, &n)) != 0)
+		return r;
+	hex_decode(s, n, dst);
+	*len = n;
+	if (present != NULL)
+		*present = true;
+	return 0;
+}
+
+static int
+ld_bytes(const struct ld *L, const json_t *obj, const char *pfx, const char *key,
+    size_t max, struct rkmp_bytes *b, bool *present)
+{
+	return ld_hex(L, obj, pfx, key, b->p, max, &b->len, present);
+}
+
+/* An IKE SPI: exactly 16 hex digits (a JSON number would lose bits). */
+static int
+ld_spi(const struct ld *L, const json_t *obj, const char *pfx, const char *key, uint64_t *out)
+{
+	char k[96], q[64];
+	const char *s;
+	uint8_t b[8];
+	size_t n;
+	int r;
+
+	key_name(k, sizeof(k), pfx, key);
+	if ((r = ld_string(L, obj, pfx, key, false, &s)) != 0 || s == NULL)
+		return r;
+	for (n = 0; s[n] != '\0' && hex_value((unsigned char)s[n]) >= 0; n++)
+		;
+	if (n != 16 || s[n] != '\0')
+		return ld_err(L, "%s: \"%s\" is not 16 hex digits", k, quote(s, q, sizeof(q)));
+	hex_decode(s, 8, b);
+	*out = rkmp_get64(b);
+	return 0;
+}
+
+static int
+ld_child(const struct ld *L, const json_t *c, size_t i, struct rkmp_sa_child *ch)
+{
+	char pfx[32], k[96];
+	json_t *ts;
+	size_t llen = 0, plen = 0, j;
+	unsigned u;
+	int r;
+
+	snprintf(pfx, sizeof(pfx), "children[%zu]", i);
+	if (!json_is_object(c))
+		return ld_type(L, pfx, "an object", c);
+	if ((r = ld_enum(L, c, pfx, "protocol", true, RKMP_REG_PROTOCOL, RKMP_REG_MAX_, 255,
+	    &u)) != 0)
+		return r;
+	ch->protocol = (uint8_t)u;
+	if ((r = ld_hex(L, c, pfx, "spi_local", ch->spi_local, RKMP_SA_SPI_MAX, &llen,
+	    NULL)) != 0 ||
+	    (r = ld_hex(L, c, pfx, "spi_peer", ch->spi_peer, RKMP_SA_SPI_MAX, &plen, NULL)) != 0)
+		return r;
+	/* One spi_size for both; a side not known yet may be left out. */
+	if (llen != 0 && plen != 0 && llen != plen)
+		return ld_err(L, "%s: %zu octets != spi_local's %zu",
+		    key_name(k, sizeof(k), pfx, "spi_peer"), plen, llen);
+	ch->spi_size = (uint8_t)(llen > plen ? llen : plen);
+	if ((r = ld_container(L, c, pfx, "transforms", true, &ts)) != 0)
+		return r;
+	if (ts != NULL && json_array_size(ts) > STATE_CHILD_TRANSFORMS)
+		return ld_err(L, "%s: %zu transforms > %d", key_name(k, sizeof(k), pfx,
+		    "transforms"), json_array_size(ts), STATE_CHILD_TRANSFORMS);
+	for (j = 0; ts != NULL && j < json_array_size(ts); j++) {
+		json_t *t = json_array_get(ts, j);
+		char tpfx[72];
+		unsigned type, id;
+
+		snprintf(tpfx, sizeof(tpfx), "%s.transforms[%zu]", pfx, j);
+		if (!json_is_object(t))
+			return ld_type(L, tpfx, "an object", t);
+		if ((r = ld_enum(L, t, tpfx, "type", true, RKMP_REG_TRANSFORM, RKMP_REG_MAX_,
+		    UINT16_MAX, &type)) != 0 ||
+		    (r = ld_enum(L, t, tpfx, "id", true, rkmp_transform_reg(type),
+		    RKMP_REG_MAX_, UINT16_MAX, &id)) != 0)
+			return r;
+		ch->transforms[j][0] = (uint16_t)type;
+		ch->transforms[j][1] = (uint16_t)id;
+	}
+	ch->ntransforms = j;
+	if ((r = ld_text(L, c, pfx, "state", ch->state, sizeof(ch->state))) != 0 ||
+	    (r = ld_text(L, c, pfx, "reason", ch->reason, sizeof(ch->reason))) != 0)
+		return r;
+	return 0;
+}
+
+static int
+ld_message(const struct ld *L, const json_t *e, size_t i, struct rkmp_sa_msg *m)
+{
+	char pfx[40], k[96];
+	const char *dir, *hex;
+	unsigned exch;
+	uint64_t mid;
+	size_t n;
+	int r;
+
+	snprintf(pfx, sizeof(pfx), "transcript[%zu]", i);
+	if (!json_is_object(e))
+		return ld_type(L, pfx, "an object", e);
+	if ((r = ld_string(L, e, pfx, "dir", true, &dir)) != 0)
+		return r;
+	if (strcasecmp(dir, "sent") == 0)
+		m->sent = true;
+	else if (strcasecmp(dir, "received") == 0)
+		m->sent = false;
+	else {
+		char q[64];
+
+		return ld_err(L, "%s \"%s\" unknown (sent or received)",
+		    key_name(k, sizeof(k), pfx, "dir"), quote(dir, q, sizeof(q)));
+	}
+	if ((r = ld_enum(L, e, pfx, "exchange", true, RKMP_REG_EXCHANGE,
+	    RKMP_REG_EXCHANGE_RKMP, 255, &exch)) != 0 ||
+	    (r = ld_bool(L, e, pfx, "response", true, &m->response)) != 0 ||
+	    (r = ld_uint(L, e, pfx, "msg_id", true, UINT32_MAX, &mid)) != 0 ||
+	    (r = ld_string(L, e, pfx, "message", true, &hex)) != 0)
+		return r;
+	m->exchange = (uint8_t)exch;
+	m->msg_id = (uint32_t)mid;
+	key_name(k, sizeof(k), pfx, "message");
+	if ((r = ld_hex_check(L, k, hex, strlen(hex), RKMP_MSG_MAX, &n)) != 0)
+		return r;
+	if (n < RKMP_HDR_LEN)
+		return ld_err(L, "%s: %zu octets < %d (IKE header)", k, n, RKMP_HDR_LEN);
+	if ((m->p = malloc(n)) == NULL)
+		return rkmp_err_set(RKMP_E_NOMEM, L->path, "%s: %zu octets", k, n);
+	hex_decode(hex, n, m->p);
+	m->len = n;
+	/* The labels are for readers; the header is the truth, and they must agree. */
+	if (m->p[18] != m->exchange)
+		return ld_err(L, "%s: %u but the message's header says %u",
+		    key_name(k, sizeof(k), pfx, "exchange"), m->exchange, m->p[18]);
+	if (((m->p[19] & RKMP_FLAG_R) != 0) != m->response)
+		return ld_err(L, "%s: %s but the message's header says %s",
+		    key_name(k, sizeof(k), pfx, "response"), m->response ? "true" : "false",
+		    m->response ? "false" : "true");
+	if (rkmp_get32(m->p + 20) != m->msg_id)
+		return ld_err(L, "%s: %" PRIu32 " but the message's header says %" PRIu32,
+		    key_name(k, sizeof(k), pfx, "msg_id"), m->msg_id, rkmp_get32(m->p + 20));
+	return 0;
+}
+
+/* sk_Xi and sk_Xr share one length field, so they must be equally long. */
+static int
+ld_sk_pair(const struct ld *L, const json_t *sec, const char *ki, const char *kr,
+    uint8_t *pi, uint8_t *pr, size_t *len)
+{
+	size_t li = 0, lr = 0;
+	int r;
+
+	if ((r = ld_hex(L, sec, "secrets", ki, pi, RKMP_SA_SECRET_MAX, &li, NULL)) != 0 ||
+	    (r = ld_hex(L, sec, "secrets", kr, pr, RKMP_SA_SECRET_MAX, &lr, NULL)) != 0)
+		return r;
+	if (li != lr)
+		return ld_err(L, "secrets.%s: %zu octets != %s's %zu", kr, lr, ki, li);
+	*len = li;
+	return 0;
+}
+
+static int
+ld_secrets(const struct ld *L, const json_t *sec, struct rkmp_sa *sa)
+{
+	json_t *kids;
+	int r;
+
+	if ((r = ld_hex(L, sec, "secrets", "dh_private", sa->sec.dh_private, RKMP_SA_DH_MAX,
+	    &sa->sec.dh_private_len, NULL)) != 0 ||
+	    (r = ld_hex(L, sec, "secrets", "skeyseed", sa->sec.skeyseed, RKMP_SA_SECRET_MAX,
+	    &sa->sec.skeyseed_len, NULL)) != 0 ||
+	    (r = ld_hex(L, sec, "secrets", "sk_d", sa->sec.sk_d, RKMP_SA_SECRET_MAX,
+	    &sa->sec.d_len, NULL)) != 0 ||
+	    (r = ld_sk_pair(L, sec, "sk_ai", "sk_ar", sa->sec.sk_ai, sa->sec.sk_ar,
+	    &sa->sec.a_len)) != 0 ||
+	    (r = ld_sk_pair(L, sec, "sk_ei", "sk_er", sa->sec.sk_ei, sa->sec.sk_er,
+	    &sa->sec.e_len)) != 0 ||
+	    (r = ld_sk_pair(L, sec, "sk_pi", "sk_pr", sa->sec.sk_pi, sa->sec.sk_pr,
+	    &sa->sec.p_len)) != 0 ||
+	    (r = ld_hex(L, sec, "secrets", "psk_pad", sa->sec.psk_pad, RKMP_SA_SECRET_MAX,
+	    &sa->sec.psk_pad_len, NULL)) != 0)
+		return r;
+	if ((r = ld_container(L, sec, "secrets", "children", true, &kids)) != 0 || kids == NULL)
+		return r;
+	if (json_array_size(kids) != sa->nchildren)
+		return ld_err(L, "secrets.children: %zu entries, but children has %zu",
+		    json_array_size(kids), sa->nchildren);
+	for (size_t i = 0; i < sa->nchildren; i++) {
+		json_t *c = json_array_get(kids, i);
+		char pfx[40];
+
+		snprintf(pfx, sizeof(pfx), "secrets.children[%zu]", i);
+		if (!json_is_object(c))
+			return ld_type(L, pfx, "an object", c);
+		if ((r = ld_hex(L, c, pfx, "keymat", sa->children[i].keymat, RKMP_SA_KEYMAT_MAX,
+		    &sa->children[i].keymat_len, NULL)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+ld_ike_sa(const struct ld *L, const json_t *ike, struct rkmp_sa *sa)
+{
+	uint64_t u;
+	unsigned g = 0;
+	int r;
+
+	if ((r = ld_spi(L, ike, "ike_sa", "spi_i", &sa->spi_i)) != 0 ||
+	    (r = ld_spi(L, ike, "ike_sa", "spi_r", &sa->spi_r)) != 0)
+		return r;
+	u = sa->mid_next;
+	if ((r = ld_uint(L, ike, "ike_sa", "mid_next", false, UINT32_MAX, &u)) != 0)
+		return r;
+	sa->mid_next = (uint32_t)u;
+	u = sa->mid_peer;
+	if ((r = ld_uint(L, ike, "ike_sa", "mid_peer", false, UINT32_MAX, &u)) != 0)
+		return r;
+	sa->mid_peer = (uint32_t)u;
+	if ((r = ld_bytes(L, ike, "ike_sa", "ni", RKMP_SA_NONCE_MAX, &sa->ni, NULL)) != 0 ||
+	    (r = ld_bytes(L, ike, "ike_sa", "nr", RKMP_SA_NONCE_MAX, &sa->nr, NULL)) != 0 ||
+	    (r = ld_bytes(L, ike, "ike_sa", "cookie", RKMP_SA_COOKIE_MAX, &sa->cookie,
+	    NULL)) != 0 ||
+	    (r = ld_enum(L, ike, "ike_sa", "ke_group_sent", false, RKMP_REG_DH, RKMP_REG_MAX_,
+	    UINT16_MAX, &g)) != 0)
+		return r;
+	sa->ke_group_sent = (uint16_t)g;
+	u = sa->init_retries;
+	if ((r = ld_uint(L, ike, "ike_sa", "init_retries", false, UINT32_MAX, &u)) != 0)
+		return r;
+	sa->init_retries = (unsigned)u;
+	return ld_uint(L, ike, "ike_sa", "iv_counter_out", false, INT64_MAX,
+	    &sa->iv_counter_out);
+}
+
+static int
+ld_suite(const struct ld *L, const json_t *s, struct rkmp_sa_suite *suite)
+{
+	unsigned encr = 0, bits = 0, prf = 0, integ = 0, dh = 0;
+	int r;
+
+	if ((r = ld_enum(L, s, "suite", "encr", true, RKMP_REG_ENCR, RKMP_REG_MAX_,
+	    UINT16_MAX, &encr)) != 0 ||
+	    (r = ld_enum(L, s, "suite", "encr_key_length", false, RKMP_REG_MAX_, RKMP_REG_MAX_,
+	    UINT16_MAX, &bits)) != 0 ||
+	    (r = ld_enum(L, s, "suite", "prf", true, RKMP_REG_PRF, RKMP_REG_MAX_,
+	    UINT16_MAX, &prf)) != 0 ||
+	    (r = ld_enum(L, s, "suite", "integ", false, RKMP_REG_INTEG, RKMP_REG_MAX_,
+	    UINT16_MAX, &integ)) != 0 ||
+	    (r = ld_enum(L, s, "suite", "dh", true, RKMP_REG_DH, RKMP_REG_MAX_,
+	    UINT16_MAX, &dh)) != 0)
+		return r;
+	suite->encr = (uint16_t)encr;
+	suite->encr_bits = (uint16_t)bits;
+	suite->prf = (uint16_t)prf;
+	suite->integ = (uint16_t)integ;
+	suite->dh = (uint16_t)dh;
+	return 0;
+}
+
+static int
+ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
+{
+	json_t *ids, *suite, *peer, *ike, *kids, *tr, *sec, *v;
+	const char *s;
+	char q[64];
+	uint64_t u;
+	size_t i;
+	int r;
+
+	if (!json_is_object(root))
+		return ld_err(L, "expected a JSON object, got %s", json_kind(root));
+
+	/* What the file is, before anything else is believed. */
+	if ((r = ld_string(L, root, "", "format", true, &s)) != 0)
+		return r;
+	if (strcmp(s, STATE_FORMAT) != 0)
+		return ld_err(L, "format \"%s\" is not \"%s\"", quote(s, q, sizeof(q)),
+		    STATE_FORMAT);
+	if ((v = json_object_get(root, "version")) == NULL)
+		return ld_missing(L, "version");
+	if (!json_is_integer(v))
+		return ld_type(L, "version", "an integer", v);
+	if (json_integer_value(v) != RKMP_STATE_VERSION)
+		return ld_err(L, "version %lld not supported (%d expected)",
+		    (long long)json_integer_value(v), RKMP_STATE_VERSION);
+	sa->version = RKMP_STATE_VERSION;
+
+	if ((r = ld_string(L, root, "", "phase", true, &s)) != 0)
+		return r;
+	if (!rkmp_phase_value(s, &sa->phase))
+		return ld_err(L, "phase \"%s\" unknown", quote(s, q, sizeof(q)));
+	if ((r = ld_string(L, root, "", "role", true, &s)) != 0)
+		return r;
+	if (strcasecmp(s, "initiator") == 0)
+		sa->initiator = true;
+	else if (strcasecmp(s, "responder") == 0)
+		sa->initiator = false;
+	else
+		return ld_err(L, "role \"%s\" unknown (initiator or responder)",
+		    quote(s, q, sizeof(q)));
+	if ((r = ld_string(L, root, "", "profile", true, &s)) != 0)
+		return r;
+	if (!rkmp_profile_value(s, &sa->profile))
+		return ld_err(L, "profile \"%s\" unknown (rkmp or ikev2)", quote(s, q, sizeof(q)));
+	if ((r = ld_text(L, root, "", "reason", sa->reason, sizeof(sa->reason))) != 0)
+		return r;
+
+	if ((r = ld_container(L, root, "", "identities", false, &ids)) != 0)
+		return r;
+	if (ids != NULL &&
+	    ((r = ld_text(L, ids, "identities", "local", sa->id_local,
+	    sizeof(sa->id_local))) != 0 ||
+	    (r = ld_text(L, ids, "identities", "peer", sa->id_peer,
+	    sizeof(sa->id_peer))) != 0 ||
+	    (r = ld_text(L, ids, "identities", "peer_seen", sa->id_peer_seen,
+	    sizeof(sa->id_peer_seen))) != 0))
+		return r;
+	if ((r = ld_text(L, root, "", "proposals", sa->proposals,
+	    sizeof(sa->proposals))) != 0 ||
+	    (r = ld_text(L, root, "", "child_proposals", sa->child_proposals,
+	    sizeof(sa->child_proposals))) != 0 ||
+	    (r = ld_bool(L, root, "", "childless", false, &sa->childless)) != 0)
+		return r;
+
+	if ((r = ld_container(L, root, "", "suite", false, &suite)) != 0)
+		return r;
+	if (suite != NULL && (r = ld_suite(L, suite, &sa->suite)) != 0)
+		return r;
+
+	if ((r = ld_container(L, root, "", "peer", false, &peer)) != 0)
+		return r;
+	if (peer != NULL) {
+		u = 0;
+		if ((r = ld_text(L, peer, "peer", "addr", sa->peer_addr,
+		    sizeof(sa->peer_addr))) != 0 ||
+		    (r = ld_uint(L, peer, "peer", "port", false, UINT16_MAX, &u)) != 0)
+			return r;
+		sa->peer_port = (uint16_t)u;
+	}
+
+	if ((r = ld_container(L, root, "", "ike_sa", false, &ike)) != 0)
+		return r;
+	if (ike != NULL && (r = ld_ike_sa(L, ike, sa)) != 0)
+		return r;
+
+	if ((r = ld_bytes(L, root, "", "seed", RKMP_SA_SEED_MAX, &sa->seed, &sa->seeded)) != 0)
+		return r;
+
+	if ((r = ld_container(L, root, "", "children", true, &kids)) != 0)
+		return r;
+	if (kids != NULL && json_array_size(kids) > RKMP_SA_CHILD_MAX)
+		return ld_err(L, "children: %zu > %d", json_array_size(kids), RKMP_SA_CHILD_MAX);
+	for (i = 0; kids != NULL && i < json_array_size(kids); i++) {
+		sa->nchildren = i + 1;
+		if ((r = ld_child(L, json_array_get(kids, i), i, &sa->children[i])) != 0)
+			return r;
+	}
+
+	if ((r = ld_container(L, root, "", "transcript", true, &tr)) != 0)
+		return r;
+	if (tr != NULL && json_array_size(tr) > RKMP_SA_TRANSCRIPT_MAX)
+		return ld_err(L, "transcript: %zu messages > %d", json_array_size(tr),
+		    RKMP_SA_TRANSCRIPT_MAX);
+	for (i = 0; tr != NULL && i < json_array_size(tr); i++) {
+		/* Counted first, so rkmp_sa_wipe() frees a half-read entry. */
+		sa->ntranscript = i + 1;
+		if ((r = ld_message(L, json_array_get(tr, i), i, &sa->transcript[i])) != 0)
+			return r;
+	}
+
+	if ((r = ld_container(L, root, "", "secrets", false, &sec)) != 0)
+		return r;
+	if (sec != NULL && (r = ld_secrets(L, sec, sa)) != 0)
+		return r;
+	return 0;
+}
+
+/* Read the whole file, refusing it before reading when others can. */
+static int
+state_read(const char *path, char **bufp, size_t *lenp)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap;
+	ssize_t n;
+	int fd, r = 0;
+
+	*bufp = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "open: %s", strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fstat: %s", strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = rkmp_err_set(RKMP_E_STATE, path, "not a regular file");
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		r = rkmp_err_set(RKMP_E_STATE, path, "mode %04o: %s by group or others "
+		    "(chmod 600 %s)", (unsigned)(st.st_mode & 07777),
+		    (st.st_mode & 044) != 0 ? "readable" : "writable", path);
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > STATE_FILE_MAX) {
+		r = rkmp_err_set(RKMP_E_STATE, path, "%jd octets > %u: not a state file",
+		    (intmax_t)st.st_size, STATE_FILE_MAX);
+		goto out;
+	}
+	/* One more than the size, to see EOF in the first pass. */
+	cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap)) == NULL) {
+		r = rkmp_err_set(RKMP_E_NOMEM, path, "%zu octets", cap);
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			char *nb;
+
+			if (cap >= STATE_FILE_MAX) {
+				r = rkmp_err_set(RKMP_E_STATE, path,
+				    "more than %u octets: not a state file", STATE_FILE_MAX);
+				goto out;
+			}
+			/* The file grew while we read it: copy, so no secret is left behind. */
+			if ((nb = malloc(cap * 2)) == NULL) {
+				r = rkmp_err_set(RKMP_E_NOMEM, path, "%zu octets", cap * 2);
+				goto out;
+			}
+			memcpy(nb, buf, len);
+			OPENSSL_cleanse(buf, cap);
+			free(buf);
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = rkmp_err_set(RKMP_E_SYSTEM, path, "read: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+out:
+	close(fd);
+	if (r != 0) {
+		if (buf != NULL) {
+			OPENSSL_cleanse(buf, cap);
+			free(buf);
+		}
+		return r;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int
+rkmp_state_load(const char *path, struct rkmp_sa *sa)
+{
+	struct ld L = { .path = path };
+	json_error_t jerr;
+	json_t *root;
+	char *buf, *near;
+	size_t len;
+	int r;
+
+	rkmp_sa_init(sa);
+	state_json_wipe_on_free();
+	if ((r = state_read(path, &buf, &len)) != 0)
+		return r;
+	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	if (root == NULL) {
+		/* jansson quotes the text "near" the error: it may be a secret. */
+		if ((near = strstr(jerr.text, " near ")) != NULL)
+			*near = '\0';
+		r = ld_err(&L, "not JSON: line %d column %d: %s", jerr.line, jerr.column,
+		    jerr.text);
+		OPENSSL_cleanse(&jerr, sizeof(jerr));
+		return r;
+	}
+	r = ld_root(&L, root, sa);
+	json_decref(root);
+	if (r != 0)
+		rkmp_sa_wipe(sa);
+	return r;
+}
+
+bool
+rkmp_state_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* ----------------------------------------------------------------- save */
+
+struct sv {
+	const char	*path;
+	int		 err;		/* first failure; its detail is the one kept */
+};
+
+static void
+sv_fail(struct sv *S, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+sv_fail(struct sv *S, int code, const char *fmt, ...)
+{
+	char detail[384];
+	va_list ap;
+
+	if (S->err != 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	S->err = rkmp_err_set(code, S->path, "%s", detail);
+}
+
+/* obj[key] = v, taking v; failures (v NULL, obj NULL) are sticky in S. */
+static void
+sv_put(struct sv *S, json_t *obj, const char *key, json_t *v)
+{
+	if (v == NULL || json_object_set_new(obj, key, v) != 0)
+		sv_fail(S, RKMP_E_NOMEM, "building %s", key);
+}
+
+static void
+sv_append(struct sv *S, json_t *arr, json_t *v)
+{
+	if (v == NULL || json_array_append_new(arr, v) != 0)
+		sv_fail(S, RKMP_E_NOMEM, "building an array");
+}
+
+/* A text field of a char array: NUL-terminated and UTF-8, or it is a bug. */
+static json_t *
+sv_text(struct sv *S, const char *k, const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+	json_t *v;
+
+	if (n == size) {
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s is not NUL-terminated", k);
+		return NULL;
+	}
+	if ((v = json_stringn(s, n)) != NULL)
+		return v;
+	/* Out of memory, or not UTF-8 (which the unchecked variant accepts)? */
+	if ((v = json_stringn_nocheck(s, n)) != NULL) {
+		json_decref(v);
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s is not UTF-8", k);
+	}
+	return NULL;
+}
+
+static void
+sv_put_text(struct sv *S, json_t *obj, const char *key, const char *k, const char *s,
+    size_t size)
+{
+	json_t *v;
+
+	if ((v = sv_text(S, k, s, size)) != NULL)
+		sv_put(S, obj, key, v);
+	else
+		sv_fail(S, RKMP_E_NOMEM, "building %s", k);
+}
+
+static json_t *
+sv_hex(struct sv *S, const char *k, const uint8_t *p, size_t len, size_t max)
+{
+	char *h;
+	json_t *v;
+
+	if (len > max) {
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s: %zu octets > %zu", k, len, max);
+		return NULL;
+	}
+	if ((h = malloc(2 * len + 1)) == NULL)
+		return NULL;
+	hex_encode(p, len, h);
+	v = json_stringn_nocheck(h, 2 * len);
+	OPENSSL_cleanse(h, 2 * len + 1);
+	free(h);
+	return v;
+}
+
+static void
+sv_put_hex(struct sv *S, json_t *obj, const char *key, const char *k, const uint8_t *p,
+    size_t len, size_t max)
+{
+	sv_put(S, obj, key, sv_hex(S, k, p, len, max));
+}
+
+/* Registry value by name, or as a number when the registry has no name. */
+static json_t *
+sv_enum(enum rkmp_reg reg, unsigned v)
+{
+	const char *n = rkmp_name(reg, v);
+
+	return n != NULL ? json_string(n) : json_integer(v);
+}
+
+static json_t *
+sv_spi(uint64_t spi)
+{
+	char h[17];
+
+	snprintf(h, sizeof(h), "%016" PRIx64, spi);
+	return json_string(h);
+}
+
+static void
+sv_child(struct sv *S, json_t *arr, const struct rkmp_sa_child *ch, size_t i)
+{
+	json_t *c = json_object(), *ts = json_array();
+	char k[64];
+
+	sv_append(S, arr, c);
+	snprintf(k, sizeof(k), "children[%zu].spi_local", i);
+	if (ch->spi_size > RKMP_SA_SPI_MAX)
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s: %u octets > %d", k,
+		    ch->spi_size, RKMP_SA_SPI_MAX);
+	if (ch->ntransforms > STATE_CHILD_TRANSFORMS) {
+		snprintf(k, sizeof(k), "children[%zu].transforms", i);
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s: %zu > %d", k, ch->ntransforms,
+		    STATE_CHILD_TRANSFORMS);
+	}
+	if (S->err != 0) {
+		json_decref(ts);
+		return;
+	}
+	sv_put(S, c, "protocol", sv_enum(RKMP_REG_PROTOCOL, ch->protocol));
+	sv_put_hex(S, c, "spi_local", k, ch->spi_local, ch->spi_size, RKMP_SA_SPI_MAX);
+	sv_put_hex(S, c, "spi_peer", k, ch->spi_peer, ch->spi_size, RKMP_SA_SPI_MAX);
+	sv_put(S, c, "transforms", ts);
+	for (size_t j = 0; j < ch->ntransforms; j++) {
+		json_t *t = json_object();
+
+		sv_append(S, ts, t);
+		sv_put(S, t, "type", sv_enum(RKMP_REG_TRANSFORM, ch->transforms[j][0]));
+		sv_put(S, t, "id", sv_enum(rkmp_transform_reg(ch->transforms[j][0]),
+		    ch->transforms[j][1]));
+	}
+	snprintf(k, sizeof(k), "children[%zu].state", i);
+	sv_put_text(S, c, "state", k, ch->state, sizeof(ch->state));
+	if (ch->reason[0] != '\0') {
+		snprintf(k, sizeof(k), "children[%zu].reason", i);
+		sv_put_text(S, c, "reason", k, ch->reason, sizeof(ch->reason));
+	}
+}
+
+static void
+sv_message(struct sv *S, json_t *arr, const struct rkmp_sa_msg *m, size_t i)
+{
+	json_t *e = json_object();
+	char k[64];
+
+	snprintf(k, sizeof(k), "transcript[%zu].message", i);
+	if (m->len > 0 && m->p == NULL) {
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s: %zu octets at NULL", k, m->len);
+		json_decref(e);
+		return;
+	}
+	sv_append(S, arr, e);
+	sv_put(S, e, "dir", json_string(m->sent ? "sent" : "received"));
+	sv_put(S, e, "exchange", sv_enum(RKMP_REG_EXCHANGE, m->exchange));
+	sv_put(S, e, "response", json_boolean(m->response));
+	sv_put(S, e, "msg_id", json_integer(m->msg_id));
+	sv_put_hex(S, e, "message", k, m->p, m->len, RKMP_MSG_MAX);
+}
+
+static void
+sv_secrets(struct sv *S, json_t *sec, const struct rkmp_sa *sa)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;		/* of the value in sa->sec */
+		size_t		 len_off;	/* of its length in sa->sec */
+		size_t		 max;
+	} f[] = {
+#define SEC(k, v, l, m) { k, offsetof(struct rkmp_sa, sec.v), offsetof(struct rkmp_sa, sec.l), m }
+		SEC("dh_private", dh_private, dh_private_len, RKMP_SA_DH_MAX),
+		SEC("skeyseed", skeyseed, skeyseed_len, RKMP_SA_SECRET_MAX),
+		SEC("sk_d", sk_d, d_len, RKMP_SA_SECRET_MAX),
+		SEC("sk_ai", sk_ai, a_len, RKMP_SA_SECRET_MAX),
+		SEC("sk_ar", sk_ar, a_len, RKMP_SA_SECRET_MAX),
+		SEC("sk_ei", sk_ei, e_len, RKMP_SA_SECRET_MAX),
+		SEC("sk_er", sk_er, e_len, RKMP_SA_SECRET_MAX),
+		SEC("sk_pi", sk_pi, p_len, RKMP_SA_SECRET_MAX),
+		SEC("sk_pr", sk_pr, p_len, RKMP_SA_SECRET_MAX),
+		SEC("psk_pad", psk_pad, psk_pad_len, RKMP_SA_SECRET_MAX),
+#undef SEC
+	};
+	const uint8_t *base = (const uint8_t *)sa;
+	json_t *kids;
+	char k[64];
+
+	for (size_t i = 0; i < nitems(f); i++) {
+		size_t len;
+
+		memcpy(&len, base + f[i].len_off, sizeof(len));
+		if (len == 0)
+			continue;
+		snprintf(k, sizeof(k), "secrets.%s", f[i].key);
+		sv_put_hex(S, sec, f[i].key, k, base + f[i].off, len, f[i].max);
+	}
+	kids = json_array();
+	sv_put(S, sec, "children", kids);
+	for (size_t i = 0; i < sa->nchildren && S->err == 0; i++) {
+		const struct rkmp_sa_child *ch = &sa->children[i];
+		json_t *c = json_object();
+
+		sv_append(S, kids, c);
+		if (ch->keymat_len == 0)
+			continue;
+		snprintf(k, sizeof(k), "secrets.children[%zu].keymat", i);
+		sv_put_hex(S, c, "keymat", k, ch->keymat, ch->keymat_len, RKMP_SA_KEYMAT_MAX);
+	}
+}
+
+/* The document, in the one key order DESIGN.md §6 and the goldens use. */
+static json_t *
+sv_root(struct sv *S, const struct rkmp_sa *sa)
+{
+	json_t *root, *ids, *ike, *kids, *tr, *sec;
+	const char *phase = rkmp_phase_name(sa->phase);
+	const char *profile = rkmp_profile_name(sa->profile);
+
+	if (phase == NULL || profile == NULL) {
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: phase %d, profile %d", (int)sa->phase,
+		    (int)sa->profile);
+		return NULL;
+	}
+	if (sa->nchildren > RKMP_SA_CHILD_MAX || sa->ntranscript > RKMP_SA_TRANSCRIPT_MAX) {
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %zu children (max %d), "
+		    "%zu messages (max %d)", sa->nchildren, RKMP_SA_CHILD_MAX,
+		    sa->ntranscript, RKMP_SA_TRANSCRIPT_MAX);
+		return NULL;
+	}
+	if (sa->iv_counter_out > INT64_MAX) {
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: ike_sa.iv_counter_out %" PRIu64
+		    " > 2^63-1", sa->iv_counter_out);
+		return NULL;
+	}
+	if ((root = json_object()) == NULL) {
+		sv_fail(S, RKMP_E_NOMEM, "building the document");
+		return NULL;
+	}
+	sv_put(S, root, "format", json_string(STATE_FORMAT));
+	sv_put(S, root, "version", json_integer(RKMP_STATE_VERSION));
+	sv_put(S, root, "phase", json_string(phase));
+	if (sa->reason[0] != '\0')
+		sv_put_text(S, root, "reason", "reason", sa->reason, sizeof(sa->reason));
+	sv_put(S, root, "role", json_string(sa->initiator ? "initiator" : "responder"));
+	sv_put(S, root, "profile", json_string(profile));
+
+	ids = json_object();
+	sv_put(S, root, "identities", ids);
+	sv_put_text(S, ids, "local", "identities.local", sa->id_local, sizeof(sa->id_local));
+	if (sa->id_peer[0] != '\0')
+		sv_put_text(S, ids, "peer", "identities.peer", sa->id_peer, sizeof(sa->id_peer));
+	if (sa->id_peer_seen[0] != '\0')
+		sv_put_text(S, ids, "peer_seen", "identities.peer_seen", sa->id_peer_seen,
+		    sizeof(sa->id_peer_seen));
+
+	sv_put_text(S, root, "proposals", "proposals", sa->proposals, sizeof(sa->proposals));
+	if (sa->child_proposals[0] != '\0')
+		sv_put_text(S, root, "child_proposals", "child_proposals", sa->child_proposals,
+		    sizeof(sa->child_proposals));
+	sv_put(S, root, "childless", json_boolean(sa->childless));
+
+	/* No suite before RKMP_SA_INIT has chosen one (every suite has a PRF). */
+	if (sa->suite.prf != 0) {
+		json_t *suite = json_object();
+
+		sv_put(S, root, "suite", suite);
+		sv_put(S, suite, "encr", sv_enum(RKMP_REG_ENCR, sa->suite.encr));
+		if (sa->suite.encr_bits != 0)
+			sv_put(S, suite, "encr_key_length", json_integer(sa->suite.encr_bits));
+		sv_put(S, suite, "prf", sv_enum(RKMP_REG_PRF, sa->suite.prf));
+		if (sa->suite.integ != 0)
+			sv_put(S, suite, "integ", sv_enum(RKMP_REG_INTEG, sa->suite.integ));
+		sv_put(S, suite, "dh", sv_enum(RKMP_REG_DH, sa->suite.dh));
+	}
+
+	if (sa->peer_addr[0] != '\0') {
+		json_t *peer = json_object();
+
+		sv_put(S, root, "peer", peer);
+		sv_put_text(S, peer, "addr", "peer.addr", sa->peer_addr, sizeof(sa->peer_addr));
+		sv_put(S, peer, "port", json_integer(sa->peer_port));
+	}
+
+	ike = json_object();
+	sv_put(S, root, "ike_sa", ike);
+	sv_put(S, ike, "spi_i", sv_spi(sa->spi_i));
+	sv_put(S, ike, "spi_r", sv_spi(sa->spi_r));
+	sv_put(S, ike, "mid_next", json_integer(sa->mid_next));
+	sv_put(S, ike, "mid_peer", json_integer(sa->mid_peer));
+	sv_put_hex(S, ike, "ni", "ike_sa.ni", sa->ni.p, sa->ni.len, RKMP_SA_NONCE_MAX);
+	sv_put_hex(S, ike, "nr", "ike_sa.nr", sa->nr.p, sa->nr.len, RKMP_SA_NONCE_MAX);
+	if (sa->cookie.len != 0)
+		sv_put_hex(S, ike, "cookie", "ike_sa.cookie", sa->cookie.p, sa->cookie.len,
+		    RKMP_SA_COOKIE_MAX);
+	if (sa->ke_group_sent != 0)
+		sv_put(S, ike, "ke_group_sent", sv_enum(RKMP_REG_DH, sa->ke_group_sent));
+	sv_put(S, ike, "init_retries", json_integer(sa->init_retries));
+	sv_put(S, ike, "iv_counter_out", json_integer((json_int_t)sa->iv_counter_out));
+
+	if (sa->seeded)
+		sv_put_hex(S, root, "seed", "seed", sa->seed.p, sa->seed.len, RKMP_SA_SEED_MAX);
+
+	kids = json_array();
+	sv_put(S, root, "children", kids);
+	for (size_t i = 0; i < sa->nchildren && S->err == 0; i++)
+		sv_child(S, kids, &sa->children[i], i);
+
+	tr = json_array();
+	sv_put(S, root, "transcript", tr);
+	for (size_t i = 0; i < sa->ntranscript && S->err == 0; i++)
+		sv_message(S, tr, &sa->transcript[i], i);
+
+	sec = json_object();
+	sv_put(S, root, "secrets", sec);
+	if (S->err == 0)
+		sv_secrets(S, sec, sa);
+
+	if (S->err != 0) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Atomic replace: temp file beside the target (same file system, so rename
+ * is atomic), 0600 whatever the umask, data on disk before the rename, and
+ * the rename on disk before we return (fsync of the directory).
+ */
+static int
+state_write(const char *path, const char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/'), *base;
+	char *dir = NULL, *tmp = NULL;
+	size_t dlen;
+	int fd = -1, dfd, r = 0, e;
+
+	base = slash != NULL ? slash + 1 : path;
+	if (*base == '\0')
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "not a file name");
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	dlen = strlen(path) + 16;
+	if (dir == NULL || (tmp = malloc(dlen)) == NULL) {
+		free(dir);
+		return rkmp_err_set(RKMP_E_NOMEM, path, "temp file name");
+	}
+	if (slash != NULL)
+		snprintf(tmp, dlen, "%.*s/.%s.XXXXXX", (int)(slash - path), path, base);
+	else
+		snprintf(tmp, dlen, ".%s.XXXXXX", base);
+
+	if ((fd = mkstemp(tmp)) == -1) {
+		r = rkmp_err_set(RKMP_E_SYSTEM, path, "temp file in %s: %s", dir,
+		    strerror(errno));
+		goto out;
+	}
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 || fchmod(fd, 0600) == -1) {
+		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fchmod %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (write_all(fd, buf, len) == -1) {
+		r = rkmp_err_set(RKMP_E_SYSTEM, path, "write: %s", strerror(errno));
+		goto fail;
+	}
+	if (fsync(fd) == -1) {
+		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fsync: %s", strerror(errno));
+		goto fail;
+	}
+	e = close(fd);
+	fd = -1;
+	if (e == -1) {
+		r = rkmp_err_set(RKMP_E_SYSTEM, path, "close: %s", strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, path) == -1) {
+		r = rkmp_err_set(RKMP_E_SYSTEM, path, "rename from %s: %s", tmp,
+		    strerror(errno));
+		goto fail;
+	}
+	/*
+	 * The new file is in place; only its directory entry may not be on disk
+	 * yet.  EINVAL: a file system that cannot sync directories.
+	 */
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		r = rkmp_err_set(RKMP_E_SYSTEM, path, "open %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (fsync(dfd) == -1 && errno != EINVAL)
+		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fsync %s: %s", dir, strerror(errno));
+	close(dfd);
+	goto out;
+fail:
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+out:
+	free(tmp);
+	free(dir);
+	return r;
+}
+
+int
+rkmp_state_save(const char *path, const struct rkmp_sa *sa)
+{
+	struct sv S = { .path = path, .err = 0 };
+	json_t *root;
+	char *buf;
+	size_t len;
+	int r;
+
+	state_json_wipe_on_free();
+	if ((root = sv_root(&S, sa)) == NULL)
+		return S.err != 0 ? S.err : rkmp_err_set(RKMP_E_NOMEM, path, "building JSON");
+	/* Into a buffer of ours, so the serialized secrets can be wiped. */
+	len = json_dumpb(root, NULL, 0, STATE_DUMP_FLAGS);
+	if (len == 0 || (buf = malloc(len + 1)) == NULL) {
+		json_decref(root);
+		return rkmp_err_set(RKMP_E_NOMEM, path, "serializing %zu octets", len);
+	}
+	if (json_dumpb(root, buf, len, STATE_DUMP_FLAGS) != len) {
+		json_decref(root);
+		OPENSSL_cleanse(buf, len + 1);
+		free(buf);
+		return rkmp_err_set(RKMP_E_INTERNAL, path, "json_dumpb changed its length");
+	}
+	json_decref(root);
+	buf[len] = '\n';
+	r = state_write(path, buf, len + 1);
+	OPENSSL_cleanse(buf, len + 1);
+	free(buf);
+	return r;
+}

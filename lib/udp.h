@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * udp.h — the UDP transport of the step binaries (RFC 7296 §2.1, §2.4):
+ * the requester sends and retransmits bitwise-identical datagrams with
+ * exponential back-off until an answer comes or the tries run out; the
+ * responder waits for a request and answers a duplicate from its cache.
+ * IPv4 and IPv6; the non-ESP marker (4 zero octets) is added and stripped
+ * when either port is not 500 (RFC 3948, as strongSwan does).
+ */
+#ifndef RKMP_UDP_H
+#define RKMP_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sys/socket.h>
+
+struct rkmp_udp_addr {
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+};
+
+/* Retransmission policy: timeout * base^n for n = 0..tries (strongSwan: 4.0, 1.8, 5). */
+struct rkmp_udp_policy {
+	double		 timeout;	/* seconds before the first retransmit */
+	double		 base;
+	unsigned	 tries;		/* retransmits after the first send */
+	double		 wait;		/* responder: how long to wait for a request (0 = forever) */
+};
+
+/* "192.0.2.1", "192.0.2.1:500", "[2001:db8::1]:50500", "host:port"; default_port when none.
+ * RKMP_E_USAGE with the text when it does not parse or resolve. */
+int	rkmp_udp_parse(const char *text, uint16_t default_port, struct rkmp_udp_addr *out);
+void	rkmp_udp_format(const struct rkmp_udp_addr *a, char *out, size_t outlen);	/* "addr:port" */
+uint16_t rkmp_udp_port(const struct rkmp_udp_addr *a);
+
+struct rkmp_udp;
+/* A socket bound to local (NULL = any address of the peer's family, port 0). */
+int	rkmp_udp_open(struct rkmp_udp **u, const struct rkmp_udp_addr *local, int family);
+void	rkmp_udp_close(struct rkmp_udp *u);
+
+/*
+ * Requester: send msg to peer, wait for a datagram from peer that accept()
+ * says answers it (returns 1; 0 ignores it: a stray or a retransmitted
+ * older response), retransmitting per policy.  The answer (marker stripped)
+ * goes to resp (malloc'd).  RKMP_E_TRANSPORT "no answer from ADDR after N
+ * retransmissions (T s)" on timeout, or on a socket error.
+ */
+int	rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uint8_t *msg,
+	    size_t len, const struct rkmp_udp_policy *pol,
+	    int (*accept)(void *ctx, const uint8_t *p, size_t len), void *ctx,
+	    uint8_t **resp, size_t *resp_len);
+/*
+ * Responder: wait for a datagram (any source; marker stripped) -> *req
+ * (malloc'd) and its source.  RKMP_E_TRANSPORT on timeout (pol->wait).
+ */
+int	rkmp_udp_receive(struct rkmp_udp *u, const struct rkmp_udp_policy *pol, uint8_t **req,
+	    size_t *len, struct rkmp_udp_addr *from);
+/* Send one datagram (adding the marker when needed). */
+int	rkmp_udp_send(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const uint8_t *msg,
+	    size_t len);
+/*
+ * Responder, after answering: keep answering bitwise-identical copies of
+ * request req with the cached response resp for linger seconds (the peer may
+ * not have received it); other datagrams are ignored.  0 when the time is up.
+ */
+int	rkmp_udp_linger(struct rkmp_udp *u, const uint8_t *req, size_t req_len, const uint8_t *resp,
+	    size_t resp_len, double linger);
+
+#endif

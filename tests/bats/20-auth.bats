@@ -1,0 +1,125 @@
+#!/usr/bin/env bats
+# rkmp-auth: RKMP_SA_AUTH over files; the scripted flow of DESIGN.md §6; failures.
+
+load helpers
+load step-helpers
+
+setup() { setup_step; }
+
+@test "the scripted six-step flow of DESIGN.md §6 establishes the RKMP SA" {
+	run -0 init_pair
+	run -0 auth_pair
+	assert_equal "$(jq -r .phase "$W/a.json")" established
+	assert_equal "$(jq -r .phase "$W/b.json")" established
+	run -0 same_keys
+	assert_equal "$(jq -r '.identities.peer_seen' "$W/a.json")" fqdn:b.rkmp.test
+	assert_equal "$(jq -r '.identities.peer_seen' "$W/b.json")" fqdn:a.rkmp.test
+	# the rkmp profile's first child: a TCP-AO routing-protocol SA, same KEYMAT on both sides
+	assert_equal "$(jq -r '.children[0].protocol' "$W/a.json")" TCP_AO
+	assert_equal "$(jq -r '.children[0].state' "$W/a.json")" established
+	assert_equal "$(jq -r '.secrets.children[0].keymat' "$W/a.json")" "$(jq -r '.secrets.children[0].keymat' "$W/b.json")"
+	assert_equal "$(jq -r '.children[0].spi_local' "$W/a.json")" "$(jq -r '.children[0].spi_peer' "$W/b.json")"
+}
+
+suites=(aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256
+	chacha20poly1305-prfsha256-x25519 aes128gcm16-prfsha512-curve448)
+
+@test "suite matrix x profiles: both sides end with identical SK_* (PSK)" {
+	for s in "${suites[@]}"; do
+		for prof in rkmp ikev2; do
+			rm -f "$W"/*.json "$W"/*.bin
+			init_pair --proposal "$s" --profile "$prof" -- --proposal "$s" --profile "$prof" ||
+			    fail "$s $prof: RKMP_SA_INIT failed"
+			auth_pair || fail "$s $prof: RKMP_SA_AUTH failed"
+			same_keys || fail "$s $prof: keys differ"
+			[ "$(jq -r .phase "$W/b.json")" = established ] || fail "$s $prof: not established"
+		done
+	done
+}
+
+@test "ikev2 profile: an ESP child with TSi/TSr, or childless" {
+	init_pair --profile ikev2 -- --profile ikev2
+	auth_pair
+	assert_equal "$(jq -r '.children[0].protocol' "$W/a.json")" ESP
+	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/3.bin" "$W/4.bin"
+	assert_line --index 0 --partial "SK{IDi AUTH SA TSi TSr}"
+	rm -f "$W"/*.json "$W"/*.bin
+	init_pair --profile ikev2 -- --profile ikev2
+	auth_pair --childless
+	assert_equal "$(jq -r '.children | length' "$W/a.json")" 0
+	assert_equal "$(jq -r .phase "$W/a.json")" established
+}
+
+@test "rkmp-decode -s decrypts our own negotiation" {
+	init_pair
+	auth_pair
+	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/1.bin" "$W/2.bin" "$W/3.bin" "$W/4.bin"
+	assert_line --index 2 --partial "SK{IDi AUTH SA}"
+	assert_line --index 3 --partial "SK{IDr AUTH SA}"
+}
+
+@test "wrong PSK: exit 1 on both sides, the responder still sends AUTHENTICATION_FAILED" {
+	init_pair
+	printf 'another-key\n' > "$W/bad.psk"; chmod 600 "$W/bad.psk"
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/bad.psk" -o "$W/3.bin"
+	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/b.json" --respond --psk-file "$W/k.psk" -i "$W/3.bin" -o "$W/4.bin"
+	[[ "$stderr" == *"AUTHENTICATION_FAILED"* ]]
+	[ -s "$W/4.bin" ]
+	assert_equal "$(jq -r .phase "$W/b.json")" failed
+	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" -i "$W/4.bin"
+	[[ "$stderr" == *"AUTHENTICATION_FAILED"* ]]
+	assert_equal "$(jq -r .phase "$W/a.json")" failed
+}
+
+@test "tampered ICV: exit 1 (ICV mismatch), the responder's state byte for byte as it was" {
+	init_pair
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" -o "$W/3.bin"
+	cp "$W/b.json" "$W/b.before"
+	size=$(stat -c %s "$W/3.bin")
+	last=$(od -An -tu1 -j $((size - 1)) -N1 "$W/3.bin" | tr -d ' ')
+	printf "\\x$(printf %02x $((last ^ 1)))" | dd of="$W/3.bin" bs=1 seek=$((size - 1)) conv=notrunc status=none
+	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/b.json" --respond --psk-file "$W/k.psk" -i "$W/3.bin" -o "$W/4.bin"
+	[[ "$stderr" == *"ICV mismatch"* ]]
+	cmp "$W/b.json" "$W/b.before"
+}
+
+@test "replayed and reordered messages" {
+	init_pair
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" -o "$W/3.bin"
+	cp "$W/b.json" "$W/b.before"
+	# the IKE_SA_INIT request again: answered from the transcript with the same response
+	run -0 "$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --psk-file "$W/k.psk" -i "$W/1.bin" -o "$W/2again.bin"
+	cmp "$W/2.bin" "$W/2again.bin"
+	cmp "$W/b.json" "$W/b.before"
+	# the initiator given its own request instead of the answer: malformed (exit 4), state kept
+	cp "$W/a.json" "$W/a.before"
+	run -4 "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" -i "$W/3.bin"
+	cmp "$W/a.json" "$W/a.before"
+	# the INIT response in place of the AUTH response: exit 4, state kept
+	run -4 "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" -i "$W/2.bin"
+	cmp "$W/a.json" "$W/a.before"
+}
+
+@test "rkmp-auth before rkmp-init has finished: exit 3 naming the next step" {
+	"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" -o "$W/1.bin"
+	run -3 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --psk-file "$W/k.psk" -o "$W/3.bin"
+	[[ "$stderr" == *"init-sent: next step is rkmp-init -i RESPONSE"* ]]
+	run -3 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/none.json" --psk-file "$W/k.psk" -o "$W/3.bin"
+	[[ "$stderr" == *"no such state file"* ]]
+}
+
+@test "a PSK file readable by others is refused" {
+	init_pair
+	chmod 644 "$W/k.psk"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --psk-file "$W/k.psk" -o "$W/3.bin"
+	[[ "$stderr" == *"0644"* ]]
+}
+
+@test "a seeded negotiation is byte-for-byte reproducible" {
+	for r in 1 2; do
+		mkdir -p "$W/$r"
+		(W=$W/$r; cp "$BATS_TEST_TMPDIR/k.psk" "$W/";
+		 init_pair --seed 11 -- --seed 22 && auth_pair) 2>/dev/null
+	done
+	for f in 1.bin 2.bin 3.bin 4.bin a.json b.json; do cmp "$W/1/$f" "$W/2/$f"; done
+}

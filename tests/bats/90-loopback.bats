@@ -1,0 +1,79 @@
+#!/usr/bin/env bats
+# Initiator and responder over UDP on 127.0.0.1: the whole negotiation,
+# retries, retransmission, timeouts.
+
+load helpers
+load step-helpers
+
+setup() {
+	setup_step
+	PORT=$((20000 + RANDOM % 20000))
+}
+
+teardown() {
+	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
+}
+
+responder() {	# responder BIN [options]: in the background, logs to $W/resp.log
+	local bin=$1; shift
+	"$RKMP_BIN/$bin" -s "$W/b.json" --respond --listen "127.0.0.1:$PORT" --wait 10 "$@" >>"$W/resp.log" 2>&1 &
+	RPID=$!
+	sleep 0.2
+}
+
+@test "INIT + AUTH over UDP on loopback, rkmp profile (port chosen), both established" {
+	responder rkmp-init --id fqdn:b.rkmp.test
+	run -0 "$RKMP_BIN/rkmp-init" -s "$W/a.json" --id fqdn:a.rkmp.test --peer "127.0.0.1:$PORT" --retransmit 0.5,1.5,3
+	wait "$RPID"
+	responder rkmp-auth --psk-file "$W/k.psk"
+	run -0 "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --psk-file "$W/k.psk" --peer "127.0.0.1:$PORT" --retransmit 0.5,1.5,3
+	wait "$RPID"
+	RPID=
+	assert_equal "$(jq -r .phase "$W/a.json")" established
+	assert_equal "$(jq -r .phase "$W/b.json")" established
+	run -0 same_keys
+}
+
+@test "suite matrix over UDP: both sides end with identical SK_*" {
+	for s in aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256 \
+	    chacha20poly1305-prfsha256-x25519 aes128gcm16-prfsha512-curve448; do
+		rm -f "$W"/*.json
+		responder rkmp-init --proposal "$s"
+		"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --id fqdn:a.rkmp.test --proposal "$s" --peer "127.0.0.1:$PORT" --retransmit 0.5,1.5,3 || fail "$s init"
+		wait "$RPID"
+		responder rkmp-auth --psk-file "$W/k.psk" --id fqdn:b.rkmp.test
+		"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --peer "127.0.0.1:$PORT" --retransmit 0.5,1.5,3 || fail "$s auth"
+		wait "$RPID"
+		RPID=
+		same_keys || fail "$s: keys differ"
+	done
+}
+
+@test "INVALID_KE and COOKIE retries happen by themselves over UDP" {
+	responder rkmp-init --proposal aes128-sha256-modp2048 --cookie
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-init" -s "$W/a.json" --proposal aes128-sha256-ecp384-modp2048 --peer "127.0.0.1:$PORT" --retransmit 0.5,1.5,3
+	[[ "$stderr" == *"COOKIE"* ]]
+	[[ "$stderr" == *"MODP_2048"* ]]
+	wait "$RPID"
+	RPID=
+	run -0 same_keys
+}
+
+@test "no answer: retransmitted, then exit 6 and the SA recorded as failed" {
+	# a socket that swallows everything: the responder never answers
+	run -6 --separate-stderr "$RKMP_BIN/rkmp-init" -s "$W/a.json" --peer "127.0.0.1:$PORT" --retransmit 0.1,1.5,2
+	[[ "$stderr" == *"no answer from 127.0.0.1:$PORT after 2 retransmissions"* ]]
+	assert_equal "$(jq -r .phase "$W/a.json")" failed
+	[[ "$(jq -r .reason "$W/a.json")" == *"no answer"* ]]
+}
+
+@test "the responder ignores a garbage datagram and answers the real request" {
+	responder rkmp-init
+	# marker (both ports are not 500) + a datagram that is no IKE message
+	printf '\0\0\0\0garbage that is not an IKE message' > /dev/udp/127.0.0.1/$PORT
+	run -0 "$RKMP_BIN/rkmp-init" -s "$W/a.json" --peer "127.0.0.1:$PORT" --retransmit 0.5,1.5,3
+	wait "$RPID"
+	RPID=
+	grep -q "ignored a datagram" "$W/resp.log"
+	run -0 same_keys
+}

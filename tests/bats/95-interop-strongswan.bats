@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# Interoperability with an independent IKEv2 stack: strongSwan (charon) as the
+# responder in its own network namespace (../shared/peers), our rkmp-init and
+# rkmp-auth as the initiator in another.  Needs root, the peers scripts, and
+# strongSwan installed (.ci/run installs it with ../shared/peers/install.sh).
+
+load helpers
+
+PEERS=${RKMP_PEERS:-$TOP/../shared/peers}
+SW=$PEERS/strongswan-peer.sh
+
+setup_file() {
+	local top
+	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	PEERS=${RKMP_PEERS:-$top/../shared/peers}
+	export SW=$PEERS/strongswan-peer.sh
+}
+
+setup() {
+	[ "$(id -u)" = 0 ] || skip "interop needs root (network namespaces)"
+	if [ ! -x "$SW" ] || ! command -v swanctl >/dev/null || ! command -v charon-systemd >/dev/null; then
+		[ "${RKMP_TEST_STRICT:-0}" = 1 ] && fail "strongSwan or $SW missing (RKMP_TEST_STRICT=1)"
+		skip "strongSwan not installed: run $PEERS/install.sh"
+	fi
+	W=$BATS_TEST_TMPDIR
+	printf 'rkmp-interop-psk-0123456789' > "$W/k.psk"
+	chmod 600 "$W/k.psk"
+}
+
+teardown() {
+	[ -x "$SW" ] && "$SW" down >/dev/null 2>&1 || true
+}
+
+us() { ip netns exec rkmp-us "$@"; }
+
+negotiate() {	# negotiate INIT-OPTS... -- AUTH-OPTS...: our initiator against the peer
+	local iopts=() aopts=() side=i
+	for a in "$@"; do
+		if [ "$a" = -- ]; then side=a; continue; fi
+		if [ $side = i ]; then iopts+=("$a"); else aopts+=("$a"); fi
+	done
+	us "$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --id fqdn:us.rkmp.test --peer 10.77.0.1:500 \
+	    --retransmit 1,1.5,3 "${iopts[@]}" || return
+	us "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --peer-id fqdn:peer.rkmp.test \
+	    --peer 10.77.0.1:500 --retransmit 1,1.5,3 "${aopts[@]}"
+}
+
+# our state's SK_* equal the keys charon logged for that IKE SA
+keys_match_charon() {
+	local log spi_i line k
+	log=$("$SW" paths | sed -n 's/^SW_ALL_KEYS=//p')
+	spi_i=$(jq -r .ike_sa.spi_i "$W/a.json")
+	line=$(grep "^IKE spi_i=$spi_i " "$log" | tail -n 1)
+	[ -n "$line" ] || { echo "no keys logged for $spi_i"; return 1; }
+	for k in sk_d sk_ai sk_ar sk_ei sk_er sk_pi sk_pr; do
+		local theirs ours
+		theirs=$(sed -nE "s/.* $k=([0-9a-f-]+).*/\1/p" <<<"$line")
+		ours=$(jq -r ".secrets.$k // \"-\"" "$W/a.json")
+		[ "$theirs" = "$ours" ] || { echo "$k: charon $theirs, ours $ours"; return 1; }
+	done
+}
+
+established_in_swanctl() {
+	"$SW" swanctl --list-sas | grep -q "ESTABLISHED, IKEv2, $(jq -r .ike_sa.spi_i "$W/a.json")_i"
+}
+
+@test "ikev2 profile with an ESP child, PSK, three suites: ESTABLISHED, same keys as charon" {
+	"$SW" up >/dev/null
+	for s in aes128-sha256-modp2048 aes256gcm16-prfsha256-ecp256 chacha20poly1305-prfsha256-x25519; do
+		rm -f "$W/a.json"
+		negotiate --profile ikev2 --proposal "$s" || fail "$s: negotiation failed"
+		assert_equal "$(jq -r .phase "$W/a.json")" established
+		assert_equal "$(jq -r '.children[0].state' "$W/a.json")" established
+		established_in_swanctl || fail "$s: not ESTABLISHED in swanctl --list-sas"
+		run -0 keys_match_charon
+		# the child's first KEYMAT octets are the ESP key charon logged (encr_i)
+		spi=$(jq -r '.children[0].spi_local' "$W/a.json")
+		log=$("$SW" paths | sed -n 's/^SW_ALL_KEYS=//p')
+		encr_i=$(grep "^CHILD .* spi_i=$spi " "$log" | sed -nE 's/.* encr_i=([0-9a-f]+).*/\1/p' | tail -n 1)
+		[ -n "$encr_i" ] && [[ "$(jq -r '.secrets.children[0].keymat' "$W/a.json")" == "$encr_i"* ]] ||
+		    fail "$s: child KEYMAT does not start with charon's encr_i $encr_i"
+	done
+}
+
+@test "ikev2 profile, childless (RFC 6023): ESTABLISHED without a child" {
+	"$SW" up >/dev/null
+	run -0 negotiate --profile ikev2 --proposal aes256gcm16-prfsha256-ecp256 -- --childless
+	assert_equal "$(jq -r '.children | length' "$W/a.json")" 0
+	established_in_swanctl
+	run -0 keys_match_charon
+}
+
+@test "rkmp profile: strongSwan authenticates the RKMP SA and refuses only the child (TS_UNACCEPTABLE)" {
+	"$SW" up >/dev/null
+	run -1 --separate-stderr negotiate --profile rkmp --proposal aes128-sha256-modp2048
+	[[ "$stderr" == *"child SA refused by the responder: TS_UNACCEPTABLE"*"RKMP SA is established"* ]]
+	assert_equal "$(jq -r .phase "$W/a.json")" established
+	assert_equal "$(jq -r '.children[0].state' "$W/a.json")" refused
+	established_in_swanctl
+	run -0 keys_match_charon
+}
+
+@test "INVALID_KE_PAYLOAD: a first KE group strongSwan does not want, then the retry" {
+	"$SW" up >/dev/null
+	run -0 --separate-stderr us "$RKMP_BIN/rkmp-init" -s "$W/a.json" --profile ikev2 \
+	    --proposal aes128-sha256-ecp384-modp2048 --peer 10.77.0.1 --retransmit 1,1.5,3
+	[[ "$stderr" == *"KE group MODP_2048"* ]]
+	run -0 us "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --id fqdn:us.rkmp.test --psk-file "$W/k.psk" --peer 10.77.0.1
+	established_in_swanctl
+	run -0 keys_match_charon
+}
+
+@test "COOKIE: under cookie pressure strongSwan asks for one and our initiator repeats the request" {
+	"$SW" --cookie-threshold 1 up >/dev/null
+	# one half-open IKE SA: an IKE_SA_INIT request nobody finishes
+	"$RKMP_BIN/rkmp-init" -q -s "$W/half.json" --profile ikev2 --proposal aes128-sha256-modp2048 -o "$W/half.bin"
+	us bash -c "cat '$W/half.bin' > /dev/udp/10.77.0.1/500"
+	sleep 0.5
+	run -0 --separate-stderr us "$RKMP_BIN/rkmp-init" -s "$W/a.json" --profile ikev2 \
+	    --proposal aes128-sha256-modp2048 --peer 10.77.0.1 --retransmit 1,1.5,3
+	[[ "$stderr" == *"COOKIE"* ]]
+	run -0 us "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --id fqdn:us.rkmp.test --psk-file "$W/k.psk" --peer 10.77.0.1
+	established_in_swanctl
+}
+
+@test "wrong PSK: strongSwan answers AUTHENTICATION_FAILED, exit 1, recorded as failed" {
+	"$SW" up >/dev/null
+	printf 'not-the-psk' > "$W/bad.psk"; chmod 600 "$W/bad.psk"
+	us "$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --profile ikev2 --proposal aes128-sha256-modp2048 --peer 10.77.0.1
+	run -1 --separate-stderr us "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --id fqdn:us.rkmp.test --psk-file "$W/bad.psk" --peer 10.77.0.1
+	[[ "$stderr" == *"AUTHENTICATION_FAILED"* ]]
+	assert_equal "$(jq -r .phase "$W/a.json")" failed
+}
+
+@test "rkmp-decode -s decrypts a capture of our negotiation with strongSwan" {
+	command -v tcpdump >/dev/null || skip "needs tcpdump"
+	"$SW" up >/dev/null
+	us tcpdump -i rkmp-u0 --immediate-mode -U -s0 -w "$W/cap.pcap" udp >/dev/null 2>&1 &
+	tp=$!
+	sleep 1
+	negotiate --profile ikev2 --proposal aes256gcm16-prfsha256-ecp256
+	sleep 0.5
+	kill "$tp"; wait "$tp" 2>/dev/null || true
+	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" -r "$W/cap.pcap"
+	assert_output --partial "IKE_AUTH initiator request mid 1"
+	assert_output --partial "SK{IDi IDr AUTH SA TSi TSr}"
+	assert_output --partial "SK{IDr AUTH SA TSi TSr}"
+}
