@@ -535,8 +535,9 @@ build_init_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct rk
 		    (r = pl_notify(&l, 16389, 0, NULL, 0, natd_d, 20)) != 0)
 			goto out;
 	}
-	if (cfg->creds != NULL &&
-	    (r = pl_notify(&l, RKMP_N_SIGNATURE_HASH_ALGORITHMS, 0, NULL, 0, sig_hashes,
+	/* RFC 7427: always offered (as strongSwan does), so that certificates given
+	 * only at rkmp-auth can still sign with method 14 */
+	if ((r = pl_notify(&l, RKMP_N_SIGNATURE_HASH_ALGORITHMS, 0, NULL, 0, sig_hashes,
 	    sizeof(sig_hashes))) != 0)
 		goto out;
 	r = emit_clear(sa, o, sa->spi_i, 0, RKMP_EXCH_IKE_SA_INIT, RKMP_FLAG_I, 0, &l, true);
@@ -734,7 +735,7 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	}
 	if (sa->profile == RKMP_PROFILE_IKEV2 && (r = pl_notify(&l, 16418, 0, NULL, 0, NULL, 0)) != 0)
 		goto out;
-	if (cfg->creds != NULL && rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_SIGNATURE_HASH_ALGORITHMS) &&
+	if (rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_SIGNATURE_HASH_ALGORITHMS) &&
 	    (r = pl_notify(&l, RKMP_N_SIGNATURE_HASH_ALGORITHMS, 0, NULL, 0, sig_hashes,
 	    sizeof(sig_hashes))) != 0)
 		goto out;

@@ -123,3 +123,63 @@ suites=(aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256
 	done
 	for f in 1.bin 2.bin 3.bin 4.bin a.json b.json; do cmp "$W/1/$f" "$W/2/$f"; done
 }
+
+# certificate credentials from testdata/pki (tests/make-pki.sh); keys copied to 0600
+pki() {
+	local k
+	for k in rsa p256 p384 rogue expired; do
+		install -m 600 "testdata/pki/$k.key" "$W/$k.key"
+	done
+	P=testdata/pki
+}
+
+cert_pair() {	# cert_pair INITIATOR-CRED RESPONDER-CRED: RKMP_SA_AUTH with certificates
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --cert "$P/$1.pem" --key "$W/$1.key" --ca "$P/ca.pem" -o "$W/3.bin" &&
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --cert "$P/$2.pem" --key "$W/$2.key" --ca "$P/ca.pem" -i "$W/3.bin" -o "$W/4.bin" &&
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --ca "$P/ca.pem" -i "$W/4.bin"
+}
+
+@test "certificates: RSA and ECDSA (P-256, P-384), RFC 7427 signatures, both profiles" {
+	pki
+	for pair in "rsa p256" "p256 rsa" "p384 rsa"; do
+		for prof in rkmp ikev2; do
+			rm -f "$W"/*.json "$W"/*.bin
+			# identities come from the certificates (no --id)
+			"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --profile "$prof" -o "$W/1.bin"
+			"$RKMP_BIN/rkmp-init" -q -s "$W/b.json" --respond --profile "$prof" -i "$W/1.bin" -o "$W/2.bin"
+			"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" -i "$W/2.bin"
+			# shellcheck disable=SC2086
+			cert_pair $pair || fail "$pair $prof: certificate AUTH failed"
+			same_keys || fail "$pair $prof: keys differ"
+			[ "$(jq -r .phase "$W/b.json")" = established ] || fail "$pair $prof"
+		done
+	done
+	run -0 "$RKMP_BIN/rkmp-decode" -q -v -s "$W/a.json" "$W/3.bin"
+	assert_output --partial "AUTH(39)"
+	assert_output --partial "method DIGITAL_SIGNATURE(14)"
+	assert_output --partial "CERT(37)"
+	assert_equal "$(jq -r .identities.peer_seen "$W/a.json")" "fqdn:a.rkmp.test"
+	[[ "$(jq -r .identities.peer_seen "$W/b.json")" == dn:* ]]
+}
+
+@test "untrusted and expired certificates: AUTHENTICATION_FAILED, exit 1 on both sides" {
+	pki
+	for bad in rogue expired; do
+		rm -f "$W"/*.json "$W"/*.bin
+		init_pair
+		"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --cert "$P/$bad.pem" --key "$W/$bad.key" --ca "$P/ca.pem" -o "$W/3.bin"
+		run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/b.json" --respond --cert "$P/p256.pem" --key "$W/p256.key" --ca "$P/ca.pem" -i "$W/3.bin" -o "$W/4.bin"
+		[[ "$stderr" == *"certificate not trusted"*"AUTHENTICATION_FAILED"* ]] || fail "$bad: $stderr"
+		run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --ca "$P/ca.pem" -i "$W/4.bin"
+		[[ "$stderr" == *"AUTHENTICATION_FAILED"* ]]
+	done
+}
+
+@test "the peer proves another identity than --peer-id: refused" {
+	pki
+	init_pair
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --peer-id fqdn:z.rkmp.test --cert "$P/rsa.pem" --key "$W/rsa.key" --ca "$P/ca.pem" -o "$W/3.bin"
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --cert "$P/p256.pem" --key "$W/p256.key" --ca "$P/ca.pem" -i "$W/3.bin" -o "$W/4.bin"
+	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --ca "$P/ca.pem" -i "$W/4.bin"
+	[[ "$stderr" == *"peer identity fqdn:b.rkmp.test, expected fqdn:z.rkmp.test"* ]]
+}

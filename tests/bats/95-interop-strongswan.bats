@@ -100,6 +100,42 @@ established_in_swanctl() {
 	run -0 keys_match_charon
 }
 
+# A second connection on the peer, authenticated by certificates from testdata/pki:
+# charon's own certificate is p256.pem (b.rkmp.test), any certificate of ca.pem is accepted.
+cert_conn() {
+	local d
+	d=$(dirname "$("$SW" paths | sed -n 's/^SW_SWANCTL=//p')")
+	mkdir -p "$d/x509ca"
+	cp testdata/pki/p256.pem "$d/x509/"
+	cp testdata/pki/p256.key "$d/private/"
+	cp testdata/pki/ca.pem "$d/x509ca/"
+	sed -i 's/^secrets {$/  rkmp-cert {\n    version = 2\n    local_addrs = 10.77.0.1\n    remote_addrs = %any\n    proposals = aes128-sha256-modp2048,aes256gcm16-prfsha256-ecp256,chacha20poly1305-prfsha256-x25519\n    unique = never\n    local {\n      auth = pubkey\n      certs = p256.pem\n      id = b.rkmp.test\n    }\n    remote {\n      auth = pubkey\n      id = %any\n      cacerts = ca.pem\n    }\n    children {\n      rkmp-child {\n        local_ts = 10.77.1.1\/32\n        remote_ts = 10.77.2.2\/32\n        esp_proposals = aes128-sha256,aes256gcm16,chacha20poly1305\n      }\n    }\n  }\n}\nsecrets {/' "$d/swanctl.conf"
+	# the closing brace of "connections" now comes after rkmp-cert: drop the old one
+	awk 'BEGIN{n=0} /^}$/ && !done {n++; if (n == 1) {done=1; next}} {print}' "$d/swanctl.conf" > "$d/swanctl.conf.new"
+	mv "$d/swanctl.conf.new" "$d/swanctl.conf"
+	"$SW" swanctl --load-all --noprompt --file "$d/swanctl.conf" >/dev/null
+}
+
+@test "certificates against strongSwan: RSA and ECDSA initiators, ECDSA responder, three suites" {
+	"$SW" up >/dev/null
+	cert_conn
+	for k in rsa p256; do
+		install -m 600 "testdata/pki/$k.key" "$W/$k.key"
+	done
+	for cred in rsa p256; do
+		for s in aes128-sha256-modp2048 aes256gcm16-prfsha256-ecp256 chacha20poly1305-prfsha256-x25519; do
+			rm -f "$W/a.json"
+			us "$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --profile ikev2 --proposal "$s" --peer 10.77.0.1 ||
+			    fail "$cred $s: init"
+			us "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --cert "testdata/pki/$cred.pem" --key "$W/$cred.key" \
+			    --ca testdata/pki/ca.pem --peer 10.77.0.1 || fail "$cred $s: auth"
+			assert_equal "$(jq -r .identities.peer_seen "$W/a.json")" fqdn:b.rkmp.test
+			established_in_swanctl || fail "$cred $s: not ESTABLISHED"
+			keys_match_charon || fail "$cred $s: keys differ"
+		done
+	done
+}
+
 @test "INVALID_KE_PAYLOAD: a first KE group strongSwan does not want, then the retry" {
 	"$SW" up >/dev/null
 	run -0 --separate-stderr us "$RKMP_BIN/rkmp-init" -s "$W/a.json" --profile ikev2 \
