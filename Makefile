@@ -73,7 +73,8 @@ $(B)/bin/unit-tests: $(UNIT_OBJ) $(B)/librkmp.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(B)/librkmp.a $(PKG_LIBS)
 
-$(B)/bin/rkmp-bench: $(B)/tests/bench/bench.o $(B)/librkmp.a
+$(B)/bin/rkmp-bench: $(B)/tests/bench/bench_ike.o $(B)/librkmp.a
+	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/librkmp.a $(PKG_LIBS)
 
 # ------------------------------------------------------------------ tests
@@ -96,7 +97,7 @@ demo:
 	$(MAKE) all
 	tests/demo.sh $(B)/bin
 
-bench: all
+bench: all $(B)/bin/rkmp-bench
 	tests/bench/bench.sh $(B)/bin
 
 lint:

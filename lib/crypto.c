@@ -266,6 +266,72 @@ free_secret(uint8_t *p, size_t n)
 
 /* ------------------------------------------------------------------ MACs */
 
+/*
+ * Fetched algorithm objects are kept for the life of the process: an
+ * EVP_*_fetch walks the provider tables under a lock, and a negotiation
+ * makes dozens of MAC and cipher calls (measured: fetching each time cost
+ * more than the X25519 operations themselves).  Single-threaded tools;
+ * _Thread_local keeps it correct if that ever changes.
+ */
+#define FETCH_CACHE 16
+
+static EVP_CIPHER *
+cipher_fetch(const char *name)
+{
+	static _Thread_local struct {
+		const char	*name;
+		EVP_CIPHER	*c;
+	} cache[FETCH_CACHE];
+	size_t i;
+
+	for (i = 0; i < FETCH_CACHE && cache[i].name != NULL; i++)
+		if (strcmp(cache[i].name, name) == 0)
+			return cache[i].c;
+	if (i == FETCH_CACHE)
+		return NULL;	/* more algorithms than the tables have: a bug */
+	if ((cache[i].c = EVP_CIPHER_fetch(NULL, name, NULL)) != NULL)
+		cache[i].name = name;
+	return cache[i].c;
+}
+
+/* MAC contexts keyed by nothing but their algorithm, duplicated per use. */
+static EVP_MAC_CTX *
+mac_template(enum rkmp_mac_kind kind, const char *alg)
+{
+	static _Thread_local struct {
+		enum rkmp_mac_kind	 kind;
+		const char		*alg;
+		EVP_MAC_CTX		*ctx;
+	} cache[FETCH_CACHE];
+	OSSL_PARAM params[2];
+	EVP_MAC *mac;
+	char name[32];
+	size_t i;
+
+	for (i = 0; i < FETCH_CACHE && cache[i].alg != NULL; i++)
+		if (cache[i].kind == kind && strcmp(cache[i].alg, alg) == 0)
+			return cache[i].ctx;
+	if (i == FETCH_CACHE)
+		return NULL;
+	/* OSSL_PARAM wants a mutable string; the table's are const. */
+	snprintf(name, sizeof(name), "%s", alg);
+	params[0] = OSSL_PARAM_construct_utf8_string(kind == RKMP_MAC_HMAC ?
+	    OSSL_MAC_PARAM_DIGEST : OSSL_MAC_PARAM_CIPHER, name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if ((mac = EVP_MAC_fetch(NULL, kind == RKMP_MAC_HMAC ? "HMAC" : "CMAC", NULL)) == NULL)
+		return NULL;
+	cache[i].ctx = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac);	/* the context holds its own reference */
+	if (cache[i].ctx == NULL || EVP_MAC_CTX_set_params(cache[i].ctx, params) != 1) {
+		EVP_MAC_CTX_free(cache[i].ctx);
+		cache[i].ctx = NULL;
+		return NULL;
+	}
+	cache[i].kind = kind;
+	cache[i].alg = alg;
+	return cache[i].ctx;
+}
+
 /* One AES-128-ECB context, for the XCBC construction. */
 static int
 ecb_new(const uint8_t key[AES_BLOCK], EVP_CIPHER_CTX **ctxp)
@@ -274,12 +340,11 @@ ecb_new(const uint8_t key[AES_BLOCK], EVP_CIPHER_CTX **ctxp)
 	EVP_CIPHER_CTX *ctx = NULL;
 	int ok;
 
-	if ((c = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL)) == NULL)
+	if ((c = cipher_fetch("AES-128-ECB")) == NULL)
 		return ossl_fail("EVP_CIPHER_fetch AES-128-ECB");
 	ok = (ctx = EVP_CIPHER_CTX_new()) != NULL &&
 	    EVP_EncryptInit_ex2(ctx, c, key, NULL, NULL) == 1 &&
 	    EVP_CIPHER_CTX_set_padding(ctx, 0) == 1;
-	EVP_CIPHER_free(c);
 	if (!ok) {
 		EVP_CIPHER_CTX_free(ctx);
 		return ossl_fail("AES-128-ECB init");
@@ -373,10 +438,7 @@ mac_run(enum rkmp_mac_kind kind, const char *alg, const uint8_t *key, size_t key
     const struct rkmp_crypto_iov *v, size_t nv, uint8_t *out, size_t out_size, size_t *out_len)
 {
 	static const uint8_t nokey[1];
-	EVP_MAC *mac = NULL;
-	EVP_MAC_CTX *ctx = NULL;
-	OSSL_PARAM params[2];
-	char name[32];
+	EVP_MAC_CTX *tmpl, *ctx = NULL;
 	int rc = 0;
 
 	if (kind == RKMP_MAC_XCBC) {
@@ -389,17 +451,26 @@ mac_run(enum rkmp_mac_kind kind, const char *alg, const uint8_t *key, size_t key
 		*out_len = AES_BLOCK;
 		return xcbc_mac(key, v, nv, out);
 	}
-	/* OSSL_PARAM wants a mutable string; the table's are const. */
-	snprintf(name, sizeof(name), "%s", alg);
-	params[0] = OSSL_PARAM_construct_utf8_string(kind == RKMP_MAC_HMAC ?
-	    OSSL_MAC_PARAM_DIGEST : OSSL_MAC_PARAM_CIPHER, name, 0);
-	params[1] = OSSL_PARAM_construct_end();
 	/* An empty HMAC key is legal; a NULL key would mean "keep the old one". */
 	if (key == NULL || key_len == 0)
 		key = nokey;
-	if ((mac = EVP_MAC_fetch(NULL, kind == RKMP_MAC_HMAC ? "HMAC" : "CMAC", NULL)) == NULL ||
-	    (ctx = EVP_MAC_CTX_new(mac)) == NULL ||
-	    EVP_MAC_init(ctx, key, key_len, params) != 1) {
+	if (kind == RKMP_MAC_CMAC) {
+		/* CMAC contexts cannot be duplicated before they have a key: set the
+		 * cipher on a fresh context each time (CMAC PRFs are rare) */
+		static _Thread_local EVP_MAC *cmac;
+		OSSL_PARAM params[2];
+		char name[32];
+
+		snprintf(name, sizeof(name), "%s", alg);
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, name, 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if ((cmac == NULL && (cmac = EVP_MAC_fetch(NULL, "CMAC", NULL)) == NULL) ||
+		    (ctx = EVP_MAC_CTX_new(cmac)) == NULL || EVP_MAC_init(ctx, key, key_len, params) != 1) {
+			rc = ossl_fail("CMAC init");
+			goto out;
+		}
+	} else if ((tmpl = mac_template(kind, alg)) == NULL || (ctx = EVP_MAC_CTX_dup(tmpl)) == NULL ||
+	    EVP_MAC_init(ctx, key, key_len, NULL) != 1) {
 		rc = ossl_fail(kind == RKMP_MAC_HMAC ? "HMAC init" : "CMAC init");
 		goto out;
 	}
@@ -413,7 +484,6 @@ mac_run(enum rkmp_mac_kind kind, const char *alg, const uint8_t *key, size_t key
 		rc = ossl_fail("EVP_MAC_final");
 out:
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	return rc;
 }
 
@@ -1160,11 +1230,10 @@ cipher_ctx(const struct rkmp_encr_alg *encr, int enc, EVP_CIPHER_CTX **ctxp)
 	int ok;
 
 	*ctxp = NULL;
-	if ((c = EVP_CIPHER_fetch(NULL, encr->ossl, NULL)) == NULL)
+	if ((c = cipher_fetch(encr->ossl)) == NULL)
 		return ossl_fail(encr->ossl);
 	ok = (ctx = EVP_CIPHER_CTX_new()) != NULL &&
 	    EVP_CipherInit_ex2(ctx, c, NULL, NULL, enc, NULL) == 1;
-	EVP_CIPHER_free(c);
 	if (!ok) {
 		EVP_CIPHER_CTX_free(ctx);
 		return ossl_fail(encr->ossl);

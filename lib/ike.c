@@ -291,8 +291,19 @@ dh_key(struct rkmp_sa *sa, uint16_t group, bool fresh, struct rkmp_dh **dh)
 
 	if (g == NULL)
 		return RKMP_E_CRYPTO;
-	if (!fresh && sa->sec.dh_private_len > 0)
-		return rkmp_crypto_dh_new(g, sa->sec.dh_private, sa->sec.dh_private_len, dh);
+	*dh = NULL;
+	if (!fresh && sa->dh_cache != NULL && rkmp_crypto_dh_group(sa->dh_cache) == g) {
+		*dh = sa->dh_cache;	/* the caller's free of a cached key is a no-op */
+		return 0;
+	}
+	rkmp_crypto_dh_free(sa->dh_cache);
+	sa->dh_cache = NULL;
+	if (!fresh && sa->sec.dh_private_len > 0) {
+		if ((r = rkmp_crypto_dh_new(g, sa->sec.dh_private, sa->sec.dh_private_len, dh)) != 0)
+			return r;
+		sa->dh_cache = *dh;
+		return 0;
+	}
 	if (sa->seeded) {
 		char label[32];
 
@@ -313,7 +324,16 @@ dh_key(struct rkmp_sa *sa, uint16_t group, bool fresh, struct rkmp_dh **dh)
 		return r;
 	}
 	sa->sec.dh_private_len = g->priv_len;
+	sa->dh_cache = *dh;
 	return 0;
+}
+
+/* Free a key pair from dh_key(): the cached one stays with the SA. */
+static void
+dh_put(struct rkmp_sa *sa, struct rkmp_dh *dh)
+{
+	if (dh != sa->dh_cache)
+		rkmp_crypto_dh_free(dh);
 }
 
 /* ------------------------------------------------------------------ payload builders */
@@ -480,10 +500,44 @@ emit_protected(struct rkmp_sa *sa, struct rkmp_ike_out *o, uint8_t exchange, boo
 
 /* ------------------------------------------------------------------ RKMP_SA_INIT */
 
+/*
+ * Parse a proposal list, remembering the last few: every step of an
+ * exchange needs the same lists again, and parsing them showed up in the
+ * benchmark (keyword lookups by name).
+ */
+static int
+parse_cached(const char *list, uint8_t protocol, struct rkmp_prop_spec *specs, size_t *n)
+{
+	static _Thread_local struct {
+		char			 list[RKMP_SA_TEXT_MAX];
+		uint8_t			 protocol;
+		size_t			 n;
+		struct rkmp_prop_spec	 specs[RKMP_PROPS_MAX];
+	} cache[4];
+	static _Thread_local unsigned next;
+	int r;
+
+	for (size_t i = 0; i < 4; i++)
+		if (cache[i].n > 0 && cache[i].protocol == protocol && strcmp(cache[i].list, list) == 0) {
+			memcpy(specs, cache[i].specs, cache[i].n * sizeof(specs[0]));
+			*n = cache[i].n;
+			return 0;
+		}
+	if ((r = rkmp_proposal_parse(list, protocol, specs, RKMP_PROPS_MAX, n)) != 0 ||
+	    strlen(list) >= sizeof(cache[0].list))
+		return r;
+	next = (next + 1) % 4;
+	snprintf(cache[next].list, sizeof(cache[next].list), "%s", list);
+	cache[next].protocol = protocol;
+	cache[next].n = *n;
+	memcpy(cache[next].specs, specs, *n * sizeof(specs[0]));
+	return 0;
+}
+
 static int
 parse_specs(const struct rkmp_sa *sa, struct rkmp_prop_spec *specs, size_t *n)
 {
-	return rkmp_proposal_parse(sa->proposals, RKMP_PROTO_IKE, specs, RKMP_PROPS_MAX, n);
+	return parse_cached(sa->proposals, RKMP_PROTO_IKE, specs, n);
 }
 
 /*
@@ -542,7 +596,7 @@ build_init_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct rk
 		goto out;
 	r = emit_clear(sa, o, sa->spi_i, 0, RKMP_EXCH_IKE_SA_INIT, RKMP_FLAG_I, 0, &l, true);
 out:
-	rkmp_crypto_dh_free(dh);
+	dh_put(sa, dh);
 	rkmp_arena_free(&a);
 	return r;
 }
@@ -757,7 +811,7 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	}
 out:
 	rkmp_crypto_wipe(gir, sizeof(gir));
-	rkmp_crypto_dh_free(dh);
+	dh_put(sa, dh);
 	rkmp_arena_free(&a);
 	return r;
 }
@@ -860,7 +914,7 @@ rkmp_ike_init_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 		sa->sec.dh_private_len = 0;
 		if ((r = dh_key(sa, g, true, &dh)) != 0)
 			goto out;
-		rkmp_crypto_dh_free(dh);
+		dh_put(sa, dh);
 		dh = NULL;
 		if ((r = rkmp_sa_record(sa, false, resp, len)) != 0 ||
 		    (r = build_init_request(sa, cfg, o)) != 0)
@@ -912,7 +966,7 @@ rkmp_ike_init_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	}
 out:
 	rkmp_crypto_wipe(gir, sizeof(gir));
-	rkmp_crypto_dh_free(dh);
+	dh_put(sa, dh);
 	rkmp_arena_free(&a);
 	return r;
 }
@@ -972,7 +1026,7 @@ child_specs(const struct rkmp_sa *sa, struct rkmp_prop_spec *specs, size_t *n)
 	const char *list = sa->child_proposals[0] ? sa->child_proposals :
 	    sa->profile == RKMP_PROFILE_IKEV2 ? IKEV2_CHILD_DEFAULT : RKMP_CHILD_DEFAULT;
 
-	return rkmp_proposal_parse(list, child_protocol(sa), specs, RKMP_PROPS_MAX, n);
+	return parse_cached(list, child_protocol(sa), specs, n);
 }
 
 /* The child an answer completes: the one we proposed, or a new entry. */

@@ -325,7 +325,8 @@ spi_parse(const struct line *l, const char *what, const char *s, size_t slen, ui
 	uint8_t b[8];
 
 	if (unhex(s, slen, b, 8) != 0)
-		return bad(l, "%s \"%.*s\" is not 16 hex digits", what, (int)(slen > 40 ? 40 : slen), s);
+		return bad(l, "%s \"%.*s\" is not 16 hex digits", what,
+		    (int)(slen > 40 ? 40 : slen), s);
 	*spi = (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 | (uint64_t)b[2] << 40 |
 	    (uint64_t)b[3] << 32 | (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
 	    (uint64_t)b[6] << 8 | b[7];
@@ -613,7 +614,8 @@ rkmp_keys_load_text(struct rkmp_keys *k, const char *name, const char *text, siz
 			if (word_is(s, le, "CHILD"))
 				continue;	/* child SA keys: ESP, not ours */
 			if (!word_is(s, le, "IKE")) {
-				r = bad(&l, "strongSwan key log line starts with \"%.*s\", not IKE or CHILD",
+				r = bad(&l, "strongSwan key log line starts with \"%.*s\", "
+				    "not IKE or CHILD",
 				    (int)(le - s > 20 ? 20 : le - s), s);
 				break;
 			}
@@ -650,8 +652,8 @@ rkmp_keys_load_file(struct rkmp_keys *k, const char *path)
 				fclose(f);
 				rkmp_crypto_wipe(text, len);
 				free(text);
-				return rkmp_err_set(RKMP_E_USAGE, path, "more than %u octets: not a key file",
-				    KEYS_FILE_MAX);
+				return rkmp_err_set(RKMP_E_USAGE, path,
+				    "more than %u octets: not a key file", KEYS_FILE_MAX);
 			}
 			cap = cap ? cap * 2 : 8192;
 			if ((nt = malloc(cap)) == NULL) {

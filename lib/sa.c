@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "crypto.h"
 #include "sa.h"
 #include "wire.h"
 
@@ -100,6 +101,7 @@ rkmp_sa_wipe(struct rkmp_sa *sa)
 			free(m->p);
 		}
 	}
+	rkmp_crypto_dh_free(sa->dh_cache);
 	OPENSSL_cleanse(sa, sizeof(*sa));
 	rkmp_sa_init(sa);
 }

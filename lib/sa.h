@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct rkmp_dh;
+
 #define RKMP_STATE_VERSION	1
 #define RKMP_SA_NONCE_MAX	256
 #define RKMP_SA_SECRET_MAX	64	/* one SK_* key (RKMP_CRYPTO_KEY_MAX) */
@@ -115,6 +117,11 @@ struct rkmp_sa {
 
 	struct rkmp_sa_msg transcript[RKMP_SA_TRANSCRIPT_MAX];
 	size_t		 ntranscript;
+
+	/* In memory only (never saved): our DH key pair of sec.dh_private, so that
+	 * one process running both halves of RKMP_SA_INIT (UDP, the benchmark)
+	 * does not derive the public value again from the private one. */
+	struct rkmp_dh	*dh_cache;
 
 	/* "secrets" object (DESIGN.md §6 names) */
 	struct {

@@ -156,7 +156,8 @@ sk_open(struct rkmp_arena *a, struct rkmp_msg *m, const struct rkmp_sk_dir *keys
 	*pt_len = 0;
 	if (m->npld == 0 ||
 	    (m->pld[m->npld - 1].type != RKMP_PLD_SK && m->pld[m->npld - 1].type != RKMP_PLD_SKF))
-		return rkmp_err_set(RKMP_E_INVALID, "SK payload", "not the last payload of the message");
+		return rkmp_err_set(RKMP_E_INVALID, "SK payload",
+		    "not the last payload of the message");
 	if (m->raw == NULL)
 		return rkmp_err_set(RKMP_E_INTERNAL, "SK payload", "message without its octets");
 	p = &m->pld[m->npld - 1];
@@ -342,7 +343,8 @@ rkmp_skf_add(struct rkmp_skf_reasm *r, struct rkmp_arena *a, struct rkmp_msg *m,
 	int rc;
 
 	if (m->npld == 0 || m->pld[m->npld - 1].type != RKMP_PLD_SKF)
-		return rkmp_err_set(RKMP_E_INVALID, "SKF payload", "not the last payload of the message");
+		return rkmp_err_set(RKMP_E_INVALID, "SKF payload",
+		    "not the last payload of the message");
 	/* Every fragment is verified on its own before it is kept (RFC 7383 §2.6). */
 	if ((rc = sk_open(a, m, keys, &pt, &len)) != 0)
 		return rc;

@@ -73,3 +73,34 @@ m_big=$(rss "$bin/rkmp-decode" -q -v -r "$big")
 	echo "rkmp-decode one line vs tshark -V: $(awk -v a="$r_ours" -v b="$r_tshark" 'BEGIN{printf "%.1fx", a/b}')"
 	echo "peak RSS rkmp-decode -v: $m_half KiB at $((msgs / 2)) messages, $m_big KiB at $msgs messages"
 } | tee "$out/bench.txt"
+
+# 2. RKMP_SA_INIT + RKMP_SA_AUTH negotiations per second (both sides in one
+#    process) side by side with the DH floor, and the scripted six-step flow.
+echo
+echo "negotiations (INIT+AUTH, PSK, both sides in one process) vs the DH operations alone:"
+"$bin/rkmp-bench" "${BENCH_SECONDS:-3}" | tee -a "$out/bench.txt"
+flow_time() {	# best of 5 wall times of the six steps, in ms, with the files in $1
+	local flow=$1 best="" t0 t1 ms
+	printf 'bench-psk\n' > "$flow/k.psk"; chmod 600 "$flow/k.psk"
+	for _ in 1 2 3 4 5; do
+		rm -f "$flow"/*.json "$flow"/*.bin
+		t0=$(date +%s%N)
+		"$bin/rkmp-init" -q -s "$flow/a.json" --id fqdn:a.example -o "$flow/1.bin" &&
+		"$bin/rkmp-init" -q -s "$flow/b.json" --respond --id fqdn:b.example -i "$flow/1.bin" -o "$flow/2.bin" &&
+		"$bin/rkmp-init" -q -s "$flow/a.json" -i "$flow/2.bin" &&
+		"$bin/rkmp-auth" -q -s "$flow/a.json" --psk-file "$flow/k.psk" -o "$flow/3.bin" &&
+		"$bin/rkmp-auth" -q -s "$flow/b.json" --respond --psk-file "$flow/k.psk" -i "$flow/3.bin" -o "$flow/4.bin" &&
+		"$bin/rkmp-auth" -q -s "$flow/a.json" -i "$flow/4.bin"
+		t1=$(date +%s%N)
+		ms=$(( (t1 - t0) / 1000000 ))
+		if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
+	done
+	rm -rf "$flow"
+	echo "$best"
+}
+disk=$(flow_time "$(mktemp -d -p "$PWD/$out")")
+echo "scripted six-step file flow (DESIGN.md §6, default suite), best of 5: ${disk} ms on $(df --output=fstype "$out" | tail -n 1) (12 fsyncs: state files are synced)" | tee -a "$out/bench.txt"
+if [ -d /dev/shm ]; then
+	shm=$(flow_time "$(mktemp -d -p /dev/shm)")
+	echo "the same with the files on tmpfs (/dev/shm, fsync free): ${shm} ms" | tee -a "$out/bench.txt"
+fi
