@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <jansson.h>
 
@@ -391,23 +393,39 @@ set_peer(struct rkmp_sa *sa, const struct rkmp_udp_addr *a)
 	sa->peer_port = rkmp_udp_port(a);
 }
 
-/* Initiator over UDP: send, wait, process; again while the exchange continues. */
+/*
+ * Initiator over UDP: a socket connected to the peer (so both endpoints are
+ * known for NAT_DETECTION_*), our request, then send, wait, process; again
+ * while the exchange continues (COOKIE, INVALID_KE_PAYLOAD).
+ */
 static int
-run_udp_request(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg,
-    struct rkmp_ike_out *o, int r)
+run_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
+    struct rkmp_ike_out *o)
 {
-	struct rkmp_udp_addr peer;
+	struct rkmp_udp_addr peer, local;
 	struct rkmp_udp *u = NULL;
 	uint8_t *resp = NULL;
 	size_t resp_len;
+	int r;
 
 	if ((r = rkmp_udp_parse(st->peer, (uint16_t)udp_default_port(sa), &peer)) != 0)
 		return r;
 	set_peer(sa, &peer);
 	if ((r = rkmp_udp_open(&u, NULL, peer.ss.ss_family)) != 0)
 		return r;
+	if ((r = rkmp_udp_local_for(u, &peer, &local)) != 0) {
+		rkmp_udp_close(u);
+		return r;
+	}
+	cfg->local = &local;
+	cfg->remote = &peer;
+	if ((r = st->d->request(sa, cfg, o)) != 0) {
+		rkmp_udp_close(u);
+		return r;
+	}
 	for (int round = 0; round < 8; round++) {
 		struct rkmp_ike_out o2;
+
 
 		r = rkmp_udp_request(u, &peer, o->msg.p, o->msg.len, &st->pol, rkmp_ike_is_answer, sa,
 		    &resp, &resp_len);
@@ -440,7 +458,16 @@ run_udp_request(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 		break;
 	}
 	rkmp_udp_close(u);
+	cfg->local = cfg->remote = NULL;	/* they pointed at our locals */
 	return r;
+}
+
+static bool
+addr_is_any(const struct rkmp_udp_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
 }
 
 /* Responder over UDP: wait for a request, answer it; keep going after stateless answers. */
@@ -463,6 +490,9 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 			break;
 		rkmp_ike_out_free(o);
 		rkmp_ike_out_init(o);
+		/* NAT_DETECTION_* answers need our address: only when bound to one */
+		cfg.remote = &from;
+		cfg.local = addr_is_any(&local) ? NULL : &local;
 		r = st->d->respond(sa, &cfg, req, len, o);
 		if (o->send && rkmp_udp_send(u, &from, o->msg.p, o->msg.len) != 0)
 			say(st, "send: %s", rkmp_err_text());
@@ -594,9 +624,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			status = rkmp_cli_usage(&st.cli, "give -o FILE for the request (or --peer ADDR)");
 			goto done;
 		}
-		r = d->request(&sa, &cfg, &o);
-		if (r == 0 && st.peer)
-			r = run_udp_request(&st, &sa, &cfg, &o, r);
+		r = st.peer ? run_udp_request(&st, &sa, &cfg, &o) : d->request(&sa, &cfg, &o);
 	} else if (sa.phase == d->wait_phase && st.in != NULL) {
 		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
 			r = d->process(&sa, &cfg, msg, msg_len, &o);

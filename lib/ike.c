@@ -773,7 +773,8 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	p = pl_add(&l, RKMP_PLD_NONCE);
 	p->u.opaque.data = sa->nr.p;
 	p->u.opaque.len = sa->nr.len;
-	if (cfg->local != NULL && cfg->remote != NULL) {
+	if (cfg->local != NULL && cfg->remote != NULL &&
+	    rkmp_msg_find_notify(m.pld, m.npld, 16388) != NULL) {
 		if ((r = natd_hash(sa->spi_i, sa->spi_r, cfg->local, natd_s)) != 0 ||
 		    (r = natd_hash(sa->spi_i, sa->spi_r, cfg->remote, natd_d)) != 0 ||
 		    (r = pl_notify(&l, 16388, 0, NULL, 0, natd_s, 20)) != 0 ||

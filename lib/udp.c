@@ -631,3 +631,29 @@ rkmp_udp_linger(struct rkmp_udp *u, const uint8_t *req, size_t req_len, const ui
 	}
 	return r < 0 ? r : 0;
 }
+
+/*
+ * The address and port this socket sends from towards peer: connecting a UDP
+ * socket makes the kernel pick both (and then only the peer's datagrams are
+ * received, which is what a requester wants).  For NAT_DETECTION_SOURCE_IP.
+ */
+int
+rkmp_udp_local_for(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, struct rkmp_udp_addr *out)
+{
+	char name[UDP_NAMELEN];
+	int e;
+
+	if (connect(u->fd, (const struct sockaddr *)&peer->ss,
+	    peer->len ? peer->len : udp_salen(peer->ss.ss_family)) == -1) {
+		e = errno;
+		rkmp_udp_format(peer, name, sizeof(name));
+		return rkmp_err_set(RKMP_E_TRANSPORT, "", "connect %s: %s", name, strerror(e));
+	}
+	memset(out, 0, sizeof(*out));
+	out->len = sizeof(out->ss);
+	if (getsockname(u->fd, (struct sockaddr *)&out->ss, &out->len) == -1)
+		return rkmp_err_set(RKMP_E_TRANSPORT, "", "getsockname: %s", strerror(errno));
+	u->lport = 0;
+	(void)udp_local_port(u);
+	return 0;
+}

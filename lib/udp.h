@@ -57,6 +57,9 @@ int	rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const
  */
 int	rkmp_udp_receive(struct rkmp_udp *u, const struct rkmp_udp_policy *pol, uint8_t **req,
 	    size_t *len, struct rkmp_udp_addr *from);
+/* Connect to peer and return the local address and port chosen for it. */
+int	rkmp_udp_local_for(struct rkmp_udp *u, const struct rkmp_udp_addr *peer,
+	    struct rkmp_udp_addr *out);
 /* Send one datagram (adding the marker when needed). */
 int	rkmp_udp_send(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const uint8_t *msg,
 	    size_t len);

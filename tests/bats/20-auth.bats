@@ -139,19 +139,24 @@ cert_pair() {	# cert_pair INITIATOR-CRED RESPONDER-CRED: RKMP_SA_AUTH with certi
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --ca "$P/ca.pem" -i "$W/4.bin"
 }
 
-@test "certificates: RSA and ECDSA (P-256, P-384), RFC 7427 signatures, both profiles" {
+@test "certificates: RSA and ECDSA (P-256, P-384), five suites, both profiles, RFC 7427" {
 	pki
 	for pair in "rsa p256" "p256 rsa" "p384 rsa"; do
 		for prof in rkmp ikev2; do
+		# every suite for one pair; the default suite for the others
+		list=("${suites[@]}")
+		[ "$pair" = "rsa p256" ] || list=(aes256gcm16-prfsha256-ecp256)
+		for s in "${list[@]}"; do
 			rm -f "$W"/*.json "$W"/*.bin
 			# identities come from the certificates (no --id)
-			"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --profile "$prof" -o "$W/1.bin"
-			"$RKMP_BIN/rkmp-init" -q -s "$W/b.json" --respond --profile "$prof" -i "$W/1.bin" -o "$W/2.bin"
+			"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --profile "$prof" --proposal "$s" -o "$W/1.bin"
+			"$RKMP_BIN/rkmp-init" -q -s "$W/b.json" --respond --profile "$prof" --proposal "$s" -i "$W/1.bin" -o "$W/2.bin"
 			"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" -i "$W/2.bin"
 			# shellcheck disable=SC2086
 			cert_pair $pair || fail "$pair $prof: certificate AUTH failed"
 			same_keys || fail "$pair $prof: keys differ"
-			[ "$(jq -r .phase "$W/b.json")" = established ] || fail "$pair $prof"
+			[ "$(jq -r .phase "$W/b.json")" = established ] || fail "$pair $prof $s"
+		done
 		done
 	done
 	run -0 "$RKMP_BIN/rkmp-decode" -q -v -s "$W/a.json" "$W/3.bin"
@@ -182,4 +187,12 @@ cert_pair() {	# cert_pair INITIATOR-CRED RESPONDER-CRED: RKMP_SA_AUTH with certi
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --cert "$P/p256.pem" --key "$W/p256.key" --ca "$P/ca.pem" -i "$W/3.bin" -o "$W/4.bin"
 	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --ca "$P/ca.pem" -i "$W/4.bin"
 	[[ "$stderr" == *"peer identity fqdn:b.rkmp.test, expected fqdn:z.rkmp.test"* ]]
+}
+
+@test "seeded golden: the kept negotiation (testdata/seeded/) comes out byte for byte" {
+	run -0 tests/seeded-flow.sh "$RKMP_BIN" "$W/seeded"
+	assert_output established
+	for f in 1.bin 2.bin 3.bin 4.bin; do
+		cmp "$W/seeded/$f" "testdata/seeded/$f" || fail "$f differs from the golden"
+	done
 }
