@@ -17,6 +17,7 @@
 #include "capture.h"
 #include "cli.h"
 #include "err.h"
+#include "file.h"
 #include "keys.h"
 #include "msg.h"
 #include "print.h"
@@ -283,58 +284,6 @@ run_capture(struct decode *d, struct rkmp_cap *cap, const char *name, const uint
 	return 0;
 }
 
-static int
-read_raw(const char *path, uint8_t **out, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	size_t cap = 4096, n = 0;
-	uint8_t *p;
-
-	if (f == NULL)
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "%s", strerror(errno));
-	if ((p = malloc(cap)) == NULL) {
-		if (f != stdin)
-			fclose(f);
-		return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
-	}
-	for (;;) {
-		size_t got;
-
-		if (n == cap) {
-			uint8_t *np;
-
-			/* read one octet past the limit so "too long" can be told */
-			if (cap > RKMP_MSG_MAX)
-				break;
-			cap *= 2;
-			if ((np = realloc(p, cap)) == NULL) {
-				free(p);
-				if (f != stdin)
-					fclose(f);
-				return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
-			}
-			p = np;
-		}
-		got = fread(p + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		int e = errno;
-
-		free(p);
-		if (f != stdin)
-			fclose(f);
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "read: %s", strerror(e));
-	}
-	if (f != stdin)
-		fclose(f);
-	*out = p;
-	*len = n;
-	return 0;
-}
-
 static void
 run_raw(struct decode *d, const char *path, uint64_t pos)
 {
@@ -343,7 +292,7 @@ run_raw(struct decode *d, const char *path, uint64_t pos)
 	size_t len = 0;
 	int r;
 
-	if ((r = read_raw(path, &p, &len)) != 0) {
+	if ((r = rkmp_file_read(path, RKMP_MSG_MAX, &p, &len)) != 0) {
 		report(d, r, path, NULL);
 		set_worst(d, rkmp_err_exit(r));
 		return;

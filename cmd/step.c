@@ -19,6 +19,8 @@
 #include "auth.h"
 #include "cli.h"
 #include "err.h"
+#include "file.h"
+#include "hex.h"
 #include "ike.h"
 #include "state.h"
 #include "step.h"
@@ -134,58 +136,21 @@ next_step(const struct rkmp_sa *sa)
 
 /* ------------------------------------------------------------------ files */
 
+/* One raw message from a file: empty or over 65,535 octets is malformed (DESIGN.md §6). */
 static int
 read_file(const char *path, uint8_t **out, size_t *len)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	uint8_t *p;
-	size_t n = 0, cap = 65536 + 1;
+	int r;
 
-	if (f == NULL)
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "%s", strerror(errno));
-	if ((p = malloc(cap)) == NULL) {
-		if (f != stdin)
-			fclose(f);
-		return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
+	if ((r = rkmp_file_read(path, 65535, out, len)) != 0)
+		return r;
+	if (*len == 0 || *len > 65535) {
+		r = rkmp_err_set(*len == 0 ? RKMP_E_TRUNCATED : RKMP_E_INVALID, path,
+		    *len == 0 ? "empty message file" : "message file over 65535 octets");
+		free(*out);
+		*out = NULL;
+		return r;
 	}
-	n = fread(p, 1, cap, f);
-	if (ferror(f)) {
-		int e = errno;
-
-		free(p);
-		if (f != stdin)
-			fclose(f);
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "read: %s", strerror(e));
-	}
-	if (f != stdin)
-		fclose(f);
-	/* DESIGN.md §6: empty or longer than 65,535 octets is a malformed message */
-	if (n == 0 || n > 65535) {
-		free(p);
-		return rkmp_err_set(n == 0 ? RKMP_E_TRUNCATED : RKMP_E_INVALID, path,
-		    n == 0 ? "empty message file" : "message file over 65535 octets");
-	}
-	*out = p;
-	*len = n;
-	return 0;
-}
-
-static int
-write_file(const char *path, const uint8_t *p, size_t len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
-
-	if (f == NULL)
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "%s", strerror(errno));
-	if (fwrite(p, 1, len, f) != len || fflush(f) != 0) {
-		int e = errno;
-
-		if (f != stdout)
-			fclose(f);
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "write: %s", strerror(e));
-	}
-	if (f != stdout && fclose(f) != 0)
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "close: %s", strerror(errno));
 	return 0;
 }
 
@@ -295,24 +260,6 @@ parse_opts(struct step *st, int argc, char **argv)
 
 /* ------------------------------------------------------------------ the state */
 
-static int
-hex_decode(const char *s, uint8_t *out, size_t max, size_t *len)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n % 2 || n / 2 > max)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	*len = n / 2;
-	return 0;
-}
-
 /* Apply the options that configure the SA (first step, or before RKMP_SA_AUTH). */
 static int
 configure(struct step *st, struct rkmp_sa *sa, bool fresh)
@@ -324,7 +271,8 @@ configure(struct step *st, struct rkmp_sa *sa, bool fresh)
 		snprintf(sa->proposals, sizeof(sa->proposals), "%s", st->proposal ? st->proposal :
 		    "aes256gcm16-prfsha256-x25519,aes256gcm16-prfsha256-ecp256,aes256-sha256-modp2048");
 		if (st->seed) {
-			if (hex_decode(st->seed, sa->seed.p, RKMP_SA_SEED_MAX, &sa->seed.len) != 0)
+			if (*st->seed == '\0' || rkmp_hex_decode(st->seed, strlen(st->seed), sa->seed.p,
+			    RKMP_SA_SEED_MAX, &sa->seed.len, NULL) != 0)
 				return rkmp_err_set(RKMP_E_USAGE, "--seed", "'%s' is not 1..%d octets of hex",
 				    st->seed, RKMP_SA_SEED_MAX);
 			sa->seeded = true;
@@ -643,7 +591,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	if (o.send && !st.peer && !st.listen && st.out != NULL && (r >= 0 || o.save)) {
 		int w;
 
-		if ((w = write_file(st.out, o.msg.p, o.msg.len)) != 0) {
+		if ((w = rkmp_file_write(st.out, o.msg.p, o.msg.len)) != 0) {
 			status = report(&st, w);
 			goto done;
 		}

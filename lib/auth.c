@@ -35,6 +35,7 @@
 
 #include "auth.h"
 #include "err.h"
+#include "hex.h"
 #include "names.h"
 #include "wire.h"
 
@@ -641,18 +642,6 @@ rkmp_auth_psk_verify(const struct rkmp_prf_alg *prf, const uint8_t *psk, size_t 
 	return rc;
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * DESIGN.md §6: the content is the key, one trailing newline stripped;
  * content starting "0x" is hex.  Like ssh with private keys, a file that
@@ -713,7 +702,7 @@ rkmp_auth_psk_load(const char *path, uint8_t *psk, size_t max, size_t *len)
 		n--;
 	if (n >= 2 && buf[0] == '0' && buf[1] == 'x') {
 		for (size_t i = 2; i < n; i++)
-			if (hexval(buf[i]) < 0) {
+			if (rkmp_hex_digit(buf[i]) < 0) {
 				rc = rkmp_err_set(RKMP_E_USAGE, path,
 				    "bad hex digit at offset %zu (after \"0x\", hex digits only)",
 				    i);
@@ -740,7 +729,7 @@ rkmp_auth_psk_load(const char *path, uint8_t *psk, size_t max, size_t *len)
 		memcpy(psk, buf, n);
 	else
 		for (size_t i = 0; i < klen; i++)
-			psk[i] = (uint8_t)(hexval(buf[2 + 2 * i]) << 4 | hexval(buf[3 + 2 * i]));
+			psk[i] = (uint8_t)(rkmp_hex_digit(buf[2 + 2 * i]) << 4 | rkmp_hex_digit(buf[3 + 2 * i]));
 	*len = klen;
 out:
 	if (buf != NULL) {

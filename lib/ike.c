@@ -16,6 +16,7 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "hex.h"
 #include "ike.h"
 #include "msg.h"
 #include "names.h"
@@ -97,18 +98,6 @@ static const struct {
 	{ "keyid:", RKMP_ID_KEY_ID }, { "dn:", RKMP_ID_DER_ASN1_DN },
 };
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 rkmp_id_parse(const char *text, uint8_t *type, uint8_t *data, size_t max, size_t *len)
 {
@@ -131,19 +120,11 @@ rkmp_id_parse(const char *text, uint8_t *type, uint8_t *data, size_t max, size_t
 			*len = 16;
 			return 0;
 		case RKMP_ID_KEY_ID: {
-			size_t n = strlen(v);
+			size_t bad = 0;
 
-			if (n == 0 || n % 2 || n / 2 > max)
-				break;
-			for (size_t k = 0; k < n / 2; k++) {
-				int hi = hexval(v[2 * k]), lo = hexval(v[2 * k + 1]);
-
-				if (hi < 0 || lo < 0)
-					return rkmp_err_set(RKMP_E_USAGE, "identity",
-					    "\"%s\": bad hex at offset %zu", text, 2 * k);
-				data[k] = (uint8_t)(hi << 4 | lo);
-			}
-			*len = n / 2;
+			if (*v == '\0' || rkmp_hex_decode(v, strlen(v), data, max, len, &bad) != 0)
+				return rkmp_err_set(RKMP_E_USAGE, "identity",
+				    "\"%s\": not an even number of hex digits (offset %zu)", text, bad);
 			return 0;
 		}
 		case RKMP_ID_DER_ASN1_DN:

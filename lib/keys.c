@@ -13,6 +13,7 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "hex.h"
 #include "keys.h"
 #include "sa.h"
 #include "state.h"
@@ -271,18 +272,6 @@ bad(const struct line *l, const char *fmt, ...)
 	return rkmp_err_set(RKMP_E_USAGE, where, "%s", detail);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex of exactly n octets (an optional 0x prefix); -1 when not. */
 static int
 unhex(const char *s, size_t slen, uint8_t *out, size_t n)
@@ -294,7 +283,7 @@ unhex(const char *s, size_t slen, uint8_t *out, size_t n)
 	if (slen != 2 * n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
+		int hi = rkmp_hex_digit((unsigned char)s[2 * i]), lo = rkmp_hex_digit((unsigned char)s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -314,7 +303,7 @@ hexlen(const char *s, size_t slen)
 	if (slen % 2)
 		return (size_t)-1;
 	for (size_t i = 0; i < slen; i++)
-		if (hexval((unsigned char)s[i]) < 0)
+		if (rkmp_hex_digit((unsigned char)s[i]) < 0)
 			return (size_t)-1;
 	return slen / 2;
 }
@@ -396,10 +385,10 @@ ws_field(const struct line *l, const char **pp, const char *end, size_t n, char 
 				break;
 			if (c == '\\' && p < end) {
 				c = *p++;
-				if (c == 'x' && end - p >= 2 && hexval((unsigned char)p[0]) >= 0 &&
-				    hexval((unsigned char)p[1]) >= 0) {
-					c = (char)(hexval((unsigned char)p[0]) << 4 |
-					    hexval((unsigned char)p[1]));
+				if (c == 'x' && end - p >= 2 && rkmp_hex_digit((unsigned char)p[0]) >= 0 &&
+				    rkmp_hex_digit((unsigned char)p[1]) >= 0) {
+					c = (char)(rkmp_hex_digit((unsigned char)p[0]) << 4 |
+					    rkmp_hex_digit((unsigned char)p[1]));
 					p += 2;
 				}
 			}

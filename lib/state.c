@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "hex.h"
 #include "names.h"
 #include "sa.h"
 #include "state.h"
@@ -96,25 +97,13 @@ hex_encode(const uint8_t *p, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* s must have been checked by ld_hex_check(). */
 static void
 hex_decode(const char *s, size_t octets, uint8_t *out)
 {
 	for (size_t i = 0; i < octets; i++)
-		out[i] = (uint8_t)(hex_value((unsigned char)s[2 * i]) << 4 |
-		    hex_value((unsigned char)s[2 * i + 1]));
+		out[i] = (uint8_t)(rkmp_hex_digit((unsigned char)s[2 * i]) << 4 |
+		    rkmp_hex_digit((unsigned char)s[2 * i + 1]));
 }
 
 /* ----------------------------------------------------------------- load */
@@ -331,7 +320,7 @@ ld_hex_check(const struct ld *L, const char *k, const char *s, size_t slen, size
 	for (size_t i = 0; i < slen; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (hex_value(c) >= 0)
+		if (rkmp_hex_digit(c) >= 0)
 			continue;
 		if (c >= 0x20 && c < 0x7f)
 			return ld_err(L, "%s: not hex: '%c' at offset %zu", k, c, i);
@@ -389,7 +378,7 @@ ld_spi(const struct ld *L, const json_t *obj, const char *pfx, const char *key, 
 	key_name(k, sizeof(k), pfx, key);
 	if ((r = ld_string(L, obj, pfx, key, false, &s)) != 0 || s == NULL)
 		return r;
-	for (n = 0; s[n] != '\0' && hex_value((unsigned char)s[n]) >= 0; n++)
+	for (n = 0; s[n] != '\0' && rkmp_hex_digit((unsigned char)s[n]) >= 0; n++)
 		;
 	if (n != 16 || s[n] != '\0')
 		return ld_err(L, "%s: \"%s\" is not 16 hex digits", k, quote(s, q, sizeof(q)));
