@@ -618,6 +618,34 @@ rkmp_ike_init_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct
 	return 0;
 }
 
+/* g^ir with our key pair (fresh for the responder, kept for the initiator), then SK_*. */
+static int
+init_keys(struct rkmp_sa *sa, bool fresh, const struct rkmp_pld *ke, struct rkmp_dh **dh)
+{
+	uint8_t gir[RKMP_CRYPTO_DH_MAX];
+	int r;
+
+	if ((r = dh_key(sa, sa->suite.dh, fresh, dh)) == 0 &&
+	    (r = rkmp_crypto_dh_shared(*dh, ke->u.ke.data, ke->u.ke.len, gir)) == 0)
+		r = derive_keys(sa, gir, rkmp_crypto_dh_lookup(sa->suite.dh)->secret_len);
+	rkmp_crypto_wipe(gir, sizeof(gir));
+	return r;
+}
+
+/* RKMP_SA_INIT is over for this side: keys derived, the next step is AUTH. */
+static void
+init_done(struct rkmp_sa *sa, struct rkmp_ike_out *o, const struct rkmp_prop_choice *c,
+    const char *what)
+{
+	char prop[160];
+
+	sa->phase = RKMP_PHASE_INIT_DONE;
+	o->save = true;
+	rkmp_proposal_format(c, prop, sizeof(prop));
+	note(o, "RKMP_SA_INIT %s: SPIs %016llx:%016llx, suite %s, keys derived", what,
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop);
+}
+
 /* A stateless answer (COOKIE, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN): HDR(SPIi, 0), N. */
 static int
 init_notify(struct rkmp_sa *sa, struct rkmp_ike_out *o, const struct rkmp_msg *req, uint16_t type,
@@ -644,7 +672,7 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	const uint8_t *peer_spi;
 	size_t n, peer_spi_len, klen;
 	struct rkmp_dh *dh = NULL;
-	uint8_t gir[RKMP_CRYPTO_DH_MAX], spi[8], grp[2], natd_s[20], natd_d[20], certreq[20 * 16];
+	uint8_t spi[8], grp[2], natd_s[20], natd_d[20], certreq[20 * 16];
 	size_t certreq_len = 0;
 	struct rkmp_pld *p;
 	const uint8_t *kpub;
@@ -738,9 +766,7 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	if ((r = rkmp_ike_random(sa, "nonce", sa->nr.p, sa->nr.len)) != 0)
 		goto out;
 	sa->ke_group_sent = sa->suite.dh;
-	if ((r = dh_key(sa, sa->suite.dh, true, &dh)) != 0 ||
-	    (r = rkmp_crypto_dh_shared(dh, ke_p->u.ke.data, ke_p->u.ke.len, gir)) != 0 ||
-	    (r = derive_keys(sa, gir, rkmp_crypto_dh_lookup(sa->suite.dh)->secret_len)) != 0)
+	if ((r = init_keys(sa, true, ke_p, &dh)) != 0)
 		goto out;
 	/* The response: SA KE Nr [N(NAT_D)] [CERTREQ] [N(CHILDLESS)] [N(SIGNATURE_HASH)] */
 	p = pl_add(&l, RKMP_PLD_SA);
@@ -780,19 +806,10 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	    true)) != 0)
 		goto out;
 	sa->cookie.len = 0;
-	sa->phase = RKMP_PHASE_INIT_DONE;
 	sa->mid_peer = 1;
 	sa->mid_next = 0;
-	o->save = true;
-	{
-		char prop[160];
-
-		rkmp_proposal_format(&choice, prop, sizeof(prop));
-		note(o, "RKMP_SA_INIT answered: SPIs %016llx:%016llx, suite %s, keys derived",
-		    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop);
-	}
+	init_done(sa, o, &choice, "answered");
 out:
-	rkmp_crypto_wipe(gir, sizeof(gir));
 	dh_put(sa, dh);
 	rkmp_arena_free(&a);
 	return r;
@@ -840,7 +857,6 @@ rkmp_ike_init_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	const uint8_t *peer_spi;
 	size_t n, peer_spi_len;
 	struct rkmp_dh *dh = NULL;
-	uint8_t gir[RKMP_CRYPTO_DH_MAX];
 	int r;
 
 	if (sa->phase != RKMP_PHASE_INIT_SENT)
@@ -931,23 +947,11 @@ rkmp_ike_init_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	sa->spi_r = m.spi_r;
 	sa->nr.len = nr_p->u.opaque.len;
 	memcpy(sa->nr.p, nr_p->u.opaque.data, sa->nr.len);
-	if ((r = dh_key(sa, sa->ke_group_sent, false, &dh)) != 0 ||
-	    (r = rkmp_crypto_dh_shared(dh, ke_p->u.ke.data, ke_p->u.ke.len, gir)) != 0 ||
-	    (r = derive_keys(sa, gir, rkmp_crypto_dh_lookup(sa->suite.dh)->secret_len)) != 0 ||
-	    (r = rkmp_sa_record(sa, false, resp, len)) != 0)
+	if ((r = init_keys(sa, false, ke_p, &dh)) != 0 || (r = rkmp_sa_record(sa, false, resp, len)) != 0)
 		goto out;
-	sa->phase = RKMP_PHASE_INIT_DONE;
 	sa->mid_next = 1;
-	o->save = true;
-	{
-		char prop[160];
-
-		rkmp_proposal_format(&choice, prop, sizeof(prop));
-		note(o, "RKMP_SA_INIT done: SPIs %016llx:%016llx, suite %s, keys derived",
-		    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop);
-	}
+	init_done(sa, o, &choice, "done");
 out:
-	rkmp_crypto_wipe(gir, sizeof(gir));
 	dh_put(sa, dh);
 	rkmp_arena_free(&a);
 	return r;
