@@ -12,6 +12,7 @@ static const struct step_desc auth_desc = {
 	"no TS), in the ikev2 profile an ESP child with TSi/TSr, or none (--childless).\n"
 	"Over files (-i/-o) each run is one half-step; over UDP (--peer, --listen) the\n"
 	"whole exchange.  The RKMP SA is established when both sides have run.",
+	false,
 };
 
 int

@@ -12,6 +12,7 @@ static const struct step_desc init_desc = {
 	"derived.  Over files (-i/-o) each run is one half-step; over UDP (--peer,\n"
 	"--listen) the whole exchange, with COOKIE and INVALID_KE_PAYLOAD retries and\n"
 	"RFC 7296 retransmission.  State goes to the JSON file given with -s.",
+	false,
 };
 
 int

@@ -18,6 +18,8 @@
 
 #include "auth.h"
 #include "cli.h"
+#include "crypto.h"
+#include "names.h"
 #include "err.h"
 #include "file.h"
 #include "hex.h"
@@ -25,11 +27,25 @@
 #include "state.h"
 #include "step.h"
 #include "udp.h"
+#include "wire.h"
 
 enum {
 	OPT_RESPOND = 256, OPT_PEER, OPT_LISTEN, OPT_PROFILE, OPT_PROPOSAL, OPT_CHILD_PROPOSAL,
 	OPT_CHILDLESS, OPT_ID, OPT_PEER_ID, OPT_PSK_FILE, OPT_CERT, OPT_KEY, OPT_CA, OPT_COOKIE,
 	OPT_RETRANSMIT, OPT_WAIT, OPT_LINGER, OPT_JSON, OPT_SEED, OPT_VERSION, OPT_LIST_OPTIONS,
+	OPT_LOCAL, OPT_CREATE, OPT_PROTOCOL, OPT_PFS, OPT_REKEY, OPT_DELETE, OPT_DELETE_IKE, OPT_LIVENESS,
+};
+
+/* rkmp-child's own options: the operation of its request. */
+static const struct rkmp_opt child_opts[] = {
+	{ "create", OPT_CREATE, 0, NULL, "request a new child SA (the default operation)" },
+	{ "protocol", OPT_PROTOCOL, 1, "tcp-ao|bfd|rsvp-te", "the routing-protocol SA to create (rkmp profile)" },
+	{ "pfs", OPT_PFS, 1, "GROUP", "with a KE of GROUP (e.g. x25519, modp2048): perfect forward secrecy" },
+	{ "rekey", OPT_REKEY, 1, "SPI", "rekey the child whose SPI (ours, hex) is SPI (N(REKEY_SA))" },
+	{ "delete", OPT_DELETE, 1, "SPI", "delete the child whose SPI (ours, hex) is SPI" },
+	{ "delete-ike", OPT_DELETE_IKE, 0, NULL, "delete the RKMP SA itself (children live on)" },
+	{ "liveness", OPT_LIVENESS, 0, NULL, "liveness check: an empty RKMP_INFORMATIONAL" },
+	{ NULL, 0, 0, NULL, NULL }
 };
 
 static const struct rkmp_opt step_opts[] = {
@@ -39,6 +55,7 @@ static const struct rkmp_opt step_opts[] = {
 	{ "respond", OPT_RESPOND, 0, NULL, "act as responder for this exchange" },
 	{ "peer", OPT_PEER, 1, "ADDR[:PORT]", "UDP: send our request there and wait (retransmitting)" },
 	{ "listen", OPT_LISTEN, 1, "ADDR[:PORT]", "UDP: wait there for the peer's request and answer it" },
+	{ "local", OPT_LOCAL, 1, "ADDR:PORT", "UDP requester: send from there (so the peer's own requests can reach a later --listen)" },
 	{ "profile", OPT_PROFILE, 1, "rkmp|ikev2", "protocol profile (first step only; default rkmp)" },
 	{ "proposal", OPT_PROPOSAL, 1, "LIST", "IKE proposals, strongSwan style (first step only)" },
 	{ "child-proposal", OPT_CHILD_PROPOSAL, 1, "LIST", "proposals of the first child SA" },
@@ -66,12 +83,15 @@ static const struct rkmp_opt step_opts[] = {
 struct step {
 	const struct step_desc	*d;
 	struct rkmp_cli		 cli;
-	const char		*state, *in, *out, *peer, *listen, *profile, *proposal;
+	const char		*state, *in, *out, *peer, *listen, *local, *profile, *proposal;
 	const char		*child_proposal, *id, *peer_id, *psk_file, *cert, *key, *ca, *seed;
 	bool			 respond, childless, cookie, json;
 	int			 verbose;	/* -1 quiet, 0, 1 */
 	struct rkmp_udp_policy	 pol;
 	double			 linger;
+	struct rkmp_child_req	 child;	/* rkmp-child */
+	int			 nops;
+	struct rkmp_opt		 opts[64];	/* step_opts, plus child_opts for rkmp-child */
 };
 
 /* ------------------------------------------------------------------ reporting */
@@ -129,6 +149,8 @@ next_step(const struct rkmp_sa *sa)
 		return "rkmp-auth -i RESPONSE (the responder's answer)";
 	case RKMP_PHASE_ESTABLISHED:
 		return "rkmp-child (the RKMP SA is established)";
+	case RKMP_PHASE_DELETED:
+		return "none: the RKMP SA was deleted (its children live on); start a new one with rkmp-init";
 	default:
 		return "none: the SA failed; start again with a new state file";
 	}
@@ -155,6 +177,27 @@ read_file(const char *path, uint8_t **out, size_t *len)
 }
 
 /* ------------------------------------------------------------------ options */
+
+/* A DH group by its proposal keyword (x25519, modp2048, ...). */
+static bool
+pfs_keyword(const char *kw, unsigned *g)
+{
+	static const struct { const char *alias, *kw; } aliases[] = {
+		{ "x25519", "curve25519" }, { "x448", "curve448" },
+	};
+	size_t n;
+	const struct rkmp_dh_group *t = rkmp_crypto_dh_table(&n);
+
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(kw, aliases[i].alias) == 0)
+			kw = aliases[i].kw;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(t[i].keyword, kw) == 0) {
+			*g = t[i].id;
+			return true;
+		}
+	return false;
+}
 
 static int
 parse_double(const char *s, double *v)
@@ -194,6 +237,7 @@ parse_opts(struct step *st, int argc, char **argv)
 		case OPT_RESPOND: st->respond = true; break;
 		case OPT_PEER: st->peer = optarg; break;
 		case OPT_LISTEN: st->listen = optarg; break;
+		case OPT_LOCAL: st->local = optarg; break;
 		case OPT_PROFILE: st->profile = optarg; break;
 		case OPT_PROPOSAL: st->proposal = optarg; break;
 		case OPT_CHILD_PROPOSAL: st->child_proposal = optarg; break;
@@ -222,6 +266,45 @@ parse_opts(struct step *st, int argc, char **argv)
 			if (parse_double(optarg, &st->linger) != 0)
 				return rkmp_cli_usage(&st->cli, "--linger: '%s' is not a number of seconds", optarg);
 			break;
+		case OPT_CREATE:
+		case OPT_DELETE_IKE:
+		case OPT_LIVENESS:
+			st->child.op = c == OPT_CREATE ? RKMP_CHILD_CREATE : c == OPT_DELETE_IKE ?
+			    RKMP_CHILD_DELETE_IKE : RKMP_CHILD_LIVENESS;
+			st->nops++;
+			break;
+		case OPT_REKEY:
+		case OPT_DELETE:
+			st->child.op = c == OPT_REKEY ? RKMP_CHILD_REKEY : RKMP_CHILD_DELETE;
+			st->nops++;
+			if (*optarg == '\0' || rkmp_hex_decode(optarg, strlen(optarg), st->child.spi,
+			    sizeof(st->child.spi), &st->child.spi_len, NULL) != 0)
+				return rkmp_cli_usage(&st->cli, "%s: '%s' is not an SPI in hex",
+				    argv[optind - 2], optarg);
+			break;
+		case OPT_PROTOCOL: {
+			static const struct { const char *name; uint8_t id; } protos[] = {
+				{ "tcp-ao", RKMP_PROTO_TCP_AO }, { "bfd", RKMP_PROTO_BFD },
+				{ "rsvp-te", RKMP_PROTO_RSVP_TE }, { "esp", RKMP_PROTO_ESP },
+			};
+
+			for (size_t k = 0; k < sizeof(protos) / sizeof(protos[0]); k++)
+				if (strcmp(optarg, protos[k].name) == 0)
+					st->child.protocol = protos[k].id;
+			if (st->child.protocol == 0)
+				return rkmp_cli_usage(&st->cli, "--protocol: '%s' is not tcp-ao, bfd, rsvp-te "
+				    "or esp", optarg);
+			break;
+		}
+		case OPT_PFS: {
+			unsigned g;
+
+			if (!rkmp_name_value(RKMP_REG_DH, optarg, &g) && !pfs_keyword(optarg, &g))
+				return rkmp_cli_usage(&st->cli, "--pfs: '%s' is not a DH group "
+				    "(x25519, ecp256, modp2048, ...)", optarg);
+			st->child.pfs_group = (uint16_t)g;
+			break;
+		}
 		case 'h':
 			rkmp_cli_help(&st->cli, stdout);
 			exit(0);
@@ -239,6 +322,11 @@ parse_opts(struct step *st, int argc, char **argv)
 	}
 	if (optind < argc)
 		return rkmp_cli_usage(&st->cli, "unexpected argument '%s'", argv[optind]);
+	if (st->nops > 1)
+		return rkmp_cli_usage(&st->cli, "give one of --create, --rekey, --delete, --delete-ike, "
+		    "--liveness");
+	if (st->d->child && st->child.op == RKMP_CHILD_NONE)
+		st->child.op = RKMP_CHILD_CREATE;
 	if (st->state == NULL)
 		return rkmp_cli_usage(&st->cli, "-s STATE is required");
 	if (st->peer && st->listen)
@@ -247,6 +335,8 @@ parse_opts(struct step *st, int argc, char **argv)
 		return rkmp_cli_usage(&st->cli, "a responder listens (--listen), it does not --peer");
 	if (!st->respond && st->listen)
 		return rkmp_cli_usage(&st->cli, "--listen is for the responder (--respond)");
+	if (st->local && !st->peer)
+		return rkmp_cli_usage(&st->cli, "--local goes with --peer");
 	if ((st->peer || st->listen) && (st->in || st->out))
 		return rkmp_cli_usage(&st->cli, "-i/-o are the file transport; not with --peer/--listen");
 	if (st->json && st->out && strcmp(st->out, "-") == 0)
@@ -359,7 +449,14 @@ run_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 	if ((r = rkmp_udp_parse(st->peer, (uint16_t)udp_default_port(sa), &peer)) != 0)
 		return r;
 	set_peer(sa, &peer);
-	if ((r = rkmp_udp_open(&u, NULL, peer.ss.ss_family)) != 0)
+	if (st->local != NULL) {
+		if ((r = rkmp_udp_parse(st->local, 0, &local)) != 0)
+			return r;
+		if (local.ss.ss_family != peer.ss.ss_family)
+			return rkmp_err_set(RKMP_E_USAGE, "--local", "%s is not of the peer's address family",
+			    st->local);
+	}
+	if ((r = rkmp_udp_open(&u, st->local ? &local : NULL, peer.ss.ss_family)) != 0)
 		return r;
 	if ((r = rkmp_udp_local_for(u, &peer, &local)) != 0) {
 		rkmp_udp_close(u);
@@ -487,9 +584,19 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	bool fresh = false;
 	int r, status;
 
+	for (const struct rkmp_opt *t = step_opts; t->name != NULL; t++)
+		st.opts[st.nops++] = *t;
+	for (const struct rkmp_opt *t = child_opts; d->child && t->name != NULL; t++)
+		st.opts[st.nops++] = *t;
+	st.opts[st.nops] = (struct rkmp_opt){ NULL, 0, 0, NULL, NULL };
+	st.nops = 0;
 	st.cli = (struct rkmp_cli){ d->prog,
+	    d->child ? "-s STATE [--create [--protocol P] [--pfs G] | --rekey SPI | --delete SPI |\n"
+	    "       --delete-ike | --liveness] [-o FILE | --peer ADDR] [options]\n"
+	    "       rkmp-child -s STATE -i ANSWER\n"
+	    "       rkmp-child -s STATE --respond (-i FILE -o FILE | --listen ADDR) [options]" :
 	    "-s STATE [--respond] [-i FILE | --listen ADDR] [-o FILE | --peer ADDR] [options]",
-	    d->description, step_opts,
+	    d->description, st.opts,
 	    "exit status: 0 done, 1 refused (error notify sent or received, AUTH or proposal\n"
 	    "refused; recorded in the state), 2 usage, 3 state (unreadable, invalid, wrong\n"
 	    "phase, permissions), 4 malformed message, 5 crypto, 6 transport (no answer after\n"
@@ -511,7 +618,8 @@ step_main(const struct step_desc *d, int argc, char **argv)
 		goto done;
 	} else
 		fresh = true;
-	if (!fresh && sa.initiator == st.respond) {
+	/* after RKMP_SA_AUTH either side may start an exchange: the role is the SA's, not the step's */
+	if (!fresh && !d->child && sa.initiator == st.respond) {
 		rkmp_err_set(RKMP_E_STATE, "role", "the state is the %s's; %s --respond",
 		    sa.initiator ? "initiator" : "responder", st.respond ? "drop" : "add");
 		status = report(&st, RKMP_E_STATE);
@@ -542,10 +650,11 @@ step_main(const struct step_desc *d, int argc, char **argv)
 		cfg.creds = creds;
 	}
 	cfg.require_cookie = st.cookie;
+	cfg.child = &st.child;
 
 	/* Which half of the exchange: the phase decides, the options must agree. */
 	if (st.respond) {
-		if (sa.phase != d->resp_phase) {
+		if (sa.phase != d->resp_phase && !(d->child && sa.phase == RKMP_PHASE_DELETED)) {
 			rkmp_err_set(RKMP_E_STATE, "phase", "%s: next step is %s", rkmp_phase_name(sa.phase),
 			    next_step(&sa));
 			status = report(&st, RKMP_E_STATE);
@@ -562,6 +671,18 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			if ((r = read_file(st.in, &msg, &msg_len)) == 0)
 				r = d->respond(&sa, &cfg, msg, msg_len, &o);
 		}
+	} else if (sa.phase == d->wait_phase && st.in != NULL && (!d->child || sa.pending.op != 0)) {
+		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
+			r = d->process(&sa, &cfg, msg, msg_len, &o);
+		if (r == RKMP_IKE_AGAIN && st.out == NULL) {
+			status = rkmp_cli_usage(&st.cli, "the exchange continues: give -o FILE for our next request");
+			goto done;
+		}
+	} else if (d->child && st.in != NULL && sa.pending.op == 0 && sa.phase == RKMP_PHASE_ESTABLISHED) {
+		rkmp_err_set(RKMP_E_STATE, "pending", "no request of ours waits for an answer: -i is for "
+		    "the answer to one (or add --respond to answer the peer's request)");
+		status = report(&st, RKMP_E_STATE);
+		goto done;
 	} else if (sa.phase == d->req_phase) {
 		if (st.in != NULL) {
 			status = rkmp_cli_usage(&st.cli, "phase %s: this step sends a request; -i comes with "
@@ -573,13 +694,6 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			goto done;
 		}
 		r = st.peer ? run_udp_request(&st, &sa, &cfg, &o) : d->request(&sa, &cfg, &o);
-	} else if (sa.phase == d->wait_phase && st.in != NULL) {
-		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
-			r = d->process(&sa, &cfg, msg, msg_len, &o);
-		if (r == RKMP_IKE_AGAIN && st.out == NULL) {
-			status = rkmp_cli_usage(&st.cli, "the exchange continues: give -o FILE for our next request");
-			goto done;
-		}
 	} else {
 		rkmp_err_set(RKMP_E_STATE, "phase", "%s: next step is %s", rkmp_phase_name(sa.phase),
 		    next_step(&sa));

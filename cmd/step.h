@@ -23,6 +23,7 @@ struct step_desc {
 	int	(*respond)(struct rkmp_sa *, const struct rkmp_ike_cfg *, const uint8_t *, size_t,
 		    struct rkmp_ike_out *);
 	const char	*description;
+	bool		 child;		/* rkmp-child: the operation options, "pending" decides */
 };
 
 int	step_main(const struct step_desc *d, int argc, char **argv);

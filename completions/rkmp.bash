@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# bash completion for the rkmp tools: rkmp-decode, rkmp-init, rkmp-auth, and the
-# planned rkmp-child and rkmp-keytable.  One file for all of them; it is
+# bash completion for the rkmp tools: rkmp-decode, rkmp-init, rkmp-auth,
+# rkmp-child, and the planned rkmp-keytable.  One file for all of them; it is
 # installed under each command's name so that bash-completion loads it on demand.
 #
 # Options come live from the tool itself (CMD --list-options prints one per
@@ -95,6 +95,52 @@ _rkmp_identity()
 	return 0
 }
 
+# The state file named on the command line (-s FILE, -sFILE, --state FILE,
+# --state=FILE), or nothing.
+_rkmp_state_arg()
+{
+	local i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${words[i]} in
+		-s | --state)
+			# "--state=FILE" comes split as "--state" "=" "FILE"
+			if [[ ${words[i+1]} == = ]]; then
+				((i + 2 < COMP_CWORD)) && printf '%s\n' "${words[i+2]}"
+			else
+				((i + 1 < COMP_CWORD)) && printf '%s\n' "${words[i+1]}"
+			fi
+			return 0
+			;;
+		--state=?*)
+			printf '%s\n' "${words[i]#--state=}"
+			return 0
+			;;
+		-s?*)
+			printf '%s\n' "${words[i]#-s}"
+			return 0
+			;;
+		esac
+	done
+}
+
+# rkmp-child --rekey/--delete: our SPIs of the children in the state file
+# whose state is one of "$@" (needs jq and a readable state file).
+_rkmp_child_spis()
+{
+	local state spi spis=() filter=''
+	state=$(_rkmp_state_arg)
+	[[ $state == \~/* ]] && state=$HOME/${state#\~/}
+	[[ -n $state && -r $state ]] || return 0
+	command -v jq >/dev/null 2>&1 || return 0
+	for spi in "$@"; do
+		filter+="${filter:+ or }.state == \"$spi\""
+	done
+	while IFS= read -r spi; do
+		spis+=("$spi")
+	done < <(jq -r ".children[]? | select($filter) | .spi_local" -- "$state" 2>/dev/null)
+	_rkmp_words "${spis[@]}"
+}
+
 _rkmp()
 {
 	local cmd=$1 name=${1##*/} cur prev i
@@ -185,14 +231,34 @@ _rkmp()
 			_rkmp_words rkmp ikev2
 			return 0
 			;;
-		--peer | --listen | --proposal | --child-proposal | --seed | \
+		--peer | --listen | --local | --proposal | --child-proposal | --seed | \
 			--retransmit | --wait | --linger)
 			# addresses, proposal strings, numbers: nothing to offer
 			return 0
 			;;
 		esac
+		if [[ $name == rkmp-child ]]; then
+			case $prev in
+			--protocol)
+				_rkmp_words tcp-ao bfd rsvp-te esp
+				return 0
+				;;
+			--pfs)
+				_rkmp_words x25519 x448 ecp256 ecp384 ecp521 modp2048 modp3072 modp4096
+				return 0
+				;;
+			--rekey)
+				_rkmp_child_spis established
+				return 0
+				;;
+			--delete)
+				_rkmp_child_spis established rekeyed
+				return 0
+				;;
+			esac
+		fi
 		case $name in
-		rkmp-init | rkmp-auth)
+		rkmp-init | rkmp-auth | rkmp-child)
 			# no arguments but options
 			_rkmp_options "$cmd"
 			return 0

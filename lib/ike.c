@@ -1021,16 +1021,35 @@ child_slot(struct rkmp_sa *sa)
 {
 	if (sa->nchildren > 0 && strcmp(sa->children[sa->nchildren - 1].state, "proposed") == 0)
 		return &sa->children[sa->nchildren - 1];
-	if (sa->nchildren == RKMP_SA_CHILD_MAX)
-		return NULL;
+	if (sa->nchildren == RKMP_SA_CHILD_MAX) {
+		/* full: make room by forgetting the oldest deleted or refused child */
+		size_t k;
+
+		for (k = 0; k < sa->nchildren; k++)
+			if (strcmp(sa->children[k].state, "deleted") == 0 ||
+			    strcmp(sa->children[k].state, "refused") == 0)
+				break;
+		if (k == sa->nchildren)
+			return NULL;
+		rkmp_crypto_wipe(&sa->children[k], sizeof(sa->children[k]));
+		memmove(&sa->children[k], &sa->children[k + 1],
+		    (sa->nchildren - k - 1) * sizeof(sa->children[0]));
+		sa->nchildren--;
+	}
 	memset(&sa->children[sa->nchildren], 0, sizeof(sa->children[0]));
 	return &sa->children[sa->nchildren++];
 }
 
 /* Record an established child: choice, SPIs, KEYMAT = prf+(SK_d, Ni | Nr). */
+/* The inputs of a child's KEYMAT (§2.17): the exchange's nonces, g^ir with PFS. */
+struct child_seed {
+	const uint8_t	*gir, *ni, *nr;
+	size_t		 gir_len, ni_len, nr_len;
+};
+
 static int
 child_establish(struct rkmp_sa *sa, const struct rkmp_prop_choice *c, const uint8_t *spi_local,
-    const uint8_t *spi_peer, size_t spi_size)
+    const uint8_t *spi_peer, size_t spi_size, const struct child_seed *cs)
 {
 	struct rkmp_sa_child *ch = child_slot(sa);
 	struct ike_suite s;
@@ -1055,8 +1074,8 @@ child_establish(struct rkmp_sa *sa, const struct rkmp_prop_choice *c, const uint
 		return r;
 	if (ch->keymat_len > sizeof(ch->keymat))
 		return rkmp_err_set(RKMP_E_INTERNAL, "child SA", "KEYMAT %zu octets", ch->keymat_len);
-	if ((r = rkmp_crypto_child_keymat(s.prf, sa->sec.sk_d, sa->sec.d_len, NULL, 0, sa->ni.p,
-	    sa->ni.len, sa->nr.p, sa->nr.len, ch->keymat, ch->keymat_len)) != 0)
+	if ((r = rkmp_crypto_child_keymat(s.prf, sa->sec.sk_d, sa->sec.d_len, cs->gir, cs->gir_len,
+	    cs->ni, cs->ni_len, cs->nr, cs->nr_len, ch->keymat, ch->keymat_len)) != 0)
 		return r;
 	snprintf(ch->state, sizeof(ch->state), "established");
 	return 0;
@@ -1505,7 +1524,9 @@ rkmp_ike_auth_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 				if ((r = rkmp_ike_random(sa, "child spi", spi, spi_len)) != 0)
 					goto out;
 			} while (spi_len == 4 && spi[0] == 0);
-			if ((r = child_establish(sa, &choice, spi, peer_spi, spi_len)) != 0)
+			struct child_seed cs = { NULL, sa->ni.p, sa->nr.p, 0, sa->ni.len, sa->nr.len };
+
+			if ((r = child_establish(sa, &choice, spi, peer_spi, spi_len, &cs)) != 0)
 				goto out;
 			p = pl_add(&l, RKMP_PLD_SA);
 			if ((r = rkmp_proposal_choice_to_sa(&a, &choice, sa->children[sa->nchildren - 1].spi_local,
@@ -1599,7 +1620,9 @@ rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 				    peer_spi_len, ch ? ch->spi_size : 0);
 				goto out;
 			}
-			if ((r = child_establish(sa, &choice, ch->spi_local, peer_spi, peer_spi_len)) != 0)
+			struct child_seed cs = { NULL, sa->ni.p, sa->nr.p, 0, sa->ni.len, sa->nr.len };
+
+			if ((r = child_establish(sa, &choice, ch->spi_local, peer_spi, peer_spi_len, &cs)) != 0)
 				goto out;
 		}
 		rkmp_proposal_format(&choice, child_note, sizeof(child_note));
@@ -1612,6 +1635,549 @@ rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	else
 		r = 0;
 out:
+	rkmp_arena_free(&a);
+	return r;
+}
+
+/* ------------------------------------------------------------------ after RKMP_SA_AUTH */
+
+/*
+ * Child proposals for a protocol: the configured list (first child) or the
+ * protocol's default, each offered with and without the PFS group asked for
+ * (initiator) or with every group of the IKE proposals (responder), so that a
+ * peer's KE is accepted when we could do it and not demanded otherwise.
+ */
+static int
+child_specs_for(const struct rkmp_sa *sa, uint8_t protocol, uint16_t pfs, bool responder,
+    struct rkmp_prop_spec *specs, size_t *n)
+{
+	struct rkmp_prop_spec ike[RKMP_PROPS_MAX];
+	const char *list;
+	size_t base, nike = 0;
+	int r;
+
+	if (protocol == child_protocol(sa) && sa->child_proposals[0])
+		list = sa->child_proposals;
+	else if (protocol == RKMP_PROTO_ESP)
+		list = IKEV2_CHILD_DEFAULT;
+	else if ((list = rkmp_proposal_default(protocol)) == NULL)
+		return rkmp_err_set(RKMP_E_USAGE, "protocol", "no default proposal for %s",
+		    rkmp_name_or(RKMP_REG_PROTOCOL, protocol));
+	if ((r = parse_cached(list, protocol, specs, n)) != 0)
+		return r;
+	if (pfs == 0 && !responder)
+		return 0;
+	if (responder && (r = parse_specs(sa, ike, &nike)) != 0)
+		return r;
+	base = *n;
+	for (size_t i = 0; i < base && *n < RKMP_PROPS_MAX; i++) {
+		struct rkmp_prop_spec *d = &specs[*n];
+
+		*d = specs[i];
+		if (!responder)
+			d->trans[d->ntrans++] = (struct rkmp_prop_transform){ RKMP_TRANS_DH, pfs, 0 };
+		else
+			for (size_t k = 0; k < nike; k++)
+				for (size_t t = 0; t < ike[k].ntrans; t++)
+					if (ike[k].trans[t].type == RKMP_TRANS_DH &&
+					    d->ntrans < RKMP_PROP_TRANSFORMS_MAX)
+						d->trans[d->ntrans++] = ike[k].trans[t];
+		(*n)++;
+	}
+	if (!responder) {	/* with PFS only: the with-DH copies replace the originals */
+		memmove(specs, specs + base, (*n - base) * sizeof(specs[0]));
+		*n -= base;
+	}
+	return 0;
+}
+
+static struct rkmp_sa_child *
+child_find(struct rkmp_sa *sa, uint8_t protocol, const uint8_t *spi, size_t len, bool local)
+{
+	for (size_t i = 0; i < sa->nchildren; i++) {
+		struct rkmp_sa_child *c = &sa->children[i];
+
+		if (c->protocol == protocol && c->spi_size == len &&
+		    memcmp(local ? c->spi_local : c->spi_peer, spi, len) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* A fresh local SPI for a child: random, and not one a live child of ours uses (TCP-AO KeyIDs). */
+static int
+child_new_spi(struct rkmp_sa *sa, uint8_t protocol, size_t len, uint8_t *spi)
+{
+	char label[48];
+
+	for (unsigned tries = 0; tries < 1024; tries++) {
+		snprintf(label, sizeof(label), "child spi %u %u", sa->mid_next, tries);
+		if (rkmp_ike_random(sa, label, spi, len) != 0)
+			return RKMP_E_CRYPTO;
+		if ((len == 4 && spi[0] == 0) || child_find(sa, protocol, spi, len, true) != NULL)
+			continue;
+		return 0;
+	}
+	return rkmp_err_set(RKMP_E_STATE, "children", "no free %zu-octet SPI for %s", len,
+	    rkmp_name_or(RKMP_REG_PROTOCOL, protocol));
+}
+
+static size_t
+child_spi_len(uint8_t protocol)
+{
+	return protocol == RKMP_PROTO_ESP ? ESP_SPI_LEN : protocol == RKMP_PROTO_RSVP_TE ? 6 : 1;
+}
+
+int
+rkmp_ike_child_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg,
+    const struct rkmp_child_req *req, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_arena a = { 0 };
+	struct pl_list l = { .n = 0 };
+	struct rkmp_dh *dh = NULL;
+	struct rkmp_pld *p;
+	uint8_t exch = RKMP_EXCH_CREATE_CHILD, proto, spi[RKMP_SA_SPI_MAX];
+	struct rkmp_sa_child *old = NULL, *ch;
+	size_t n, spi_len, klen;
+	char label[48];
+	int r;
+
+	(void)cfg;
+	if (sa->phase != RKMP_PHASE_ESTABLISHED)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s, not established", rkmp_phase_name(sa->phase));
+	if (sa->pending.op != RKMP_CHILD_NONE)
+		return rkmp_err_set(RKMP_E_STATE, "pending", "request %u (MID %u) still unanswered: "
+		    "give its answer with -i first", sa->pending.op, sa->pending.msg_id);
+	memset(&sa->pending, 0, sizeof(sa->pending));
+	if (req->op == RKMP_CHILD_REKEY || req->op == RKMP_CHILD_DELETE) {
+		for (size_t i = 0; i < sa->nchildren && old == NULL; i++)
+			if (sa->children[i].spi_size == req->spi_len &&
+			    memcmp(sa->children[i].spi_local, req->spi, req->spi_len) == 0 &&
+			    (strcmp(sa->children[i].state, "established") == 0 ||
+			    (req->op == RKMP_CHILD_DELETE && strcmp(sa->children[i].state, "rekeyed") == 0)))
+				old = &sa->children[i];
+		if (old == NULL)
+			return rkmp_err_set(RKMP_E_USAGE, "child", "no %s child has our SPI %02x%s",
+			    req->op == RKMP_CHILD_DELETE ? "live" : "established", req->spi[0],
+			    req->spi_len > 1 ? "..." : "");
+		sa->pending.protocol = old->protocol;
+		sa->pending.spi_size = old->spi_size;
+		memcpy(sa->pending.target, old->spi_local, old->spi_size);
+	}
+	switch (req->op) {
+	case RKMP_CHILD_CREATE:
+	case RKMP_CHILD_REKEY:
+		proto = old ? old->protocol : req->protocol ? req->protocol : child_protocol(sa);
+		if ((sa->profile == RKMP_PROFILE_IKEV2) != (proto == RKMP_PROTO_ESP))
+			return rkmp_err_set(RKMP_E_USAGE, "--protocol", "the %s profile negotiates %s children",
+			    rkmp_profile_name(sa->profile), sa->profile == RKMP_PROFILE_IKEV2 ? "ESP" :
+			    "routing-protocol (tcp-ao, bfd, rsvp-te)");
+		if ((r = child_specs_for(sa, proto, req->pfs_group, false, specs, &n)) != 0)
+			return r;
+		spi_len = child_spi_len(proto);
+		if ((r = child_new_spi(sa, proto, spi_len, spi)) != 0)
+			return r;
+		if (old != NULL && (r = pl_notify(&l, RKMP_N_REKEY_SA, proto, old->spi_local,
+		    old->spi_size, NULL, 0)) != 0)
+			goto out;
+		p = pl_add(&l, RKMP_PLD_SA);
+		if ((r = rkmp_proposal_to_sa(&a, specs, n, spi, spi_len, p)) != 0)
+			goto out;
+		sa->pending.nonce.len = IKE_NONCE_LEN;
+		snprintf(label, sizeof(label), "child nonce %u", sa->mid_next);
+		if ((r = rkmp_ike_random(sa, label, sa->pending.nonce.p, sa->pending.nonce.len)) != 0)
+			goto out;
+		p = pl_add(&l, RKMP_PLD_NONCE);
+		p->u.opaque.data = sa->pending.nonce.p;
+		p->u.opaque.len = sa->pending.nonce.len;
+		if (req->pfs_group != 0) {
+			sa->pending.dh_group = req->pfs_group;
+			if ((r = dh_key(sa, req->pfs_group, true, &dh)) != 0)
+				goto out;
+			p = pl_add(&l, RKMP_PLD_KE);
+			p->u.ke.group = req->pfs_group;
+			p->u.ke.data = rkmp_crypto_dh_public(dh, &klen);
+			p->u.ke.len = klen;
+		}
+		if (sa->profile == RKMP_PROFILE_IKEV2) {
+			pl_ts(&l, RKMP_PLD_TSI, &ts_any, 1);
+			pl_ts(&l, RKMP_PLD_TSR, &ts_any, 1);
+		}
+		sa->pending.protocol = proto;
+		sa->pending.spi_size = (uint8_t)spi_len;
+		memcpy(sa->pending.spi_local, spi, spi_len);
+		if ((ch = child_slot(sa)) == NULL) {
+			r = rkmp_err_set(RKMP_E_STATE, "children", "%d children already", RKMP_SA_CHILD_MAX);
+			goto out;
+		}
+		ch->protocol = proto;
+		ch->spi_size = (uint8_t)spi_len;
+		memcpy(ch->spi_local, spi, spi_len);
+		snprintf(ch->state, sizeof(ch->state), "proposed");
+		note(o, "%s request: %s SPI %02x%s%s", old ? "rekey" : "new child",
+		    rkmp_name_or(RKMP_REG_PROTOCOL, proto), spi[0], spi_len > 1 ? "..." : "",
+		    req->pfs_group ? " with PFS" : "");
+		break;
+	case RKMP_CHILD_DELETE:
+		exch = RKMP_EXCH_INFORMATIONAL;
+		p = pl_add(&l, RKMP_PLD_DELETE);
+		p->u.del.protocol = old->protocol;
+		p->u.del.spi_size = old->spi_size;
+		p->u.del.nspi = 1;
+		p->u.del.spis = old->spi_local;
+		note(o, "delete request: %s child", rkmp_name_or(RKMP_REG_PROTOCOL, old->protocol));
+		break;
+	case RKMP_CHILD_DELETE_IKE:
+		exch = RKMP_EXCH_INFORMATIONAL;
+		p = pl_add(&l, RKMP_PLD_DELETE);
+		p->u.del.protocol = RKMP_PROTO_IKE;
+		note(o, "delete request: the RKMP SA (its children live on)");
+		break;
+	case RKMP_CHILD_LIVENESS:
+		exch = RKMP_EXCH_INFORMATIONAL;
+		note(o, "liveness check (empty INFORMATIONAL)");
+		break;
+	default:
+		return rkmp_err_set(RKMP_E_INTERNAL, "child", "operation %d", req->op);
+	}
+	sa->pending.op = (uint8_t)req->op;
+	sa->pending.msg_id = sa->mid_next;
+	if ((r = emit_protected(sa, o, exch, false, sa->mid_next, &l)) != 0)
+		goto out;
+	sa->mid_next++;
+	o->save = true;
+out:
+	dh_put(sa, dh);
+	rkmp_arena_free(&a);
+	return r;
+}
+
+/* KE of a child exchange (PFS): g^ir with our pending or fresh key pair. */
+static int
+child_gir(struct rkmp_sa *sa, const struct rkmp_pld *ke, bool fresh, uint8_t *gir, size_t *gir_len,
+    struct rkmp_dh **dh)
+{
+	const struct rkmp_dh_group *g = rkmp_crypto_dh_lookup(ke->u.ke.group);
+	int r;
+
+	if (g == NULL)
+		return RKMP_E_CRYPTO;
+	if ((r = dh_key(sa, ke->u.ke.group, fresh, dh)) != 0 ||
+	    (r = rkmp_crypto_dh_shared(*dh, ke->u.ke.data, ke->u.ke.len, gir)) != 0)
+		return r;
+	*gir_len = g->secret_len;
+	return 0;
+}
+
+/* Answer a repeated request from the transcript (§2.1): the peer missed our answer. */
+static int
+resend_answer(struct rkmp_sa *sa, const uint8_t *req, size_t len, struct rkmp_ike_out *o)
+{
+	const struct rkmp_sa_msg *q = NULL, *ans = NULL;
+
+	for (size_t i = sa->ntranscript; i-- > 0;) {
+		const struct rkmp_sa_msg *m = &sa->transcript[i];
+
+		if (ans == NULL && m->sent && m->response)
+			ans = m;
+		if (!m->sent && !m->response) {
+			q = m;
+			break;
+		}
+	}
+	if (q == NULL || ans == NULL || q->len != len || memcmp(q->p, req, len) != 0 ||
+	    ans->msg_id != q->msg_id)
+		return 0;
+	rkmp_buf_reset(&o->msg);
+	rkmp_buf_put(&o->msg, ans->p, ans->len);
+	o->send = true;
+	note(o, "repeated request (MID %u): answered again with the same response", q->msg_id);
+	return RKMP_IKE_AGAIN;
+}
+
+int
+rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *req,
+    size_t len, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_prop_choice choice;
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	struct pl_list l = { .n = 0 };
+	const struct rkmp_pld *inner, *sa_p, *ni_p, *ke_p, *rk, *tsi, *tsr;
+	struct rkmp_dh *dh = NULL;
+	struct rkmp_sa_child *old = NULL;
+	uint8_t gir[RKMP_CRYPTO_DH_MAX], nr[IKE_NONCE_LEN], spi[RKMP_SA_SPI_MAX];
+	uint8_t delspis[RKMP_SA_CHILD_MAX][RKMP_SA_SPI_MAX];
+	size_t ninner, n, gir_len = 0, peer_spi_len, klen, ndel = 0;
+	const uint8_t *peer_spi;
+	char label[48], what[300] = "";
+	struct rkmp_pld *p;
+	int r;
+
+	(void)cfg;
+	/* a repeat of the last request is answered again, even after a delete of the SA */
+	if (len >= RKMP_HDR_LEN && rkmp_get32(req + 20) + 1 == sa->mid_peer &&
+	    (sa->phase == RKMP_PHASE_ESTABLISHED || sa->phase == RKMP_PHASE_DELETED) &&
+	    (r = resend_answer(sa, req, len, o)) != 0)
+		return r;
+	if (sa->phase != RKMP_PHASE_ESTABLISHED)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s, not established", rkmp_phase_name(sa->phase));
+	if ((r = open_protected(sa, &a, req, len, false, &m, &inner, &ninner)) != 0)
+		goto out;
+	if (m.msg_id != sa->mid_peer) {
+		r = rkmp_err_set(RKMP_E_INVALID, "IKE header", "Message ID %u, expected %u", m.msg_id,
+		    sa->mid_peer);
+		goto out;
+	}
+	if ((r = rkmp_sa_record(sa, false, req, len)) != 0)
+		goto out;
+	sa->mid_peer++;
+	o->save = true;
+	if (m.exchange == RKMP_EXCH_INFORMATIONAL) {
+		for (size_t i = 0; i < ninner; i++) {
+			const struct rkmp_pld *d = &inner[i];
+
+			if (d->type != RKMP_PLD_DELETE)
+				continue;
+			if (d->u.del.protocol == RKMP_PROTO_IKE) {
+				sa->phase = RKMP_PHASE_DELETED;
+				snprintf(what, sizeof(what), "the peer deleted the RKMP SA (children live on)");
+				continue;
+			}
+			for (unsigned k = 0; k < d->u.del.nspi && ndel < RKMP_SA_CHILD_MAX; k++) {
+				struct rkmp_sa_child *c = child_find(sa, d->u.del.protocol,
+				    d->u.del.spis + (size_t)k * d->u.del.spi_size, d->u.del.spi_size, false);
+
+				if (c == NULL)
+					continue;
+				snprintf(c->state, sizeof(c->state), "deleted");
+				memcpy(delspis[ndel], c->spi_local, c->spi_size);
+				p = pl_add(&l, RKMP_PLD_DELETE);
+				p->u.del.protocol = c->protocol;
+				p->u.del.spi_size = c->spi_size;
+				p->u.del.nspi = 1;
+				p->u.del.spis = delspis[ndel++];
+			}
+		}
+		if (what[0] == '\0')
+			snprintf(what, sizeof(what), ndel ? "deleted %zu child SA%s" : "liveness check answered",
+			    ndel, ndel == 1 ? "" : "s");
+		if ((r = emit_protected(sa, o, RKMP_EXCH_INFORMATIONAL, true, m.msg_id, &l)) != 0)
+			goto out;
+		note(o, "%s", what);
+		goto out;
+	}
+	if (m.exchange != RKMP_EXCH_CREATE_CHILD) {
+		r = rkmp_err_set(RKMP_E_INVALID, "RKMP exchange", "%s not handled here",
+		    rkmp_name_or(RKMP_REG_EXCHANGE, m.exchange));
+		goto out;
+	}
+	sa_p = find(inner, ninner, RKMP_PLD_SA);
+	ni_p = find(inner, ninner, RKMP_PLD_NONCE);
+	ke_p = find(inner, ninner, RKMP_PLD_KE);
+	tsi = find(inner, ninner, RKMP_PLD_TSI);
+	tsr = find(inner, ninner, RKMP_PLD_TSR);
+	rk = rkmp_msg_find_notify(inner, ninner, RKMP_N_REKEY_SA);
+	if (sa_p->u.sa.prop[0].protocol == RKMP_PROTO_IKE) {
+		/* rekeying the RKMP SA itself is not done here yet: refuse, the SA goes on */
+		if ((r = pl_notify(&l, 35, 0, NULL, 0, NULL, 0)) != 0 ||	/* NO_ADDITIONAL_SAS */
+		    (r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m.msg_id, &l)) != 0)
+			goto out;
+		note(o, "RKMP SA rekey refused with NO_ADDITIONAL_SAS");
+		r = rkmp_err_set(RKMP_E_REFUSED, "", "RKMP SA rekey requested: refused (not supported yet)");
+		goto out;
+	}
+	if (rk != NULL && (old = child_find(sa, rk->u.notify.protocol, rk->u.notify.spi,
+	    rk->u.notify.spi_size, false)) == NULL) {
+		if ((r = pl_notify(&l, 44, rk->u.notify.protocol, rk->u.notify.spi, rk->u.notify.spi_size,
+		    NULL, 0)) != 0 ||	/* CHILD_SA_NOT_FOUND */
+		    (r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m.msg_id, &l)) != 0)
+			goto out;
+		r = rkmp_err_set(RKMP_E_REFUSED, "", "rekey of an unknown child: answered CHILD_SA_NOT_FOUND");
+		goto out;
+	}
+	if ((r = child_specs_for(sa, sa_p->u.sa.prop[0].protocol, 0, true, specs, &n)) != 0)
+		goto out;
+	r = rkmp_proposal_select(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len);
+	if (r == 0 && ((ke_p != NULL) != (rkmp_proposal_get(&choice, RKMP_TRANS_DH, NULL) > 0) ||
+	    (ke_p != NULL && ke_p->u.ke.group != rkmp_proposal_get(&choice, RKMP_TRANS_DH, NULL)))) {
+		uint8_t grp[2];
+		int g = rkmp_proposal_get(&choice, RKMP_TRANS_DH, NULL);
+
+		grp[0] = (uint8_t)(g >> 8);
+		grp[1] = (uint8_t)g;
+		if ((r = pl_notify(&l, RKMP_N_INVALID_KE_PAYLOAD, 0, NULL, 0, grp, 2)) != 0 ||
+		    (r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m.msg_id, &l)) != 0)
+			goto out;
+		/* the peer retries with the group asked for: a responder keeps listening */
+		note(o, "child KE is not of the chosen group: answered INVALID_KE_PAYLOAD (%s)",
+		    rkmp_name_or(RKMP_REG_DH, (unsigned)g));
+		r = RKMP_IKE_AGAIN;
+		goto out;
+	}
+	if (r == RKMP_E_REFUSED) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "%s", rkmp_err_detail());
+		if ((r = pl_notify(&l, 14, 0, NULL, 0, NULL, 0)) != 0 ||
+		    (r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m.msg_id, &l)) != 0)
+			goto out;
+		r = rkmp_err_set(RKMP_E_REFUSED, "", "child refused: NO_PROPOSAL_CHOSEN (%s)", why);
+		goto out;
+	}
+	if (r != 0)
+		goto out;
+	snprintf(label, sizeof(label), "child nonce %u", m.msg_id);
+	if ((r = rkmp_ike_random(sa, label, nr, sizeof(nr))) != 0 ||
+	    (r = child_new_spi(sa, choice.protocol, peer_spi_len, spi)) != 0)
+		goto out;
+	if (ke_p != NULL && (r = child_gir(sa, ke_p, true, gir, &gir_len, &dh)) != 0)
+		goto out;
+	{
+		struct child_seed cs = { ke_p ? gir : NULL, ni_p->u.opaque.data, nr, gir_len,
+		    ni_p->u.opaque.len, sizeof(nr) };
+
+		if ((r = child_establish(sa, &choice, spi, peer_spi, peer_spi_len, &cs)) != 0)
+			goto out;
+	}
+	if (old != NULL)
+		snprintf(old->state, sizeof(old->state), "rekeyed");
+	p = pl_add(&l, RKMP_PLD_SA);
+	if ((r = rkmp_proposal_choice_to_sa(&a, &choice, spi, peer_spi_len, p)) != 0)
+		goto out;
+	p = pl_add(&l, RKMP_PLD_NONCE);
+	p->u.opaque.data = nr;
+	p->u.opaque.len = sizeof(nr);
+	if (ke_p != NULL) {
+		p = pl_add(&l, RKMP_PLD_KE);
+		p->u.ke.group = ke_p->u.ke.group;
+		p->u.ke.data = rkmp_crypto_dh_public(dh, &klen);
+		p->u.ke.len = klen;
+	}
+	if (tsi != NULL && tsr != NULL) {
+		pl_ts(&l, RKMP_PLD_TSI, tsi->u.ts.ts, tsi->u.ts.count);
+		pl_ts(&l, RKMP_PLD_TSR, tsr->u.ts.ts, tsr->u.ts.count);
+	}
+	if ((r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m.msg_id, &l)) != 0)
+		goto out;
+	rkmp_proposal_format(&choice, what, sizeof(what));
+	note(o, "%s %s child SA: %s%s", old ? "rekeyed" : "new", rkmp_name_or(RKMP_REG_PROTOCOL,
+	    choice.protocol), what, ke_p ? " (PFS)" : "");
+out:
+	rkmp_crypto_wipe(gir, sizeof(gir));
+	dh_put(sa, dh);
+	rkmp_arena_free(&a);
+	return r;
+}
+
+int
+rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
+    size_t len, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_prop_choice choice;
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	const struct rkmp_pld *inner, *sa_p, *nr_p, *ke_p, *err;
+	struct rkmp_dh *dh = NULL;
+	struct rkmp_sa_child *ch;
+	uint8_t gir[RKMP_CRYPTO_DH_MAX];
+	size_t ninner, n, gir_len = 0, peer_spi_len;
+	const uint8_t *peer_spi;
+	char what[300];
+	int r;
+
+	(void)cfg;
+	if (sa->pending.op == RKMP_CHILD_NONE)
+		return rkmp_err_set(RKMP_E_STATE, "pending", "no request of ours is waiting for an answer");
+	if ((r = open_protected(sa, &a, resp, len, true, &m, &inner, &ninner)) != 0)
+		goto out;
+	if (m.msg_id != sa->pending.msg_id) {
+		r = rkmp_err_set(RKMP_E_INVALID, "IKE header", "Message ID %u, our request was %u",
+		    m.msg_id, sa->pending.msg_id);
+		goto out;
+	}
+	if ((r = rkmp_sa_record(sa, false, resp, len)) != 0)
+		goto out;
+	o->save = true;
+	err = find_error(inner, ninner);
+	switch (sa->pending.op) {
+	case RKMP_CHILD_CREATE:
+	case RKMP_CHILD_REKEY:
+		if (err != NULL) {
+			snprintf(what, sizeof(what), "child SA refused by the peer: %s",
+			    rkmp_name_or(RKMP_REG_NOTIFY, err->u.notify.type));
+			child_refused(sa, sa->pending.protocol, what);
+			memset(&sa->pending, 0, sizeof(sa->pending));
+			note(o, "%s", what);
+			r = rkmp_err_set(RKMP_E_REFUSED, "", "%s", what);
+			goto out;
+		}
+		sa_p = find(inner, ninner, RKMP_PLD_SA);
+		nr_p = find(inner, ninner, RKMP_PLD_NONCE);
+		ke_p = find(inner, ninner, RKMP_PLD_KE);
+		if (sa_p == NULL || nr_p == NULL) {
+			r = rkmp_err_set(RKMP_E_INVALID, "CREATE_CHILD_SA response", "SA or Nonce missing");
+			goto out;
+		}
+		if ((r = child_specs_for(sa, sa->pending.protocol, sa->pending.dh_group, false, specs,
+		    &n)) != 0 ||
+		    (r = rkmp_proposal_accept(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len)) != 0)
+			goto out;
+		if ((sa->pending.dh_group != 0) != (ke_p != NULL) ||
+		    (ke_p != NULL && ke_p->u.ke.group != sa->pending.dh_group)) {
+			r = rkmp_err_set(RKMP_E_INVALID, "KE payload", "PFS group %u asked, answer has %s",
+			    sa->pending.dh_group, ke_p ? "another group" : "no KE");
+			goto out;
+		}
+		if (ke_p != NULL && (r = child_gir(sa, ke_p, false, gir, &gir_len, &dh)) != 0)
+			goto out;
+		if ((ch = child_slot(sa)) == NULL || peer_spi_len != ch->spi_size) {
+			r = rkmp_err_set(RKMP_E_INVALID, "SA payload", "child SPI size %zu, we sent %u",
+			    peer_spi_len, ch ? ch->spi_size : 0);
+			goto out;
+		}
+		{
+			struct child_seed cs = { ke_p ? gir : NULL, sa->pending.nonce.p, nr_p->u.opaque.data,
+			    gir_len, sa->pending.nonce.len, nr_p->u.opaque.len };
+
+			if ((r = child_establish(sa, &choice, ch->spi_local, peer_spi, peer_spi_len, &cs)) != 0)
+				goto out;
+		}
+		if (sa->pending.op == RKMP_CHILD_REKEY) {
+			struct rkmp_sa_child *old = child_find(sa, sa->pending.protocol, sa->pending.target,
+			    sa->pending.spi_size, true);
+
+			if (old != NULL)
+				snprintf(old->state, sizeof(old->state), "rekeyed");
+		}
+		rkmp_proposal_format(&choice, what, sizeof(what));
+		note(o, "%s %s child SA: %s%s", sa->pending.op == RKMP_CHILD_REKEY ? "rekeyed" : "new",
+		    rkmp_name_or(RKMP_REG_PROTOCOL, choice.protocol), what, ke_p ? " (PFS)" : "");
+		break;
+	case RKMP_CHILD_DELETE: {
+		struct rkmp_sa_child *c = child_find(sa, sa->pending.protocol, sa->pending.target,
+		    sa->pending.spi_size, true);
+
+		if (c != NULL)
+			snprintf(c->state, sizeof(c->state), "deleted");
+		note(o, "child SA deleted");
+		break;
+	}
+	case RKMP_CHILD_DELETE_IKE:
+		sa->phase = RKMP_PHASE_DELETED;
+		note(o, "RKMP SA deleted (its children live on until their lifetimes end)");
+		break;
+	default:
+		note(o, "the peer is alive");
+		break;
+	}
+	memset(&sa->pending, 0, sizeof(sa->pending));
+out:
+	rkmp_crypto_wipe(gir, sizeof(gir));
+	dh_put(sa, dh);
 	rkmp_arena_free(&a);
 	return r;
 }

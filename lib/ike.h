@@ -26,6 +26,30 @@
 
 #define RKMP_IKE_AGAIN	1	/* out holds a message that continues the exchange */
 
+/*
+ * After RKMP_SA_AUTH (RKMP_CHILD_SA and RKMP_INFORMATIONAL exchanges, either
+ * side may start them): create a child SA (routing-protocol SA or ESP child,
+ * optional PFS), rekey one (N(REKEY_SA)), delete one (D), delete the RKMP SA
+ * itself (its children live on: rkmp-karp.md §8), or check liveness (an
+ * empty INFORMATIONAL).  One request may be outstanding ("pending").
+ */
+enum rkmp_child_op {
+	RKMP_CHILD_NONE,
+	RKMP_CHILD_CREATE,
+	RKMP_CHILD_REKEY,
+	RKMP_CHILD_DELETE,
+	RKMP_CHILD_DELETE_IKE,
+	RKMP_CHILD_LIVENESS,
+};
+
+struct rkmp_child_req {
+	enum rkmp_child_op	 op;
+	uint8_t			 protocol;	/* create: 201..203 (rkmp), 3 ESP (ikev2); 0 = default */
+	uint16_t		 pfs_group;	/* create/rekey: KE group, 0 = no PFS */
+	uint8_t			 spi[RKMP_SA_SPI_MAX];	/* rekey/delete: our SPI of the child */
+	size_t			 spi_len;
+};
+
 /* Per-step inputs that are not part of the state. */
 struct rkmp_ike_cfg {
 	const uint8_t		*psk;		/* PSK authentication, or */
@@ -35,6 +59,8 @@ struct rkmp_ike_cfg {
 	bool			 require_cookie;/* responder: demand N(COOKIE) first */
 	/* UDP endpoints, for NAT_DETECTION_*; NULL in file mode (then none are sent) */
 	const struct rkmp_udp_addr *local, *remote;
+	/* rkmp-child: the operation its request performs */
+	const struct rkmp_child_req *child;
 };
 
 struct rkmp_ike_out {
@@ -58,6 +84,13 @@ int	rkmp_ike_auth_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, st
 int	rkmp_ike_auth_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *req,
 	    size_t len, struct rkmp_ike_out *o);
 int	rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
+	    size_t len, struct rkmp_ike_out *o);
+
+int	rkmp_ike_child_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg,
+	    const struct rkmp_child_req *req, struct rkmp_ike_out *o);
+int	rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *req,
+	    size_t len, struct rkmp_ike_out *o);
+int	rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
 	    size_t len, struct rkmp_ike_out *o);
 
 /* Whether a datagram answers our outstanding request (for rkmp_udp_request). */

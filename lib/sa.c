@@ -25,6 +25,7 @@ static const char *const phase_names[RKMP_PHASE_MAX_] = {
 	[RKMP_PHASE_AUTH_SENT] = "auth-sent",
 	[RKMP_PHASE_ESTABLISHED] = "established",
 	[RKMP_PHASE_FAILED] = "failed",
+	[RKMP_PHASE_DELETED] = "deleted",
 };
 
 static const char *const profile_names[RKMP_PROFILE_MAX_] = {
@@ -115,9 +116,24 @@ rkmp_sa_record(struct rkmp_sa *sa, bool sent, const uint8_t *p, size_t len)
 {
 	struct rkmp_sa_msg *m;
 
-	if (sa->ntranscript >= RKMP_SA_TRANSCRIPT_MAX)
-		return rkmp_err_set(RKMP_E_STATE, "transcript",
-		    "full: %zu messages, at most %d", sa->ntranscript, RKMP_SA_TRANSCRIPT_MAX);
+	if (sa->ntranscript >= RKMP_SA_TRANSCRIPT_MAX) {
+		/*
+		 * A long-lived SA outgrows any fixed transcript: forget the oldest
+		 * message that is not an IKE_SA_INIT one (those sign RKMP_SA_AUTH).
+		 */
+		size_t k;
+
+		for (k = 0; k < sa->ntranscript && sa->transcript[k].exchange == 34; k++)
+			;
+		if (k == sa->ntranscript)
+			return rkmp_err_set(RKMP_E_STATE, "transcript",
+			    "full: %zu messages, at most %d", sa->ntranscript, RKMP_SA_TRANSCRIPT_MAX);
+		OPENSSL_cleanse(sa->transcript[k].p, sa->transcript[k].len);
+		free(sa->transcript[k].p);
+		memmove(&sa->transcript[k], &sa->transcript[k + 1],
+		    (sa->ntranscript - k - 1) * sizeof(sa->transcript[0]));
+		sa->ntranscript--;
+	}
 	if (p == NULL || len < RKMP_HDR_LEN)
 		return rkmp_err_set(RKMP_E_INVALID, "transcript",
 		    "message of %zu octets < %d (IKE header)", p == NULL ? 0 : len, RKMP_HDR_LEN);

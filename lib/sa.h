@@ -35,6 +35,7 @@ enum rkmp_phase {
 	RKMP_PHASE_AUTH_SENT,		/* "auth-sent": initiator sent RKMP_SA_AUTH request */
 	RKMP_PHASE_ESTABLISHED,		/* "established": RKMP SA up */
 	RKMP_PHASE_FAILED,		/* "failed": refused or timed out; see reason */
+	RKMP_PHASE_DELETED,		/* "deleted": orderly delete; children live on (RKMP) */
 	RKMP_PHASE_MAX_
 };
 
@@ -111,6 +112,18 @@ struct rkmp_sa {
 	/* testing */
 	bool		 seeded;		/* "seed" stamped: deterministic mode */
 	struct rkmp_bytes seed;
+
+	/* Our outstanding request after RKMP_SA_AUTH ("ike_sa"."pending"; op 0 = none). */
+	struct {
+		uint8_t		 op;		/* enum rkmp_child_op */
+		uint32_t	 msg_id;
+		uint8_t		 protocol;	/* of the child created, rekeyed or deleted */
+		uint8_t		 spi_size;
+		uint8_t		 spi_local[RKMP_SA_SPI_MAX];	/* the new child's SPI */
+		uint8_t		 target[RKMP_SA_SPI_MAX];	/* the child rekeyed or deleted (ours) */
+		struct rkmp_bytes nonce;
+		uint16_t	 dh_group;	/* PFS: our KE group (private in sec.dh_private) */
+	} pending;
 
 	struct rkmp_sa_child children[RKMP_SA_CHILD_MAX];
 	size_t		 nchildren;

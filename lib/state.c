@@ -553,6 +553,41 @@ ld_secrets(const struct ld *L, const json_t *sec, struct rkmp_sa *sa)
 	return 0;
 }
 
+/* "ike_sa"."pending": our outstanding request after RKMP_SA_AUTH. */
+static int
+ld_pending(const struct ld *L, const json_t *p, struct rkmp_sa *sa)
+{
+	const char *pfx = "ike_sa.pending";
+	uint64_t u = 0;
+	unsigned proto = 0, g = 0;
+	size_t n = 0;
+	int r;
+
+	if (p == NULL)
+		return 0;
+	if (!json_is_object(p))
+		return ld_type(L, pfx, "an object", p);
+	if ((r = ld_uint(L, p, pfx, "op", true, 5, &u)) != 0)
+		return r;
+	sa->pending.op = (uint8_t)u;
+	if ((r = ld_uint(L, p, pfx, "msg_id", true, UINT32_MAX, &u)) != 0)
+		return r;
+	sa->pending.msg_id = (uint32_t)u;
+	if ((r = ld_enum(L, p, pfx, "protocol", false, RKMP_REG_PROTOCOL, RKMP_REG_MAX_, UINT8_MAX,
+	    &proto)) != 0 ||
+	    (r = ld_hex(L, p, pfx, "spi_local", sa->pending.spi_local, RKMP_SA_SPI_MAX, &n, NULL)) != 0)
+		return r;
+	sa->pending.protocol = (uint8_t)proto;
+	sa->pending.spi_size = (uint8_t)n;
+	if ((r = ld_hex(L, p, pfx, "target", sa->pending.target, RKMP_SA_SPI_MAX, &n, NULL)) != 0 ||
+	    (r = ld_bytes(L, p, pfx, "nonce", RKMP_SA_NONCE_MAX, &sa->pending.nonce, NULL)) != 0 ||
+	    (r = ld_enum(L, p, pfx, "dh_group", false, RKMP_REG_DH, RKMP_REG_MAX_, UINT16_MAX,
+	    &g)) != 0)
+		return r;
+	sa->pending.dh_group = (uint16_t)g;
+	return 0;
+}
+
 static int
 ld_ike_sa(const struct ld *L, const json_t *ike, struct rkmp_sa *sa)
 {
@@ -583,8 +618,10 @@ ld_ike_sa(const struct ld *L, const json_t *ike, struct rkmp_sa *sa)
 	if ((r = ld_uint(L, ike, "ike_sa", "init_retries", false, UINT32_MAX, &u)) != 0)
 		return r;
 	sa->init_retries = (unsigned)u;
-	return ld_uint(L, ike, "ike_sa", "iv_counter_out", false, INT64_MAX,
-	    &sa->iv_counter_out);
+	if ((r = ld_uint(L, ike, "ike_sa", "iv_counter_out", false, INT64_MAX,
+	    &sa->iv_counter_out)) != 0)
+		return r;
+	return ld_pending(L, json_object_get(ike, "pending"), sa);
 }
 
 static int
@@ -1168,6 +1205,26 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 		sv_put(S, ike, "ke_group_sent", sv_enum(RKMP_REG_DH, sa->ke_group_sent));
 	sv_put(S, ike, "init_retries", json_integer(sa->init_retries));
 	sv_put(S, ike, "iv_counter_out", json_integer((json_int_t)sa->iv_counter_out));
+	if (sa->pending.op != 0) {
+		json_t *p = json_object();
+
+		sv_put(S, ike, "pending", p);
+		sv_put(S, p, "op", json_integer(sa->pending.op));
+		sv_put(S, p, "msg_id", json_integer(sa->pending.msg_id));
+		if (sa->pending.protocol != 0)
+			sv_put(S, p, "protocol", sv_enum(RKMP_REG_PROTOCOL, sa->pending.protocol));
+		if (sa->pending.spi_size != 0) {
+			sv_put_hex(S, p, "spi_local", "ike_sa.pending.spi_local", sa->pending.spi_local,
+			    sa->pending.spi_size, RKMP_SA_SPI_MAX);
+			sv_put_hex(S, p, "target", "ike_sa.pending.target", sa->pending.target,
+			    sa->pending.spi_size, RKMP_SA_SPI_MAX);
+		}
+		if (sa->pending.nonce.len != 0)
+			sv_put_hex(S, p, "nonce", "ike_sa.pending.nonce", sa->pending.nonce.p,
+			    sa->pending.nonce.len, RKMP_SA_NONCE_MAX);
+		if (sa->pending.dh_group != 0)
+			sv_put(S, p, "dh_group", sv_enum(RKMP_REG_DH, sa->pending.dh_group));
+	}
 
 	if (sa->seeded)
 		sv_put_hex(S, root, "seed", "seed", sa->seed.p, sa->seed.len, RKMP_SA_SEED_MAX);

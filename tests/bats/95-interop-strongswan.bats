@@ -28,6 +28,7 @@ setup() {
 }
 
 teardown() {
+	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
 	[ -x "$SW" ] && "$SW" down >/dev/null 2>&1 || true
 }
 
@@ -182,3 +183,61 @@ cert_conn() {
 	assert_output --partial "SK{IDi IDr AUTH SA TSi TSr}"
 	assert_output --partial "SK{IDr AUTH SA TSi TSr}"
 }
+
+child_keys_match_charon() {	# the last child's KEYMAT starts with charon's encr_i for its SPI
+	local spi log encr_i
+	spi=$(jq -r '.children[-1].spi_local' "$W/a.json")
+	log=$("$SW" paths | sed -n 's/^SW_ALL_KEYS=//p')
+	encr_i=$(grep "^CHILD .* spi_i=$spi " "$log" | sed -nE 's/.* encr_i=([0-9a-f]+).*/\1/p' | tail -n 1)
+	[ -n "$encr_i" ] && [[ "$(jq -r '.secrets.children[-1].keymat' "$W/a.json")" == "$encr_i"* ]]
+}
+
+child_state_in_swanctl() {	# child_state_in_swanctl SPI_PEER STATE
+	"$SW" swanctl --list-sas | grep -B3 "in  $1" | grep -q "$2"
+}
+
+@test "rkmp-child against strongSwan: after a childless AUTH, create an ESP child, rekey it with PFS, liveness, delete" {
+	"$SW" up >/dev/null
+	run -0 negotiate --profile ikev2 --proposal aes256gcm16-prfsha256-ecp256 -- --childless
+	run -0 us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --peer 10.77.0.1 --retransmit 1,1.5,3
+	run -0 child_keys_match_charon
+	first=$(jq -r '.children[0].spi_local' "$W/a.json")
+	child_state_in_swanctl "$(jq -r '.children[0].spi_peer' "$W/a.json")" INSTALLED
+	run -0 us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --rekey "$first" --pfs ecp256 --peer 10.77.0.1 --retransmit 1,1.5,3
+	run -0 child_keys_match_charon
+	assert_equal "$(jq -r '.children[0].state' "$W/a.json")" rekeyed
+	run -0 us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --delete "$first" --peer 10.77.0.1 --retransmit 1,1.5,3
+	run -0 us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --liveness --peer 10.77.0.1 --retransmit 1,1.5,3
+	child_state_in_swanctl "$(jq -r '.children[1].spi_peer' "$W/a.json")" INSTALLED
+	! "$SW" swanctl --list-sas | grep -q "in  $(jq -r '.children[0].spi_peer' "$W/a.json")"
+	run -0 us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --delete-ike --peer 10.77.0.1 --retransmit 1,1.5,3
+	assert_equal "$(jq -r .phase "$W/a.json")" deleted
+	! established_in_swanctl
+}
+
+@test "rkmp-child --respond answers strongSwan's own requests: child rekey, liveness (DPD), delete" {
+	"$SW" --dpd 2 up >/dev/null
+	us "$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --profile ikev2 --proposal aes256gcm16-prfsha256-ecp256 \
+	    --id fqdn:us.rkmp.test --peer 10.77.0.1 --local 10.77.0.2:500
+	us "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --peer 10.77.0.1 --local 10.77.0.2:500
+	# strongSwan's DPD: an empty INFORMATIONAL after 2 s of silence
+	run -0 --separate-stderr us "$RKMP_BIN/rkmp-child" -s "$W/a.json" --respond --listen 10.77.0.2:500 --wait 15
+	[[ "$stderr" == *"liveness check answered"* ]]
+	# strongSwan rekeys the child (its KE may first be of a group we do not do: INVALID_KE, then again)
+	us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --respond --listen 10.77.0.2:500 --wait 15 &
+	RPID=$!
+	sleep 0.3
+	"$SW" rekey-child >/dev/null 2>&1 || true
+	wait "$RPID"
+	RPID=
+	assert_equal "$(jq -r '.children[0].state' "$W/a.json")" rekeyed
+	assert_equal "$(jq -r '.children[1].state' "$W/a.json")" established
+	# strongSwan deletes the rekeyed child (its part of the rekey), then we answer its delete of the new one
+	for _ in 1 2; do
+		us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --respond --listen 10.77.0.2:500 --wait 5 || true
+		[ "$(jq -r '.children[0].state' "$W/a.json")" = deleted ] && break
+	done
+	assert_equal "$(jq -r '.children[0].state' "$W/a.json")" deleted
+}
+
+

@@ -469,16 +469,6 @@ TEST(state_sa_record_last)
 	ASSERT_INT_EQ(m->len, RKMP_HDR_LEN + 4);
 	ASSERT_INT_EQ(m->p[RKMP_HDR_LEN], 5);
 
-	/* Full: refused with the numbers, the transcript unchanged. */
-	msg = make_msg(RKMP_HDR_LEN, 37, false, 99, 0);
-	ASSERT_TRUE(msg != NULL);
-	r = rkmp_sa_record(sa, true, msg, RKMP_HDR_LEN);
-	free(msg);
-	ASSERT_INT_EQ(r, RKMP_E_STATE);
-	ASSERT_STR_EQ(rkmp_err_where(), "transcript");
-	ASSERT_STR_EQ(rkmp_err_detail(), "full: 64 messages, at most 64");
-	ASSERT_INT_EQ(sa->ntranscript, RKMP_SA_TRANSCRIPT_MAX);
-
 	/* The last match, searching back from the end (and still works when full). */
 	m = rkmp_sa_last(sa, true, 35, false);	/* i with i%2==0, (i/2)%2==1: 62 */
 	ASSERT_TRUE(m == &sa->transcript[62]);
@@ -486,7 +476,36 @@ TEST(state_sa_record_last)
 	m = rkmp_sa_last(sa, false, 34, true);	/* odd i, (i/2)%2==0: 61 */
 	ASSERT_TRUE(m == &sa->transcript[61]);
 	ASSERT_TRUE(rkmp_sa_last(sa, true, 34, true) == NULL);	/* sent is never odd */
-	ASSERT_TRUE(rkmp_sa_last(sa, true, 37, false) == NULL);	/* the refused one */
+	ASSERT_TRUE(rkmp_sa_last(sa, true, 37, false) == NULL);
+
+	/* Full: the oldest message that is not an IKE_SA_INIT one (index 2) is forgotten. */
+	msg = make_msg(RKMP_HDR_LEN, 37, false, 99, 0);
+	ASSERT_TRUE(msg != NULL);
+	r = rkmp_sa_record(sa, true, msg, RKMP_HDR_LEN);
+	free(msg);
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_INT_EQ(sa->ntranscript, RKMP_SA_TRANSCRIPT_MAX);
+	ASSERT_INT_EQ(sa->transcript[1].p[RKMP_HDR_LEN], 1);	/* IKE_SA_INIT kept */
+	ASSERT_INT_EQ(sa->transcript[2].p[RKMP_HDR_LEN], 3);	/* the old index 3 moved up */
+	ASSERT_INT_EQ(sa->transcript[RKMP_SA_TRANSCRIPT_MAX - 1].exchange, 37);
+	rkmp_sa_wipe(sa);
+
+	/* Only IKE_SA_INIT messages: nothing may go, so it is refused with the numbers. */
+	for (uint32_t i = 0; i < RKMP_SA_TRANSCRIPT_MAX; i++) {
+		msg = make_msg(RKMP_HDR_LEN, 34, i % 2, 0, (uint8_t)i);
+		ASSERT_TRUE(msg != NULL);
+		r = rkmp_sa_record(sa, true, msg, RKMP_HDR_LEN);
+		free(msg);
+		ASSERT_INT_EQ(r, 0);
+	}
+	msg = make_msg(RKMP_HDR_LEN, 34, false, 0, 0);
+	ASSERT_TRUE(msg != NULL);
+	r = rkmp_sa_record(sa, true, msg, RKMP_HDR_LEN);
+	free(msg);
+	ASSERT_INT_EQ(r, RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_where(), "transcript");
+	ASSERT_STR_EQ(rkmp_err_detail(), "full: 64 messages, at most 64");
+	ASSERT_INT_EQ(sa->ntranscript, RKMP_SA_TRANSCRIPT_MAX);
 
 	rkmp_sa_wipe(sa);
 	ASSERT_INT_EQ(sa->ntranscript, 0);
