@@ -99,6 +99,7 @@ demo:
 
 bench: all $(B)/bin/rkmp-bench
 	tests/bench/bench.sh $(B)/bin
+	tests/bench/keytable.sh $(B)/bin
 
 lint:
 	mandoc -Tlint -W warning man/*.[17]

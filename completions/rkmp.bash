@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # bash completion for the rkmp tools: rkmp-decode, rkmp-init, rkmp-auth,
-# rkmp-child, and the planned rkmp-keytable.  One file for all of them; it is
+# rkmp-child and rkmp-keytable.  One file for all of them; it is
 # installed under each command's name so that bash-completion loads it on demand.
 #
 # Options come live from the tool itself (CMD --list-options prints one per
@@ -205,6 +205,71 @@ _rkmp()
 					;;
 				esac
 			done
+		fi
+		;;
+	rkmp-keytable)
+		# rkmp-keytable -t FILE SUBCOMMAND [ARG] [options]: rkmp-keytable(1)
+		case $prev in
+		-t | --keytable | -[!-]*t)
+			_rkmp_files_ext json
+			return 0
+			;;
+		--protocol)
+			_rkmp_words tcp-ao bfd rsvp-te esp
+			return 0
+			;;
+		--format)
+			_rkmp_words frr bird rfc8177 wireshark-esp
+			return 0
+			;;
+		--kdf)
+			_rkmp_words hmac-sha1 aes-128-cmac
+			return 0
+			;;
+		--interface)
+			_rkmp_interfaces
+			_rkmp_words all
+			return 0
+			;;
+		--master-key-file)
+			_rkmp_files
+			return 0
+			;;
+		--peer | --spi | --old-spi | --key-name | --rkmp-sa | --now | --grace | \
+			--prefer | --src | --dst | --sport | --dport | --src-isn | --dst-isn)
+			# addresses, hex, times, numbers: nothing to offer
+			return 0
+			;;
+		esac
+		if [[ $cur != -* ]]; then
+			# the first word that is not an option (or an option's argument) is the subcommand
+			local sub='' w
+			for ((i = 1; i < COMP_CWORD; i++)); do
+				w=${words[i]}
+				case $w in
+				-t | --keytable | --protocol | --peer | --spi | --old-spi | --interface | \
+					--key-name | --rkmp-sa | --format | --now | --grace | --prefer | \
+					--master-key-file | --kdf | --src | --dst | --sport | --dport | \
+					--src-isn | --dst-isn)
+					((i++))
+					;;
+				-* | = | :) ;;
+				*)
+					sub=$w
+					break
+					;;
+				esac
+			done
+			case $sub in
+			'')
+				_rkmp_words insert get delete rekey select lookup list expire revoke \
+					export traffic-keys
+				;;
+			insert | rekey)
+				_rkmp_files_ext json
+				;;
+			esac
+			return 0
 		fi
 		;;
 	*)

@@ -6,7 +6,7 @@
 # Without root, prints the missing packages and fails.
 set -euo pipefail
 BUILD=(gcc make pkg-config libssl-dev libjansson-dev libpcap-dev)
-TEST=(bats bats-assert bats-support jq xxd tshark mandoc shellcheck bash-completion)
+TEST=(bats bats-assert bats-support jq xxd tshark mandoc shellcheck bash-completion frr bird2)
 BENCH=(tcpdump time)
 want=("${BUILD[@]}")
 case "${1:-}" in

@@ -7,7 +7,7 @@ load helpers
 @test "man pages are mandoc -Tlint clean" {
 	need mandoc
 	run -0 mandoc -Tlint -W warning man/rkmp-decode.1 man/rkmp-init.1 man/rkmp-auth.1 \
-	    man/rkmp-child.1 man/rkmp.7
+	    man/rkmp-child.1 man/rkmp-keytable.1 man/rkmp.7
 	assert_output ""
 }
 

@@ -1,0 +1,1162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rkmp-keytable — the RFC 7210 key table (DESIGN.md §7): insert, get,
+ * delete, rekey, select, lookup, list, expire, revoke, export, and the TCP-AO
+ * traffic keys of a row.  Options and orchestration only: the table, its
+ * rules and its exports live in lib/keytable.c, TCP-AO's KDF in lib/tcpao.c.
+ *
+ *   rkmp-keytable -t FILE SUBCOMMAND [ARG] [options]
+ *
+ * The subcommand is the first word that is not an option; options may come
+ * before or after it.  Exit statuses: 0 done, 1 refused (no such row, a
+ * duplicate insert), 2 usage, 3 a malformed table or row, 5 crypto, 7 system.
+ */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "err.h"
+#include "keytable.h"
+#include "tcpao.h"
+#include "wire.h"
+
+#define PROG		"rkmp-keytable"
+#define INPUT_MAX	(256u << 20)	/* a row file */
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+enum {
+	OPT_PROTOCOL = 256, OPT_PEER, OPT_SPI, OPT_OLD_SPI, OPT_INTERFACE, OPT_KEY_NAME,
+	OPT_RKMP_SA, OPT_FORMAT, OPT_NOW, OPT_GRACE, OPT_PREFER, OPT_SHOW_KEYS,
+	OPT_MASTER_KEY_FILE, OPT_KDF, OPT_SRC, OPT_DST, OPT_SPORT, OPT_DPORT, OPT_SRC_ISN,
+	OPT_DST_ISN, OPT_JSON, OPT_VERSION, OPT_LIST_OPTIONS,
+};
+
+static const struct rkmp_opt opts[] = {
+	{ "keytable", 't', 1, "FILE", "the key table (JSON, mode 0600; insert creates it)" },
+	{ "protocol", OPT_PROTOCOL, 1, "PROTO", "tcp-ao, bfd, rsvp-te or esp (or 201, 202, 203, 3)" },
+	{ "peer", OPT_PEER, 1, "ADDR", "the peer: an IPv4 or IPv6 address, or group:NAME" },
+	{ "spi", OPT_SPI, 1, "HEX", "the row's LocalKeyName (get, delete: 00 = every row)" },
+	{ "old-spi", OPT_OLD_SPI, 1, "HEX", "rekey: the LocalKeyName of the row replaced" },
+	{ "interface", OPT_INTERFACE, 1, "IFACE", "select, lookup: only rows for IFACE or \"all\"" },
+	{ "key-name", OPT_KEY_NAME, 1, "HEX", "lookup: the key name seen in the message" },
+	{ "rkmp-sa", OPT_RKMP_SA, 1, "SPI_I:SPI_R", "revoke: the RKMP SA whose rows go" },
+	{ "format", OPT_FORMAT, 1, "FMT", "export: frr, bird, rfc8177 or wireshark-esp" },
+	{ "now", OPT_NOW, 1, "TIME", "the clock, YYYYmmddHHMMSSZ (default: the system's)" },
+	{ "grace", OPT_GRACE, 1, "SECONDS", "rekey: accept the old key this long after (120)" },
+	{ "prefer", OPT_PREFER, 1, "ALG,...", "select: AlgIDs, most preferred first" },
+	{ "show-keys", OPT_SHOW_KEYS, 0, NULL, "print the Key column in text output" },
+	{ "master-key-file", OPT_MASTER_KEY_FILE, 1, "FILE", "traffic-keys: a master key (0x... = hex)" },
+	{ "kdf", OPT_KDF, 1, "KDF", "traffic-keys: hmac-sha1 or aes-128-cmac" },
+	{ "src", OPT_SRC, 1, "ADDR", "traffic-keys: the sender's address" },
+	{ "dst", OPT_DST, 1, "ADDR", "traffic-keys: the receiver's address" },
+	{ "sport", OPT_SPORT, 1, "PORT", "traffic-keys: the sender's TCP port" },
+	{ "dport", OPT_DPORT, 1, "PORT", "traffic-keys: the receiver's TCP port" },
+	{ "src-isn", OPT_SRC_ISN, 1, "ISN", "traffic-keys: the sender's ISN (decimal or 0x hex)" },
+	{ "dst-isn", OPT_DST_ISN, 1, "ISN", "traffic-keys: the receiver's ISN" },
+	{ "json", OPT_JSON, 0, NULL, "JSON output (rows one per line); errors as JSON" },
+	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors" },
+	{ "help", 'h', 0, NULL, "show this help" },
+	{ "version", OPT_VERSION, 0, NULL, "show the version" },
+	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)" },
+	{ NULL, 0, 0, NULL, NULL }
+};
+
+static const struct rkmp_cli cli = {
+	PROG,
+	"-t FILE SUBCOMMAND [ARG] [options]\n"
+	"  insert [ROW.json|-]\n"
+	"  get --protocol P --peer ADDR [--spi HEX]\n"
+	"  delete --protocol P --peer ADDR --spi HEX\n"
+	"  rekey --old-spi HEX [--protocol P] [--peer ADDR] [--grace S] [ROW.json|-]\n"
+	"  select --protocol P --peer ADDR [--interface I] [--prefer ALG,...]\n"
+	"  lookup --protocol P --peer ADDR --key-name HEX [--interface I]\n"
+	"  list [--protocol P] [--peer ADDR]\n"
+	"  expire\n"
+	"  revoke --rkmp-sa SPI_I:SPI_R\n"
+	"  export --format frr|bird|rfc8177|wireshark-esp [--protocol P] [--peer ADDR]\n"
+	"  traffic-keys (--protocol tcp-ao --peer ADDR [--spi HEX] | --master-key-file FILE\n"
+	"      --kdf hmac-sha1|aes-128-cmac) --src A --dst A --sport N --dport N\n"
+	"      --src-isn N --dst-isn N",
+	"Keep an RFC 7210 key table: the rows of routing-protocol keys (TCP-AO, BFD,\n"
+	"RSVP-TE, and ESP for the ikev2 profile) with their names, peers, algorithms and\n"
+	"send and accept lifetimes.  insert adds rows (a row object, an array, or one per\n"
+	"line) and refuses one whose Protocol, peer and LocalKeyName a row has already;\n"
+	"get, delete and rekey are the draft's Keytable_getSA, Keytable_delete (SPI 00:\n"
+	"every row of the protocol for the peer) and Keytable_rekeySA; select and lookup\n"
+	"pick the key to send with and the key a received message names (RFC 7210 §3)\n"
+	"at --now; expire drops rows whose accept lifetime has ended; revoke drops the\n"
+	"rows of an RKMP SA (RP_revokeSA); export writes FRR or BIRD key chains, RFC 8177\n"
+	"JSON or Wireshark ESP SAs; traffic-keys derives the four TCP-AO traffic keys.\n"
+	"Writers lock FILE.lock and replace the table atomically with mode 0600.",
+	opts,
+	"exit status: 0 done, 1 refused (no such row or key, or the row exists already),\n"
+	"2 usage, 3 a malformed, unreadable or too open table or row file, 5 crypto,\n"
+	"7 system (I/O).  See rkmp-keytable(1) and rkmp(7).\n",
+};
+
+/* Which subcommands each option applies to (NULL: every one). */
+static const struct {
+	int		 key;
+	const char	*subs;
+} applies[] = {
+	{ OPT_PROTOCOL, " get delete rekey select lookup list export traffic-keys " },
+	{ OPT_PEER, " get delete rekey select lookup list export traffic-keys " },
+	{ OPT_SPI, " get delete traffic-keys " },
+	{ OPT_OLD_SPI, " rekey " },
+	{ OPT_INTERFACE, " select lookup traffic-keys " },
+	{ OPT_KEY_NAME, " lookup " },
+	{ OPT_RKMP_SA, " revoke " },
+	{ OPT_FORMAT, " export " },
+	{ OPT_GRACE, " rekey " },
+	{ OPT_PREFER, " select traffic-keys " },
+	{ OPT_SHOW_KEYS, " get select lookup list " },
+	{ OPT_MASTER_KEY_FILE, " traffic-keys " },
+	{ OPT_KDF, " traffic-keys " },
+	{ OPT_SRC, " traffic-keys " },
+	{ OPT_DST, " traffic-keys " },
+	{ OPT_SPORT, " traffic-keys " },
+	{ OPT_DPORT, " traffic-keys " },
+	{ OPT_SRC_ISN, " traffic-keys " },
+	{ OPT_DST_ISN, " traffic-keys " },
+};
+
+struct kt {
+	const char	*table, *sub;
+	char		**args;
+	int		 nargs;
+	bool		 json, quiet, show_keys;
+	bool		 has_proto, has_spi, has_old_spi, has_now, has_grace, has_sa, has_fmt;
+	bool		 has_kdf, has_sport, has_dport, has_src_isn, has_dst_isn;
+	uint8_t		 proto;
+	const char	*peer, *iface, *key_name, *mk_file, *src, *dst;
+	uint64_t	 spi, old_spi, sa_i, sa_r;
+	int64_t		 now;
+	uint32_t	 grace;
+	const char	*prefer[32];
+	size_t		 nprefer;
+	char		*prefer_buf;
+	enum rkmp_keytable_export fmt;
+	enum rkmp_tcpao_alg kdf;
+	uint16_t	 sport, dport;
+	uint32_t	 src_isn, dst_isn;
+	int		 seen[64];	/* option keys given, in order */
+	size_t		 nseen;
+};
+
+/* ------------------------------------------------------------------ reporting */
+
+/* A JSON string on stdout (where/detail carry no secret: keys are never quoted). */
+static void
+json_str(const char *s)
+{
+	fputc('"', stdout);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', stdout);
+		if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, stdout);
+	}
+	fputc('"', stdout);
+}
+
+/* Whether an error's "where" is a file (else it is an operation on the table). */
+static bool
+is_file(const struct kt *k, const char *where)
+{
+	if ((k->table && strcmp(where, k->table) == 0) || (k->mk_file &&
+	    strcmp(where, k->mk_file) == 0) || strcmp(where, "stdin") == 0)
+		return true;
+	for (int i = 0; i < k->nargs; i++)
+		if (strcmp(where, k->args[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * One error line, "rkmp-keytable: FILE: CLASS: [WHERE: ]DETAIL" (FILE is the
+ * table unless a file failed), or a JSON object on stdout with --json.
+ */
+static int
+report(const struct kt *k, int code)
+{
+	const char *where = rkmp_err_where(), *detail = rkmp_err_detail();
+
+	fflush(stdout);
+	if (k->json) {
+		printf("{\"error\": {\"kind\": \"%s\", \"class\": \"%s\", \"where\": ",
+		    rkmp_err_kind(code), rkmp_err_class(code));
+		json_str(where);
+		fputs(", \"detail\": ", stdout);
+		json_str(detail);
+		printf(", \"exit\": %d}}\n", rkmp_err_exit(code));
+	} else if (where[0] == '\0')
+		fprintf(stderr, "%s: %s: %s: %s\n", PROG, k->table ? k->table : "-",
+		    rkmp_err_class(code), detail);
+	else if (is_file(k, where))
+		fprintf(stderr, "%s: %s: %s: %s\n", PROG, where, rkmp_err_class(code), detail);
+	else
+		fprintf(stderr, "%s: %s: %s: %s: %s\n", PROG, k->table ? k->table : "-",
+		    rkmp_err_class(code), where, detail);
+	return rkmp_err_exit(code);
+}
+
+/* ------------------------------------------------------------------ input */
+
+static int
+read_input(const char *path, char **out, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 8192, n = 0;
+	char *p;
+
+	if (f == NULL)
+		return rkmp_err_set(errno == ENOENT ? RKMP_E_STATE : RKMP_E_SYSTEM, path, "%s",
+		    strerror(errno));
+	if ((p = malloc(cap)) == NULL) {
+		if (f != stdin)
+			fclose(f);
+		return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
+	}
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			char *np;
+
+			if (cap >= INPUT_MAX) {
+				OPENSSL_cleanse(p, cap);
+				free(p);
+				if (f != stdin)
+					fclose(f);
+				return rkmp_err_set(RKMP_E_STATE, path, "over %u octets", INPUT_MAX);
+			}
+			if ((np = malloc(cap * 2)) == NULL) {
+				OPENSSL_cleanse(p, cap);
+				free(p);
+				if (f != stdin)
+					fclose(f);
+				return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
+			}
+			memcpy(np, p, n);
+			OPENSSL_cleanse(p, cap);
+			free(p);
+			p = np;
+			cap *= 2;
+		}
+		got = fread(p + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		OPENSSL_cleanse(p, cap);
+		free(p);
+		if (f != stdin)
+			fclose(f);
+		return rkmp_err_set(RKMP_E_SYSTEM, path, "read: %s", strerror(e));
+	}
+	if (f != stdin)
+		fclose(f);
+	*out = p;
+	*len = n;
+	return 0;
+}
+
+/* The rows of a row file ("-" or none: standard input) into a new table. */
+static int
+read_rows(const struct kt *k, const char *path, struct rkmp_keytable **out)
+{
+	struct rkmp_keytable *rows;
+	struct stat st;
+	char *text;
+	size_t len;
+	int r;
+
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && (st.st_mode & 077) != 0 &&
+	    !k->quiet)
+		fprintf(stderr, "%s: %s: warning: mode %04o: others may read the keys in it\n", PROG,
+		    path, (unsigned)(st.st_mode & 07777));
+	if ((r = read_input(path, &text, &len)) != 0)
+		return r;
+	if ((rows = rkmp_keytable_new()) == NULL) {
+		free(text);
+		return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
+	}
+	r = rkmp_keytable_parse_rows(rows, strcmp(path, "-") == 0 ? "stdin" : path, text, len);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	if (r != 0) {
+		rkmp_keytable_free(rows);
+		return r;
+	}
+	*out = rows;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ output */
+
+static void
+text_time(int64_t t, char *out, size_t n)
+{
+	char c[16];
+
+	rkmp_keytable_time_format(t, c);
+	snprintf(out, n, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", c, c + 4, c + 6, c + 8, c + 10, c + 12);
+}
+
+static void
+put_list(FILE *f, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? "," : "", v[i]);
+}
+
+/*
+ * One row per line, "show key chain" style: name, protocol, peers,
+ * interfaces, key names, algorithm, direction, windows, state at --now, key.
+ */
+static void
+print_row(const struct kt *k, const struct rkmp_keytable_row *r)
+{
+	char ss[32], se[32], as[32], ae[32];
+
+	if (r == NULL) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		exit(7);
+	}
+
+	if (k->json) {
+		struct rkmp_buf b;
+
+		rkmp_buf_init(&b, 1u << 24);
+		rkmp_keytable_row_json(r, &b);
+		fwrite(b.p, 1, b.len, stdout);
+		fputc('\n', stdout);
+		rkmp_buf_free(&b);
+		return;
+	}
+	text_time(r->send_start, ss, sizeof(ss));
+	text_time(r->send_end, se, sizeof(se));
+	text_time(r->accept_start, as, sizeof(as));
+	text_time(r->accept_end, ae, sizeof(ae));
+	printf("%s %s peer ", r->admin_name, rkmp_keytable_protocol_name(r->protocol));
+	put_list(stdout, r->peers, r->npeers);
+	printf(" if ");
+	put_list(stdout, r->interfaces, r->ninterfaces);
+	printf(" local-name %s peer-name %s %s %s send %s..%s accept %s..%s %s key ",
+	    r->local_name, r->peer_name[0] ? r->peer_name : "-", r->alg_id,
+	    rkmp_keytable_dir_name(r->direction), ss, se, as, ae,
+	    rkmp_keytable_row_state(r, k->now));
+	if (k->show_keys) {
+		for (size_t i = 0; i < r->key_len; i++)
+			printf("%02x", r->key[i]);
+		putchar('\n');
+	} else
+		printf("(hidden)\n");
+}
+
+/* A summary object for the writers with --json. */
+struct summary {
+	const char	*what;		/* "inserted", "deleted", ... */
+	size_t		 n;
+	struct rkmp_buf	 names;		/* JSON strings, comma-separated */
+};
+
+static void
+summary_add(const struct rkmp_keytable_row *r, void *arg)
+{
+	struct summary *s = arg;
+	const char *c;
+
+	if (s->names.len > 0)
+		rkmp_buf_put(&s->names, ", ", 2);
+	rkmp_buf_put(&s->names, "\"", 1);
+	for (c = r->admin_name; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			rkmp_buf_put(&s->names, "\\", 1);
+		if ((unsigned char)*c < 0x20)
+			rkmp_buf_put(&s->names, "?", 1);
+		else
+			rkmp_buf_put(&s->names, c, 1);
+	}
+	rkmp_buf_put(&s->names, "\"", 1);
+	s->n++;
+}
+
+static void
+summary_print(const struct kt *k, struct summary *s, const char *extra)
+{
+	if (k->json) {
+		printf("{\"subcommand\": \"%s\", \"%s\": %zu, \"rows\": [%.*s]%s}\n", k->sub, s->what,
+		    s->n, (int)s->names.len, s->names.p ? (const char *)s->names.p : "",
+		    extra ? extra : "");
+	} else if (!k->quiet) {
+		fprintf(stderr, "%s: %s: %s %zu row%s%s%.*s%s\n", PROG, k->table, s->what, s->n,
+		    s->n == 1 ? "" : "s", s->n ? " (" : "", (int)s->names.len,
+		    s->names.p ? (const char *)s->names.p : "", s->n ? ")" : "");
+	}
+	rkmp_buf_free(&s->names);
+}
+
+/* ------------------------------------------------------------------ subcommands */
+
+struct ins_arg {
+	const struct rkmp_keytable *rows;
+	struct summary *s;
+};
+
+static int
+fn_insert(struct rkmp_keytable *kt, void *arg)
+{
+	struct ins_arg *a = arg;
+	int r = rkmp_keytable_insert_all(kt, a->rows);
+
+	if (r != 0)
+		return r;	/* nothing is written */
+	for (size_t i = 0; i < rkmp_keytable_count(a->rows); i++)
+		summary_add(rkmp_keytable_at(a->rows, i), a->s);
+	return 1;
+}
+
+static int
+cmd_insert(struct kt *k)
+{
+	struct rkmp_keytable *rows;
+	struct summary s = { "inserted", 0, { 0 } };
+	struct ins_arg a = { NULL, &s };
+	int r;
+
+	if (k->nargs > 1)
+		return rkmp_cli_usage(&cli, "insert takes one row file");
+	if ((r = read_rows(k, k->nargs ? k->args[0] : "-", &rows)) != 0)
+		return report(k, r);
+	rkmp_buf_init(&s.names, 1u << 30);
+	a.rows = rows;
+	r = rkmp_keytable_update(k->table, true, fn_insert, &a);
+	rkmp_keytable_free(rows);
+	if (r < 0) {
+		rkmp_buf_free(&s.names);
+		return report(k, r);
+	}
+	summary_print(k, &s, NULL);
+	return 0;
+}
+
+static int
+load(struct kt *k, struct rkmp_keytable **out)
+{
+	int r = rkmp_keytable_load(k->table, out);
+
+	return r != 0 ? report(k, r) : 0;
+}
+
+static int
+cmd_get(struct kt *k)
+{
+	struct rkmp_keytable *kt;
+	long i;
+	int st, n = 0;
+
+	if ((st = load(k, &kt)) != 0)
+		return st;
+	for (i = 0; (i = rkmp_keytable_get(kt, (size_t)i, k->proto, k->peer, k->spi)) >= 0; i++) {
+		print_row(k, rkmp_keytable_at(kt, (size_t)i));
+		n++;
+	}
+	rkmp_keytable_free(kt);
+	if (n == 0) {
+		if (k->spi != 0)
+			rkmp_err_set(RKMP_E_REFUSED, k->table, "no %s row for peer %s with LocalKeyName "
+			    "%" PRIx64, rkmp_keytable_protocol_name(k->proto), k->peer, k->spi);
+		else
+			rkmp_err_set(RKMP_E_REFUSED, k->table, "no %s row for peer %s",
+			    rkmp_keytable_protocol_name(k->proto), k->peer);
+		return report(k, RKMP_E_REFUSED);
+	}
+	return 0;
+}
+
+struct del_arg {
+	struct kt	*k;
+	struct summary	*s;
+	const struct rkmp_keytable_row *row;
+	char		 note[512];
+};
+
+static int
+fn_delete(struct rkmp_keytable *kt, void *arg)
+{
+	struct del_arg *a = arg;
+	size_t n;
+	int r = rkmp_keytable_delete(kt, a->k->proto, a->k->peer, a->k->spi, &n, summary_add,
+	    a->s);
+
+	return r != 0 ? r : 1;
+}
+
+static int
+fn_expire(struct rkmp_keytable *kt, void *arg)
+{
+	struct del_arg *a = arg;
+
+	return rkmp_keytable_expire(kt, a->k->now, summary_add, a->s) > 0;
+}
+
+static int
+fn_revoke(struct rkmp_keytable *kt, void *arg)
+{
+	struct del_arg *a = arg;
+
+	return rkmp_keytable_revoke(kt, a->k->sa_i, a->k->sa_r, summary_add, a->s) > 0;
+}
+
+static int
+run_writer(struct kt *k, const char *what, int (*fn)(struct rkmp_keytable *, void *))
+{
+	struct summary s = { what, 0, { 0 } };
+	struct del_arg a = { k, &s, NULL, "" };
+	int r;
+
+	rkmp_buf_init(&s.names, 1u << 30);
+	if ((r = rkmp_keytable_update(k->table, false, fn, &a)) < 0) {
+		rkmp_buf_free(&s.names);
+		return report(k, r);
+	}
+	summary_print(k, &s, NULL);
+	return 0;
+}
+
+static int
+fn_rekey(struct rkmp_keytable *kt, void *arg)
+{
+	struct del_arg *a = arg;
+	size_t oi;
+	int r;
+
+	if ((r = rkmp_keytable_rekey(kt, a->k->proto, a->k->peer, a->k->old_spi, a->row,
+	    a->k->grace, &oi)) != 0)
+		return r;
+	{
+		const struct rkmp_keytable_row *o = rkmp_keytable_at(kt, oi);
+		char se[32], ae[32];
+
+		summary_add(a->row, a->s);
+		/* JSON in the table's own time format, text in ISO 8601 */
+		if (a->k->json) {
+			rkmp_keytable_time_format(o->send_end, se);
+			rkmp_keytable_time_format(o->accept_end, ae);
+		} else {
+			text_time(o->send_end, se, sizeof(se));
+			text_time(o->accept_end, ae, sizeof(ae));
+		}
+		if (a->k->json) {
+			char name[160];
+			size_t n = 0;
+
+			/* the name as a JSON string body (cut if long) */
+			for (const char *c = o->admin_name; *c && n < sizeof(name) - 3; c++) {
+				if (*c == '"' || *c == '\\')
+					name[n++] = '\\';
+				name[n++] = (unsigned char)*c < 0x20 ? '?' : *c;
+			}
+			name[n] = '\0';
+			snprintf(a->note, sizeof(a->note), ", \"old\": {\"AdminKeyName\": \"%s\", "
+			    "\"SendLifetimeEnd\": \"%s\", \"AcceptLifetimeEnd\": \"%s\"}", name, se, ae);
+		} else
+			snprintf(a->note, sizeof(a->note), "%s: sends until %s, accepted until %s",
+			    o->admin_name, se, ae);
+	}
+	return 1;
+}
+
+static int
+cmd_rekey(struct kt *k)
+{
+	struct rkmp_keytable *rows;
+	struct summary s = { "inserted", 0, { 0 } };
+	struct del_arg a = { k, &s, NULL, "" };
+	const struct rkmp_keytable_row *nr;
+	int r;
+
+	if (k->nargs > 1)
+		return rkmp_cli_usage(&cli, "rekey takes one row file");
+	if ((r = read_rows(k, k->nargs ? k->args[0] : "-", &rows)) != 0)
+		return report(k, r);
+	if (rkmp_keytable_count(rows) != 1) {
+		rkmp_keytable_free(rows);
+		return rkmp_cli_usage(&cli, "rekey: the row file holds %zu rows, not one",
+		    rkmp_keytable_count(rows));
+	}
+	if ((nr = rkmp_keytable_at(rows, 0)) == NULL) {
+		rkmp_keytable_free(rows);
+		return report(k, rkmp_err_set(RKMP_E_NOMEM, "rekey", "out of memory"));
+	}
+	if (!k->has_proto)
+		k->proto = nr->protocol;
+	if (k->peer == NULL) {
+		if (nr->npeers != 1) {
+			rkmp_keytable_free(rows);
+			return rkmp_cli_usage(&cli, "rekey: the new row has %zu peers: give --peer",
+			    nr->npeers);
+		}
+		k->peer = nr->peers[0];
+	}
+	a.row = nr;
+	rkmp_buf_init(&s.names, 1u << 20);
+	r = rkmp_keytable_update(k->table, false, fn_rekey, &a);
+	if (r < 0) {
+		rkmp_keytable_free(rows);
+		rkmp_buf_free(&s.names);
+		return report(k, r);
+	}
+	if (!k->json && !k->quiet)
+		fprintf(stderr, "%s: %s: rekeyed: %s\n", PROG, k->table, a.note);
+	summary_print(k, &s, k->json ? a.note : NULL);
+	rkmp_keytable_free(rows);
+	return 0;
+}
+
+static struct rkmp_keytable_query
+query(const struct kt *k)
+{
+	struct rkmp_keytable_query q = {
+		.protocol = k->proto, .peer = k->peer, .interface = k->iface,
+		.key_name = k->key_name, .now = k->now,
+		.prefer = k->nprefer ? k->prefer : NULL, .nprefer = k->nprefer,
+	};
+
+	return q;
+}
+
+static int
+cmd_select(struct kt *k, bool lookup)
+{
+	struct rkmp_keytable *kt;
+	struct rkmp_keytable_query q = query(k);
+	size_t i;
+	int st, r;
+
+	if ((st = load(k, &kt)) != 0)
+		return st;
+	r = lookup ? rkmp_keytable_lookup(kt, &q, &i) : rkmp_keytable_select(kt, &q, &i);
+	if (r == 0)
+		print_row(k, rkmp_keytable_at(kt, i));
+	rkmp_keytable_free(kt);
+	return r != 0 ? report(k, r) : 0;
+}
+
+static int
+cmd_list(struct kt *k)
+{
+	struct rkmp_keytable *kt;
+	int st;
+
+	if ((st = load(k, &kt)) != 0)
+		return st;
+	for (size_t i = 0; i < rkmp_keytable_count(kt); i++) {
+		const struct rkmp_keytable_row *r = rkmp_keytable_at(kt, i);
+
+		if (r == NULL) {
+			rkmp_keytable_free(kt);
+			return report(k, rkmp_err_set(RKMP_E_NOMEM, k->table, "out of memory"));
+		}
+		if (k->has_proto && r->protocol != k->proto)
+			continue;
+		if (k->peer != NULL && rkmp_keytable_get(kt, i, r->protocol, k->peer, 0) != (long)i)
+			continue;
+		print_row(k, r);
+	}
+	rkmp_keytable_free(kt);
+	return 0;
+}
+
+static int
+cmd_export(struct kt *k)
+{
+	struct rkmp_keytable *kt;
+	struct rkmp_buf b;
+	size_t skipped = 0;
+	int st, r;
+
+	if ((st = load(k, &kt)) != 0)
+		return st;
+	rkmp_buf_init(&b, 1u << 30);
+	r = rkmp_keytable_export(kt, k->fmt, k->has_proto ? k->proto : 0, k->peer, &b, &skipped);
+	rkmp_keytable_free(kt);
+	if (r != 0) {
+		rkmp_buf_free(&b);
+		return report(k, r);
+	}
+	fwrite(b.p, 1, b.len, stdout);
+	rkmp_buf_free(&b);
+	if (skipped > 0 && !k->quiet)
+		fprintf(stderr, "%s: %s: %zu row%s left out of the export (see its comments)\n", PROG,
+		    k->table, skipped, skipped == 1 ? "" : "s");
+	return 0;
+}
+
+/* A master key file: the content, one trailing newline stripped; 0x... is hex. */
+static int
+read_master_key(const char *path, uint8_t *key, size_t cap, size_t *len)
+{
+	struct stat st;
+	char *text;
+	size_t n;
+	int r;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+		return rkmp_err_set(RKMP_E_USAGE, path, "mode %04o: a key file others may read "
+		    "(chmod 600 %s)", (unsigned)(st.st_mode & 07777), path);
+	if ((r = read_input(path, &text, &n)) != 0) {
+		char d[400];
+
+		snprintf(d, sizeof(d), "%s", rkmp_err_detail());
+		return r == RKMP_E_STATE ? rkmp_err_set(RKMP_E_USAGE, path, "%s", d) : r;
+	}
+	if (n > 0 && text[n - 1] == '\n')
+		n--;
+	if (n > 0 && text[n - 1] == '\r')
+		n--;
+	r = 0;
+	if (n >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+		size_t h = n - 2;
+
+		if (h == 0 || h % 2 != 0 || h / 2 > cap)
+			r = rkmp_err_set(RKMP_E_USAGE, path, "0x...: an even number of hex digits, at "
+			    "most %zu octets", cap);
+		for (size_t i = 0; r == 0 && i < h / 2; i++) {
+			unsigned v;
+
+			if (sscanf(text + 2 + 2 * i, "%2x", &v) != 1 ||
+			    !strchr("0123456789abcdefABCDEF", text[2 + 2 * i]) ||
+			    !strchr("0123456789abcdefABCDEF", text[3 + 2 * i]))
+				r = rkmp_err_set(RKMP_E_USAGE, path, "0x...: character %zu is not a hex "
+				    "digit", 2 * i + 3);
+			key[i] = (uint8_t)v;
+		}
+		*len = h / 2;
+	} else {
+		if (n == 0 || n > cap)
+			r = rkmp_err_set(RKMP_E_USAGE, path, "a key of 1 to %zu octets expected", cap);
+		else
+			memcpy(key, text, n);
+		*len = n;
+	}
+	OPENSSL_cleanse(text, n);
+	free(text);
+	return r;
+}
+
+static void
+put_key_line(const struct kt *k, const char *name, const uint8_t *p, size_t n, bool last)
+{
+	if (k->json) {
+		printf("\"%s\": \"", name);
+		for (size_t i = 0; i < n; i++)
+			printf("%02x", p[i]);
+		printf("\"%s", last ? "" : ", ");
+		return;
+	}
+	printf("%-14s ", name);
+	for (size_t i = 0; i < n; i++)
+		printf("%02x", p[i]);
+	putchar('\n');
+}
+
+static int
+cmd_traffic_keys(struct kt *k)
+{
+	struct rkmp_tcpao_conn c;
+	struct rkmp_tcpao_keys tk;
+	uint8_t master[RKMP_KEYTABLE_KEY_MAX];
+	size_t mlen = 0;
+	enum rkmp_tcpao_alg alg;
+	char rowname[600] = "";
+	const char *kdfname;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if (k->src == NULL || k->dst == NULL || !k->has_sport || !k->has_dport ||
+	    !k->has_src_isn || !k->has_dst_isn)
+		return rkmp_cli_usage(&cli, "traffic-keys needs --src, --dst, --sport, --dport, "
+		    "--src-isn and --dst-isn");
+	if (inet_pton(AF_INET, k->src, c.src) == 1 && inet_pton(AF_INET, k->dst, c.dst) == 1)
+		c.af = AF_INET;
+	else if (inet_pton(AF_INET6, k->src, c.src) == 1 && inet_pton(AF_INET6, k->dst, c.dst) == 1)
+		c.af = AF_INET6;
+	else
+		return rkmp_cli_usage(&cli, "--src '%s' and --dst '%s': two IPv4 or two IPv6 "
+		    "addresses expected", k->src, k->dst);
+	c.sport = k->sport;
+	c.dport = k->dport;
+	c.src_isn = k->src_isn;
+	c.dst_isn = k->dst_isn;
+	if (k->mk_file != NULL) {
+		if (!k->has_kdf)
+			return rkmp_cli_usage(&cli, "--master-key-file needs --kdf hmac-sha1 or "
+			    "aes-128-cmac");
+		if (k->peer != NULL || k->has_proto || k->has_spi)
+			return rkmp_cli_usage(&cli, "give either --master-key-file or a row "
+			    "(--protocol, --peer, --spi), not both");
+		alg = k->kdf;
+		if ((r = read_master_key(k->mk_file, master, sizeof(master), &mlen)) != 0)
+			return report(k, r);
+	} else {
+		struct rkmp_keytable *kt;
+		const struct rkmp_keytable_row *row;
+		int st;
+
+		if (k->peer == NULL)
+			return rkmp_cli_usage(&cli, "traffic-keys needs --master-key-file, or "
+			    "--peer (and --spi) to take a row's key");
+		if (k->has_kdf)
+			return rkmp_cli_usage(&cli, "--kdf goes with --master-key-file: a row names "
+			    "its own KDF");
+		if (!k->has_proto)
+			k->proto = RKMP_PROTO_TCP_AO;
+		if (k->proto != RKMP_PROTO_TCP_AO)
+			return rkmp_cli_usage(&cli, "traffic-keys: only tcp-ao rows have traffic keys");
+		if (k->table == NULL)
+			return rkmp_cli_usage(&cli, "-t FILE is required to take a row's key");
+		if ((st = load(k, &kt)) != 0)
+			return st;
+		if (k->spi != 0) {
+			long i = rkmp_keytable_get(kt, 0, k->proto, k->peer, k->spi);
+
+			r = i < 0 ? rkmp_err_set(RKMP_E_REFUSED, k->table, "no tcp-ao row for peer "
+			    "%s with LocalKeyName %" PRIx64, k->peer, k->spi) : 0;
+			row = i < 0 ? NULL : rkmp_keytable_at(kt, (size_t)i);
+		} else {
+			struct rkmp_keytable_query q = query(k);
+			size_t i = 0;
+
+			r = rkmp_keytable_select(kt, &q, &i);
+			row = r == 0 ? rkmp_keytable_at(kt, i) : NULL;
+		}
+		if (r == 0 && row == NULL)
+			r = rkmp_err_set(RKMP_E_NOMEM, k->table, "out of memory");
+		if (r == 0 && (r = rkmp_tcpao_alg_parse(row->alg_id, &alg)) != 0)
+			r = rkmp_err_set(RKMP_E_CRYPTO, k->table, "AlgID %s: no TCP-AO KDF",
+			    row->alg_id);
+		if (r == 0) {
+			memcpy(master, row->key, row->key_len);
+			mlen = row->key_len;
+			snprintf(rowname, sizeof(rowname), "%s", row->admin_name);
+		}
+		rkmp_keytable_free(kt);
+		if (r != 0)
+			return report(k, r);
+	}
+	r = rkmp_tcpao_keys(alg, master, mlen, &c, &tk);
+	OPENSSL_cleanse(master, sizeof(master));
+	if (r != 0)
+		return report(k, r);
+	kdfname = alg == RKMP_TCPAO_HMAC_SHA1_96 ? "hmac-sha1" : "aes-128-cmac";
+	if (k->json) {
+		printf("{\"kdf\": \"%s\", ", kdfname);
+		if (rowname[0] && !strpbrk(rowname, "\"\\"))
+			printf("\"row\": \"%s\", ", rowname);
+	} else if (!k->quiet)
+		fprintf(stderr, "%s: TCP-AO traffic keys (%s%s%s), %s:%u -> %s:%u\n", PROG, kdfname,
+		    rowname[0] ? ", row " : "", rowname, k->src, k->sport, k->dst, k->dport);
+	put_key_line(k, "send_syn", tk.send_syn, tk.len, false);
+	put_key_line(k, "receive_syn", tk.receive_syn, tk.len, false);
+	put_key_line(k, "send_other", tk.send_other, tk.len, false);
+	put_key_line(k, "receive_other", tk.receive_other, tk.len, true);
+	if (k->json)
+		printf("}\n");
+	OPENSSL_cleanse(&tk, sizeof(tk));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ options */
+
+static bool
+parse_u32(const char *s, uint32_t *v, uint32_t max)
+{
+	char *end;
+	unsigned long long x;
+
+	if (*s == '\0' || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	x = strtoull(s, &end, (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10);
+	if (errno != 0 || *end != '\0' || x > max)
+		return false;
+	*v = (uint32_t)x;
+	return true;
+}
+
+static const struct {
+	const char	*name;
+	int		 (*fn)(struct kt *);
+} subs[] = {
+	{ "insert", cmd_insert },
+	{ "get", cmd_get },
+	{ "delete", NULL },
+	{ "rekey", cmd_rekey },
+	{ "select", NULL },
+	{ "lookup", NULL },
+	{ "list", cmd_list },
+	{ "expire", NULL },
+	{ "revoke", NULL },
+	{ "export", cmd_export },
+	{ "traffic-keys", cmd_traffic_keys },
+};
+
+static const char *
+opt_name(int key)
+{
+	for (const struct rkmp_opt *o = opts; o->name != NULL; o++)
+		if (o->key == key)
+			return o->name;
+	return "?";
+}
+
+static int
+run(struct kt *k)
+{
+	const char *s = k->sub;
+	char pad[32];
+
+	/* options that do not apply to this subcommand are mistakes */
+	snprintf(pad, sizeof(pad), " %s ", s);
+	for (size_t i = 0; i < k->nseen; i++)
+		for (size_t a = 0; a < nitems(applies); a++)
+			if (applies[a].key == k->seen[i] && strstr(applies[a].subs, pad) == NULL)
+				return rkmp_cli_usage(&cli, "--%s does not apply to %s", opt_name(k->seen[i]),
+				    s);
+	if (k->table == NULL && !(strcmp(s, "traffic-keys") == 0 && k->mk_file != NULL))
+		return rkmp_cli_usage(&cli, "-t FILE (the key table) is required");
+	if (strcmp(s, "get") == 0 || strcmp(s, "delete") == 0 || strcmp(s, "select") == 0 ||
+	    strcmp(s, "lookup") == 0) {
+		if (!k->has_proto || k->peer == NULL)
+			return rkmp_cli_usage(&cli, "%s needs --protocol and --peer", s);
+	}
+	if (strcmp(s, "delete") == 0 && !k->has_spi)
+		return rkmp_cli_usage(&cli, "delete needs --spi (00 deletes every row of the "
+		    "protocol for the peer)");
+	if (strcmp(s, "lookup") == 0 && k->key_name == NULL)
+		return rkmp_cli_usage(&cli, "lookup needs --key-name (the LocalKeyName the message "
+		    "carries)");
+	if (strcmp(s, "rekey") == 0 && !k->has_old_spi)
+		return rkmp_cli_usage(&cli, "rekey needs --old-spi");
+	if (strcmp(s, "revoke") == 0 && !k->has_sa)
+		return rkmp_cli_usage(&cli, "revoke needs --rkmp-sa SPI_I:SPI_R");
+	if (strcmp(s, "export") == 0 && !k->has_fmt)
+		return rkmp_cli_usage(&cli, "export needs --format frr, bird, rfc8177 or "
+		    "wireshark-esp");
+	if (k->nargs > 0 && strcmp(s, "insert") != 0 && strcmp(s, "rekey") != 0)
+		return rkmp_cli_usage(&cli, "%s takes no argument ('%s')", s, k->args[0]);
+	if (strcmp(s, "delete") == 0) {
+		return run_writer(k, "deleted", fn_delete);
+	}
+	if (strcmp(s, "expire") == 0)
+		return run_writer(k, "expired", fn_expire);
+	if (strcmp(s, "revoke") == 0)
+		return run_writer(k, "revoked", fn_revoke);
+	if (strcmp(s, "select") == 0)
+		return cmd_select(k, false);
+	if (strcmp(s, "lookup") == 0)
+		return cmd_select(k, true);
+	for (size_t i = 0; i < nitems(subs); i++)
+		if (strcmp(subs[i].name, s) == 0 && subs[i].fn != NULL)
+			return subs[i].fn(k);
+	return rkmp_cli_usage(&cli, "unknown subcommand '%s'", s);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct kt k = { .grace = RKMP_KEYTABLE_GRACE };
+	int c, st;
+
+	while ((c = rkmp_cli_next(&cli, argc, argv)) != -1) {
+		if (c >= 256 && k.nseen < nitems(k.seen))
+			k.seen[k.nseen++] = c;
+		switch (c) {
+		case 't':
+			k.table = optarg;
+			break;
+		case OPT_PROTOCOL:
+			if (!rkmp_keytable_protocol_value(optarg, &k.proto))
+				return rkmp_cli_usage(&cli, "--protocol: '%s' is not tcp-ao, bfd, "
+				    "rsvp-te or esp", optarg);
+			k.has_proto = true;
+			break;
+		case OPT_PEER:
+			if (!rkmp_keytable_peer_ok(optarg))
+				return rkmp_cli_usage(&cli, "--peer: '%s' is not an IPv4 or IPv6 address "
+				    "or group:NAME", optarg);
+			k.peer = optarg;
+			break;
+		case OPT_SPI:
+			if (!rkmp_keytable_spi_parse(optarg, &k.spi))
+				return rkmp_cli_usage(&cli, "--spi: '%s' is not 1 to 16 hex digits",
+				    optarg);
+			k.has_spi = true;
+			break;
+		case OPT_OLD_SPI:
+			if (!rkmp_keytable_spi_parse(optarg, &k.old_spi) || k.old_spi == 0)
+				return rkmp_cli_usage(&cli, "--old-spi: '%s' is not 1 to 16 hex digits "
+				    "(and not 0)", optarg);
+			k.has_old_spi = true;
+			break;
+		case OPT_INTERFACE:
+			k.iface = optarg;
+			break;
+		case OPT_KEY_NAME: {
+			uint64_t v;
+
+			if (!rkmp_keytable_spi_parse(optarg, &v))
+				return rkmp_cli_usage(&cli, "--key-name: '%s' is not 1 to 16 hex digits",
+				    optarg);
+			k.key_name = optarg;
+			break;
+		}
+		case OPT_RKMP_SA:
+			if (!rkmp_keytable_sa_parse(optarg, &k.sa_i, &k.sa_r))
+				return rkmp_cli_usage(&cli, "--rkmp-sa: '%s' is not SPI_I:SPI_R (16 hex "
+				    "digits each)", optarg);
+			k.has_sa = true;
+			break;
+		case OPT_FORMAT:
+			if (!rkmp_keytable_export_value(optarg, &k.fmt))
+				return rkmp_cli_usage(&cli, "--format: '%s' is not frr, bird, rfc8177 or "
+				    "wireshark-esp", optarg);
+			k.has_fmt = true;
+			break;
+		case OPT_NOW:
+			if (rkmp_keytable_time_parse(optarg, &k.now) != 0)
+				return rkmp_cli_usage(&cli, "--now: '%s': %s (YYYYmmddHHMMSSZ)", optarg,
+				    rkmp_err_detail());
+			k.has_now = true;
+			break;
+		case OPT_GRACE:
+			if (!parse_u32(optarg, &k.grace, 365u * 86400))
+				return rkmp_cli_usage(&cli, "--grace: '%s' is not a number of seconds "
+				    "(at most a year)", optarg);
+			k.has_grace = true;
+			break;
+		case OPT_PREFER: {
+			char *save = NULL, *tok;
+
+			free(k.prefer_buf);
+			if ((k.prefer_buf = strdup(optarg)) == NULL)
+				return 7;
+			k.nprefer = 0;
+			for (tok = strtok_r(k.prefer_buf, ",", &save); tok != NULL;
+			    tok = strtok_r(NULL, ",", &save)) {
+				if (k.nprefer == nitems(k.prefer))
+					return rkmp_cli_usage(&cli, "--prefer: more than %zu AlgIDs",
+					    nitems(k.prefer));
+				k.prefer[k.nprefer++] = tok;
+			}
+			if (k.nprefer == 0)
+				return rkmp_cli_usage(&cli, "--prefer: no AlgID");
+			break;
+		}
+		case OPT_SHOW_KEYS:
+			k.show_keys = true;
+			break;
+		case OPT_MASTER_KEY_FILE:
+			k.mk_file = optarg;
+			break;
+		case OPT_KDF:
+			if (strcmp(optarg, "hmac-sha1") == 0)
+				k.kdf = RKMP_TCPAO_HMAC_SHA1_96;
+			else if (strcmp(optarg, "aes-128-cmac") == 0)
+				k.kdf = RKMP_TCPAO_AES_128_CMAC_96;
+			else
+				return rkmp_cli_usage(&cli, "--kdf: '%s' is not hmac-sha1 or aes-128-cmac",
+				    optarg);
+			k.has_kdf = true;
+			break;
+		case OPT_SRC:
+			k.src = optarg;
+			break;
+		case OPT_DST:
+			k.dst = optarg;
+			break;
+		case OPT_SPORT:
+		case OPT_DPORT: {
+			uint32_t v;
+
+			if (!parse_u32(optarg, &v, 65535))
+				return rkmp_cli_usage(&cli, "--%s: '%s' is not a port (0..65535)",
+				    c == OPT_SPORT ? "sport" : "dport", optarg);
+			if (c == OPT_SPORT) {
+				k.sport = (uint16_t)v;
+				k.has_sport = true;
+			} else {
+				k.dport = (uint16_t)v;
+				k.has_dport = true;
+			}
+			break;
+		}
+		case OPT_SRC_ISN:
+		case OPT_DST_ISN:
+			if (!parse_u32(optarg, c == OPT_SRC_ISN ? &k.src_isn : &k.dst_isn, UINT32_MAX))
+				return rkmp_cli_usage(&cli, "--%s: '%s' is not a 32-bit number (decimal or "
+				    "0x hex)", c == OPT_SRC_ISN ? "src-isn" : "dst-isn", optarg);
+			if (c == OPT_SRC_ISN)
+				k.has_src_isn = true;
+			else
+				k.has_dst_isn = true;
+			break;
+		case OPT_JSON:
+			k.json = true;
+			break;
+		case 'q':
+			k.quiet = true;
+			break;
+		case 'h':
+			rkmp_cli_help(&cli, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("%s %s\n", PROG, RKMP_VERSION);
+			return 0;
+		case OPT_LIST_OPTIONS:
+			rkmp_cli_list(&cli, stdout);
+			return 0;
+		case ':':
+			return rkmp_cli_usage(&cli, "option '%s' needs an argument", argv[optind - 1]);
+		default:
+			return rkmp_cli_usage(&cli, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return rkmp_cli_usage(&cli, "no subcommand: insert, get, delete, rekey, select, "
+		    "lookup, list, expire, revoke, export or traffic-keys");
+	k.sub = argv[optind];
+	k.args = argv + optind + 1;
+	k.nargs = argc - optind - 1;
+	if (!k.has_now)
+		k.now = (int64_t)time(NULL);
+	st = run(&k);
+	free(k.prefer_buf);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: writing output: %s\n", PROG, strerror(errno));
+		return st ? st : 7;
+	}
+	return st;
+}

@@ -1,0 +1,1240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_keytable.c — the RFC 7210 key table (lib/keytable.c): times, the
+ * validation of every column with the exact detail a user sees, the table
+ * document (round trip, refusals), insert's duplicate rule, select and lookup
+ * as RFC 7210 §3 on rows with overlapping lifetimes, rekey's overlap
+ * (RFC 7210 §6), expire, revoke, the row builder from a child SA, the files
+ * (0600, refusing loose modes, the lock, a missing table) and the exports.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "err.h"
+#include "keytable.h"
+#include "sa.h"
+#include "wire.h"
+#include "test_helper.h"
+#include "tests.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+/* The columns of a valid TCP-AO row, as JSON values, in RFC 7210 order. */
+static const char *const base_cols[][2] = {
+	{ "AdminKeyName", "\"rkmp/tcp-ao/192.0.2.2/3d-54/0001\"" },
+	{ "LocalKeyName", "\"54\"" },
+	{ "PeerKeyName", "\"3d\"" },
+	{ "Peers", "[\"192.0.2.2\"]" },
+	{ "Interfaces", "[\"all\"]" },
+	{ "Protocol", "\"tcp-ao\"" },
+	{ "ProtocolSpecificInfo", "{\"send\": {\"tcp_option_flag\": \"include\"}}" },
+	{ "KDF", "\"HMAC-SHA-1\"" },
+	{ "AlgID", "\"HMAC-SHA-1-96\"" },
+	{ "Key", "\"00112233445566778899aabbccddeeff00112233\"" },
+	{ "Direction", "\"both\"" },
+	{ "SendLifetimeStart", "\"20260101000005Z\"" },
+	{ "SendLifetimeEnd", "\"20260101090000Z\"" },
+	{ "AcceptLifetimeStart", "\"20260101000000Z\"" },
+	{ "AcceptLifetimeEnd", "\"20260101090200Z\"" },
+	{ "x-rkmp", "{\"proto_id\": 201, \"rkmp_sa\": \"c0ffee00c0ffee00:1122334455667788\"}" },
+};
+
+/*
+ * The base row with column col's value replaced by val (NULL: left out); a
+ * column the base does not have is added at the end.
+ */
+static char *
+row_with(const char *col, const char *val)
+{
+	static char buf[4096];
+	size_t o = 0;
+	bool done = false;
+
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o, "{");
+	for (size_t i = 0; i < sizeof(base_cols) / sizeof(base_cols[0]); i++) {
+		const char *v = base_cols[i][1];
+
+		if (col != NULL && strcmp(col, base_cols[i][0]) == 0) {
+			done = true;
+			if (val == NULL)
+				continue;
+			v = val;
+		}
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s\"%s\": %s", o > 1 ? ", " : "",
+		    base_cols[i][0], v);
+	}
+	if (col != NULL && !done && val != NULL)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, ", \"%s\": %s", col, val);
+	snprintf(buf + o, sizeof(buf) - o, "}");
+	return buf;
+}
+
+/* Parse rows text into a new table; the status. */
+static int
+rows(const char *text, struct rkmp_keytable **out)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new();
+	int r;
+
+	r = rkmp_keytable_parse_rows(kt, "in", text, strlen(text));
+	if (r != 0) {
+		rkmp_keytable_free(kt);
+		kt = NULL;
+	}
+	*out = kt;
+	return r;
+}
+
+static char *
+tmp_dir(void)
+{
+	char tmpl[] = "/tmp/rkmp-test-keytable-XXXXXX";
+	char *d = mkdtemp(tmpl);
+
+	return d != NULL ? strdup(d) : NULL;
+}
+
+static void
+rm_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	char sub[1024];
+
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+			unlink(sub);
+		}
+		closedir(d);
+	}
+	rmdir(path);
+}
+
+static int
+write_mode(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	size_t n = strlen(text);
+	int r = 0;
+
+	if (fd == -1)
+		return -1;
+	if (fchmod(fd, mode) == -1 || write(fd, text, n) != (ssize_t)n)
+		r = -1;
+	close(fd);
+	return r;
+}
+
+static int64_t
+t_of(const char *s)
+{
+	int64_t t = 0;
+
+	rkmp_keytable_time_parse(s, &t);
+	return t;
+}
+
+/* ---------------------------------------------------------------- times, names */
+
+TEST(keytable_times)
+{
+	int64_t t;
+	char out[16];
+
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("19700101000000Z", &t), 0);
+	ASSERT_INT_EQ(t, 0);
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("20260101000005Z", &t), 0);
+	ASSERT_INT_EQ(t, 1767225605);
+	rkmp_keytable_time_format(t, out);
+	ASSERT_STR_EQ(out, "20260101000005Z");
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("2026-01-01T00:00:05Z", &t), 0);
+	ASSERT_INT_EQ(t, 1767225605);
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("20280229120000Z", &t), 0);
+	rkmp_keytable_time_format(t, out);
+	ASSERT_STR_EQ(out, "20280229120000Z");
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("19691231235959Z", &t), 0);
+	ASSERT_INT_EQ(t, -1);
+	rkmp_keytable_time_format(t, out);
+	ASSERT_STR_EQ(out, "19691231235959Z");
+
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("20261301000000Z", &t), RKMP_E_INVALID);
+	ASSERT_STR_EQ(rkmp_err_detail(), "month 13");
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("20260229000000Z", &t), RKMP_E_INVALID);
+	ASSERT_STR_EQ(rkmp_err_detail(), "day 29 (2026-02 has 28)");
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("20260101240000Z", &t), RKMP_E_INVALID);
+	ASSERT_STR_EQ(rkmp_err_detail(), "hour 24");
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("20260101006000Z", &t), RKMP_E_INVALID);
+	ASSERT_STR_EQ(rkmp_err_detail(), "minute 60");
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("20260101000060Z", &t), RKMP_E_INVALID);
+	ASSERT_STR_EQ(rkmp_err_detail(), "second 60");
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("2026010100000Z", &t), RKMP_E_INVALID);
+	ASSERT_STR_EQ(rkmp_err_detail(), "14 characters: YYYYmmddHHMMSSZ expected");
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("20260101000000+", &t), RKMP_E_INVALID);
+	ASSERT_STR_EQ(rkmp_err_detail(), "no Z (UTC) at the end");
+	ASSERT_INT_EQ(rkmp_keytable_time_parse("2026o101000000Z", &t), RKMP_E_INVALID);
+	ASSERT_STR_EQ(rkmp_err_detail(), "character 5 is not a digit");
+}
+
+TEST(keytable_names_and_small_parsers)
+{
+	uint8_t p = 0;
+	uint64_t v = 0, w = 0;
+
+	ASSERT_TRUE(rkmp_keytable_protocol_value("tcp-ao", &p) && p == RKMP_PROTO_TCP_AO);
+	ASSERT_TRUE(rkmp_keytable_protocol_value("202", &p) && p == RKMP_PROTO_BFD);
+	ASSERT_TRUE(rkmp_keytable_protocol_value("esp", &p) && p == RKMP_PROTO_ESP);
+	ASSERT_TRUE(!rkmp_keytable_protocol_value("ospf", &p));
+	ASSERT_TRUE(!rkmp_keytable_protocol_value("6", &p));
+	ASSERT_STR_EQ(rkmp_keytable_protocol_name(RKMP_PROTO_RSVP_TE), "rsvp-te");
+	ASSERT_TRUE(rkmp_keytable_protocol_name(6) == NULL);
+	ASSERT_TRUE(rkmp_keytable_spi_parse("0x3d", &v) && v == 0x3d);
+	ASSERT_TRUE(rkmp_keytable_spi_parse("003D", &v) && v == 0x3d);
+	ASSERT_TRUE(rkmp_keytable_spi_parse("00", &v) && v == 0);
+	ASSERT_TRUE(!rkmp_keytable_spi_parse("", &v));
+	ASSERT_TRUE(!rkmp_keytable_spi_parse("xyz", &v));
+	ASSERT_TRUE(!rkmp_keytable_spi_parse("11223344556677889", &v));
+	ASSERT_TRUE(rkmp_keytable_sa_parse("c0ffee00c0ffee00:1122334455667788", &v, &w));
+	ASSERT_TRUE(v == 0xc0ffee00c0ffee00ull && w == 0x1122334455667788ull);
+	ASSERT_TRUE(!rkmp_keytable_sa_parse("c0ffee00:1122334455667788", &v, &w));
+	ASSERT_TRUE(rkmp_keytable_peer_ok("192.0.2.2"));
+	ASSERT_TRUE(rkmp_keytable_peer_ok("2001:db8::2"));
+	ASSERT_TRUE(rkmp_keytable_peer_ok("group:area0"));
+	ASSERT_TRUE(!rkmp_keytable_peer_ok("group:"));
+	ASSERT_TRUE(!rkmp_keytable_peer_ok("r2.example"));
+	ASSERT_TRUE(!rkmp_keytable_peer_ok("192.0.2.256"));
+}
+
+/* ---------------------------------------------------------------- validation */
+
+/* Every bad row is refused with exactly this detail. */
+static const struct {
+	const char	*col;
+	const char	*val;		/* NULL: column left out */
+	const char	*detail;
+} bad_rows[] = {
+	{ "SendLifetimeEnd", "\"20261301000000Z\"",
+	    "row 0: SendLifetimeEnd \"20261301000000Z\": month 13" },
+	{ "AcceptLifetimeStart", "\"2026010100000Z\"",
+	    "row 0: AcceptLifetimeStart \"2026010100000Z\": YYYYmmddHHMMSSZ expected" },
+	{ "Key", "\"00112233445566778899aabbccddeeff0011223\"",
+	    "row 0: Key: odd number of hex digits (39)" },
+	{ "Key", "\"00112233445566778899AAbbccddeeff00112233\"",
+	    "row 0: Key: character 21 is not a lowercase hex digit (RFC 7210 §5.2)" },
+	{ "Key", "\"\"", "row 0: Key: empty" },
+	{ "Key", "\"" "00112233445566778899aabbccddeeff00112233" "00112233445566778899aabbccddeeff00112233"
+	    "00112233445566778899aabbccddeeff00112233" "00112233445566778899aabbccddeeff00112233"
+	    "0011" "\"", "row 0: Key: 82 octets; HMAC-SHA-1-96 takes 1 to 80" },
+	{ "Direction", "\"sideways\"", "row 0: Direction \"sideways\": not in, out, both or disabled" },
+	{ "Protocol", "\"ospf\"", "row 0: Protocol \"ospf\": not tcp-ao, bfd, rsvp-te or esp" },
+	{ "Protocol", "\"201\"", "row 0: Protocol \"201\": not tcp-ao, bfd, rsvp-te or esp" },
+	{ "Protocol", "201", "row 0: Protocol: a string expected, not a number" },
+	{ "Peers", "[]", "row 0: Peers: empty (the peers that hold the key)" },
+	{ "Peers", "\"192.0.2.2\"", "row 0: Peers: an array of strings expected, not a string" },
+	{ "Peers", "[\"r2.example\"]",
+	    "row 0: Peers[0] \"r2.example\": not an IPv4 or IPv6 address or group:NAME" },
+	{ "Peers", "[\"2001:db8::2\", \"2001:DB8::2\"]",
+	    "row 0: Peers[1] \"2001:DB8::2\": the same peer as Peers[0]" },
+	{ "Peers", "[\"192.0.2.2\", 7]", "row 0: Peers[1]: a string expected, not a number" },
+	{ "Interfaces", "[\"all\", \"eth0\"]", "row 0: Interfaces: \"all\" with other names" },
+	{ "Interfaces", "[]", "row 0: Interfaces: empty (\"all\" for every interface)" },
+	{ "LocalKeyName", "\"3D\"", "row 0: LocalKeyName \"3D\": not lowercase hexadecimal (RFC 7210 §5.1)" },
+	{ "LocalKeyName", "\"003d\"",
+	    "row 0: LocalKeyName \"003d\": tcp-ao key names are 2 hex digits (RFC 7210 §5.1)" },
+	{ "LocalKeyName", "\"\"", "row 0: LocalKeyName: empty" },
+	{ "PeerKeyName", "\"g\"", "row 0: PeerKeyName \"g\": not lowercase hexadecimal (RFC 7210 §5.1)" },
+	{ "KDF", "\"none\"",
+	    "row 0: KDF \"none\": AlgID HMAC-SHA-1-96 goes with KDF HMAC-SHA-1 (RFC 5926 §3.2)" },
+	{ "AlgID", "\"HMAC-SHA-256\"",
+	    "row 0: AlgID \"HMAC-SHA-256\": not one for tcp-ao (AES-128-CMAC-96, HMAC-SHA-1-96)" },
+	{ "AcceptLifetimeEnd", "\"20251231000000Z\"",
+	    "row 0: AcceptLifetimeEnd \"20251231000000Z\" is before AcceptLifetimeStart \"20260101000000Z\"" },
+	{ "SendLifetimeStart", "\"20260101090001Z\"",
+	    "row 0: SendLifetimeEnd \"20260101090000Z\" is before SendLifetimeStart \"20260101090001Z\"" },
+	{ "SendLifeTimeEnd", "\"20260101090000Z\"",
+	    "row 0: SendLifetimeEnd given twice (with both spellings of Lifetime?)" },
+	{ "KDF", NULL, "row 0: KDF missing" },
+	{ "x-rkmp", NULL, NULL },	/* optional: accepted */
+	{ "Color", "\"red\"",
+	    "row 0: unknown column \"Color\" (RFC 7210's columns only; anything else goes under x-rkmp)" },
+	{ "ProtocolSpecificInfo", "[]", "row 0: ProtocolSpecificInfo: an object expected, not an array" },
+	{ "x-rkmp", "{\"proto_id\": 202}", "row 0: x-rkmp.proto_id 202: Protocol is tcp-ao (201)" },
+	{ "x-rkmp", "{\"rkmp_sa\": \"c0ffee00\"}",
+	    "row 0: x-rkmp.rkmp_sa \"c0ffee00\": not SPIi:SPIr (16 hex digits each)" },
+	{ "x-rkmp", "{\"role\": \"boss\"}", "row 0: x-rkmp.role \"boss\": not initiator or responder" },
+	{ "x-rkmp", "{\"state\": 1}", "row 0: x-rkmp.state: a string expected, not a number" },
+	{ "x-rkmp", "[]", "row 0: x-rkmp: an object expected, not an array" },
+	{ "AdminKeyName", "\"\"", "row 0: AdminKeyName: empty" },
+};
+
+TEST(keytable_validation_details)
+{
+	for (size_t i = 0; i < sizeof(bad_rows) / sizeof(bad_rows[0]); i++) {
+		struct rkmp_keytable *kt;
+		int r = rows(row_with(bad_rows[i].col, bad_rows[i].val), &kt);
+
+		if (bad_rows[i].detail == NULL) {
+			ASSERT_INT_EQ(r, 0);
+			rkmp_keytable_free(kt);
+			continue;
+		}
+		if (r != RKMP_E_STATE)
+			test_fail(__FILE__, __LINE__, "case %zu (%s): status %d", i, bad_rows[i].col, r);
+		ASSERT_INT_EQ(r, RKMP_E_STATE);
+		ASSERT_STR_EQ(rkmp_err_where(), "in");
+		ASSERT_STR_EQ(rkmp_err_detail(), bad_rows[i].detail);
+	}
+}
+
+TEST(keytable_validation_of_other_protocols)
+{
+	struct rkmp_keytable *kt;
+	char row[4096];
+
+	/* BFD: KDF none, the rkmp AlgIDs, keyed SHA-1 keys up to 20 octets */
+	snprintf(row, sizeof(row), "%s", row_with("Protocol", "\"bfd\""));
+	ASSERT_INT_EQ(rows(row, &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 0: AlgID \"HMAC-SHA-1-96\": not one for bfd "
+	    "(BFD-GENERIC-METICULOUS-HMAC-SHA-256, BFD-GENERIC-HMAC-SHA-256, BFD-METICULOUS-KEYED-SHA1, "
+	    "BFD-KEYED-SHA1, BFD-METICULOUS-KEYED-MD5, BFD-KEYED-MD5)");
+	ASSERT_INT_EQ(rows("{\"AdminKeyName\": \"b\", \"LocalKeyName\": \"07\", \"PeerKeyName\": \"08\", "
+	    "\"Peers\": [\"192.0.2.2\"], \"Interfaces\": [\"eth0\"], \"Protocol\": \"bfd\", "
+	    "\"ProtocolSpecificInfo\": {}, \"KDF\": \"none\", \"AlgID\": \"BFD-KEYED-MD5\", "
+	    "\"Key\": \"00112233445566778899aabbccddeeff00\", \"Direction\": \"both\", "
+	    "\"SendLifetimeStart\": \"20260101000000Z\", \"SendLifetimeEnd\": \"20260101000000Z\", "
+	    "\"AcceptLifetimeStart\": \"20260101000000Z\", \"AcceptLifetimeEnd\": \"20260101000000Z\"}",
+	    &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 0: Key: 17 octets; BFD-KEYED-MD5 takes 1 to 16");
+	/* RSVP-TE names are 48 bits */
+	ASSERT_INT_EQ(rows("{\"AdminKeyName\": \"r\", \"LocalKeyName\": \"07\", \"PeerKeyName\": \"\", "
+	    "\"Peers\": [\"group:te\"], \"Interfaces\": [\"all\"], \"Protocol\": \"rsvp-te\", "
+	    "\"ProtocolSpecificInfo\": {}, \"KDF\": \"none\", \"AlgID\": \"HMAC-MD5\", "
+	    "\"Key\": \"00112233445566778899aabbccddeeff\", \"Direction\": \"in\", "
+	    "\"SendLifetimeStart\": \"20260101000000Z\", \"SendLifetimeEnd\": \"20260101000000Z\", "
+	    "\"AcceptLifetimeStart\": \"20260101000000Z\", \"AcceptLifetimeEnd\": \"20260101000000Z\"}",
+	    &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 0: LocalKeyName \"07\": rsvp-te key names are 12 hex "
+	    "digits (RFC 7210 §5.1)");
+	/* ESP: a suite, both directions' keys */
+	ASSERT_INT_EQ(rows("{\"AdminKeyName\": \"e\", \"LocalKeyName\": \"c1a2b3c4\", \"PeerKeyName\": "
+	    "\"c5d6e7f8\", \"Peers\": [\"192.0.2.2\"], \"Interfaces\": [\"all\"], \"Protocol\": \"esp\", "
+	    "\"ProtocolSpecificInfo\": {}, \"KDF\": \"none\", \"AlgID\": \"aes128-sha256\", "
+	    "\"Key\": \"00112233445566778899aabbccddeeff\", \"Direction\": \"both\", "
+	    "\"SendLifetimeStart\": \"20260101000000Z\", \"SendLifetimeEnd\": \"20260101000000Z\", "
+	    "\"AcceptLifetimeStart\": \"20260101000000Z\", \"AcceptLifetimeEnd\": \"20260101000000Z\"}",
+	    &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 0: Key: 16 octets; aes128-sha256 needs 96 (outbound "
+	    "and inbound keys, 48 each)");
+}
+
+TEST(keytable_json_syntax_refusals)
+{
+	struct rkmp_keytable *kt;
+
+	ASSERT_INT_EQ(rows("{\"AdminKeyName\": \"x\",\n \"AdminKeyName\": \"y\"}", &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 0: AdminKeyName given twice");
+	ASSERT_INT_EQ(rows("{\"AdminKeyName\": \"x\n\"}", &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "not JSON: line 1 column 20: control character in a string");
+	ASSERT_INT_EQ(rows("[{\"AdminKeyName\": \"\\u0000\"}]", &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "not JSON: line 1 column 20: \\u0000 in a string");
+	ASSERT_INT_EQ(rows("{\"AdminKeyName\": \"\xc3\x28\"}", &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "not JSON: line 1 column 19: invalid UTF-8 in a string");
+	ASSERT_INT_EQ(rows("", &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "no row");
+	ASSERT_INT_EQ(rows("{\"x-rkmp\": {\"a\": 1, \"a\": 2}}", &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "not JSON: line 1 column 21: a member name given twice");
+	/* unknown x-rkmp members are kept, minified */
+	{
+		char row[4096];
+		struct rkmp_buf b;
+
+		snprintf(row, sizeof(row), "%s", row_with("x-rkmp",
+		    "{\"proto_id\": 201, \"note\": { \"by\" : [1, \"\\u00e9\"] } }"));
+		ASSERT_INT_EQ(rows(row, &kt), 0);
+		ASSERT_STR_EQ(rkmp_keytable_at(kt, 0)->x.extra, "\"note\":{\"by\":[1,\"\\u00e9\"]}");
+		rkmp_buf_init(&b, 1u << 20);
+		ASSERT_INT_EQ(rkmp_keytable_row_json(rkmp_keytable_at(kt, 0), &b), 0);
+		rkmp_buf_put(&b, "", 1);
+		ASSERT_STR_CONTAINS((const char *)b.p, "\"x-rkmp\": {\"proto_id\": 201, \"note\":{\"by\"");
+		rkmp_buf_free(&b);
+		rkmp_keytable_free(kt);
+	}
+	/* several rows: an array, or one object after another; duplicates among them refused */
+	{
+		char two[9000];
+
+		snprintf(two, sizeof(two), "%s\n", row_with(NULL, NULL));
+		snprintf(two + strlen(two), sizeof(two) - strlen(two), "%s",
+		    row_with("LocalKeyName", "\"55\""));
+		ASSERT_INT_EQ(rows(two, &kt), 0);
+		ASSERT_INT_EQ(rkmp_keytable_count(kt), 2);
+		rkmp_keytable_free(kt);
+		snprintf(two, sizeof(two), "[%s,", row_with(NULL, NULL));
+		snprintf(two + strlen(two), sizeof(two) - strlen(two), "%s]",
+		    row_with("AdminKeyName", "\"again\""));
+		ASSERT_INT_EQ(rows(two, &kt), RKMP_E_STATE);
+		ASSERT_STR_EQ(rkmp_err_detail(), "row 1: tcp-ao, peer \"192.0.2.2\", LocalKeyName 54: "
+		    "already in row 0 (rows are unique by Protocol, peer and LocalKeyName)");
+	}
+}
+
+/* ---------------------------------------------------------------- documents */
+
+static const char doc_head[] = "{\n  \"format\": \"rkmp-keytable\",\n  \"version\": 1,\n  \"rows\": [";
+
+TEST(keytable_document_round_trip)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new(), *k2 = rkmp_keytable_new();
+	struct rkmp_buf b, b2;
+	char doc[8192];
+	const struct rkmp_keytable_row *r;
+
+	/* the RFC's spellings in, uniform Lifetime out */
+	snprintf(doc, sizeof(doc), "%s\n    %s\n  ]\n}\n", doc_head, row_with(NULL, NULL));
+	ASSERT_INT_EQ(rkmp_keytable_parse(kt, "t.json", doc, strlen(doc)), 0);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 1);
+	r = rkmp_keytable_at(kt, 0);
+	ASSERT_STR_EQ(r->admin_name, "rkmp/tcp-ao/192.0.2.2/3d-54/0001");
+	ASSERT_INT_EQ(r->key_len, 20);
+	ASSERT_INT_EQ(r->key[19], 0x33);
+	ASSERT_INT_EQ(r->send_start, t_of("20260101000005Z"));
+	ASSERT_INT_EQ(r->x.proto_id, 201);
+	rkmp_buf_init(&b, 1u << 20);
+	ASSERT_INT_EQ(rkmp_keytable_format(kt, &b), 0);
+	rkmp_buf_put(&b, "", 1);
+	/* a row on one line is written back as it was read */
+	ASSERT_STR_CONTAINS((const char *)b.p, row_with(NULL, NULL));
+	/* what we write, we read back the same, byte for byte */
+	ASSERT_INT_EQ(rkmp_keytable_parse(k2, "t2.json", (const char *)b.p, b.len - 1), 0);
+	rkmp_buf_init(&b2, 1u << 20);
+	ASSERT_INT_EQ(rkmp_keytable_format(k2, &b2), 0);
+	rkmp_buf_put(&b2, "", 1);
+	ASSERT_STR_EQ((const char *)b2.p, (const char *)b.p);
+	rkmp_buf_free(&b);
+	rkmp_buf_free(&b2);
+	rkmp_keytable_free(kt);
+	rkmp_keytable_free(k2);
+
+	/* a LifeTime spelling and a row over two lines are rewritten */
+	kt = rkmp_keytable_new();
+	snprintf(doc, sizeof(doc), "%s\n    %s\n  ]\n}\n", doc_head,
+	    row_with("AcceptLifetimeEnd", NULL));
+	doc[strlen(doc) - 8] = '\0';
+	snprintf(doc + strlen(doc), sizeof(doc) - strlen(doc), ",\n \"AcceptLifeTimeEnd\": "
+	    "\"20260101090200Z\"}\n  ]\n}\n");
+	ASSERT_INT_EQ(rkmp_keytable_parse(kt, "t.json", doc, strlen(doc)), 0);
+	rkmp_buf_init(&b, 1u << 20);
+	ASSERT_INT_EQ(rkmp_keytable_format(kt, &b), 0);
+	rkmp_buf_put(&b, "", 1);
+	ASSERT_STR_CONTAINS((const char *)b.p, "\"AcceptLifetimeEnd\": \"20260101090200Z\", \"x-rkmp\"");
+	ASSERT_TRUE(strstr((const char *)b.p, "LifeTime") == NULL);
+	rkmp_buf_free(&b);
+	rkmp_keytable_free(kt);
+
+	/* empty */
+	kt = rkmp_keytable_new();
+	{
+		const char *e = "{\"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": []}";
+
+		ASSERT_INT_EQ(rkmp_keytable_parse(kt, "e.json", e, strlen(e)), 0);
+	}
+	rkmp_buf_init(&b, 1u << 20);
+	ASSERT_INT_EQ(rkmp_keytable_format(kt, &b), 0);
+	rkmp_buf_put(&b, "", 1);
+	ASSERT_STR_EQ((const char *)b.p, "{\n  \"format\": \"rkmp-keytable\",\n  \"version\": 1,\n  \"rows\": []\n}\n");
+	rkmp_buf_free(&b);
+	rkmp_keytable_free(kt);
+}
+
+TEST(keytable_document_refusals)
+{
+	static const struct {
+		const char	*text;
+		const char	*detail;
+	} cases[] = {
+		{ "{\"format\": \"rkmp-state\", \"version\": 1, \"rows\": []}",
+		    "format \"rkmp-state\": not a key table (rkmp-keytable)" },
+		{ "{\"format\": \"rkmp-keytable\", \"version\": 2, \"rows\": []}",
+		    "version 2: unknown (this rkmp reads version 1)" },
+		{ "{\"format\": \"rkmp-keytable\", \"version\": 1}", "rows missing: not a key table" },
+		{ "{\"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": [], \"extra\": 1}",
+		    "unknown key \"extra\"" },
+		{ "{\"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": {}}",
+		    "rows: an array expected, not an object" },
+		{ "{\"format\": \"rkmp-keytable\",\n \"version\": 1,\n \"rows\": [}",
+		    "row 0: an object expected, not '}'" },
+		{ "{\"format\": \"rkmp-keytable\",\n \"version\": 1,\n \"rows\": [{\"AdminKeyName\" 1}]}",
+		    "not JSON: line 3 column 27: ':' expected" },
+		{ "{\"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": []} x",
+		    "not JSON: line 1 column 55: text after the end" },
+		{ "\xef\xbb\xbf{}", "not JSON: line 1 column 1: a byte order mark" },
+		{ "{\"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": [{\"AdminKeyName\": 1}]}",
+		    "row 0: AdminKeyName: a string expected, not a number" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rkmp_keytable *kt = rkmp_keytable_new();
+
+		ASSERT_INT_EQ(rkmp_keytable_parse(kt, "t.json", cases[i].text, strlen(cases[i].text)),
+		    RKMP_E_STATE);
+		ASSERT_STR_EQ(rkmp_err_where(), "t.json");
+		ASSERT_STR_EQ(rkmp_err_detail(), cases[i].detail);
+		rkmp_keytable_free(kt);
+	}
+}
+
+/* ---------------------------------------------------------------- insert */
+
+TEST(keytable_insert_refuses_a_duplicate)
+{
+	struct rkmp_keytable *in, *kt = rkmp_keytable_new();
+	struct rkmp_keytable_row r;
+	const char *peers[] = { "198.51.100.1", "192.0.2.2" };
+
+	ASSERT_INT_EQ(rows(row_with(NULL, NULL), &in), 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, rkmp_keytable_at(in, 0)), 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, rkmp_keytable_at(in, 0)), RKMP_E_REFUSED);
+	ASSERT_STR_EQ(rkmp_err_detail(), "tcp-ao, peer \"192.0.2.2\", LocalKeyName 54: row 0 "
+	    "\"rkmp/tcp-ao/192.0.2.2/3d-54/0001\" has them already");
+	/* a peer in common is enough */
+	r = *rkmp_keytable_at(in, 0);
+	r.peers = peers;
+	r.npeers = 2;
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), RKMP_E_REFUSED);
+	ASSERT_STR_CONTAINS(rkmp_err_detail(), "peer \"192.0.2.2\"");
+	/* another peer, another key name, or another protocol: fine */
+	r.npeers = 1;
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);
+	r = *rkmp_keytable_at(in, 0);
+	r.local_name = "55";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);
+	r = *rkmp_keytable_at(in, 0);
+	r.protocol = RKMP_PROTO_BFD;
+	r.kdf = "none";
+	r.alg_id = "BFD-KEYED-SHA1";
+	r.x.proto_id = -1;
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 4);
+	/* an invalid row is refused as such */
+	r.send_end = r.send_start - 1;
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "SendLifetimeEnd \"20260101000004Z\" is before "
+	    "SendLifetimeStart \"20260101000005Z\"");
+	r = *rkmp_keytable_at(in, 0);
+	r.psi = "{\"a\": }";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "ProtocolSpecificInfo: a JSON object expected");
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 4);
+	rkmp_keytable_free(in);
+	rkmp_keytable_free(kt);
+}
+
+/* ---------------------------------------------------------------- select, lookup */
+
+/* A row for the selection table: name, key names, direction, windows, interface, AlgID. */
+static void
+add(struct rkmp_keytable *kt, const char *name, const char *local, const char *dir,
+    const char *ss, const char *se, const char *as, const char *ae, const char *iface,
+    const char *alg)
+{
+	struct rkmp_keytable *in;
+	struct rkmp_keytable_row r;
+	const char *ifs[1] = { iface };
+
+	if (rows(row_with(NULL, NULL), &in) != 0)
+		return;
+	r = *rkmp_keytable_at(in, 0);
+	r.admin_name = name;
+	r.local_name = local;
+	r.direction = strcmp(dir, "in") == 0 ? RKMP_KEYTABLE_IN : strcmp(dir, "out") == 0 ?
+	    RKMP_KEYTABLE_OUT : strcmp(dir, "both") == 0 ? RKMP_KEYTABLE_BOTH : RKMP_KEYTABLE_DISABLED;
+	r.send_start = t_of(ss);
+	r.send_end = t_of(se);
+	r.accept_start = t_of(as);
+	r.accept_end = t_of(ae);
+	r.interfaces = ifs;
+	if (alg != NULL && strcmp(alg, "AES-128-CMAC-96") == 0) {
+		r.alg_id = alg;
+		r.kdf = "AES-128-CMAC";
+	}
+	if (rkmp_keytable_insert(kt, &r) != 0)
+		test_fail(__FILE__, __LINE__, "add %s: %s", name, rkmp_err_text());
+	rkmp_keytable_free(in);
+}
+
+static const char *
+selected(const struct rkmp_keytable *kt, const char *now, const char *iface,
+    const char *const *prefer, size_t nprefer)
+{
+	struct rkmp_keytable_query q = { RKMP_PROTO_TCP_AO, "192.0.2.2", iface, NULL, t_of(now),
+	    prefer, nprefer };
+	size_t i;
+
+	if (rkmp_keytable_select(kt, &q, &i) != 0)
+		return "(none)";
+	return rkmp_keytable_at(kt, i)->admin_name;
+}
+
+static const char *
+looked_up(const struct rkmp_keytable *kt, const char *now, const char *name, const char *iface)
+{
+	struct rkmp_keytable_query q = { RKMP_PROTO_TCP_AO, "192.0.2.2", iface, name, t_of(now),
+	    NULL, 0 };
+	size_t i;
+
+	if (rkmp_keytable_lookup(kt, &q, &i) != 0)
+		return "(none)";
+	return rkmp_keytable_at(kt, i)->admin_name;
+}
+
+TEST(keytable_select_and_lookup_rfc7210_s3)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new();
+	const char *cmac_last[] = { "HMAC-SHA-1-96", "AES-128-CMAC-96" };
+
+	/*
+	 *        00    01    02    03    04    05    06    07    08    09    10
+	 * old    [send 00:00 ........................ 06:00]  accept to 06:02
+	 * new                [send 02:00 ...................................... 10:00]
+	 * out-only                             [04:00 .. 05:00] (no accept window use)
+	 * in-only  accept only, 00:00 .. 10:00 (never selected)
+	 * off    disabled
+	 * eth1   [send 00:00 ............................................ 10:00] on eth1 only
+	 */
+	add(kt, "old", "54", "both", "20260101000000Z", "20260101060000Z", "20260101000000Z",
+	    "20260101060200Z", "all", NULL);
+	add(kt, "new", "55", "both", "20260101020000Z", "20260101100000Z", "20260101015500Z",
+	    "20260101100200Z", "all", NULL);
+	add(kt, "out-only", "56", "out", "20260101040000Z", "20260101050000Z", "20260101040000Z",
+	    "20260101050000Z", "all", NULL);
+	add(kt, "in-only", "57", "in", "20260101000000Z", "20260101100000Z", "20260101000000Z",
+	    "20260101100000Z", "all", NULL);
+	add(kt, "off", "58", "disabled", "20260101000000Z", "20260101100000Z", "20260101000000Z",
+	    "20260101100000Z", "all", NULL);
+	add(kt, "eth1", "59", "both", "20260101000000Z", "20260101100000Z", "20260101000000Z",
+	    "20260101100000Z", "eth1", NULL);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 6);
+
+	/* before any send window */
+	ASSERT_STR_EQ(selected(kt, "20251231235959Z", NULL, NULL, 0), "(none)");
+	/* only old (eth1 is not asked for: an interface-less query sees every row) */
+	ASSERT_STR_EQ(selected(kt, "20260101010000Z", "eth0", NULL, 0), "old");
+	/* equal starts: the row inserted last (eth1 is eligible without an interface) */
+	ASSERT_STR_EQ(selected(kt, "20260101000000Z", NULL, NULL, 0), "eth1");
+	ASSERT_STR_EQ(selected(kt, "20260101000000Z", "eth0", NULL, 0), "old");
+	/* the latest SendLifetimeStart wins: new from 02:00 */
+	ASSERT_STR_EQ(selected(kt, "20260101020000Z", "eth0", NULL, 0), "new");
+	/* out-only has the latest start from 04:00 to 05:00 */
+	ASSERT_STR_EQ(selected(kt, "20260101043000Z", "eth0", NULL, 0), "out-only");
+	ASSERT_STR_EQ(selected(kt, "20260101050001Z", "eth0", NULL, 0), "new");
+	/* windows are inclusive at both ends */
+	ASSERT_STR_EQ(selected(kt, "20260101100000Z", "eth0", NULL, 0), "new");
+	ASSERT_STR_EQ(selected(kt, "20260101100001Z", "eth0", NULL, 0), "(none)");
+	/* on eth1, the eth1 row is eligible too; it started at 00:00, so new still wins */
+	ASSERT_STR_EQ(selected(kt, "20260101030000Z", "eth1", NULL, 0), "new");
+	ASSERT_STR_EQ(selected(kt, "20260101001000Z", "eth1", NULL, 0), "eth1");
+
+	/* the preferred algorithm comes before the latest start */
+	add(kt, "cmac", "5a", "both", "20260101000000Z", "20260101100000Z", "20260101000000Z",
+	    "20260101100000Z", "all", "AES-128-CMAC-96");
+	ASSERT_STR_EQ(selected(kt, "20260101030000Z", "eth0", NULL, 0), "cmac");
+	ASSERT_STR_EQ(selected(kt, "20260101030000Z", "eth0", cmac_last, 2), "new");
+
+	/* lookup: the name in the message, Direction in or both, the accept window */
+	ASSERT_STR_EQ(looked_up(kt, "20260101060100Z", "54", NULL), "old");	/* grace */
+	ASSERT_STR_EQ(looked_up(kt, "20260101060201Z", "54", NULL), "(none)");
+	ASSERT_STR_EQ(looked_up(kt, "20260101015600Z", "55", NULL), "new");	/* before its send */
+	ASSERT_STR_EQ(looked_up(kt, "20260101015400Z", "0x55", NULL), "(none)");
+	ASSERT_STR_EQ(looked_up(kt, "20260101043000Z", "56", NULL), "(none)");	/* out only */
+	ASSERT_STR_EQ(looked_up(kt, "20260101043000Z", "57", NULL), "in-only");
+	ASSERT_STR_EQ(looked_up(kt, "20260101043000Z", "58", NULL), "(none)");	/* disabled */
+	ASSERT_STR_EQ(looked_up(kt, "20260101043000Z", "59", "eth0"), "(none)");
+	ASSERT_STR_EQ(looked_up(kt, "20260101043000Z", "59", "eth1"), "eth1");
+	{
+		struct rkmp_keytable_query q = { RKMP_PROTO_TCP_AO, "192.0.2.2", NULL, "zz", 0, NULL, 0 };
+		size_t i;
+
+		ASSERT_INT_EQ(rkmp_keytable_lookup(kt, &q, &i), RKMP_E_USAGE);
+		q.key_name = "54";
+		q.peer = "192.0.2.3";
+		q.now = t_of("20260101010000Z");
+		ASSERT_INT_EQ(rkmp_keytable_lookup(kt, &q, &i), RKMP_E_REFUSED);
+		ASSERT_STR_EQ(rkmp_err_detail(), "no key named 54 from 192.0.2.3 for tcp-ao");
+	}
+	/* the state of a row at a time */
+	ASSERT_STR_EQ(rkmp_keytable_row_state(rkmp_keytable_at(kt, 1), t_of("20260101015600Z")),
+	    "accept-only");
+	ASSERT_STR_EQ(rkmp_keytable_row_state(rkmp_keytable_at(kt, 1), t_of("20260101030000Z")),
+	    "active");
+	ASSERT_STR_EQ(rkmp_keytable_row_state(rkmp_keytable_at(kt, 1), t_of("20260101000000Z")),
+	    "pending");
+	ASSERT_STR_EQ(rkmp_keytable_row_state(rkmp_keytable_at(kt, 0), t_of("20260101070000Z")),
+	    "expired");
+	ASSERT_STR_EQ(rkmp_keytable_row_state(rkmp_keytable_at(kt, 4), t_of("20260101030000Z")),
+	    "disabled");
+	rkmp_keytable_free(kt);
+}
+
+TEST(keytable_get_and_delete_spi_zero_is_every_row)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new();
+	size_t n;
+
+	add(kt, "a", "54", "both", "20260101000000Z", "20260101060000Z", "20260101000000Z",
+	    "20260101060200Z", "all", NULL);
+	add(kt, "b", "55", "both", "20260101000000Z", "20260101060000Z", "20260101000000Z",
+	    "20260101060200Z", "all", NULL);
+	ASSERT_INT_EQ(rkmp_keytable_get(kt, 0, RKMP_PROTO_TCP_AO, "192.0.2.2", 0x55), 1);
+	ASSERT_INT_EQ(rkmp_keytable_get(kt, 0, RKMP_PROTO_TCP_AO, "192.0.2.2", 0), 0);
+	ASSERT_INT_EQ(rkmp_keytable_get(kt, 1, RKMP_PROTO_TCP_AO, "192.0.2.2", 0), 1);
+	ASSERT_INT_EQ(rkmp_keytable_get(kt, 0, RKMP_PROTO_BFD, "192.0.2.2", 0), -1);
+	ASSERT_INT_EQ(rkmp_keytable_delete(kt, RKMP_PROTO_TCP_AO, "192.0.2.2", 0x56, &n, NULL, NULL),
+	    RKMP_E_REFUSED);
+	ASSERT_STR_EQ(rkmp_err_detail(), "no tcp-ao row for peer 192.0.2.2 with LocalKeyName 56");
+	ASSERT_INT_EQ(rkmp_keytable_delete(kt, RKMP_PROTO_TCP_AO, "192.0.2.2", 0, &n, NULL, NULL), 0);
+	ASSERT_INT_EQ(n, 2);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 0);
+	rkmp_keytable_free(kt);
+}
+
+/* ---------------------------------------------------------------- rekey, expire, revoke */
+
+TEST(keytable_rekey_overlaps_rfc7210_s6)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new(), *in;
+	struct rkmp_keytable_row r;
+	const struct rkmp_keytable_row *o;
+	size_t oi;
+
+	ASSERT_INT_EQ(rows(row_with(NULL, NULL), &in), 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, rkmp_keytable_at(in, 0)), 0);
+	r = *rkmp_keytable_at(in, 0);
+	r.admin_name = "successor";
+	r.local_name = "55";
+	r.accept_start = t_of("20260101040000Z");
+	r.send_start = t_of("20260101040005Z");
+	r.send_end = t_of("20260101130000Z");
+	r.accept_end = t_of("20260101130200Z");
+	/* the wrong protocol or peer, no such old row */
+	ASSERT_INT_EQ(rkmp_keytable_rekey(kt, RKMP_PROTO_BFD, "192.0.2.2", 0x54, &r, 120, &oi),
+	    RKMP_E_USAGE);
+	ASSERT_INT_EQ(rkmp_keytable_rekey(kt, RKMP_PROTO_TCP_AO, "192.0.2.9", 0x54, &r, 120, &oi),
+	    RKMP_E_USAGE);
+	ASSERT_INT_EQ(rkmp_keytable_rekey(kt, RKMP_PROTO_TCP_AO, "192.0.2.2", 0x53, &r, 120, &oi),
+	    RKMP_E_REFUSED);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 1);
+	/* the successor goes in; the old row stops sending when it starts, and is accepted G more */
+	ASSERT_INT_EQ(rkmp_keytable_rekey(kt, RKMP_PROTO_TCP_AO, "192.0.2.2", 0x54, &r, 120, &oi), 0);
+	ASSERT_INT_EQ(oi, 0);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 2);
+	o = rkmp_keytable_at(kt, 0);
+	ASSERT_INT_EQ(o->send_end, t_of("20260101040005Z"));
+	ASSERT_INT_EQ(o->accept_end, t_of("20260101040205Z"));
+	ASSERT_STR_EQ(o->x.state, "rekeyed");
+	ASSERT_INT_EQ(o->send_start, t_of("20260101000005Z"));	/* untouched */
+	/* select moves to the successor at its start; lookup keeps the old one for the grace */
+	ASSERT_STR_EQ(selected(kt, "20260101040004Z", NULL, NULL, 0), "rkmp/tcp-ao/192.0.2.2/3d-54/0001");
+	ASSERT_STR_EQ(selected(kt, "20260101040005Z", NULL, NULL, 0), "successor");
+	ASSERT_STR_EQ(looked_up(kt, "20260101040205Z", "54", NULL), "rkmp/tcp-ao/192.0.2.2/3d-54/0001");
+	ASSERT_STR_EQ(looked_up(kt, "20260101040206Z", "54", NULL), "(none)");
+	/* a rekey never lengthens the old row: a successor starting after its end */
+	r.admin_name = "late";
+	r.local_name = "56";
+	r.send_start = t_of("20260102000000Z");
+	r.accept_start = t_of("20260101235959Z");
+	r.send_end = r.accept_end = t_of("20260103000000Z");
+	ASSERT_INT_EQ(rkmp_keytable_rekey(kt, RKMP_PROTO_TCP_AO, "192.0.2.2", 0x55, &r, 120, &oi), 0);
+	o = rkmp_keytable_at(kt, oi);
+	ASSERT_INT_EQ(o->send_end, t_of("20260101130000Z"));
+	ASSERT_INT_EQ(o->accept_end, t_of("20260101130200Z"));
+	rkmp_keytable_free(in);
+	rkmp_keytable_free(kt);
+}
+
+static void
+count_cb(const struct rkmp_keytable_row *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+}
+
+TEST(keytable_expire_and_revoke)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new(), *in;
+	struct rkmp_keytable_row r;
+	int seen = 0;
+
+	ASSERT_INT_EQ(rows(row_with(NULL, NULL), &in), 0);
+	r = *rkmp_keytable_at(in, 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);		/* SA c0ffee..:1122.., to 09:02 */
+	r.local_name = "55";
+	r.accept_end = t_of("20260101100000Z");
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);		/* same SA, to 10:00 */
+	r.local_name = "56";
+	r.x.rkmp_sa = "0000000000000001:0000000000000002";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);		/* another SA */
+	r.local_name = "57";
+	r.x.present = false;
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);		/* no x-rkmp: never revoked */
+
+	ASSERT_INT_EQ(rkmp_keytable_expire(kt, t_of("20260101090200Z"), count_cb, &seen), 0);
+	ASSERT_INT_EQ(rkmp_keytable_expire(kt, t_of("20260101090201Z"), count_cb, &seen), 1);
+	ASSERT_INT_EQ(seen, 1);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 3);
+	ASSERT_INT_EQ(rkmp_keytable_revoke(kt, 0xc0ffee00c0ffee00ull, 0x1122334455667788ull, count_cb,
+	    &seen), 1);
+	ASSERT_INT_EQ(rkmp_keytable_revoke(kt, 0xc0ffee00c0ffee00ull, 0x1122334455667788ull, NULL,
+	    NULL), 0);
+	ASSERT_INT_EQ(rkmp_keytable_revoke(kt, 1, 2, NULL, NULL), 1);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 1);
+	ASSERT_STR_EQ(rkmp_keytable_at(kt, 0)->local_name, "57");
+	ASSERT_INT_EQ(seen, 2);
+	rkmp_keytable_free(in);
+	rkmp_keytable_free(kt);
+}
+
+/* ---------------------------------------------------------------- rows from child SAs */
+
+static void
+child_sa(struct rkmp_sa *sa, struct rkmp_sa_child *ch, bool initiator, uint8_t proto,
+    uint16_t integ)
+{
+	rkmp_sa_init(sa);
+	sa->initiator = initiator;
+	sa->spi_i = 0xc0ffee00c0ffee00ull;
+	sa->spi_r = 0x1122334455667788ull;
+	memset(ch, 0, sizeof(*ch));
+	ch->protocol = proto;
+	ch->spi_size = proto == RKMP_PROTO_RSVP_TE ? 6 : 1;
+	/* the initiator's SPI is 3d, the responder's 54 */
+	memset(ch->spi_local, 0, sizeof(ch->spi_local));
+	memset(ch->spi_peer, 0, sizeof(ch->spi_peer));
+	ch->spi_local[ch->spi_size - 1] = initiator ? 0x3d : 0x54;
+	ch->spi_peer[ch->spi_size - 1] = initiator ? 0x54 : 0x3d;
+	ch->transforms[0][0] = RKMP_TRANS_INTEG;
+	ch->transforms[0][1] = integ;
+	ch->ntransforms = 1;
+	snprintf(ch->state, sizeof(ch->state), "established");
+	ch->keymat_len = integ == 8 ? 16 : 20;
+	for (size_t i = 0; i < ch->keymat_len; i++)
+		ch->keymat[i] = (uint8_t)i;
+}
+
+TEST(keytable_row_from_child_sa)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new();
+	struct rkmp_keytable_child_cfg cfg;
+	struct rkmp_sa sa;
+	struct rkmp_sa_child ch;
+	const struct rkmp_keytable_row *r;
+	size_t i;
+	int64_t t = t_of("20260101000000Z");
+
+	rkmp_keytable_child_defaults(&cfg);
+	ASSERT_INT_EQ(cfg.send_delay, 5);
+	ASSERT_INT_EQ(cfg.grace, 120);
+	ASSERT_INT_EQ(cfg.lifetime, 9 * 3600);
+	cfg.peer = "192.0.2.2";
+	cfg.now = t;
+
+	/* the initiator of a TCP-AO child, HMAC-SHA-1-96, options protected */
+	child_sa(&sa, &ch, true, RKMP_PROTO_TCP_AO, 2);
+	ch.transforms[1][0] = RKMP_TRANS_TCP_OPTIONS;
+	ch.transforms[1][1] = 1;
+	ch.ntransforms = 2;
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), 0);
+	r = rkmp_keytable_at(kt, i);
+	ASSERT_STR_EQ(r->admin_name, "rkmp/tcp-ao/192.0.2.2/3d-54/0001");
+	ASSERT_STR_EQ(r->local_name, "54");	/* our RecvID: the peer's SPI */
+	ASSERT_STR_EQ(r->peer_name, "3d");	/* our SendID: our SPI */
+	ASSERT_STR_EQ(r->kdf, "HMAC-SHA-1");
+	ASSERT_STR_EQ(r->alg_id, "HMAC-SHA-1-96");
+	ASSERT_INT_EQ(r->key_len, 20);
+	ASSERT_MEM_EQ(r->key, ch.keymat, 20);
+	ASSERT_INT_EQ(r->direction, RKMP_KEYTABLE_BOTH);
+	ASSERT_INT_EQ(r->accept_start, t);
+	ASSERT_INT_EQ(r->send_start, t + 5);
+	ASSERT_INT_EQ(r->send_end, t + 9 * 3600);
+	ASSERT_INT_EQ(r->accept_end, t + 9 * 3600 + 120);
+	ASSERT_STR_EQ(r->psi, "{\"send\":{\"tcp_option_flag\":\"include\"},\"recv\":{\"tcp_option_flag\":"
+	    "\"include\"},\"conn_id\":{\"peer_prefix\":\"192.0.2.2/32\",\"local_port\":\"*\","
+	    "\"remote_port\":\"*\"}}");
+	ASSERT_STR_EQ(r->interfaces[0], "all");
+	ASSERT_TRUE(r->x.present);
+	ASSERT_INT_EQ(r->x.proto_id, 201);
+	ASSERT_STR_EQ(r->x.child_spi_local, "3d");
+	ASSERT_STR_EQ(r->x.child_spi_peer, "54");
+	ASSERT_STR_EQ(r->x.rkmp_sa, "c0ffee00c0ffee00:1122334455667788");
+	ASSERT_STR_EQ(r->x.role, "initiator");
+	ASSERT_STR_EQ(r->x.state, "active");
+
+	/* the responder's row: names crossed the other way, the same AdminKeyName */
+	child_sa(&sa, &ch, false, RKMP_PROTO_TCP_AO, 8);
+	cfg.peer = "2001:db8::1";
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), 0);
+	r = rkmp_keytable_at(kt, i);
+	ASSERT_STR_EQ(r->admin_name, "rkmp/tcp-ao/2001:db8::1/3d-54/0001");
+	ASSERT_STR_EQ(r->local_name, "3d");
+	ASSERT_STR_EQ(r->peer_name, "54");
+	ASSERT_STR_EQ(r->kdf, "AES-128-CMAC");
+	ASSERT_STR_EQ(r->alg_id, "AES-128-CMAC-96");
+	ASSERT_INT_EQ(r->key_len, 16);
+	ASSERT_STR_CONTAINS(r->psi, "\"peer_prefix\":\"2001:db8::1/128\"");
+	ASSERT_STR_EQ(r->x.role, "responder");
+
+	/* BFD meticulous keyed SHA-1; RSVP-TE with its 6-octet names */
+	child_sa(&sa, &ch, true, RKMP_PROTO_BFD, 2);
+	ch.transforms[1][0] = RKMP_TRANS_BFD_AUTH;
+	ch.transforms[1][1] = 1;
+	ch.ntransforms = 2;
+	cfg.peer = "192.0.2.2";
+	cfg.serial = 7;
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), 0);
+	r = rkmp_keytable_at(kt, i);
+	ASSERT_STR_EQ(r->admin_name, "rkmp/bfd/192.0.2.2/3d-54/0007");
+	ASSERT_STR_EQ(r->alg_id, "BFD-METICULOUS-KEYED-SHA1");
+	ASSERT_STR_EQ(r->kdf, "none");
+	ASSERT_STR_EQ(r->psi, "{\"auth_mode\":\"base-meticulous\",\"auth_type\":5}");
+	child_sa(&sa, &ch, true, RKMP_PROTO_RSVP_TE, 0);
+	ch.ntransforms = 0;
+	ch.keymat_len = 16;
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), 0);
+	r = rkmp_keytable_at(kt, i);
+	ASSERT_STR_EQ(r->local_name, "000000000054");
+	ASSERT_STR_EQ(r->alg_id, "HMAC-MD5");
+	ASSERT_STR_EQ(r->psi, "{\"integrity_handshake\":\"not-allowed\"}");
+
+	/* the same child again: refused as a duplicate */
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), RKMP_E_REFUSED);
+	/* TCP-AO without an RFC 5926 MAC */
+	child_sa(&sa, &ch, true, RKMP_PROTO_TCP_AO, 12);
+	cfg.peer = "192.0.2.3";
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), RKMP_E_CRYPTO);
+	/* not established */
+	child_sa(&sa, &ch, true, RKMP_PROTO_TCP_AO, 2);
+	snprintf(ch.state, sizeof(ch.state), "refused");
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), RKMP_E_STATE);
+	rkmp_keytable_free(kt);
+}
+
+TEST(keytable_row_from_esp_child)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new();
+	struct rkmp_keytable_child_cfg cfg;
+	struct rkmp_sa sa;
+	struct rkmp_sa_child ch;
+	const struct rkmp_keytable_row *r;
+	size_t i;
+
+	rkmp_keytable_child_defaults(&cfg);
+	cfg.peer = "192.0.2.2";
+	cfg.local = "192.0.2.1";
+	/* aes128-sha256: KEYMAT = Ei(16) Ai(32) Er(16) Ar(32) */
+	for (int role = 0; role < 2; role++) {
+		child_sa(&sa, &ch, role == 0, RKMP_PROTO_ESP, 12);
+		ch.spi_size = 4;
+		memcpy(ch.spi_local, role == 0 ? "\xc1\xa2\xb3\xc4" : "\xc5\xd6\xe7\xf8", 4);
+		memcpy(ch.spi_peer, role == 0 ? "\xc5\xd6\xe7\xf8" : "\xc1\xa2\xb3\xc4", 4);
+		ch.transforms[1][0] = RKMP_TRANS_ENCR;
+		ch.transforms[1][1] = 12;
+		ch.ntransforms = 2;
+		ch.keymat_len = 96;
+		for (size_t k = 0; k < 96; k++)
+			ch.keymat[k] = (uint8_t)k;
+		cfg.serial = (unsigned)role + 1;
+		ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), 0);
+		r = rkmp_keytable_at(kt, i);
+		ASSERT_STR_EQ(r->alg_id, "aes128-sha256");
+		ASSERT_STR_EQ(r->local_name, role == 0 ? "c1a2b3c4" : "c5d6e7f8");	/* inbound */
+		ASSERT_INT_EQ(r->key_len, 96);
+		/* outbound first: the initiator's are KEYMAT's first half */
+		ASSERT_INT_EQ(r->key[0], role == 0 ? 0 : 48);
+		ASSERT_INT_EQ(r->key[48], role == 0 ? 48 : 0);
+		ASSERT_STR_EQ(r->psi, "{\"local\":\"192.0.2.1\"}");
+		cfg.peer = "192.0.2.3";
+	}
+	rkmp_keytable_free(kt);
+}
+
+/* ---------------------------------------------------------------- files */
+
+static int
+fn_add(struct rkmp_keytable *kt, void *arg)
+{
+	int r = rkmp_keytable_insert(kt, arg);
+
+	return r != 0 ? r : 1;
+}
+
+TEST(keytable_files_modes_lock_and_missing)
+{
+	char *dir = tmp_dir(), path[512], lock[520];
+	struct rkmp_keytable *in, *kt, *got;
+	struct rkmp_keytable_row r;
+	struct stat st;
+	size_t n;
+
+	ASSERT_TRUE(dir != NULL);
+	snprintf(path, sizeof(path), "%s/t.json", dir);
+	snprintf(lock, sizeof(lock), "%s/t.json.lock", dir);
+	ASSERT_INT_EQ(rows(row_with(NULL, NULL), &in), 0);
+	r = *rkmp_keytable_at(in, 0);
+	/* a missing table: readers and non-creating writers refuse it (state) */
+	ASSERT_INT_EQ(rkmp_keytable_load(path, &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "no such key table");
+	ASSERT_INT_EQ(rkmp_keytable_delete_sa(path, RKMP_PROTO_TCP_AO, "192.0.2.2", 0, &n),
+	    RKMP_E_STATE);
+	ASSERT_TRUE(stat(path, &st) == -1);
+	/* insert creates it, 0600 whatever the umask, with its lock file beside it */
+	umask(022);
+	ASSERT_INT_EQ(rkmp_keytable_insert_sa(path, &r), 0);
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0600);
+	ASSERT_INT_EQ(stat(lock, &st), 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert_sa(path, &r), RKMP_E_REFUSED);
+	r.local_name = "55";
+	ASSERT_INT_EQ(rkmp_keytable_update(path, false, fn_add, &r), 1);
+	ASSERT_INT_EQ(rkmp_keytable_get_sa(path, RKMP_PROTO_TCP_AO, "192.0.2.2", 0, &got), 0);
+	ASSERT_INT_EQ(rkmp_keytable_count(got), 2);
+	rkmp_keytable_free(got);
+	ASSERT_INT_EQ(rkmp_keytable_get_sa(path, RKMP_PROTO_TCP_AO, "192.0.2.2", 0x55, &got), 0);
+	ASSERT_INT_EQ(rkmp_keytable_count(got), 1);
+	rkmp_keytable_free(got);
+	/* a table others may read is refused, and left alone */
+	chmod(path, 0644);
+	ASSERT_INT_EQ(rkmp_keytable_load(path, &kt), RKMP_E_STATE);
+	ASSERT_STR_CONTAINS(rkmp_err_detail(), "mode 0644: readable by group or others (chmod 600 ");
+	ASSERT_INT_EQ(rkmp_keytable_insert_sa(path, &r), RKMP_E_STATE);
+	chmod(path, 0620);
+	ASSERT_INT_EQ(rkmp_keytable_load(path, &kt), RKMP_E_STATE);
+	ASSERT_STR_CONTAINS(rkmp_err_detail(), "mode 0620: writable by group or others");
+	chmod(path, 0600);
+	/* revoke and delete through the file */
+	ASSERT_INT_EQ(rkmp_keytable_revoke_sa(path, 0xc0ffee00c0ffee00ull, 0x1122334455667788ull, &n),
+	    0);
+	ASSERT_INT_EQ(n, 2);
+	ASSERT_INT_EQ(rkmp_keytable_load(path, &kt), 0);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 0);
+	rkmp_keytable_free(kt);
+	/* a stale temp file of a killed writer is swept by the next writer */
+	{
+		char tmp[600];
+
+		snprintf(tmp, sizeof(tmp), "%s/.t.json.AbC123", dir);
+		ASSERT_INT_EQ(write_mode(tmp, "{", 0600), 0);
+		r.local_name = "56";
+		ASSERT_INT_EQ(rkmp_keytable_insert_sa(path, &r), 0);
+		ASSERT_TRUE(stat(tmp, &st) == -1);
+	}
+	/* a file that is not a table */
+	ASSERT_INT_EQ(write_mode(path, "{\"format\": \"rkmp-state\"}", 0600), 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert_sa(path, &r), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "format \"rkmp-state\": not a key table (rkmp-keytable)");
+	rkmp_keytable_free(in);
+	rm_dir(dir);
+	free(dir);
+}
+
+/* ---------------------------------------------------------------- exports */
+
+static char *
+export(const struct rkmp_keytable *kt, enum rkmp_keytable_export fmt, size_t *skipped)
+{
+	struct rkmp_buf b;
+	char *s = NULL;
+
+	rkmp_buf_init(&b, 1u << 24);
+	if (rkmp_keytable_export(kt, fmt, 0, NULL, &b, skipped) == 0) {
+		rkmp_buf_put(&b, "", 1);
+		s = strdup((const char *)b.p);
+	}
+	rkmp_buf_free(&b);
+	return s;
+}
+
+TEST(keytable_exports)
+{
+	struct rkmp_keytable *kt;
+	struct rkmp_keytable_row r;
+	char *s;
+	size_t skipped;
+	json_error_t je;
+	json_t *j;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	ASSERT_INT_EQ(rows(row_with(NULL, NULL), &kt), 0);
+	r = *rkmp_keytable_at(kt, 0);
+	r.local_name = "55";
+	r.direction = RKMP_KEYTABLE_DISABLED;
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);
+
+	s = export(kt, RKMP_KEYTABLE_EXPORT_FRR, &skipped);
+	ASSERT_TRUE(s != NULL);
+	ASSERT_STR_CONTAINS(s, "key chain rkmp-tcp-ao-192.0.2.2\n key 61\n");
+	ASSERT_STR_CONTAINS(s, "  key-string 00112233445566778899aabbccddeeff00112233\n"
+	    "  cryptographic-algorithm hmac-sha-1\n"
+	    "  send-lifetime 00:00:05 1 January 2026 09:00:00 1 January 2026\n"
+	    "  accept-lifetime 00:00:00 1 January 2026 09:02:00 1 January 2026\n exit\n");
+	ASSERT_STR_CONTAINS(s, " ! left out: rkmp/tcp-ao/192.0.2.2/3d-54/0001: Direction disabled\nexit\n");
+	ASSERT_INT_EQ(skipped, 1);
+	free(s);
+
+	s = export(kt, RKMP_KEYTABLE_EXPORT_BIRD, &skipped);
+	ASSERT_TRUE(s != NULL);
+	ASSERT_STR_CONTAINS(s, "password 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33 {\n"
+	    "\tid 61;\n\tgenerate from \"2026-01-01 00:00:05\";\n\tgenerate to \"2026-01-01 09:00:00\";\n"
+	    "\taccept from \"2026-01-01 00:00:00\";\n\taccept to \"2026-01-01 09:02:00\";\n"
+	    "\talgorithm hmac sha1;\n};\n");
+	free(s);
+
+	s = export(kt, RKMP_KEYTABLE_EXPORT_RFC8177, &skipped);
+	ASSERT_TRUE(s != NULL);
+	j = json_loads(s, JSON_REJECT_DUPLICATES, &je);
+	ASSERT_TRUE(j != NULL);
+	{
+		json_t *k = json_array_get(json_object_get(json_array_get(json_object_get(
+		    json_object_get(j, "ietf-key-chain:key-chains"), "key-chain"), 0), "key"), 0);
+
+		ASSERT_STR_EQ(json_string_value(json_object_get(k, "key-id")), "61");
+		ASSERT_STR_EQ(json_string_value(json_object_get(k, "crypto-algorithm")),
+		    "ietf-key-chain:hmac-sha-1-12");
+		ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(k, "key-string"),
+		    "hexadecimal-string")), "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33");
+		ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(json_object_get(k,
+		    "lifetime"), "send-lifetime"), "start-date-time")), "2026-01-01T00:00:05Z");
+	}
+	json_decref(j);
+	free(s);
+
+	/* Wireshark: ESP rows only */
+	s = export(kt, RKMP_KEYTABLE_EXPORT_WIRESHARK_ESP, &skipped);
+	ASSERT_TRUE(s != NULL && strchr(s, '"') == NULL);
+	free(s);
+	rkmp_keytable_free(kt);
+	ASSERT_INT_EQ(rows("{\"AdminKeyName\": \"e\", \"LocalKeyName\": \"c1a2b3c4\", \"PeerKeyName\": "
+	    "\"c5d6e7f8\", \"Peers\": [\"192.0.2.2\"], \"Interfaces\": [\"all\"], \"Protocol\": \"esp\", "
+	    "\"ProtocolSpecificInfo\": {\"local\": \"192.0.2.1\"}, \"KDF\": \"none\", \"AlgID\": "
+	    "\"aes128gcm16\", \"Key\": \"000102030405060708090a0b0c0d0e0f10111213"
+	    "202122232425262728292a2b2c2d2e2f30313233\", \"Direction\": \"both\", "
+	    "\"SendLifetimeStart\": \"20260101000000Z\", \"SendLifetimeEnd\": \"20260101000000Z\", "
+	    "\"AcceptLifetimeStart\": \"20260101000000Z\", \"AcceptLifetimeEnd\": \"20260101000000Z\"}",
+	    &kt), 0);
+	s = export(kt, RKMP_KEYTABLE_EXPORT_WIRESHARK_ESP, &skipped);
+	ASSERT_TRUE(s != NULL);
+	ASSERT_STR_CONTAINS(s, "\"IPv4\",\"192.0.2.1\",\"192.0.2.2\",\"0xc5d6e7f8\","
+	    "\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x000102030405060708090a0b0c0d0e0f10111213\","
+	    "\"NULL\",\"\"\n");
+	ASSERT_STR_CONTAINS(s, "\"IPv4\",\"192.0.2.2\",\"192.0.2.1\",\"0xc1a2b3c4\","
+	    "\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x202122232425262728292a2b2c2d2e2f30313233\"");
+	free(s);
+	rkmp_keytable_free(kt);
+}
+
+/* ---------------------------------------------------------------- bulk insert, rows read from a file */
+
+TEST(keytable_insert_all_is_all_or_nothing)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new(), *in;
+	char text[9000];
+
+	ASSERT_INT_EQ(rows(row_with(NULL, NULL), &in), 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert_all(kt, in), 0);
+	rkmp_keytable_free(in);
+	/* three rows, the last one clashing with the table: none goes in */
+	snprintf(text, sizeof(text), "%s\n", row_with("LocalKeyName", "\"55\""));
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\n",
+	    row_with("LocalKeyName", "\"56\""));
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\n",
+	    row_with("AdminKeyName", "\"clash\""));
+	ASSERT_INT_EQ(rows(text, &in), 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert_all(kt, in), RKMP_E_REFUSED);
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 2 of the input: tcp-ao, peer \"192.0.2.2\", LocalKeyName "
+	    "54: row 0 \"rkmp/tcp-ao/192.0.2.2/3d-54/0001\" has them already");
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 1);
+	rkmp_keytable_free(in);
+	/* without it, both go in */
+	text[strlen(text) - 1] = '\0';
+	*strrchr(text, '\n') = '\0';
+	ASSERT_INT_EQ(rows(text, &in), 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert_all(kt, in), 0);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 3);
+	ASSERT_STR_EQ(rkmp_keytable_at(kt, 2)->local_name, "56");
+	rkmp_keytable_free(in);
+	rkmp_keytable_free(kt);
+}
+
+TEST(keytable_rows_read_from_a_file_are_kept_or_rewritten)
+{
+	char *dir = tmp_dir(), path[512], doc[9000];
+	struct rkmp_keytable *in, *kt;
+	struct rkmp_keytable_row r;
+
+	ASSERT_TRUE(dir != NULL);
+	snprintf(path, sizeof(path), "%s/t.json", dir);
+	/* rows written by hand: one on one line (kept), one over three lines (rewritten) */
+	snprintf(doc, sizeof(doc), "%s\n    %s,\n", doc_head, row_with(NULL, NULL));
+	snprintf(doc + strlen(doc), sizeof(doc) - strlen(doc), "    %s\n  ]\n}\n",
+	    row_with("LocalKeyName", "\"55\""));
+	{
+		/* break the second row over lines */
+		char *second = strstr(doc, "\"55\"");
+
+		ASSERT_TRUE(second != NULL);
+		second[4] = '\n';	/* the comma after "55" becomes a newline... */
+		memmove(second + 6, second + 5, strlen(second + 5) + 1);
+		second[5] = ',';	/* ...and comes back after it */
+	}
+	ASSERT_INT_EQ(write_mode(path, doc, 0600), 0);
+	ASSERT_INT_EQ(rkmp_keytable_load(path, &kt), 0);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 2);
+	ASSERT_STR_EQ(rkmp_keytable_at(kt, 1)->local_name, "55");
+	rkmp_keytable_free(kt);
+	/* a rekey rewrites the old row and the row that was over lines, keeps the other */
+	ASSERT_INT_EQ(rows(row_with(NULL, NULL), &in), 0);
+	r = *rkmp_keytable_at(in, 0);
+	r.admin_name = "successor";
+	r.local_name = "57";
+	r.send_start = t_of("20260101040005Z");
+	ASSERT_INT_EQ(rkmp_keytable_rekey_sa(path, RKMP_PROTO_TCP_AO, "192.0.2.2", 0x54, &r, 60), 0);
+	{
+		FILE *f = fopen(path, "r");
+		char line[4096];
+		int n = 0;
+
+		ASSERT_TRUE(f != NULL);
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (strncmp(line, "    {", 5) != 0)
+				continue;
+			if (n == 0) {
+				ASSERT_STR_CONTAINS(line, "\"SendLifetimeEnd\": \"20260101040005Z\", "
+				    "\"AcceptLifetimeStart\": \"20260101000000Z\", \"AcceptLifetimeEnd\": "
+				    "\"20260101040105Z\"");
+				ASSERT_STR_CONTAINS(line, "\"state\": \"rekeyed\"");
+			} else if (n == 1)
+				ASSERT_STR_CONTAINS(line, "\"LocalKeyName\": \"55\", \"PeerKeyName\"");
+			else
+				ASSERT_STR_CONTAINS(line, "\"AdminKeyName\": \"successor\"");
+			n++;
+		}
+		fclose(f);
+		ASSERT_INT_EQ(n, 3);
+	}
+	rkmp_keytable_free(in);
+	rm_dir(dir);
+	free(dir);
+}
