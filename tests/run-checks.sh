@@ -20,9 +20,10 @@ bs=$(grep -cE '^ok .* # skip' "$log/bats" | head -n 1)
 bf=$(grep -cE '^not ok ' "$log/bats" | head -n 1)
 [ "$bats_rc" -eq 0 ] || [ "$bf" -gt 0 ] || bf=1
 passed=$((up + bp - bs)) failed=$((uf + bf))
+echo "build tested: $b"
 if [ "$bs" -gt 0 ]; then
-	echo "check ($b): $passed passed, $failed failed, $bs skipped"
+	echo "check: $passed passed, $failed failed, $bs skipped"
 else
-	echo "check ($b): $passed passed, $failed failed"
+	echo "check: $passed passed, $failed failed"
 fi
 [ "$unit_rc" -eq 0 ] && [ "$bats_rc" -eq 0 ]
