@@ -2223,6 +2223,25 @@ parse_row(struct jr *j, struct rkmp_keytable *kt, size_t idx, struct arena *scra
 	return r;
 }
 
+/* The rows of a JSON array whose '[' was just read, through its ']'. */
+static int
+parse_row_array(struct jr *j, struct rkmp_keytable *kt, size_t *idx, struct arena *scratch)
+{
+	int r;
+
+	if (jr_peek(j, ']')) {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		if ((r = parse_row(j, kt, (*idx)++, scratch)) != 0)
+			return r;
+		if (!jr_peek(j, ','))
+			return jr_expect(j, ']', "',' or ']' expected");
+		j->p++;
+	}
+}
+
 /* The public row of entry i, built from its text on first use; NULL: no memory. */
 static struct rkmp_keytable_row *
 entry_row(struct rkmp_keytable *kt, size_t i)
@@ -2327,20 +2346,8 @@ parse_doc_in(struct rkmp_keytable *kt, const char *name, const char *text, size_
 					return rkmp_err_set(RKMP_E_STATE, name, "rows: an array "
 					    "expected, not %s", jr_kind(&j));
 				j.p++;
-				if (jr_peek(&j, ']'))
-					j.p++;
-				else
-					for (;;) {
-						if ((r = parse_row(&j, kt, idx++, &scratch)) != 0)
-							return r;
-						if (jr_peek(&j, ',')) {
-							j.p++;
-							continue;
-						}
-						if ((r = jr_expect(&j, ']', "',' or ']' expected")) != 0)
-							return r;
-						break;
-					}
+				if ((r = parse_row_array(&j, kt, &idx, &scratch)) != 0)
+					return r;
 			} else
 				return rkmp_err_set(RKMP_E_STATE, name, "%s %s",
 				    strcmp(key, "format") == 0 || strcmp(key, "version") == 0 ||
@@ -2419,20 +2426,8 @@ parse_rows_in(struct rkmp_keytable *kt, const char *name, const char *buf, size_
 	jr_ws(&j);
 	if (j.p < j.end && *j.p == '[') {
 		j.p++;
-		if (jr_peek(&j, ']'))
-			j.p++;
-		else
-			for (;;) {
-				if ((r = parse_row(&j, kt, idx++, &scratch)) != 0)
-					return r;
-				if (jr_peek(&j, ',')) {
-					j.p++;
-					continue;
-				}
-				if ((r = jr_expect(&j, ']', "',' or ']' expected")) != 0)
-					return r;
-				break;
-			}
+		if ((r = parse_row_array(&j, kt, &idx, &scratch)) != 0)
+			return r;
 	} else
 		while (jr_ws(&j), j.p < j.end)
 			if ((r = parse_row(&j, kt, idx++, &scratch)) != 0)
