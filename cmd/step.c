@@ -20,6 +20,8 @@
 #include "cli.h"
 #include "crypto.h"
 #include "names.h"
+#include "keytable.h"
+#include "rp.h"
 #include "err.h"
 #include "file.h"
 #include "hex.h"
@@ -34,6 +36,7 @@ enum {
 	OPT_CHILDLESS, OPT_ID, OPT_PEER_ID, OPT_PSK_FILE, OPT_CERT, OPT_KEY, OPT_CA, OPT_COOKIE,
 	OPT_RETRANSMIT, OPT_WAIT, OPT_LINGER, OPT_JSON, OPT_SEED, OPT_VERSION, OPT_LIST_OPTIONS,
 	OPT_LOCAL, OPT_CREATE, OPT_PROTOCOL, OPT_PFS, OPT_REKEY, OPT_DELETE, OPT_DELETE_IKE, OPT_LIVENESS,
+	OPT_REKEY_IKE, OPT_EVENTS, OPT_RP_HOOK, OPT_PEER_ADDRESS, OPT_NOW,
 };
 
 /* rkmp-child's own options: the operation of its request. */
@@ -43,6 +46,7 @@ static const struct rkmp_opt child_opts[] = {
 	{ "pfs", OPT_PFS, 1, "GROUP", "with a KE of GROUP (e.g. x25519, modp2048): perfect forward secrecy" },
 	{ "rekey", OPT_REKEY, 1, "SPI", "rekey the child whose SPI (ours, hex) is SPI (N(REKEY_SA))" },
 	{ "delete", OPT_DELETE, 1, "SPI", "delete the child whose SPI (ours, hex) is SPI" },
+	{ "rekey-ike", OPT_REKEY_IKE, 0, NULL, "rekey the RKMP SA itself: new SPIs and keys, children move" },
 	{ "delete-ike", OPT_DELETE_IKE, 0, NULL, "delete the RKMP SA itself (children live on)" },
 	{ "liveness", OPT_LIVENESS, 0, NULL, "liveness check: an empty RKMP_INFORMATIONAL" },
 	{ NULL, 0, 0, NULL, NULL }
@@ -70,8 +74,13 @@ static const struct rkmp_opt step_opts[] = {
 	{ "retransmit", OPT_RETRANSMIT, 1, "T,B,N", "UDP: first timeout T s, back-off B, N retransmits (4,1.8,5)" },
 	{ "wait", OPT_WAIT, 1, "SECONDS", "UDP responder: how long to wait for a request (0 = forever)" },
 	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: answer duplicates this long after answering" },
+	{ "keytable", 't', 1, "FILE", "the RFC 7210 key table the routing-protocol SAs go into (mode 0600)" },
+	{ "peer-address", OPT_PEER_ADDRESS, 1, "ADDR", "the peer's address in key-table rows (file transport; kept in the state)" },
+	{ "events", OPT_EVENTS, 1, "FILE", "append one JSON line per event (insert, rekey, delete, revoke, close)" },
+	{ "rp-hook", OPT_RP_HOOK, 1, "CMD", "run CMD (sh -c) per event, the event in RKMP_* variables" },
 	{ "json", OPT_JSON, 0, NULL, "a JSON summary of the step on stdout (errors as JSON too)" },
 	{ "seed", OPT_SEED, 1, "HEX", "TESTING ONLY: deterministic nonces, SPIs, IVs and DH keys" },
+	{ "now", OPT_NOW, 1, "TIME", "TESTING ONLY: the clock for key-table lifetimes, YYYYmmddHHMMSSZ" },
 	{ "verbose", 'v', 0, NULL, "more on stderr" },
 	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors" },
 	{ "help", 'h', 0, NULL, "show this help" },
@@ -85,6 +94,8 @@ struct step {
 	struct rkmp_cli		 cli;
 	const char		*state, *in, *out, *peer, *listen, *local, *profile, *proposal;
 	const char		*child_proposal, *id, *peer_id, *psk_file, *cert, *key, *ca, *seed;
+	const char		*now_text;
+	struct rkmp_rp_cfg	 rp;	/* -t, --events, --rp-hook, --peer-address, --now */
 	bool			 respond, childless, cookie, json;
 	int			 verbose;	/* -1 quiet, 0, 1 */
 	struct rkmp_udp_policy	 pol;
@@ -251,6 +262,21 @@ parse_opts(struct step *st, int argc, char **argv)
 		case OPT_COOKIE: st->cookie = true; break;
 		case OPT_JSON: st->json = true; break;
 		case OPT_SEED: st->seed = optarg; break;
+		case 't': st->rp.keytable = optarg; break;
+		case OPT_EVENTS: st->rp.events = optarg; break;
+		case OPT_RP_HOOK: st->rp.hook = optarg; break;
+		case OPT_PEER_ADDRESS:
+			if (!rkmp_keytable_peer_ok(optarg) || strncmp(optarg, "group:", 6) == 0)
+				return rkmp_cli_usage(&st->cli, "--peer-address: '%s' is not an IPv4 or IPv6 "
+				    "address", optarg);
+			st->rp.peer = optarg;
+			break;
+		case OPT_NOW:
+			if (rkmp_keytable_time_parse(optarg, &st->rp.now) != 0)
+				return rkmp_cli_usage(&st->cli, "--now: '%s': %s (YYYYmmddHHMMSSZ)", optarg,
+				    rkmp_err_detail());
+			st->now_text = optarg;
+			break;
 		case 'v': st->verbose = 1; break;
 		case 'q': st->verbose = -1; break;
 		case OPT_RETRANSMIT:
@@ -269,8 +295,9 @@ parse_opts(struct step *st, int argc, char **argv)
 		case OPT_CREATE:
 		case OPT_DELETE_IKE:
 		case OPT_LIVENESS:
+		case OPT_REKEY_IKE:
 			st->child.op = c == OPT_CREATE ? RKMP_CHILD_CREATE : c == OPT_DELETE_IKE ?
-			    RKMP_CHILD_DELETE_IKE : RKMP_CHILD_LIVENESS;
+			    RKMP_CHILD_DELETE_IKE : c == OPT_LIVENESS ? RKMP_CHILD_LIVENESS : RKMP_CHILD_REKEY_IKE;
 			st->nops++;
 			break;
 		case OPT_REKEY:
@@ -323,8 +350,8 @@ parse_opts(struct step *st, int argc, char **argv)
 	if (optind < argc)
 		return rkmp_cli_usage(&st->cli, "unexpected argument '%s'", argv[optind]);
 	if (st->nops > 1)
-		return rkmp_cli_usage(&st->cli, "give one of --create, --rekey, --delete, --delete-ike, "
-		    "--liveness");
+		return rkmp_cli_usage(&st->cli, "give one of --create, --rekey, --delete, --rekey-ike, "
+		    "--delete-ike, --liveness");
 	if (st->d->child && st->child.op == RKMP_CHILD_NONE)
 		st->child.op = RKMP_CHILD_CREATE;
 	if (st->state == NULL)
@@ -341,6 +368,8 @@ parse_opts(struct step *st, int argc, char **argv)
 		return rkmp_cli_usage(&st->cli, "-i/-o are the file transport; not with --peer/--listen");
 	if (st->json && st->out && strcmp(st->out, "-") == 0)
 		return rkmp_cli_usage(&st->cli, "--json and -o - both want stdout");
+	if (st->rp.hook != NULL && st->rp.hook[0] == '\0')
+		return rkmp_cli_usage(&st->cli, "--rp-hook: an empty command");
 	if (st->psk_file && (st->cert || st->key))
 		return rkmp_cli_usage(&st->cli, "give either --psk-file or --cert/--key, not both");
 	if ((st->cert == NULL) != (st->key == NULL))
@@ -390,8 +419,27 @@ configure(struct step *st, struct rkmp_sa *sa, bool fresh)
 
 /* ------------------------------------------------------------------ the step */
 
+/* The peer's address for key-table rows: --peer-address, the UDP peer kept in
+ * the state, or an IP address identity; NULL when none is known. */
+static const char *
+rows_peer(const struct step *st, const struct rkmp_sa *sa, char *buf, size_t len)
+{
+	const char *id = sa->id_peer_seen[0] ? sa->id_peer_seen : sa->id_peer;
+
+	if (st->rp.peer != NULL)
+		return st->rp.peer;
+	if (sa->peer_addr[0])
+		return sa->peer_addr;
+	if (strncmp(id, "ipv4:", 5) == 0 || strncmp(id, "ipv6:", 5) == 0) {
+		snprintf(buf, len, "%s", id + 5);
+		return rkmp_keytable_peer_ok(buf) ? buf : NULL;
+	}
+	return NULL;
+}
+
 static int
-summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_out *o, int code)
+summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_out *o, int code,
+    const struct rkmp_rp *rp)
 {
 	if (st->json) {
 		char si[17], sr[17];
@@ -407,6 +455,13 @@ summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_o
 			json_object_set_new(j, "reason", json_string(sa->reason));
 		if (sa->seeded)
 			json_object_set_new(j, "seeded", json_true());
+		if (rp != NULL && rkmp_rp_wanted(&rp->cfg)) {
+			json_t *ev = json_array();
+
+			for (size_t i = 0; i < rp->nev; i++)
+				json_array_append_new(ev, json_string(rkmp_rp_kind_name(rp->ev[i].kind)));
+			json_object_set_new(j, "events", ev);
+		}
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
@@ -575,6 +630,9 @@ int
 step_main(const struct step_desc *d, int argc, char **argv)
 {
 	struct step st = { .d = d, .pol = { 4.0, 1.8, 5, 0 } };
+	static struct rkmp_rp rp;	/* big: not on the stack */
+	bool rp_on, saving;
+	char peer_buf[RKMP_SA_ID_MAX];
 	struct rkmp_sa sa;
 	struct rkmp_ike_cfg cfg = { 0 };
 	struct rkmp_ike_out o;
@@ -592,7 +650,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	st.nops = 0;
 	st.cli = (struct rkmp_cli){ d->prog,
 	    d->child ? "-s STATE [--create [--protocol P] [--pfs G] | --rekey SPI | --delete SPI |\n"
-	    "       --delete-ike | --liveness] [-o FILE | --peer ADDR] [options]\n"
+	    "       --rekey-ike | --delete-ike | --liveness] [-o FILE | --peer ADDR] [options]\n"
 	    "       rkmp-child -s STATE -i ANSWER\n"
 	    "       rkmp-child -s STATE --respond (-i FILE -o FILE | --listen ADDR) [options]" :
 	    "-s STATE [--respond] [-i FILE | --listen ADDR] [-o FILE | --peer ADDR] [options]",
@@ -603,8 +661,11 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	    "retransmissions: recorded in the state), 7 system.  See rkmp(7).\n" };
 	rkmp_sa_init(&sa);
 	rkmp_ike_out_init(&o);
+	rkmp_rp_defaults(&st.rp);
 	if ((status = parse_opts(&st, argc, argv)) != 0)
 		goto done_nosa;
+	rp_on = rkmp_rp_wanted(&st.rp);
+	st.rp.state = st.state;
 
 	/* The state: loaded, or created by the first step. */
 	if (rkmp_state_exists(st.state)) {
@@ -651,6 +712,26 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	}
 	cfg.require_cookie = st.cookie;
 	cfg.child = &st.child;
+
+	/* over files, --peer-address is kept in the state for the steps that follow */
+	if (st.rp.peer != NULL && st.peer == NULL && st.listen == NULL)
+		snprintf(sa.peer_addr, sizeof(sa.peer_addr), "%s", st.rp.peer);
+	/* The routing protocol's side: the key table is checked before anything is sent. */
+	if (rp_on) {
+		if (st.now_text != NULL)
+			fprintf(stderr, "%s: WARNING: --now %s: key-table lifetimes from a fixed clock: "
+			    "for tests only\n", d->prog, st.now_text);
+		if (st.rp.keytable != NULL && st.peer == NULL && st.listen == NULL &&
+		    rows_peer(&st, &sa, peer_buf, sizeof(peer_buf)) == NULL) {
+			status = rkmp_cli_usage(&st.cli, "-t over files: the peer's address for the key-table "
+			    "rows is not known; give --peer-address ADDR (kept in the state)");
+			goto done;
+		}
+		if ((r = rkmp_rp_begin(&rp, &st.rp, &sa)) != 0) {
+			status = report(&st, r);
+			goto done;
+		}
+	}
 
 	/* Which half of the exchange: the phase decides, the options must agree. */
 	if (st.respond) {
@@ -711,8 +792,11 @@ step_main(const struct step_desc *d, int argc, char **argv)
 		}
 	}
 	/* Saved: progress, and the SA's outcomes (refusals, no answer: DESIGN.md §6) */
-	if (o.save && (r >= 0 || r == RKMP_E_REFUSED ||
-	    (r == RKMP_E_TRANSPORT && sa.phase == RKMP_PHASE_FAILED))) {
+	saving = o.save && (r >= 0 || r == RKMP_E_REFUSED ||
+	    (r == RKMP_E_TRANSPORT && sa.phase == RKMP_PHASE_FAILED));
+	if (saving && rp_on)
+		rkmp_rp_settle(&rp, &sa);	/* a failed SA's children are discarded */
+	if (saving) {
 		int w;
 
 		if ((w = rkmp_state_save(st.state, &sa)) != 0) {
@@ -720,13 +804,27 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			goto done;
 		}
 	}
+	/* then the key table and the routing protocol (the state is saved: the peer saw it all) */
+	if (saving && rp_on) {
+		int w;
+
+		rp.cfg.peer_seen = rows_peer(&st, &sa, peer_buf, sizeof(peer_buf));
+		if ((w = rkmp_rp_commit(&rp, &sa, d->prog)) != 0) {
+			if (r >= 0) {
+				summary(&st, &sa, &o, w, &rp);
+				status = report(&st, w);
+				goto done;
+			}
+			say(&st, "key table: %s", rkmp_err_text());
+		}
+	}
 	if (r < 0) {
 		if (r == RKMP_E_REFUSED || r == RKMP_E_TRANSPORT)
-			summary(&st, &sa, &o, r);
+			summary(&st, &sa, &o, r, rp_on ? &rp : NULL);
 		status = report(&st, r);
 		goto done;
 	}
-	summary(&st, &sa, &o, r);
+	summary(&st, &sa, &o, r, rp_on ? &rp : NULL);
 	status = 0;
 done:
 	rkmp_sa_wipe(&sa);

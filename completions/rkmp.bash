@@ -46,6 +46,19 @@ _rkmp_files()
 	done < <(compgen -f -- "$cur")
 }
 
+# A command (--rp-hook): a path is a file, a word a command name.
+_rkmp_commands()
+{
+	local c
+	if [[ $cur == */* ]]; then
+		_rkmp_files
+		return 0
+	fi
+	while IFS= read -r c; do
+		COMPREPLY+=("$c")
+	done < <(compgen -c -- "$cur" | sort -u)
+}
+
 # Network interfaces, from /sys/class/net.
 _rkmp_interfaces()
 {
@@ -280,8 +293,14 @@ _rkmp()
 			_rkmp_files_ext json
 			return 0
 			;;
-		-i | --in | -[!-]*i | -o | --out | -[!-]*o | -t | --keytable | --psk-file)
+		-i | --in | -[!-]*i | -o | --out | -[!-]*o | -t | --keytable | -[!-]*t | \
+			--psk-file | --events)
 			_rkmp_files
+			return 0
+			;;
+		--rp-hook)
+			# a command line for /bin/sh -c: a command to start it with
+			_rkmp_commands
 			return 0
 			;;
 		--cert | --ca)
@@ -297,8 +316,8 @@ _rkmp()
 			return 0
 			;;
 		--peer | --listen | --local | --proposal | --child-proposal | --seed | \
-			--retransmit | --wait | --linger)
-			# addresses, proposal strings, numbers: nothing to offer
+			--retransmit | --wait | --linger | --peer-address | --now)
+			# addresses, proposal strings, numbers, times: nothing to offer
 			return 0
 			;;
 		esac

@@ -177,20 +177,26 @@ struct ike_suite {
 };
 
 static int
-suite_rows(const struct rkmp_sa *sa, struct ike_suite *s)
+suite_rows_of(const struct rkmp_sa_suite *suite, struct ike_suite *s)
 {
 	memset(s, 0, sizeof(*s));
-	if ((s->encr = rkmp_crypto_encr_lookup(sa->suite.encr, sa->suite.encr_bits)) == NULL ||
-	    (s->prf = rkmp_crypto_prf_lookup(sa->suite.prf)) == NULL ||
-	    (sa->suite.integ != 0 && (s->integ = rkmp_crypto_integ_lookup(sa->suite.integ)) == NULL) ||
-	    (s->dh = rkmp_crypto_dh_lookup(sa->suite.dh)) == NULL)
+	if ((s->encr = rkmp_crypto_encr_lookup(suite->encr, suite->encr_bits)) == NULL ||
+	    (s->prf = rkmp_crypto_prf_lookup(suite->prf)) == NULL ||
+	    (suite->integ != 0 && (s->integ = rkmp_crypto_integ_lookup(suite->integ)) == NULL) ||
+	    (s->dh = rkmp_crypto_dh_lookup(suite->dh)) == NULL)
 		return RKMP_E_CRYPTO;
 	return 0;
 }
 
-/* From a choice (proposal.c) into the state's suite. */
 static int
-suite_from_choice(struct rkmp_sa *sa, const struct rkmp_prop_choice *c)
+suite_rows(const struct rkmp_sa *sa, struct ike_suite *s)
+{
+	return suite_rows_of(&sa->suite, s);
+}
+
+/* From a choice (proposal.c) into a suite, checked against the crypto tables. */
+static int
+suite_of_choice(const struct rkmp_prop_choice *c, struct rkmp_sa_suite *out)
 {
 	uint16_t bits = 0;
 	int encr = rkmp_proposal_get(c, RKMP_TRANS_ENCR, &bits);
@@ -202,12 +208,20 @@ suite_from_choice(struct rkmp_sa *sa, const struct rkmp_prop_choice *c)
 	if (encr < 0 || prf < 0 || dh < 0)
 		return rkmp_err_set(RKMP_E_INVALID, "SA payload", "chosen proposal lacks %s",
 		    encr < 0 ? "ENCR" : prf < 0 ? "PRF" : "DH");
-	sa->suite.encr = (uint16_t)encr;
-	sa->suite.encr_bits = bits;
-	sa->suite.prf = (uint16_t)prf;
-	sa->suite.integ = integ < 0 ? 0 : (uint16_t)integ;
-	sa->suite.dh = (uint16_t)dh;
-	return suite_rows(sa, &s);
+	memset(out, 0, sizeof(*out));
+	out->encr = (uint16_t)encr;
+	out->encr_bits = bits;
+	out->prf = (uint16_t)prf;
+	out->integ = integ < 0 ? 0 : (uint16_t)integ;
+	out->dh = (uint16_t)dh;
+	return suite_rows_of(out, &s);
+}
+
+/* From a choice into the state's suite. */
+static int
+suite_from_choice(struct rkmp_sa *sa, const struct rkmp_prop_choice *c)
+{
+	return suite_of_choice(c, &sa->suite);
 }
 
 /* SKEYSEED and SK_* from g^ir (§2.14), into the state's secrets. */
@@ -815,33 +829,50 @@ out:
 	return r;
 }
 
+static void old_swap(struct rkmp_sa *sa);
+
 /*
  * Whether a datagram is the answer to our outstanding request: our SPIi, a
  * response, the Message ID we wait for, and for a protected answer an ICV
  * that verifies.  A forged or stray datagram is not an answer: the requester
- * keeps waiting (and retransmitting) for the real one.
+ * keeps waiting (and retransmitting) for the real one.  While the Delete of
+ * the old SA of a rekey is out, the answer is checked on the old SA (the
+ * SA's fields are swapped for that and back).
  */
 int
 rkmp_ike_is_answer(void *ctx, const uint8_t *p, size_t len)
 {
-	const struct rkmp_sa *sa = ctx;
+	struct rkmp_sa *sa = ctx;
 	struct rkmp_arena a = { 0 };
 	struct rkmp_sk_dir d;
 	struct rkmp_msg m;
+	/* after a rekey of the RKMP SA, our Delete of the old SA is answered on the old SA */
+	bool on_old = sa->pending.op == RKMP_CHILD_DELETE_OLD_IKE && sa->old.spi_i != 0;
 	uint32_t mid;
 	int yes;
 
-	if (len < RKMP_HDR_LEN || rkmp_get64(p) != sa->spi_i || !(p[19] & RKMP_FLAG_R))
-		return 0;
+	if (on_old)
+		old_swap(sa);
+	if (len < RKMP_HDR_LEN || rkmp_get64(p) != sa->spi_i || !(p[19] & RKMP_FLAG_R)) {
+		yes = 0;
+		goto out;
+	}
 	mid = rkmp_get32(p + 20);
-	if (sa->phase == RKMP_PHASE_INIT_SENT)
-		return p[18] == RKMP_EXCH_IKE_SA_INIT && mid == 0;
-	if (mid != sa->mid_next - 1 || rkmp_get64(p + 8) != sa->spi_r)
-		return 0;
+	if (sa->phase == RKMP_PHASE_INIT_SENT) {
+		yes = p[18] == RKMP_EXCH_IKE_SA_INIT && mid == 0;
+		goto out;
+	}
+	if (mid != sa->mid_next - 1 || rkmp_get64(p + 8) != sa->spi_r) {
+		yes = 0;
+		goto out;
+	}
 	yes = rkmp_msg_decode(&a, p, len, &m) == 0 && m.npld > 0 &&
 	    m.pld[m.npld - 1].type == RKMP_PLD_SK && sk_dir(sa, !sa->initiator, &d) == 0 &&
 	    rkmp_sk_unprotect(&a, &m, &d) == 0;
 	rkmp_arena_free(&a);
+out:
+	if (on_old)
+		old_swap(sa);
 	return yes;
 }
 
@@ -1641,11 +1672,35 @@ out:
 
 /* ------------------------------------------------------------------ after RKMP_SA_AUTH */
 
+/* Add DH group g to spec d unless it is there already (or d is full). */
+static void
+spec_add_group(struct rkmp_prop_spec *d, uint16_t g)
+{
+	for (size_t t = 0; t < d->ntrans; t++)
+		if (d->trans[t].type == RKMP_TRANS_DH && d->trans[t].id == g)
+			return;
+	if (d->ntrans < RKMP_PROP_TRANSFORMS_MAX)
+		d->trans[d->ntrans++] = (struct rkmp_prop_transform){ RKMP_TRANS_DH, g, 0 };
+}
+
+/* Add every DH group of specs[0..n) to d, in their order. */
+static void
+spec_add_groups(struct rkmp_prop_spec *d, const struct rkmp_prop_spec *specs, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		for (size_t t = 0; t < specs[k].ntrans; t++)
+			if (specs[k].trans[t].type == RKMP_TRANS_DH)
+				spec_add_group(d, specs[k].trans[t].id);
+}
+
 /*
  * Child proposals for a protocol: the configured list (first child) or the
  * protocol's default, each offered with and without the PFS group asked for
  * (initiator) or with every group of the IKE proposals (responder), so that a
- * peer's KE is accepted when we could do it and not demanded otherwise.
+ * peer's KE is accepted when we could do it and not demanded otherwise.  An
+ * initiator with PFS offers its KE's group first, then the other groups of
+ * the proposal and of the IKE proposals: a responder that wants one of those
+ * answers INVALID_KE_PAYLOAD, and the request is repeated with it (§1.3).
  */
 static int
 child_specs_for(const struct rkmp_sa *sa, uint8_t protocol, uint16_t pfs, bool responder,
@@ -1667,16 +1722,23 @@ child_specs_for(const struct rkmp_sa *sa, uint8_t protocol, uint16_t pfs, bool r
 		return r;
 	if (pfs == 0 && !responder)
 		return 0;
-	if (responder && (r = parse_specs(sa, ike, &nike)) != 0)
+	if ((r = parse_specs(sa, ike, &nike)) != 0)
 		return r;
 	base = *n;
 	for (size_t i = 0; i < base && *n < RKMP_PROPS_MAX; i++) {
 		struct rkmp_prop_spec *d = &specs[*n];
 
 		*d = specs[i];
-		if (!responder)
-			d->trans[d->ntrans++] = (struct rkmp_prop_transform){ RKMP_TRANS_DH, pfs, 0 };
-		else
+		if (!responder) {
+			/* the KE's group first, then the proposal's own, then the IKE proposals' */
+			d->ntrans = 0;
+			for (size_t t = 0; t < specs[i].ntrans; t++)
+				if (specs[i].trans[t].type != RKMP_TRANS_DH)
+					d->trans[d->ntrans++] = specs[i].trans[t];
+			spec_add_group(d, pfs);
+			spec_add_groups(d, &specs[i], 1);
+			spec_add_groups(d, ike, nike);
+		} else
 			for (size_t k = 0; k < nike; k++)
 				for (size_t t = 0; t < ike[k].ntrans; t++)
 					if (ike[k].trans[t].type == RKMP_TRANS_DH &&
@@ -1704,6 +1766,27 @@ child_find(struct rkmp_sa *sa, uint8_t protocol, const uint8_t *spi, size_t len,
 	return NULL;
 }
 
+static bool
+spi_is_zero(const uint8_t *spi, size_t len)
+{
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < len; i++)
+		acc |= spi[i];
+	return acc == 0;
+}
+
+/* Is spi ours for a child of any protocol?  (--rekey SPI and --delete SPI name
+ * a child by our SPI alone: one SPI, one child, whatever the protocol.) */
+static bool
+spi_taken(const struct rkmp_sa *sa, const uint8_t *spi, size_t len)
+{
+	for (size_t i = 0; i < sa->nchildren; i++)
+		if (sa->children[i].spi_size == len && memcmp(sa->children[i].spi_local, spi, len) == 0)
+			return true;
+	return false;
+}
+
 /* A fresh local SPI for a child: random, and not one a live child of ours uses (TCP-AO KeyIDs). */
 static int
 child_new_spi(struct rkmp_sa *sa, uint8_t protocol, size_t len, uint8_t *spi)
@@ -1714,7 +1797,9 @@ child_new_spi(struct rkmp_sa *sa, uint8_t protocol, size_t len, uint8_t *spi)
 		snprintf(label, sizeof(label), "child spi %u %u", sa->mid_next, tries);
 		if (rkmp_ike_random(sa, label, spi, len) != 0)
 			return RKMP_E_CRYPTO;
-		if ((len == 4 && spi[0] == 0) || child_find(sa, protocol, spi, len, true) != NULL)
+		/* never 0: the draft's interfaces read SPI 0 as "none" or "all" (rkmp-karp.md §10),
+		 * and ESP's 1..255 are reserved (RFC 4303 §2.1) */
+		if ((len == 4 && spi[0] == 0) || spi_is_zero(spi, len) || spi_taken(sa, spi, len))
 			continue;
 		return 0;
 	}
@@ -1728,28 +1813,276 @@ child_spi_len(uint8_t protocol)
 	return protocol == RKMP_PROTO_ESP ? ESP_SPI_LEN : protocol == RKMP_PROTO_RSVP_TE ? 6 : 1;
 }
 
-int
-rkmp_ike_child_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg,
-    const struct rkmp_child_req *req, struct rkmp_ike_out *o)
+/* ------------------------------------------------------------------ rekey of the RKMP SA */
+
+#define CHILD_KE_RETRIES_MAX	3	/* INVALID_KE_PAYLOAD rounds of one child exchange */
+
+/* Swap the octets of two objects (no copy of a secret left behind). */
+static void
+memswap(void *a, void *b, size_t n)
+{
+	uint8_t *x = a, *y = b, t;
+
+	for (size_t i = 0; i < n; i++) {
+		t = x[i];
+		x[i] = y[i];
+		y[i] = t;
+	}
+}
+
+#define SWAP_FIELD(a, b)	memswap(&(a), &(b), sizeof(a))
+
+/*
+ * Exchange the current RKMP SA's SPIs, role, Message IDs, IV counter, suite
+ * and SK_a/SK_e keys with those of the old SA a rekey replaced: between two
+ * calls the message helpers (emit_protected, open_protected, sk_dir) work on
+ * the old SA.  Every caller swaps back on every path.
+ */
+static void
+old_swap(struct rkmp_sa *sa)
+{
+	SWAP_FIELD(sa->spi_i, sa->old.spi_i);
+	SWAP_FIELD(sa->spi_r, sa->old.spi_r);
+	SWAP_FIELD(sa->initiator, sa->old.initiator);
+	SWAP_FIELD(sa->mid_next, sa->old.mid_next);
+	SWAP_FIELD(sa->mid_peer, sa->old.mid_peer);
+	SWAP_FIELD(sa->iv_counter_out, sa->old.iv_counter_out);
+	SWAP_FIELD(sa->suite, sa->old.suite);
+	SWAP_FIELD(sa->sec.a_len, sa->old.a_len);
+	SWAP_FIELD(sa->sec.e_len, sa->old.e_len);
+	SWAP_FIELD(sa->sec.sk_ai, sa->old.sk_ai);
+	SWAP_FIELD(sa->sec.sk_ar, sa->old.sk_ar);
+	SWAP_FIELD(sa->sec.sk_ei, sa->old.sk_ei);
+	SWAP_FIELD(sa->sec.sk_er, sa->old.sk_er);
+}
+
+/* Forget the old SA (its Delete exchange is over). */
+static void
+old_drop(struct rkmp_sa *sa)
+{
+	rkmp_crypto_wipe(&sa->old, sizeof(sa->old));
+	memset(&sa->old, 0, sizeof(sa->old));
+}
+
+/* Whether a datagram's IKE header names the old SA. */
+static bool
+is_old(const struct rkmp_sa *sa, const uint8_t *p, size_t len)
+{
+	return sa->old.spi_i != 0 && len >= RKMP_HDR_LEN && rkmp_get64(p) == sa->old.spi_i &&
+	    rkmp_get64(p + 8) == sa->old.spi_r;
+}
+
+/*
+ * The DH groups we accept for a request's KE: those of the IKE proposals
+ * (sa->proposals) and, for a child, of its proposal list.
+ */
+static int
+accepted_groups(const struct rkmp_sa *sa, uint8_t protocol, struct rkmp_prop_spec *g)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	size_t n;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	if ((r = parse_specs(sa, specs, &n)) != 0)
+		return r;
+	spec_add_groups(g, specs, n);
+	if (protocol != RKMP_PROTO_IKE) {
+		if ((r = child_specs_for(sa, protocol, 0, false, specs, &n)) != 0)
+			return r;
+		spec_add_groups(g, specs, n);
+	}
+	return 0;
+}
+
+static bool
+spec_has_group(const struct rkmp_prop_spec *s, uint16_t g)
+{
+	for (size_t t = 0; t < s->ntrans; t++)
+		if (s->trans[t].type == RKMP_TRANS_DH && s->trans[t].id == g)
+			return true;
+	return false;
+}
+
+/* "ECP_256, CURVE25519" */
+static void
+format_groups(const struct rkmp_prop_spec *s, char *out, size_t outlen)
+{
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (size_t t = 0; t < s->ntrans && k + 1 < outlen; t++) {
+		int w = snprintf(out + k, outlen - k, "%s%s", k ? ", " : "",
+		    rkmp_name_or(RKMP_REG_DH, s->trans[t].id));
+
+		if (w < 0)
+			break;
+		k += (size_t)w;
+	}
+	if (out[0] == '\0')
+		snprintf(out, outlen, "none");
+}
+
+/*
+ * Our proposal for the new RKMP SA: the current suite (ENCR with its key
+ * length, PRF, INTEG unless AEAD), the KE's group first, then the other
+ * groups of our IKE proposals (so a peer may ask for one: INVALID_KE_PAYLOAD).
+ */
+static int
+rekey_spec(const struct rkmp_sa *sa, uint16_t group, struct rkmp_prop_spec *s)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct ike_suite rows;
+	size_t n;
+	int r;
+
+	if ((r = suite_rows(sa, &rows)) != 0 || (r = parse_specs(sa, specs, &n)) != 0)
+		return r;
+	memset(s, 0, sizeof(*s));
+	s->protocol = RKMP_PROTO_IKE;
+	s->trans[s->ntrans++] = (struct rkmp_prop_transform){ RKMP_TRANS_ENCR, sa->suite.encr,
+	    sa->suite.encr_bits };
+	s->trans[s->ntrans++] = (struct rkmp_prop_transform){ RKMP_TRANS_PRF, sa->suite.prf, 0 };
+	if (sa->suite.integ != 0)
+		s->trans[s->ntrans++] = (struct rkmp_prop_transform){ RKMP_TRANS_INTEG,
+		    sa->suite.integ, 0 };
+	spec_add_group(s, group);
+	spec_add_groups(s, specs, n);
+	return 0;
+}
+
+/* The new RKMP SA of a rekey, before it replaces the current one. */
+struct rekey {
+	struct rkmp_sa_suite	 suite;
+	uint64_t		 spi_i, spi_r;	/* the rekey's requester's first */
+	const uint8_t		*ni, *nr;	/* the CREATE_CHILD_SA nonces */
+	size_t			 ni_len, nr_len;
+	uint8_t			 skeyseed[RKMP_CRYPTO_PRF_MAX];
+	size_t			 skeyseed_len;
+	struct rkmp_ike_keys	 k;
+};
+
+static void
+rekey_wipe(struct rekey *rk)
+{
+	rkmp_crypto_wipe(rk->skeyseed, sizeof(rk->skeyseed));
+	rkmp_crypto_ike_keys_wipe(&rk->k);
+}
+
+/*
+ * Keys of the new RKMP SA (RFC 7296 §2.18):
+ *   SKEYSEED' = prf_old(SK_d_old, g^ir (new) | Ni | Nr)
+ *   {SK_d' | SK_ai' | ... | SK_pr'} = prf+_new(SKEYSEED', Ni | Nr | SPIi' | SPIr')
+ * with the rekey's requester as "i".  These are the RFC's PRFs; strongSwan
+ * takes the old PRF for prf+ too (ikev2-core.md §4.4), which is the same as
+ * long as the PRF stays, as it does when we ask (we offer the current suite).
+ */
+static int
+rekey_derive(const struct rkmp_sa *sa, const uint8_t *gir, size_t gir_len, struct rekey *rk)
+{
+	struct ike_suite olds, news;
+	uint8_t spii[8], spir[8];
+	int r;
+
+	if ((r = suite_rows(sa, &olds)) != 0 || (r = suite_rows_of(&rk->suite, &news)) != 0)
+		return r;
+	if (sa->sec.d_len == 0)
+		return rkmp_err_set(RKMP_E_STATE, "secrets", "no sk_d to rekey the RKMP SA with");
+	put64(spii, rk->spi_i);
+	put64(spir, rk->spi_r);
+	if ((r = rkmp_crypto_skeyseed_rekey(olds.prf, sa->sec.sk_d, sa->sec.d_len, gir, gir_len,
+	    rk->ni, rk->ni_len, rk->nr, rk->nr_len, rk->skeyseed)) != 0)
+		return r;
+	rk->skeyseed_len = olds.prf->out_len;
+	return rkmp_crypto_ike_keys(news.prf, news.encr, news.integ, rk->skeyseed, rk->skeyseed_len,
+	    rk->ni, rk->ni_len, rk->nr, rk->nr_len, spii, spir, &rk->k);
+}
+
+/*
+ * The new RKMP SA replaces the current one, which is kept as the old SA until
+ * its Delete exchange completes.  The rekey's requester is the new SA's
+ * initiator (§2.18); both Message ID counters restart at 0 (§2.3); the
+ * children move over unchanged.
+ */
+static void
+rekey_commit(struct rkmp_sa *sa, const struct rekey *rk, bool initiator)
+{
+	old_drop(sa);	/* a stale one, whose Delete never came */
+	sa->old.spi_i = sa->spi_i;
+	sa->old.spi_r = sa->spi_r;
+	sa->old.initiator = sa->initiator;
+	sa->old.mid_next = sa->mid_next;
+	sa->old.mid_peer = sa->mid_peer;
+	sa->old.iv_counter_out = sa->iv_counter_out;
+	sa->old.suite = sa->suite;
+	sa->old.a_len = sa->sec.a_len;
+	sa->old.e_len = sa->sec.e_len;
+	memcpy(sa->old.sk_ai, sa->sec.sk_ai, sizeof(sa->old.sk_ai));
+	memcpy(sa->old.sk_ar, sa->sec.sk_ar, sizeof(sa->old.sk_ar));
+	memcpy(sa->old.sk_ei, sa->sec.sk_ei, sizeof(sa->old.sk_ei));
+	memcpy(sa->old.sk_er, sa->sec.sk_er, sizeof(sa->old.sk_er));
+
+	sa->spi_i = rk->spi_i;
+	sa->spi_r = rk->spi_r;
+	sa->initiator = initiator;
+	sa->mid_next = 0;
+	sa->mid_peer = 0;
+	sa->iv_counter_out = 0;
+	sa->suite = rk->suite;
+	/* the state's nonces are the new SA's: those of the rekey */
+	memmove(sa->ni.p, rk->ni, rk->ni_len);
+	sa->ni.len = rk->ni_len;
+	memmove(sa->nr.p, rk->nr, rk->nr_len);
+	sa->nr.len = rk->nr_len;
+	rkmp_crypto_wipe(&sa->sec.skeyseed, sizeof(sa->sec.skeyseed));
+	memcpy(sa->sec.skeyseed, rk->skeyseed, rk->skeyseed_len);
+	sa->sec.skeyseed_len = rk->skeyseed_len;
+	rkmp_crypto_wipe(sa->sec.sk_d, sizeof(sa->sec.sk_d));
+	rkmp_crypto_wipe(sa->sec.sk_ai, sizeof(sa->sec.sk_ai));
+	rkmp_crypto_wipe(sa->sec.sk_ar, sizeof(sa->sec.sk_ar));
+	rkmp_crypto_wipe(sa->sec.sk_ei, sizeof(sa->sec.sk_ei));
+	rkmp_crypto_wipe(sa->sec.sk_er, sizeof(sa->sec.sk_er));
+	rkmp_crypto_wipe(sa->sec.sk_pi, sizeof(sa->sec.sk_pi));
+	rkmp_crypto_wipe(sa->sec.sk_pr, sizeof(sa->sec.sk_pr));
+	sa->sec.d_len = rk->k.len.d;
+	sa->sec.a_len = rk->k.len.a;
+	sa->sec.e_len = rk->k.len.e;
+	sa->sec.p_len = rk->k.len.p;
+	memcpy(sa->sec.sk_d, rk->k.sk_d, rk->k.len.d);
+	memcpy(sa->sec.sk_ai, rk->k.sk_ai, rk->k.len.a);
+	memcpy(sa->sec.sk_ar, rk->k.sk_ar, rk->k.len.a);
+	memcpy(sa->sec.sk_ei, rk->k.sk_ei, rk->k.len.e);
+	memcpy(sa->sec.sk_er, rk->k.sk_er, rk->k.len.e);
+	memcpy(sa->sec.sk_pi, rk->k.sk_pi, rk->k.len.p);
+	memcpy(sa->sec.sk_pr, rk->k.sk_pr, rk->k.len.p);
+	/* the rekey's DH private value has done its job */
+	rkmp_crypto_wipe(sa->sec.dh_private, sizeof(sa->sec.dh_private));
+	sa->sec.dh_private_len = 0;
+}
+
+/* ------------------------------------------------------------------ child exchanges: requests */
+
+/*
+ * Build our request for req and make it the pending one.  retries counts the
+ * INVALID_KE_PAYLOAD rounds that led to it (0 for the first request).
+ */
+static int
+child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8_t retries,
+    struct rkmp_ike_out *o)
 {
 	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
 	struct rkmp_arena a = { 0 };
 	struct pl_list l = { .n = 0 };
 	struct rkmp_dh *dh = NULL;
 	struct rkmp_pld *p;
-	uint8_t exch = RKMP_EXCH_CREATE_CHILD, proto, spi[RKMP_SA_SPI_MAX];
+	uint8_t exch = RKMP_EXCH_CREATE_CHILD, proto, spi[RKMP_SA_SPI_MAX], ike_spi[8];
 	struct rkmp_sa_child *old = NULL, *ch;
 	size_t n, spi_len, klen;
 	char label[48];
 	int r;
 
-	(void)cfg;
-	if (sa->phase != RKMP_PHASE_ESTABLISHED)
-		return rkmp_err_set(RKMP_E_STATE, "phase", "%s, not established", rkmp_phase_name(sa->phase));
-	if (sa->pending.op != RKMP_CHILD_NONE)
-		return rkmp_err_set(RKMP_E_STATE, "pending", "request %u (MID %u) still unanswered: "
-		    "give its answer with -i first", sa->pending.op, sa->pending.msg_id);
 	memset(&sa->pending, 0, sizeof(sa->pending));
+	sa->pending.retries = retries;
 	if (req->op == RKMP_CHILD_REKEY || req->op == RKMP_CHILD_DELETE) {
 		for (size_t i = 0; i < sa->nchildren && old == NULL; i++)
 			if (sa->children[i].spi_size == req->spi_len &&
@@ -1819,6 +2152,45 @@ rkmp_ike_child_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg,
 		    rkmp_name_or(RKMP_REG_PROTOCOL, proto), spi[0], spi_len > 1 ? "..." : "",
 		    req->pfs_group ? " with PFS" : "");
 		break;
+	case RKMP_CHILD_REKEY_IKE: {
+		/* SK{SA(IKE, our new SPI), Ni, KEi}: KE is mandatory (§1.3.2) */
+		uint16_t g = req->pfs_group ? req->pfs_group : sa->suite.dh;
+		struct rkmp_prop_spec spec;
+
+		if ((r = rekey_spec(sa, g, &spec)) != 0)
+			return r;
+		for (unsigned tries = 0; sa->pending.ike_spi == 0 || sa->pending.ike_spi == sa->spi_i ||
+		    sa->pending.ike_spi == sa->spi_r; tries++) {
+			snprintf(label, sizeof(label), "rekey spi %u %u", sa->mid_next, tries);
+			if ((r = rkmp_ike_random(sa, label, ike_spi, sizeof(ike_spi))) != 0)
+				goto out;
+			sa->pending.ike_spi = rkmp_get64(ike_spi);
+			if (tries > 64) {
+				r = rkmp_err_set(RKMP_E_CRYPTO, "random", "no usable SPI in %u tries", tries);
+				goto out;
+			}
+		}
+		p = pl_add(&l, RKMP_PLD_SA);
+		if ((r = rkmp_proposal_to_sa(&a, &spec, 1, ike_spi, sizeof(ike_spi), p)) != 0)
+			goto out;
+		sa->pending.nonce.len = IKE_NONCE_LEN;
+		snprintf(label, sizeof(label), "rekey nonce %u", sa->mid_next);
+		if ((r = rkmp_ike_random(sa, label, sa->pending.nonce.p, sa->pending.nonce.len)) != 0)
+			goto out;
+		p = pl_add(&l, RKMP_PLD_NONCE);
+		p->u.opaque.data = sa->pending.nonce.p;
+		p->u.opaque.len = sa->pending.nonce.len;
+		sa->pending.dh_group = g;
+		if ((r = dh_key(sa, g, true, &dh)) != 0)
+			goto out;
+		p = pl_add(&l, RKMP_PLD_KE);
+		p->u.ke.group = g;
+		p->u.ke.data = rkmp_crypto_dh_public(dh, &klen);
+		p->u.ke.len = klen;
+		note(o, "RKMP SA rekey request: our new SPI %016llx, KE %s",
+		    (unsigned long long)sa->pending.ike_spi, rkmp_name_or(RKMP_REG_DH, g));
+		break;
+	}
 	case RKMP_CHILD_DELETE:
 		exch = RKMP_EXCH_INFORMATIONAL;
 		p = pl_add(&l, RKMP_PLD_DELETE);
@@ -1853,6 +2225,21 @@ out:
 	return r;
 }
 
+int
+rkmp_ike_child_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg,
+    const struct rkmp_child_req *req, struct rkmp_ike_out *o)
+{
+	(void)cfg;
+	if (sa->phase != RKMP_PHASE_ESTABLISHED)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s, not established", rkmp_phase_name(sa->phase));
+	if (sa->pending.op != RKMP_CHILD_NONE)
+		return rkmp_err_set(RKMP_E_STATE, "pending", "request %u (MID %u) still unanswered: "
+		    "give its answer with -i first", sa->pending.op, sa->pending.msg_id);
+	if (req->op == RKMP_CHILD_DELETE_OLD_IKE)
+		return rkmp_err_set(RKMP_E_INTERNAL, "child", "the old RKMP SA's Delete follows a rekey");
+	return child_build(sa, req, 0, o);
+}
+
 /* KE of a child exchange (PFS): g^ir with our pending or fresh key pair. */
 static int
 child_gir(struct rkmp_sa *sa, const struct rkmp_pld *ke, bool fresh, uint8_t *gir, size_t *gir_len,
@@ -1869,6 +2256,8 @@ child_gir(struct rkmp_sa *sa, const struct rkmp_pld *ke, bool fresh, uint8_t *gi
 	*gir_len = g->secret_len;
 	return 0;
 }
+
+/* ------------------------------------------------------------------ child exchanges: answers */
 
 /* Answer a repeated request from the transcript (§2.1): the peer missed our answer. */
 static int
@@ -1896,6 +2285,244 @@ resend_answer(struct rkmp_sa *sa, const uint8_t *req, size_t len, struct rkmp_ik
 	return RKMP_IKE_AGAIN;
 }
 
+/*
+ * The Delete payloads of an INFORMATIONAL request: the children named are
+ * marked deleted and echoed in our answer (l, their SPIs copied to delspis),
+ * *ike set when the RKMP SA itself is deleted.  Returns the children deleted.
+ */
+static size_t
+info_deletes(struct rkmp_sa *sa, const struct rkmp_pld *inner, size_t ninner, struct pl_list *l,
+    uint8_t (*delspis)[RKMP_SA_SPI_MAX], bool *ike)
+{
+	size_t ndel = 0;
+
+	*ike = false;
+	for (size_t i = 0; i < ninner; i++) {
+		const struct rkmp_pld *d = &inner[i];
+
+		if (d->type != RKMP_PLD_DELETE)
+			continue;
+		if (d->u.del.protocol == RKMP_PROTO_IKE) {
+			*ike = true;
+			continue;
+		}
+		for (unsigned k = 0; k < d->u.del.nspi && ndel < RKMP_SA_CHILD_MAX; k++) {
+			struct rkmp_sa_child *c = child_find(sa, d->u.del.protocol,
+			    d->u.del.spis + (size_t)k * d->u.del.spi_size, d->u.del.spi_size, false);
+			struct rkmp_pld *p;
+
+			if (c == NULL || (p = pl_add(l, RKMP_PLD_DELETE)) == NULL)
+				continue;
+			snprintf(c->state, sizeof(c->state), "deleted");
+			memcpy(delspis[ndel], c->spi_local, c->spi_size);
+			p->u.del.protocol = c->protocol;
+			p->u.del.spi_size = c->spi_size;
+			p->u.del.nspi = 1;
+			p->u.del.spis = delspis[ndel++];
+		}
+	}
+	return ndel;
+}
+
+/*
+ * A request on the old SA of a rekey we answered: its Delete (then the old
+ * SA is gone), a liveness check, or a repeat of the rekey request.  Anything
+ * else gets TEMPORARY_FAILURE: the old SA is only there to be deleted.
+ */
+static int
+old_respond(struct rkmp_sa *sa, const uint8_t *req, size_t len, struct rkmp_ike_out *o)
+{
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	struct pl_list l = { .n = 0 };
+	const struct rkmp_pld *inner;
+	uint8_t delspis[RKMP_SA_CHILD_MAX][RKMP_SA_SPI_MAX];
+	uint64_t oi = sa->old.spi_i, or_ = sa->old.spi_r;
+	size_t ninner, ndel = 0;
+	bool ike = false, info = false;
+	int r;
+
+	old_swap(sa);
+	if (rkmp_get32(req + 20) + 1 == sa->mid_peer && (r = resend_answer(sa, req, len, o)) != 0)
+		goto out;
+	if ((r = open_protected(sa, &a, req, len, false, &m, &inner, &ninner)) != 0)
+		goto out;
+	if (m.msg_id != sa->mid_peer) {
+		r = rkmp_err_set(RKMP_E_INVALID, "IKE header", "Message ID %u on the old RKMP SA, "
+		    "expected %u", m.msg_id, sa->mid_peer);
+		goto out;
+	}
+	if ((r = rkmp_sa_record(sa, false, req, len)) != 0)
+		goto out;
+	sa->mid_peer++;
+	o->save = true;
+	if ((info = m.exchange == RKMP_EXCH_INFORMATIONAL))
+		ndel = info_deletes(sa, inner, ninner, &l, delspis, &ike);
+	else if ((r = pl_notify(&l, 43, 0, NULL, 0, NULL, 0)) != 0)	/* TEMPORARY_FAILURE */
+		goto out;
+	r = emit_protected(sa, o, m.exchange, true, m.msg_id, &l);
+out:
+	old_swap(sa);
+	rkmp_arena_free(&a);
+	if (r != 0)
+		return r;
+	if (ike) {
+		old_drop(sa);
+		note(o, "the peer deleted the old RKMP SA %016llx:%016llx%s; the RKMP SA goes on as "
+		    "%016llx:%016llx", (unsigned long long)oi, (unsigned long long)or_,
+		    ndel ? " (and child SAs)" : "", (unsigned long long)sa->spi_i,
+		    (unsigned long long)sa->spi_r);
+		return 0;
+	}
+	if (!info)
+		note(o, "%s on the old RKMP SA %016llx:%016llx: answered TEMPORARY_FAILURE (it was "
+		    "rekeyed); waiting for its Delete", rkmp_name_or(RKMP_REG_EXCHANGE, m.exchange),
+		    (unsigned long long)oi, (unsigned long long)or_);
+	else
+		note(o, "%s on the old RKMP SA %016llx:%016llx answered; waiting for its Delete",
+		    ndel ? "child delete" : "liveness check", (unsigned long long)oi,
+		    (unsigned long long)or_);
+	return RKMP_IKE_AGAIN;
+}
+
+/*
+ * The peer rekeys the RKMP SA (§1.3.2, §2.18): SK{SA(IKE, its new SPI), Ni,
+ * KEi}.  We answer SK{SA(our new SPI), Nr, KEr} on the current SA, which
+ * then becomes the old one (answering the Delete the peer sends on it next:
+ * RKMP_IKE_AGAIN, the exchange goes on).
+ */
+static int
+rekey_respond(struct rkmp_sa *sa, const struct rkmp_msg *m, const struct rkmp_pld *inner,
+    size_t ninner, struct rkmp_arena *a, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
+	struct rkmp_prop_choice choice;
+	struct pl_list l = { .n = 0 };
+	const struct rkmp_pld *sa_p = find(inner, ninner, RKMP_PLD_SA);
+	const struct rkmp_pld *ni_p = find(inner, ninner, RKMP_PLD_NONCE);
+	const struct rkmp_pld *ke_p = find(inner, ninner, RKMP_PLD_KE);
+	struct rekey rk;
+	struct rkmp_dh *dh = NULL;
+	struct rkmp_pld *p;
+	uint8_t gir[RKMP_CRYPTO_DH_MAX], nr[IKE_NONCE_LEN], spi[8], grp[2];
+	const uint8_t *peer_spi;
+	size_t n, peer_spi_len, gir_len = 0, klen;
+	char label[48], prop[160], why[300];
+	int r;
+
+	memset(&rk, 0, sizeof(rk));
+	/* §2.25.2: not while a request of ours is out (the answer would come on the old SA) */
+	if (sa->pending.op != RKMP_CHILD_NONE) {
+		if ((r = pl_notify(&l, 43, 0, NULL, 0, NULL, 0)) != 0 ||	/* TEMPORARY_FAILURE */
+		    (r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m->msg_id, &l)) != 0)
+			goto out;
+		snprintf(why, sizeof(why), "RKMP SA rekey refused with TEMPORARY_FAILURE: our request "
+		    "MID %u is still unanswered", sa->pending.msg_id);
+		note(o, "%s", why);
+		r = rkmp_err_set(RKMP_E_REFUSED, "", "%s", why);
+		goto out;
+	}
+	if ((r = parse_specs(sa, specs, &n)) != 0)
+		goto out;
+	r = rkmp_proposal_select(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len);
+	if (r == RKMP_E_REFUSED) {
+		snprintf(why, sizeof(why), "%s", rkmp_err_detail());
+		if ((r = pl_notify(&l, 14, 0, NULL, 0, NULL, 0)) != 0 ||	/* NO_PROPOSAL_CHOSEN */
+		    (r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m->msg_id, &l)) != 0)
+			goto out;
+		note(o, "RKMP SA rekey refused: NO_PROPOSAL_CHOSEN");
+		r = rkmp_err_set(RKMP_E_REFUSED, "", "RKMP SA rekey refused: NO_PROPOSAL_CHOSEN (%s)", why);
+		goto out;
+	}
+	if (r != 0 || (r = suite_of_choice(&choice, &rk.suite)) != 0)
+		goto out;
+	/* KE mandatory, and of the chosen group (§1.3.2, §3.4) */
+	if (ke_p == NULL || ke_p->u.ke.group != rk.suite.dh) {
+		grp[0] = (uint8_t)(rk.suite.dh >> 8);
+		grp[1] = (uint8_t)rk.suite.dh;
+		if ((r = pl_notify(&l, RKMP_N_INVALID_KE_PAYLOAD, 0, NULL, 0, grp, 2)) != 0 ||
+		    (r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m->msg_id, &l)) != 0)
+			goto out;
+		note(o, "RKMP SA rekey: KE %s%s, chosen group %s: answered INVALID_KE_PAYLOAD",
+		    ke_p ? "of " : "missing", ke_p ? rkmp_name_or(RKMP_REG_DH, ke_p->u.ke.group) : "",
+		    rkmp_name_or(RKMP_REG_DH, rk.suite.dh));
+		r = RKMP_IKE_AGAIN;	/* the peer retries with the group asked for */
+		goto out;
+	}
+	snprintf(label, sizeof(label), "rekey nonce %u", m->msg_id);
+	if ((r = rkmp_ike_random(sa, label, nr, sizeof(nr))) != 0)
+		goto out;
+	rk.spi_i = rkmp_get64(peer_spi);
+	for (unsigned tries = 0; rk.spi_r == 0 || rk.spi_r == rk.spi_i || rk.spi_r == sa->spi_i ||
+	    rk.spi_r == sa->spi_r; tries++) {
+		if (tries > 64) {
+			r = rkmp_err_set(RKMP_E_CRYPTO, "random", "no usable SPI in %u tries", tries);
+			goto out;
+		}
+		snprintf(label, sizeof(label), "rekey spi %u %u", m->msg_id, tries);
+		if ((r = rkmp_ike_random(sa, label, spi, sizeof(spi))) != 0)
+			goto out;
+		rk.spi_r = rkmp_get64(spi);
+	}
+	put64(spi, rk.spi_r);
+	if ((r = child_gir(sa, ke_p, true, gir, &gir_len, &dh)) != 0)
+		goto out;
+	rk.ni = ni_p->u.opaque.data;
+	rk.ni_len = ni_p->u.opaque.len;
+	rk.nr = nr;
+	rk.nr_len = sizeof(nr);
+	if ((r = rekey_derive(sa, gir, gir_len, &rk)) != 0)
+		goto out;
+	p = pl_add(&l, RKMP_PLD_SA);
+	if ((r = rkmp_proposal_choice_to_sa(a, &choice, spi, sizeof(spi), p)) != 0)
+		goto out;
+	p = pl_add(&l, RKMP_PLD_NONCE);
+	p->u.opaque.data = nr;
+	p->u.opaque.len = sizeof(nr);
+	p = pl_add(&l, RKMP_PLD_KE);
+	p->u.ke.group = rk.suite.dh;
+	p->u.ke.data = rkmp_crypto_dh_public(dh, &klen);
+	p->u.ke.len = klen;
+	if ((r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m->msg_id, &l)) != 0)
+		goto out;
+	rekey_commit(sa, &rk, false);
+	rkmp_proposal_format(&choice, prop, sizeof(prop));
+	note(o, "RKMP SA rekeyed by the peer: new SPIs %016llx:%016llx, suite %s; waiting for its "
+	    "Delete of the old one", (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop);
+	r = RKMP_IKE_AGAIN;
+out:
+	rekey_wipe(&rk);
+	rkmp_crypto_wipe(gir, sizeof(gir));
+	dh_put(sa, dh);
+	return r;
+}
+
+/*
+ * A request that passed its ICV but breaks the message rules (a payload
+ * missing, out of place): answer N(INVALID_SYNTAX) and fail the RKMP SA, as
+ * the notify is fatal for it (RFC 7296 §2.21.3, §3.10.1).  The detail of the
+ * error that brought us here is kept in the reason.
+ */
+static int
+invalid_syntax(struct rkmp_sa *sa, const uint8_t *req, size_t len, const struct rkmp_msg *m,
+    struct rkmp_ike_out *o)
+{
+	struct pl_list l = { .n = 0 };
+	char why[RKMP_SA_TEXT_MAX];
+	int r;
+
+	snprintf(why, sizeof(why), "%s%s%s", rkmp_err_where(), rkmp_err_where()[0] ? ": " : "",
+	    rkmp_err_detail());
+	if ((r = rkmp_sa_record(sa, false, req, len)) != 0)
+		return r;
+	sa->mid_peer++;
+	if ((r = pl_notify(&l, RKMP_N_INVALID_SYNTAX, 0, NULL, 0, NULL, 0)) != 0 ||
+	    (r = emit_protected(sa, o, m->exchange, true, m->msg_id, &l)) != 0)
+		return r;
+	return fail(sa, o, RKMP_E_REFUSED, "answered INVALID_SYNTAX to an authentic but malformed "
+	    "%s request (%.300s): the RKMP SA failed", rkmp_name_or(RKMP_REG_EXCHANGE, m->exchange), why);
+}
+
 int
 rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *req,
     size_t len, struct rkmp_ike_out *o)
@@ -1903,7 +2530,7 @@ rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 	struct rkmp_prop_spec specs[RKMP_PROPS_MAX];
 	struct rkmp_prop_choice choice;
 	struct rkmp_arena a = { 0 };
-	struct rkmp_msg m;
+	struct rkmp_msg m = { 0 };
 	struct pl_list l = { .n = 0 };
 	const struct rkmp_pld *inner, *sa_p, *ni_p, *ke_p, *rk, *tsi, *tsr;
 	struct rkmp_dh *dh = NULL;
@@ -1914,9 +2541,13 @@ rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 	const uint8_t *peer_spi;
 	char label[48], what[300] = "";
 	struct rkmp_pld *p;
+	bool ike = false;
 	int r;
 
 	(void)cfg;
+	/* the old SA of a rekey we answered: its Delete (or a repeat of the rekey) */
+	if (sa->phase == RKMP_PHASE_ESTABLISHED && is_old(sa, req, len))
+		return old_respond(sa, req, len, o);
 	/* a repeat of the last request is answered again, even after a delete of the SA */
 	if (len >= RKMP_HDR_LEN && rkmp_get32(req + 20) + 1 == sa->mid_peer &&
 	    (sa->phase == RKMP_PHASE_ESTABLISHED || sa->phase == RKMP_PHASE_DELETED) &&
@@ -1924,44 +2555,43 @@ rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		return r;
 	if (sa->phase != RKMP_PHASE_ESTABLISHED)
 		return rkmp_err_set(RKMP_E_STATE, "phase", "%s, not established", rkmp_phase_name(sa->phase));
-	if ((r = open_protected(sa, &a, req, len, false, &m, &inner, &ninner)) != 0)
+	if ((r = open_protected(sa, &a, req, len, false, &m, &inner, &ninner)) != 0) {
+		/* authentic (ICV verified) yet malformed: INVALID_SYNTAX, fatal (RFC 7296 §2.21.3) */
+		if (r == RKMP_E_INVALID && m.npld > 0 && m.pld[m.npld - 1].type == RKMP_PLD_SK &&
+		    m.pld[m.npld - 1].u.sk.icv_ok == 1 && m.msg_id == sa->mid_peer)
+			r = invalid_syntax(sa, req, len, &m, o);
 		goto out;
+	}
 	if (m.msg_id != sa->mid_peer) {
 		r = rkmp_err_set(RKMP_E_INVALID, "IKE header", "Message ID %u, expected %u", m.msg_id,
 		    sa->mid_peer);
 		goto out;
+	}
+	sa_p = find(inner, ninner, RKMP_PLD_SA);
+	if (m.exchange == RKMP_EXCH_CREATE_CHILD && sa_p != NULL &&
+	    sa_p->u.sa.prop[0].protocol == RKMP_PROTO_IKE) {
+		/* a rekey of the RKMP SA: every proposal carries the new 8-octet SPI (§3.3.1) */
+		for (size_t i = 0; i < sa_p->u.sa.nprop; i++) {
+			const struct rkmp_proposal *pr = &sa_p->u.sa.prop[i];
+
+			if (pr->protocol == RKMP_PROTO_IKE && (pr->spi_size != 8 || rkmp_get64(pr->spi) == 0)) {
+				r = rkmp_err_set(RKMP_E_INVALID, "SA payload", "RKMP SA rekey: proposal %u "
+				    "has a %u-octet SPI%s, expected 8 octets, not 0", pr->num, pr->spi_size,
+				    pr->spi_size == 8 ? " of 0" : "");
+				goto out;
+			}
+		}
 	}
 	if ((r = rkmp_sa_record(sa, false, req, len)) != 0)
 		goto out;
 	sa->mid_peer++;
 	o->save = true;
 	if (m.exchange == RKMP_EXCH_INFORMATIONAL) {
-		for (size_t i = 0; i < ninner; i++) {
-			const struct rkmp_pld *d = &inner[i];
-
-			if (d->type != RKMP_PLD_DELETE)
-				continue;
-			if (d->u.del.protocol == RKMP_PROTO_IKE) {
-				sa->phase = RKMP_PHASE_DELETED;
-				snprintf(what, sizeof(what), "the peer deleted the RKMP SA (children live on)");
-				continue;
-			}
-			for (unsigned k = 0; k < d->u.del.nspi && ndel < RKMP_SA_CHILD_MAX; k++) {
-				struct rkmp_sa_child *c = child_find(sa, d->u.del.protocol,
-				    d->u.del.spis + (size_t)k * d->u.del.spi_size, d->u.del.spi_size, false);
-
-				if (c == NULL)
-					continue;
-				snprintf(c->state, sizeof(c->state), "deleted");
-				memcpy(delspis[ndel], c->spi_local, c->spi_size);
-				p = pl_add(&l, RKMP_PLD_DELETE);
-				p->u.del.protocol = c->protocol;
-				p->u.del.spi_size = c->spi_size;
-				p->u.del.nspi = 1;
-				p->u.del.spis = delspis[ndel++];
-			}
-		}
-		if (what[0] == '\0')
+		ndel = info_deletes(sa, inner, ninner, &l, delspis, &ike);
+		if (ike) {
+			sa->phase = RKMP_PHASE_DELETED;
+			snprintf(what, sizeof(what), "the peer deleted the RKMP SA (children live on)");
+		} else
 			snprintf(what, sizeof(what), ndel ? "deleted %zu child SA%s" : "liveness check answered",
 			    ndel, ndel == 1 ? "" : "s");
 		if ((r = emit_protected(sa, o, RKMP_EXCH_INFORMATIONAL, true, m.msg_id, &l)) != 0)
@@ -1974,19 +2604,23 @@ rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		    rkmp_name_or(RKMP_REG_EXCHANGE, m.exchange));
 		goto out;
 	}
-	sa_p = find(inner, ninner, RKMP_PLD_SA);
 	ni_p = find(inner, ninner, RKMP_PLD_NONCE);
 	ke_p = find(inner, ninner, RKMP_PLD_KE);
 	tsi = find(inner, ninner, RKMP_PLD_TSI);
 	tsr = find(inner, ninner, RKMP_PLD_TSR);
 	rk = rkmp_msg_find_notify(inner, ninner, RKMP_N_REKEY_SA);
 	if (sa_p->u.sa.prop[0].protocol == RKMP_PROTO_IKE) {
-		/* rekeying the RKMP SA itself is not done here yet: refuse, the SA goes on */
-		if ((r = pl_notify(&l, 35, 0, NULL, 0, NULL, 0)) != 0 ||	/* NO_ADDITIONAL_SAS */
+		r = rekey_respond(sa, &m, inner, ninner, &a, o);
+		goto out;
+	}
+	/* §2.25.2: no child exchange while we rekey the RKMP SA itself */
+	if (sa->pending.op == RKMP_CHILD_REKEY_IKE) {
+		if ((r = pl_notify(&l, 43, 0, NULL, 0, NULL, 0)) != 0 ||	/* TEMPORARY_FAILURE */
 		    (r = emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m.msg_id, &l)) != 0)
 			goto out;
-		note(o, "RKMP SA rekey refused with NO_ADDITIONAL_SAS");
-		r = rkmp_err_set(RKMP_E_REFUSED, "", "RKMP SA rekey requested: refused (not supported yet)");
+		note(o, "child request refused with TEMPORARY_FAILURE: we are rekeying the RKMP SA");
+		r = rkmp_err_set(RKMP_E_REFUSED, "", "child request refused with TEMPORARY_FAILURE: our "
+		    "rekey of the RKMP SA (MID %u) is still unanswered", sa->pending.msg_id);
 		goto out;
 	}
 	if (rk != NULL && (old = child_find(sa, rk->u.notify.protocol, rk->u.notify.spi,
@@ -2072,6 +2706,153 @@ out:
 	return r;
 }
 
+/* ------------------------------------------------------------------ child exchanges: answers to ours */
+
+/*
+ * INVALID_KE_PAYLOAD in answer to our CREATE_CHILD_SA request (§1.3, §2.21.1):
+ * the same request again (same operation and target, new nonce and KE) with
+ * the group asked for, if it is one we accept and not the one we sent, at most
+ * CHILD_KE_RETRIES_MAX times; else the request is refused.
+ */
+static int
+ke_retry(struct rkmp_sa *sa, const struct rkmp_pld *err, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec groups;
+	struct rkmp_child_req q;
+	bool ike = sa->pending.op == RKMP_CHILD_REKEY_IKE;
+	uint16_t g = err->u.notify.len >= 2 ? rkmp_get16(err->u.notify.data) : 0;
+	uint8_t retries = sa->pending.retries;
+	char list[200], what[400];
+	int r;
+
+	if ((r = accepted_groups(sa, ike ? RKMP_PROTO_IKE : sa->pending.protocol, &groups)) != 0)
+		return r;
+	if (sa->pending.dh_group == 0 || g == 0 || g == sa->pending.dh_group ||
+	    !spec_has_group(&groups, g) || retries >= CHILD_KE_RETRIES_MAX) {
+		format_groups(&groups, list, sizeof(list));
+		if (retries >= CHILD_KE_RETRIES_MAX && spec_has_group(&groups, g))
+			snprintf(what, sizeof(what), "%s refused by the peer: INVALID_KE_PAYLOAD (%s) "
+			    "again: gave up after %u rounds", ike ? "RKMP SA rekey" : "child SA",
+			    rkmp_name_or(RKMP_REG_DH, g), (unsigned)retries);
+		else
+			snprintf(what, sizeof(what), "%s refused by the peer: INVALID_KE_PAYLOAD asks for "
+			    "%s (%u); we sent %s and accept %s", ike ? "RKMP SA rekey" : "child SA",
+			    err->u.notify.len >= 2 ? rkmp_name_or(RKMP_REG_DH, g) : "no group", g,
+			    sa->pending.dh_group ? rkmp_name_or(RKMP_REG_DH, sa->pending.dh_group) :
+			    "no KE", list);
+		if (!ike)
+			child_refused(sa, sa->pending.protocol, what);
+		memset(&sa->pending, 0, sizeof(sa->pending));
+		rkmp_crypto_wipe(sa->sec.dh_private, sizeof(sa->sec.dh_private));
+		sa->sec.dh_private_len = 0;
+		note(o, "%s", what);
+		return rkmp_err_set(RKMP_E_REFUSED, "", "%s", what);
+	}
+	memset(&q, 0, sizeof(q));
+	q.op = (enum rkmp_child_op)sa->pending.op;
+	q.protocol = sa->pending.protocol;
+	q.pfs_group = g;
+	if (q.op == RKMP_CHILD_REKEY) {
+		q.spi_len = sa->pending.spi_size;
+		memcpy(q.spi, sa->pending.target, q.spi_len);
+	}
+	if ((r = child_build(sa, &q, (uint8_t)(retries + 1), o)) != 0)
+		return r;
+	note(o, "the peer asked for KE group %s: %s request repeated with it (MID %u)",
+	    rkmp_name_or(RKMP_REG_DH, g), ike ? "RKMP SA rekey" : "child", sa->pending.msg_id);
+	return RKMP_IKE_AGAIN;
+}
+
+/*
+ * The answer to our rekey of the RKMP SA: SK{SA(the peer's new SPI), Nr, KEr}.
+ * The new SA replaces the current one, and the Delete of the old SA goes out
+ * on it (§2.18: the rekey's requester deletes the old SA): RKMP_IKE_AGAIN
+ * with that request in o->msg.
+ */
+static int
+rekey_process(struct rkmp_sa *sa, const struct rkmp_pld *inner, size_t ninner,
+    const struct rkmp_pld *err, struct rkmp_ike_out *o)
+{
+	struct rkmp_prop_spec spec;
+	struct rkmp_prop_choice choice;
+	struct pl_list l = { .n = 0 };
+	const struct rkmp_pld *sa_p, *nr_p, *ke_p;
+	struct rkmp_dh *dh = NULL;
+	struct rkmp_pld *p;
+	struct rekey rk;
+	uint8_t gir[RKMP_CRYPTO_DH_MAX];
+	const uint8_t *peer_spi;
+	size_t gir_len = 0, peer_spi_len;
+	uint64_t oi = sa->spi_i, or_ = sa->spi_r;
+	uint32_t mid;
+	char what[300];
+	int r;
+
+	memset(&rk, 0, sizeof(rk));
+	if (err != NULL) {
+		snprintf(what, sizeof(what), "RKMP SA rekey refused by the peer: %s",
+		    rkmp_name_or(RKMP_REG_NOTIFY, err->u.notify.type));
+		memset(&sa->pending, 0, sizeof(sa->pending));
+		rkmp_crypto_wipe(sa->sec.dh_private, sizeof(sa->sec.dh_private));
+		sa->sec.dh_private_len = 0;
+		note(o, "%s (the RKMP SA goes on)", what);
+		return rkmp_err_set(RKMP_E_REFUSED, "", "%s", what);
+	}
+	sa_p = find(inner, ninner, RKMP_PLD_SA);
+	nr_p = find(inner, ninner, RKMP_PLD_NONCE);
+	ke_p = find(inner, ninner, RKMP_PLD_KE);
+	if (sa_p == NULL || nr_p == NULL || ke_p == NULL)
+		return rkmp_err_set(RKMP_E_INVALID, "CREATE_CHILD_SA response", "%s missing (an RKMP SA "
+		    "rekey needs SA, Nonce and KE)", sa_p == NULL ? "SA" : nr_p == NULL ? "Nonce" : "KE");
+	if ((r = rekey_spec(sa, sa->pending.dh_group, &spec)) != 0 ||
+	    (r = rkmp_proposal_accept(sa_p, &spec, 1, &choice, &peer_spi, &peer_spi_len)) != 0 ||
+	    (r = suite_of_choice(&choice, &rk.suite)) != 0)
+		goto out;
+	if (peer_spi_len != 8 || rkmp_get64(peer_spi) == 0) {
+		r = rkmp_err_set(RKMP_E_INVALID, "SA payload", "RKMP SA rekey: the answer's SPI has %zu "
+		    "octets%s, expected 8, not 0", peer_spi_len, peer_spi_len == 8 ? " (0)" : "");
+		goto out;
+	}
+	if (rk.suite.dh != sa->pending.dh_group || ke_p->u.ke.group != sa->pending.dh_group) {
+		r = rkmp_err_set(RKMP_E_INVALID, "KE payload", "group %u in the answer, %u chosen, we sent %u",
+		    ke_p->u.ke.group, rk.suite.dh, sa->pending.dh_group);
+		goto out;
+	}
+	if ((r = child_gir(sa, ke_p, false, gir, &gir_len, &dh)) != 0)
+		goto out;
+	rk.spi_i = sa->pending.ike_spi;
+	rk.spi_r = rkmp_get64(peer_spi);
+	rk.ni = sa->pending.nonce.p;
+	rk.ni_len = sa->pending.nonce.len;
+	rk.nr = nr_p->u.opaque.data;
+	rk.nr_len = nr_p->u.opaque.len;
+	if ((r = rekey_derive(sa, gir, gir_len, &rk)) != 0)
+		goto out;
+	rekey_commit(sa, &rk, true);
+	/* the Delete of the old SA, on the old SA: its last request (§1.4.1, §2.18) */
+	old_swap(sa);
+	mid = sa->mid_next;
+	if ((p = pl_add(&l, RKMP_PLD_DELETE)) != NULL)
+		p->u.del.protocol = RKMP_PROTO_IKE;
+	if ((r = emit_protected(sa, o, RKMP_EXCH_INFORMATIONAL, false, mid, &l)) == 0)
+		sa->mid_next++;
+	old_swap(sa);
+	if (r != 0)
+		goto out;
+	memset(&sa->pending, 0, sizeof(sa->pending));
+	sa->pending.op = RKMP_CHILD_DELETE_OLD_IKE;
+	sa->pending.msg_id = mid;
+	note(o, "RKMP SA rekeyed: new SPIs %016llx:%016llx; deleting the old one (%016llx:%016llx)",
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, (unsigned long long)oi,
+	    (unsigned long long)or_);
+	r = RKMP_IKE_AGAIN;
+out:
+	rekey_wipe(&rk);
+	rkmp_crypto_wipe(gir, sizeof(gir));
+	dh_put(sa, dh);
+	return r;
+}
+
 int
 rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
     size_t len, struct rkmp_ike_out *o)
@@ -2086,13 +2867,23 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 	uint8_t gir[RKMP_CRYPTO_DH_MAX];
 	size_t ninner, n, gir_len = 0, peer_spi_len;
 	const uint8_t *peer_spi;
+	bool on_old = sa->pending.op == RKMP_CHILD_DELETE_OLD_IKE;
 	char what[300];
 	int r;
 
 	(void)cfg;
 	if (sa->pending.op == RKMP_CHILD_NONE)
 		return rkmp_err_set(RKMP_E_STATE, "pending", "no request of ours is waiting for an answer");
-	if ((r = open_protected(sa, &a, resp, len, true, &m, &inner, &ninner)) != 0)
+	if (on_old && sa->old.spi_i == 0)
+		return rkmp_err_set(RKMP_E_STATE, "ike_sa.old", "the Delete of the old RKMP SA is pending, "
+		    "but no old SA is kept");
+	/* the answer to the Delete of the old SA comes on the old SA */
+	if (on_old)
+		old_swap(sa);
+	r = open_protected(sa, &a, resp, len, true, &m, &inner, &ninner);
+	if (on_old)
+		old_swap(sa);
+	if (r != 0)
 		goto out;
 	if (m.msg_id != sa->pending.msg_id) {
 		r = rkmp_err_set(RKMP_E_INVALID, "IKE header", "Message ID %u, our request was %u",
@@ -2103,6 +2894,21 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		goto out;
 	o->save = true;
 	err = find_error(inner, ninner);
+	/* fatal for the RKMP SA whatever was asked (RFC 7296 §2.21.2, §2.21.3) */
+	if (err != NULL && (err->u.notify.type == RKMP_N_INVALID_SYNTAX ||
+	    err->u.notify.type == RKMP_N_AUTHENTICATION_FAILED ||
+	    err->u.notify.type == RKMP_N_UNSUPPORTED_CRITICAL_PAYLOAD)) {
+		memset(&sa->pending, 0, sizeof(sa->pending));
+		r = fail(sa, o, RKMP_E_REFUSED, "the peer answered %s: the RKMP SA failed",
+		    rkmp_name_or(RKMP_REG_NOTIFY, err->u.notify.type));
+		goto out;
+	}
+	if (err != NULL && err->u.notify.type == RKMP_N_INVALID_KE_PAYLOAD &&
+	    (sa->pending.op == RKMP_CHILD_CREATE || sa->pending.op == RKMP_CHILD_REKEY ||
+	    sa->pending.op == RKMP_CHILD_REKEY_IKE)) {
+		r = ke_retry(sa, err, o);
+		goto out;
+	}
 	switch (sa->pending.op) {
 	case RKMP_CHILD_CREATE:
 	case RKMP_CHILD_REKEY:
@@ -2127,7 +2933,8 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		    (r = rkmp_proposal_accept(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len)) != 0)
 			goto out;
 		if ((sa->pending.dh_group != 0) != (ke_p != NULL) ||
-		    (ke_p != NULL && ke_p->u.ke.group != sa->pending.dh_group)) {
+		    (ke_p != NULL && (ke_p->u.ke.group != sa->pending.dh_group ||
+		    rkmp_proposal_get(&choice, RKMP_TRANS_DH, NULL) != sa->pending.dh_group))) {
 			r = rkmp_err_set(RKMP_E_INVALID, "KE payload", "PFS group %u asked, answer has %s",
 			    sa->pending.dh_group, ke_p ? "another group" : "no KE");
 			goto out;
@@ -2156,6 +2963,15 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		rkmp_proposal_format(&choice, what, sizeof(what));
 		note(o, "%s %s child SA: %s%s", sa->pending.op == RKMP_CHILD_REKEY ? "rekeyed" : "new",
 		    rkmp_name_or(RKMP_REG_PROTOCOL, choice.protocol), what, ke_p ? " (PFS)" : "");
+		break;
+	case RKMP_CHILD_REKEY_IKE:
+		r = rekey_process(sa, inner, ninner, err, o);
+		goto out;
+	case RKMP_CHILD_DELETE_OLD_IKE:
+		note(o, "the old RKMP SA %016llx:%016llx is deleted; the RKMP SA goes on as %016llx:%016llx",
+		    (unsigned long long)sa->old.spi_i, (unsigned long long)sa->old.spi_r,
+		    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r);
+		old_drop(sa);
 		break;
 	case RKMP_CHILD_DELETE: {
 		struct rkmp_sa_child *c = child_find(sa, sa->pending.protocol, sa->pending.target,

@@ -32,6 +32,9 @@
  * optional PFS), rekey one (N(REKEY_SA)), delete one (D), delete the RKMP SA
  * itself (its children live on: rkmp-karp.md §8), or check liveness (an
  * empty INFORMATIONAL).  One request may be outstanding ("pending").
+ * Rekeying the RKMP SA itself takes two requests: the CREATE_CHILD_SA that
+ * makes the new SA (its answer is processed with RKMP_IKE_AGAIN and the
+ * Delete of the old SA in out), then that Delete, on the old SA.
  */
 enum rkmp_child_op {
 	RKMP_CHILD_NONE,
@@ -40,6 +43,8 @@ enum rkmp_child_op {
 	RKMP_CHILD_DELETE,
 	RKMP_CHILD_DELETE_IKE,
 	RKMP_CHILD_LIVENESS,
+	RKMP_CHILD_REKEY_IKE,		/* rekey the RKMP SA itself (RFC 7296 §1.3.2, §2.18) */
+	RKMP_CHILD_DELETE_OLD_IKE,	/* pending only: the Delete of the RKMP SA a rekey replaced */
 };
 
 struct rkmp_child_req {

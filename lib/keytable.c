@@ -3356,6 +3356,55 @@ rkmp_keytable_revoke(struct rkmp_keytable *kt, uint64_t spi_i, uint64_t spi_r,
 	return n;
 }
 
+long
+rkmp_keytable_find_child(const struct rkmp_keytable *kt, uint64_t spi_i, uint64_t spi_r,
+    uint8_t proto, const char *child_spi_local)
+{
+	for (size_t i = 0; i < kt->n; i++) {
+		const struct entry *e = &kt->v[i];
+		const struct rkmp_keytable_row *row;
+
+		if (!e->has_sa || e->sa_i != spi_i || e->sa_r != spi_r ||
+		    (proto != 0 && e->protocol != proto))
+			continue;
+		if (child_spi_local == NULL)
+			return (long)i;
+		if ((row = rkmp_keytable_at(kt, i)) != NULL && row->x.child_spi_local != NULL &&
+		    strcmp(row->x.child_spi_local, child_spi_local) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+size_t
+rkmp_keytable_relink(struct rkmp_keytable *kt, uint64_t old_i, uint64_t old_r, uint64_t new_i,
+    uint64_t new_r, const char *role)
+{
+	char link[40];
+	const char *s = NULL;
+	size_t n = 0;
+
+	snprintf(link, sizeof(link), "%016" PRIx64 ":%016" PRIx64, new_i, new_r);
+	for (size_t i = 0; i < kt->n; i++) {
+		struct entry *e = &kt->v[i];
+		struct rkmp_keytable_row *row;
+
+		if (!e->has_sa || e->sa_i != old_i || e->sa_r != old_r)
+			continue;
+		if ((row = entry_row(kt, i)) == NULL ||
+		    (s == NULL && (s = arena_strdup(&kt->arena, link)) == NULL))
+			return SIZE_MAX;
+		row->x.rkmp_sa = s;
+		if (role != NULL)
+			row->x.role = strcmp(role, "initiator") == 0 ? "initiator" : "responder";
+		e->sa_i = new_i;
+		e->sa_r = new_r;
+		e->raw = NULL;		/* changed: written from the row */
+		n++;
+	}
+	return n;
+}
+
 const char *
 rkmp_keytable_row_state(const struct rkmp_keytable_row *r, int64_t now)
 {
@@ -3531,6 +3580,18 @@ hexstr(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+const char *
+rkmp_keytable_child_name(const struct rkmp_sa_child *ch, bool local,
+    char out[2 * RKMP_SA_SPI_MAX + 1])
+{
+	size_t n = ch->spi_size > RKMP_SA_SPI_MAX ? RKMP_SA_SPI_MAX : ch->spi_size;
+
+	/* TCP-AO, BFD, RSVP-TE: the SPI is its sender's ID, so we receive under
+	 * the peer's (rkmp-karp.md §5.1, §12.3); ESP as IPsec: our inbound SPI */
+	hexstr((ch->protocol == RKMP_PROTO_ESP) == local ? ch->spi_local : ch->spi_peer, n, out);
+	return out;
+}
+
 int
 rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
     const struct rkmp_sa_child *ch, const struct rkmp_keytable_child_cfg *cfg, size_t *index)
@@ -3683,7 +3744,22 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	row.x.rkmp_sa = rkmp_sa;
 	row.x.role = sa->initiator ? "initiator" : "responder";
 	row.x.state = cfg->state ? cfg->state : "active";
-	r = rkmp_keytable_insert(kt, &row);
+	if (cfg->replaces == NULL)
+		r = rkmp_keytable_insert(kt, &row);
+	else {
+		char oname[2 * RKMP_SA_SPI_MAX + 1];
+		uint64_t old_id;
+
+		if (cfg->replaces->protocol != ch->protocol ||
+		    !rkmp_keytable_spi_parse(rkmp_keytable_child_name(cfg->replaces, true, oname),
+		    &old_id))
+			r = rkmp_err_set(RKMP_E_USAGE, "child SA", "a %s child cannot replace a %s one",
+			    pname, rkmp_keytable_protocol_name(cfg->replaces->protocol) ?
+			    rkmp_keytable_protocol_name(cfg->replaces->protocol) : "?");
+		else
+			r = rkmp_keytable_rekey(kt, ch->protocol, cfg->peer, old_id, &row, cfg->grace,
+			    NULL);
+	}
 	OPENSSL_cleanse(key, sizeof(key));
 	if (r == 0 && index != NULL)
 		*index = kt->n - 1;

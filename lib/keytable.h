@@ -245,6 +245,18 @@ size_t	rkmp_keytable_expire(struct rkmp_keytable *kt, int64_t now, rkmp_keytable
 size_t	rkmp_keytable_revoke(struct rkmp_keytable *kt, uint64_t spi_i, uint64_t spi_r,
 	    rkmp_keytable_removed_fn cb, void *arg);
 
+/* The index of the first row whose x-rkmp links it to the RKMP SA
+ * spi_i:spi_r and (proto != 0) is of proto and (child_spi_local != NULL) to
+ * that child (our SPI, hex); -1 when none. */
+long	rkmp_keytable_find_child(const struct rkmp_keytable *kt, uint64_t spi_i, uint64_t spi_r,
+	    uint8_t proto, const char *child_spi_local);
+/* The RKMP SA was rekeyed (its children moved): point every row whose x-rkmp
+ * rkmp_sa is old_i:old_r at new_i:new_r, with x-rkmp role our role in the new
+ * SA ("initiator" or "responder"; NULL: unchanged); the count (SIZE_MAX: out
+ * of memory). */
+size_t	rkmp_keytable_relink(struct rkmp_keytable *kt, uint64_t old_i, uint64_t old_r,
+	    uint64_t new_i, uint64_t new_r, const char *role);
+
 /* The row's state at now: "active", "accept-only", "send-only", "pending",
  * "expired" or "disabled". */
 const char *rkmp_keytable_row_state(const struct rkmp_keytable_row *row, int64_t now);
@@ -275,7 +287,18 @@ struct rkmp_keytable_child_cfg {
 	uint32_t	 lifetime;	/* hard lifetime: SendLifetimeEnd = T + lifetime */
 	unsigned	 serial;	/* last part of AdminKeyName */
 	const char	*state;		/* x-rkmp state; NULL: "active" */
+	/* rekey: the child the new one replaces; its row's windows end as
+	 * rkmp_keytable_rekey() ends them (RFC 7210 §6).  NULL: a plain insert */
+	const struct rkmp_sa_child *replaces;
 };
+
+#define RKMP_KEYTABLE_CHILD_NAME_MAX	(2 * 8 + 1)	/* 2 * RKMP_SA_SPI_MAX + 1 */
+
+/* The LocalKeyName (local) or PeerKeyName (!local) of a child's row, into
+ * out: LocalKeyName is the peer's SPI for TCP-AO, BFD and RSVP-TE (each SPI
+ * names its sender), our inbound SPI for ESP; PeerKeyName the other one. */
+const char *rkmp_keytable_child_name(const struct rkmp_sa_child *ch, bool local,
+	    char out[RKMP_KEYTABLE_CHILD_NAME_MAX]);
 
 /* δ 5 s, G 120 s, lifetime 9 h, serial 1, the rest NULL/0. */
 void	rkmp_keytable_child_defaults(struct rkmp_keytable_child_cfg *cfg);
@@ -286,7 +309,9 @@ void	rkmp_keytable_child_defaults(struct rkmp_keytable_child_cfg *cfg);
  * (LocalKeyName = our RecvID = the peer's SPI, PeerKeyName = our SPI), ESP
  * as IPsec (LocalKeyName = our inbound SPI); KDF and AlgID from the INTEG
  * transform; x-rkmp with proto_id, the child SPIs, rkmp_sa, role and state.
- * The new row's index in *index (may be NULL).
+ * With cfg->replaces, rkmp_keytable_rekey() instead of an insert (RKMP_E_REFUSED
+ * when the replaced child has no row).  The new row's index in *index (may be
+ * NULL).
  */
 int	rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	    const struct rkmp_sa_child *ch, const struct rkmp_keytable_child_cfg *cfg,

@@ -123,7 +123,30 @@ struct rkmp_sa {
 		uint8_t		 target[RKMP_SA_SPI_MAX];	/* the child rekeyed or deleted (ours) */
 		struct rkmp_bytes nonce;
 		uint16_t	 dh_group;	/* PFS: our KE group (private in sec.dh_private) */
+		uint64_t	 ike_spi;	/* rekey of the RKMP SA: our SPI of the new SA */
+		uint8_t		 retries;	/* INVALID_KE_PAYLOAD rounds of this request */
 	} pending;
+
+	/*
+	 * The RKMP SA a rekey replaced (RFC 7296 §2.18), kept until the Delete
+	 * exchange on it completes: the rekey's requester sends that Delete on
+	 * the old SA, the responder answers it (and liveness) there.  Saved as
+	 * "ike_sa"."old" {spi_i, spi_r, role, mid_next, mid_peer, iv_counter_out,
+	 * suite} and the secrets "old_sk_ai", "old_sk_ar", "old_sk_ei",
+	 * "old_sk_er".  spi_i 0 = none.  Wiped with the rest by rkmp_sa_wipe().
+	 */
+	struct {
+		uint64_t	 spi_i, spi_r;
+		bool		 initiator;	/* our I flag on the old SA */
+		uint32_t	 mid_next, mid_peer;
+		uint64_t	 iv_counter_out;
+		struct rkmp_sa_suite suite;
+		size_t		 a_len, e_len;	/* secret */
+		uint8_t		 sk_ai[RKMP_SA_SECRET_MAX];
+		uint8_t		 sk_ar[RKMP_SA_SECRET_MAX];
+		uint8_t		 sk_ei[RKMP_SA_SECRET_MAX];
+		uint8_t		 sk_er[RKMP_SA_SECRET_MAX];
+	} old;
 
 	struct rkmp_sa_child children[RKMP_SA_CHILD_MAX];
 	size_t		 nchildren;

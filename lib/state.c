@@ -532,7 +532,11 @@ ld_secrets(const struct ld *L, const json_t *sec, struct rkmp_sa *sa)
 	    (r = ld_sk_pair(L, sec, "sk_pi", "sk_pr", sa->sec.sk_pi, sa->sec.sk_pr,
 	    &sa->sec.p_len)) != 0 ||
 	    (r = ld_hex(L, sec, "secrets", "psk_pad", sa->sec.psk_pad, RKMP_SA_SECRET_MAX,
-	    &sa->sec.psk_pad_len, NULL)) != 0)
+	    &sa->sec.psk_pad_len, NULL)) != 0 ||
+	    (r = ld_sk_pair(L, sec, "old_sk_ai", "old_sk_ar", sa->old.sk_ai, sa->old.sk_ar,
+	    &sa->old.a_len)) != 0 ||
+	    (r = ld_sk_pair(L, sec, "old_sk_ei", "old_sk_er", sa->old.sk_ei, sa->old.sk_er,
+	    &sa->old.e_len)) != 0)
 		return r;
 	if ((r = ld_container(L, sec, "secrets", "children", true, &kids)) != 0 || kids == NULL)
 		return r;
@@ -553,6 +557,8 @@ ld_secrets(const struct ld *L, const json_t *sec, struct rkmp_sa *sa)
 	return 0;
 }
 
+static int	ld_suite(const struct ld *, const json_t *, const char *, struct rkmp_sa_suite *);
+
 /* "ike_sa"."pending": our outstanding request after RKMP_SA_AUTH. */
 static int
 ld_pending(const struct ld *L, const json_t *p, struct rkmp_sa *sa)
@@ -567,7 +573,7 @@ ld_pending(const struct ld *L, const json_t *p, struct rkmp_sa *sa)
 		return 0;
 	if (!json_is_object(p))
 		return ld_type(L, pfx, "an object", p);
-	if ((r = ld_uint(L, p, pfx, "op", true, 5, &u)) != 0)
+	if ((r = ld_uint(L, p, pfx, "op", true, 7, &u)) != 0)	/* enum rkmp_child_op */
 		return r;
 	sa->pending.op = (uint8_t)u;
 	if ((r = ld_uint(L, p, pfx, "msg_id", true, UINT32_MAX, &u)) != 0)
@@ -585,7 +591,68 @@ ld_pending(const struct ld *L, const json_t *p, struct rkmp_sa *sa)
 	    &g)) != 0)
 		return r;
 	sa->pending.dh_group = (uint16_t)g;
+	/* a rekey of the RKMP SA: our SPI of the new SA; INVALID_KE_PAYLOAD rounds */
+	if ((r = ld_spi(L, p, pfx, "ike_spi", &sa->pending.ike_spi)) != 0)
+		return r;
+	u = 0;
+	if ((r = ld_uint(L, p, pfx, "retries", false, UINT8_MAX, &u)) != 0)
+		return r;
+	sa->pending.retries = (uint8_t)u;
 	return 0;
+}
+
+/*
+ * "ike_sa"."old": the RKMP SA a rekey replaced, until the Delete exchange on
+ * it completes (its keys are the secrets "old_sk_*").
+ */
+static int
+ld_old(const struct ld *L, const json_t *o, struct rkmp_sa *sa)
+{
+	const char *pfx = "ike_sa.old", *s;
+	json_t *suite;
+	char q[64];
+	uint64_t u;
+	int r;
+
+	if (o == NULL)
+		return 0;
+	if (!json_is_object(o))
+		return ld_type(L, pfx, "an object", o);
+	if (json_object_get(o, "spi_i") == NULL)
+		return ld_missing(L, "ike_sa.old.spi_i");
+	if (json_object_get(o, "spi_r") == NULL)
+		return ld_missing(L, "ike_sa.old.spi_r");
+	if ((r = ld_spi(L, o, pfx, "spi_i", &sa->old.spi_i)) != 0 ||
+	    (r = ld_spi(L, o, pfx, "spi_r", &sa->old.spi_r)) != 0)
+		return r;
+	if (sa->old.spi_i == 0 || sa->old.spi_r == 0)
+		return ld_err(L, "%s: SPIs %016" PRIx64 ":%016" PRIx64 ": neither may be 0", pfx,
+		    sa->old.spi_i, sa->old.spi_r);
+	if ((r = ld_string(L, o, pfx, "role", true, &s)) != 0)
+		return r;
+	if (strcasecmp(s, "initiator") == 0)
+		sa->old.initiator = true;
+	else if (strcasecmp(s, "responder") == 0)
+		sa->old.initiator = false;
+	else
+		return ld_err(L, "%s.role \"%s\" unknown (initiator or responder)", pfx,
+		    quote(s, q, sizeof(q)));
+	u = 0;
+	if ((r = ld_uint(L, o, pfx, "mid_next", false, UINT32_MAX, &u)) != 0)
+		return r;
+	sa->old.mid_next = (uint32_t)u;
+	u = 0;
+	if ((r = ld_uint(L, o, pfx, "mid_peer", false, UINT32_MAX, &u)) != 0)
+		return r;
+	sa->old.mid_peer = (uint32_t)u;
+	if ((r = ld_uint(L, o, pfx, "iv_counter_out", false, INT64_MAX,
+	    &sa->old.iv_counter_out)) != 0)
+		return r;
+	if ((r = ld_container(L, o, pfx, "suite", false, &suite)) != 0)
+		return r;
+	if (suite == NULL)
+		return ld_missing(L, "ike_sa.old.suite");
+	return ld_suite(L, suite, "ike_sa.old.suite", &sa->old.suite);
 }
 
 static int
@@ -621,24 +688,26 @@ ld_ike_sa(const struct ld *L, const json_t *ike, struct rkmp_sa *sa)
 	if ((r = ld_uint(L, ike, "ike_sa", "iv_counter_out", false, INT64_MAX,
 	    &sa->iv_counter_out)) != 0)
 		return r;
-	return ld_pending(L, json_object_get(ike, "pending"), sa);
+	if ((r = ld_pending(L, json_object_get(ike, "pending"), sa)) != 0)
+		return r;
+	return ld_old(L, json_object_get(ike, "old"), sa);
 }
 
 static int
-ld_suite(const struct ld *L, const json_t *s, struct rkmp_sa_suite *suite)
+ld_suite(const struct ld *L, const json_t *s, const char *pfx, struct rkmp_sa_suite *suite)
 {
 	unsigned encr = 0, bits = 0, prf = 0, integ = 0, dh = 0;
 	int r;
 
-	if ((r = ld_enum(L, s, "suite", "encr", true, RKMP_REG_ENCR, RKMP_REG_MAX_,
+	if ((r = ld_enum(L, s, pfx, "encr", true, RKMP_REG_ENCR, RKMP_REG_MAX_,
 	    UINT16_MAX, &encr)) != 0 ||
-	    (r = ld_enum(L, s, "suite", "encr_key_length", false, RKMP_REG_MAX_, RKMP_REG_MAX_,
+	    (r = ld_enum(L, s, pfx, "encr_key_length", false, RKMP_REG_MAX_, RKMP_REG_MAX_,
 	    UINT16_MAX, &bits)) != 0 ||
-	    (r = ld_enum(L, s, "suite", "prf", true, RKMP_REG_PRF, RKMP_REG_MAX_,
+	    (r = ld_enum(L, s, pfx, "prf", true, RKMP_REG_PRF, RKMP_REG_MAX_,
 	    UINT16_MAX, &prf)) != 0 ||
-	    (r = ld_enum(L, s, "suite", "integ", false, RKMP_REG_INTEG, RKMP_REG_MAX_,
+	    (r = ld_enum(L, s, pfx, "integ", false, RKMP_REG_INTEG, RKMP_REG_MAX_,
 	    UINT16_MAX, &integ)) != 0 ||
-	    (r = ld_enum(L, s, "suite", "dh", true, RKMP_REG_DH, RKMP_REG_MAX_,
+	    (r = ld_enum(L, s, pfx, "dh", true, RKMP_REG_DH, RKMP_REG_MAX_,
 	    UINT16_MAX, &dh)) != 0)
 		return r;
 	suite->encr = (uint16_t)encr;
@@ -716,7 +785,7 @@ ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 
 	if ((r = ld_container(L, root, "", "suite", false, &suite)) != 0)
 		return r;
-	if (suite != NULL && (r = ld_suite(L, suite, &sa->suite)) != 0)
+	if (suite != NULL && (r = ld_suite(L, suite, "suite", &sa->suite)) != 0)
 		return r;
 
 	if ((r = ld_container(L, root, "", "peer", false, &peer)) != 0)
@@ -764,6 +833,10 @@ ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 		return r;
 	if (sec != NULL && (r = ld_secrets(L, sec, sa)) != 0)
 		return r;
+	/* the old SA of a rekey and its keys come together */
+	if ((sa->old.e_len != 0) != (sa->old.spi_i != 0))
+		return ld_err(L, "secrets.old_sk_ei: %s, but ike_sa.old is %s",
+		    sa->old.e_len ? "present" : "missing", sa->old.spi_i ? "present" : "missing");
 	return 0;
 }
 
@@ -1089,6 +1162,13 @@ sv_secrets(struct sv *S, json_t *sec, const struct rkmp_sa *sa)
 		SEC("sk_pr", sk_pr, p_len, RKMP_SA_SECRET_MAX),
 		SEC("psk_pad", psk_pad, psk_pad_len, RKMP_SA_SECRET_MAX),
 #undef SEC
+#define OLD(k, v, l) { k, offsetof(struct rkmp_sa, old.v), offsetof(struct rkmp_sa, old.l), \
+	    RKMP_SA_SECRET_MAX }
+		OLD("old_sk_ai", sk_ai, a_len),
+		OLD("old_sk_ar", sk_ar, a_len),
+		OLD("old_sk_ei", sk_ei, e_len),
+		OLD("old_sk_er", sk_er, e_len),
+#undef OLD
 	};
 	const uint8_t *base = (const uint8_t *)sa;
 	json_t *kids;
@@ -1224,6 +1304,32 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 			    sa->pending.nonce.len, RKMP_SA_NONCE_MAX);
 		if (sa->pending.dh_group != 0)
 			sv_put(S, p, "dh_group", sv_enum(RKMP_REG_DH, sa->pending.dh_group));
+		if (sa->pending.ike_spi != 0)
+			sv_put(S, p, "ike_spi", sv_spi(sa->pending.ike_spi));
+		if (sa->pending.retries != 0)
+			sv_put(S, p, "retries", json_integer(sa->pending.retries));
+	}
+	if (sa->old.spi_i != 0) {
+		json_t *o = json_object(), *suite = json_object();
+
+		if (sa->old.iv_counter_out > INT64_MAX)
+			sv_fail(S, RKMP_E_INTERNAL, "cannot save: ike_sa.old.iv_counter_out %" PRIu64
+			    " > 2^63-1", sa->old.iv_counter_out);
+		sv_put(S, ike, "old", o);
+		sv_put(S, o, "spi_i", sv_spi(sa->old.spi_i));
+		sv_put(S, o, "spi_r", sv_spi(sa->old.spi_r));
+		sv_put(S, o, "role", json_string(sa->old.initiator ? "initiator" : "responder"));
+		sv_put(S, o, "mid_next", json_integer(sa->old.mid_next));
+		sv_put(S, o, "mid_peer", json_integer(sa->old.mid_peer));
+		sv_put(S, o, "iv_counter_out", json_integer((json_int_t)sa->old.iv_counter_out));
+		sv_put(S, o, "suite", suite);
+		sv_put(S, suite, "encr", sv_enum(RKMP_REG_ENCR, sa->old.suite.encr));
+		if (sa->old.suite.encr_bits != 0)
+			sv_put(S, suite, "encr_key_length", json_integer(sa->old.suite.encr_bits));
+		sv_put(S, suite, "prf", sv_enum(RKMP_REG_PRF, sa->old.suite.prf));
+		if (sa->old.suite.integ != 0)
+			sv_put(S, suite, "integ", sv_enum(RKMP_REG_INTEG, sa->old.suite.integ));
+		sv_put(S, suite, "dh", sv_enum(RKMP_REG_DH, sa->old.suite.dh));
 	}
 
 	if (sa->seeded)

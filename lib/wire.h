@@ -76,6 +76,8 @@
 
 /* Notify types used by the codec (§3.10.1; RKMP private status 40960). */
 #define RKMP_N_UNSUPPORTED_CRITICAL_PAYLOAD	1
+#define RKMP_N_INVALID_SYNTAX			7
+#define RKMP_N_AUTHENTICATION_FAILED		24
 #define RKMP_N_INVALID_KE_PAYLOAD		17
 #define RKMP_N_COOKIE				16390
 #define RKMP_N_REKEY_SA				16393

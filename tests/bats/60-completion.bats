@@ -44,3 +44,51 @@ complete_words() {	# complete_words WORD... : COMPREPLY for the last word, one p
 	run -0 --separate-stderr complete_words rkmp-keytable-missing --
 	assert_equal "$stderr" ""
 }
+
+@test "every option rkmp-child lists is offered, --rekey-ike and the key-table options among them" {
+	run -0 complete_words rkmp-child -
+	while read -r opt; do
+		[[ "$opt" == -* ]] || continue
+		assert_line -- "$opt"
+	done < <("$RKMP_BIN/rkmp-child" --list-options)
+	assert_line -- "--rekey-ike"
+	assert_line -- "--keytable"
+	assert_line -- "--rp-hook"
+}
+
+@test "step tools: -t and --events offer files" {
+	for tool in rkmp-init rkmp-auth rkmp-child; do
+		run -0 complete_words "$tool" -s a.json --events testdata/decode/a-aes
+		assert_line "testdata/decode/a-aes128-cbc-modp2048.pcap"
+		run -0 complete_words "$tool" -t testdata/decode/a-aes
+		assert_line "testdata/decode/a-aes128-cbc-modp2048.pcap"
+		run -0 complete_words "$tool" --keytable = testdata/decode/a-aes
+		assert_line "testdata/decode/a-aes128-cbc-modp2048.pcap"
+	done
+}
+
+@test "--rp-hook offers commands, and files for a path" {
+	run -0 complete_words rkmp-child --rp-hook rkmp-keyt
+	assert_line "rkmp-keytable"
+	run -0 complete_words rkmp-auth --rp-hook = rkmp-keyt
+	assert_line "rkmp-keytable"
+	run -0 complete_words rkmp-child --rp-hook testdata/decode/a-aes
+	assert_line "testdata/decode/a-aes128-cbc-modp2048.pcap"
+}
+
+@test "--peer-address and --now offer nothing" {
+	for opt in --peer-address --now; do
+		run -0 complete_words rkmp-child -s a.json "$opt" ""
+		assert_output ""
+		run -0 complete_words rkmp-init "$opt" 1
+		assert_output ""
+	done
+}
+
+@test "--rekey-ike takes no argument: options come next" {
+	run -0 complete_words rkmp-child -s a.json --rekey-ike --rp
+	assert_line -- "--rp-hook"
+	refute_line -- "--rekey-ike"
+	run -0 complete_words rkmp-child --rekey-ike ""
+	assert_line -- "--liveness"
+}

@@ -134,3 +134,97 @@ page_documents_exits() {
 	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -r testdata/decode/g-invalid-ke.pcap
 	grep -qF -- "${lines[1]}" README.md || fail "README does not show the current output line: ${lines[1]}"
 }
+
+# Two established state files in $W (a: initiator, b: responder), over files
+negotiate() {
+	bin=$(cd "$RKMP_BIN" && pwd)
+	printf 'a long shared secret\n' > "$W/k.psk"; chmod 600 "$W/k.psk"
+	(cd "$W" &&
+	    "$bin/rkmp-init" -q -s a.json --id fqdn:a.example -o 1.bin &&
+	    "$bin/rkmp-init" -q -s b.json --respond --id fqdn:b.example -i 1.bin -o 2.bin &&
+	    "$bin/rkmp-init" -q -s a.json -i 2.bin &&
+	    "$bin/rkmp-auth" -q -s a.json --psk-file k.psk -o 3.bin &&
+	    "$bin/rkmp-auth" -q -s b.json --respond --psk-file k.psk -i 3.bin -o 4.bin &&
+	    "$bin/rkmp-auth" -q -s a.json -i 4.bin)
+}
+
+@test "rkmp(7) documents the state keys of a rekey of the RKMP SA and of a revoke" {
+	need mandoc
+	need jq
+	W=$BATS_TEST_TMPDIR
+	negotiate || fail "the scripted negotiation failed"
+	# a's rekey request pending (ike_sa.pending.ike_spi), then b holding the old SA
+	(cd "$W" &&
+	    "$bin/rkmp-child" -q -s a.json --rekey-ike -o r1.bin &&
+	    cp a.json a.pending.json &&
+	    "$bin/rkmp-child" -q -s b.json --respond -i r1.bin -o r2.bin) || fail "the rekey failed"
+	[ "$(jq -r '.ike_sa.old.spi_i' "$W/b.json")" != null ] || fail "b keeps no old SA"
+	# a liveness check with no answer: the children revoked
+	cp "$W/b.json" "$W/c.json"
+	run -6 "$bin/rkmp-child" -q -s "$W/c.json" -t "$W/c.kt" --liveness --peer 127.0.0.1:9 --retransmit 0.1,1,1
+	[ "$(jq -r '.children[0].state' "$W/c.json")" = revoked ] || fail "no revoked child"
+	page=$(mandoc -Tutf8 man/rkmp.7 | col -b | sed -n '/^STATE FILE/,/^TESTING/p')
+	for k in $(jq -r '[paths | map(select(type == "string")) | last] | unique | .[]' \
+	    "$W/a.pending.json" "$W/b.json" "$W/c.json"); do
+		[[ "$page" == *"$k"* ]] || fail "rkmp(7) STATE FILE does not mention the key $k"
+	done
+	[[ "$page" == *revoked* ]] || fail "rkmp(7) STATE FILE does not mention the child state revoked"
+}
+
+@test "rkmp-child(1) documents every key of an event and every variable of the hook" {
+	need mandoc
+	need jq
+	W=$BATS_TEST_TMPDIR
+	hook='env | grep ^RKMP_ | cut -d= -f1 >> hook.vars'
+	rp=(-t a.kt --peer-address 192.0.2.2 --events a.ev --rp-hook "$hook")
+	rpb=(-t b.kt --peer-address 192.0.2.1 --events b.ev)
+	negotiate || fail "the scripted negotiation failed"
+	(cd "$W" &&
+	    "$bin/rkmp-child" -q -s a.json "${rp[@]}" --protocol bfd -o 5.bin &&
+	    "$bin/rkmp-child" -q -s b.json "${rpb[@]}" --respond -i 5.bin -o 6.bin &&
+	    "$bin/rkmp-child" -q -s a.json "${rp[@]}" -i 6.bin &&
+	    spi=$(jq -r '.children[1].spi_local' a.json) &&
+	    "$bin/rkmp-child" -q -s a.json "${rp[@]}" --rekey "$spi" -o 7.bin &&
+	    "$bin/rkmp-child" -q -s b.json "${rpb[@]}" --respond -i 7.bin -o 8.bin &&
+	    "$bin/rkmp-child" -q -s a.json "${rp[@]}" -i 8.bin &&
+	    "$bin/rkmp-child" -q -s a.json "${rp[@]}" --delete "$spi" -o 9.bin &&
+	    "$bin/rkmp-child" -q -s b.json "${rpb[@]}" --respond -i 9.bin -o 10.bin &&
+	    "$bin/rkmp-child" -q -s a.json "${rp[@]}" -i 10.bin &&
+	    cp a.json c.json &&
+	    "$bin/rkmp-child" -q -s a.json "${rp[@]}" --delete-ike -o 11.bin &&
+	    "$bin/rkmp-child" -q -s b.json "${rpb[@]}" --respond -i 11.bin -o 12.bin &&
+	    "$bin/rkmp-child" -q -s a.json "${rp[@]}" -i 12.bin) || fail "the child exchanges failed"
+	cd "$W"
+	run -6 "$bin/rkmp-child" -q -s c.json "${rp[@]}" --liveness --peer 127.0.0.1:9 --retransmit 0.1,1,1
+	cd "$TOP"
+	[ "$(jq -r .event "$W/a.ev" | sort -u | tr '\n' ' ')" = "close delete insert rekey revoke " ] ||
+	    fail "not every event was logged: $(jq -r .event "$W/a.ev" | tr '\n' ' ')"
+	page=$(mandoc -Tutf8 man/rkmp-child.1 | col -b)
+	# the hook's RKMP_* variables, but those of the test's own environment (RKMP_BIN...)
+	env | grep '^RKMP_' | cut -d= -f1 | sort -u > "$W/own.vars" || true
+	for k in $(jq -r 'keys[]' "$W/a.ev" | sort -u) $(sort -u "$W/hook.vars" | comm -23 - "$W/own.vars"); do
+		[[ "$page" == *"$k"* ]] || fail "rkmp-child(1) does not mention $k"
+	done
+}
+
+# The BGP example of the README: its commands, after the three rkmp-init runs
+# of the quick start, run (times, SPIs and keys differ from run to run).
+@test "the README's TCP-AO key table example runs" {
+	need jq
+	W=$BATS_TEST_TMPDIR
+	sed -n '/^## Keys for a BGP session/,/^## Decoding/p' README.md |
+	    sed -n '/^```console/,/^```/p' | grep '^\$ ' | sed 's/^\$ //' > "$W/commands"
+	[ "$(wc -l < "$W/commands")" -ge 15 ] || fail "no key table example found in the README"
+	grep -q -- '--peer-address' "$W/commands" || fail "the example lost --peer-address"
+	bin=$(cd "$RKMP_BIN" && pwd)
+	printf 'a long shared secret\n' > "$W/k.psk"; chmod 600 "$W/k.psk"
+	(cd "$W" &&
+	    "$bin/rkmp-init" -q -s a.json --id fqdn:a.example -o 1.bin &&
+	    "$bin/rkmp-init" -q -s b.json --respond --id fqdn:b.example -i 1.bin -o 2.bin &&
+	    "$bin/rkmp-init" -q -s a.json -i 2.bin) || fail "RKMP_SA_INIT failed"
+	(cd "$W" && PATH=$bin:$PATH bash -e commands) > "$W/got" 2>&1 ||
+	    fail "a command of the example failed: $(tail -n 3 "$W/got")"
+	[ "$(jq -s 'map(.event) | join(" ")' "$W/a.ev")" = '"insert rekey"' ] || fail "events: $(cat "$W/a.ev")"
+	[ "$(jq '.rows | length' "$W/a.kt")" = 2 ] || fail "a.kt should hold the old and the new row"
+	grep -q 'send_syn' "$W/got" || fail "no traffic keys"
+}

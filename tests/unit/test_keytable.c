@@ -1238,3 +1238,66 @@ TEST(keytable_rows_read_from_a_file_are_kept_or_rewritten)
 	rm_dir(dir);
 	free(dir);
 }
+
+/* A child replacing another (cfg.replaces), the rows found by their RKMP SA
+ * and child, and moved to a rekeyed RKMP SA. */
+TEST(keytable_child_rekey_find_relink)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new();
+	struct rkmp_keytable_child_cfg cfg;
+	struct rkmp_sa sa;
+	struct rkmp_sa_child old, ch;
+	const struct rkmp_keytable_row *r;
+	char name[RKMP_KEYTABLE_CHILD_NAME_MAX];
+	int64_t t = t_of("20260101000000Z");
+	size_t i;
+
+	rkmp_keytable_child_defaults(&cfg);
+	cfg.peer = "192.0.2.2";
+	cfg.now = t;
+	child_sa(&sa, &old, true, RKMP_PROTO_TCP_AO, 2);
+	ASSERT_STR_EQ(rkmp_keytable_child_name(&old, true, name), "54");
+	ASSERT_STR_EQ(rkmp_keytable_child_name(&old, false, name), "3d");
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &old, &cfg, NULL), 0);
+	/* an hour later its successor, SPIs 0x3e / 0x55 */
+	ch = old;
+	ch.spi_local[0] = 0x3e;
+	ch.spi_peer[0] = 0x55;
+	cfg.now = t + 3600;
+	cfg.replaces = &old;
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), 0);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 2);
+	r = rkmp_keytable_at(kt, 0);
+	ASSERT_INT_EQ(r->send_end, t + 3600 + 5);		/* where the new one starts sending */
+	ASSERT_INT_EQ(r->accept_end, t + 3600 + 5 + 120);	/* and the grace after it */
+	ASSERT_STR_EQ(r->x.state, "rekeyed");
+	r = rkmp_keytable_at(kt, i);
+	ASSERT_STR_EQ(r->local_name, "55");
+	ASSERT_INT_EQ(r->send_start, t + 3600 + 5);
+	/* a replaced child without a row, or of another protocol: refused */
+	old.spi_peer[0] = 0x99;
+	old.spi_local[0] = 0x98;
+	ch.spi_local[0] = 0x3f;
+	ch.spi_peer[0] = 0x56;
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, NULL), RKMP_E_REFUSED);
+	old.protocol = RKMP_PROTO_BFD;
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, NULL), RKMP_E_USAGE);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 2);
+
+	/* found by RKMP SA and child */
+	ASSERT_INT_EQ(rkmp_keytable_find_child(kt, sa.spi_i, sa.spi_r, RKMP_PROTO_TCP_AO, "3e"), 1);
+	ASSERT_INT_EQ(rkmp_keytable_find_child(kt, sa.spi_i, sa.spi_r, 0, NULL), 0);
+	ASSERT_INT_EQ(rkmp_keytable_find_child(kt, sa.spi_i, sa.spi_r, RKMP_PROTO_BFD, NULL), -1);
+	ASSERT_INT_EQ(rkmp_keytable_find_child(kt, sa.spi_i, sa.spi_r + 1, 0, NULL), -1);
+	/* the RKMP SA rekeyed: both rows follow, and revoke finds them there */
+	ASSERT_INT_EQ(rkmp_keytable_relink(kt, sa.spi_i, sa.spi_r, 0x0102030405060708ull,
+	    0x1112131415161718ull, "responder"), 2);
+	ASSERT_STR_EQ(rkmp_keytable_at(kt, 1)->x.rkmp_sa, "0102030405060708:1112131415161718");
+	ASSERT_STR_EQ(rkmp_keytable_at(kt, 1)->x.role, "responder");
+	ASSERT_INT_EQ(rkmp_keytable_find_child(kt, sa.spi_i, sa.spi_r, 0, NULL), -1);
+	ASSERT_INT_EQ(rkmp_keytable_revoke(kt, sa.spi_i, sa.spi_r, NULL, NULL), 0);
+	ASSERT_INT_EQ(rkmp_keytable_revoke(kt, 0x0102030405060708ull, 0x1112131415161718ull, NULL,
+	    NULL), 2);
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 0);
+	rkmp_keytable_free(kt);
+}

@@ -1,0 +1,320 @@
+#!/usr/bin/env bats
+# The routing protocol's side of the step binaries: -t (children into the
+# RFC 7210 key table), --events, --rp-hook, RP_revokeSA (rkmp-karp.md §8–§10).
+# Two local parties A (192.0.2.1) and B (192.0.2.2) over files, or both on
+# 127.0.0.1 over UDP; each keeps its own key table.
+
+load helpers
+load step-helpers
+
+T0=20260101000000Z	# the fixed clock of the rows (--now)
+
+setup() {
+	setup_step
+	PORT=$((20000 + RANDOM % 20000))
+	# the hook records each event's environment, one line per event
+	HOOK='printf "%s|%s|%s|%s|%s|%s\n" "$RKMP_EVENT" "$RKMP_PROTOCOL" "$RKMP_LOCAL_KEY_NAME" "$RKMP_CHILDREN" "$RKMP_ROWS" "$RKMP_REASON" >> "$HOOK_LOG"'
+	export HOOK_LOG="$W/hook.log"
+}
+
+teardown() {
+	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
+}
+
+# rp SIDE: the routing-protocol options of that side
+rp() {
+	printf '%s\n' -t "$W/$1.kt" --events "$W/$1.ev" --rp-hook "$HOOK" --now "$T0"
+}
+
+# the DESIGN.md §6 flow over files, A and B with key tables; rkmp profile: a TCP-AO child
+established_rp() {
+	local rpa rpb
+	mapfile -t rpa < <(rp a)
+	mapfile -t rpb < <(rp b)
+	init_pair "$@" &&
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" "${rpa[@]}" --peer-address 192.0.2.2 -o "$W/3.bin" 2>/dev/null &&
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --psk-file "$W/k.psk" "${rpb[@]}" --peer-address 192.0.2.1 \
+	    -i "$W/3.bin" -o "$W/4.bin" 2>/dev/null &&
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" "${rpa[@]}" -i "$W/4.bin" 2>/dev/null
+}
+
+# exchange FROM TO NAME [request options]: one child exchange over files, both tables kept
+exchange() {
+	local from=$1 to=$2 name=$3 f t
+	shift 3
+	mapfile -t f < <(rp "$from")
+	mapfile -t t < <(rp "$to")
+	"$RKMP_BIN/rkmp-child" -q -s "$W/$from.json" "${f[@]}" "$@" -o "$W/$name.req" 2>/dev/null &&
+	"$RKMP_BIN/rkmp-child" -q -s "$W/$to.json" "${t[@]}" --respond -i "$W/$name.req" -o "$W/$name.resp" 2>/dev/null &&
+	"$RKMP_BIN/rkmp-child" -q -s "$W/$from.json" "${f[@]}" -i "$W/$name.resp" 2>/dev/null
+}
+
+kt() {	# kt SIDE SUBCOMMAND [options]: rkmp-keytable on that side's table, JSON
+	local side=$1
+	shift
+	"$RKMP_BIN/rkmp-keytable" -q -t "$W/$side.kt" --json "$@"
+}
+
+child() {	# child SIDE INDEX FIELD
+	jq -r ".children[$2].$3" "$W/$1.json"
+}
+
+# rows_match PROTO AT [PEER_OF_A PEER_OF_B]: at time AT, the key A selects for
+# sending to B is the key B looks up under the name A sends, and the other way
+# round; the key names are crossed
+rows_match() {
+	local proto=$1 at=$2 pa=${3:-192.0.2.2} pb=${4:-192.0.2.1} sa sb la lb
+	sa=$(kt a select --protocol "$proto" --peer "$pa" --now "$at") || { echo "A selects no $proto key"; return 1; }
+	sb=$(kt b select --protocol "$proto" --peer "$pb" --now "$at") || { echo "B selects no $proto key"; return 1; }
+	lb=$(kt b lookup --protocol "$proto" --peer "$pb" --now "$at" --key-name "$(jq -r .PeerKeyName <<<"$sa")") ||
+	    { echo "B cannot look up A's $proto key $(jq -r .PeerKeyName <<<"$sa")"; return 1; }
+	la=$(kt a lookup --protocol "$proto" --peer "$pa" --now "$at" --key-name "$(jq -r .PeerKeyName <<<"$sb")") ||
+	    { echo "A cannot look up B's $proto key"; return 1; }
+	[ "$(jq -r .Key <<<"$sa")" = "$(jq -r .Key <<<"$lb")" ] || { echo "A's sending key is not B's receiving key"; return 1; }
+	[ "$(jq -r .Key <<<"$sb")" = "$(jq -r .Key <<<"$la")" ] || { echo "B's sending key is not A's receiving key"; return 1; }
+	[ "$(jq -r .LocalKeyName <<<"$sa")" = "$(jq -r .PeerKeyName <<<"$sb")" ] || { echo "names not crossed"; return 1; }
+	[ "$(jq -r .PeerKeyName <<<"$sa")" = "$(jq -r .LocalKeyName <<<"$sb")" ] || { echo "names not crossed"; return 1; }
+	[ "$(jq -r '.Key | length' <<<"$sa")" -ge 32 ] || { echo "short key"; return 1; }
+	echo "$sa"
+}
+
+@test "RKMP_SA_AUTH's first child goes into both key tables: one row each, the same key, names crossed" {
+	established_rp
+	run -0 rows_match tcp-ao 20260101000010Z
+	row=$output
+	assert_equal "$(jq -r .Key <<<"$row")" "$(jq -r '.secrets.children[0].keymat' "$W/a.json")"
+	assert_equal "$(jq -r .SendLifetimeStart <<<"$row")" 20260101000005Z
+	assert_equal "$(jq -r .AcceptLifetimeStart <<<"$row")" 20260101000000Z
+	assert_equal "$(jq -r .SendLifetimeEnd <<<"$row")" 20260101090000Z
+	assert_equal "$(jq -r .AcceptLifetimeEnd <<<"$row")" 20260101090200Z
+	assert_equal "$(jq -r '."x-rkmp".rkmp_sa' <<<"$row")" "$(jq -r '.ike_sa.spi_i + ":" + .ike_sa.spi_r' "$W/a.json")"
+	assert_equal "$(stat -c %a "$W/a.kt")" 600
+	# not yet sending inside the send delay, already accepting
+	run -1 kt a select --protocol tcp-ao --peer 192.0.2.2 --now 20260101000003Z
+	assert_equal "$(jq -r .event "$W/a.ev")" insert
+	assert_equal "$(jq -r .event "$W/b.ev")" insert
+	assert_equal "$(cut -d'|' -f1,2 "$W/hook.log" | sort -u)" "insert|tcp-ao"
+}
+
+@test "files: TCP-AO, BFD and RSVP-TE with and without PFS: create, rekey (overlapping rows), delete; both tables agree" {
+	established_rp
+	for proto in tcp-ao bfd rsvp-te; do
+		for pfs in "" x25519; do
+			kt a delete --protocol "$proto" --peer 192.0.2.2 --spi 00 >/dev/null 2>&1 || true
+			kt b delete --protocol "$proto" --peer 192.0.2.1 --spi 00 >/dev/null 2>&1 || true
+			exchange a b "c$proto$pfs" --protocol "$proto" ${pfs:+--pfs "$pfs"} || fail "create $proto $pfs"
+			n=$(jq '.children | length - 1' "$W/a.json")
+			run -0 rows_match "$proto" 20260101000010Z
+			old=$(jq -r .PeerKeyName <<<"$output")
+			assert_equal "$old" "$(child a "$n" spi_local)"
+			# rekey: the new row sends from T+5 s; the old one stops sending there, accepts 120 s longer
+			exchange a b "r$proto$pfs" --rekey "$(child a "$n" spi_local)" ${pfs:+--pfs "$pfs"} || fail "rekey $proto $pfs"
+			run -0 rows_match "$proto" 20260101000010Z
+			new=$(jq -r .PeerKeyName <<<"$output")
+			[ "$new" != "$old" ]
+			oldrow=$(kt a get --protocol "$proto" --peer 192.0.2.2 --spi "$(child a "$n" spi_peer)")
+			assert_equal "$(jq -r .SendLifetimeEnd <<<"$oldrow")" 20260101000005Z
+			assert_equal "$(jq -r .AcceptLifetimeEnd <<<"$oldrow")" 20260101000205Z
+			assert_equal "$(jq -r '."x-rkmp".state' <<<"$oldrow")" rekeyed
+			# inside the overlap B still accepts what A sent with the old key ...
+			kt b lookup --protocol "$proto" --peer 192.0.2.1 --key-name "$old" --now 20260101000100Z >/dev/null
+			# ... and no longer after the grace
+			run -1 kt b lookup --protocol "$proto" --peer 192.0.2.1 --key-name "$old" --now 20260101000300Z
+			# delete the new child: its rows go on both sides
+			exchange b a "d$proto$pfs" --delete "$(child b $((n + 1)) spi_local)" || fail "delete $proto $pfs"
+			run -1 kt a select --protocol "$proto" --peer 192.0.2.2 --now 20260101000010Z
+			run -1 kt b select --protocol "$proto" --peer 192.0.2.1 --now 20260101000010Z
+		done
+	done
+	# every exchange told both routing protocols: the same events on both sides
+	assert_equal "$(jq -r .event "$W/a.ev" | tr '\n' ' ')" "$(jq -r .event "$W/b.ev" | tr '\n' ' ')"
+	assert_equal "$(jq -r .event "$W/a.ev" | sort | uniq -c | tr -s ' ' | tr '\n' ';')" " 6 delete; 7 insert; 6 rekey;"
+	jq -s -e 'map(select(.event == "rekey")) | length == 6 and all(.old_local_key_name and .local_key_name and .rows == 2)' "$W/a.ev" >/dev/null
+	! grep -qi '"key"' "$W/a.ev"	# keys are never in an event
+}
+
+@test "over UDP: TCP-AO, BFD and RSVP-TE with PFS: create, rekey, delete; both tables agree" {
+	established_rp
+	mapfile -t A < <(rp a)
+	mapfile -t B < <(rp b)
+	udp() {	# udp [request options]: A asks B over UDP on loopback
+		"$RKMP_BIN/rkmp-child" -s "$W/b.json" "${B[@]}" --respond --listen "127.0.0.1:$PORT" --wait 10 2>>"$W/udp.err" &
+		RPID=$!
+		sleep 0.2
+		"$RKMP_BIN/rkmp-child" -v -s "$W/a.json" "${A[@]}" "$@" --peer "127.0.0.1:$PORT" --retransmit 0.5,1.5,3 2>>"$W/udp.err" || { cat "$W/udp.err"; return 1; }
+		wait "$RPID" || { echo "responder failed:"; cat "$W/udp.err"; return 1; }
+		RPID=
+	}
+	for proto in tcp-ao bfd rsvp-te; do
+		udp --protocol "$proto" --pfs ecp256 || fail "create $proto"
+		n=$(jq '.children | length - 1' "$W/a.json")
+		run -0 rows_match "$proto" 20260101000010Z
+		udp --rekey "$(child a "$n" spi_local)" --pfs ecp256 || fail "rekey $proto"
+		run -0 rows_match "$proto" 20260101000010Z
+		assert_equal "$(jq -r .PeerKeyName <<<"$output")" "$(child a $((n + 1)) spi_local)"
+		udp --delete "$(child a $((n + 1)) spi_local)" || fail "delete $proto"
+		run -1 kt a get --protocol "$proto" --peer 192.0.2.2 --spi "$(child a $((n + 1)) spi_peer)"
+		run -1 kt b get --protocol "$proto" --peer 192.0.2.1 --spi "$(child a $((n + 1)) spi_local)"
+		# the rekeyed row stays until its shortened windows end
+		run -0 kt a get --protocol "$proto" --peer 192.0.2.2 --spi "$(child a "$n" spi_peer)"
+	done
+	assert_equal "$(jq -r .event "$W/b.ev" | tr '\n' ' ')" "insert insert rekey delete insert rekey delete insert rekey delete "
+}
+
+@test "ikev2 profile: the ESP child's row holds our outbound keys first; B's row is the mirror" {
+	established_rp --profile ikev2 --proposal aes256gcm16-prfsha256-x25519 -- --profile ikev2
+	ra=$(kt a list --protocol esp)
+	rb=$(kt b list --protocol esp)
+	assert_equal "$(jq -r .LocalKeyName <<<"$ra")" "$(child a 0 spi_local)"
+	assert_equal "$(jq -r .LocalKeyName <<<"$rb")" "$(child b 0 spi_local)"
+	ka=$(jq -r .Key <<<"$ra")
+	kb=$(jq -r .Key <<<"$rb")
+	h=$((${#ka} / 2))
+	assert_equal "${ka:0:$h}" "${kb:$h}"
+	assert_equal "${ka:$h}" "${kb:0:$h}"
+	assert_equal "${ka:0:$h}" "$(jq -r '.secrets.children[0].keymat[0:'"$h"']' "$W/a.json")"
+}
+
+@test "RP_revokeSA: the peer stops answering (killed): rows gone, children revoked, hook and event log told" {
+	established_rp
+	mapfile -t A < <(rp a)
+	exchange a b cb --protocol bfd
+	assert_equal "$(kt a list | wc -l)" 2
+	# B answers nothing: started, then killed before A asks
+	"$RKMP_BIN/rkmp-child" -q -s "$W/b.json" --respond --listen "127.0.0.1:$PORT" --wait 30 2>/dev/null &
+	RPID=$!
+	sleep 0.2
+	kill -9 "$RPID"
+	wait "$RPID" 2>/dev/null || true
+	RPID=
+	run -6 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/a.json" "${A[@]}" --protocol rsvp-te --peer "127.0.0.1:$PORT" --retransmit 0.2,1.5,2 --json
+	output=$(head -n 1 <<<"$output")
+	assert_equal "$(jq -r .phase <<<"$output")" failed
+	assert_equal "$(jq -c .events <<<"$output")" '["revoke"]'
+	assert_equal "$(jq -r .phase "$W/a.json")" failed
+	[[ "$(jq -r .reason "$W/a.json")" == "no answer from 127.0.0.1:$PORT after 2 retransmissions"* ]]
+	assert_equal "$(jq -r '[.children[] | select(.state == "revoked")] | length' "$W/a.json")" 2
+	assert_equal "$(jq -r '[.secrets.children[]? | select(.keymat != null)] | length' "$W/a.json")" 0
+	assert_equal "$(kt a list | wc -l)" 0
+	ev=$(tail -n 1 "$W/a.ev")
+	assert_equal "$(jq -r .event <<<"$ev")" revoke
+	assert_equal "$(jq -r .rows <<<"$ev")" 2
+	assert_equal "$(jq -r '.children | length' <<<"$ev")" 2
+	IFS='|' read -r event proto name children rows reason < <(tail -n 1 "$HOOK_LOG")
+	assert_equal "$event" revoke
+	assert_equal "$rows" 2
+	[[ "$children" == "tcp-ao:"*" bfd:"* ]]
+	[[ "$reason" == "no answer from 127.0.0.1:$PORT"* ]]
+	# B's own rows are B's business: untouched
+	assert_equal "$(kt b list | wc -l)" 2
+	# the failed SA takes no more steps
+	run -3 "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --liveness -o "$W/x.bin"
+}
+
+@test "RP_revokeSA: a failed liveness check (no answer) revokes; an answered one changes nothing" {
+	established_rp
+	mapfile -t A < <(rp a)
+	exchange a b live --liveness
+	assert_equal "$(kt a list | wc -l)" 1
+	before=$(wc -l < "$W/a.ev")
+	assert_equal "$before" 1
+	run -6 "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" "${A[@]}" --liveness --peer "127.0.0.1:$PORT" --retransmit 0.2,1,1
+	assert_equal "$(kt a list | wc -l)" 0
+	assert_equal "$(tail -n 1 "$W/a.ev" | jq -r .event)" revoke
+	assert_equal "$(tail -n 1 "$HOOK_LOG" | cut -d'|' -f1)" revoke
+}
+
+@test "RP_revokeSA: AUTHENTICATION_FAILED revokes on both sides (nothing to remove yet), hook and log told" {
+	mapfile -t A < <(rp a)
+	mapfile -t B < <(rp b)
+	init_pair
+	printf 'another-psk-0123456789\n' > "$W/wrong.psk"
+	chmod 600 "$W/wrong.psk"
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/wrong.psk" "${A[@]}" --peer-address 192.0.2.2 -o "$W/3.bin" 2>/dev/null
+	run -1 "$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --psk-file "$W/k.psk" "${B[@]}" --peer-address 192.0.2.1 -i "$W/3.bin" -o "$W/4.bin"
+	run -1 "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" "${A[@]}" -i "$W/4.bin"
+	for s in a b; do
+		assert_equal "$(jq -r .phase "$W/$s.json")" failed
+		assert_equal "$(jq -r .event "$W/$s.ev")" revoke
+		jq -e '.reason | test("AUTHENTICATION_FAILED")' "$W/$s.ev" >/dev/null
+	done
+	assert_equal "$(cut -d'|' -f1 "$HOOK_LOG" | tr '\n' ' ')" "revoke revoke "
+	[ ! -e "$W/a.kt" ] || assert_equal "$(kt a list | wc -l)" 0
+}
+
+@test "an orderly delete of the RKMP SA is no failure: rows kept on both sides, a close event" {
+	established_rp
+	exchange a b cb --protocol bfd
+	exchange b a del --delete-ike
+	for s in a b; do
+		assert_equal "$(jq -r .phase "$W/$s.json")" deleted
+		assert_equal "$(kt $s list | wc -l)" 2
+		assert_equal "$(tail -n 1 "$W/$s.ev" | jq -r '.event + " " + (.rows | tostring)')" "close 0"
+	done
+	run -0 rows_match bfd 20260101000010Z
+	! grep -q revoke "$HOOK_LOG"
+}
+
+@test "a peer deleting our child over UDP: the responder's row goes too" {
+	established_rp
+	mapfile -t A < <(rp a)
+	mapfile -t B < <(rp b)
+	"$RKMP_BIN/rkmp-child" -q -s "$W/b.json" "${B[@]}" --respond --listen "127.0.0.1:$PORT" --wait 10 2>>"$W/udp.err" &
+	RPID=$!
+	sleep 0.2
+	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" "${A[@]}" --delete "$(child a 0 spi_local)" --peer "127.0.0.1:$PORT" --retransmit 0.5,1.5,3 2>/dev/null
+	wait "$RPID"
+	RPID=
+	assert_equal "$(kt b list | wc -l)" 0
+	assert_equal "$(tail -n 1 "$W/b.ev" | jq -r .event)" delete
+}
+
+@test "bad key table, address or clock: one error line, exit 3 or 2, state and table untouched, nothing sent" {
+	established_rp
+	cp "$W/a.json" "$W/a.before"
+	# a corrupt table
+	printf '{"format": "rkmp-keytable", "version": 1, "rows": [{"Protocol": "tcp-ao"' > "$W/bad.kt"
+	chmod 600 "$W/bad.kt"
+	run -3 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/a.json" -t "$W/bad.kt" --protocol bfd -o "$W/x.bin"
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == "rkmp-child: $W/a.json: state: "*"bad.kt"* ]]
+	[ ! -e "$W/x.bin" ]
+	cmp "$W/a.json" "$W/a.before"
+	# a table others may read
+	cp "$W/a.kt" "$W/open.kt"
+	chmod 644 "$W/open.kt"
+	run -3 "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" -t "$W/open.kt" --protocol bfd -o "$W/x.bin"
+	[ ! -e "$W/x.bin" ]
+	cmp "$W/a.json" "$W/a.before"
+	# a row edited by hand into something invalid
+	jq -c '.rows[0].SendLifetimeEnd = "20261301000000Z"' "$W/a.kt" > "$W/edit.kt"
+	chmod 600 "$W/edit.kt"
+	run -3 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/a.json" -t "$W/edit.kt" --protocol bfd -o "$W/x.bin"
+	[[ "$stderr" == *"month 13"* ]]
+	cmp "$W/a.json" "$W/a.before"
+	# usage
+	run -2 "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" -t "$W/a.kt" --peer-address not-an-address --protocol bfd -o "$W/x.bin"
+	run -2 "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" -t "$W/a.kt" --now 2026-13 --protocol bfd -o "$W/x.bin"
+	run -2 "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --rp-hook "" --protocol bfd -o "$W/x.bin"
+	cmp "$W/a.json" "$W/a.before"
+	# over files with no address known, -t is refused before anything happens
+	"$RKMP_BIN/rkmp-init" -q -s "$W/c.json" --id fqdn:c.rkmp.test -o "$W/c1.bin"
+	"$RKMP_BIN/rkmp-init" -q -s "$W/d.json" --respond --id fqdn:d.rkmp.test -i "$W/c1.bin" -o "$W/c2.bin"
+	"$RKMP_BIN/rkmp-init" -q -s "$W/c.json" -i "$W/c2.bin"
+	cp "$W/c.json" "$W/c.before"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/c.json" --psk-file "$W/k.psk" -t "$W/c.kt" -o "$W/x.bin"
+	[[ "$stderr" == *"--peer-address"* ]]
+	[ ! -e "$W/x.bin" ]
+	cmp "$W/c.json" "$W/c.before"
+}
+
+@test "a failing hook is a warning, not a failure: the step and the table are done" {
+	init_pair
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --psk-file "$W/k.psk" -t "$W/a.kt" --peer-address 192.0.2.2 -o "$W/3.bin"
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --psk-file "$W/k.psk" -i "$W/3.bin" -o "$W/4.bin"
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" -t "$W/a.kt" --rp-hook 'echo to-stdout; exit 3' -i "$W/4.bin" --json
+	assert_equal "$(jq -r .phase <<<"$output")" established
+	[[ "$stderr" == *"to-stdout"* ]]
+	[[ "$stderr" == *"warning: --rp-hook exited 3 for the insert event"* ]]
+	assert_equal "$(kt a list | wc -l)" 1
+}
