@@ -2066,6 +2066,36 @@ rekey_commit(struct rkmp_sa *sa, const struct rekey *rk, bool initiator)
  * Build our request for req and make it the pending one.  retries counts the
  * INVALID_KE_PAYLOAD rounds that led to it (0 for the first request).
  */
+/* Our Ni (kept in pending) and, with a group, our KEi (its private value in
+ * the secrets), appended to l; label names the exchange for --seed. */
+static int
+nonce_ke(struct rkmp_sa *sa, struct pl_list *l, const char *label, uint16_t group,
+    struct rkmp_dh **dh)
+{
+	struct rkmp_pld *p;
+	char lbl[48];
+	size_t klen;
+	int r;
+
+	sa->pending.nonce.len = IKE_NONCE_LEN;
+	snprintf(lbl, sizeof(lbl), "%s nonce %u", label, sa->mid_next);
+	if ((r = rkmp_ike_random(sa, lbl, sa->pending.nonce.p, sa->pending.nonce.len)) != 0)
+		return r;
+	p = pl_add(l, RKMP_PLD_NONCE);
+	p->u.opaque.data = sa->pending.nonce.p;
+	p->u.opaque.len = sa->pending.nonce.len;
+	if (group == 0)
+		return 0;
+	sa->pending.dh_group = group;
+	if ((r = dh_key(sa, group, true, dh)) != 0)
+		return r;
+	p = pl_add(l, RKMP_PLD_KE);
+	p->u.ke.group = group;
+	p->u.ke.data = rkmp_crypto_dh_public(*dh, &klen);
+	p->u.ke.len = klen;
+	return 0;
+}
+
 static int
 child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8_t retries,
     struct rkmp_ike_out *o)
@@ -2077,7 +2107,7 @@ child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8_t retrie
 	struct rkmp_pld *p;
 	uint8_t exch = RKMP_EXCH_CREATE_CHILD, proto, spi[RKMP_SA_SPI_MAX], ike_spi[8];
 	struct rkmp_sa_child *old = NULL, *ch;
-	size_t n, spi_len, klen;
+	size_t n, spi_len;
 	char label[48];
 	int r;
 
@@ -2117,22 +2147,8 @@ child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8_t retrie
 		p = pl_add(&l, RKMP_PLD_SA);
 		if ((r = rkmp_proposal_to_sa(&a, specs, n, spi, spi_len, p)) != 0)
 			goto out;
-		sa->pending.nonce.len = IKE_NONCE_LEN;
-		snprintf(label, sizeof(label), "child nonce %u", sa->mid_next);
-		if ((r = rkmp_ike_random(sa, label, sa->pending.nonce.p, sa->pending.nonce.len)) != 0)
+		if ((r = nonce_ke(sa, &l, "child", req->pfs_group, &dh)) != 0)
 			goto out;
-		p = pl_add(&l, RKMP_PLD_NONCE);
-		p->u.opaque.data = sa->pending.nonce.p;
-		p->u.opaque.len = sa->pending.nonce.len;
-		if (req->pfs_group != 0) {
-			sa->pending.dh_group = req->pfs_group;
-			if ((r = dh_key(sa, req->pfs_group, true, &dh)) != 0)
-				goto out;
-			p = pl_add(&l, RKMP_PLD_KE);
-			p->u.ke.group = req->pfs_group;
-			p->u.ke.data = rkmp_crypto_dh_public(dh, &klen);
-			p->u.ke.len = klen;
-		}
 		if (sa->profile == RKMP_PROFILE_IKEV2) {
 			pl_ts(&l, RKMP_PLD_TSI, &ts_any, 1);
 			pl_ts(&l, RKMP_PLD_TSR, &ts_any, 1);
@@ -2173,20 +2189,8 @@ child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8_t retrie
 		p = pl_add(&l, RKMP_PLD_SA);
 		if ((r = rkmp_proposal_to_sa(&a, &spec, 1, ike_spi, sizeof(ike_spi), p)) != 0)
 			goto out;
-		sa->pending.nonce.len = IKE_NONCE_LEN;
-		snprintf(label, sizeof(label), "rekey nonce %u", sa->mid_next);
-		if ((r = rkmp_ike_random(sa, label, sa->pending.nonce.p, sa->pending.nonce.len)) != 0)
+		if ((r = nonce_ke(sa, &l, "rekey", g, &dh)) != 0)
 			goto out;
-		p = pl_add(&l, RKMP_PLD_NONCE);
-		p->u.opaque.data = sa->pending.nonce.p;
-		p->u.opaque.len = sa->pending.nonce.len;
-		sa->pending.dh_group = g;
-		if ((r = dh_key(sa, g, true, &dh)) != 0)
-			goto out;
-		p = pl_add(&l, RKMP_PLD_KE);
-		p->u.ke.group = g;
-		p->u.ke.data = rkmp_crypto_dh_public(dh, &klen);
-		p->u.ke.len = klen;
 		note(o, "RKMP SA rekey request: our new SPI %016llx, KE %s",
 		    (unsigned long long)sa->pending.ike_spi, rkmp_name_or(RKMP_REG_DH, g));
 		break;

@@ -8,24 +8,10 @@ load step-helpers
 
 setup() {
 	setup_step
-	PORT=$((20000 + RANDOM % 20000))
 }
 
 teardown() {
-	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
-}
-
-established() {	# established [init options] -- [responder options]: the DESIGN.md §6 flow
-	init_pair "$@" && auth_pair
-}
-
-# exchange FROM TO NAME [request options]: one child exchange over files
-exchange() {
-	local from=$1 to=$2 name=$3
-	shift 3
-	"$RKMP_BIN/rkmp-child" -q -s "$W/$from.json" "$@" -o "$W/$name.req" &&
-	"$RKMP_BIN/rkmp-child" -q -s "$W/$to.json" --respond -i "$W/$name.req" -o "$W/$name.resp" &&
-	"$RKMP_BIN/rkmp-child" -q -s "$W/$from.json" -i "$W/$name.resp"
+	teardown_step
 }
 
 child() {	# child FILE INDEX FIELD

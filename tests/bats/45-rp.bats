@@ -11,14 +11,13 @@ T0=20260101000000Z	# the fixed clock of the rows (--now)
 
 setup() {
 	setup_step
-	PORT=$((20000 + RANDOM % 20000))
 	# the hook records each event's environment, one line per event
 	HOOK='printf "%s|%s|%s|%s|%s|%s\n" "$RKMP_EVENT" "$RKMP_PROTOCOL" "$RKMP_LOCAL_KEY_NAME" "$RKMP_CHILDREN" "$RKMP_ROWS" "$RKMP_REASON" >> "$HOOK_LOG"'
 	export HOOK_LOG="$W/hook.log"
 }
 
 teardown() {
-	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
+	teardown_step
 }
 
 # rp SIDE: the routing-protocol options of that side

@@ -7,11 +7,10 @@ load step-helpers
 
 setup() {
 	setup_step
-	PORT=$((20000 + RANDOM % 20000))
 }
 
 teardown() {
-	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
+	teardown_step
 }
 
 responder() {	# responder BIN [options]: in the background, logs to $W/resp.log

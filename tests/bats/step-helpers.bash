@@ -5,6 +5,12 @@ setup_step() {
 	W=$BATS_TEST_TMPDIR
 	printf 'rkmp-test-psk-0123456789\n' > "$W/k.psk"
 	chmod 600 "$W/k.psk"
+	PORT=$((20000 + RANDOM % 20000))	# UDP on 127.0.0.1
+}
+
+# a background responder ($RPID) never outlives its test
+teardown_step() {
+	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
 }
 
 # init_pair [initiator options] -- [responder options]: RKMP_SA_INIT over files
@@ -33,4 +39,17 @@ same_keys() {
 	    .secrets.sk_ei .secrets.sk_er .secrets.sk_pi .secrets.sk_pr; do
 		[ "$(jq -r "$k" "$W/a.json")" = "$(jq -r "$k" "$W/b.json")" ] || { echo "differs: $k"; return 1; }
 	done
+}
+
+established() {	# established [init options] -- [responder options]: the DESIGN.md §6 flow
+	init_pair "$@" && auth_pair
+}
+
+# exchange FROM TO NAME [request options]: one child exchange over files
+exchange() {
+	local from=$1 to=$2 name=$3
+	shift 3
+	"$RKMP_BIN/rkmp-child" -q -s "$W/$from.json" "$@" -o "$W/$name.req" &&
+	"$RKMP_BIN/rkmp-child" -q -s "$W/$to.json" --respond -i "$W/$name.req" -o "$W/$name.resp" &&
+	"$RKMP_BIN/rkmp-child" -q -s "$W/$from.json" -i "$W/$name.resp"
 }

@@ -1,0 +1,81 @@
+# Shared by the strongSwan interop suites (95, 96): charon in its own network
+# namespace (../shared/peers), us in rkmp-us (10.77.0.2), the peer at
+# 10.77.0.1.  Skips without root; without strongSwan it skips, or fails when
+# RKMP_TEST_STRICT=1 (CI installs it with ../shared/peers/install.sh).
+# shellcheck shell=bash
+
+PEERS=${RKMP_PEERS:-$TOP/../shared/peers}
+SW=$PEERS/strongswan-peer.sh
+
+setup_file() {
+	local top
+	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	PEERS=${RKMP_PEERS:-$top/../shared/peers}
+	export SW=$PEERS/strongswan-peer.sh
+}
+
+setup() {
+	[ "$(id -u)" = 0 ] || skip "interop needs root (network namespaces)"
+	if [ ! -x "$SW" ] || ! command -v swanctl >/dev/null || ! command -v charon-systemd >/dev/null; then
+		[ "${RKMP_TEST_STRICT:-0}" = 1 ] && fail "strongSwan or $SW missing (RKMP_TEST_STRICT=1)"
+		skip "strongSwan not installed: run $PEERS/install.sh"
+	fi
+	W=$BATS_TEST_TMPDIR
+	printf 'rkmp-interop-psk-0123456789' > "$W/k.psk"
+	chmod 600 "$W/k.psk"
+}
+
+teardown() {
+	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
+	[ -x "$SW" ] && "$SW" down >/dev/null 2>&1 || true
+}
+
+us() { ip netns exec rkmp-us "$@"; }
+
+st() { jq -r "$1" "$W/a.json"; }
+
+negotiate() {	# negotiate INIT-OPTS... -- AUTH-OPTS...: our initiator against the peer
+	local iopts=() aopts=() side=i
+	for a in "$@"; do
+		if [ "$a" = -- ]; then side=a; continue; fi
+		if [ $side = i ]; then iopts+=("$a"); else aopts+=("$a"); fi
+	done
+	us "$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --id fqdn:us.rkmp.test --peer 10.77.0.1:500 \
+	    --retransmit 1,1.5,3 "${iopts[@]}" || return
+	us "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --peer-id fqdn:peer.rkmp.test \
+	    --peer 10.77.0.1:500 --retransmit 1,1.5,3 "${aopts[@]}"
+}
+
+# our state's SK_* equal the keys charon logged for that IKE SA (by our spi_i;
+# after a rekey rkmp_keylog logs the new SA's keys with its SPIs)
+keys_match_charon() {
+	local log spi_i spi_r line k
+	log=$("$SW" paths | sed -n 's/^SW_ALL_KEYS=//p')
+	spi_i=$(st .ike_sa.spi_i)
+	spi_r=$(st .ike_sa.spi_r)
+	line=$(grep "^IKE spi_i=$spi_i spi_r=$spi_r " "$log" | tail -n 1)
+	[ -n "$line" ] || { echo "no keys logged for $spi_i:$spi_r"; return 1; }
+	for k in sk_d sk_ai sk_ar sk_ei sk_er sk_pi sk_pr; do
+		local theirs ours
+		theirs=$(sed -nE "s/.* $k=([0-9a-f-]+).*/\1/p" <<<"$line")
+		ours=$(st ".secrets.$k // \"-\"")
+		[ "$theirs" = "$ours" ] || { echo "$k: charon $theirs, ours $ours"; return 1; }
+	done
+}
+
+# swanctl shows the IKE SA with our state's two SPIs, ESTABLISHED
+established_in_swanctl() {
+	"$SW" swanctl --list-sas | grep -qE "ESTABLISHED, IKEv2, $(st .ike_sa.spi_i)_i\*? $(st .ike_sa.spi_r)_r"
+}
+
+child_keys_match_charon() {	# the last child's KEYMAT starts with charon's encr_i for its SPI
+	local spi log encr_i
+	spi=$(st '.children[-1].spi_local')
+	log=$("$SW" paths | sed -n 's/^SW_ALL_KEYS=//p')
+	encr_i=$(grep "^CHILD .* spi_i=$spi " "$log" | sed -nE 's/.* encr_i=([0-9a-f]+).*/\1/p' | tail -n 1)
+	[ -n "$encr_i" ] && [[ "$(st '.secrets.children[-1].keymat')" == "$encr_i"* ]]
+}
+
+child_state_in_swanctl() {	# child_state_in_swanctl SPI_PEER STATE
+	"$SW" swanctl --list-sas | grep -B3 "in  $1" | grep -q "$2"
+}
