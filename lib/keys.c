@@ -678,11 +678,46 @@ rkmp_keys_load_file(struct rkmp_keys *k, const char *path)
 	return r;
 }
 
+/* One IKE SA's keys (SPIs, suite, SK_e and SK_a of both directions) into k. */
+static int
+add_sa_keys(struct rkmp_keys *k, const char *path, uint64_t spi_i, uint64_t spi_r,
+    const struct rkmp_sa_suite *suite, size_t e_len, size_t a_len, const uint8_t *ei,
+    const uint8_t *er, const uint8_t *ai, const uint8_t *ar)
+{
+	struct rkmp_key_entry e;
+	int r;
+
+	memset(&e, 0, sizeof(e));
+	e.spi_i = spi_i;
+	e.spi_r = spi_r;
+	if ((e.encr = rkmp_crypto_encr_lookup(suite->encr, suite->encr_bits)) == NULL)
+		r = rkmp_err_set(RKMP_E_STATE, path, "suite: %s", rkmp_err_detail());
+	else if (!e.encr->aead && (e.integ = rkmp_crypto_integ_lookup(suite->integ)) == NULL)
+		r = rkmp_err_set(RKMP_E_STATE, path, "suite: %s", rkmp_err_detail());
+	else {
+		e.e_len = e.encr->key_len + e.encr->salt_len;
+		e.a_len = e.integ ? e.integ->key_len : 0;
+		if (e_len != e.e_len || a_len != e.a_len || e.e_len > sizeof(e.sk_ei) ||
+		    e.a_len > sizeof(e.sk_ai))
+			r = rkmp_err_set(RKMP_E_STATE, path,
+			    "secrets: sk_e %zu / sk_a %zu octets, suite %s needs %zu / %zu",
+			    e_len, a_len, e.encr->name, e.e_len, e.a_len);
+		else {
+			memcpy(e.sk_ei, ei, e.e_len);
+			memcpy(e.sk_er, er, e.e_len);
+			memcpy(e.sk_ai, ai, e.a_len);
+			memcpy(e.sk_ar, ar, e.a_len);
+			r = rkmp_keys_add(k, &e);
+		}
+	}
+	rkmp_crypto_wipe(&e, sizeof(e));
+	return r;
+}
+
 int
 rkmp_keys_load_state(struct rkmp_keys *k, const char *path)
 {
 	struct rkmp_sa *sa;
-	struct rkmp_key_entry e;
 	int r;
 
 	if ((sa = calloc(1, sizeof(*sa))) == NULL)
@@ -692,33 +727,17 @@ rkmp_keys_load_state(struct rkmp_keys *k, const char *path)
 		free(sa);
 		return r;
 	}
-	memset(&e, 0, sizeof(e));
-	e.spi_i = sa->spi_i;
-	e.spi_r = sa->spi_r;
 	if (sa->sec.e_len == 0 || sa->spi_r == 0)
 		r = rkmp_err_set(RKMP_E_STATE, path, "phase %s: no IKE SA keys yet",
 		    rkmp_phase_name(sa->phase));
-	else if ((e.encr = rkmp_crypto_encr_lookup(sa->suite.encr, sa->suite.encr_bits)) == NULL)
-		r = rkmp_err_set(RKMP_E_STATE, path, "suite: %s", rkmp_err_detail());
-	else if (!e.encr->aead && (e.integ = rkmp_crypto_integ_lookup(sa->suite.integ)) == NULL)
-		r = rkmp_err_set(RKMP_E_STATE, path, "suite: %s", rkmp_err_detail());
-	else {
-		e.e_len = e.encr->key_len + e.encr->salt_len;
-		e.a_len = e.integ ? e.integ->key_len : 0;
-		if (sa->sec.e_len != e.e_len || sa->sec.a_len != e.a_len ||
-		    e.e_len > sizeof(e.sk_ei) || e.a_len > sizeof(e.sk_ai))
-			r = rkmp_err_set(RKMP_E_STATE, path,
-			    "secrets: sk_e %zu / sk_a %zu octets, suite %s needs %zu / %zu",
-			    sa->sec.e_len, sa->sec.a_len, e.encr->name, e.e_len, e.a_len);
-		else {
-			memcpy(e.sk_ei, sa->sec.sk_ei, e.e_len);
-			memcpy(e.sk_er, sa->sec.sk_er, e.e_len);
-			memcpy(e.sk_ai, sa->sec.sk_ai, e.a_len);
-			memcpy(e.sk_ar, sa->sec.sk_ar, e.a_len);
-			r = rkmp_keys_add(k, &e);
-		}
-	}
-	rkmp_crypto_wipe(&e, sizeof(e));
+	else
+		r = add_sa_keys(k, path, sa->spi_i, sa->spi_r, &sa->suite, sa->sec.e_len, sa->sec.a_len,
+		    sa->sec.sk_ei, sa->sec.sk_er, sa->sec.sk_ai, sa->sec.sk_ar);
+	/* in the middle of a rekey of the RKMP SA the state keeps the old SA too:
+	 * the rekey and the Delete of the old SA travel on it */
+	if (r == 0 && sa->old.spi_i != 0)
+		r = add_sa_keys(k, path, sa->old.spi_i, sa->old.spi_r, &sa->old.suite, sa->old.e_len,
+		    sa->old.a_len, sa->old.sk_ei, sa->old.sk_er, sa->old.sk_ai, sa->old.sk_ar);
 	rkmp_sa_wipe(sa);
 	free(sa);
 	return r;

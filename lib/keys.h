@@ -60,7 +60,8 @@ int	rkmp_keys_add(struct rkmp_keys *k, const struct rkmp_key_entry *e);
 int	rkmp_keys_load_file(struct rkmp_keys *k, const char *path);
 /* The same over text in memory; name is used in error messages. */
 int	rkmp_keys_load_text(struct rkmp_keys *k, const char *name, const char *text, size_t len);
-/* The keys of an rkmp state file (rkmp_state_load's errors; RKMP_E_STATE when
+/* The keys of an rkmp state file: its RKMP SA's, and the old SA's while a
+ * rekey of the RKMP SA keeps it (rkmp_state_load's errors; RKMP_E_STATE when
  * the SA has no keys yet). */
 int	rkmp_keys_load_state(struct rkmp_keys *k, const char *path);
 

@@ -306,3 +306,27 @@ rekey_retry_files() {
 	assert_equal "$(st a .phase)" established
 	run -0 exchange a b live --liveness
 }
+
+@test "rkmp-decode -s in the middle of a rekey: the state keeps the old SA, so the rekey and its Delete decrypt" {
+	established
+	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --rekey-ike -o "$W/m.1"
+	"$RKMP_BIN/rkmp-child" -q -s "$W/b.json" --respond -i "$W/m.1" -o "$W/m.2"
+	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" -i "$W/m.2" -o "$W/m.3"
+	[ "$(st a .ike_sa.old.spi_i)" != null ]
+	# a's state alone: the old SA's messages (rekey, its answer, the Delete) decrypt
+	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/m.1" "$W/m.2" "$W/m.3"
+	assert_line --index 0 --partial "SK{SA Nonce KE}"
+	assert_line --index 1 --partial "SK{SA Nonce KE}"
+	assert_line --index 2 --partial "SK{D(IKE)}"
+	"$RKMP_BIN/rkmp-child" -q -s "$W/b.json" --respond -i "$W/m.3" -o "$W/m.4"
+	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" -i "$W/m.4"
+	# the Delete done, the old SA is gone from the state, and with it its keys
+	assert_equal "$(st a .ike_sa.old)" null
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -s "$W/a.json" "$W/m.4"
+	[[ "$output" == *"[SK]" ]]
+	[[ "$stderr" == *"0 decrypted"* ]]
+	# the new SA's messages decrypt with the state as it is now
+	run -0 exchange a b after --liveness
+	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/after.req" "$W/after.resp"
+	assert_line --index 0 --partial "$(st a .ike_sa.spi_i):$(st a .ike_sa.spi_r)"
+}
