@@ -422,7 +422,7 @@ configure(struct step *st, struct rkmp_sa *sa, bool fresh)
 /* The peer's address for key-table rows: --peer-address, the UDP peer kept in
  * the state, or an IP address identity; NULL when none is known. */
 static const char *
-rows_peer(const struct step *st, const struct rkmp_sa *sa, char *buf, size_t len)
+seen_peer(const struct step *st, const struct rkmp_sa *sa, char *buf, size_t len)
 {
 	const char *id = sa->id_peer_seen[0] ? sa->id_peer_seen : sa->id_peer;
 
@@ -722,7 +722,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			fprintf(stderr, "%s: WARNING: --now %s: key-table lifetimes from a fixed clock: "
 			    "for tests only\n", d->prog, st.now_text);
 		if (st.rp.keytable != NULL && st.peer == NULL && st.listen == NULL &&
-		    rows_peer(&st, &sa, peer_buf, sizeof(peer_buf)) == NULL) {
+		    seen_peer(&st, &sa, peer_buf, sizeof(peer_buf)) == NULL) {
 			status = rkmp_cli_usage(&st.cli, "-t over files: the peer's address for the key-table "
 			    "rows is not known; give --peer-address ADDR (kept in the state)");
 			goto done;
@@ -808,7 +808,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	if (saving && rp_on) {
 		int w;
 
-		rp.cfg.peer_seen = rows_peer(&st, &sa, peer_buf, sizeof(peer_buf));
+		rp.cfg.peer_seen = seen_peer(&st, &sa, peer_buf, sizeof(peer_buf));
 		if ((w = rkmp_rp_commit(&rp, &sa, d->prog)) != 0) {
 			if (r >= 0) {
 				summary(&st, &sa, &o, w, &rp);

@@ -19,6 +19,19 @@ rkmp_hex_digit(int c)
 	return -1;
 }
 
+/* n octets of p as 2n lowercase hex digits and a NUL into out[2n + 1]. */
+static inline void
+rkmp_hex_encode(const uint8_t *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 /* Decode the n digits of s into out[max]: 0, or -1 when n is odd, too long
  * for max, or a digit is bad (its offset in *bad when bad is not NULL). */
 static inline int

@@ -44,6 +44,8 @@
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
+#include "file.h"
+#include "hex.h"
 #include "keytable.h"
 #include "sa.h"
 #include "wire.h"
@@ -651,17 +653,6 @@ rkmp_keytable_time_format(int64_t t, char out[16])
 
 /* ================================================================ small parsers */
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 bool
 rkmp_keytable_spi_parse(const char *s, uint64_t *spi)
@@ -675,7 +666,7 @@ rkmp_keytable_spi_parse(const char *s, uint64_t *spi)
 	if (n == 0 || n > 16)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		int h = hexval((unsigned char)s[i]);
+		int h = rkmp_hex_digit((unsigned char)s[i]);
 
 		if (h < 0)
 			return false;
@@ -693,7 +684,7 @@ hex64(const char *s, size_t n, bool lower_only, uint64_t *out)
 	if (n != 16)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		int h = hexval((unsigned char)s[i]);
+		int h = rkmp_hex_digit((unsigned char)s[i]);
 
 		if (h < 0 || (lower_only && s[i] >= 'A' && s[i] <= 'F'))
 			return false;
@@ -1061,7 +1052,7 @@ jr_string(struct jr *j, char **out, size_t *outlen)
 					return jr_fail(j, "short \\u escape");
 				}
 				for (int i = 0; i < 4; i++)
-					if ((h[i] = hexval((unsigned char)q[1 + i])) < 0) {
+					if ((h[i] = rkmp_hex_digit((unsigned char)q[1 + i])) < 0) {
 						j->p = bs;
 						return jr_fail(j, "bad \\u escape");
 					}
@@ -1072,7 +1063,7 @@ jr_string(struct jr *j, char **out, size_t *outlen)
 					bool ok = j->p - q >= 7 && q[1] == '\\' && q[2] == 'u';
 
 					for (int i = 0; ok && i < 4; i++) {
-						int v = hexval((unsigned char)q[3 + i]);
+						int v = rkmp_hex_digit((unsigned char)q[3 + i]);
 
 						ok = v >= 0;
 						lo = lo << 4 | (uint32_t)(v < 0 ? 0 : v);
@@ -2031,8 +2022,8 @@ key_decode(struct jr *j, size_t idx, char *hex, const uint8_t **key, size_t *len
 	/* in place: the octets over the first half of their hex (wiped with the text) */
 	k = (uint8_t *)hex;
 	for (size_t i = 0; i < n / 2; i++)
-		k[i] = (uint8_t)(hexval((unsigned char)hex[2 * i]) << 4 |
-		    hexval((unsigned char)hex[2 * i + 1]));
+		k[i] = (uint8_t)(rkmp_hex_digit((unsigned char)hex[2 * i]) << 4 |
+		    rkmp_hex_digit((unsigned char)hex[2 * i + 1]));
 	*key = k;
 	*len = n / 2;
 	return 0;
@@ -2586,63 +2577,43 @@ static int
 kt_read(const char *path, struct rkmp_keytable *kt, const char **bufp, size_t *lenp,
     bool *missing)
 {
-	struct stat st;
 	char *buf;
-	size_t len = 0, cap;
+	size_t len = 0, cap, size;
 	ssize_t n;
-	int fd, r = 0;
+	int fd, r;
 
 	*missing = false;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT) {
+	/* the keys are secret: as the state file */
+	if ((r = rkmp_file_open_secret(path, RKMP_KEYTABLE_FILE_MAX, "key table", &fd, &size)) != 0) {
+		if (r == RKMP_E_SYSTEM && errno == ENOENT) {
 			*missing = true;
 			return rkmp_err_set(RKMP_E_STATE, path, "no such key table");
 		}
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "open: %s", strerror(errno));
-	}
-	if (fstat(fd, &st) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fstat: %s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = rkmp_err_set(RKMP_E_STATE, path, "not a regular file");
-		goto out;
-	}
-	/* the keys are secret: as the state file (lib/state.c) */
-	if ((st.st_mode & 077) != 0) {
-		r = rkmp_err_set(RKMP_E_STATE, path, "mode %04o: %s by group or others "
-		    "(chmod 600 %s)", (unsigned)(st.st_mode & 07777),
-		    (st.st_mode & 044) != 0 ? "readable" : "writable", path);
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > RKMP_KEYTABLE_FILE_MAX) {
-		r = rkmp_err_set(RKMP_E_STATE, path, "%jd octets > %u: not a key table",
-		    (intmax_t)st.st_size, RKMP_KEYTABLE_FILE_MAX);
-		goto out;
+		return r;
 	}
 	/*
 	 * A big table is mapped, not read: copying it out of the page cache costs
 	 * more than parsing it.  Writers never change a table in place (they
 	 * rename a new one over it), so the mapping stays whole.
 	 */
-	if (st.st_size >= (1 << 20)) {
+	if (size >= (1 << 20)) {
 		struct textbuf *t = calloc(1, sizeof(*t));
-		void *m = t == NULL ? MAP_FAILED : mmap(NULL, (size_t)st.st_size, PROT_READ,
+		void *m = t == NULL ? MAP_FAILED : mmap(NULL, size, PROT_READ,
 		    MAP_PRIVATE | MAP_POPULATE, fd, 0);
 
 		if (m != MAP_FAILED) {
 			t->p = m;
-			t->cap = (size_t)st.st_size;
+			t->cap = size;
 			t->file = true;
 			t->next = kt->texts;
 			kt->texts = t;
 			*bufp = m;
-			*lenp = (size_t)st.st_size;
+			*lenp = size;
 			goto out;
 		}
 		free(t);
 	}
-	cap = (size_t)st.st_size + 1;
+	cap = size + 1;
 	if ((buf = text_new(kt, cap)) == NULL) {
 		r = rkmp_err_set(RKMP_E_NOMEM, path, "%zu octets", cap);
 		goto out;
@@ -2672,105 +2643,6 @@ out:
 	return r;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* dir and base name of path, malloc'd */
-static int
-split_path(const char *path, char **dir, const char **base)
-{
-	const char *slash = strrchr(path, '/');
-
-	*base = slash != NULL ? slash + 1 : path;
-	if (**base == '\0')
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "not a file name");
-	if (slash == NULL)
-		*dir = strdup(".");
-	else if (slash == path)
-		*dir = strdup("/");
-	else
-		*dir = strndup(path, (size_t)(slash - path));
-	return *dir == NULL ? rkmp_err_set(RKMP_E_NOMEM, path, "out of memory") : 0;
-}
-
-/*
- * Atomic replace, as lib/state.c writes the state file: a temp file
- * ".NAME.XXXXXX" beside the target, 0600 whatever the umask, data on disk
- * before the rename, the rename on disk before returning.
- */
-static int
-kt_write(const char *path, const uint8_t *buf, size_t len)
-{
-	const char *base;
-	char *dir = NULL, *tmp = NULL;
-	size_t tlen;
-	int fd = -1, dfd, r, e;
-
-	if ((r = split_path(path, &dir, &base)) != 0)
-		return r;
-	tlen = strlen(dir) + strlen(base) + 16;
-	if ((tmp = malloc(tlen)) == NULL) {
-		free(dir);
-		return rkmp_err_set(RKMP_E_NOMEM, path, "temp file name");
-	}
-	snprintf(tmp, tlen, "%s/.%s.XXXXXX", dir, base);
-	if ((fd = mkstemp(tmp)) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "temp file in %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 || fchmod(fd, 0600) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fchmod %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	if (write_all(fd, buf, len) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "write: %s", strerror(errno));
-		goto fail;
-	}
-	if (fsync(fd) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fsync: %s", strerror(errno));
-		goto fail;
-	}
-	e = close(fd);
-	fd = -1;
-	if (e == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "close: %s", strerror(errno));
-		goto fail;
-	}
-	if (rename(tmp, path) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "rename from %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "open %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	if (fsync(dfd) == -1 && errno != EINVAL)
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fsync %s: %s", dir, strerror(errno));
-	close(dfd);
-	goto out;
-fail:
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-out:
-	free(tmp);
-	free(dir);
-	return r;
-}
-
 /*
  * Temp files of writers that were killed before their rename.  Only called
  * with the lock held, when no other writer can have one open.
@@ -2784,7 +2656,7 @@ kt_sweep(const char *path)
 	DIR *d;
 	struct dirent *de;
 
-	if (split_path(path, &dir, &base) != 0)
+	if (rkmp_file_split(path, &dir, &base) != 0)
 		return;
 	bl = strlen(base);
 	if ((d = opendir(dir)) != NULL) {
@@ -2813,7 +2685,7 @@ rkmp_keytable_save(const char *path, const struct rkmp_keytable *kt)
 		snprintf(d, sizeof(d), "%s", rkmp_err_detail());
 		r = rkmp_err_set(r, path, "%s", d);
 	} else
-		r = kt_write(path, (const uint8_t *)b.p, b.len);
+		r = rkmp_file_replace(path, b.p, b.len);
 	ob_free(&b);
 	return r;
 }
@@ -3568,17 +3440,6 @@ child_transform(const struct rkmp_sa_child *ch, uint16_t type)
 	return -1;
 }
 
-static void
-hexstr(const uint8_t *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 const char *
 rkmp_keytable_child_name(const struct rkmp_sa_child *ch, bool local,
@@ -3588,7 +3449,7 @@ rkmp_keytable_child_name(const struct rkmp_sa_child *ch, bool local,
 
 	/* TCP-AO, BFD, RSVP-TE: the SPI is its sender's ID, so we receive under
 	 * the peer's (rkmp-karp.md §5.1, §12.3); ESP as IPsec: our inbound SPI */
-	hexstr((ch->protocol == RKMP_PROTO_ESP) == local ? ch->spi_local : ch->spi_peer, n, out);
+	rkmp_hex_encode((ch->protocol == RKMP_PROTO_ESP) == local ? ch->spi_local : ch->spi_peer, n, out);
 	return out;
 }
 
@@ -3618,8 +3479,8 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	    ch->keymat_len > sizeof(ch->keymat))
 		return rkmp_err_set(RKMP_E_STATE, "child SA", "SPI size %u, KEYMAT %zu octets",
 		    ch->spi_size, ch->keymat_len);
-	hexstr(ch->spi_local, ch->spi_size, local_spi);
-	hexstr(ch->spi_peer, ch->spi_size, peer_spi);
+	rkmp_hex_encode(ch->spi_local, ch->spi_size, local_spi);
+	rkmp_hex_encode(ch->spi_peer, ch->spi_size, peer_spi);
 	memset(&row, 0, sizeof(row));
 	row.protocol = ch->protocol;
 	row.peers = peers;

@@ -18,6 +18,7 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "hex.h"
 #include "keytable.h"
 #include "rp.h"
 #include "wire.h"
@@ -220,9 +221,8 @@ child_row(struct rkmp_keytable *kt, const struct rkmp_sa *sa, const struct rkmp_
 	const struct rkmp_keytable_row *row;
 	long i;
 
-	for (size_t k = 0; k < ch->spi_size && k < RKMP_SA_SPI_MAX; k++)
-		snprintf(spi + 2 * k, 3, "%02x", ch->spi_local[k]);
-	spi[2 * (ch->spi_size < RKMP_SA_SPI_MAX ? ch->spi_size : RKMP_SA_SPI_MAX)] = '\0';
+	rkmp_hex_encode(ch->spi_local, ch->spi_size < RKMP_SA_SPI_MAX ? ch->spi_size : RKMP_SA_SPI_MAX,
+	    spi);
 	/* a key name of 0 would mean "every row" to the draft's calls: leave such a row alone */
 	if ((i = rkmp_keytable_find_child(kt, sa->spi_i, sa->spi_r, ch->protocol, spi)) < 0 ||
 	    (row = rkmp_keytable_at(kt, (size_t)i)) == NULL || row->npeers == 0 ||

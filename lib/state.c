@@ -33,6 +33,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "file.h"
 #include "hex.h"
 #include "names.h"
 #include "sa.h"
@@ -85,17 +86,6 @@ state_json_wipe_on_free(void)
 
 /* ------------------------------------------------------------------ hex */
 
-static const char hexdigits[] = "0123456789abcdef";
-
-static void
-hex_encode(const uint8_t *p, size_t len, char *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = hexdigits[p[i] >> 4];
-		out[2 * i + 1] = hexdigits[p[i] & 0x0f];
-	}
-	out[2 * len] = '\0';
-}
 
 /* s must have been checked by ld_hex_check(). */
 static void
@@ -844,36 +834,16 @@ ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 static int
 state_read(const char *path, char **bufp, size_t *lenp)
 {
-	struct stat st;
 	char *buf = NULL;
-	size_t len = 0, cap;
+	size_t len = 0, cap, size;
 	ssize_t n;
-	int fd, r = 0;
+	int fd, r;
 
 	*bufp = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "open: %s", strerror(errno));
-	if (fstat(fd, &st) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fstat: %s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = rkmp_err_set(RKMP_E_STATE, path, "not a regular file");
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		r = rkmp_err_set(RKMP_E_STATE, path, "mode %04o: %s by group or others "
-		    "(chmod 600 %s)", (unsigned)(st.st_mode & 07777),
-		    (st.st_mode & 044) != 0 ? "readable" : "writable", path);
-		goto out;
-	}
-	if ((uintmax_t)st.st_size > STATE_FILE_MAX) {
-		r = rkmp_err_set(RKMP_E_STATE, path, "%jd octets > %u: not a state file",
-		    (intmax_t)st.st_size, STATE_FILE_MAX);
-		goto out;
-	}
+	if ((r = rkmp_file_open_secret(path, STATE_FILE_MAX, "state file", &fd, &size)) != 0)
+		return r;
 	/* One more than the size, to see EOF in the first pass. */
-	cap = (size_t)st.st_size + 1;
+	cap = size + 1;
 	if ((buf = malloc(cap)) == NULL) {
 		r = rkmp_err_set(RKMP_E_NOMEM, path, "%zu octets", cap);
 		goto out;
@@ -1049,7 +1019,7 @@ sv_hex(struct sv *S, const char *k, const uint8_t *p, size_t len, size_t max)
 	}
 	if ((h = malloc(2 * len + 1)) == NULL)
 		return NULL;
-	hex_encode(p, len, h);
+	rkmp_hex_encode(p, len, h);
 	v = json_stringn_nocheck(h, 2 * len);
 	OPENSSL_cleanse(h, 2 * len + 1);
 	free(h);
@@ -1357,104 +1327,6 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 	return root;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Atomic replace: temp file beside the target (same file system, so rename
- * is atomic), 0600 whatever the umask, data on disk before the rename, and
- * the rename on disk before we return (fsync of the directory).
- */
-static int
-state_write(const char *path, const char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/'), *base;
-	char *dir = NULL, *tmp = NULL;
-	size_t dlen;
-	int fd = -1, dfd, r = 0, e;
-
-	base = slash != NULL ? slash + 1 : path;
-	if (*base == '\0')
-		return rkmp_err_set(RKMP_E_SYSTEM, path, "not a file name");
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	dlen = strlen(path) + 16;
-	if (dir == NULL || (tmp = malloc(dlen)) == NULL) {
-		free(dir);
-		return rkmp_err_set(RKMP_E_NOMEM, path, "temp file name");
-	}
-	if (slash != NULL)
-		snprintf(tmp, dlen, "%.*s/.%s.XXXXXX", (int)(slash - path), path, base);
-	else
-		snprintf(tmp, dlen, ".%s.XXXXXX", base);
-
-	if ((fd = mkstemp(tmp)) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "temp file in %s: %s", dir,
-		    strerror(errno));
-		goto out;
-	}
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1 || fchmod(fd, 0600) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fchmod %s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	if (write_all(fd, buf, len) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "write: %s", strerror(errno));
-		goto fail;
-	}
-	if (fsync(fd) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fsync: %s", strerror(errno));
-		goto fail;
-	}
-	e = close(fd);
-	fd = -1;
-	if (e == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "close: %s", strerror(errno));
-		goto fail;
-	}
-	if (rename(tmp, path) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "rename from %s: %s", tmp,
-		    strerror(errno));
-		goto fail;
-	}
-	/*
-	 * The new file is in place; only its directory entry may not be on disk
-	 * yet.  EINVAL: a file system that cannot sync directories.
-	 */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "open %s: %s", dir, strerror(errno));
-		goto out;
-	}
-	if (fsync(dfd) == -1 && errno != EINVAL)
-		r = rkmp_err_set(RKMP_E_SYSTEM, path, "fsync %s: %s", dir, strerror(errno));
-	close(dfd);
-	goto out;
-fail:
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-out:
-	free(tmp);
-	free(dir);
-	return r;
-}
-
 int
 rkmp_state_save(const char *path, const struct rkmp_sa *sa)
 {
@@ -1481,7 +1353,7 @@ rkmp_state_save(const char *path, const struct rkmp_sa *sa)
 	}
 	json_decref(root);
 	buf[len] = '\n';
-	r = state_write(path, buf, len + 1);
+	r = rkmp_file_replace(path, buf, len + 1);
 	OPENSSL_cleanse(buf, len + 1);
 	free(buf);
 	return r;
