@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -36,7 +37,7 @@ enum {
 	OPT_CHILDLESS, OPT_ID, OPT_PEER_ID, OPT_PSK_FILE, OPT_CERT, OPT_KEY, OPT_CA, OPT_COOKIE,
 	OPT_RETRANSMIT, OPT_WAIT, OPT_LINGER, OPT_JSON, OPT_SEED, OPT_VERSION, OPT_LIST_OPTIONS,
 	OPT_LOCAL, OPT_CREATE, OPT_PROTOCOL, OPT_PFS, OPT_REKEY, OPT_DELETE, OPT_DELETE_IKE, OPT_LIVENESS,
-	OPT_REKEY_IKE, OPT_EVENTS, OPT_RP_HOOK, OPT_PEER_ADDRESS, OPT_NOW,
+	OPT_REKEY_IKE, OPT_EVENTS, OPT_RP_HOOK, OPT_PEER_ADDRESS, OPT_NOW, OPT_WAIT_LOCK, OPT_RESEND,
 };
 
 /* rkmp-child's own options: the operation of its request. */
@@ -57,6 +58,7 @@ static const struct rkmp_opt step_opts[] = {
 	{ "in", 'i', 1, "FILE", "the peer's message, one raw datagram (- = stdin)" },
 	{ "out", 'o', 1, "FILE", "our message, one raw datagram (- = stdout)" },
 	{ "respond", OPT_RESPOND, 0, NULL, "act as responder for this exchange" },
+	{ "resend", OPT_RESEND, 0, NULL, "send our unanswered request again, bitwise identical (from the state)" },
 	{ "peer", OPT_PEER, 1, "ADDR[:PORT]", "UDP: send our request there and wait (retransmitting)" },
 	{ "listen", OPT_LISTEN, 1, "ADDR[:PORT]", "UDP: wait there for the peer's request and answer it" },
 	{ "local", OPT_LOCAL, 1, "ADDR:PORT", "UDP requester: send from there (so the peer's own requests can reach a later --listen)" },
@@ -74,6 +76,7 @@ static const struct rkmp_opt step_opts[] = {
 	{ "retransmit", OPT_RETRANSMIT, 1, "T,B,N", "UDP: first timeout T s, back-off B, N retransmits (4,1.8,5)" },
 	{ "wait", OPT_WAIT, 1, "SECONDS", "UDP responder: how long to wait for a request (0 = forever)" },
 	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: answer duplicates this long after answering" },
+	{ "wait-lock", OPT_WAIT_LOCK, 1, "SECONDS", "when another process holds the state, wait this long for it (default: refuse at once)" },
 	{ "keytable", 't', 1, "FILE", "the RFC 7210 key table the routing-protocol SAs go into (mode 0600)" },
 	{ "peer-address", OPT_PEER_ADDRESS, 1, "ADDR", "the peer's address in key-table rows (file transport; kept in the state)" },
 	{ "events", OPT_EVENTS, 1, "FILE", "append one JSON line per event (insert, rekey, delete, revoke, close)" },
@@ -96,7 +99,11 @@ struct step {
 	const char		*child_proposal, *id, *peer_id, *psk_file, *cert, *key, *ca, *seed;
 	const char		*now_text;
 	struct rkmp_rp_cfg	 rp;	/* -t, --events, --rp-hook, --peer-address, --now */
-	bool			 respond, childless, cookie, json;
+	struct rkmp_rp		*rpx;	/* its snapshot, when rp_on */
+	double			 wait_lock;
+	bool			 committed;	/* the state on disk is the SA in memory */
+	unsigned		 ignored;	/* UDP responder: datagrams ignored */
+	bool			 respond, childless, cookie, json, resend;
 	int			 verbose;	/* -1 quiet, 0, 1 */
 	struct rkmp_udp_policy	 pol;
 	double			 linger;
@@ -153,11 +160,11 @@ next_step(const struct rkmp_sa *sa)
 	case RKMP_PHASE_NEW:
 		return sa->initiator ? "rkmp-init (request)" : "rkmp-init --respond";
 	case RKMP_PHASE_INIT_SENT:
-		return "rkmp-init -i RESPONSE (the responder's answer)";
+		return "rkmp-init -i RESPONSE (the responder's answer), or rkmp-init --resend";
 	case RKMP_PHASE_INIT_DONE:
 		return sa->initiator ? "rkmp-auth (request)" : "rkmp-auth --respond";
 	case RKMP_PHASE_AUTH_SENT:
-		return "rkmp-auth -i RESPONSE (the responder's answer)";
+		return "rkmp-auth -i RESPONSE (the responder's answer), or rkmp-auth --resend";
 	case RKMP_PHASE_ESTABLISHED:
 		return "rkmp-child (the RKMP SA is established)";
 	case RKMP_PHASE_DELETED:
@@ -246,6 +253,7 @@ parse_opts(struct step *st, int argc, char **argv)
 		case 'i': st->in = optarg; break;
 		case 'o': st->out = optarg; break;
 		case OPT_RESPOND: st->respond = true; break;
+		case OPT_RESEND: st->resend = true; break;
 		case OPT_PEER: st->peer = optarg; break;
 		case OPT_LISTEN: st->listen = optarg; break;
 		case OPT_LOCAL: st->local = optarg; break;
@@ -287,6 +295,11 @@ parse_opts(struct step *st, int argc, char **argv)
 		case OPT_WAIT:
 			if (parse_double(optarg, &st->pol.wait) != 0)
 				return rkmp_cli_usage(&st->cli, "--wait: '%s' is not a number of seconds", optarg);
+			break;
+		case OPT_WAIT_LOCK:
+			if (parse_double(optarg, &st->wait_lock) != 0)
+				return rkmp_cli_usage(&st->cli, "--wait-lock: '%s' is not a number of seconds",
+				    optarg);
 			break;
 		case OPT_LINGER:
 			if (parse_double(optarg, &st->linger) != 0)
@@ -356,6 +369,11 @@ parse_opts(struct step *st, int argc, char **argv)
 		st->child.op = RKMP_CHILD_CREATE;
 	if (st->state == NULL)
 		return rkmp_cli_usage(&st->cli, "-s STATE is required");
+	if (st->resend && (st->respond || st->in || st->nops > 0))
+		return rkmp_cli_usage(&st->cli, "--resend sends our unanswered request again: not with "
+		    "--respond, -i or an operation");
+	if (st->resend && st->peer == NULL && st->out == NULL)
+		return rkmp_cli_usage(&st->cli, "--resend: give -o FILE or --peer ADDR");
 	if (st->peer && st->listen)
 		return rkmp_cli_usage(&st->cli, "--peer and --listen cannot be combined");
 	if (st->respond && st->peer)
@@ -455,6 +473,8 @@ summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_o
 			json_object_set_new(j, "reason", json_string(sa->reason));
 		if (sa->seeded)
 			json_object_set_new(j, "seeded", json_true());
+		if (st->listen != NULL)
+			json_object_set_new(j, "ignored", json_integer(st->ignored));
 		if (rp != NULL && rkmp_rp_wanted(&rp->cfg)) {
 			json_t *ev = json_array();
 
@@ -465,8 +485,13 @@ summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_o
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
-	} else if (o->note[0])
-		say(st, "%s", o->note);
+	} else if (o->note[0]) {
+		if (st->ignored > 0)
+			say(st, "%s (%u datagram%s ignored while listening)", o->note, st->ignored,
+			    st->ignored == 1 ? "" : "s");
+		else
+			say(st, "%s", o->note);
+	}
 	return 0;
 }
 
@@ -487,6 +512,82 @@ set_peer(struct rkmp_sa *sa, const struct rkmp_udp_addr *a)
 }
 
 /*
+ * Write-ahead (DESIGN.md §6): the state that reserves our Message ID and AEAD
+ * IV counter, and holds the message for its retransmissions (the transcript),
+ * is on disk before any byte of the message leaves the process; when it
+ * cannot be written, nothing is sent.  Every send and every -o goes after one.
+ */
+static int
+commit(struct step *st, struct rkmp_sa *sa)
+{
+	int r;
+
+	if (st->rpx != NULL)
+		rkmp_rp_settle(st->rpx, sa);	/* a failed SA's children are discarded */
+	if ((r = rkmp_state_save(st->state, sa)) != 0)
+		return r;
+	st->committed = true;
+	return 0;
+}
+
+/* Our unanswered request from the state, as it was sent (--resend). */
+static int
+resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o)
+{
+	const uint8_t *p;
+	size_t len;
+	int r;
+
+	if ((r = rkmp_ike_pending_request(sa, &p, &len)) != 0)
+		return r;
+	rkmp_buf_reset(&o->msg);
+	rkmp_buf_put(&o->msg, p, len);
+	if (o->msg.err != 0)
+		return o->msg.err;
+	o->send = true;
+	snprintf(o->note, sizeof(o->note), "request resent from the state: %s, Message ID %u, %zu octets "
+	    "(a retransmission)", rkmp_name_or(RKMP_REG_EXCHANGE, p[18]), rkmp_get32(p + 20), len);
+	say(st, "%s", o->note);
+	return 0;
+}
+
+/*
+ * What a UDP requester takes as the answer: rkmp_ike_is_answer, except that an
+ * RKMP_SA_INIT answer carrying only an error notify, which nothing
+ * authenticates, is kept aside while we wait for a real one (RFC 7296
+ * §2.21.1): it decides only when the retransmissions end without another.
+ */
+struct answer {
+	struct step		*st;
+	struct rkmp_sa		*sa;
+	uint8_t			*unauth;	/* the last such answer (malloc'd) */
+	size_t			 unauth_len;
+};
+
+static int
+accept_answer(void *ctx, const uint8_t *p, size_t len)
+{
+	struct answer *a = ctx;
+	uint8_t *copy;
+	int t;
+
+	if (!rkmp_ike_is_answer(a->sa, p, len))
+		return 0;
+	if ((t = rkmp_ike_init_error(a->sa, p, len)) == 0)
+		return 1;
+	say(a->st, "%s port %u: RKMP_SA_INIT answered with %s, which nothing authenticates: waiting "
+	    "for another answer until the retransmissions end (RFC 7296 §2.21.1)", a->sa->peer_addr,
+	    a->sa->peer_port, rkmp_name_or(RKMP_REG_NOTIFY, (unsigned)t));
+	if ((copy = malloc(len)) != NULL) {
+		memcpy(copy, p, len);
+		free(a->unauth);
+		a->unauth = copy;
+		a->unauth_len = len;
+	}
+	return 0;
+}
+
+/*
  * Initiator over UDP: a socket connected to the peer (so both endpoints are
  * known for NAT_DETECTION_*), our request, then send, wait, process; again
  * while the exchange continues (COOKIE, INVALID_KE_PAYLOAD).
@@ -497,6 +598,7 @@ run_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 {
 	struct rkmp_udp_addr peer, local;
 	struct rkmp_udp *u = NULL;
+	struct answer ans = { st, sa, NULL, 0 };
 	uint8_t *resp = NULL;
 	size_t resp_len;
 	int r;
@@ -519,21 +621,31 @@ run_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 	}
 	cfg->local = &local;
 	cfg->remote = &peer;
-	if ((r = st->d->request(sa, cfg, o)) != 0) {
-		rkmp_udp_close(u);
-		return r;
-	}
+	if (st->resend)
+		r = resend(st, sa, o);
+	else if ((r = st->d->request(sa, cfg, o)) == 0 && o->save)
+		r = commit(st, sa);	/* nothing leaves before the state that reserves it */
+	if (r != 0)
+		goto out;
 	for (int round = 0; round < 8; round++) {
 		struct rkmp_ike_out o2;
 
-
-		r = rkmp_udp_request(u, &peer, o->msg.p, o->msg.len, &st->pol, rkmp_ike_is_answer, sa,
+		r = rkmp_udp_request(u, &peer, o->msg.p, o->msg.len, &st->pol, accept_answer, &ans,
 		    &resp, &resp_len);
-		if (r == RKMP_E_TRANSPORT && rkmp_err_detail()[0] && strstr(rkmp_err_detail(), "no answer")) {
+		if (r == RKMP_E_TRANSPORT && ans.unauth != NULL) {
+			/* only the unauthenticated refusal came: it is the answer */
+			say(st, "no other answer: %s", rkmp_err_detail());
+			resp = ans.unauth;
+			resp_len = ans.unauth_len;
+			ans.unauth = NULL;
+			r = 0;
+		} else if (r == RKMP_E_TRANSPORT && rkmp_err_detail()[0] &&
+		    strstr(rkmp_err_detail(), "no answer")) {
 			/* no answer after all retransmissions: the SA's outcome (DESIGN.md §6) */
 			snprintf(sa->reason, sizeof(sa->reason), "%s", rkmp_err_detail());
 			sa->phase = RKMP_PHASE_FAILED;
 			o->save = true;
+			st->committed = false;
 			break;
 		}
 		if (r != 0)
@@ -545,18 +657,28 @@ run_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 		r = st->d->process(sa, cfg, resp, resp_len, &o2);
 		free(resp);
 		resp = NULL;
+		if (o2.save)
+			st->committed = false;
 		o->save = o->save || o2.save;
 		snprintf(o->note, sizeof(o->note), "%s", o2.note);
 		if (r == RKMP_IKE_AGAIN) {	/* COOKIE or INVALID_KE retry */
+			int w;
+
 			say(st, "%s", o2.note);
 			rkmp_buf_reset(&o->msg);
 			rkmp_buf_put(&o->msg, o2.msg.p, o2.msg.len);
 			rkmp_ike_out_free(&o2);
+			if (o->save && (w = commit(st, sa)) != 0) {
+				r = w;	/* not sent: the state on disk waits for the last answer */
+				break;
+			}
 			continue;
 		}
 		rkmp_ike_out_free(&o2);
 		break;
 	}
+out:
+	free(ans.unauth);
 	rkmp_udp_close(u);
 	cfg->local = cfg->remote = NULL;	/* they pointed at our locals */
 	return r;
@@ -570,7 +692,21 @@ addr_is_any(const struct rkmp_udp_addr *a)
 	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
 }
 
-/* Responder over UDP: wait for a request, answer it; keep going after stateless answers. */
+/* Seconds on the monotonic clock. */
+static double
+now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Responder over UDP: wait for a request, answer it; keep going after
+ * stateless answers, and through any number of malformed or forged
+ * datagrams (each said at -v and counted), until --wait ends.
+ */
 static int
 run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg_in,
     struct rkmp_ike_out *o)
@@ -578,6 +714,8 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 	struct rkmp_udp_addr local, from;
 	struct rkmp_udp *u = NULL;
 	struct rkmp_ike_cfg cfg = *cfg_in;
+	struct rkmp_udp_policy pol = st->pol;
+	double end = st->pol.wait > 0 ? now_mono() + st->pol.wait : 0;
 	uint8_t *req = NULL;
 	size_t len;
 	int r;
@@ -585,38 +723,67 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 	if ((r = rkmp_udp_parse(st->listen, (uint16_t)udp_default_port(sa), &local)) != 0 ||
 	    (r = rkmp_udp_open(&u, &local, local.ss.ss_family)) != 0)
 		return r;
-	for (int round = 0; round < 16; round++) {
-		if ((r = rkmp_udp_receive(u, &st->pol, &req, &len, &from)) != 0)
+	for (;;) {
+		bool keep;
+
+		if (end > 0 && (pol.wait = end - now_mono()) <= 0)
+			pol.wait = 1e-3;
+		if ((r = rkmp_udp_receive(u, &pol, &req, &len, &from)) != 0) {
+			if (r == RKMP_E_TRANSPORT && end > 0 && now_mono() >= end) {
+				char where[64], ign[48] = "";
+
+				rkmp_udp_format(&local, where, sizeof(where));
+				if (st->ignored > 0)
+					snprintf(ign, sizeof(ign), " (%u datagram%s ignored)", st->ignored,
+					    st->ignored == 1 ? "" : "s");
+				r = rkmp_err_set(RKMP_E_TRANSPORT, "", "no request on %s within %g s%s",
+				    where, st->pol.wait, ign);
+			}
 			break;
+		}
 		rkmp_ike_out_free(o);
 		rkmp_ike_out_init(o);
 		/* NAT_DETECTION_* answers need our address: only when bound to one */
 		cfg.remote = &from;
 		cfg.local = addr_is_any(&local) ? NULL : &local;
 		r = st->d->respond(sa, &cfg, req, len, o);
+		if (r == RKMP_E_INVALID || r == RKMP_E_TRUNCATED ||
+		    ((r == RKMP_E_REFUSED || r == RKMP_E_CRYPTO) && !o->save)) {
+			/* a broken or forged datagram never stops us: count it, keep listening */
+			char from_s[64];
+
+			rkmp_udp_format(&from, from_s, sizeof(from_s));
+			st->ignored++;
+			if (st->verbose > 0)
+				say(st, "ignored a datagram from %s (%zu octets): %s", from_s, len,
+				    rkmp_err_text());
+			if (o->send && !o->save && rkmp_udp_send(u, &from, o->msg.p, o->msg.len) != 0)
+				say(st, "send: %s", rkmp_err_text());
+			free(req);
+			req = NULL;
+			continue;
+		}
+		keep = o->save && (r >= 0 || r == RKMP_E_REFUSED);
+		if (keep && r != RKMP_IKE_AGAIN)
+			set_peer(sa, &from);
+		if (keep) {
+			int w;
+
+			st->committed = false;
+			if ((w = commit(st, sa)) != 0) {
+				r = w;	/* nothing sent: the state on disk is as it was */
+				break;
+			}
+		}
 		if (o->send && rkmp_udp_send(u, &from, o->msg.p, o->msg.len) != 0)
 			say(st, "send: %s", rkmp_err_text());
 		if (r == RKMP_IKE_AGAIN) {
 			say(st, "%s", o->note);
-			if (o->save && (r = rkmp_state_save(st->state, sa)) != 0)
-				break;
 			o->save = false;
 			free(req);
 			req = NULL;
 			continue;
 		}
-		if (r == RKMP_E_INVALID || r == RKMP_E_TRUNCATED ||
-		    (r == RKMP_E_REFUSED && !o->save)) {
-			/* a broken or forged datagram never stops us: say so, keep listening */
-			char from_s[64];
-
-			rkmp_udp_format(&from, from_s, sizeof(from_s));
-			say(st, "ignored a datagram from %s: %s", from_s, rkmp_err_text());
-			free(req);
-			req = NULL;
-			continue;
-		}
-		set_peer(sa, &from);
 		if (r >= 0 && st->linger > 0)
 			(void)rkmp_udp_linger(u, req, len, o->msg.p, o->msg.len, st->linger);
 		break;
@@ -639,8 +806,8 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	struct rkmp_creds *creds = NULL;
 	uint8_t psk[1024], *msg = NULL;
 	size_t psk_len = 0, msg_len = 0;
-	bool fresh = false;
-	int r, status;
+	bool fresh = false, emit;
+	int r, status, lock_fd = -1, swept;
 
 	for (const struct rkmp_opt *t = step_opts; t->name != NULL; t++)
 		st.opts[st.nops++] = *t;
@@ -666,6 +833,15 @@ step_main(const struct step_desc *d, int argc, char **argv)
 		goto done_nosa;
 	rp_on = rkmp_rp_wanted(&st.rp);
 	st.rp.state = st.state;
+
+	/* One writer per state, for the whole step; then what killed writers left. */
+	if ((r = rkmp_file_lock(st.state, d->prog, st.wait_lock > 0 ? st.wait_lock : 0, &lock_fd)) != 0) {
+		status = report(&st, r);
+		goto done;
+	}
+	if ((swept = rkmp_file_sweep(st.state)) > 0 && st.verbose > 0)
+		say(&st, "%s: removed %d temp file%s of an interrupted write", st.state, swept,
+		    swept == 1 ? "" : "s");
 
 	/* The state: loaded, or created by the first step. */
 	if (rkmp_state_exists(st.state)) {
@@ -731,6 +907,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			status = report(&st, r);
 			goto done;
 		}
+		st.rpx = &rp;
 	}
 
 	/* Which half of the exchange: the phase decides, the options must agree. */
@@ -752,6 +929,14 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			if ((r = read_file(st.in, &msg, &msg_len)) == 0)
 				r = d->respond(&sa, &cfg, msg, msg_len, &o);
 		}
+	} else if (st.resend) {
+		if (sa.phase != d->wait_phase || (d->child && sa.pending.op == 0)) {
+			rkmp_err_set(RKMP_E_STATE, "phase", "%s: no request of %s waits for an answer; next "
+			    "step is %s", rkmp_phase_name(sa.phase), d->prog, next_step(&sa));
+			status = report(&st, RKMP_E_STATE);
+			goto done;
+		}
+		r = st.peer ? run_udp_request(&st, &sa, &cfg, &o) : resend(&st, &sa, &o);
 	} else if (sa.phase == d->wait_phase && st.in != NULL && (!d->child || sa.pending.op != 0)) {
 		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
 			r = d->process(&sa, &cfg, msg, msg_len, &o);
@@ -782,24 +967,38 @@ step_main(const struct step_desc *d, int argc, char **argv)
 		goto done;
 	}
 
-	/* Outcome: the message, the state, the report. */
-	if (o.send && !st.peer && !st.listen && st.out != NULL && (r >= 0 || o.save)) {
+	/*
+	 * Outcome, write-ahead (DESIGN.md §6): the state first, then our message
+	 * (staged beside -o, published once the state is on disk), then the key
+	 * table and the report.  When the state cannot be written, -o is not.
+	 */
+	saving = o.save && (r >= 0 || r == RKMP_E_REFUSED ||
+	    (r == RKMP_E_TRANSPORT && sa.phase == RKMP_PHASE_FAILED));
+	emit = o.send && !st.peer && !st.listen && st.out != NULL && (r >= 0 || o.save);
+	if (saving && !st.committed) {
+		char *tmp = NULL;
 		int w;
 
-		if ((w = rkmp_file_write(st.out, o.msg.p, o.msg.len)) != 0) {
+		if (emit && (w = rkmp_file_stage(st.out, o.msg.p, o.msg.len, &tmp)) != 0) {
 			status = report(&st, w);
 			goto done;
 		}
-	}
-	/* Saved: progress, and the SA's outcomes (refusals, no answer: DESIGN.md §6) */
-	saving = o.save && (r >= 0 || r == RKMP_E_REFUSED ||
-	    (r == RKMP_E_TRANSPORT && sa.phase == RKMP_PHASE_FAILED));
-	if (saving && rp_on)
-		rkmp_rp_settle(&rp, &sa);	/* a failed SA's children are discarded */
-	if (saving) {
+		if ((w = commit(&st, &sa)) == 0 && emit &&
+		    (w = rkmp_file_publish(st.out, tmp, o.msg.p, o.msg.len)) != 0) {
+			/* the state is on disk: the message can be had again */
+			if (!o.msg.len || (o.msg.p[19] & RKMP_FLAG_R) == 0)
+				say(&st, "the state keeps the request: --resend -o FILE writes it again");
+		} else if (w != 0)
+			rkmp_file_discard(tmp);
+		free(tmp);
+		if (w != 0) {
+			status = report(&st, w);
+			goto done;
+		}
+	} else if (emit) {
 		int w;
 
-		if ((w = rkmp_state_save(st.state, &sa)) != 0) {
+		if ((w = rkmp_file_write(st.out, o.msg.p, o.msg.len)) != 0) {
 			status = report(&st, w);
 			goto done;
 		}
@@ -827,6 +1026,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	summary(&st, &sa, &o, r, rp_on ? &rp : NULL);
 	status = 0;
 done:
+	rkmp_file_unlock(lock_fd);
 	rkmp_sa_wipe(&sa);
 done_nosa:
 	rkmp_crypto_wipe(psk, sizeof(psk));

@@ -316,7 +316,7 @@ _rkmp()
 			return 0
 			;;
 		--peer | --listen | --local | --proposal | --child-proposal | --seed | \
-			--retransmit | --wait | --linger | --peer-address | --now)
+			--retransmit | --wait | --linger | --wait-lock | --peer-address | --now)
 			# addresses, proposal strings, numbers, times: nothing to offer
 			return 0
 			;;

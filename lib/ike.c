@@ -876,6 +876,59 @@ out:
 	return yes;
 }
 
+/*
+ * An answer to our RKMP_SA_INIT request that only carries an error notify
+ * (not COOKIE, not INVALID_KE_PAYLOAD, which continue the exchange): its type,
+ * else 0.  Nothing authenticates it, so over UDP the initiator keeps waiting
+ * for a real answer until its retransmissions end (RFC 7296 §2.21.1).
+ */
+int
+rkmp_ike_init_error(const struct rkmp_sa *sa, const uint8_t *p, size_t len)
+{
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	const struct rkmp_pld *err;
+	int type = 0;
+
+	if (sa->phase != RKMP_PHASE_INIT_SENT || decode_msg(&a, p, len, &m) != 0)
+		goto out;
+	if (m.exchange != RKMP_EXCH_IKE_SA_INIT || !rkmp_msg_is_response(&m) || m.spi_i != sa->spi_i ||
+	    rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_COOKIE) != NULL ||
+	    rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_INVALID_KE_PAYLOAD) != NULL)
+		goto out;
+	if ((err = find_error(m.pld, m.npld)) != NULL)
+		type = err->u.notify.type;
+out:
+	rkmp_arena_free(&a);
+	return type;
+}
+
+int
+rkmp_ike_pending_request(const struct rkmp_sa *sa, const uint8_t **p, size_t *len)
+{
+	const struct rkmp_sa_msg *m = NULL;
+	bool waits = sa->phase == RKMP_PHASE_INIT_SENT || sa->phase == RKMP_PHASE_AUTH_SENT ||
+	    (sa->phase == RKMP_PHASE_ESTABLISHED && sa->pending.op != RKMP_CHILD_NONE);
+
+	for (size_t i = sa->ntranscript; waits && i-- > 0;)
+		if (sa->transcript[i].sent && !sa->transcript[i].response) {
+			m = &sa->transcript[i];
+			break;
+		}
+	if (m == NULL)
+		return rkmp_err_set(RKMP_E_STATE, "phase", "%s: no request of ours waits for an answer",
+		    rkmp_phase_name(sa->phase));
+	if ((sa->phase == RKMP_PHASE_INIT_SENT && m->exchange != RKMP_EXCH_IKE_SA_INIT) ||
+	    (sa->phase == RKMP_PHASE_AUTH_SENT && m->exchange != RKMP_EXCH_IKE_AUTH) ||
+	    (sa->phase == RKMP_PHASE_ESTABLISHED && m->msg_id != sa->pending.msg_id))
+		return rkmp_err_set(RKMP_E_STATE, "transcript", "the last request sent (%s, Message ID "
+		    "%u) is not the one phase %s waits for", rkmp_name_or(RKMP_REG_EXCHANGE, m->exchange),
+		    m->msg_id, rkmp_phase_name(sa->phase));
+	*p = m->p;
+	*len = m->len;
+	return 0;
+}
+
 int
 rkmp_ike_init_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
     size_t len, struct rkmp_ike_out *o)

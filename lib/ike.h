@@ -98,6 +98,15 @@ int	rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, c
 int	rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
 	    size_t len, struct rkmp_ike_out *o);
 
+/*
+ * Our request that waits for an answer, exactly as it was sent (from the
+ * transcript), so that a run after a crash retransmits it bitwise-identical
+ * instead of building another one.  RKMP_E_STATE when none waits.
+ */
+int	rkmp_ike_pending_request(const struct rkmp_sa *sa, const uint8_t **p, size_t *len);
+/* The type of the error notify an answer to our RKMP_SA_INIT request carries
+ * alone (unauthenticated: RFC 7296 §2.21.1), else 0. */
+int	rkmp_ike_init_error(const struct rkmp_sa *sa, const uint8_t *p, size_t len);
 /* Whether a datagram answers our outstanding request (for rkmp_udp_request). */
 int	rkmp_ike_is_answer(void *sa, const uint8_t *p, size_t len);
 

@@ -2643,36 +2643,6 @@ out:
 	return r;
 }
 
-/*
- * Temp files of writers that were killed before their rename.  Only called
- * with the lock held, when no other writer can have one open.
- */
-static void
-kt_sweep(const char *path)
-{
-	const char *base;
-	char *dir = NULL, full[PATH_MAX];
-	size_t bl;
-	DIR *d;
-	struct dirent *de;
-
-	if (rkmp_file_split(path, &dir, &base) != 0)
-		return;
-	bl = strlen(base);
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			const char *n = de->d_name;
-
-			if (n[0] == '.' && strncmp(n + 1, base, bl) == 0 && n[1 + bl] == '.' &&
-			    strlen(n + 2 + bl) == 6 &&
-			    (size_t)snprintf(full, sizeof(full), "%s/%s", dir, n) < sizeof(full))
-				unlink(full);
-		}
-		closedir(d);
-	}
-	free(dir);
-}
-
 int
 rkmp_keytable_save(const char *path, const struct rkmp_keytable *kt)
 {
@@ -2711,37 +2681,6 @@ rkmp_keytable_load(const char *path, struct rkmp_keytable **out)
 	return 0;
 }
 
-static int
-kt_lock(const char *path, int *fdp)
-{
-	size_t n = strlen(path) + 6;
-	char *lp = malloc(n);
-	int fd;
-
-	if (lp == NULL)
-		return rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
-	snprintf(lp, n, "%s.lock", path);
-	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1) {
-		int r = rkmp_err_set(RKMP_E_SYSTEM, path, "lock file %s: %s", lp, strerror(errno));
-
-		free(lp);
-		return r;
-	}
-	while (flock(fd, LOCK_EX) == -1) {
-		if (errno == EINTR)
-			continue;
-		int r = rkmp_err_set(RKMP_E_SYSTEM, path, "flock %s: %s", lp, strerror(errno));
-
-		close(fd);
-		free(lp);
-		return r;
-	}
-	free(lp);
-	*fdp = fd;
-	return 0;
-}
-
 int
 rkmp_keytable_update(const char *path, bool create,
     int (*fn)(struct rkmp_keytable *kt, void *arg), void *arg)
@@ -2752,7 +2691,7 @@ rkmp_keytable_update(const char *path, bool create,
 	bool missing;
 	int fd = -1, r, ret;
 
-	if ((r = kt_lock(path, &fd)) != 0)
+	if ((r = rkmp_file_lock(path, "a key-table writer", -1, &fd)) != 0)
 		return r;
 	if ((kt = rkmp_keytable_new()) == NULL) {
 		r = rkmp_err_set(RKMP_E_NOMEM, path, "out of memory");
@@ -2769,14 +2708,14 @@ rkmp_keytable_update(const char *path, bool create,
 		goto out;
 	}
 	if (ret > 0) {
-		kt_sweep(path);
+		(void)rkmp_file_sweep(path);
 		if ((r = rkmp_keytable_save(path, kt)) != 0)
 			goto out;
 	}
 	r = ret;
 out:
 	rkmp_keytable_free(kt);
-	close(fd);	/* releases the lock */
+	rkmp_file_unlock(fd);
 	return r;
 }
 

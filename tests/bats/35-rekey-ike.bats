@@ -232,7 +232,7 @@ flip_last() {	# flip_last FILE: change the last octet (inside the ICV/tag)
 	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --rekey-ike -o "$W/r.1"
 	flip_last "$W/r.1"
 	cp "$W/b.json" "$W/b.before"
-	"$RKMP_BIN/rkmp-child" -s "$W/b.json" --respond --listen "127.0.0.1:$PORT" --wait 2 2>"$W/listen.err" &
+	"$RKMP_BIN/rkmp-child" -v -s "$W/b.json" --respond --listen "127.0.0.1:$PORT" --wait 2 2>"$W/listen.err" &
 	RPID=$!
 	sleep 0.3
 	# neither port is 500: the datagram starts with the non-ESP marker (RFC 3948)

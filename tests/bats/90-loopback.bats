@@ -67,12 +67,13 @@ responder() {	# responder BIN [options]: in the background, logs to $W/resp.log
 }
 
 @test "the responder ignores a garbage datagram and answers the real request" {
-	responder rkmp-init
+	responder rkmp-init -v
 	# marker (both ports are not 500) + a datagram that is no IKE message
 	printf '\0\0\0\0garbage that is not an IKE message' > /dev/udp/127.0.0.1/$PORT
 	run -0 "$RKMP_BIN/rkmp-init" -s "$W/a.json" --peer "127.0.0.1:$PORT" --retransmit 0.5,1.5,3
 	wait "$RPID"
 	RPID=
 	grep -q "ignored a datagram" "$W/resp.log"
+	grep -q "(1 datagram ignored while listening)" "$W/resp.log"
 	run -0 same_keys
 }
