@@ -98,6 +98,15 @@ int	rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, c
 int	rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *resp,
 	    size_t len, struct rkmp_ike_out *o);
 
+/*
+ * KEYMAT length of a child SA with the chosen transforms (RFC 7296 §2.17):
+ * a routing-protocol SA's master key by its INTEG (rkmp-karp.md §7), or
+ * ESP's four keys by its ENCR (with the Key Length attribute) and INTEG.
+ * RKMP_E_CRYPTO, the detail naming what is unknown, when there is no length.
+ */
+struct rkmp_prop_choice;
+int	rkmp_ike_child_keymat_len(const struct rkmp_prop_choice *c, size_t *len);
+
 /* Whether a datagram answers our outstanding request (for rkmp_udp_request). */
 int	rkmp_ike_is_answer(void *sa, const uint8_t *p, size_t len);
 
