@@ -1058,8 +1058,8 @@ static const struct {
 };
 
 /* KEYMAT length of a child: an RP master key, or ESP's four keys (§2.17). */
-static int
-child_keymat_len(const struct rkmp_prop_choice *c, size_t *len)
+int
+rkmp_ike_child_keymat_len(const struct rkmp_prop_choice *c, size_t *len)
 {
 	int integ = rkmp_proposal_get(c, RKMP_TRANS_INTEG, NULL);
 
@@ -1154,7 +1154,7 @@ child_establish(struct rkmp_sa *sa, const struct rkmp_prop_choice *c, const uint
 		ch->transforms[i][1] = c->trans[i].id;
 	}
 	ch->ntransforms = c->ntrans < 8 ? c->ntrans : 8;
-	if ((r = suite_rows(sa, &s)) != 0 || (r = child_keymat_len(c, &ch->keymat_len)) != 0)
+	if ((r = suite_rows(sa, &s)) != 0 || (r = rkmp_ike_child_keymat_len(c, &ch->keymat_len)) != 0)
 		return r;
 	if (ch->keymat_len > sizeof(ch->keymat))
 		return rkmp_err_set(RKMP_E_INTERNAL, "child SA", "KEYMAT %zu octets", ch->keymat_len);

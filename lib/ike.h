@@ -107,6 +107,14 @@ int	rkmp_ike_pending_request(const struct rkmp_sa *sa, const uint8_t **p, size_t
 /* The type of the error notify an answer to our RKMP_SA_INIT request carries
  * alone (unauthenticated: RFC 7296 §2.21.1), else 0. */
 int	rkmp_ike_init_error(const struct rkmp_sa *sa, const uint8_t *p, size_t len);
+/*
+ * KEYMAT length of a child SA with the chosen transforms (RFC 7296 §2.17):
+ * a routing-protocol SA's master key by its INTEG (rkmp-karp.md §7), or
+ * ESP's four keys by its ENCR (with the Key Length attribute) and INTEG.
+ * RKMP_E_CRYPTO, the detail naming what is unknown, when there is no length.
+ */
+struct rkmp_prop_choice;
+int	rkmp_ike_child_keymat_len(const struct rkmp_prop_choice *c, size_t *len);
 /* Whether a datagram answers our outstanding request (for rkmp_udp_request). */
 int	rkmp_ike_is_answer(void *sa, const uint8_t *p, size_t len);
 

@@ -7,10 +7,16 @@
  * saves of the same SA are the same bytes and goldens can compare files.
  * Empty optional values are left out rather than written as "" or 0.
  *
- * Reading: the five identifying keys are required, everything else defaults
- * to what rkmp_sa_init() leaves, unknown keys are ignored (a newer writer may
- * add some).  Every refusal names the file, the key and the value:
- * "a.json: ike_sa.ni: 300 octets > 256".  Secret values are never quoted.
+ * Reading, in three passes: every member present is read and checked for
+ * its type and range; then every member the state's phase (and what it
+ * holds: a pending request, the old SA of a rekey, children) needs must be
+ * there (one table, needs[]); then the values must fit together: SK_* as long
+ * as the suite's rows say, DH private values as their group's, child KEYMAT
+ * as its protocol and transforms', non-zero SPIs, RFC-sized nonces.  Nothing
+ * defaults silently; unknown keys are ignored (a newer writer may add some).
+ * Every refusal names the file, the member by its JSON path and the reason:
+ * "a.json: ike_sa.mid_next: missing (phase established needs it)".  Secret
+ * values are never quoted.
  */
 #include <sys/stat.h>
 
@@ -32,10 +38,13 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "err.h"
 #include "file.h"
 #include "hex.h"
+#include "ike.h"
 #include "names.h"
+#include "proposal.h"
 #include "sa.h"
 #include "state.h"
 #include "wire.h"
@@ -486,17 +495,56 @@ ld_message(const struct ld *L, const json_t *e, size_t i, struct rkmp_sa_msg *m)
 	return 0;
 }
 
-/* sk_Xi and sk_Xr share one length field, so they must be equally long. */
+/* What a suite makes an SK_* pair: its length and the keyword of the transform that sizes it. */
+struct sk_need {
+	size_t		 len;
+	const char	*by;		/* NULL: the suite is not one the library knows */
+};
+
+/* The needs of SK_a, SK_e (and SK_d, SK_p) of a suite, all unknown when it is not one. */
+static void
+sk_needs(const struct rkmp_sa_suite *suite, struct sk_need *a, struct sk_need *e,
+    struct sk_need *dp)
+{
+	const struct rkmp_encr_alg *encr;
+	const struct rkmp_prf_alg *prf;
+	const struct rkmp_integ_alg *integ = NULL;
+	struct rkmp_sk_lens lens;
+
+	a->by = e->by = dp->by = NULL;
+	if (suite->prf == 0 || (encr = rkmp_crypto_encr_lookup(suite->encr, suite->encr_bits)) == NULL ||
+	    (prf = rkmp_crypto_prf_lookup(suite->prf)) == NULL ||
+	    (suite->integ != 0 && (integ = rkmp_crypto_integ_lookup(suite->integ)) == NULL) ||
+	    rkmp_crypto_sk_lens(encr, integ, prf, &lens) != 0)
+		return;		/* ld_values() says what is wrong with the suite */
+	*a = (struct sk_need){ lens.a, integ != NULL ? integ->keyword : encr->keyword };
+	*e = (struct sk_need){ lens.e, encr->keyword };
+	*dp = (struct sk_need){ lens.p, prf->keyword };
+}
+
+/*
+ * sk_Xi and sk_Xr share one length field, so they must be equally long, and
+ * one without the other is no key pair.  (Whether the phase needs them is
+ * needs[]'s; when neither is there, ld_needs() names the first.)
+ */
 static int
 ld_sk_pair(const struct ld *L, const json_t *sec, const char *ki, const char *kr,
-    uint8_t *pi, uint8_t *pr, size_t *len)
+    uint8_t *pi, uint8_t *pr, size_t *len, const struct sk_need *need)
 {
 	size_t li = 0, lr = 0;
+	bool hi, hr;
 	int r;
 
-	if ((r = ld_hex(L, sec, "secrets", ki, pi, RKMP_SA_SECRET_MAX, &li, NULL)) != 0 ||
-	    (r = ld_hex(L, sec, "secrets", kr, pr, RKMP_SA_SECRET_MAX, &lr, NULL)) != 0)
+	if ((r = ld_hex(L, sec, "secrets", ki, pi, RKMP_SA_SECRET_MAX, &li, &hi)) != 0 ||
+	    (r = ld_hex(L, sec, "secrets", kr, pr, RKMP_SA_SECRET_MAX, &lr, &hr)) != 0)
 		return r;
+	if (hi != hr)
+		return ld_err(L, "secrets.%s: missing (secrets.%s is there)", hi ? kr : ki,
+		    hi ? ki : kr);
+	/* with a suite the library knows, the one of the wrong length is named */
+	if (li != lr && need != NULL && need->by != NULL)
+		return ld_err(L, "secrets.%s: %zu octets, suite %s needs %zu",
+		    li != need->len ? ki : kr, li != need->len ? li : lr, need->by, need->len);
 	if (li != lr)
 		return ld_err(L, "secrets.%s: %zu octets != %s's %zu", kr, lr, ki, li);
 	*len = li;
@@ -506,9 +554,12 @@ ld_sk_pair(const struct ld *L, const json_t *sec, const char *ki, const char *kr
 static int
 ld_secrets(const struct ld *L, const json_t *sec, struct rkmp_sa *sa)
 {
+	struct sk_need a, e, p, oa, oe, op;
 	json_t *kids;
 	int r;
 
+	sk_needs(&sa->suite, &a, &e, &p);
+	sk_needs(&sa->old.suite, &oa, &oe, &op);
 	if ((r = ld_hex(L, sec, "secrets", "dh_private", sa->sec.dh_private, RKMP_SA_DH_MAX,
 	    &sa->sec.dh_private_len, NULL)) != 0 ||
 	    (r = ld_hex(L, sec, "secrets", "skeyseed", sa->sec.skeyseed, RKMP_SA_SECRET_MAX,
@@ -516,21 +567,22 @@ ld_secrets(const struct ld *L, const json_t *sec, struct rkmp_sa *sa)
 	    (r = ld_hex(L, sec, "secrets", "sk_d", sa->sec.sk_d, RKMP_SA_SECRET_MAX,
 	    &sa->sec.d_len, NULL)) != 0 ||
 	    (r = ld_sk_pair(L, sec, "sk_ai", "sk_ar", sa->sec.sk_ai, sa->sec.sk_ar,
-	    &sa->sec.a_len)) != 0 ||
+	    &sa->sec.a_len, &a)) != 0 ||
 	    (r = ld_sk_pair(L, sec, "sk_ei", "sk_er", sa->sec.sk_ei, sa->sec.sk_er,
-	    &sa->sec.e_len)) != 0 ||
+	    &sa->sec.e_len, &e)) != 0 ||
 	    (r = ld_sk_pair(L, sec, "sk_pi", "sk_pr", sa->sec.sk_pi, sa->sec.sk_pr,
-	    &sa->sec.p_len)) != 0 ||
+	    &sa->sec.p_len, &p)) != 0 ||
 	    (r = ld_hex(L, sec, "secrets", "psk_pad", sa->sec.psk_pad, RKMP_SA_SECRET_MAX,
 	    &sa->sec.psk_pad_len, NULL)) != 0 ||
 	    (r = ld_sk_pair(L, sec, "old_sk_ai", "old_sk_ar", sa->old.sk_ai, sa->old.sk_ar,
-	    &sa->old.a_len)) != 0 ||
+	    &sa->old.a_len, &oa)) != 0 ||
 	    (r = ld_sk_pair(L, sec, "old_sk_ei", "old_sk_er", sa->old.sk_ei, sa->old.sk_er,
-	    &sa->old.e_len)) != 0)
+	    &sa->old.e_len, &oe)) != 0)
 		return r;
 	if ((r = ld_container(L, sec, "secrets", "children", true, &kids)) != 0 || kids == NULL)
 		return r;
-	if (json_array_size(kids) != sa->nchildren)
+	/* without children, ld_values() says so once needs[] had its say */
+	if (json_array_size(kids) != sa->nchildren && sa->nchildren != 0)
 		return ld_err(L, "secrets.children: %zu entries, but children has %zu",
 		    json_array_size(kids), sa->nchildren);
 	for (size_t i = 0; i < sa->nchildren; i++) {
@@ -708,6 +760,367 @@ ld_suite(const struct ld *L, const json_t *s, const char *pfx, struct rkmp_sa_su
 	return 0;
 }
 
+/* ------------------------------------------------- what a phase needs */
+
+#define PH(p)		(1u << RKMP_PHASE_##p)
+#define PH_ALL		((1u << RKMP_PHASE_MAX_) - 1)
+/* RKMP_SA_INIT is over: SPIs, nonces, suite and keys are the SA's */
+#define PH_KEYED	(PH(INIT_DONE) | PH(AUTH_SENT) | PH(ESTABLISHED) | PH(DELETED))
+/* phases only an initiator is ever in (it sent the request) */
+#define PH_INITIATOR	(PH(INIT_SENT) | PH(AUTH_SENT))
+#define OP(o)		(1u << RKMP_CHILD_##o)
+
+/* What the state holds, for members needed only then. */
+enum {
+	W_INTEG		= 1 << 0,	/* the suite has an INTEG transform (not AEAD) */
+	W_KEYS		= 1 << 1,	/* some SK_* or psk_pad is in the secrets */
+	W_OLD		= 1 << 2,	/* ike_sa.old: the SA a rekey replaced */
+	W_OLD_INTEG	= 1 << 3,	/* ... and its suite has an INTEG transform */
+	W_CHILDREN	= 1 << 4,	/* children is not empty */
+	W_PFS		= 1 << 5,	/* the pending request sent a KE (ike_sa.pending.dh_group) */
+};
+
+/* How a needed value must look besides being there. */
+enum need_kind {
+	NEED_ANY,			/* present is enough (types were checked when read) */
+	NEED_BYTES,			/* hex, not empty */
+	NEED_SPI,			/* an IKE SPI, not 0 */
+};
+
+/*
+ * Member -> the phases that need it.  A row applies when the state's phase
+ * is in phases, every W_* of when holds and, with ops, the pending request's
+ * op is one of them.  Containers come before their members, so a missing
+ * container is named rather than its first member.  Members not listed here
+ * (identities, reason, peer, seed, cookie, skeyseed, children[], transcript
+ * entries...) are optional; when present pass 1 and ld_values() check them.
+ */
+static const struct need {
+	const char	*path;
+	unsigned	 phases;	/* PH() bits */
+	unsigned	 when;		/* W_* bits, all of them */
+	unsigned	 ops;		/* OP() bits of ike_sa.pending.op; 0: any or none */
+	enum need_kind	 kind;
+	const char	*why;		/* NULL: "phase X needs it" */
+} needs[] = {
+	{ "proposals", PH_ALL & ~PH(FAILED), 0, 0, NEED_ANY, NULL },
+	{ "suite", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "suite", PH_ALL, W_KEYS, 0, NEED_ANY, "the SK_* keys in secrets need it" },
+	{ "ike_sa", PH(INIT_SENT) | PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "ike_sa.spi_i", PH(INIT_SENT) | PH_KEYED, 0, 0, NEED_SPI, NULL },
+	{ "ike_sa.spi_r", PH_KEYED, 0, 0, NEED_SPI, NULL },
+	{ "ike_sa.mid_next", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "ike_sa.mid_peer", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "ike_sa.ni", PH(INIT_SENT) | PH_KEYED, 0, 0, NEED_BYTES, NULL },
+	{ "ike_sa.nr", PH_KEYED, 0, 0, NEED_BYTES, NULL },
+	{ "ike_sa.ke_group_sent", PH(INIT_SENT), 0, 0, NEED_ANY, NULL },
+	{ "ike_sa.init_retries", PH(INIT_SENT), 0, 0, NEED_ANY, NULL },
+	{ "ike_sa.iv_counter_out", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "ike_sa.pending.protocol", PH_ALL, 0, OP(CREATE) | OP(REKEY) | OP(DELETE), NEED_ANY,
+	    NULL },
+	{ "ike_sa.pending.target", PH_ALL, 0, OP(REKEY) | OP(DELETE), NEED_BYTES, NULL },
+	{ "ike_sa.pending.nonce", PH_ALL, 0, OP(CREATE) | OP(REKEY) | OP(REKEY_IKE), NEED_BYTES,
+	    NULL },
+	{ "ike_sa.pending.dh_group", PH_ALL, 0, OP(REKEY_IKE), NEED_ANY, NULL },
+	{ "ike_sa.pending.ike_spi", PH_ALL, 0, OP(REKEY_IKE), NEED_SPI, NULL },
+	{ "ike_sa.old", PH_ALL, 0, OP(DELETE_OLD_IKE), NEED_ANY, NULL },
+	{ "ike_sa.old.mid_next", PH_ALL, W_OLD, 0, NEED_ANY, "ike_sa.old needs it" },
+	{ "ike_sa.old.mid_peer", PH_ALL, W_OLD, 0, NEED_ANY, "ike_sa.old needs it" },
+	{ "ike_sa.old.iv_counter_out", PH_ALL, W_OLD, 0, NEED_ANY, "ike_sa.old needs it" },
+	{ "children", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "transcript", PH(INIT_SENT) | PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "secrets", PH(INIT_SENT) | PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "secrets", PH_ALL, W_CHILDREN, 0, NEED_ANY, "the children's keymat is there" },
+	{ "secrets.dh_private", PH(INIT_SENT), 0, 0, NEED_BYTES, NULL },
+	{ "secrets.dh_private", PH_ALL, W_PFS, 0, NEED_BYTES,
+	    "ike_sa.pending.dh_group needs it" },
+	{ "secrets.sk_d", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "secrets.sk_ai", PH_KEYED, W_INTEG, 0, NEED_ANY, NULL },
+	{ "secrets.sk_ar", PH_KEYED, W_INTEG, 0, NEED_ANY, NULL },
+	{ "secrets.sk_ei", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "secrets.sk_er", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "secrets.sk_pi", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "secrets.sk_pr", PH_KEYED, 0, 0, NEED_ANY, NULL },
+	{ "secrets.old_sk_ai", PH_ALL, W_OLD | W_OLD_INTEG, 0, NEED_ANY, "ike_sa.old needs it" },
+	{ "secrets.old_sk_ar", PH_ALL, W_OLD | W_OLD_INTEG, 0, NEED_ANY, "ike_sa.old needs it" },
+	{ "secrets.old_sk_ei", PH_ALL, W_OLD, 0, NEED_ANY, "ike_sa.old needs it" },
+	{ "secrets.old_sk_er", PH_ALL, W_OLD, 0, NEED_ANY, "ike_sa.old needs it" },
+	{ "secrets.children", PH_ALL, W_CHILDREN, 0, NEED_ANY, "children is not empty" },
+};
+
+/* The member at a dotted path ("ike_sa.pending.nonce"), or NULL. */
+static const json_t *
+json_at(const json_t *root, const char *path)
+{
+	const json_t *v = root;
+	char key[64];
+
+	while (v != NULL && *path != '\0') {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		v = json_is_object(v) ? json_object_get(v, key) : NULL;
+		path += n + (path[n] == '.');
+	}
+	return v;
+}
+
+static unsigned
+ld_holds(const struct rkmp_sa *sa)
+{
+	unsigned w = 0;
+
+	if (sa->suite.integ != 0)
+		w |= W_INTEG;
+	if (sa->sec.d_len || sa->sec.a_len || sa->sec.e_len || sa->sec.p_len ||
+	    sa->sec.psk_pad_len)
+		w |= W_KEYS;
+	if (sa->old.spi_i != 0)
+		w |= W_OLD;
+	if (sa->old.spi_i != 0 && sa->old.suite.integ != 0)
+		w |= W_OLD_INTEG;
+	if (sa->nchildren > 0)
+		w |= W_CHILDREN;
+	if (sa->pending.op != 0 && sa->pending.dh_group != 0)
+		w |= W_PFS;
+	return w;
+}
+
+/* Pass 2: every member needs[] says the state needs is there (and not empty or 0). */
+static int
+ld_needs(const struct ld *L, const json_t *root, const struct rkmp_sa *sa)
+{
+	const char *phase = rkmp_phase_name(sa->phase);
+	unsigned holds = ld_holds(sa);
+	char why[64];
+
+	if (!sa->initiator && (PH_INITIATOR & (1u << sa->phase)) != 0)
+		return ld_err(L, "role: responder, but only an initiator is ever in phase %s",
+		    phase);
+	for (size_t i = 0; i < nitems(needs); i++) {
+		const struct need *n = &needs[i];
+		const json_t *v;
+
+		if ((n->phases & (1u << sa->phase)) == 0 || (n->when & holds) != n->when ||
+		    (n->ops != 0 && (sa->pending.op == 0 || (n->ops & (1u << sa->pending.op)) == 0)))
+			continue;
+		if (n->why != NULL)
+			snprintf(why, sizeof(why), "%s", n->why);
+		else if (n->ops != 0)
+			snprintf(why, sizeof(why), "ike_sa.pending.op %u needs it", sa->pending.op);
+		else
+			snprintf(why, sizeof(why), "phase %s needs it", phase);
+		if ((v = json_at(root, n->path)) == NULL)
+			return ld_err(L, "%s: missing (%s)", n->path, why);
+		if (n->kind == NEED_BYTES && json_is_string(v) && json_string_length(v) == 0)
+			return ld_err(L, "%s: empty (%s)", n->path, why);
+		if (n->kind == NEED_SPI && json_is_string(v) &&
+		    strspn(json_string_value(v), "0") == json_string_length(v))
+			return ld_err(L, "%s: %s (%s, and 0 is no SPI)", n->path, json_string_value(v),
+			    why);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ values together */
+
+/* The rows of a suite; RKMP_E_STATE naming it when the library has none. */
+static int
+ld_suite_rows(const struct ld *L, const char *pfx, const struct rkmp_sa_suite *suite,
+    const struct rkmp_encr_alg **encr, const struct rkmp_prf_alg **prf,
+    const struct rkmp_integ_alg **integ, struct rkmp_sk_lens *lens)
+{
+	char why[256];
+
+	*integ = NULL;
+	if ((*encr = rkmp_crypto_encr_lookup(suite->encr, suite->encr_bits)) == NULL ||
+	    (*prf = rkmp_crypto_prf_lookup(suite->prf)) == NULL ||
+	    (suite->integ != 0 && (*integ = rkmp_crypto_integ_lookup(suite->integ)) == NULL) ||
+	    rkmp_crypto_dh_lookup(suite->dh) == NULL ||
+	    rkmp_crypto_sk_lens(*encr, *integ, *prf, lens) != 0) {
+		snprintf(why, sizeof(why), "%s", rkmp_err_detail());
+		return ld_err(L, "%s: %s", pfx, why);
+	}
+	return 0;
+}
+
+/* SK_* (or the old SA's) as long as the suite's rows make them. */
+static int
+ld_sk_lens(const struct ld *L, const json_t *sec, const struct rkmp_sa *sa, bool old)
+{
+	const struct rkmp_sa_suite *suite = old ? &sa->old.suite : &sa->suite;
+	const struct rkmp_encr_alg *encr = NULL;
+	const struct rkmp_prf_alg *prf = NULL;
+	const struct rkmp_integ_alg *integ = NULL;
+	struct rkmp_sk_lens lens;
+	char key[32];
+	int r;
+
+	if ((r = ld_suite_rows(L, old ? "ike_sa.old.suite" : "suite", suite, &encr, &prf, &integ,
+	    &lens)) != 0)
+		return r;
+	{
+		const char *ak = integ != NULL ? integ->keyword : encr->keyword;
+		size_t a_len = old ? sa->old.a_len : sa->sec.a_len;
+		size_t e_len = old ? sa->old.e_len : sa->sec.e_len;
+		const struct {
+			const char	*key;
+			bool		 of_old;	/* the old SA keeps only SK_a and SK_e */
+			size_t		 have, need;
+			const char	*by;		/* the transform that sizes it */
+		} k[] = {
+			{ "sk_d", false, sa->sec.d_len, lens.d, prf->keyword },
+			{ "sk_ai", true, a_len, lens.a, ak },
+			{ "sk_ar", true, a_len, lens.a, ak },
+			{ "sk_ei", true, e_len, lens.e, encr->keyword },
+			{ "sk_er", true, e_len, lens.e, encr->keyword },
+			{ "sk_pi", false, sa->sec.p_len, lens.p, prf->keyword },
+			{ "sk_pr", false, sa->sec.p_len, lens.p, prf->keyword },
+			/* prf(PSK, "Key Pad for IKEv2") */
+			{ "psk_pad", false, sa->sec.psk_pad_len, prf->out_len, prf->keyword },
+		};
+
+		for (size_t i = 0; i < nitems(k); i++) {
+			if (old && !k[i].of_old)
+				continue;
+			snprintf(key, sizeof(key), "%s%s", old ? "old_" : "", k[i].key);
+			if (sec == NULL || json_object_get(sec, key) == NULL || k[i].have == k[i].need)
+				continue;
+			return ld_err(L, "secrets.%s: %zu octets, suite %s needs %zu", key, k[i].have,
+			    k[i].by, k[i].need);
+		}
+	}
+	return 0;
+}
+
+/*
+ * The KEYMAT lengths a child's protocol and transforms make (ike.c's rule),
+ * into lens[]; 0 of them when the library cannot tell (an unknown protocol or
+ * transform).  ESP's ENCR Key Length is not kept in the state: every row of
+ * the ENCR ID is a candidate.
+ */
+static size_t
+child_lens(const struct rkmp_sa_child *ch, size_t *lens, size_t max)
+{
+	struct rkmp_prop_choice c;
+	const struct rkmp_encr_alg *tab;
+	size_t ntab, n = 0, len, e = SIZE_MAX;
+
+	memset(&c, 0, sizeof(c));
+	c.protocol = ch->protocol;
+	for (size_t i = 0; i < ch->ntransforms && c.ntrans < nitems(c.trans); i++) {
+		if (ch->transforms[i][0] > UINT8_MAX)
+			return 0;
+		if (ch->transforms[i][0] == RKMP_TRANS_ENCR && e == SIZE_MAX)
+			e = c.ntrans;
+		c.trans[c.ntrans].type = (uint8_t)ch->transforms[i][0];
+		c.trans[c.ntrans++].id = ch->transforms[i][1];
+	}
+	if (ch->protocol != RKMP_PROTO_ESP || e == SIZE_MAX) {
+		if (rkmp_ike_child_keymat_len(&c, &len) != 0)
+			return 0;
+		lens[0] = len;
+		return 1;
+	}
+	tab = rkmp_crypto_encr_table(&ntab);
+	for (size_t i = 0; i < ntab && n < max; i++) {
+		if (tab[i].id != c.trans[e].id)
+			continue;
+		c.trans[e].key_bits = tab[i].key_bits;
+		if (rkmp_ike_child_keymat_len(&c, &len) == 0)
+			lens[n++] = len;
+	}
+	return n;
+}
+
+static int
+ld_child_keymat(const struct ld *L, const struct rkmp_sa *sa, size_t i)
+{
+	const struct rkmp_sa_child *ch = &sa->children[i];
+	size_t lens[8], n;
+	char list[96];
+	size_t at = 0;
+
+	/* a child in use has its keys; a refused, proposed or deleted one may not */
+	if (ch->keymat_len == 0) {
+		if (strcmp(ch->state, "established") == 0 || strcmp(ch->state, "rekeyed") == 0)
+			return ld_err(L, "secrets.children[%zu].keymat: missing (child state %s "
+			    "needs it)", i, ch->state);
+		return 0;
+	}
+	if ((n = child_lens(ch, lens, nitems(lens))) == 0)
+		return 0;
+	for (size_t j = 0; j < n; j++) {
+		if (lens[j] == ch->keymat_len)
+			return 0;
+		at += (size_t)snprintf(list + at, sizeof(list) - at, "%s%zu",
+		    j == 0 ? "" : j + 1 == n ? " or " : ", ", lens[j]);
+		if (at >= sizeof(list))
+			break;
+	}
+	return ld_err(L, "secrets.children[%zu].keymat: %zu octets, children[%zu] (%s) needs %s",
+	    i, ch->keymat_len, i, rkmp_name_or(RKMP_REG_PROTOCOL, ch->protocol), list);
+}
+
+/* A nonce, when there is one, as long as RFC 7296 §2.10 allows. */
+static int
+ld_nonce(const struct ld *L, const char *k, size_t len)
+{
+	if (len != 0 && len < RKMP_NONCE_MIN)
+		return ld_err(L, "%s: %zu octets < %d", k, len, RKMP_NONCE_MIN);
+	return 0;
+}
+
+/* Pass 3: the values fit together. */
+static int
+ld_values(const struct ld *L, const json_t *root, const struct rkmp_sa *sa)
+{
+	const json_t *sec = json_object_get(root, "secrets"), *v;
+	const struct rkmp_dh_group *g;
+	uint16_t group = 0;
+	const char *gk = NULL;
+	char why[256];
+	int r;
+
+	if ((r = ld_nonce(L, "ike_sa.ni", sa->ni.len)) != 0 ||
+	    (r = ld_nonce(L, "ike_sa.nr", sa->nr.len)) != 0 ||
+	    (r = ld_nonce(L, "ike_sa.pending.nonce", sa->pending.nonce.len)) != 0)
+		return r;
+	if (json_object_get(root, "suite") != NULL &&
+	    ((PH_KEYED & (1u << sa->phase)) != 0 || (ld_holds(sa) & W_KEYS) != 0) &&
+	    (r = ld_sk_lens(L, sec, sa, false)) != 0)
+		return r;
+	if (sa->old.spi_i != 0 && (r = ld_sk_lens(L, sec, sa, true)) != 0)
+		return r;
+	/* our DH private value, while a KE of ours waits for the peer's */
+	if (sa->pending.op != 0 && sa->pending.dh_group != 0) {
+		group = sa->pending.dh_group;
+		gk = "ike_sa.pending.dh_group";
+	} else if (sa->phase == RKMP_PHASE_INIT_SENT) {
+		group = sa->ke_group_sent;
+		gk = "ike_sa.ke_group_sent";
+	}
+	if (gk != NULL) {
+		if ((g = rkmp_crypto_dh_lookup(group)) == NULL) {
+			snprintf(why, sizeof(why), "%s", rkmp_err_detail());
+			return ld_err(L, "%s: %s", gk, why);
+		}
+		if (sa->sec.dh_private_len != g->priv_len)
+			return ld_err(L, "secrets.dh_private: %zu octets, group %s needs %zu",
+			    sa->sec.dh_private_len, g->keyword, g->priv_len);
+	}
+	if ((v = json_object_get(sec, "children")) != NULL && json_array_size(v) != sa->nchildren)
+		return ld_err(L, "secrets.children: %zu entries, but children has %zu",
+		    json_array_size(v), sa->nchildren);
+	for (size_t i = 0; i < sa->nchildren; i++)
+		if ((r = ld_child_keymat(L, sa, i)) != 0)
+			return r;
+	return 0;
+}
+
 static int
 ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 {
@@ -823,11 +1236,13 @@ ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 		return r;
 	if (sec != NULL && (r = ld_secrets(L, sec, sa)) != 0)
 		return r;
-	/* the old SA of a rekey and its keys come together */
-	if ((sa->old.e_len != 0) != (sa->old.spi_i != 0))
-		return ld_err(L, "secrets.old_sk_ei: %s, but ike_sa.old is %s",
-		    sa->old.e_len ? "present" : "missing", sa->old.spi_i ? "present" : "missing");
-	return 0;
+	if ((r = ld_needs(L, root, sa)) != 0)
+		return r;
+	/* the old SA's keys without the old SA (the reverse is needs[]'s) */
+	if (sa->old.spi_i == 0 && (sa->old.e_len != 0 || sa->old.a_len != 0))
+		return ld_err(L, "secrets.old_sk_%s: present, but ike_sa.old is missing",
+		    sa->old.e_len != 0 ? "ei" : "ai");
+	return ld_values(L, root, sa);
 }
 
 /* Read the whole file, refusing it before reading when others can. */

@@ -147,3 +147,23 @@ keymat() {
 	assert_equal "$(child a 1 state)" established
 	assert_equal "$(keymat a 2)" "$(keymat b 2)"
 }
+
+@test "a state missing a member its phase needs: exit 3 naming it, nothing written, the state byte for byte" {
+	established
+	local f member
+	for f in '.secrets:secrets' '.ike_sa.iv_counter_out:ike_sa.iv_counter_out' \
+	    '.ike_sa.mid_next:ike_sa.mid_next' '.ike_sa:ike_sa'; do
+		member=${f#*:}
+		jq "del(${f%%:*})" "$W/a.json" > "$W/s.json"
+		chmod 600 "$W/s.json"
+		cp "$W/s.json" "$W/s.before"
+		rm -f "$W/out.bin"
+		run -3 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/s.json" --liveness -o "$W/out.bin"
+		assert_equal "$output" ""
+		assert_equal "$stderr" "rkmp-child: $W/s.json: state: $W/s.json: $member: missing (phase established needs it)"
+		[ ! -s "$W/out.bin" ]
+		cmp "$W/s.json" "$W/s.before"
+	done
+	# the whole state still works
+	exchange a b live --liveness
+}

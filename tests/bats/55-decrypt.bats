@@ -227,8 +227,9 @@ flip() {	# flip TABLE OUT FIELD...
 @test "-s: the keys of an rkmp state file; a state file without keys is exit 3" {
 	local s=$BATS_TEST_TMPDIR/a.json
 	IFS=, read -r si sr ei er _ ai ar _ < "$K/a-aes128-cbc-modp2048.ikev2_decryption_table"
+	# failed: an SA's traffic keys and nothing more (an established state must be whole)
 	cat > "$s" <<-EOF
-	{"format": "rkmp-state", "version": 1, "phase": "established", "role": "initiator",
+	{"format": "rkmp-state", "version": 1, "phase": "failed", "role": "initiator",
 	 "profile": "ikev2",
 	 "suite": {"encr": "ENCR_AES_CBC", "encr_key_length": 128, "prf": "PRF_HMAC_SHA2_256",
 	           "integ": "AUTH_HMAC_SHA2_256_128", "dh": "MODP_2048"},
@@ -242,13 +243,13 @@ flip() {	# flip TABLE OUT FIELD...
 	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -s "$s" --export-keys wireshark
 	assert_equal "$output" "$(cat "$K/a-aes128-cbc-modp2048.ikev2_decryption_table")"
 	cat > "$s" <<-EOF
-	{"format": "rkmp-state", "version": 1, "phase": "init-sent", "role": "initiator", "profile": "ikev2",
-	 "ike_sa": {"spi_i": "$si"}}
+	{"format": "rkmp-state", "version": 1, "phase": "new", "role": "initiator", "profile": "ikev2",
+	 "proposals": "aes128-sha256-modp2048", "ike_sa": {"spi_i": "$si"}}
 	EOF
 	chmod 600 "$s"
 	run -3 --separate-stderr "$RKMP_BIN/rkmp-decode" --state "$s" -r "$D/a-aes128-cbc-modp2048.pcap"
 	assert_equal "$output" ""
-	assert_equal "$stderr" "rkmp-decode: $s: phase init-sent: no IKE SA keys yet"
+	assert_equal "$stderr" "rkmp-decode: $s: phase new: no IKE SA keys yet"
 	chmod 644 "$s"
 	run -3 --separate-stderr "$RKMP_BIN/rkmp-decode" -s "$s" -r "$D/a-aes128-cbc-modp2048.pcap"
 	[[ "$stderr" == "rkmp-decode: $s"*"0644"* ]]

@@ -902,10 +902,25 @@ TEST(ike_rekey_state_round_trip)
 	ASSERT_INT_EQ(copy->pending.op, RKMP_CHILD_DELETE_OLD_IKE);
 	ASSERT_INT_EQ(copy->pending.msg_id, p.a->pending.msg_id);
 	rkmp_sa_wipe(copy);
-	/* pending rekey: its SPI and retries */
+	/* pending rekey: its SPI and retries; its Ni and KE group and our private value first */
 	p.a->pending.op = RKMP_CHILD_REKEY_IKE;
 	p.a->pending.ike_spi = 0x0123456789abcdefULL;
 	p.a->pending.retries = 2;
+	ASSERT_INT_EQ(rkmp_state_save(path, p.a), 0);
+	ASSERT_INT_EQ(rkmp_state_load(path, copy), RKMP_E_STATE);
+	ASSERT_STR_CONTAINS(rkmp_err_detail(), "ike_sa.pending.nonce: missing (ike_sa.pending.op 6 "
+	    "needs it)");
+	rkmp_sa_wipe(copy);
+	p.a->pending.nonce.len = 32;
+	memset(p.a->pending.nonce.p, 0x4e, 32);
+	p.a->pending.dh_group = p.a->suite.dh;
+	ASSERT_INT_EQ(rkmp_state_save(path, p.a), 0);
+	ASSERT_INT_EQ(rkmp_state_load(path, copy), RKMP_E_STATE);
+	ASSERT_STR_CONTAINS(rkmp_err_detail(), "secrets.dh_private: missing (ike_sa.pending.dh_group "
+	    "needs it)");
+	rkmp_sa_wipe(copy);
+	p.a->sec.dh_private_len = rkmp_crypto_dh_lookup(p.a->suite.dh)->priv_len;
+	memset(p.a->sec.dh_private, 0x11, p.a->sec.dh_private_len);
 	ASSERT_INT_EQ(rkmp_state_save(path, p.a), 0);
 	ASSERT_INT_EQ(rkmp_state_load(path, copy), 0);
 	ASSERT_INT_EQ(copy->pending.ike_spi, 0x0123456789abcdefULL);
@@ -915,7 +930,7 @@ TEST(ike_rekey_state_round_trip)
 	p.a->old.e_len = 0;
 	ASSERT_INT_EQ(rkmp_state_save(path, p.a), 0);
 	ASSERT_INT_EQ(rkmp_state_load(path, copy), RKMP_E_STATE);
-	ASSERT_STR_CONTAINS(rkmp_err_detail(), "secrets.old_sk_ei: missing, but ike_sa.old is present");
+	ASSERT_STR_CONTAINS(rkmp_err_detail(), "secrets.old_sk_ei: missing (ike_sa.old needs it)");
 	rkmp_sa_wipe(copy);
 	p.a->old.e_len = 16;
 	p.a->old.spi_r = 0;

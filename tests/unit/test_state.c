@@ -23,7 +23,10 @@
 
 #include <jansson.h>
 
+#include "crypto.h"
 #include "err.h"
+#include "ike.h"
+#include "proposal.h"
 #include "sa.h"
 #include "state.h"
 #include "wire.h"
@@ -186,7 +189,29 @@ pattern(uint8_t *p, size_t n, uint8_t seed)
 		p[i] = (uint8_t)(seed + i * 7);
 }
 
-/* Every field, at its limits where there is one. */
+/*
+ * The KEYMAT length the library gives a child (ESP with AES-256), or dflt
+ * when it has none for the child's protocol and transforms (or dflt is 0).
+ */
+static size_t
+keymat_len_of(const struct rkmp_sa_child *c, size_t dflt)
+{
+	struct rkmp_prop_choice ch;
+	size_t len;
+
+	memset(&ch, 0, sizeof(ch));
+	ch.protocol = c->protocol;
+	for (size_t i = 0; i < c->ntransforms && ch.ntrans < 8; i++, ch.ntrans++) {
+		ch.trans[ch.ntrans].type = (uint8_t)c->transforms[i][0];
+		ch.trans[ch.ntrans].id = c->transforms[i][1];
+		ch.trans[ch.ntrans].key_bits = c->transforms[i][0] == 1 ? 256 : 0;
+	}
+	if (dflt == 0 || rkmp_ike_child_keymat_len(&ch, &len) != 0)
+		return dflt;
+	return len;
+}
+
+/* Every field, at its limits where there is one, and consistent as a load demands. */
 static int
 fill_all(struct rkmp_sa *sa)
 {
@@ -213,10 +238,11 @@ fill_all(struct rkmp_sa *sa)
 	memset(sa->proposals, 'p', sizeof(sa->proposals) - 1);
 	snprintf(sa->child_proposals, sizeof(sa->child_proposals), "aes128-sha256");
 	sa->childless = true;
+	/* PRF and INTEG keys of RKMP_SA_SECRET_MAX octets (SHA2-512) */
 	sa->suite.encr = 12;
 	sa->suite.encr_bits = 256;
-	sa->suite.prf = 5;
-	sa->suite.integ = 12;
+	sa->suite.prf = 7;
+	sa->suite.integ = 14;
 	sa->suite.dh = 14;
 	snprintf(sa->reason, sizeof(sa->reason), "line\nbreak\ttab");
 	snprintf(sa->peer_addr, sizeof(sa->peer_addr), "2001:db8::2");
@@ -251,7 +277,7 @@ fill_all(struct rkmp_sa *sa)
 		snprintf(c->state, sizeof(c->state), "%s", i % 2 ? "refused" : "established");
 		if (i % 3 == 0)
 			snprintf(c->reason, sizeof(c->reason), "NO_PROPOSAL_CHOSEN %zu", i);
-		c->keymat_len = i == 3 ? 0 : i % 2 ? i + 1 : RKMP_SA_KEYMAT_MAX;
+		c->keymat_len = keymat_len_of(c, i == 3 ? 0 : i % 2 ? i + 1 : RKMP_SA_KEYMAT_MAX);
 		pattern(c->keymat, c->keymat_len, (uint8_t)(0x70 + i));
 	}
 
@@ -273,7 +299,8 @@ fill_all(struct rkmp_sa *sa)
 	pattern(sa->sec.dh_private, RKMP_SA_DH_MAX, 5);
 	sa->sec.skeyseed_len = RKMP_SA_SECRET_MAX;
 	pattern(sa->sec.skeyseed, RKMP_SA_SECRET_MAX, 6);
-	sa->sec.d_len = sa->sec.a_len = sa->sec.e_len = sa->sec.p_len = RKMP_SA_SECRET_MAX;
+	sa->sec.d_len = sa->sec.a_len = sa->sec.p_len = RKMP_SA_SECRET_MAX;
+	sa->sec.e_len = 32;	/* AES-256 */
 	pattern(sa->sec.sk_d, RKMP_SA_SECRET_MAX, 7);
 	pattern(sa->sec.sk_ai, RKMP_SA_SECRET_MAX, 8);
 	pattern(sa->sec.sk_ar, RKMP_SA_SECRET_MAX, 9);
@@ -756,7 +783,8 @@ static const struct {
 	{ "bad-spi15.json", "ike_sa.spi_i: \"010203040506070\" is not 16 hex digits" },
 	{ "bad-ni-long.json", "ike_sa.ni: 300 octets > 256" },
 	{ "bad-hex-sk_d.json", "secrets.sk_d: not hex: 'z' at offset 0" },
-	{ "bad-sk-mismatch.json", "secrets.sk_ar: 16 octets != sk_ai's 32" },
+	/* AEAD: no SK_a at all (the two lengths' mismatch without a suite: state_bad_generated) */
+	{ "bad-sk-mismatch.json", "secrets.sk_ai: 32 octets, suite aes256gcm16 needs 0" },
 	{ "bad-suite-encr.json", "suite.encr \"ENCR_ROT13\" unknown" },
 	{ "bad-mid-type.json", "ike_sa.mid_next: expected an integer, got a string" },
 	{ "bad-transcript-msgid.json", "transcript[2].msg_id: 7 but the message's header says 1" },
@@ -834,8 +862,9 @@ TEST(state_bad_mode)
 static int
 load_text(const char *dir, const char *more, struct rkmp_sa *sa)
 {
+	/* failed: the phase that needs nothing more */
 	static const char head[] = "{\"format\": \"rkmp-state\", \"version\": 1, "
-	    "\"phase\": \"init-sent\", \"role\": \"initiator\", \"profile\": \"ikev2\"";
+	    "\"phase\": \"failed\", \"role\": \"initiator\", \"profile\": \"ikev2\"";
 	char path[512];
 	char *text;
 	size_t n = strlen(head) + strlen(more) + 8;
@@ -925,6 +954,12 @@ TEST(state_bad_generated)
 	ASSERT_INT_EQ(load_text(dir, "\"ike_sa\": {\"spi_r\": \"01020304050607zz\"}", sa),
 	    RKMP_E_STATE);
 	ASSERT_STR_EQ(rkmp_err_detail(), "ike_sa.spi_r: \"01020304050607zz\" is not 16 hex digits");
+	ASSERT_INT_EQ(load_text(dir, "\"secrets\": {\"sk_ai\": \"0011\", \"sk_ar\": \"00\"}", sa),
+	    RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "secrets.sk_ar: 1 octets != sk_ai's 2");
+	ASSERT_INT_EQ(load_text(dir, "\"secrets\": {\"sk_ai\": \"0011\", \"sk_ar\": \"0011\"}", sa),
+	    RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "suite: missing (the SK_* keys in secrets need it)");
 	ASSERT_INT_EQ(load_text(dir, "\"childless\": \"yes\"", sa), RKMP_E_STATE);
 	ASSERT_STR_EQ(rkmp_err_detail(), "childless: expected true or false, got a string");
 	ASSERT_INT_EQ(load_text(dir, "\"suite\": {\"encr\": 20, \"prf\": 5}", sa), RKMP_E_STATE);
@@ -990,14 +1025,15 @@ TEST(state_lenient_input)
 	/* Numbers for registry values, upper-case hex, unknown keys ignored. */
 	ASSERT_INT_EQ(load_text(dir, "\"suite\": {\"encr\": 20, \"prf\": \"prf_hmac_sha2_256\", "
 	    "\"dh\": 31, \"future\": [1, 2]}, \"x-lab\": {\"note\": \"ok\"}, "
-	    "\"ike_sa\": {\"ni\": \"ABCDEF\", \"ke_group_sent\": 19}, "
-	    "\"children\": [{\"protocol\": 202, \"transforms\": [{\"type\": 242, \"id\": 1}]}]",
+	    "\"ike_sa\": {\"ni\": \"ABCDEF0123456789ABCDEF0123456789\", \"ke_group_sent\": 19}, "
+	    "\"children\": [{\"protocol\": 202, \"transforms\": [{\"type\": 242, \"id\": 1}]}], "
+	    "\"secrets\": {\"children\": [{}]}",
 	    sa), 0);
-	ASSERT_INT_EQ(sa->phase, RKMP_PHASE_INIT_SENT);
+	ASSERT_INT_EQ(sa->phase, RKMP_PHASE_FAILED);
 	ASSERT_INT_EQ(sa->profile, RKMP_PROFILE_IKEV2);
 	ASSERT_INT_EQ(sa->suite.encr, 20);
 	ASSERT_INT_EQ(sa->suite.prf, 5);
-	ASSERT_INT_EQ(sa->ni.len, 3);
+	ASSERT_INT_EQ(sa->ni.len, 16);
 	ASSERT_INT_EQ(sa->ni.p[0], 0xab);
 	ASSERT_INT_EQ(sa->ke_group_sent, 19);
 	ASSERT_INT_EQ(sa->children[0].protocol, 202);
@@ -1012,7 +1048,7 @@ TEST(state_lenient_input)
 	text[len - 1] = '\0';
 	ASSERT_STR_CONTAINS((char *)text, "\"encr\": \"ENCR_AES_GCM_16\",\n");
 	ASSERT_STR_CONTAINS((char *)text, "\"dh\": \"CURVE25519\"\n");
-	ASSERT_STR_CONTAINS((char *)text, "\"ni\": \"abcdef\",\n");
+	ASSERT_STR_CONTAINS((char *)text, "\"ni\": \"abcdef0123456789abcdef0123456789\",\n");
 	ASSERT_STR_CONTAINS((char *)text, "\"ke_group_sent\": \"ECP_256\",\n");
 	ASSERT_STR_CONTAINS((char *)text, "\"protocol\": \"BFD\",\n");
 	ASSERT_STR_CONTAINS((char *)text, "\"id\": \"BASE_METICULOUS_AUTH\"\n");
@@ -1151,4 +1187,435 @@ TEST(state_save_relative_path)
 	ASSERT_INT_EQ(chdir(cwd), 0);
 	rm_rf(dir);
 	free(dir);
+}
+
+/* ------------------------------------- a state is whole or refused */
+
+/*
+ * States of every phase made by the engine (both sides in memory, PSK), each
+ * saved; then every member its phase needs is taken out in turn and the load
+ * must be refused naming it, and a few values are spoilt.  The lists below
+ * are what the engine reads in each phase (lib/ike.c), written down here on
+ * their own rather than read from state.c's table.
+ */
+
+#define STRICT_PSK	"strict-unit-psk-0123456789"
+#define BASE		"format version phase role profile"
+#define KEYED		BASE " proposals suite ike_sa ike_sa.spi_i ike_sa.spi_r ike_sa.mid_next " \
+			"ike_sa.mid_peer ike_sa.ni ike_sa.nr ike_sa.iv_counter_out children transcript " \
+			"secrets secrets.sk_d secrets.sk_ei secrets.sk_er secrets.sk_pi secrets.sk_pr"
+#define CHILD		" secrets.children secrets.children[0].keymat"
+
+static const struct {
+	const char	*state;		/* made by strict_states() */
+	const char	*needed;	/* members, space-separated JSON paths */
+	const char	*optional;	/* members that may go */
+} strict_cases[] = {
+	{ "new-r-cookie", BASE " proposals", "ike_sa ike_sa.cookie identities secrets children "
+	    "transcript" },
+	{ "init-sent-i", BASE " proposals ike_sa ike_sa.spi_i ike_sa.ni ike_sa.ke_group_sent "
+	    "ike_sa.init_retries transcript secrets secrets.dh_private",
+	    "ike_sa.spi_r ike_sa.nr ike_sa.mid_peer identities.local children" },
+	{ "init-done-i", KEYED, "secrets.dh_private secrets.skeyseed ike_sa.ke_group_sent" },
+	{ "init-done-r", KEYED, "secrets.dh_private ike_sa.init_retries" },
+	{ "auth-sent-i", KEYED " secrets.children", "secrets.psk_pad secrets.skeyseed" },
+	{ "established-i", KEYED CHILD, "identities.peer_seen secrets.psk_pad secrets.dh_private "
+	    "childless ike_sa.ke_group_sent" },
+	{ "established-r", KEYED CHILD, "identities secrets.skeyseed" },
+	{ "established-cbc-i", KEYED CHILD " secrets.sk_ai secrets.sk_ar", "secrets.skeyseed" },
+	{ "pending-create-pfs-i", KEYED CHILD " ike_sa.pending.op ike_sa.pending.msg_id "
+	    "ike_sa.pending.protocol ike_sa.pending.nonce secrets.dh_private",
+	    "ike_sa.pending.dh_group" },
+	{ "pending-rekey-ike-i", KEYED CHILD " ike_sa.pending.op ike_sa.pending.msg_id "
+	    "ike_sa.pending.nonce ike_sa.pending.dh_group ike_sa.pending.ike_spi secrets.dh_private",
+	    NULL },
+	{ "old-delete-pending-i", KEYED CHILD " ike_sa.pending.op ike_sa.pending.msg_id ike_sa.old "
+	    "ike_sa.old.spi_i ike_sa.old.spi_r ike_sa.old.role ike_sa.old.mid_next "
+	    "ike_sa.old.mid_peer ike_sa.old.iv_counter_out ike_sa.old.suite secrets.old_sk_ei "
+	    "secrets.old_sk_er", NULL },
+	{ "deleted-r", KEYED CHILD, NULL },
+	{ "failed-r", BASE, "proposals ike_sa secrets transcript children reason" },
+};
+
+/* Spoilt values: the member, its new JSON value, the start of the refusal. */
+static const struct {
+	const char	*state, *path, *value, *detail;
+} strict_spoilt[] = {
+	{ "established-i", "secrets.sk_ei", "\"00112233445566778899aabbccddeeff\"",
+	    "secrets.sk_ei: 16 octets, suite aes256gcm16 needs 36" },
+	{ "established-i", "secrets.sk_ai", "\"00112233445566778899aabbccddeeff\"",
+	    "secrets.sk_ar: missing (secrets.sk_ai is there)" },
+	{ "established-i", "secrets.sk_pr", "\"0011\"",
+	    "secrets.sk_pr: 2 octets, suite prfsha256 needs 32" },
+	{ "established-cbc-i", "secrets.sk_ar", "\"0011\"", "secrets.sk_ar: 2 octets" },
+	{ "established-cbc-i", "secrets.sk_ei", "\"00112233445566778899aabbccddeeff00\"",
+	    "secrets.sk_ei: 17 octets, suite aes128 needs 16" },
+	{ "established-i", "secrets.children[0].keymat", "\"0011\"",
+	    "secrets.children[0].keymat: 2 octets, children[0] (TCP_AO) needs 20" },
+	{ "established-i", "ike_sa.mid_next", "\"1\"",
+	    "ike_sa.mid_next: expected an integer, got a string" },
+	{ "established-i", "ike_sa.iv_counter_out", "-1",
+	    "ike_sa.iv_counter_out: -1 out of range" },
+	{ "established-r", "ike_sa.mid_peer", "-2", "ike_sa.mid_peer: -2 out of range" },
+	{ "established-i", "ike_sa.spi_r", "\"0000000000000000\"",
+	    "ike_sa.spi_r: 0000000000000000 (phase established needs it, and 0 is no SPI)" },
+	{ "established-i", "ike_sa.nr", "\"\"", "ike_sa.nr: empty (phase established needs it)" },
+	{ "established-i", "ike_sa.ni", "\"0011\"", "ike_sa.ni: 2 octets < 16" },
+	{ "established-i", "suite", "{\"encr\": 20, \"prf\": 5, \"dh\": 31}",
+	    "suite: ENCR 20 (ENCR_AES_GCM_16) with key length 0 not supported" },
+	{ "established-i", "secrets", "[]", "secrets: expected an object, got an array" },
+	{ "init-sent-i", "secrets.dh_private", "\"0011\"",
+	    "secrets.dh_private: 2 octets, group curve25519 needs 32" },
+	{ "init-sent-i", "role", "\"responder\"",
+	    "role: responder, but only an initiator is ever in phase init-sent" },
+	{ "init-sent-i", "ike_sa.init_retries", "-1", "ike_sa.init_retries: -1 out of range" },
+	{ "pending-rekey-ike-i", "ike_sa.pending.ike_spi", "\"0000000000000000\"",
+	    "ike_sa.pending.ike_spi: 0000000000000000" },
+	{ "pending-create-pfs-i", "secrets.dh_private", "\"0011\"",
+	    "secrets.dh_private: 2 octets, group curve25519 needs 32" },
+	{ "old-delete-pending-i", "secrets.old_sk_er", "\"0011\"",
+	    "secrets.old_sk_er: 2 octets" },
+};
+
+struct strict {
+	char		 dir[64];
+	struct rkmp_sa	*a, *b;
+	uint8_t		*msg;		/* the last message of the one who spoke */
+	size_t		 len;
+};
+
+static int
+strict_save(struct strict *t, const char *name, const struct rkmp_sa *sa)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s.json", t->dir, name);
+	return rkmp_state_save(path, sa);
+}
+
+/* A loaded copy of a state (the next process's). */
+static struct rkmp_sa *
+strict_load(struct strict *t, const char *name)
+{
+	struct rkmp_sa *sa = calloc(1, sizeof(*sa));
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s.json", t->dir, name);
+	if (sa != NULL && rkmp_state_load(path, sa) != 0) {
+		test_fail(__FILE__, __LINE__, "%s", rkmp_err_text());
+		rkmp_sa_wipe(sa);
+		free(sa);
+		sa = NULL;
+	}
+	return sa;
+}
+
+static void
+strict_free_sa(struct rkmp_sa *sa)
+{
+	if (sa != NULL) {
+		rkmp_sa_wipe(sa);
+		free(sa);
+	}
+}
+
+enum strict_call { S_INIT_REQ, S_INIT_RESP, S_INIT_PROC, S_AUTH_REQ, S_AUTH_RESP, S_AUTH_PROC,
+	S_CHILD_REQ, S_CHILD_RESP, S_CHILD_PROC };
+
+/* One engine call; the message it sends replaces t->msg. */
+static int
+strict_call(struct strict *t, enum strict_call c, struct rkmp_sa *sa, const struct rkmp_child_req *req,
+    bool cookie)
+{
+	struct rkmp_ike_cfg cfg = { .psk = (const uint8_t *)STRICT_PSK,
+	    .psk_len = sizeof(STRICT_PSK) - 1, .require_cookie = cookie, .child = req };
+	struct rkmp_ike_out o;
+	int r = RKMP_E_INTERNAL;
+
+	rkmp_ike_out_init(&o);
+	switch (c) {
+	case S_INIT_REQ: r = rkmp_ike_init_request(sa, &cfg, &o); break;
+	case S_INIT_RESP: r = rkmp_ike_init_respond(sa, &cfg, t->msg, t->len, &o); break;
+	case S_INIT_PROC: r = rkmp_ike_init_process(sa, &cfg, t->msg, t->len, &o); break;
+	case S_AUTH_REQ: r = rkmp_ike_auth_request(sa, &cfg, &o); break;
+	case S_AUTH_RESP: r = rkmp_ike_auth_respond(sa, &cfg, t->msg, t->len, &o); break;
+	case S_AUTH_PROC: r = rkmp_ike_auth_process(sa, &cfg, t->msg, t->len, &o); break;
+	case S_CHILD_REQ: r = rkmp_ike_child_request(sa, &cfg, req, &o); break;
+	case S_CHILD_RESP: r = rkmp_ike_child_respond(sa, &cfg, t->msg, t->len, &o); break;
+	case S_CHILD_PROC: r = rkmp_ike_child_process(sa, &cfg, t->msg, t->len, &o); break;
+	}
+	if (o.send) {
+		free(t->msg);
+		t->len = 0;
+		if ((t->msg = malloc(o.msg.len)) != NULL) {
+			memcpy(t->msg, o.msg.p, o.msg.len);
+			t->len = o.msg.len;
+		}
+	}
+	rkmp_ike_out_free(&o);
+	return r;
+}
+
+static void
+strict_pair(struct strict *t, const char *proposals)
+{
+	strict_free_sa(t->a);
+	strict_free_sa(t->b);
+	t->a = calloc(1, sizeof(*t->a));
+	t->b = calloc(1, sizeof(*t->b));
+	if (t->a == NULL || t->b == NULL)
+		return;
+	rkmp_sa_init(t->a);
+	rkmp_sa_init(t->b);
+	t->a->initiator = true;
+	snprintf(t->a->proposals, sizeof(t->a->proposals), "%s", proposals);
+	snprintf(t->b->proposals, sizeof(t->b->proposals), "%s", proposals);
+	snprintf(t->a->id_local, sizeof(t->a->id_local), "fqdn:a.strict.test");
+	snprintf(t->b->id_local, sizeof(t->b->id_local), "fqdn:b.strict.test");
+}
+
+#define STRICT_DO(x) do { int r_ = (x); if (r_ < 0) { \
+	test_fail(__FILE__, __LINE__, "%s: %d %s", #x, r_, rkmp_err_text()); return -1; } } while (0)
+
+/* Every state of strict_cases[], saved as DIR/NAME.json. */
+static int
+strict_states(struct strict *t)
+{
+	struct rkmp_child_req create = { .op = RKMP_CHILD_CREATE, .protocol = RKMP_PROTO_TCP_AO,
+	    .pfs_group = 31 };
+	struct rkmp_child_req rekey = { .op = RKMP_CHILD_REKEY_IKE };
+	struct rkmp_child_req del = { .op = RKMP_CHILD_DELETE_IKE };
+	struct rkmp_sa *x, *y;
+
+	/* the whole negotiation, AEAD */
+	strict_pair(t, "aes256gcm16-prfsha256-x25519");
+	if (t->a == NULL || t->b == NULL)
+		return -1;
+	STRICT_DO(strict_call(t, S_INIT_REQ, t->a, NULL, false));
+	STRICT_DO(strict_save(t, "init-sent-i", t->a));
+	STRICT_DO(strict_call(t, S_INIT_RESP, t->b, NULL, false));
+	STRICT_DO(strict_save(t, "init-done-r", t->b));
+	STRICT_DO(strict_call(t, S_INIT_PROC, t->a, NULL, false));
+	STRICT_DO(strict_save(t, "init-done-i", t->a));
+	STRICT_DO(strict_call(t, S_AUTH_REQ, t->a, NULL, false));
+	STRICT_DO(strict_save(t, "auth-sent-i", t->a));
+	STRICT_DO(strict_call(t, S_AUTH_RESP, t->b, NULL, false));
+	STRICT_DO(strict_save(t, "established-r", t->b));
+	STRICT_DO(strict_call(t, S_AUTH_PROC, t->a, NULL, false));
+	STRICT_DO(strict_save(t, "established-i", t->a));
+
+	/* a child request with PFS waiting for its answer */
+	if ((x = strict_load(t, "established-i")) == NULL)
+		return -1;
+	STRICT_DO(strict_call(t, S_CHILD_REQ, x, &create, false));
+	STRICT_DO(strict_save(t, "pending-create-pfs-i", x));
+	strict_free_sa(x);
+
+	/* a rekey of the RKMP SA: pending, then the old SA kept for its Delete */
+	if ((x = strict_load(t, "established-i")) == NULL ||
+	    (y = strict_load(t, "established-r")) == NULL)
+		return -1;
+	STRICT_DO(strict_call(t, S_CHILD_REQ, x, &rekey, false));
+	STRICT_DO(strict_save(t, "pending-rekey-ike-i", x));
+	STRICT_DO(strict_call(t, S_CHILD_RESP, y, NULL, false));
+	STRICT_DO(strict_call(t, S_CHILD_PROC, x, NULL, false));
+	STRICT_DO(strict_save(t, "old-delete-pending-i", x));
+	strict_free_sa(x);
+	strict_free_sa(y);
+
+	/* the RKMP SA deleted */
+	if ((x = strict_load(t, "established-i")) == NULL ||
+	    (y = strict_load(t, "established-r")) == NULL)
+		return -1;
+	STRICT_DO(strict_call(t, S_CHILD_REQ, x, &del, false));
+	STRICT_DO(strict_call(t, S_CHILD_RESP, y, NULL, false));
+	STRICT_DO(strict_save(t, "deleted-r", y));
+	strict_free_sa(x);
+	strict_free_sa(y);
+
+	/* INTEG and CBC */
+	strict_pair(t, "aes128-sha256-modp2048");
+	if (t->a == NULL || t->b == NULL)
+		return -1;
+	STRICT_DO(strict_call(t, S_INIT_REQ, t->a, NULL, false));
+	STRICT_DO(strict_call(t, S_INIT_RESP, t->b, NULL, false));
+	STRICT_DO(strict_call(t, S_INIT_PROC, t->a, NULL, false));
+	STRICT_DO(strict_call(t, S_AUTH_REQ, t->a, NULL, false));
+	STRICT_DO(strict_call(t, S_AUTH_RESP, t->b, NULL, false));
+	STRICT_DO(strict_call(t, S_AUTH_PROC, t->a, NULL, false));
+	STRICT_DO(strict_save(t, "established-cbc-i", t->a));
+
+	/* a responder that asked for a COOKIE (still new), one that refused (failed) */
+	strict_pair(t, "aes256gcm16-prfsha256-x25519");
+	if (t->a == NULL || t->b == NULL)
+		return -1;
+	STRICT_DO(strict_call(t, S_INIT_REQ, t->a, NULL, false));
+	STRICT_DO(strict_call(t, S_INIT_RESP, t->b, NULL, true));
+	STRICT_DO(strict_save(t, "new-r-cookie", t->b));
+	strict_pair(t, "aes256gcm16-prfsha256-x25519");
+	if (t->a == NULL || t->b == NULL)
+		return -1;
+	snprintf(t->b->proposals, sizeof(t->b->proposals), "aes128-sha1-modp2048");
+	STRICT_DO(strict_call(t, S_INIT_REQ, t->a, NULL, false));
+	if (strict_call(t, S_INIT_RESP, t->b, NULL, false) != RKMP_E_REFUSED) {
+		test_fail(__FILE__, __LINE__, "no refusal: %s", rkmp_err_text());
+		return -1;
+	}
+	STRICT_DO(strict_save(t, "failed-r", t->b));
+	strict_free_sa(t->a);
+	strict_free_sa(t->b);
+	t->a = t->b = NULL;
+	return 0;
+}
+
+/* The value at a JSON path ("secrets.children[0].keymat"): its parent and its key or index. */
+static json_t *
+strict_parent(json_t *root, const char *path, char *key, size_t keysz, long *index)
+{
+	json_t *v = root;
+	char seg[64];
+
+	for (;;) {
+		size_t n = strcspn(path, ".");
+		char *br;
+
+		if (n >= sizeof(seg))
+			return NULL;
+		memcpy(seg, path, n);
+		seg[n] = '\0';
+		*index = -1;
+		if ((br = strchr(seg, '[')) != NULL) {
+			*index = strtol(br + 1, NULL, 10);
+			*br = '\0';
+		}
+		if (path[n] == '\0') {
+			/* the last segment: with an index, its array is the parent */
+			if (*index >= 0)
+				v = json_object_get(v, seg);
+			snprintf(key, keysz, "%s", seg);
+			return v;
+		}
+		v = json_object_get(v, seg);
+		if (*index >= 0)
+			v = json_array_get(v, (size_t)*index);
+		if (v == NULL)
+			return NULL;
+		path += n + 1;
+	}
+}
+
+/* Write doc with path removed (value NULL) or replaced, and load it. */
+static int
+strict_try(const char *dir, const json_t *doc, const char *path, const char *value,
+    struct rkmp_sa *sa)
+{
+	json_t *copy = json_deep_copy(doc), *parent, *v = NULL;
+	char key[64], file[160];
+	long index;
+	char *text;
+	int r;
+
+	if (copy == NULL || (parent = strict_parent(copy, path, key, sizeof(key), &index)) == NULL)
+		return -100;
+	if (value != NULL && (v = json_loads(value, JSON_DECODE_ANY, NULL)) == NULL)
+		return -101;
+	if (index >= 0) {
+		/* an array element's member: "secrets.children[0].keymat" */
+		parent = json_array_get(parent, (size_t)index);
+		key[0] = '\0';
+		snprintf(key, sizeof(key), "%s", strrchr(path, '.') + 1);
+	}
+	if (v != NULL)
+		r = json_object_set_new(parent, key, v);
+	else
+		r = json_object_del(parent, key);
+	if (r != 0)
+		return -102;
+	text = json_dumps(copy, JSON_INDENT(2));
+	json_decref(copy);
+	snprintf(file, sizeof(file), "%s/try.json", dir);
+	r = text == NULL ? -103 : write_file(file, text, strlen(text), 0600) != 0 ? -104 :
+	    rkmp_state_load(file, sa);
+	free(text);
+	return r;
+}
+
+TEST(state_strict_every_phase)
+{
+	struct strict t;
+	struct rkmp_sa *sa = calloc(1, sizeof(*sa));
+	char tmpl[] = "/tmp/rkmp-test-strict-XXXXXX", path[160], want[160];
+	size_t nremoved = 0, nkept = 0;
+
+	memset(&t, 0, sizeof(t));
+	ASSERT_TRUE(sa != NULL && mkdtemp(tmpl) != NULL);
+	snprintf(t.dir, sizeof(t.dir), "%s", tmpl);
+	ASSERT_INT_EQ(strict_states(&t), 0);
+	for (size_t i = 0; i < sizeof(strict_cases) / sizeof(strict_cases[0]); i++) {
+		char list[1024], *m, *save = NULL;
+		json_t *doc;
+		int r;
+
+		snprintf(path, sizeof(path), "%s/%s.json", t.dir, strict_cases[i].state);
+		/* as saved: loads, and a load and save gives the same bytes */
+		if ((r = rkmp_state_load(path, sa)) != 0) {
+			test_fail(__FILE__, __LINE__, "%s as saved: %d %s", strict_cases[i].state, r,
+			    rkmp_err_text());
+			return;
+		}
+		rkmp_sa_wipe(sa);
+		ASSERT_TRUE((doc = json_load_file(path, 0, NULL)) != NULL);
+		snprintf(list, sizeof(list), "%s", strict_cases[i].needed);
+		for (m = strtok_r(list, " ", &save); m != NULL; m = strtok_r(NULL, " ", &save)) {
+			r = strict_try(t.dir, doc, m, NULL, sa);
+			snprintf(want, sizeof(want), "%s: missing", m);
+			if (r != RKMP_E_STATE || strncmp(rkmp_err_detail(), want, strlen(want)) != 0) {
+				test_fail(__FILE__, __LINE__, "%s without %s: %d \"%s\", expected \"%s...\"",
+				    strict_cases[i].state, m, r, r < 0 && r > -100 ? rkmp_err_detail() : "",
+				    want);
+				return;
+			}
+			if (!sa_is_wiped(sa)) {
+				test_fail(__FILE__, __LINE__, "%s without %s: not wiped",
+				    strict_cases[i].state, m);
+				return;
+			}
+			nremoved++;
+		}
+		snprintf(list, sizeof(list), "%s", strict_cases[i].optional ? strict_cases[i].optional :
+		    "");
+		for (m = strtok_r(list, " ", &save); m != NULL; m = strtok_r(NULL, " ", &save)) {
+			if ((r = strict_try(t.dir, doc, m, NULL, sa)) != 0) {
+				test_fail(__FILE__, __LINE__, "%s without %s (optional): %d \"%s\"",
+				    strict_cases[i].state, m, r, r < 0 && r > -100 ? rkmp_err_detail() : "");
+				return;
+			}
+			rkmp_sa_wipe(sa);
+			nkept++;
+		}
+		json_decref(doc);
+	}
+	ASSERT_TRUE(nremoved > 200 && nkept > 20);
+
+	for (size_t i = 0; i < sizeof(strict_spoilt) / sizeof(strict_spoilt[0]); i++) {
+		json_t *doc;
+		int r;
+
+		snprintf(path, sizeof(path), "%s/%s.json", t.dir, strict_spoilt[i].state);
+		ASSERT_TRUE((doc = json_load_file(path, 0, NULL)) != NULL);
+		r = strict_try(t.dir, doc, strict_spoilt[i].path, strict_spoilt[i].value, sa);
+		json_decref(doc);
+		if (r != RKMP_E_STATE || strncmp(rkmp_err_detail(), strict_spoilt[i].detail,
+		    strlen(strict_spoilt[i].detail)) != 0) {
+			test_fail(__FILE__, __LINE__, "%s with %s = %s: %d \"%s\", expected \"%s\"",
+			    strict_spoilt[i].state, strict_spoilt[i].path, strict_spoilt[i].value, r,
+			    r < 0 && r > -100 ? rkmp_err_detail() : "", strict_spoilt[i].detail);
+			return;
+		}
+		/* secrets are never quoted back */
+		ASSERT_TRUE(strstr(rkmp_err_detail(), "00112233") == NULL);
+	}
+	free(t.msg);
+	free(sa);
+	rm_rf(t.dir);
 }
