@@ -6,7 +6,8 @@
  * a table of 10,000 rows is about 8 MB, which jansson takes half a second to
  * parse on a lab machine, while a routing protocol asks for a key per
  * session.  The reader is a complete RFC 8259 parser (UTF-8 checked,
- * duplicate member names refused) that knows the columns of a row.
+ * duplicate member names refused after unescaping, numbers within I-JSON's
+ * range) that knows the columns of a row.
  *
  * Rows are checked when read, in a scratch arena reused row after row, and
  * then kept as their JSON text (a read-only mapping of a big file) plus what
@@ -32,6 +33,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,7 @@
 #define KT_DEPTH_MAX	64		/* nesting of free-form objects */
 #define KT_TEXT_MAX	4096		/* one string column */
 #define KT_SET_MAX	256		/* members of Peers, Interfaces */
+#define KT_INT_LIMIT	((INT64_C(1) << 53) - 1)	/* I-JSON's integers (RFC 7493 §2.2) */
 
 /* ================================================================ arena */
 
@@ -806,6 +809,26 @@ put_fmt(struct ob *b, const char *fmt, ...)
 		ob_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
+/*
+ * An integer: within I-JSON's ±(2^53-1) (RFC 7493 §2.2), which the reader
+ * keeps to, or nothing and an error (a bug: every integer written is bounded).
+ */
+static void
+put_int(struct ob *b, int64_t v)
+{
+	char num[24];
+	int n;
+
+	if (v > KT_INT_LIMIT || v < -KT_INT_LIMIT) {
+		if (b->err == 0)
+			b->err = rkmp_err_set(RKMP_E_INTERNAL, "key table", "integer %" PRId64
+			    " outside I-JSON's ±(2^53-1)", v);
+		return;
+	}
+	n = snprintf(num, sizeof(num), "%" PRId64, v);
+	ob_put(b, num, (size_t)n);
+}
+
 /* A JSON string, quoted and escaped (UTF-8 passes through). */
 static void
 put_jstr(struct ob *b, const char *s)
@@ -865,6 +888,24 @@ put_hex(struct ob *b, const uint8_t *p, size_t n, const char *sep)
 /* ================================================================ JSON reader */
 
 /*
+ * The reader follows RFC 8259 strictly (DESIGN.md §10): UTF-8 only, no lone
+ * surrogates, no \u0000 (as jansson), no leading zeros, no trailing commas,
+ * nesting within KT_DEPTH_MAX, member names once each after unescaping, in
+ * every object at any position, and I-JSON's numbers (RFC 7493 §2.2):
+ * integers within ±(2^53-1), other numbers within an IEEE 754 double.
+ */
+#define KT_INT_DIGITS	"9007199254740991"	/* KT_INT_LIMIT's digits */
+
+/* Where the reader is, for messages: "ProtocolSpecificInfo.send[2].flag". */
+struct jframe {
+	const struct jframe *up;
+	const char	*name;		/* the member being read (unescaped), in an object */
+	size_t		 nlen;
+	size_t		 idx;		/* the element being read, in an array */
+	bool		 arr;
+};
+
+/*
  * The reader never writes to the text it reads (a big table is a read-only
  * mapping of the file): strings are decoded into the arena it is given.
  */
@@ -874,7 +915,107 @@ struct jr {
 	struct arena	*arena;
 	int		 depth;
 	bool		 check;		/* free-form values only checked, not kept */
+	const struct jframe *at;	/* innermost frame, NULL: none */
+	bool		 in_row;	/* messages start "row N: " */
+	size_t		 row;
 };
+
+/*
+ * The member names of one object, to refuse a name given twice: a linear
+ * scan while the object is small (a row's objects have a few members), a
+ * hash set once it is not.  Names point into the text (no escapes) or into
+ * the arena (decoded).
+ */
+#define NAMES_LINEAR	16
+
+struct jname {
+	const char	*s;
+	size_t		 n;
+};
+
+struct names {
+	struct jname	 v[NAMES_LINEAR];
+	size_t		 n;		/* names so far */
+	struct jname	*slot;		/* the hash set, NULL while linear */
+	size_t		 cap;		/* its slots: a power of 2 */
+};
+
+static uint64_t
+name_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Into a hash set with room; true when the name is there already. */
+static bool
+slot_put(struct jname *slot, size_t cap, const char *s, size_t n)
+{
+	size_t i = (size_t)name_hash(s, n) & (cap - 1);
+
+	for (; slot[i].s != NULL; i = (i + 1) & (cap - 1))
+		if (slot[i].n == n && memcmp(slot[i].s, s, n) == 0)
+			return true;
+	slot[i].s = s;
+	slot[i].n = n;
+	return false;
+}
+
+static int
+names_grow(struct names *ns, size_t cap)
+{
+	struct jname *slot = calloc(cap, sizeof(*slot));
+
+	if (slot == NULL)
+		return -1;
+	if (ns->slot == NULL)
+		for (size_t i = 0; i < ns->n; i++)
+			slot_put(slot, cap, ns->v[i].s, ns->v[i].n);
+	else
+		for (size_t i = 0; i < ns->cap; i++)
+			if (ns->slot[i].s != NULL)
+				slot_put(slot, cap, ns->slot[i].s, ns->slot[i].n);
+	free(ns->slot);
+	ns->slot = slot;
+	ns->cap = cap;
+	return 0;
+}
+
+/* 0: added; 1: the object has it already; -1: out of memory. */
+static inline int
+names_add(struct names *ns, const char *s, size_t n)
+{
+	if (ns->slot == NULL) {
+		for (size_t i = 0; i < ns->n; i++)
+			if (ns->v[i].n == n && memcmp(ns->v[i].s, s, n) == 0)
+				return 1;
+		if (ns->n < NAMES_LINEAR) {
+			ns->v[ns->n].s = s;
+			ns->v[ns->n++].n = n;
+			return 0;
+		}
+		if (names_grow(ns, 4 * NAMES_LINEAR) != 0)
+			return -1;
+	} else if (2 * (ns->n + 1) > ns->cap && names_grow(ns, 2 * ns->cap) != 0)
+		return -1;
+	if (slot_put(ns->slot, ns->cap, s, n))
+		return 1;
+	ns->n++;
+	return 0;
+}
+
+static inline void
+names_free(struct names *ns)
+{
+	if (ns->slot != NULL) {
+		free(ns->slot);
+		ns->slot = NULL;
+	}
+	ns->n = 0;
+}
 
 /* Where jr_value writes a value minified: a buffer, or in place (w <= p). */
 struct jout {
@@ -910,6 +1051,75 @@ jr_fail(const struct jr *j, const char *what)
 	/* The text near the error is not quoted: it may be a key. */
 	return rkmp_err_set(RKMP_E_STATE, j->name ? j->name : "", "not JSON: line %d column %d: %s",
 	    line, col, what);
+}
+
+static const char *q(const char *s, char *buf, size_t n);
+
+/* A member name after a '.' of a path as it is: letters, digits, '_', '-'. */
+static bool
+name_plain(const char *s, size_t n)
+{
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* The path of frame f, appended at buf + *o (jq's spelling, without the leading '.'). */
+static void
+path_put(const struct jframe *f, char *buf, size_t cap, size_t *o)
+{
+	char tmp[72], b[80];
+	int n;
+
+	if (f == NULL)
+		return;
+	path_put(f->up, buf, cap, o);
+	if (*o >= cap - 1)
+		return;
+	if (f->arr)
+		n = snprintf(buf + *o, cap - *o, "[%zu]", f->idx);
+	else if (f->name == NULL)
+		return;
+	else if (name_plain(f->name, f->nlen))
+		n = snprintf(buf + *o, cap - *o, "%s%.*s", f->up ? "." : "", (int)f->nlen, f->name);
+	else {
+		size_t k = f->nlen < sizeof(tmp) - 1 ? f->nlen : sizeof(tmp) - 1;
+
+		memcpy(tmp, f->name, k);
+		tmp[k] = '\0';
+		n = snprintf(buf + *o, cap - *o, "[%s]", q(tmp, b, sizeof(b)));
+	}
+	if (n > 0)
+		*o += (size_t)n < cap - *o ? (size_t)n : cap - *o - 1;
+}
+
+/*
+ * A refusal at frame f of the value being read: "row 3: ProtocolSpecificInfo.a"
+ * and the message (which brings its own ": ").
+ */
+static int
+jr_pfail(const struct jr *j, const struct jframe *f, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+jr_pfail(const struct jr *j, const struct jframe *f, const char *fmt, ...)
+{
+	char path[256] = "", msg[320];
+	size_t o = 0;
+	va_list ap;
+
+	path_put(f, path, sizeof(path), &o);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (j->in_row)
+		return rkmp_err_set(RKMP_E_STATE, j->name ? j->name : "", "row %zu: %s%s", j->row,
+		    path, msg);
+	return rkmp_err_set(RKMP_E_STATE, j->name ? j->name : "", "%s%s", path, msg);
 }
 
 static void
@@ -954,9 +1164,10 @@ word_plain(uint64_t x)
 /*
  * A string at j->p, checked.  With out, its value too: decoded in place when
  * the text is writable, else into the arena; NUL-terminated either way.
+ * *escp (when not NULL): whether it has escapes.
  */
 static int
-jr_string(struct jr *j, char **out, size_t *outlen)
+jr_string_esc(struct jr *j, char **out, size_t *outlen, bool *escp)
 {
 	const unsigned char *p, *end = (const unsigned char *)j->end;
 	const char *s;
@@ -989,6 +1200,10 @@ jr_string(struct jr *j, char **out, size_t *outlen)
 		}
 		if (*p == '\\') {
 			esc = true;
+			if (end - p < 2) {	/* a backslash at the very end */
+				p = end;
+				break;
+			}
 			p += 2;
 			continue;
 		}
@@ -1007,6 +1222,8 @@ jr_string(struct jr *j, char **out, size_t *outlen)
 		return jr_fail(j, "unterminated string");
 	}
 	j->p = (const char *)p;
+	if (escp != NULL)
+		*escp = esc;
 	if (out == NULL && !esc) {
 		j->p++;
 		return 0;
@@ -1118,40 +1335,105 @@ jr_string(struct jr *j, char **out, size_t *outlen)
 	return 0;
 }
 
-/* A number's span, checked against RFC 8259's grammar. */
+static int
+jr_string(struct jr *j, char **out, size_t *outlen)
+{
+	return jr_string_esc(j, out, outlen, NULL);
+}
+
+/* A number out of I-JSON's range: the path, the number (cut) and why. */
+static int
+jr_range(const struct jr *j, const char *s, size_t n, const char *what, const char *why)
+{
+	return jr_pfail(j, j->at, ": %s %.*s%s out of range: %s (I-JSON, RFC 7493 §2.2)", what,
+	    (int)(n > 40 ? 40 : n), s, n > 40 ? "..." : "", why);
+}
+
+/*
+ * A number's span, checked against RFC 8259's grammar and I-JSON's range:
+ * an integer (no fraction, no exponent) within ±(2^53-1); any other number
+ * within an IEEE 754 double's magnitude, as jansson reads it (a value that
+ * underflows is kept; its precision is not checked).  Kept as written.
+ */
 static int
 jr_number(struct jr *j, const char **sp, size_t *len)
 {
-	const char *s = j->p;
+	const char *s = j->p, *ip, *fp = NULL, *ep = NULL;
+	size_t il, fl = 0;
+	long mag, e = 0;
 
 	if (j->p < j->end && *j->p == '-')
 		j->p++;
 	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
 		return jr_fail(j, "bad number");
+	ip = j->p;
 	if (*j->p == '0')
 		j->p++;
 	else
 		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
 			j->p++;
+	il = (size_t)(j->p - ip);
 	if (j->p < j->end && *j->p == '.') {
 		j->p++;
 		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
 			return jr_fail(j, "bad number");
+		fp = j->p;
 		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
 			j->p++;
+		fl = (size_t)(j->p - fp);
 	}
 	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
 		j->p++;
+		ep = j->p;
 		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
 			j->p++;
 		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
 			return jr_fail(j, "bad number");
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+			if (e < 100000000)
+				e = e * 10 + (*j->p - '0');
 			j->p++;
+		}
+		if (*ep == '-')
+			e = -e;
 	}
 	*sp = s;
 	*len = (size_t)(j->p - s);
-	return 0;
+	if (fp == NULL && ep == NULL) {
+		/* no leading zeros: the digits compare as numbers */
+		if (il > 16 || (il == 16 && memcmp(ip, KT_INT_DIGITS, 16) > 0))
+			return jr_range(j, s, *len, "integer", "integers are within ±(2^53-1)");
+		return 0;
+	}
+	/* the power of ten of the first significant digit */
+	if (*ip != '0')
+		mag = (long)il - 1;
+	else {
+		size_t k = 0;
+
+		while (k < fl && fp[k] == '0')
+			k++;
+		if (k == fl)
+			return 0;	/* zero */
+		mag = -(long)k - 1;
+	}
+	mag += e;
+	if (mag < 308)
+		return 0;
+	if (mag == 308) {	/* around DBL_MAX (1.8e308): as strtod rounds it */
+		char *c = malloc(*len + 1);
+		double v;
+
+		if (c == NULL)
+			return rkmp_err_set(RKMP_E_NOMEM, j->name, "out of memory");
+		memcpy(c, s, *len);
+		c[*len] = '\0';
+		v = strtod(c, NULL);
+		free(c);
+		if (v != HUGE_VAL && v != -HUGE_VAL)
+			return 0;
+	}
+	return jr_range(j, s, *len, "number", "beyond an IEEE 754 double");
 }
 
 static const char *
@@ -1174,9 +1456,62 @@ jr_kind(struct jr *j)
 	}
 }
 
+/* A member name given twice (the spelling too when it is not the name: a search finds it). */
+static int
+jr_dup(const struct jr *j, const struct jframe *fr, const char *ks, const char *ke)
+{
+	char sp[72], b[80];
+	size_t k = (size_t)(ke - ks) - 2;
+	bool spelled = fr->name != ks + 1;
+
+	if (spelled) {
+		if (k > sizeof(sp) - 1)
+			k = sizeof(sp) - 1;
+		memcpy(sp, ks + 1, k);
+		sp[k] = '\0';
+	}
+	return jr_pfail(j, fr, " given twice%s%s", spelled ? ", once as " : "",
+	    spelled ? q(sp, b, sizeof(b)) : "");
+}
+
 /*
- * Any value, checked (member names of an object once each), and written
- * minified to out when out is not NULL.
+ * A member name at j->p (after white space), checked, into fr->name
+ * unescaped (in the text when it has no escapes, else in the arena), and
+ * refused when the object has it already (ns; NULL: the caller checks).
+ */
+static inline int
+jr_member(struct jr *j, struct names *ns, struct jframe *fr)
+{
+	const char *ks = j->p;
+	char *d;
+	size_t n;
+	bool esc;
+	int r;
+
+	if ((r = jr_string_esc(j, NULL, NULL, &esc)) != 0)
+		return r;
+	fr->name = ks + 1;
+	fr->nlen = (size_t)(j->p - ks) - 2;
+	if (esc) {
+		const char *ke = j->p;
+
+		j->p = ks;
+		if ((r = jr_string(j, &d, &n)) != 0)
+			return r;
+		fr->name = d;
+		fr->nlen = n;
+		j->p = ke;
+	}
+	if (ns == NULL || (r = names_add(ns, fr->name, fr->nlen)) == 0)
+		return 0;
+	if (r > 0)
+		return jr_dup(j, fr, ks, j->p);
+	return rkmp_err_set(RKMP_E_NOMEM, j->name, "out of memory");
+}
+
+/*
+ * Any value, checked (member names of an object once each, after
+ * unescaping), and written minified to out when out is not NULL.
  */
 static int
 jr_value(struct jr *j, struct jout *out)
@@ -1199,8 +1534,8 @@ jr_value(struct jr *j, struct jout *out)
 	case '[': {
 		bool obj = *j->p == '{';
 		char close = obj ? '}' : ']';
-		const char *names[64];
-		size_t lens[64], nn = 0;
+		struct jframe fr = { j->at, NULL, 0, 0, !obj };
+		struct names ns;
 
 		if (++j->depth > KT_DEPTH_MAX)
 			return jr_fail(j, "nested too deep");
@@ -1212,40 +1547,36 @@ jr_value(struct jr *j, struct jout *out)
 			jout_put(out, &close, 1);
 			return 0;
 		}
+		ns.n = 0;
+		ns.slot = NULL;
+		j->at = &fr;
 		for (bool first = true;; first = false) {
 			if (!first)
 				jout_put(out, ",", 1);
 			if (obj) {
 				const char *ks = (jr_ws(j), j->p);
 
-				if ((r = jr_string(j, NULL, NULL)) != 0)
-					return r;
-				for (size_t i = 0; i < nn; i++)
-					if (lens[i] == (size_t)(j->p - ks) &&
-					    memcmp(names[i], ks, lens[i]) == 0) {
-						j->p = ks;
-						return jr_fail(j, "a member name given twice");
-					}
-				if (nn < nitems(names)) {
-					names[nn] = ks;
-					lens[nn++] = (size_t)(j->p - ks);
-				}
+				if ((r = jr_member(j, &ns, &fr)) != 0)
+					break;
 				jout_put(out, ks, (size_t)(j->p - ks));
 				jout_put(out, ":", 1);
 				if ((r = jr_expect(j, ':', "':' expected")) != 0)
-					return r;
+					break;
 			}
 			if ((r = jr_value(j, out)) != 0)
-				return r;
+				break;
 			if (jr_peek(j, ',')) {
 				j->p++;
+				fr.idx++;
 				continue;
 			}
-			if ((r = jr_expect(j, close, obj ? "',' or '}' expected" :
-			    "',' or ']' expected")) != 0)
-				return r;
+			r = jr_expect(j, close, obj ? "',' or '}' expected" : "',' or ']' expected");
 			break;
 		}
+		names_free(&ns);
+		j->at = fr.up;
+		if (r != 0)
+			return r;
 		j->depth--;
 		jout_put(out, &close, 1);
 		return 0;
@@ -1379,35 +1710,60 @@ check_keyname(const char *where, size_t idx, const char *col, const char *s, siz
 	return 0;
 }
 
-static bool
-json_object_ok(const char *text, bool members_only)
+static int parse_x(struct jr *j, size_t idx, struct rkmp_keytable_x *x);
+
+/*
+ * Free-form JSON of a row that did not come from the reader, checked as the
+ * reader checks it: ProtocolSpecificInfo (an object), or x-rkmp's extra
+ * members (members_only: without the braces; none of the known members).
+ * The reader's message when it names where (a name given twice, a number
+ * out of range), else one for the column.
+ */
+static int
+json_object_check(const char *text, bool members_only, const char *where, size_t idx)
 {
+	struct jframe pf = { NULL, col_names[C_PSI], 20, 0, false };
+	struct rkmp_keytable_x x;
 	struct arena a = { 0 };
 	struct jr j;
 	char *wrapped = NULL;
-	bool ok;
+	const char *col = members_only ? "x-rkmp" : col_names[C_PSI];
+	int r;
 
 	if (members_only) {
 		size_t n = strlen(text);
 
 		if ((wrapped = malloc(n + 3)) == NULL)
-			return false;
+			return rkmp_err_set(RKMP_E_NOMEM, where ? where : "", "out of memory");
 		wrapped[0] = '{';
 		memcpy(wrapped + 1, text, n);
 		wrapped[n + 1] = '}';
 		wrapped[n + 2] = '\0';
 		text = wrapped;
 	}
-	j = (struct jr){ text, text, text + strlen(text), NULL, &a, 0, false };
+	j = (struct jr){ text, text, text + strlen(text), where, &a, 0, true, NULL,
+	    idx != SIZE_MAX, idx };
 	jr_ws(&j);
-	ok = j.p < j.end && *j.p == '{' && jr_value(&j, NULL) == 0;
-	if (ok) {
-		jr_ws(&j);
-		ok = j.p == j.end;
+	if (j.p >= j.end || *j.p != '{')
+		r = vfail(where, idx, "%s: a JSON object expected", col);
+	else {
+		if (members_only)
+			r = parse_x(&j, idx, &x);
+		else {
+			j.at = &pf;
+			r = jr_value(&j, NULL);
+		}
+		/* a syntax error: the line and column would be of this text alone */
+		if ((r == 0 && (jr_ws(&j), j.p != j.end)) ||
+		    (r == RKMP_E_STATE && strncmp(rkmp_err_detail(), "not JSON", 8) == 0))
+			r = vfail(where, idx, "%s: a JSON object expected", col);
 	}
+	if (r == 0 && members_only && (x.proto_id >= 0 || x.child_spi_local || x.child_spi_peer ||
+	    x.rkmp_sa || x.role || x.state))
+		r = vfail(where, idx, "x-rkmp: a known member among the others (extra)");
 	free(wrapped);
 	arena_free(&a);
-	return ok;
+	return r;
 }
 
 /* parsed: the row comes from the reader, which checked its free-form JSON */
@@ -1472,8 +1828,10 @@ validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *where, bo
 				    q(n, b1, sizeof(b1)));
 	}
 	/* ProtocolSpecificInfo */
-	if (r->psi == NULL || (!parsed && !json_object_ok(r->psi, false)))
+	if (r->psi == NULL)
 		return vfail(where, idx, "ProtocolSpecificInfo: a JSON object expected");
+	if (!parsed && json_object_check(r->psi, false, where, idx) != 0)
+		return RKMP_E_STATE;
 	/* KDF, AlgID, Key */
 	if (r->kdf == NULL || r->alg_id == NULL)
 		return vfail(where, idx, "%s: missing", r->kdf ? "AlgID" : "KDF");
@@ -1557,8 +1915,8 @@ validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *where, bo
 		if (x->state != NULL && (x->state[0] == '\0' || strlen(x->state) > 32 ||
 		    !utf8_ok(x->state)))
 			return vfail(where, idx, "x-rkmp.state: empty, over 32 octets or not UTF-8");
-		if (x->extra != NULL && !parsed && !json_object_ok(x->extra, true))
-			return vfail(where, idx, "x-rkmp: a member given twice, or not JSON");
+		if (x->extra != NULL && !parsed && json_object_check(x->extra, true, where, idx) != 0)
+			return RKMP_E_STATE;
 	}
 	return 0;
 }
@@ -1751,6 +2109,8 @@ rfail(const struct jr *j, size_t idx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (idx == SIZE_MAX)
+		return rkmp_err_set(RKMP_E_STATE, j->name ? j->name : "", "%s", msg);
 	return rkmp_err_set(RKMP_E_STATE, j->name ? j->name : "", "row %zu: %s", idx, msg);
 }
 
@@ -1870,15 +2230,20 @@ jr_capture(struct jr *j, char **out)
 	return *out != NULL ? 0 : rkmp_err_set(RKMP_E_NOMEM, j->name, "out of memory");
 }
 
+/*
+ * The x-rkmp object at j->p.  Member names are compared unescaped (a known
+ * name spelled with escapes is that member) and each may come once.
+ */
 static int
 parse_x(struct jr *j, size_t idx, struct rkmp_keytable_x *x)
 {
 	static const char *const known[] = { "proto_id", "child_spi_local", "child_spi_peer",
 	    "rkmp_sa", "role", "state" };
-	struct ob extra = { 0 };
+	static const size_t known_len[nitems(known)] = { 8, 15, 14, 7, 4, 5 };
 	bool seen[nitems(known)] = { false };
-	const char *unames[64];
-	size_t ulens[64], nu = 0;
+	struct ob extra = { 0 };
+	struct jframe xf = { j->at, "x-rkmp", 6, 0, false }, mf = { &xf, NULL, 0, 0, false };
+	struct names ns;
 	int r;
 
 	memset(x, 0, sizeof(*x));
@@ -1888,38 +2253,45 @@ parse_x(struct jr *j, size_t idx, struct rkmp_keytable_x *x)
 	if (j->p >= j->end || *j->p != '{')
 		return rfail(j, idx, "x-rkmp: an object expected, not %s", jr_kind(j));
 	j->p++;
+	ns.n = 0;
+	ns.slot = NULL;
+	j->at = &mf;
 	if (jr_peek(j, '}')) {
 		j->p++;
 		goto done;
 	}
 	for (;;) {
-		const char *name;
-		size_t nl, k;
 		const char *ks, *ke;
+		size_t k;
 
-		/* the name as written (a known name has no escapes), kept for extra */
+		/* the name as written is kept for extra; known names are matched unescaped */
 		jr_ws(j);
 		ks = j->p;
-		if ((r = jr_string(j, NULL, NULL)) != 0)
+		if ((r = jr_member(j, NULL, &mf)) != 0)
 			goto fail;
 		ke = j->p;
-		name = ks + 1;
-		nl = (size_t)(ke - ks) - 2;
-		if ((r = jr_expect(j, ':', "':' expected")) != 0)
-			goto fail;
-		for (k = 0; k < nitems(known) && (strlen(known[k]) != nl ||
-		    memcmp(name, known[k], nl) != 0); k++)
+		for (k = 0; k < nitems(known) && (known_len[k] != mf.nlen ||
+		    memcmp(mf.name, known[k], mf.nlen) != 0); k++)
 			;
-		if (k < nitems(known) && seen[k]) {
-			r = rfail(j, idx, "x-rkmp.%s given twice", known[k]);
+		/* once each: the known ones by their flags, the others in ns */
+		if (k < nitems(known)) {
+			if (seen[k]) {
+				r = jr_dup(j, &mf, ks, ke);
+				goto fail;
+			}
+			seen[k] = true;
+		} else if ((r = names_add(&ns, mf.name, mf.nlen)) != 0) {
+			r = r > 0 ? jr_dup(j, &mf, ks, ke) :
+			    rkmp_err_set(RKMP_E_NOMEM, j->name, "out of memory");
 			goto fail;
 		}
+		if ((r = jr_expect(j, ':', "':' expected")) != 0)
+			goto fail;
 		if (k == 0) {
 			const char *s;
 			size_t n;
 			char num[24];
 
-			seen[k] = true;
 			jr_ws(j);
 			if (j->p >= j->end || !((*j->p >= '0' && *j->p <= '9') || *j->p == '-')) {
 				r = rfail(j, idx, "x-rkmp.proto_id: a number expected, not %s",
@@ -1939,7 +2311,6 @@ parse_x(struct jr *j, size_t idx, struct rkmp_keytable_x *x)
 			const char **dst[] = { NULL, &x->child_spi_local, &x->child_spi_peer,
 			    &x->rkmp_sa, &x->role, &x->state };
 
-			seen[k] = true;
 			jr_ws(j);
 			if (j->p >= j->end || *j->p != '"') {
 				r = rfail(j, idx, "x-rkmp.%s: a string expected, not %s", known[k],
@@ -1949,25 +2320,13 @@ parse_x(struct jr *j, size_t idx, struct rkmp_keytable_x *x)
 			if ((r = jr_string(j, &s, NULL)) != 0)
 				goto fail;
 			*dst[k] = s;
-		} else {
+		} else if (j->check) {
 			/* unknown members are kept as they are */
+			if ((r = jr_value(j, NULL)) != 0)
+				goto fail;
+		} else {
 			struct jout o = { &extra, NULL };
 
-			for (size_t u = 0; u < nu; u++)
-				if (ulens[u] == (size_t)(ke - ks) && memcmp(unames[u], ks, ulens[u]) == 0) {
-					j->p = ks;
-					r = jr_fail(j, "a member name given twice");
-					goto fail;
-				}
-			if (nu < nitems(unames)) {
-				unames[nu] = ks;
-				ulens[nu++] = (size_t)(ke - ks);
-			}
-			if (j->check) {
-				if ((r = jr_value(j, NULL)) != 0)
-					goto fail;
-				goto next;
-			}
 			if (extra.len > 0)
 				put_str(&extra, ",");
 			ob_put(&extra, ks, (size_t)(ke - ks));
@@ -1975,7 +2334,6 @@ parse_x(struct jr *j, size_t idx, struct rkmp_keytable_x *x)
 			if ((r = jr_value(j, &o)) != 0)
 				goto fail;
 		}
-next:
 		if (jr_peek(j, ',')) {
 			j->p++;
 			continue;
@@ -1995,9 +2353,10 @@ done:
 			goto fail;
 		}
 	}
-	ob_free(&extra);
-	return 0;
+	r = 0;
 fail:
+	names_free(&ns);
+	j->at = xf.up;
 	ob_free(&extra);
 	return r;
 }
@@ -2034,7 +2393,7 @@ key_decode(struct jr *j, size_t idx, char *hex, const uint8_t **key, size_t *len
  * *alias: a time was spelled "LifeTime".
  */
 static int
-parse_row_obj(struct jr *j, size_t idx, struct rkmp_keytable_row *row, bool *alias)
+parse_row_obj_in(struct jr *j, size_t idx, struct rkmp_keytable_row *row, bool *alias)
 {
 	struct raw_row raw;
 	char b[80];
@@ -2072,13 +2431,18 @@ parse_row_obj(struct jr *j, size_t idx, struct rkmp_keytable_row *row, bool *ali
 			case C_IFACES:
 				r = jr_string_set(j, idx, "Interfaces", &raw.ifaces, &raw.nifaces);
 				break;
-			case C_PSI:
+			case C_PSI: {
+				struct jframe pf = { j->at, col_names[C_PSI], 20, 0, false };
+
 				jr_ws(j);
 				if (j->p >= j->end || *j->p != '{')
 					return rfail(j, idx, "ProtocolSpecificInfo: an object expected, "
 					    "not %s", jr_kind(j));
+				j->at = &pf;
 				r = jr_capture(j, &raw.psi);
+				j->at = pf.up;
 				break;
+			}
 			case C_X:
 				r = parse_x(j, idx, &raw.x);
 				break;
@@ -2148,6 +2512,22 @@ parse_row_obj(struct jr *j, size_t idx, struct rkmp_keytable_row *row, bool *ali
 	return validate_in(row, idx, j->name, true);
 }
 
+static int
+parse_row_obj(struct jr *j, size_t idx, struct rkmp_keytable_row *row, bool *alias)
+{
+	bool in_row = j->in_row;
+	size_t row_was = j->row;
+	int r;
+
+	/* messages from deep in a free-form value name the row too */
+	j->in_row = true;
+	j->row = idx;
+	r = parse_row_obj_in(j, idx, row, alias);
+	j->in_row = in_row;
+	j->row = row_was;
+	return r;
+}
+
 /* Forget a scratch arena's contents (wiped: they hold a key) but keep its memory. */
 static void
 arena_reset(struct arena *a)
@@ -2202,7 +2582,8 @@ parse_row(struct jr *j, struct rkmp_keytable *kt, size_t idx, struct arena *scra
 			if (e->raw == NULL) {
 				/* build the row now: the text is not written back as it is */
 				struct rkmp_keytable_row *pr = arena_alloc(&kt->arena, sizeof(*pr));
-				struct jr t = { j->start, start, j->end, j->name, &kt->arena, 0, false };
+				struct jr t = { j->start, start, j->end, j->name, &kt->arena, 0, false,
+				    NULL, false, 0 };
 
 				if (pr == NULL || parse_row_obj(&t, idx, pr, &alias) != 0)
 					r = rkmp_err_set(RKMP_E_NOMEM, j->name, "out of memory");
@@ -2246,7 +2627,8 @@ entry_row(struct rkmp_keytable *kt, size_t i)
 		return e->row;
 	if (e->raw == NULL || (r = arena_alloc(&kt->arena, sizeof(*r))) == NULL)
 		return NULL;
-	t = (struct jr){ e->raw, e->raw, e->raw + e->raw_len, NULL, &kt->arena, 0, false };
+	t = (struct jr){ e->raw, e->raw, e->raw + e->raw_len, NULL, &kt->arena, 0, false, NULL,
+	    false, 0 };
 	if (parse_row_obj(&t, i, r, &alias) != 0)
 		return NULL;
 	e->row = r;
@@ -2258,7 +2640,7 @@ parse_begin(struct rkmp_keytable *kt, const char *name, const char *text, size_t
     struct jr *j)
 {
 	/* rows are kept as their text: it is never written to */
-	*j = (struct jr){ text, text, text + len, name, &kt->arena, 0, false };
+	*j = (struct jr){ text, text, text + len, name, &kt->arena, 0, false, NULL, false, 0 };
 	/* rows are at least ~300 octets: one allocation, not twenty */
 	if (table_reserve(kt, kt->n + len / 300 + 16) != 0)
 		return rkmp_err_set(RKMP_E_NOMEM, name, "out of memory");
@@ -2315,6 +2697,7 @@ parse_doc_in(struct rkmp_keytable *kt, const char *name, const char *text, size_
 					return rkmp_err_set(RKMP_E_STATE, name, "format %s: not a key "
 					    "table (%s)", q(f, b, sizeof(b)), RKMP_KEYTABLE_FORMAT);
 			} else if (strcmp(key, "version") == 0 && !have_version) {
+				struct jframe vf = { NULL, "version", 7, 0, false };
 				const char *vs;
 				size_t n;
 
@@ -2323,7 +2706,10 @@ parse_doc_in(struct rkmp_keytable *kt, const char *name, const char *text, size_
 				if (j.p >= j.end || !((*j.p >= '0' && *j.p <= '9') || *j.p == '-'))
 					return rkmp_err_set(RKMP_E_STATE, name, "version: a number "
 					    "expected, not %s", jr_kind(&j));
-				if ((r = jr_number(&j, &vs, &n)) != 0)
+				j.at = &vf;
+				r = jr_number(&j, &vs, &n);
+				j.at = NULL;
+				if (r != 0)
 					return r;
 				if (n != 1 || *vs != '1')
 					return rkmp_err_set(RKMP_E_STATE, name, "version %.*s: unknown "
@@ -2339,10 +2725,12 @@ parse_doc_in(struct rkmp_keytable *kt, const char *name, const char *text, size_
 				j.p++;
 				if ((r = parse_row_array(&j, kt, &idx, &scratch)) != 0)
 					return r;
-			} else
-				return rkmp_err_set(RKMP_E_STATE, name, "%s %s",
-				    strcmp(key, "format") == 0 || strcmp(key, "version") == 0 ||
-				    strcmp(key, "rows") == 0 ? "key given twice:" : "unknown key",
+			} else if (strcmp(key, "format") == 0 || strcmp(key, "version") == 0 ||
+			    strcmp(key, "rows") == 0)
+				/* names are compared unescaped (jr_name) */
+				return rkmp_err_set(RKMP_E_STATE, name, "%s given twice", key);
+			else
+				return rkmp_err_set(RKMP_E_STATE, name, "unknown key %s",
 				    q(key, b, sizeof(b)));
 			if (jr_peek(&j, ',')) {
 				j.p++;
@@ -2494,16 +2882,8 @@ row_json(const struct rkmp_keytable_row *r, struct ob *b)
 
 		put_str(b, ", \"x-rkmp\": {");
 		if (x->proto_id >= 0) {
-			char num[8];
-			int n = 0, v = x->proto_id;
-
-			if (v >= 100)
-				num[n++] = (char)('0' + v / 100);
-			if (v >= 10)
-				num[n++] = (char)('0' + v / 10 % 10);
-			num[n++] = (char)('0' + v % 10);
 			put_str(b, "\"proto_id\": ");
-			ob_put(b, num, (size_t)n);
+			put_int(b, x->proto_id);
 			sep = ", ";
 		}
 		for (size_t i = 0; i < nitems(names); i++)
@@ -2538,8 +2918,9 @@ table_doc(const struct rkmp_keytable *kt, struct ob *b)
 {
 	/* one allocation: rows come out at about the size they went in */
 	ob_reserve(b, 256 + kt->n * 720);
-	put_str(b, "{\n  \"format\": \"" RKMP_KEYTABLE_FORMAT "\",\n  \"version\": 1,\n"
-	    "  \"rows\": [");
+	put_str(b, "{\n  \"format\": \"" RKMP_KEYTABLE_FORMAT "\",\n  \"version\": ");
+	put_int(b, RKMP_KEYTABLE_VERSION);
+	put_str(b, ",\n  \"rows\": [");
 	for (size_t i = 0; i < kt->n && b->err == 0; i++) {
 		const struct entry *e = &kt->v[i];
 		const struct rkmp_keytable_row *r;
@@ -2753,7 +3134,7 @@ minify(struct arena *a, const char *text, bool members, const char **out)
 		snprintf(wrapped, n + 3, "{%s}", text);
 		text = wrapped;
 	}
-	j = (struct jr){ text, text, text + strlen(text), NULL, a, 0, false };
+	j = (struct jr){ text, text, text + strlen(text), NULL, a, 0, false, NULL, false, 0 };
 	r = jr_value(&j, &o);
 	if (r == 0 && b.err == 0 && b.len >= 2) {
 		*out = members ? arena_strndup(a, (const char *)b.p + 1, b.len - 2) :

@@ -134,7 +134,12 @@ bool	rkmp_keytable_peer_ok(const char *s);
 /* ------------------------------------------------------------ JSON */
 
 /* A whole table document into an empty kt.  name is the file name for the
- * error detail ("t.json: row 2: Key: odd number of hex digits (39)"). */
+ * error detail ("t.json: row 2: Key: odd number of hex digits (39)").  The
+ * text is strict JSON (RFC 8259): a member name given twice in any object,
+ * compared after unescaping, is refused ("row 0: ProtocolSpecificInfo.send.
+ * tcp_option_flag given twice"), and so is an integer outside I-JSON's
+ * ±(2^53-1) or another number beyond a double (RFC 7493 §2.2); what is
+ * written stays within them. */
 int	rkmp_keytable_parse(struct rkmp_keytable *kt, const char *name, const char *text,
 	    size_t len);
 /* Rows to insert: one row object, an array of them, or several objects one

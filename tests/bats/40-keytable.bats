@@ -125,6 +125,34 @@ rows() {
 	[ "$(stat -c %a "$W/table-ok.json")" = 644 ]
 }
 
+@test "hand-edited tables: a member given twice (escaped) or an integer past 2^53-1 is exit 3, one line" {
+	# jq and Python would read the second tcp_option_flag; jansson refuses 2^60 past its range
+	sed 's/{"send":{"tcp_option_flag":"include"}/{"send":{"tcp_option_flag":"include","tcp_option_fl\\u0061g":"exclude"}/' \
+	    "$W/table-ok.json" > "$W/t-dup.json"
+	sed 's/"auth_type":4/"auth_type":1152921504606846976/' "$W/table-ok.json" > "$W/t-big.json"
+	chmod 600 "$W/t-dup.json" "$W/t-big.json"
+	! cmp -s "$W/t-dup.json" "$W/table-ok.json"
+	! cmp -s "$W/t-big.json" "$W/table-ok.json"
+	for f in t-dup t-big; do
+		cp "$W/$f.json" "$W/before"
+		run -3 --separate-stderr kt list -t "$W/$f.json"
+		assert_output ""
+		[ "${#stderr_lines[@]}" = 1 ]
+		case $f in
+		t-dup) assert_equal "$stderr" "rkmp-keytable: $W/t-dup.json: state: row 0: ProtocolSpecificInfo.send.tcp_option_flag given twice, once as \"tcp_option_fl\\u0061g\"" ;;
+		t-big) assert_equal "$stderr" "rkmp-keytable: $W/t-big.json: state: row 1: ProtocolSpecificInfo.auth_type: integer 1152921504606846976 out of range: integers are within ±(2^53-1) (I-JSON, RFC 7493 §2.2)" ;;
+		esac
+		run -3 kt -t "$W/$f.json" insert "$W/row-esp.json"
+		cmp "$W/$f.json" "$W/before"
+	done
+	# 2^53-1 is kept through a write, and jq reads it back exactly
+	sed 's/"auth_type":4/"auth_type":9007199254740991/' "$W/table-ok.json" > "$T"
+	run -0 kt -t "$T" list
+	rows 1 10.1 | kt -q -t "$T" insert -
+	[ "$(jq '.rows | length' "$T")" = 4 ]
+	[ "$(jq '.rows[1].ProtocolSpecificInfo.auth_type' "$T")" = 9007199254740991 ]
+}
+
 @test "get: by protocol and peer, optionally the SPI; none is exit 1" {
 	cp "$W/table-ok.json" "$T"
 	run -0 kt -t "$T" get --protocol tcp-ao --peer 192.0.2.2 --json

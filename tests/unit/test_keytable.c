@@ -356,7 +356,7 @@ TEST(keytable_json_syntax_refusals)
 	ASSERT_INT_EQ(rows("", &kt), RKMP_E_STATE);
 	ASSERT_STR_EQ(rkmp_err_detail(), "no row");
 	ASSERT_INT_EQ(rows("{\"x-rkmp\": {\"a\": 1, \"a\": 2}}", &kt), RKMP_E_STATE);
-	ASSERT_STR_EQ(rkmp_err_detail(), "not JSON: line 1 column 21: a member name given twice");
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 0: x-rkmp.a given twice");
 	/* unknown x-rkmp members are kept, minified */
 	{
 		char row[4096];
@@ -1299,5 +1299,385 @@ TEST(keytable_child_rekey_find_relink)
 	ASSERT_INT_EQ(rkmp_keytable_revoke(kt, 0x0102030405060708ull, 0x1112131415161718ull, NULL,
 	    NULL), 2);
 	ASSERT_INT_EQ(rkmp_keytable_count(kt), 0);
+	rkmp_keytable_free(kt);
+}
+
+/* ---------------------------------------------------------------- RFC 8259, I-JSON */
+
+/*
+ * The reader against jansson.  Each case is a JSON text: a value V put in a
+ * row as ProtocolSpecificInfo {"v": V} ('p') or as an unknown x-rkmp member
+ * ('x'), a whole row ('r') or a whole table document ('d').  The reader's
+ * verdict must be the one given (detail NULL: accepted; else the start of
+ * the detail), and agree with json_loads(JSON_REJECT_DUPLICATES) plus
+ * I-JSON's integer bound, except where jansson departs from the reader for
+ * a documented reason (jansson_differs).
+ *
+ * What was decided where the RFCs leave a choice: an integer (no fraction,
+ * no exponent) beyond ±(2^53-1) is refused (I-JSON's MUST for exact
+ * integers); any other number is kept as written when its magnitude fits
+ * a double, as jansson reads it (1e400 refused, 1e-400 kept, a precision
+ * beyond a double not checked: both read 9007199254740993.0); \u0000 is
+ * refused (RFC-valid, but the key table's strings are C strings: jansson
+ * refuses it too without JSON_ALLOW_NUL).  The one difference: nesting
+ * beyond 64 levels, which jansson takes up to 2048.
+ */
+static char many_ok[4096], many_dup[4096], many_dup_esc[4096], many_dup_late[4096],
+    deep_ok[256], deep_over[256], row_esc_dup[4096], row_many_x[4096], real_max[400],
+    real_over[400];
+
+/* {"m0": 0, ..., "m<n-1>": n-1[, tail]} */
+static void
+make_many(char *buf, size_t cap, int n, const char *tail)
+{
+	size_t o = (size_t)snprintf(buf, cap, "{");
+
+	for (int i = 0; i < n; i++)
+		o += (size_t)snprintf(buf + o, cap - o, "%s\"m%d\": %d", i ? ", " : "", i, i);
+	snprintf(buf + o, cap - o, "%s%s}", tail ? ", " : "", tail ? tail : "");
+}
+
+static void
+make_json_cases(void)
+{
+	make_many(many_ok, sizeof(many_ok), 200, NULL);
+	make_many(many_dup, sizeof(many_dup), 70, "\"m3\": 1");
+	make_many(many_dup_esc, sizeof(many_dup_esc), 80, "\"m\\u0033\": 1");
+	make_many(many_dup_late, sizeof(many_dup_late), 200, "\"m150\": 1");
+	memset(deep_ok, 0, sizeof(deep_ok));
+	memset(deep_over, 0, sizeof(deep_over));
+	/* ProtocolSpecificInfo is the first level: 63 more are the most */
+	for (int i = 0; i < 63; i++) {
+		deep_ok[i] = '[';
+		deep_ok[63 + i] = ']';
+	}
+	for (int i = 0; i < 64; i++) {
+		deep_over[i] = '[';
+		deep_over[64 + i] = ']';
+	}
+	/* 309 digits: rounds to DBL_MAX (1.797693134862315708e308), and past it (to infinity) */
+	snprintf(real_max, sizeof(real_max), "17976931348623158%0292d.0", 0);
+	snprintf(real_over, sizeof(real_over), "17976931348623159%0292d.0", 0);
+	snprintf(row_esc_dup, sizeof(row_esc_dup), "%s", row_with("K\\u0065y", "\"00\""));
+	{
+		char x[4096];
+
+		make_many(x, sizeof(x), 70, "\"m5\": {}");
+		/* x-rkmp's members after the 64th: proto_id, then m0..m69, m5 again */
+		memmove(x + 17, x + 1, strlen(x));
+		memcpy(x, "{\"proto_id\": 201,", 17);
+		snprintf(row_many_x, sizeof(row_many_x), "%s", row_with("x-rkmp", x));
+	}
+}
+
+static const struct json_case {
+	char		 kind;		/* 'p', 'x', 'r', 'd' */
+	const char	*text;
+	const char	*detail;	/* NULL: accepted; else how the detail starts */
+	const char	*jansson_differs;	/* why jansson's verdict is another */
+} json_cases[] = {
+	/* duplicate member names, after unescaping, at any position */
+	{ 'p', "{\"tcp_option_flag\": \"include\", \"tcp_option_fl\\u0061g\": \"exclude\"}",
+	    "row 0: ProtocolSpecificInfo.v.tcp_option_flag given twice, once as "
+	    "\"tcp_option_fl\\u0061g\"", NULL },
+	{ 'p', "{\"a\": 1, \"a\": 2}", "row 0: ProtocolSpecificInfo.v.a given twice", NULL },
+	{ 'p', "{\"a\": 1, \"\\u0062\": 2, \"\\u0063\": 3}", NULL, NULL },
+	{ 'p', "{\"\": 1, \"\": 2}", "row 0: ProtocolSpecificInfo.v[\"\"] given twice", NULL },
+	{ 'p', "{\"\\u00e9\": 1, \"\xc3\xa9\": 2}", "row 0: ProtocolSpecificInfo.v[\"\xc3\xa9\"] "
+	    "given twice", NULL },
+	{ 'p', "{\"\\ud83d\\ude00\": 1, \"\xf0\x9f\x98\x80\": 2}", "row 0: ProtocolSpecificInfo.v",
+	    NULL },
+	{ 'p', "[{\"a\": 1}, {\"a b\": {\"x\": 1, \"x\": 2}}]",
+	    "row 0: ProtocolSpecificInfo.v[1][\"a b\"].x given twice", NULL },
+	{ 'p', many_ok, NULL, NULL },
+	{ 'p', many_dup, "row 0: ProtocolSpecificInfo.v.m3 given twice", NULL },
+	{ 'p', many_dup_esc, "row 0: ProtocolSpecificInfo.v.m3 given twice, once as \"m\\u0033\"",
+	    NULL },
+	{ 'p', many_dup_late, "row 0: ProtocolSpecificInfo.v.m150 given twice", NULL },
+	{ 'x', "{\"a\": 1, \"\\u0061\": 2}", "row 0: x-rkmp.v.a given twice, once as \"\\u0061\"",
+	    NULL },
+	{ 'r', row_many_x, "row 0: x-rkmp.m5 given twice", NULL },
+	{ 'r', row_esc_dup, "row 0: Key given twice", NULL },
+	{ 'd', "{\"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": [], \"f\\u006frmat\": "
+	    "\"rkmp-keytable\"}", "format given twice", NULL },
+	{ 'd', "{\"rows\": [], \"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": []}",
+	    "rows given twice", NULL },
+	/* integers within I-JSON's ±(2^53-1); other numbers within a double */
+	{ 'p', "9007199254740991", NULL, NULL },
+	{ 'p', "-9007199254740991", NULL, NULL },
+	{ 'p', "9007199254740992", "row 0: ProtocolSpecificInfo.v: integer 9007199254740992 out "
+	    "of range: integers are within ±(2^53-1) (I-JSON, RFC 7493 §2.2)", NULL },
+	{ 'p', "-9007199254740992", "row 0: ProtocolSpecificInfo.v: integer -9007199254740992 out "
+	    "of range", NULL },
+	{ 'p', "[0, 1152921504606846976]", "row 0: ProtocolSpecificInfo.v[1]: integer "
+	    "1152921504606846976 out of range", NULL },
+	{ 'x', "18446744073709551616", "row 0: x-rkmp.v: integer 18446744073709551616 out of range",
+	    NULL },
+	{ 'p', "123456789012345678901234567890123456789012345678901234567890",
+	    "row 0: ProtocolSpecificInfo.v: integer 1234567890123456789012345678901234567890... "
+	    "out of range", NULL },
+	{ 'p', "0", NULL, NULL },
+	{ 'p', "-0", NULL, NULL },
+	{ 'p', "1.5", NULL, NULL },
+	{ 'p', "-2.5e-3", NULL, NULL },
+	{ 'p', "1e16", NULL, NULL },
+	{ 'p', "9007199254740993.0", NULL, NULL },
+	{ 'p', "1E+308", NULL, NULL },
+	{ 'p', "1.7976931348623157e308", NULL, NULL },
+	{ 'p', real_max, NULL, NULL },
+	{ 'p', real_over, "row 0: ProtocolSpecificInfo.v: number "
+	    "1797693134862315900000000000000000000000... out of range: beyond an IEEE 754 double",
+	    NULL },
+	{ 'p', "1e-400", NULL, NULL },
+	{ 'p', "0.0e99999", NULL, NULL },
+	{ 'p', "0.00001e312", NULL, NULL },
+	{ 'p', "1.8e308", "row 0: ProtocolSpecificInfo.v: number 1.8e308 out of range: beyond an "
+	    "IEEE 754 double (I-JSON, RFC 7493 §2.2)", NULL },
+	{ 'p', "-1e400", "row 0: ProtocolSpecificInfo.v: number -1e400 out of range", NULL },
+	{ 'p', "1e99999999999999999999", "row 0: ProtocolSpecificInfo.v: number", NULL },
+	{ 'x', "0.01e311", "row 0: x-rkmp.v: number 0.01e311 out of range", NULL },
+	{ 'd', "{\"format\": \"rkmp-keytable\", \"version\": 10000000000000000, \"rows\": []}",
+	    "version: integer 10000000000000000 out of range", NULL },
+	/* numbers: RFC 8259's grammar */
+	{ 'p', "01", "not JSON", NULL },
+	{ 'p', "-01", "not JSON", NULL },
+	{ 'p', "00", "not JSON", NULL },
+	{ 'p', "1.", "not JSON", NULL },
+	{ 'p', ".5", "not JSON", NULL },
+	{ 'p', "+1", "not JSON", NULL },
+	{ 'p', "1e", "not JSON", NULL },
+	{ 'p', "1e+", "not JSON", NULL },
+	{ 'p', "0x10", "not JSON", NULL },
+	{ 'p', "-", "not JSON", NULL },
+	{ 'p', "NaN", "not JSON", NULL },
+	{ 'p', "Infinity", "not JSON", NULL },
+	{ 'p', "-Infinity", "not JSON", NULL },
+	/* strings: UTF-8, surrogates, escapes, control characters */
+	{ 'p', "\"\\ud83d\\ude00\"", NULL, NULL },
+	{ 'p', "\"\\ud800\"", "not JSON", NULL },
+	{ 'p', "\"\\udc00\"", "not JSON", NULL },
+	{ 'p', "\"\\ud800\\u0041\"", "not JSON", NULL },
+	{ 'p', "\"\\ud800\\ud800\"", "not JSON", NULL },
+	{ 'p', "\"\\udc00\\ud800\"", "not JSON", NULL },
+	{ 'p', "\"\xc3\x28\"", "not JSON", NULL },
+	{ 'p', "\"\xc0\xaf\"", "not JSON", NULL },
+	{ 'p', "\"\xe0\x80\xaf\"", "not JSON", NULL },
+	{ 'p', "\"\xed\xa0\x80\"", "not JSON", NULL },
+	{ 'p', "\"\xf4\x90\x80\x80\"", "not JSON", NULL },
+	{ 'p', "\"\xf8\x88\x80\x80\x80\"", "not JSON", NULL },
+	{ 'p', "\"\x80\"", "not JSON", NULL },
+	{ 'p', "\"\xef\xbf\xbf \xf4\x8f\xbf\xbf\"", NULL, NULL },
+	{ 'p', "\"a\tb\"", "not JSON", NULL },
+	{ 'p', "\"a\x1f\"", "not JSON", NULL },
+	{ 'p', "\"a\x7f\"", NULL, NULL },
+	{ 'p', "\"\\u0000\"", "not JSON", NULL },	/* RFC-valid; jansson refuses it too */
+	{ 'p', "\"\\x41\"", "not JSON", NULL },
+	{ 'p', "\"\\u12\"", "not JSON", NULL },
+	{ 'p', "\"\\u00E9\\/\\b\\f\\n\\r\\t\\\"\\\\\"", NULL, NULL },
+	{ 'p', "'a'", "not JSON", NULL },
+	/* structure: trailing commas, literals, white space, nesting */
+	{ 'p', "[1,]", "not JSON", NULL },
+	{ 'p', "[,1]", "not JSON", NULL },
+	{ 'p', "[1,,2]", "not JSON", NULL },
+	{ 'p', "{\"a\": 1,}", "not JSON", NULL },
+	{ 'p', "{,}", "not JSON", NULL },
+	{ 'p', "{\"a\" 1}", "not JSON", NULL },
+	{ 'p', "{1: 1}", "not JSON", NULL },
+	{ 'p', "[1 2]", "not JSON", NULL },
+	{ 'p', "[true, false, null]", NULL, NULL },
+	{ 'p', "tru", "not JSON", NULL },
+	{ 'p', "True", "not JSON", NULL },
+	{ 'p', "nulll", "not JSON", NULL },
+	{ 'p', "[1,\f2]", "not JSON", NULL },
+	{ 'p', "[1,\v2]", "not JSON", NULL },
+	{ 'p', "[ \t\r\n1 \t\r\n]", NULL, NULL },
+	{ 'p', deep_ok, NULL, NULL },
+	{ 'p', deep_over, "not JSON", "jansson nests up to 2048 levels; the key table 64 "
+	    "(RFC 8259 §9 lets a parser limit nesting)" },
+	{ 'r', "{\"AdminKeyName\": \"x\",}", "not JSON", NULL },
+	{ 'r', "{\"AdminKeyName\": \"x\\", "not JSON: line 1 column 21: unterminated string", NULL },
+	{ 'd', "\xef\xbb\xbf{\"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": []}",
+	    "not JSON: line 1 column 1: a byte order mark", NULL },
+	{ 'd', "{\"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": [],}", "not JSON", NULL },
+	{ 'd', "{\"format\": \"rkmp-keytable\", \"version\": 1, \"rows\": []} {}", "not JSON", NULL },
+};
+
+/* Integers within I-JSON's bound, through jansson's tree. */
+static bool
+ijson_ints_ok(json_t *v)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		return json_integer_value(v) <= 9007199254740991LL &&
+		    json_integer_value(v) >= -9007199254740991LL;
+	case JSON_OBJECT:
+		json_object_foreach(v, k, e)
+			if (!ijson_ints_ok(e))
+				return false;
+		return true;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, e)
+			if (!ijson_ints_ok(e))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
+static bool
+jansson_accepts(const char *text)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+	bool ok = j != NULL && ijson_ints_ok(j);
+
+	json_decref(j);
+	return ok;
+}
+
+TEST(keytable_json_rfc8259_ijson_against_jansson)
+{
+	static char text[16384];
+
+	make_json_cases();
+	for (size_t i = 0; i < sizeof(json_cases) / sizeof(json_cases[0]); i++) {
+		const struct json_case *c = &json_cases[i];
+		struct rkmp_keytable *kt = rkmp_keytable_new();
+		char v[4200];
+		bool theirs;
+		int r;
+
+		switch (c->kind) {
+		case 'p':
+			snprintf(v, sizeof(v), "{\"v\": %s}", c->text);
+			snprintf(text, sizeof(text), "%s", row_with("ProtocolSpecificInfo", v));
+			break;
+		case 'x':
+			snprintf(v, sizeof(v), "{\"proto_id\": 201, \"v\": %s}", c->text);
+			snprintf(text, sizeof(text), "%s", row_with("x-rkmp", v));
+			break;
+		default:
+			snprintf(text, sizeof(text), "%s", c->text);
+		}
+		if (c->kind == 'd')
+			r = rkmp_keytable_parse(kt, "t.json", text, strlen(text));
+		else
+			r = rkmp_keytable_parse_rows(kt, "t.json", text, strlen(text));
+		rkmp_keytable_free(kt);
+		if (c->detail == NULL && r != 0)
+			test_fail(__FILE__, __LINE__, "case %zu %.60s: refused: %s", i, c->text,
+			    rkmp_err_detail());
+		else if (c->detail != NULL && r != RKMP_E_STATE)
+			test_fail(__FILE__, __LINE__, "case %zu %.60s: status %d, expected a refusal",
+			    i, c->text, r);
+		else if (c->detail != NULL && strncmp(rkmp_err_detail(), c->detail,
+		    strlen(c->detail)) != 0)
+			test_fail(__FILE__, __LINE__, "case %zu: detail \"%s\", expected \"%s...\"", i,
+			    rkmp_err_detail(), c->detail);
+		theirs = jansson_accepts(text);
+		if (c->jansson_differs == NULL && theirs != (r == 0))
+			test_fail(__FILE__, __LINE__, "case %zu %.60s: jansson %s, the reader %s", i,
+			    c->text, theirs ? "accepts" : "refuses", r == 0 ? "accepts" : "refuses");
+		if (c->jansson_differs != NULL && theirs == (r == 0))
+			test_fail(__FILE__, __LINE__, "case %zu: jansson agrees now (%s)", i,
+			    c->jansson_differs);
+		if (test_failed_now)
+			return;
+	}
+}
+
+TEST(keytable_json_known_x_rkmp_members_unescaped)
+{
+	struct rkmp_keytable *kt;
+
+	/* a known member spelled with escapes is that member: checked, and once */
+	ASSERT_INT_EQ(rows(row_with("x-rkmp", "{\"r\\u006fle\": \"boss\"}"), &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 0: x-rkmp.role \"boss\": not initiator or responder");
+	ASSERT_INT_EQ(rows(row_with("x-rkmp", "{\"role\": \"initiator\", \"r\\u006fle\": "
+	    "\"responder\"}"), &kt), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 0: x-rkmp.role given twice, once as \"r\\u006fle\"");
+	ASSERT_INT_EQ(rows(row_with("x-rkmp", "{\"proto_id\": 1152921504606846976}"), &kt),
+	    RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "row 0: x-rkmp.proto_id: integer 1152921504606846976 out "
+	    "of range: integers are within ±(2^53-1) (I-JSON, RFC 7493 §2.2)");
+	ASSERT_INT_EQ(rows(row_with("x-rkmp", "{\"r\\u006fle\": \"responder\"}"), &kt), 0);
+	ASSERT_STR_EQ(rkmp_keytable_at(kt, 0)->x.role, "responder");
+	ASSERT_TRUE(rkmp_keytable_at(kt, 0)->x.extra == NULL);
+	rkmp_keytable_free(kt);
+}
+
+TEST(keytable_json_rows_given_as_structs_are_checked_alike)
+{
+	struct rkmp_keytable *in, *kt = rkmp_keytable_new();
+	struct rkmp_keytable_row r;
+
+	ASSERT_INT_EQ(rows(row_with(NULL, NULL), &in), 0);
+	r = *rkmp_keytable_at(in, 0);
+	r.psi = "{\"send\": {\"tcp_option_flag\": \"include\", \"tcp_option_fl\\u0061g\": 1}}";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "ProtocolSpecificInfo.send.tcp_option_flag given twice, "
+	    "once as \"tcp_option_fl\\u0061g\"");
+	r.psi = "{\"n\": 9007199254740992}";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "ProtocolSpecificInfo.n: integer 9007199254740992 out of "
+	    "range: integers are within ±(2^53-1) (I-JSON, RFC 7493 §2.2)");
+	r.psi = "{\"a\": }";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "ProtocolSpecificInfo: a JSON object expected");
+	r = *rkmp_keytable_at(in, 0);
+	r.x.extra = "\"note\": 1, \"n\\u006fte\": 2";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "x-rkmp.note given twice, once as \"n\\u006fte\"");
+	r.x.extra = "\"state\": \"active\"";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "x-rkmp: a known member among the others (extra)");
+	r.x.extra = "\"big\": -9007199254740992";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "x-rkmp.big: integer -9007199254740992 out of range: "
+	    "integers are within ±(2^53-1) (I-JSON, RFC 7493 §2.2)");
+	ASSERT_INT_EQ(rkmp_keytable_count(kt), 0);
+	rkmp_keytable_free(in);
+	rkmp_keytable_free(kt);
+}
+
+TEST(keytable_json_what_is_written_jansson_reads_back)
+{
+	struct rkmp_keytable *kt = rkmp_keytable_new(), *in;
+	struct rkmp_keytable_row r;
+	struct rkmp_buf b;
+	json_error_t err;
+	json_t *doc, *psi;
+
+	/* bounds and reals through the reader, a struct insert and the writer */
+	ASSERT_INT_EQ(rows(row_with("ProtocolSpecificInfo", "{\"max\": 9007199254740991, \"min\": "
+	    "-9007199254740991, \"real\": 1.5e300, \"tiny\": 1e-400}"), &in), 0);
+	r = *rkmp_keytable_at(in, 0);
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);
+	r.local_name = "55";
+	r.x.extra = "\"n\": [9007199254740991]";
+	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);
+	rkmp_buf_init(&b, 1u << 20);
+	ASSERT_INT_EQ(rkmp_keytable_format(kt, &b), 0);
+	rkmp_buf_put(&b, "", 1);
+	doc = json_loads((const char *)b.p, JSON_REJECT_DUPLICATES, &err);
+	if (doc == NULL)
+		test_fail(__FILE__, __LINE__, "jansson: %s", err.text);
+	ASSERT_TRUE(doc != NULL);
+	ASSERT_TRUE(ijson_ints_ok(doc));
+	ASSERT_INT_EQ(json_integer_value(json_object_get(doc, "version")), 1);
+	psi = json_object_get(json_array_get(json_object_get(doc, "rows"), 0), "ProtocolSpecificInfo");
+	ASSERT_INT_EQ(json_integer_value(json_object_get(psi, "max")), 9007199254740991LL);
+	ASSERT_INT_EQ(json_integer_value(json_object_get(psi, "min")), -9007199254740991LL);
+	ASSERT_TRUE(json_real_value(json_object_get(psi, "real")) == 1.5e300);
+	ASSERT_INT_EQ(json_integer_value(json_object_get(json_object_get(json_array_get(
+	    json_object_get(doc, "rows"), 1), "x-rkmp"), "proto_id")), 201);
+	json_decref(doc);
+	rkmp_buf_free(&b);
+	rkmp_keytable_free(in);
 	rkmp_keytable_free(kt);
 }
