@@ -122,4 +122,5 @@ clean:
 
 .PHONY: all deps unit bats check demo bench lint install uninstall clean
 .SECONDARY:
+include tests/fuzz/fuzz.mk
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

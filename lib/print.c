@@ -176,7 +176,7 @@ line_payloads(FILE *f, const struct rkmp_pld *pld, size_t n)
 			break;
 		case RKMP_PLD_SKF:
 			fprintf(f, "(%u/%u)", p->u.sk.frag_num, p->u.sk.frag_total);
-			/* FALLTHROUGH */
+			__attribute__((fallthrough));
 		case RKMP_PLD_SK:
 			if (p->u.sk.decrypted) {
 				fputc('{', f);

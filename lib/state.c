@@ -1311,20 +1311,31 @@ out:
 int
 rkmp_state_load(const char *path, struct rkmp_sa *sa)
 {
-	struct ld L = { .path = path };
-	json_error_t jerr;
-	json_t *root;
-	char *buf, *near;
+	char *buf;
 	size_t len;
 	int r;
 
 	rkmp_sa_init(sa);
-	state_json_wipe_on_free();
 	if ((r = state_read(path, &buf, &len)) != 0)
 		return r;
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	r = rkmp_state_parse(path, buf, len, sa);
 	OPENSSL_cleanse(buf, len);
 	free(buf);
+	return r;
+}
+
+int
+rkmp_state_parse(const char *name, const char *text, size_t len, struct rkmp_sa *sa)
+{
+	struct ld L = { .path = name };
+	json_error_t jerr;
+	json_t *root;
+	char *near;
+	int r;
+
+	rkmp_sa_init(sa);
+	state_json_wipe_on_free();
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
 		/* jansson quotes the text "near" the error: it may be a secret. */
 		if ((near = strstr(jerr.text, " near ")) != NULL)
@@ -1745,31 +1756,46 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 int
 rkmp_state_save(const char *path, const struct rkmp_sa *sa)
 {
-	struct sv S = { .path = path, .err = 0 };
-	json_t *root;
 	char *buf;
 	size_t len;
 	int r;
 
+	if ((r = rkmp_state_dump(path, sa, &buf, &len)) != 0)
+		return r;
+	r = rkmp_file_replace(path, buf, len);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+	return r;
+}
+
+int
+rkmp_state_dump(const char *name, const struct rkmp_sa *sa, char **out, size_t *outlen)
+{
+	struct sv S = { .path = name, .err = 0 };
+	json_t *root;
+	char *buf;
+	size_t len;
+
+	*out = NULL;
+	*outlen = 0;
 	state_json_wipe_on_free();
 	if ((root = sv_root(&S, sa)) == NULL)
-		return S.err != 0 ? S.err : rkmp_err_set(RKMP_E_NOMEM, path, "building JSON");
+		return S.err != 0 ? S.err : rkmp_err_set(RKMP_E_NOMEM, name, "building JSON");
 	/* Into a buffer of ours, so the serialized secrets can be wiped. */
 	len = json_dumpb(root, NULL, 0, STATE_DUMP_FLAGS);
 	if (len == 0 || (buf = malloc(len + 1)) == NULL) {
 		json_decref(root);
-		return rkmp_err_set(RKMP_E_NOMEM, path, "serializing %zu octets", len);
+		return rkmp_err_set(RKMP_E_NOMEM, name, "serializing %zu octets", len);
 	}
 	if (json_dumpb(root, buf, len, STATE_DUMP_FLAGS) != len) {
 		json_decref(root);
 		OPENSSL_cleanse(buf, len + 1);
 		free(buf);
-		return rkmp_err_set(RKMP_E_INTERNAL, path, "json_dumpb changed its length");
+		return rkmp_err_set(RKMP_E_INTERNAL, name, "json_dumpb changed its length");
 	}
 	json_decref(root);
 	buf[len] = '\n';
-	r = rkmp_file_replace(path, buf, len + 1);
-	OPENSSL_cleanse(buf, len + 1);
-	free(buf);
-	return r;
+	*out = buf;
+	*outlen = len + 1;
+	return 0;
 }

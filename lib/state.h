@@ -14,6 +14,7 @@
 #define RKMP_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sa.h"
 
@@ -25,6 +26,12 @@ int	rkmp_state_load(const char *path, struct rkmp_sa *sa);
 /* Save atomically with mode 0600.  RKMP_E_SYSTEM on I/O errors (the old file
  * is then untouched and no temp file is left behind). */
 int	rkmp_state_save(const char *path, const struct rkmp_sa *sa);
+/* The same over text in memory (name for the details; the file checks aside):
+ * rkmp_state_load reads the file and parses it with this. */
+int	rkmp_state_parse(const char *name, const char *text, size_t len, struct rkmp_sa *sa);
+/* The bytes rkmp_state_save writes, in a malloc'd *out (the caller wipes and
+ * frees it); *outlen includes the final newline. */
+int	rkmp_state_dump(const char *name, const struct rkmp_sa *sa, char **out, size_t *outlen);
 /* Whether path exists (a first step creates it; later steps need it). */
 bool	rkmp_state_exists(const char *path);
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages rkmp needs (idempotent; only what is missing).
 #   tests/install-deps.sh          build dependencies
-#   tests/install-deps.sh --test   build + test dependencies (bats, jq, tshark, ...)
+#   tests/install-deps.sh --test   build + test dependencies (bats, jq, tshark, clang for make fuzz, ...)
 #   tests/install-deps.sh --bench  build + test + benchmark dependencies
 # Without root, prints the missing packages and fails.
 set -euo pipefail
 BUILD=(gcc make pkg-config libssl-dev libjansson-dev libpcap-dev)
-TEST=(bats bats-assert bats-support jq xxd tshark mandoc shellcheck bash-completion frr bird2)
+TEST=(bats bats-assert bats-support jq xxd tshark mandoc shellcheck bash-completion frr bird2
+      clang libclang-rt-14-dev)	# clang + libFuzzer runtime: make fuzz
 BENCH=(tcpdump time)
 want=("${BUILD[@]}")
 case "${1:-}" in
