@@ -627,8 +627,13 @@ ld_pending(const struct ld *L, const json_t *p, struct rkmp_sa *sa)
 		return r;
 	sa->pending.protocol = (uint8_t)proto;
 	sa->pending.spi_size = (uint8_t)n;
-	if ((r = ld_hex(L, p, pfx, "target", sa->pending.target, RKMP_SA_SPI_MAX, &n, NULL)) != 0 ||
-	    (r = ld_bytes(L, p, pfx, "nonce", RKMP_SA_NONCE_MAX, &sa->pending.nonce, NULL)) != 0 ||
+	if ((r = ld_hex(L, p, pfx, "target", sa->pending.target, RKMP_SA_SPI_MAX, &n, NULL)) != 0)
+		return r;
+	/* one size for both (the saver writes them together) */
+	if (n != 0 && n != sa->pending.spi_size)
+		return ld_err(L, "%s.target: %zu octets, %s.spi_local %u", pfx, n, pfx,
+		    (unsigned)sa->pending.spi_size);
+	if ((r = ld_bytes(L, p, pfx, "nonce", RKMP_SA_NONCE_MAX, &sa->pending.nonce, NULL)) != 0 ||
 	    (r = ld_enum(L, p, pfx, "dh_group", false, RKMP_REG_DH, RKMP_REG_MAX_, UINT16_MAX,
 	    &g)) != 0)
 		return r;
