@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -75,7 +76,7 @@ static const struct rkmp_opt step_opts[] = {
 	{ "cookie", OPT_COOKIE, 0, NULL, "responder: demand a COOKIE round first (RFC 7296 §2.6)" },
 	{ "retransmit", OPT_RETRANSMIT, 1, "T,B,N", "UDP: first timeout T s, back-off B, N retransmits (4,1.8,5)" },
 	{ "wait", OPT_WAIT, 1, "SECONDS", "UDP responder: how long to wait for a request (0 = forever)" },
-	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: answer duplicates this long after answering" },
+	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: after answering, this long: answer copies of the request again, and new requests the SA can take" },
 	{ "wait-lock", OPT_WAIT_LOCK, 1, "SECONDS", "when another process holds the state, wait this long for it (default: refuse at once)" },
 	{ "keytable", 't', 1, "FILE", "the RFC 7210 key table the routing-protocol SAs go into (mode 0600)" },
 	{ "peer-address", OPT_PEER_ADDRESS, 1, "ADDR", "the peer's address in key-table rows (file transport; kept in the state)" },
@@ -129,6 +130,34 @@ say(const struct step *st, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/* Progress of the UDP transport (retransmissions, ICMP errors): at the
+ * default verbosity on a terminal, with -v otherwise (DESIGN.md §6). */
+static bool
+progress_on(const struct step *st)
+{
+	return st->verbose > 0 || (st->verbose == 0 && isatty(STDERR_FILENO));
+}
+
+static void
+progress(void *ctx, const char *line)
+{
+	const struct step *st = ctx;
+
+	if (progress_on(st))
+		say(st, "%s", line);
+}
+
+/* "07:40:12Z", the wall clock seconds from now */
+static void
+clock_in(double seconds, char *out, size_t n)
+{
+	time_t t = time(NULL) + (time_t)(seconds + 0.5);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, n, "%H:%M:%SZ", &tm) == 0)
+		snprintf(out, n, "?");
 }
 
 /* One error line (or JSON object with --json) and the exit status of code. */
@@ -629,7 +658,19 @@ run_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 		goto out;
 	for (int round = 0; round < 8; round++) {
 		struct rkmp_ike_out o2;
+		double total = 0, iv = st->pol.timeout;
+		char until[16], to[64];
 
+		for (unsigned n = 0; n <= st->pol.tries; n++, iv *= st->pol.base)
+			total += iv;
+		clock_in(total, until, sizeof(until));
+		rkmp_udp_format(&peer, to, sizeof(to));
+		if (progress_on(st))
+			say(st, "%s %s to %s; waiting for the answer until %s (%u retransmission%s)",
+			    rkmp_name_or(sa->profile == RKMP_PROFILE_RKMP ? RKMP_REG_EXCHANGE_RKMP :
+			    RKMP_REG_EXCHANGE, o->msg.p[18]),
+			    st->resend ? "request resent" : "request sent", to, until, st->pol.tries,
+			    st->pol.tries == 1 ? "" : "s");
 		r = rkmp_udp_request(u, &peer, o->msg.p, o->msg.len, &st->pol, accept_answer, &ans,
 		    &resp, &resp_len);
 		if (r == RKMP_E_TRANSPORT && ans.unauth != NULL) {
@@ -702,6 +743,121 @@ now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A datagram that is no request we can take: malformed, forged, refused
+ * without a trace in the SA.  It never stops a listener. */
+static bool
+ignorable(int r, const struct rkmp_ike_out *o)
+{
+	return r == RKMP_E_INVALID || r == RKMP_E_TRUNCATED ||
+	    ((r == RKMP_E_REFUSED || r == RKMP_E_CRYPTO) && !o->save);
+}
+
+/* Counted, said at -v; a stateless answer the engine made (none saved) goes out. */
+static void
+ignore(struct step *st, struct rkmp_udp *u, const struct rkmp_udp_addr *from, size_t len,
+    const struct rkmp_ike_out *o)
+{
+	char from_s[64];
+
+	rkmp_udp_format(from, from_s, sizeof(from_s));
+	st->ignored++;
+	if (st->verbose > 0)
+		say(st, "ignored a datagram from %s (%zu octets): %s", from_s, len, rkmp_err_text());
+	if (o->send && !o->save && rkmp_udp_send(u, from, o->msg.p, o->msg.len) != 0)
+		say(st, "send: %s", rkmp_err_text());
+}
+
+/* "IKE_AUTH request, Message ID 1" of a datagram (at least an IKE header). */
+static void
+describe(const struct rkmp_sa *sa, const uint8_t *p, size_t len, char *out, size_t n)
+{
+	if (len < RKMP_HDR_LEN) {
+		snprintf(out, n, "%zu octets", len);
+		return;
+	}
+	snprintf(out, n, "%s %s, Message ID %u", rkmp_name_or(sa->profile == RKMP_PROFILE_RKMP ?
+	    RKMP_REG_EXCHANGE_RKMP : RKMP_REG_EXCHANGE, p[18]), (p[19] & RKMP_FLAG_R) ? "response" :
+	    "request", rkmp_get32(p + 20));
+}
+
+/*
+ * After answering, for --linger seconds (DESIGN.md §6): a copy of the request
+ * we answered (the peer lost our answer) gets the same answer again, said; a
+ * new request is answered too when the SA can take it (after a rekey's answer,
+ * the peer's Delete of the old child), committed before it is sent like any
+ * other, and then its copies are answered; one the SA cannot take is said to
+ * be dropped, with the reason.  Broken or forged datagrams are ignored and
+ * counted.  0, or the error of a commit that failed (nothing was sent then).
+ */
+static int
+linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_cfg *cfg,
+    const struct rkmp_udp_addr *local, uint8_t **reqp, size_t *lenp, struct rkmp_ike_out *o)
+{
+	struct rkmp_udp_policy pol = st->pol;
+	double end = now_mono() + st->linger;
+	unsigned more = 0;
+
+	while ((pol.wait = end - now_mono()) > 0) {
+		struct rkmp_udp_addr from;
+		struct rkmp_ike_out o2;
+		char from_s[64], what[96];
+		uint8_t *d = NULL;
+		size_t dlen;
+		int r;
+
+		if (rkmp_udp_receive(u, &pol, &d, &dlen, &from) != 0)
+			break;	/* the time is up (or the socket failed: nothing more to answer) */
+		rkmp_udp_format(&from, from_s, sizeof(from_s));
+		describe(sa, d, dlen, what, sizeof(what));
+		if (dlen == *lenp && memcmp(d, *reqp, dlen) == 0) {
+			say(st, "%s: a copy of the request we answered (%s): the same answer again", from_s,
+			    what);
+			if (rkmp_udp_send(u, &from, o->msg.p, o->msg.len) != 0)
+				say(st, "send: %s", rkmp_err_text());
+			free(d);
+			continue;
+		}
+		rkmp_ike_out_init(&o2);
+		cfg->remote = &from;
+		cfg->local = addr_is_any(local) ? NULL : local;
+		r = st->d->respond(sa, cfg, d, dlen, &o2);
+		if (ignorable(r, &o2)) {
+			ignore(st, u, &from, dlen, &o2);
+		} else if (!(o2.save && (r >= 0 || r == RKMP_E_REFUSED))) {
+			say(st, "%s: dropped a new request while lingering (%s): %s", from_s, what,
+			    rkmp_err_text());
+		} else {
+			st->committed = false;
+			set_peer(sa, &from);
+			if ((r = commit(st, sa)) != 0) {
+				free(d);
+				rkmp_ike_out_free(&o2);
+				return r;
+			}
+			if (o2.send && rkmp_udp_send(u, &from, o2.msg.p, o2.msg.len) != 0)
+				say(st, "send: %s", rkmp_err_text());
+			say(st, "%s: a new request while lingering (%s) answered: %s", from_s, what, o2.note);
+			/* its copies get its answer from now on */
+			free(*reqp);
+			*reqp = d;
+			*lenp = dlen;
+			d = NULL;
+			rkmp_buf_reset(&o->msg);
+			rkmp_buf_put(&o->msg, o2.msg.p, o2.msg.len);
+			more++;
+		}
+		rkmp_ike_out_free(&o2);
+		free(d);
+	}
+	if (more > 0) {
+		size_t n = strlen(o->note);
+
+		snprintf(o->note + n, sizeof(o->note) - n, "; then %u more request%s answered while lingering",
+		    more, more == 1 ? "" : "s");
+	}
+	return 0;
+}
+
 /*
  * Responder over UDP: wait for a request, answer it; keep going after
  * stateless answers, and through any number of malformed or forged
@@ -723,6 +879,19 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 	if ((r = rkmp_udp_parse(st->listen, (uint16_t)udp_default_port(sa), &local)) != 0 ||
 	    (r = rkmp_udp_open(&u, &local, local.ss.ss_family)) != 0)
 		return r;
+	{
+		struct rkmp_udp_addr bound;
+		char where[64], until[16];
+
+		if (rkmp_udp_local(u, &bound) != 0)
+			bound = local;
+		rkmp_udp_format(&bound, where, sizeof(where));
+		clock_in(st->pol.wait, until, sizeof(until));
+		if (st->pol.wait > 0)
+			say(st, "listening on %s (until %s, --wait %g)", where, until, st->pol.wait);
+		else
+			say(st, "listening on %s (no time limit: --wait SECONDS sets one)", where);
+	}
 	for (;;) {
 		bool keep;
 
@@ -747,18 +916,9 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 		cfg.remote = &from;
 		cfg.local = addr_is_any(&local) ? NULL : &local;
 		r = st->d->respond(sa, &cfg, req, len, o);
-		if (r == RKMP_E_INVALID || r == RKMP_E_TRUNCATED ||
-		    ((r == RKMP_E_REFUSED || r == RKMP_E_CRYPTO) && !o->save)) {
+		if (ignorable(r, o)) {
 			/* a broken or forged datagram never stops us: count it, keep listening */
-			char from_s[64];
-
-			rkmp_udp_format(&from, from_s, sizeof(from_s));
-			st->ignored++;
-			if (st->verbose > 0)
-				say(st, "ignored a datagram from %s (%zu octets): %s", from_s, len,
-				    rkmp_err_text());
-			if (o->send && !o->save && rkmp_udp_send(u, &from, o->msg.p, o->msg.len) != 0)
-				say(st, "send: %s", rkmp_err_text());
+			ignore(st, u, &from, len, o);
 			free(req);
 			req = NULL;
 			continue;
@@ -784,8 +944,17 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 			req = NULL;
 			continue;
 		}
-		if (r >= 0 && st->linger > 0)
-			(void)rkmp_udp_linger(u, req, len, o->msg.p, o->msg.len, st->linger);
+		if (r >= 0 && st->linger > 0) {
+			int w;
+
+			char from_s[64];
+
+			rkmp_udp_format(&from, from_s, sizeof(from_s));
+			say(st, "answered %s; lingering %g s for copies of its request and new ones",
+			    from_s, st->linger);
+			if ((w = linger(st, sa, u, &cfg, &local, &req, &len, o)) != 0)
+				r = w;
+		}
 		break;
 	}
 	free(req);
@@ -796,7 +965,7 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 int
 step_main(const struct step_desc *d, int argc, char **argv)
 {
-	struct step st = { .d = d, .pol = { 4.0, 1.8, 5, 0 } };
+	struct step st = { .d = d, .pol = { .timeout = 4.0, .base = 1.8, .tries = 5 } };
 	static struct rkmp_rp rp;	/* big: not on the stack */
 	bool rp_on, saving;
 	char peer_buf[RKMP_SA_ID_MAX];
@@ -829,6 +998,8 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	rkmp_sa_init(&sa);
 	rkmp_ike_out_init(&o);
 	rkmp_rp_defaults(&st.rp);
+	st.pol.say = progress;
+	st.pol.say_ctx = &st;
 	if ((status = parse_opts(&st, argc, argv)) != 0)
 		goto done_nosa;
 	rp_on = rkmp_rp_wanted(&st.rp);

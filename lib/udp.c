@@ -26,6 +26,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,11 +43,13 @@
 #define UDP_NAMELEN	96		/* "[" INET6 "%" scope "]:" port */
 
 /* strongSwan's defaults (charon.retransmit_timeout/base/tries). */
-static const struct rkmp_udp_policy udp_default_policy = { 4.0, 1.8, 5, 0.0 };
+static const struct rkmp_udp_policy udp_default_policy = { .timeout = 4.0, .base = 1.8, .tries = 5 };
 
 struct rkmp_udp {
 	int		 fd;
 	int		 family;
+	unsigned	 icmp;		/* ICMP errors the socket reported */
+	int		 icmp_err;	/* the last one's errno */
 	uint16_t	 lport;		/* our port; 0 until bound or first send */
 	uint8_t		*buf;		/* UDP_MAX_DGRAM + 1 octets, reused */
 };
@@ -410,6 +413,10 @@ udp_recv1(struct rkmp_udp *u, const uint8_t **p, size_t *len, struct rkmp_udp_ad
 	n = recvfrom(u->fd, u->buf, UDP_MAX_DGRAM + 1, MSG_DONTWAIT,
 	    (struct sockaddr *)&from->ss, &from->len);
 	if (n == -1) {
+		if (udp_icmp_errno(errno)) {
+			u->icmp++;
+			u->icmp_err = errno;
+		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 		    udp_icmp_errno(errno))
 			return 0;
@@ -495,6 +502,10 @@ udp_send1(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const uint8_t *msg
 		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 			continue;
 		/* an ICMP error for an earlier datagram, reported now: try once more */
+		if (errno == ECONNREFUSED) {
+			u->icmp++;
+			u->icmp_err = errno;
+		}
 		if (errno == ECONNREFUSED && refused++ == 0)
 			continue;
 		if (errno == ECONNREFUSED)
@@ -519,6 +530,57 @@ udp_copy(const uint8_t *p, size_t len, uint8_t **out, size_t *outlen)
 
 /* ------------------------------------------------------------ exchanges */
 
+static void udp_say(const struct rkmp_udp_policy *pol, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static const char *udp_icmp_name(int e);
+
+/*
+ * ICMP errors the socket reported since the last look (*seen of them): said,
+ * and then waited through, since nothing authenticates them (RFC 7296 §2.4).
+ * Whether there were new ones.
+ */
+static int
+udp_icmp_said(struct rkmp_udp *u, const struct rkmp_udp_policy *pol, const char *name,
+    unsigned *seen)
+{
+	if (u->icmp == *seen)
+		return 0;
+	*seen = u->icmp;
+	udp_say(pol, "ICMP %s from %s (%s): nothing authenticates it, waiting on",
+	    udp_icmp_name(u->icmp_err), name, strerror(u->icmp_err));
+	return 1;
+}
+
+static void
+udp_say(const struct rkmp_udp_policy *pol, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (pol->say == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	pol->say(pol->say_ctx, line);
+}
+
+/* The ICMP error an errno stands for, in the words of ping(8). */
+static const char *
+udp_icmp_name(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+		return "port unreachable";
+	case EHOSTUNREACH:
+		return "host unreachable";
+	case ENETUNREACH:
+		return "network unreachable";
+	default:
+		return strerror(e);
+	}
+}
+
 int
 rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uint8_t *msg,
     size_t len, const struct rkmp_udp_policy *pol,
@@ -530,7 +592,7 @@ rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uin
 	char name[UDP_NAMELEN];
 	double start, interval, deadline;
 	size_t plen;
-	unsigned n;
+	unsigned n, icmp = u->icmp, icmp0 = u->icmp;
 	int r, a;
 
 	*resp = NULL;
@@ -543,14 +605,21 @@ rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uin
 
 	start = udp_now();
 	interval = pol->timeout;
+	rkmp_udp_format(peer, name, sizeof(name));
 	for (n = 0;; n++) {
 		/* n = 0 is the first send, then bitwise-identical retransmissions */
+		if (n > 0)
+			udp_say(pol, "retransmit %u/%u to %s, %s in %.1f s", n, pol->tries, name,
+			    n < pol->tries ? "next" : "giving up", interval);
 		if ((r = udp_send1(u, peer, msg, len)) < 0)
 			return r;
+		udp_icmp_said(u, pol, name, &icmp);
 		deadline = udp_now() + interval;
 		while ((r = udp_poll(u, deadline)) > 0) {
 			if ((r = udp_recv1(u, &p, &plen, &from)) < 0)
 				return r;
+			if (udp_icmp_said(u, pol, name, &icmp))
+				continue;
 			if (r == 0 || !udp_addr_eq(&from, peer))
 				continue;	/* nothing, or not from the peer */
 			a = accept_fn != NULL ? accept_fn(ctx, p, plen) : 1;
@@ -566,7 +635,10 @@ rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uin
 			break;
 		interval *= pol->base;
 	}
-	rkmp_udp_format(peer, name, sizeof(name));
+	if ((icmp -= icmp0) > 0)
+		return rkmp_err_set(RKMP_E_TRANSPORT, "", "no answer from %s after %u retransmission%s "
+		    "(%.1f s; ICMP %s %u time%s)", name, pol->tries, pol->tries == 1 ? "" : "s",
+		    udp_now() - start, udp_icmp_name(u->icmp_err), icmp, icmp == 1 ? "" : "s");
 	return rkmp_err_set(RKMP_E_TRANSPORT, "", "no answer from %s after %u retransmission%s (%.1f s)",
 	    name, pol->tries, pol->tries == 1 ? "" : "s", udp_now() - start);
 }
@@ -637,6 +709,17 @@ rkmp_udp_linger(struct rkmp_udp *u, const uint8_t *req, size_t req_len, const ui
  * socket makes the kernel pick both (and then only the peer's datagrams are
  * received, which is what a requester wants).  For NAT_DETECTION_SOURCE_IP.
  */
+int
+rkmp_udp_local(struct rkmp_udp *u, struct rkmp_udp_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->len = sizeof(out->ss);
+	if (getsockname(u->fd, (struct sockaddr *)&out->ss, &out->len) == -1)
+		return rkmp_err_set(RKMP_E_TRANSPORT, "", "getsockname: %s", strerror(errno));
+	udp_unmap(out);
+	return 0;
+}
+
 int
 rkmp_udp_local_for(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, struct rkmp_udp_addr *out)
 {

@@ -21,12 +21,20 @@ struct rkmp_udp_addr {
 	socklen_t		len;
 };
 
-/* Retransmission policy: timeout * base^n for n = 0..tries (strongSwan: 4.0, 1.8, 5). */
+/*
+ * Retransmission policy: timeout * base^n for n = 0..tries (strongSwan: 4.0,
+ * 1.8, 5).  Waiting is never silent: say, when set, gets one line (no
+ * newline) per retransmission ("retransmit 2/5 to 192.0.2.2:500, next in
+ * 7.2 s") and per ICMP error ("ICMP port unreachable from ..."); the library
+ * itself prints nothing.
+ */
 struct rkmp_udp_policy {
 	double		 timeout;	/* seconds before the first retransmit */
 	double		 base;
 	unsigned	 tries;		/* retransmits after the first send */
 	double		 wait;		/* responder: how long to wait for a request (0 = forever) */
+	void		(*say)(void *ctx, const char *line);
+	void		*say_ctx;
 };
 
 /* "192.0.2.1", "192.0.2.1:500", "[2001:db8::1]:50500", "host:port"; default_port when none.
@@ -45,7 +53,10 @@ void	rkmp_udp_close(struct rkmp_udp *u);
  * says answers it (returns 1; 0 ignores it: a stray or a retransmitted
  * older response), retransmitting per policy.  The answer (marker stripped)
  * goes to resp (malloc'd).  RKMP_E_TRANSPORT "no answer from ADDR after N
- * retransmissions (T s)" on timeout, or on a socket error.
+ * retransmissions (T s)" on timeout (with ", ICMP port unreachable N times"
+ * when the peer's host said so: the requester keeps retransmitting through
+ * ICMP errors, which nothing authenticates, RFC 7296 §2.4), or on a socket
+ * error.
  */
 int	rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uint8_t *msg,
 	    size_t len, const struct rkmp_udp_policy *pol,
@@ -57,6 +68,8 @@ int	rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const
  */
 int	rkmp_udp_receive(struct rkmp_udp *u, const struct rkmp_udp_policy *pol, uint8_t **req,
 	    size_t *len, struct rkmp_udp_addr *from);
+/* The address and port the socket is bound to. */
+int	rkmp_udp_local(struct rkmp_udp *u, struct rkmp_udp_addr *out);
 /* Connect to peer and return the local address and port chosen for it. */
 int	rkmp_udp_local_for(struct rkmp_udp *u, const struct rkmp_udp_addr *peer,
 	    struct rkmp_udp_addr *out);

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -803,4 +804,64 @@ TEST(udp_family_mismatch)
 	ASSERT_INT_EQ(rkmp_udp_send(u, &a, req_msg, sizeof(req_msg)), RKMP_E_USAGE);
 	ASSERT_STR_CONTAINS(rkmp_err_text(), "[2001:db8::1]:500: not an IPv4 address");
 	rkmp_udp_close(u);
+}
+
+/* The progress lines a requester gets (DESIGN.md §6: waiting is never silent). */
+struct said {
+	char	 lines[16][256];
+	size_t	 n;
+};
+
+static void
+said_line(void *ctx, const char *line)
+{
+	struct said *s = ctx;
+
+	if (s->n < 16)
+		snprintf(s->lines[s->n++], sizeof(s->lines[0]), "%s", line);
+}
+
+TEST(udp_request_says_retransmissions_and_icmp)
+{
+	struct said s = { .n = 0 };
+	struct rkmp_udp_policy pol = { .timeout = 0.05, .base = 2.0, .tries = 2,
+	    .say = said_line, .say_ctx = &s };
+	struct rkmp_udp_addr pa, local;
+	struct rkmp_udp *u;
+	uint8_t *resp = NULL;
+	size_t len = 0, icmp = 0;
+	char name[96], want[160];
+	int fd, rc;
+
+	/* a port nobody listens on: bound for a moment, then closed */
+	ASSERT_TRUE((fd = raw_open(AF_INET, 0, &pa)) != -1);
+	close(fd);
+	ASSERT_INT_EQ(rkmp_udp_open(&u, NULL, AF_INET), 0);
+	/* connected, as the step tools' requester is: ICMP errors reach it */
+	ASSERT_INT_EQ(rkmp_udp_local_for(u, &pa, &local), 0);
+	rc = rkmp_udp_request(u, &pa, req_msg, sizeof(req_msg), &pol, NULL, NULL, &resp, &len);
+	rkmp_udp_close(u);
+	ASSERT_INT_EQ(rc, RKMP_E_TRANSPORT);
+	rkmp_udp_format(&pa, name, sizeof(name));
+	snprintf(want, sizeof(want), "retransmit 1/2 to %s, next in 0.1 s", name);
+	ASSERT_TRUE(s.n >= 2);
+	for (size_t i = 0; i < s.n; i++)
+		icmp += strstr(s.lines[i], "ICMP port unreachable from ") != NULL;
+	ASSERT_TRUE(icmp >= 1);
+	ASSERT_STR_CONTAINS(s.lines[0], "ICMP port unreachable from ");
+	ASSERT_STR_CONTAINS(s.lines[0], "nothing authenticates it, waiting on");
+	{
+		bool r1 = false, r2 = false;
+
+		for (size_t i = 0; i < s.n; i++) {
+			r1 = r1 || strcmp(s.lines[i], want) == 0;
+			if (strstr(s.lines[i], "retransmit 2/2 to ") && strstr(s.lines[i], ", giving up in 0.2 s"))
+				r2 = true;
+		}
+		ASSERT_TRUE(r1);
+		ASSERT_TRUE(r2);
+	}
+	snprintf(want, sizeof(want), "no answer from %s after 2 retransmissions (", name);
+	ASSERT_STR_CONTAINS(rkmp_err_text(), want);
+	ASSERT_STR_CONTAINS(rkmp_err_text(), "; ICMP port unreachable ");
 }
