@@ -423,7 +423,7 @@ main(int argc, char **argv)
 	struct keyarg keyargs[64];
 	size_t nreads = 0, nports = 0, nkeyargs = 0;
 	uint16_t ports[16];
-	bool quiet = false;
+	bool quiet = false, fatal = false;
 	char *joined = NULL;
 	int c;
 
@@ -576,7 +576,15 @@ main(int argc, char **argv)
 		if ((r = rkmp_cap_open_live(&live_cap, iface, filter)) != 0) {
 			report(&d, r, iface, NULL);
 			set_worst(&d, r == RKMP_E_USAGE ? 2 : 6);
+			fatal = true;	/* nothing was decoded: no summary after the error */
 		} else {
+			char desc[128];
+
+			/* waiting is never silent: where, and until when (tcpdump's words) */
+			rkmp_cap_describe(live_cap, desc, sizeof(desc));
+			if (!quiet)
+				fprintf(stderr, "rkmp-decode: listening on %s, %s; %s\n", iface, desc,
+				    d.limit != 0 ? "until the message count (-c) or Ctrl-C" : "until Ctrl-C");
 			setvbuf(stdout, NULL, _IOLBF, 0);
 			signal(SIGINT, on_signal);
 			signal(SIGTERM, on_signal);
@@ -589,6 +597,9 @@ main(int argc, char **argv)
 		run_raw(&d, argv[i], (uint64_t)(i - optind + 1));
 
 	fflush(stdout);
+	/* a run that could not start decoding anything ends on its error line */
+	if (fatal && optind == argc && nreads == 0)
+		quiet = true;
 	if (!quiet)
 		fprintf(stderr, "rkmp-decode: %llu message%s, %llu malformed, %llu ESP skipped"
 		    ", %llu keepalive%s, %llu reassembled from IP fragments, %llu other packets skipped\n",

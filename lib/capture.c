@@ -206,6 +206,16 @@ cap_status_text(pcap_t *pc, int status)
 	return m != NULL && *m != '\0' ? m : pcap_statustostr(status);
 }
 
+void
+rkmp_cap_describe(const struct rkmp_cap *cap, char *out, size_t n)
+{
+	const char *name = pcap_datalink_val_to_name(cap->linktype);
+	const char *desc = pcap_datalink_val_to_description(cap->linktype);
+
+	snprintf(out, n, "link-type %s (%s), snapshot length %d bytes", name ? name : "?",
+	    desc ? desc : "unknown", cap->pc != NULL ? pcap_snapshot(cap->pc) : 0);
+}
+
 int
 rkmp_cap_open_live(struct rkmp_cap **capp, const char *iface, const char *filter)
 {

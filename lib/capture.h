@@ -56,6 +56,9 @@ int	rkmp_cap_open_file(struct rkmp_cap **cap, const char *path);
 /* Open a live interface with an optional BPF expression (NULL = the default
  * "udp or (ip[6:2] & 0x1fff != 0) or ip6" so fragments reach the reassembler). */
 int	rkmp_cap_open_live(struct rkmp_cap **cap, const char *iface, const char *filter);
+/* "link-type EN10MB (Ethernet), snapshot length 262144 bytes", as tcpdump
+ * says it, for a capture's startup line. */
+void	rkmp_cap_describe(const struct rkmp_cap *cap, char *out, size_t n);
 /* Apply a BPF filter to an open capture (file or live). */
 int	rkmp_cap_set_filter(struct rkmp_cap *cap, const char *filter);
 /* Treat UDP port as IKE too (both directions).  Up to 16 extra ports. */

@@ -227,4 +227,16 @@ D=testdata/decode
 @test "live capture on a missing interface: one error line, exit 6" {
 	run -6 --separate-stderr "$RKMP_BIN/rkmp-decode" -i rkmp-no-such-if0
 	[[ "$stderr" == *"rkmp-decode: rkmp-no-such-if0:"* ]]
+	# and no summary of nothing decoded after it
+	[ "${#stderr_lines[@]}" -eq 1 ]
+}
+
+@test "live capture says where it listens, as tcpdump does (not with -q)" {
+	[ "$(id -u)" = 0 ] || skip "live capture needs root"
+	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -i lo
+	assert_equal "${stderr_lines[0]}" "rkmp-decode: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes; until Ctrl-C"
+	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -c 3 -i lo
+	assert_equal "${stderr_lines[0]}" "rkmp-decode: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes; until the message count (-c) or Ctrl-C"
+	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -q -i lo
+	assert_equal "$stderr" ""
 }
