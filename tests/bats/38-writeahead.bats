@@ -383,3 +383,21 @@ step_twice() {
 	[ "$(jq -r .phase "$W/c.json")" = failed ]
 	[ "$(jq -r .reason "$W/c.json")" = "responder refused: NO_PROPOSAL_CHOSEN" ]
 }
+
+@test "with --cookie, a spoofed or replayed RKMP_SA_INIT does not use up a one-shot responder" {
+	"$RKMP_BIN/rkmp-init" -q -s "$W/x.json" --id fqdn:x.rkmp.test -o "$W/x.bin"
+	{ printf '\0\0\0\0'; cat "$W/x.bin"; } >"$W/x.udp"
+	"$RKMP_BIN/rkmp-init" -s "$W/b.json" --respond --cookie --listen "127.0.0.1:$PORT" --wait 10 2>"$W/b.err" &
+	RPID=$!
+	sleep 0.3
+	# from an address that never reads the answer (spoofed), twice (replayed)
+	cat "$W/x.udp" >/dev/udp/127.0.0.1/$PORT
+	cat "$W/x.udp" >/dev/udp/127.0.0.1/$PORT
+	sleep 0.2
+	"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --id fqdn:a.rkmp.test --peer "127.0.0.1:$PORT"
+	wait "$RPID"
+	RPID=
+	[ "$(grep -c 'answered N(COOKIE)' "$W/b.err")" -ge 3 ]
+	[ "$(jq -r .phase "$W/b.json")" = init-done ]
+	[ "$(jq -r .ike_sa.spi_i "$W/b.json")" = "$(jq -r .ike_sa.spi_i "$W/a.json")" ]
+}
