@@ -62,7 +62,7 @@ static const struct rkmp_opt step_opts[] = {
 	{ "resend", OPT_RESEND, 0, NULL, "send our unanswered request again, bitwise identical (from the state)" },
 	{ "peer", OPT_PEER, 1, "ADDR[:PORT]", "UDP: send our request there and wait (retransmitting)" },
 	{ "listen", OPT_LISTEN, 1, "ADDR[:PORT]", "UDP: wait there for the peer's request and answer it" },
-	{ "local", OPT_LOCAL, 1, "ADDR:PORT", "UDP requester: send from there (so the peer's own requests can reach a later --listen)" },
+	{ "local", OPT_LOCAL, 1, "ADDR:PORT", "UDP requester: send from there (default: the SA's own endpoint from the state, else an ephemeral port)" },
 	{ "profile", OPT_PROFILE, 1, "rkmp|ikev2", "protocol profile (first step only; default rkmp)" },
 	{ "proposal", OPT_PROPOSAL, 1, "LIST", "IKE proposals, strongSwan style (first step only)" },
 	{ "child-proposal", OPT_CHILD_PROPOSAL, 1, "LIST", "proposals of the first child SA" },
@@ -530,14 +530,47 @@ udp_default_port(const struct rkmp_sa *sa)
 	return sa->profile == RKMP_PROFILE_IKEV2 ? 500 : 50500;
 }
 
-/* The peer's address and port into the state ("peer": {"addr", "port"}). */
+/* An endpoint of the SA into the state ("peer" or "local": {"addr", "port"}). */
+static void
+set_endpoint(char *addr, size_t n, uint16_t *port, const struct rkmp_udp_addr *a)
+{
+	if (getnameinfo((const struct sockaddr *)&a->ss, a->len, addr, (socklen_t)n, NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		addr[0] = '\0';
+	*port = rkmp_udp_port(a);
+}
+
 static void
 set_peer(struct rkmp_sa *sa, const struct rkmp_udp_addr *a)
 {
-	if (getnameinfo((const struct sockaddr *)&a->ss, a->len, sa->peer_addr,
-	    sizeof(sa->peer_addr), NULL, 0, NI_NUMERICHOST) != 0)
-		sa->peer_addr[0] = '\0';
-	sa->peer_port = rkmp_udp_port(a);
+	set_endpoint(sa->peer_addr, sizeof(sa->peer_addr), &sa->peer_port, a);
+}
+
+static void
+set_local(struct rkmp_sa *sa, const struct rkmp_udp_addr *a)
+{
+	set_endpoint(sa->local_addr, sizeof(sa->local_addr), &sa->local_port, a);
+}
+
+/*
+ * The SA's own local endpoint, for a later step to the same peer without
+ * --local (DESIGN.md §6: a peer may answer to the port it recorded, as
+ * libreswan does): true with it in *out.
+ */
+static bool
+sa_local(const struct rkmp_sa *sa, const struct rkmp_udp_addr *peer, struct rkmp_udp_addr *out)
+{
+	char host[64], text[96];
+	uint16_t port;
+
+	if (sa->local_port == 0 || sa->local_addr[0] == '\0' || sa->peer_addr[0] == '\0')
+		return false;
+	set_endpoint(host, sizeof(host), &port, peer);
+	if (strcmp(host, sa->peer_addr) != 0 || port != sa->peer_port)
+		return false;	/* another peer: another SA's business */
+	snprintf(text, sizeof(text), strchr(sa->local_addr, ':') ? "[%s]:%u" : "%s:%u", sa->local_addr,
+	    sa->local_port);
+	return rkmp_udp_parse(text, 0, out) == 0 && out->ss.ss_family == peer->ss.ss_family;
 }
 
 /*
@@ -630,10 +663,12 @@ run_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 	struct answer ans = { st, sa, NULL, 0 };
 	uint8_t *resp = NULL;
 	size_t resp_len;
+	bool own;
 	int r;
 
 	if ((r = rkmp_udp_parse(st->peer, (uint16_t)udp_default_port(sa), &peer)) != 0)
 		return r;
+	own = st->local == NULL && sa_local(sa, &peer, &local);
 	set_peer(sa, &peer);
 	if (st->local != NULL) {
 		if ((r = rkmp_udp_parse(st->local, 0, &local)) != 0)
@@ -642,12 +677,21 @@ run_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 			return rkmp_err_set(RKMP_E_USAGE, "--local", "%s is not of the peer's address family",
 			    st->local);
 	}
-	if ((r = rkmp_udp_open(&u, st->local ? &local : NULL, peer.ss.ss_family)) != 0)
+	if ((r = rkmp_udp_open(&u, st->local || own ? &local : NULL, peer.ss.ss_family)) != 0 && own) {
+		char was[64];
+
+		rkmp_udp_format(&local, was, sizeof(was));
+		say(st, "the SA's port %s is taken (%s): sending from another one; a peer that answers "
+		    "to %s will not reach us", was, rkmp_err_detail(), was);
+		r = rkmp_udp_open(&u, NULL, peer.ss.ss_family);
+	}
+	if (r != 0)
 		return r;
 	if ((r = rkmp_udp_local_for(u, &peer, &local)) != 0) {
 		rkmp_udp_close(u);
 		return r;
 	}
+	set_local(sa, &local);
 	cfg->local = &local;
 	cfg->remote = &peer;
 	if (st->resend)
@@ -791,7 +835,8 @@ describe(const struct rkmp_sa *sa, const uint8_t *p, size_t len, char *out, size
  */
 static int
 linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_cfg *cfg,
-    const struct rkmp_udp_addr *local, uint8_t **reqp, size_t *lenp, struct rkmp_ike_out *o)
+    const struct rkmp_udp_addr *local, const struct rkmp_udp_addr *bound, uint8_t **reqp,
+    size_t *lenp, struct rkmp_ike_out *o)
 {
 	struct rkmp_udp_policy pol = st->pol;
 	double end = now_mono() + st->linger;
@@ -829,6 +874,7 @@ linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_
 		} else {
 			st->committed = false;
 			set_peer(sa, &from);
+			set_local(sa, bound);
 			if ((r = commit(st, sa)) != 0) {
 				free(d);
 				rkmp_ike_out_free(&o2);
@@ -867,7 +913,7 @@ static int
 run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg_in,
     struct rkmp_ike_out *o)
 {
-	struct rkmp_udp_addr local, from;
+	struct rkmp_udp_addr local, from, bound;
 	struct rkmp_udp *u = NULL;
 	struct rkmp_ike_cfg cfg = *cfg_in;
 	struct rkmp_udp_policy pol = st->pol;
@@ -879,12 +925,11 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 	if ((r = rkmp_udp_parse(st->listen, (uint16_t)udp_default_port(sa), &local)) != 0 ||
 	    (r = rkmp_udp_open(&u, &local, local.ss.ss_family)) != 0)
 		return r;
+	if (rkmp_udp_local(u, &bound) != 0)
+		bound = local;
 	{
-		struct rkmp_udp_addr bound;
 		char where[64], until[16];
 
-		if (rkmp_udp_local(u, &bound) != 0)
-			bound = local;
 		rkmp_udp_format(&bound, where, sizeof(where));
 		clock_in(st->pol.wait, until, sizeof(until));
 		if (st->pol.wait > 0)
@@ -924,8 +969,10 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 			continue;
 		}
 		keep = o->save && (r >= 0 || r == RKMP_E_REFUSED);
-		if (keep && r != RKMP_IKE_AGAIN)
+		if (keep && r != RKMP_IKE_AGAIN) {
 			set_peer(sa, &from);
+			set_local(sa, &bound);
+		}
 		if (keep) {
 			int w;
 
@@ -952,7 +999,7 @@ run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *
 			rkmp_udp_format(&from, from_s, sizeof(from_s));
 			say(st, "answered %s; lingering %g s for copies of its request and new ones",
 			    from_s, st->linger);
-			if ((w = linger(st, sa, u, &cfg, &local, &req, &len, o)) != 0)
+			if ((w = linger(st, sa, u, &cfg, &local, &bound, &req, &len, o)) != 0)
 				r = w;
 		}
 		break;

@@ -96,8 +96,13 @@ struct rkmp_sa {
 	bool		 childless;
 	struct rkmp_sa_suite suite;		/* "suite": chosen at RKMP_SA_INIT */
 	char		 reason[RKMP_SA_TEXT_MAX];	/* why phase is "failed" */
-	char		 peer_addr[64];		/* last UDP peer, "addr" and port */
+	/* The SA's UDP endpoints ("peer" and "local": {"addr", "port"}): the
+	 * last peer, and our address and port it knows us by, which a later
+	 * step of the SA sends from (DESIGN.md §6) */
+	char		 peer_addr[64];
 	uint16_t	 peer_port;
+	char		 local_addr[64];
+	uint16_t	 local_port;
 
 	/* "ike_sa" object */
 	uint64_t	 spi_i, spi_r;

@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,16 @@ hex_decode(const char *s, size_t octets, uint8_t *out)
 		out[i] = (uint8_t)(rkmp_hex_digit((unsigned char)s[2 * i]) << 4 |
 		    rkmp_hex_digit((unsigned char)s[2 * i + 1]));
 }
+
+/* The SA's UDP endpoints, one member each: {"addr", "port"}. */
+struct endpoint {
+	const char	*name;
+	size_t		 addr, port;	/* offsets in struct rkmp_sa */
+};
+static const struct endpoint endpoints[] = {
+	{ "peer", offsetof(struct rkmp_sa, peer_addr), offsetof(struct rkmp_sa, peer_port) },
+	{ "local", offsetof(struct rkmp_sa, local_addr), offsetof(struct rkmp_sa, local_port) },
+};
 
 /* ----------------------------------------------------------------- load */
 
@@ -1196,15 +1207,19 @@ ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 	if (suite != NULL && (r = ld_suite(L, suite, "suite", &sa->suite)) != 0)
 		return r;
 
-	if ((r = ld_container(L, root, "", "peer", false, &peer)) != 0)
-		return r;
-	if (peer != NULL) {
-		u = 0;
-		if ((r = ld_text(L, peer, "peer", "addr", sa->peer_addr,
-		    sizeof(sa->peer_addr))) != 0 ||
-		    (r = ld_uint(L, peer, "peer", "port", false, UINT16_MAX, &u)) != 0)
+	for (size_t k = 0; k < sizeof(endpoints) / sizeof(endpoints[0]); k++) {
+		const struct endpoint *e = &endpoints[k];
+
+		if ((r = ld_container(L, root, "", e->name, false, &peer)) != 0)
 			return r;
-		sa->peer_port = (uint16_t)u;
+		if (peer != NULL) {
+			u = 0;
+			if ((r = ld_text(L, peer, e->name, "addr", (char *)sa + e->addr,
+			    sizeof(sa->peer_addr))) != 0 ||
+			    (r = ld_uint(L, peer, e->name, "port", false, UINT16_MAX, &u)) != 0)
+				return r;
+			*(uint16_t *)(void *)((char *)sa + e->port) = (uint16_t)u;
+		}
 	}
 
 	if ((r = ld_container(L, root, "", "ike_sa", false, &ike)) != 0)
@@ -1663,12 +1678,20 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 		sv_put(S, suite, "dh", sv_enum(RKMP_REG_DH, sa->suite.dh));
 	}
 
-	if (sa->peer_addr[0] != '\0') {
-		json_t *peer = json_object();
+	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+		const struct endpoint *e = &endpoints[i];
+		const char *addr = (const char *)sa + e->addr;
+		char k[32];
 
-		sv_put(S, root, "peer", peer);
-		sv_put_text(S, peer, "addr", "peer.addr", sa->peer_addr, sizeof(sa->peer_addr));
-		sv_put(S, peer, "port", json_integer(sa->peer_port));
+		if (addr[0] != '\0') {
+			json_t *ep = json_object();
+
+			snprintf(k, sizeof(k), "%s.addr", e->name);
+			sv_put(S, root, e->name, ep);
+			sv_put_text(S, ep, "addr", k, addr, sizeof(sa->peer_addr));
+			sv_put(S, ep, "port", json_integer(*(const uint16_t *)(const void *)
+			    ((const char *)sa + e->port)));
+		}
 	}
 
 	ike = json_object();

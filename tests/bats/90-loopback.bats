@@ -77,3 +77,43 @@ responder() {	# responder BIN [options]: in the background, logs to $W/resp.log
 	grep -q "(1 datagram ignored while listening)" "$W/resp.log"
 	run -0 same_keys
 }
+
+@test "the SA's endpoints are in the state; a later step sends from the SA's port (no --local), or says it cannot" {
+	responder rkmp-init --id fqdn:b.rkmp.test
+	run -0 "$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --id fqdn:a.rkmp.test --peer "127.0.0.1:$PORT"
+	wait "$RPID"
+	RPID=
+	lport=$(jq -r .local.port "$W/a.json")
+	[ "$(jq -r .local.addr "$W/a.json")" = 127.0.0.1 ]
+	[ "$(jq -r .peer.port "$W/b.json")" = "$lport" ]
+	[ "$(jq -r .local.port "$W/b.json")" = "$PORT" ]
+	# the next step of the SA comes from the same port, as a peer that answers
+	# to the port it recorded (libreswan) needs
+	responder rkmp-auth --psk-file "$W/k.psk"
+	run -0 "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --peer "127.0.0.1:$PORT"
+	wait "$RPID"
+	RPID=
+	[ "$(jq -r .peer.port "$W/b.json")" = "$lport" ]
+	[ "$(jq -r .local.port "$W/a.json")" = "$lport" ]
+	# the responder's side starts an exchange: from the port it listened on
+	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --respond --listen "127.0.0.1:$lport" --wait 10 &
+	RPID=$!
+	sleep 0.3
+	run -0 "$RKMP_BIN/rkmp-child" -q -s "$W/b.json" --liveness --peer "127.0.0.1:$lport"
+	wait "$RPID"
+	RPID=
+	[ "$(jq -r .peer.port "$W/a.json")" = "$PORT" ]
+	# that port taken: said, and sent from another one (this peer answers the source)
+	"$RKMP_BIN/rkmp-init" -q -s "$W/x.json" --respond --listen "127.0.0.1:$PORT" --wait 10 &
+	XPID=$!
+	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --respond --listen "127.0.0.1:$lport" --wait 10 &
+	RPID=$!
+	sleep 0.3
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/b.json" --liveness --peer "127.0.0.1:$lport"
+	kill "$XPID"
+	wait "$RPID"
+	RPID=
+	[[ "$stderr" == *"the SA's port 127.0.0.1:$PORT is taken (bind 127.0.0.1:$PORT: Address already in use): sending from another one"* ]]
+	[ "$(jq -r .peer.port "$W/a.json")" != "$PORT" ]
+	[ "$(jq -r .local.port "$W/b.json")" = "$(jq -r .peer.port "$W/a.json")" ]
+}
