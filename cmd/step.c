@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * step.c — the driver of the step binaries (rkmp-init, rkmp-auth): options,
- * state file, files or UDP, phases, exit statuses (DESIGN.md §6, §8).
+ * step.c — the driver of the step binaries (rkmp-init, rkmp-auth,
+ * rkmp-child): options, the state file (one writer, write-ahead), the file
+ * transport, phases, the outcome and exit statuses (DESIGN.md §6, §8).  The
+ * UDP transport is step_udp.c.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,11 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <jansson.h>
 
@@ -29,7 +26,7 @@
 #include "hex.h"
 #include "ike.h"
 #include "state.h"
-#include "step.h"
+#include "step_int.h"
 #include "udp.h"
 #include "wire.h"
 
@@ -93,33 +90,12 @@ static const struct rkmp_opt step_opts[] = {
 	{ NULL, 0, 0, NULL, NULL }
 };
 
-struct step {
-	const struct step_desc	*d;
-	struct rkmp_cli		 cli;
-	const char		*state, *in, *out, *peer, *listen, *local, *profile, *proposal;
-	const char		*child_proposal, *id, *peer_id, *psk_file, *cert, *key, *ca, *seed;
-	const char		*now_text;
-	struct rkmp_rp_cfg	 rp;	/* -t, --events, --rp-hook, --peer-address, --now */
-	struct rkmp_rp		*rpx;	/* its snapshot, when rp_on */
-	double			 wait_lock;
-	bool			 committed;	/* the state on disk is the SA in memory */
-	unsigned		 ignored;	/* UDP responder: datagrams ignored */
-	bool			 respond, childless, cookie, json, resend;
-	int			 verbose;	/* -1 quiet, 0, 1 */
-	struct rkmp_udp_policy	 pol;
-	double			 linger;
-	struct rkmp_child_req	 child;	/* rkmp-child */
-	int			 nops;
-	struct rkmp_opt		 opts[64];	/* step_opts, plus child_opts for rkmp-child */
-};
+/* struct step: step_int.h */
 
 /* ------------------------------------------------------------------ reporting */
 
-static void
-say(const struct step *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-say(const struct step *st, const char *fmt, ...)
+void
+step_say(const struct step *st, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -130,34 +106,6 @@ say(const struct step *st, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-/* Progress of the UDP transport (retransmissions, ICMP errors): at the
- * default verbosity on a terminal, with -v otherwise (DESIGN.md §6). */
-static bool
-progress_on(const struct step *st)
-{
-	return st->verbose > 0 || (st->verbose == 0 && isatty(STDERR_FILENO));
-}
-
-static void
-progress(void *ctx, const char *line)
-{
-	const struct step *st = ctx;
-
-	if (progress_on(st))
-		say(st, "%s", line);
-}
-
-/* "07:40:12Z", the wall clock seconds from now */
-static void
-clock_in(double seconds, char *out, size_t n)
-{
-	time_t t = time(NULL) + (time_t)(seconds + 0.5);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, n, "%H:%M:%SZ", &tm) == 0)
-		snprintf(out, n, "?");
 }
 
 /* One error line (or JSON object with --json) and the exit status of code. */
@@ -516,61 +464,12 @@ summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_o
 		json_decref(j);
 	} else if (o->note[0]) {
 		if (st->ignored > 0)
-			say(st, "%s (%u datagram%s ignored while listening)", o->note, st->ignored,
+			step_say(st, "%s (%u datagram%s ignored while listening)", o->note, st->ignored,
 			    st->ignored == 1 ? "" : "s");
 		else
-			say(st, "%s", o->note);
+			step_say(st, "%s", o->note);
 	}
 	return 0;
-}
-
-static int
-udp_default_port(const struct rkmp_sa *sa)
-{
-	return sa->profile == RKMP_PROFILE_IKEV2 ? 500 : 50500;
-}
-
-/* An endpoint of the SA into the state ("peer" or "local": {"addr", "port"}). */
-static void
-set_endpoint(char *addr, size_t n, uint16_t *port, const struct rkmp_udp_addr *a)
-{
-	if (getnameinfo((const struct sockaddr *)&a->ss, a->len, addr, (socklen_t)n, NULL, 0,
-	    NI_NUMERICHOST) != 0)
-		addr[0] = '\0';
-	*port = rkmp_udp_port(a);
-}
-
-static void
-set_peer(struct rkmp_sa *sa, const struct rkmp_udp_addr *a)
-{
-	set_endpoint(sa->peer_addr, sizeof(sa->peer_addr), &sa->peer_port, a);
-}
-
-static void
-set_local(struct rkmp_sa *sa, const struct rkmp_udp_addr *a)
-{
-	set_endpoint(sa->local_addr, sizeof(sa->local_addr), &sa->local_port, a);
-}
-
-/*
- * The SA's own local endpoint, for a later step to the same peer without
- * --local (DESIGN.md §6: a peer may answer to the port it recorded, as
- * libreswan does): true with it in *out.
- */
-static bool
-sa_local(const struct rkmp_sa *sa, const struct rkmp_udp_addr *peer, struct rkmp_udp_addr *out)
-{
-	char host[64], text[96];
-	uint16_t port;
-
-	if (sa->local_port == 0 || sa->local_addr[0] == '\0' || sa->peer_addr[0] == '\0')
-		return false;
-	set_endpoint(host, sizeof(host), &port, peer);
-	if (strcmp(host, sa->peer_addr) != 0 || port != sa->peer_port)
-		return false;	/* another peer: another SA's business */
-	snprintf(text, sizeof(text), strchr(sa->local_addr, ':') ? "[%s]:%u" : "%s:%u", sa->local_addr,
-	    sa->local_port);
-	return rkmp_udp_parse(text, 0, out) == 0 && out->ss.ss_family == peer->ss.ss_family;
 }
 
 /*
@@ -579,8 +478,8 @@ sa_local(const struct rkmp_sa *sa, const struct rkmp_udp_addr *peer, struct rkmp
  * is on disk before any byte of the message leaves the process; when it
  * cannot be written, nothing is sent.  Every send and every -o goes after one.
  */
-static int
-commit(struct step *st, struct rkmp_sa *sa)
+int
+step_commit(struct step *st, struct rkmp_sa *sa)
 {
 	int r;
 
@@ -593,8 +492,8 @@ commit(struct step *st, struct rkmp_sa *sa)
 }
 
 /* Our unanswered request from the state, as it was sent (--resend). */
-static int
-resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o)
+int
+step_resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o)
 {
 	const uint8_t *p;
 	size_t len;
@@ -609,404 +508,8 @@ resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o)
 	o->send = true;
 	snprintf(o->note, sizeof(o->note), "request resent from the state: %s, Message ID %u, %zu octets "
 	    "(a retransmission)", rkmp_name_or(RKMP_REG_EXCHANGE, p[18]), rkmp_get32(p + 20), len);
-	say(st, "%s", o->note);
+	step_say(st, "%s", o->note);
 	return 0;
-}
-
-/*
- * What a UDP requester takes as the answer: rkmp_ike_is_answer, except that an
- * RKMP_SA_INIT answer carrying only an error notify, which nothing
- * authenticates, is kept aside while we wait for a real one (RFC 7296
- * §2.21.1): it decides only when the retransmissions end without another.
- */
-struct answer {
-	struct step		*st;
-	struct rkmp_sa		*sa;
-	uint8_t			*unauth;	/* the last such answer (malloc'd) */
-	size_t			 unauth_len;
-};
-
-static int
-accept_answer(void *ctx, const uint8_t *p, size_t len)
-{
-	struct answer *a = ctx;
-	uint8_t *copy;
-	int t;
-
-	if (!rkmp_ike_is_answer(a->sa, p, len))
-		return 0;
-	if ((t = rkmp_ike_init_error(a->sa, p, len)) == 0)
-		return 1;
-	say(a->st, "%s port %u: RKMP_SA_INIT answered with %s, which nothing authenticates: waiting "
-	    "for another answer until the retransmissions end (RFC 7296 §2.21.1)", a->sa->peer_addr,
-	    a->sa->peer_port, rkmp_name_or(RKMP_REG_NOTIFY, (unsigned)t));
-	if ((copy = malloc(len)) != NULL) {
-		memcpy(copy, p, len);
-		free(a->unauth);
-		a->unauth = copy;
-		a->unauth_len = len;
-	}
-	return 0;
-}
-
-/*
- * Initiator over UDP: a socket connected to the peer (so both endpoints are
- * known for NAT_DETECTION_*), our request, then send, wait, process; again
- * while the exchange continues (COOKIE, INVALID_KE_PAYLOAD).
- */
-static int
-run_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
-    struct rkmp_ike_out *o)
-{
-	struct rkmp_udp_addr peer, local;
-	struct rkmp_udp *u = NULL;
-	struct answer ans = { st, sa, NULL, 0 };
-	uint8_t *resp = NULL;
-	size_t resp_len;
-	bool own;
-	int r;
-
-	if ((r = rkmp_udp_parse(st->peer, (uint16_t)udp_default_port(sa), &peer)) != 0)
-		return r;
-	own = st->local == NULL && sa_local(sa, &peer, &local);
-	set_peer(sa, &peer);
-	if (st->local != NULL) {
-		if ((r = rkmp_udp_parse(st->local, 0, &local)) != 0)
-			return r;
-		if (local.ss.ss_family != peer.ss.ss_family)
-			return rkmp_err_set(RKMP_E_USAGE, "--local", "%s is not of the peer's address family",
-			    st->local);
-	}
-	if ((r = rkmp_udp_open(&u, st->local || own ? &local : NULL, peer.ss.ss_family)) != 0 && own) {
-		char was[64];
-
-		rkmp_udp_format(&local, was, sizeof(was));
-		say(st, "the SA's port %s is taken (%s): sending from another one; a peer that answers "
-		    "to %s will not reach us", was, rkmp_err_detail(), was);
-		r = rkmp_udp_open(&u, NULL, peer.ss.ss_family);
-	}
-	if (r != 0)
-		return r;
-	if ((r = rkmp_udp_local_for(u, &peer, &local)) != 0) {
-		rkmp_udp_close(u);
-		return r;
-	}
-	set_local(sa, &local);
-	cfg->local = &local;
-	cfg->remote = &peer;
-	if (st->resend)
-		r = resend(st, sa, o);
-	else if ((r = st->d->request(sa, cfg, o)) == 0 && o->save)
-		r = commit(st, sa);	/* nothing leaves before the state that reserves it */
-	if (r != 0)
-		goto out;
-	for (int round = 0; round < 8; round++) {
-		struct rkmp_ike_out o2;
-		double total = 0, iv = st->pol.timeout;
-		char until[16], to[64];
-
-		for (unsigned n = 0; n <= st->pol.tries; n++, iv *= st->pol.base)
-			total += iv;
-		clock_in(total, until, sizeof(until));
-		rkmp_udp_format(&peer, to, sizeof(to));
-		if (progress_on(st))
-			say(st, "%s %s to %s; waiting for the answer until %s (%u retransmission%s)",
-			    rkmp_name_or(sa->profile == RKMP_PROFILE_RKMP ? RKMP_REG_EXCHANGE_RKMP :
-			    RKMP_REG_EXCHANGE, o->msg.p[18]),
-			    st->resend ? "request resent" : "request sent", to, until, st->pol.tries,
-			    st->pol.tries == 1 ? "" : "s");
-		r = rkmp_udp_request(u, &peer, o->msg.p, o->msg.len, &st->pol, accept_answer, &ans,
-		    &resp, &resp_len);
-		if (r == RKMP_E_TRANSPORT && ans.unauth != NULL) {
-			/* only the unauthenticated refusal came: it is the answer */
-			say(st, "no other answer: %s", rkmp_err_detail());
-			resp = ans.unauth;
-			resp_len = ans.unauth_len;
-			ans.unauth = NULL;
-			r = 0;
-		} else if (r == RKMP_E_TRANSPORT && rkmp_err_detail()[0] &&
-		    strstr(rkmp_err_detail(), "no answer")) {
-			/* no answer after all retransmissions: the SA's outcome (DESIGN.md §6) */
-			snprintf(sa->reason, sizeof(sa->reason), "%s", rkmp_err_detail());
-			sa->phase = RKMP_PHASE_FAILED;
-			o->save = true;
-			st->committed = false;
-			break;
-		}
-		if (r != 0)
-			break;
-		if (st->verbose > 0)
-			say(st, "%s port %u: request answered (%zu octets)", sa->peer_addr, sa->peer_port,
-			    resp_len);
-		rkmp_ike_out_init(&o2);
-		r = st->d->process(sa, cfg, resp, resp_len, &o2);
-		free(resp);
-		resp = NULL;
-		if (o2.save)
-			st->committed = false;
-		o->save = o->save || o2.save;
-		snprintf(o->note, sizeof(o->note), "%s", o2.note);
-		if (r == RKMP_IKE_AGAIN) {	/* COOKIE or INVALID_KE retry */
-			int w;
-
-			say(st, "%s", o2.note);
-			rkmp_buf_reset(&o->msg);
-			rkmp_buf_put(&o->msg, o2.msg.p, o2.msg.len);
-			rkmp_ike_out_free(&o2);
-			if (o->save && (w = commit(st, sa)) != 0) {
-				r = w;	/* not sent: the state on disk waits for the last answer */
-				break;
-			}
-			continue;
-		}
-		rkmp_ike_out_free(&o2);
-		break;
-	}
-out:
-	free(ans.unauth);
-	rkmp_udp_close(u);
-	cfg->local = cfg->remote = NULL;	/* they pointed at our locals */
-	return r;
-}
-
-static bool
-addr_is_any(const struct rkmp_udp_addr *a)
-{
-	if (a->ss.ss_family == AF_INET)
-		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr == htonl(INADDR_ANY);
-	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
-}
-
-/* Seconds on the monotonic clock. */
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A datagram that is no request we can take: malformed, forged, refused
- * without a trace in the SA.  It never stops a listener. */
-static bool
-ignorable(int r, const struct rkmp_ike_out *o)
-{
-	return r == RKMP_E_INVALID || r == RKMP_E_TRUNCATED ||
-	    ((r == RKMP_E_REFUSED || r == RKMP_E_CRYPTO) && !o->save);
-}
-
-/* Counted, said at -v; a stateless answer the engine made (none saved) goes out. */
-static void
-ignore(struct step *st, struct rkmp_udp *u, const struct rkmp_udp_addr *from, size_t len,
-    const struct rkmp_ike_out *o)
-{
-	char from_s[64];
-
-	rkmp_udp_format(from, from_s, sizeof(from_s));
-	st->ignored++;
-	if (st->verbose > 0)
-		say(st, "ignored a datagram from %s (%zu octets): %s", from_s, len, rkmp_err_text());
-	if (o->send && !o->save && rkmp_udp_send(u, from, o->msg.p, o->msg.len) != 0)
-		say(st, "send: %s", rkmp_err_text());
-}
-
-/* "IKE_AUTH request, Message ID 1" of a datagram (at least an IKE header). */
-static void
-describe(const struct rkmp_sa *sa, const uint8_t *p, size_t len, char *out, size_t n)
-{
-	if (len < RKMP_HDR_LEN) {
-		snprintf(out, n, "%zu octets", len);
-		return;
-	}
-	snprintf(out, n, "%s %s, Message ID %u", rkmp_name_or(sa->profile == RKMP_PROFILE_RKMP ?
-	    RKMP_REG_EXCHANGE_RKMP : RKMP_REG_EXCHANGE, p[18]), (p[19] & RKMP_FLAG_R) ? "response" :
-	    "request", rkmp_get32(p + 20));
-}
-
-/*
- * After answering, for --linger seconds (DESIGN.md §6): a copy of the request
- * we answered (the peer lost our answer) gets the same answer again, said; a
- * new request is answered too when the SA can take it (after a rekey's answer,
- * the peer's Delete of the old child), committed before it is sent like any
- * other, and then its copies are answered; one the SA cannot take is said to
- * be dropped, with the reason.  Broken or forged datagrams are ignored and
- * counted.  0, or the error of a commit that failed (nothing was sent then).
- */
-static int
-linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_cfg *cfg,
-    const struct rkmp_udp_addr *local, const struct rkmp_udp_addr *bound, uint8_t **reqp,
-    size_t *lenp, struct rkmp_ike_out *o)
-{
-	struct rkmp_udp_policy pol = st->pol;
-	double end = now_mono() + st->linger;
-	unsigned more = 0;
-
-	while ((pol.wait = end - now_mono()) > 0) {
-		struct rkmp_udp_addr from;
-		struct rkmp_ike_out o2;
-		char from_s[64], what[96];
-		uint8_t *d = NULL;
-		size_t dlen;
-		int r;
-
-		if (rkmp_udp_receive(u, &pol, &d, &dlen, &from) != 0)
-			break;	/* the time is up (or the socket failed: nothing more to answer) */
-		rkmp_udp_format(&from, from_s, sizeof(from_s));
-		describe(sa, d, dlen, what, sizeof(what));
-		if (dlen == *lenp && memcmp(d, *reqp, dlen) == 0) {
-			say(st, "%s: a copy of the request we answered (%s): the same answer again", from_s,
-			    what);
-			if (rkmp_udp_send(u, &from, o->msg.p, o->msg.len) != 0)
-				say(st, "send: %s", rkmp_err_text());
-			free(d);
-			continue;
-		}
-		rkmp_ike_out_init(&o2);
-		cfg->remote = &from;
-		cfg->local = addr_is_any(local) ? NULL : local;
-		r = st->d->respond(sa, cfg, d, dlen, &o2);
-		if (ignorable(r, &o2)) {
-			ignore(st, u, &from, dlen, &o2);
-		} else if (!(o2.save && (r >= 0 || r == RKMP_E_REFUSED))) {
-			say(st, "%s: dropped a new request while lingering (%s): %s", from_s, what,
-			    rkmp_err_text());
-		} else {
-			st->committed = false;
-			set_peer(sa, &from);
-			set_local(sa, bound);
-			if ((r = commit(st, sa)) != 0) {
-				free(d);
-				rkmp_ike_out_free(&o2);
-				return r;
-			}
-			if (o2.send && rkmp_udp_send(u, &from, o2.msg.p, o2.msg.len) != 0)
-				say(st, "send: %s", rkmp_err_text());
-			say(st, "%s: a new request while lingering (%s) answered: %s", from_s, what, o2.note);
-			/* its copies get its answer from now on */
-			free(*reqp);
-			*reqp = d;
-			*lenp = dlen;
-			d = NULL;
-			rkmp_buf_reset(&o->msg);
-			rkmp_buf_put(&o->msg, o2.msg.p, o2.msg.len);
-			more++;
-		}
-		rkmp_ike_out_free(&o2);
-		free(d);
-	}
-	if (more > 0) {
-		size_t n = strlen(o->note);
-
-		snprintf(o->note + n, sizeof(o->note) - n, "; then %u more request%s answered while lingering",
-		    more, more == 1 ? "" : "s");
-	}
-	return 0;
-}
-
-/*
- * Responder over UDP: wait for a request, answer it; keep going after
- * stateless answers, and through any number of malformed or forged
- * datagrams (each said at -v and counted), until --wait ends.
- */
-static int
-run_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg_in,
-    struct rkmp_ike_out *o)
-{
-	struct rkmp_udp_addr local, from, bound;
-	struct rkmp_udp *u = NULL;
-	struct rkmp_ike_cfg cfg = *cfg_in;
-	struct rkmp_udp_policy pol = st->pol;
-	double end = st->pol.wait > 0 ? now_mono() + st->pol.wait : 0;
-	uint8_t *req = NULL;
-	size_t len;
-	int r;
-
-	if ((r = rkmp_udp_parse(st->listen, (uint16_t)udp_default_port(sa), &local)) != 0 ||
-	    (r = rkmp_udp_open(&u, &local, local.ss.ss_family)) != 0)
-		return r;
-	if (rkmp_udp_local(u, &bound) != 0)
-		bound = local;
-	{
-		char where[64], until[16];
-
-		rkmp_udp_format(&bound, where, sizeof(where));
-		clock_in(st->pol.wait, until, sizeof(until));
-		if (st->pol.wait > 0)
-			say(st, "listening on %s (until %s, --wait %g)", where, until, st->pol.wait);
-		else
-			say(st, "listening on %s (no time limit: --wait SECONDS sets one)", where);
-	}
-	for (;;) {
-		bool keep;
-
-		if (end > 0 && (pol.wait = end - now_mono()) <= 0)
-			pol.wait = 1e-3;
-		if ((r = rkmp_udp_receive(u, &pol, &req, &len, &from)) != 0) {
-			if (r == RKMP_E_TRANSPORT && end > 0 && now_mono() >= end) {
-				char where[64], ign[48] = "";
-
-				rkmp_udp_format(&local, where, sizeof(where));
-				if (st->ignored > 0)
-					snprintf(ign, sizeof(ign), " (%u datagram%s ignored)", st->ignored,
-					    st->ignored == 1 ? "" : "s");
-				r = rkmp_err_set(RKMP_E_TRANSPORT, "", "no request on %s within %g s%s",
-				    where, st->pol.wait, ign);
-			}
-			break;
-		}
-		rkmp_ike_out_free(o);
-		rkmp_ike_out_init(o);
-		/* NAT_DETECTION_* answers need our address: only when bound to one */
-		cfg.remote = &from;
-		cfg.local = addr_is_any(&local) ? NULL : &local;
-		r = st->d->respond(sa, &cfg, req, len, o);
-		if (ignorable(r, o)) {
-			/* a broken or forged datagram never stops us: count it, keep listening */
-			ignore(st, u, &from, len, o);
-			free(req);
-			req = NULL;
-			continue;
-		}
-		keep = o->save && (r >= 0 || r == RKMP_E_REFUSED);
-		if (keep && r != RKMP_IKE_AGAIN) {
-			set_peer(sa, &from);
-			set_local(sa, &bound);
-		}
-		if (keep) {
-			int w;
-
-			st->committed = false;
-			if ((w = commit(st, sa)) != 0) {
-				r = w;	/* nothing sent: the state on disk is as it was */
-				break;
-			}
-		}
-		if (o->send && rkmp_udp_send(u, &from, o->msg.p, o->msg.len) != 0)
-			say(st, "send: %s", rkmp_err_text());
-		if (r == RKMP_IKE_AGAIN) {
-			say(st, "%s", o->note);
-			o->save = false;
-			free(req);
-			req = NULL;
-			continue;
-		}
-		if (r >= 0 && st->linger > 0) {
-			int w;
-
-			char from_s[64];
-
-			rkmp_udp_format(&from, from_s, sizeof(from_s));
-			say(st, "answered %s; lingering %g s for copies of its request and new ones",
-			    from_s, st->linger);
-			if ((w = linger(st, sa, u, &cfg, &local, &bound, &req, &len, o)) != 0)
-				r = w;
-		}
-		break;
-	}
-	free(req);
-	rkmp_udp_close(u);
-	return r;
 }
 
 int
@@ -1045,7 +548,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	rkmp_sa_init(&sa);
 	rkmp_ike_out_init(&o);
 	rkmp_rp_defaults(&st.rp);
-	st.pol.say = progress;
+	st.pol.say = step_udp_progress;
 	st.pol.say_ctx = &st;
 	if ((status = parse_opts(&st, argc, argv)) != 0)
 		goto done_nosa;
@@ -1058,7 +561,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 		goto done;
 	}
 	if ((swept = rkmp_file_sweep(st.state)) > 0 && st.verbose > 0)
-		say(&st, "%s: removed %d temp file%s of an interrupted write", st.state, swept,
+		step_say(&st, "%s: removed %d temp file%s of an interrupted write", st.state, swept,
 		    swept == 1 ? "" : "s");
 
 	/* The state: loaded, or created by the first step. */
@@ -1137,7 +640,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			goto done;
 		}
 		if (st.listen) {
-			r = run_udp_respond(&st, &sa, &cfg, &o);
+			r = step_udp_respond(&st, &sa, &cfg, &o);
 		} else {
 			if (st.in == NULL || st.out == NULL) {
 				status = rkmp_cli_usage(&st.cli, "a responder needs -i REQUEST and -o RESPONSE "
@@ -1154,7 +657,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			status = report(&st, RKMP_E_STATE);
 			goto done;
 		}
-		r = st.peer ? run_udp_request(&st, &sa, &cfg, &o) : resend(&st, &sa, &o);
+		r = st.peer ? step_udp_request(&st, &sa, &cfg, &o) : step_resend(&st, &sa, &o);
 	} else if (sa.phase == d->wait_phase && st.in != NULL && (!d->child || sa.pending.op != 0)) {
 		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
 			r = d->process(&sa, &cfg, msg, msg_len, &o);
@@ -1177,7 +680,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			status = rkmp_cli_usage(&st.cli, "give -o FILE for the request (or --peer ADDR)");
 			goto done;
 		}
-		r = st.peer ? run_udp_request(&st, &sa, &cfg, &o) : d->request(&sa, &cfg, &o);
+		r = st.peer ? step_udp_request(&st, &sa, &cfg, &o) : d->request(&sa, &cfg, &o);
 	} else {
 		rkmp_err_set(RKMP_E_STATE, "phase", "%s: next step is %s", rkmp_phase_name(sa.phase),
 		    next_step(&sa));
@@ -1201,11 +704,11 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			status = report(&st, w);
 			goto done;
 		}
-		if ((w = commit(&st, &sa)) == 0 && emit &&
+		if ((w = step_commit(&st, &sa)) == 0 && emit &&
 		    (w = rkmp_file_publish(st.out, tmp, o.msg.p, o.msg.len)) != 0) {
 			/* the state is on disk: the message can be had again */
 			if (!o.msg.len || (o.msg.p[19] & RKMP_FLAG_R) == 0)
-				say(&st, "the state keeps the request: --resend -o FILE writes it again");
+				step_say(&st, "the state keeps the request: --resend -o FILE writes it again");
 		} else if (w != 0)
 			rkmp_file_discard(tmp);
 		free(tmp);
@@ -1232,7 +735,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 				status = report(&st, w);
 				goto done;
 			}
-			say(&st, "key table: %s", rkmp_err_text());
+			step_say(&st, "key table: %s", rkmp_err_text());
 		}
 	}
 	if (r < 0) {
