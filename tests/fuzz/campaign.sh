@@ -3,11 +3,11 @@
 # cores are shared), RUNS executions each, under nice -n 10, from its seeds
 # (tests/fuzz/corpus.sh) and the regression inputs, keeping what it finds:
 #   tests/fuzz/campaign.sh [RUNS [TARGET...]]     (default 10000000, every target)
-# Corpora grow in $FUZZ_CAMPAIGN_DIR/TARGET/ (default /work/fuzz-campaign), logs in
+# Corpora grow in $FUZZ_CAMPAIGN_DIR/TARGET/ (default build-fuzz/campaign), logs in
 # $FUZZ_CAMPAIGN_DIR/TARGET.log, crashes as $FUZZ_CAMPAIGN_DIR/TARGET-crash-*;
 # a summary line per target in $FUZZ_CAMPAIGN_DIR/summary.txt.  Build first: make fuzz.
 # Run it in the background so that it outlives the shell:
-#   nohup tests/fuzz/campaign.sh > /work/fuzz-campaign/campaign.out 2>&1 &
+#   nohup tests/fuzz/campaign.sh > build-fuzz/campaign.out 2>&1 &
 # Each crash found belongs in testdata/fuzz/regress/TARGET/ once fixed.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 2
@@ -16,7 +16,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(msg sk engine state keytable capture)
 fb=build-fuzz
-dir=${FUZZ_CAMPAIGN_DIR:-/work/fuzz-campaign}
+dir=${FUZZ_CAMPAIGN_DIR:-build-fuzz/campaign}
 mkdir -p "$dir"
 for t in "${targets[@]}"; do
 	[ -x "$fb/fuzz_$t" ] || { echo "campaign: $fb/fuzz_$t missing: run make fuzz" >&2; exit 2; }
