@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include "clock.h"
 #include "err.h"
 #include "names.h"
 #include "step_int.h"
@@ -261,16 +262,6 @@ addr_is_any(const struct rkmp_udp_addr *a)
 	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr);
 }
 
-/* Seconds on the monotonic clock. */
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A datagram that is no request we can take: malformed, forged, refused
  * without a trace in the SA.  It never stops a listener. */
 static bool
@@ -323,10 +314,10 @@ linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_
     size_t *lenp, struct rkmp_ike_out *o)
 {
 	struct rkmp_udp_policy pol = st->pol;
-	double end = now_mono() + st->linger;
+	double end = rkmp_clock_mono() + st->linger;
 	unsigned more = 0;
 
-	while ((pol.wait = end - now_mono()) > 0) {
+	while ((pol.wait = end - rkmp_clock_mono()) > 0) {
 		struct rkmp_udp_addr from;
 		struct rkmp_ike_out o2;
 		char from_s[64], what[96];
@@ -401,7 +392,7 @@ step_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg 
 	struct rkmp_udp *u = NULL;
 	struct rkmp_ike_cfg cfg = *cfg_in;
 	struct rkmp_udp_policy pol = st->pol;
-	double end = st->pol.wait > 0 ? now_mono() + st->pol.wait : 0;
+	double end = st->pol.wait > 0 ? rkmp_clock_mono() + st->pol.wait : 0;
 	uint8_t *req = NULL;
 	size_t len;
 	int r;
@@ -424,10 +415,10 @@ step_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg 
 	for (;;) {
 		bool keep;
 
-		if (end > 0 && (pol.wait = end - now_mono()) <= 0)
+		if (end > 0 && (pol.wait = end - rkmp_clock_mono()) <= 0)
 			pol.wait = 1e-3;
 		if ((r = rkmp_udp_receive(u, &pol, &req, &len, &from)) != 0) {
-			if (r == RKMP_E_TRANSPORT && end > 0 && now_mono() >= end) {
+			if (r == RKMP_E_TRANSPORT && end > 0 && rkmp_clock_mono() >= end) {
 				char where[64], ign[48] = "";
 
 				rkmp_udp_format(&local, where, sizeof(where));

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "file.h"
 
@@ -271,7 +272,8 @@ int
 rkmp_file_lock(const char *path, const char *who, double wait, int *fdp)
 {
 	char *real = NULL, *lp = NULL, holder[160], line[160], when[32];
-	struct timespec t0, now, nap = { 0, 50 * 1000 * 1000 };
+	struct timespec nap = { 0, 50 * 1000 * 1000 };
+	double t0;
 	time_t tnow;
 	struct tm tm;
 	size_t n;
@@ -290,19 +292,15 @@ rkmp_file_lock(const char *path, const char *who, double wait, int *fdp)
 		r = rkmp_err_set(RKMP_E_SYSTEM, path, "lock file %s: %s", lp, strerror(errno));
 		goto out;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = rkmp_clock_mono();
 	while (flock(fd, LOCK_EX | (wait < 0 ? 0 : LOCK_NB)) == -1) {
-		double waited;
-
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK) {
 			r = rkmp_err_set(RKMP_E_SYSTEM, path, "flock %s: %s", lp, strerror(errno));
 			goto out;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		waited = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-		if (waited >= wait) {
+		if (rkmp_clock_mono() - t0 >= wait) {
 			lock_holder(fd, holder, sizeof(holder));
 			if (wait > 0)
 				r = rkmp_err_set(RKMP_E_STATE, path, "still locked by %s after %g s "

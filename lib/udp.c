@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "err.h"
 #include "udp.h"
 #include "wire.h"
@@ -246,15 +247,6 @@ rkmp_udp_parse(const char *text, uint16_t default_port, struct rkmp_udp_addr *ou
 
 /* ------------------------------------------------------------ sockets */
 
-static double
-udp_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Our port, from getsockname() once the socket has one; 0 while unbound. */
 static uint16_t
 udp_local_port(struct rkmp_udp *u)
@@ -362,7 +354,7 @@ udp_poll(struct rkmp_udp *u, double deadline)
 	for (;;) {
 		ms = -1;
 		if (deadline >= 0) {
-			if ((left = deadline - udp_now()) <= 0)
+			if ((left = deadline - rkmp_clock_mono()) <= 0)
 				return 0;
 			left *= 1000.0;
 			ms = left >= (double)INT_MAX ? INT_MAX : (int)left + 1;
@@ -603,7 +595,7 @@ rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uin
 		return rkmp_err_set(RKMP_E_USAGE, "retransmission",
 		    "timeout %g s and base %g must be > 0", pol->timeout, pol->base);
 
-	start = udp_now();
+	start = rkmp_clock_mono();
 	interval = pol->timeout;
 	rkmp_udp_format(peer, name, sizeof(name));
 	for (n = 0;; n++) {
@@ -614,7 +606,7 @@ rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uin
 		if ((r = udp_send1(u, peer, msg, len)) < 0)
 			return r;
 		udp_icmp_said(u, pol, name, &icmp);
-		deadline = udp_now() + interval;
+		deadline = rkmp_clock_mono() + interval;
 		while ((r = udp_poll(u, deadline)) > 0) {
 			if ((r = udp_recv1(u, &p, &plen, &from)) < 0)
 				return r;
@@ -638,9 +630,9 @@ rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uin
 	if ((icmp -= icmp0) > 0)
 		return rkmp_err_set(RKMP_E_TRANSPORT, "", "no answer from %s after %u retransmission%s "
 		    "(%.1f s; ICMP %s %u time%s)", name, pol->tries, pol->tries == 1 ? "" : "s",
-		    udp_now() - start, udp_icmp_name(u->icmp_err), icmp, icmp == 1 ? "" : "s");
+		    rkmp_clock_mono() - start, udp_icmp_name(u->icmp_err), icmp, icmp == 1 ? "" : "s");
 	return rkmp_err_set(RKMP_E_TRANSPORT, "", "no answer from %s after %u retransmission%s (%.1f s)",
-	    name, pol->tries, pol->tries == 1 ? "" : "s", udp_now() - start);
+	    name, pol->tries, pol->tries == 1 ? "" : "s", rkmp_clock_mono() - start);
 }
 
 int
@@ -656,7 +648,7 @@ rkmp_udp_receive(struct rkmp_udp *u, const struct rkmp_udp_policy *pol, uint8_t 
 
 	*req = NULL;
 	*len = 0;
-	while ((r = udp_poll(u, wait > 0 ? udp_now() + wait : -1.0)) > 0) {
+	while ((r = udp_poll(u, wait > 0 ? rkmp_clock_mono() + wait : -1.0)) > 0) {
 		if ((r = udp_recv1(u, &p, &plen, &src)) < 0)
 			return r;
 		if (r == 0)
@@ -692,7 +684,7 @@ rkmp_udp_linger(struct rkmp_udp *u, const uint8_t *req, size_t req_len, const ui
 
 	if (!(linger > 0))
 		return 0;
-	deadline = udp_now() + linger;
+	deadline = rkmp_clock_mono() + linger;
 	while ((r = udp_poll(u, deadline)) > 0) {
 		if ((r = udp_recv1(u, &p, &plen, &from)) < 0)
 			return r;
