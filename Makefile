@@ -10,14 +10,13 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKG_CONFIG  ?= pkg-config
 VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
-PKGS := libcrypto jansson libpcap
-ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
-ifneq ($(shell $(PKG_CONFIG) --atleast-version=3.0 libcrypto && $(PKG_CONFIG) --exists jansson libpcap && echo ok),ok)
-$(error missing build dependencies (OpenSSL 3, jansson, libpcap dev packages): run 'make deps' or 'tests/install-deps.sh')
-endif
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
-PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS))
-endif
+# The build needs OpenSSL 3, jansson and libpcap.  Nothing is checked while make
+# reads this file (so that 'make deps', 'make demo' and 'make check' can install
+# them first): the flags are asked of pkg-config once, when a recipe first needs
+# them, and every object waits for the 'build-deps' check.
+PKGS      := libcrypto jansson libpcap
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell $(PKG_CONFIG) --cflags $(PKGS)))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell $(PKG_CONFIG) --libs $(PKGS)))$(PKG_LIBS)
 
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wstrict-prototypes \
@@ -25,7 +24,9 @@ WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wstrict-prototype
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
            -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP \
            -DRKMP_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
-override LDFLAGS += -Wl,-z,relro,-z,now
+# --as-needed: each binary records only the libraries it calls (the step tools
+# do not load libpcap; process start is most of a step's cost)
+override LDFLAGS += -Wl,-z,relro,-z,now -Wl,--as-needed
 ifeq ($(WERROR),1)
 override CFLAGS += -Werror
 endif
@@ -54,7 +55,7 @@ BENCH_SRC:= $(wildcard tests/bench/*.c)
 
 all: $(BINS) $(B)/bin/unit-tests
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
@@ -76,6 +77,13 @@ $(B)/bin/unit-tests: $(UNIT_OBJ) $(B)/librkmp.a
 $(B)/bin/rkmp-bench: $(B)/tests/bench/bench_ike.o $(B)/librkmp.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/librkmp.a $(PKG_LIBS)
+
+# A missing build dependency: the packages and the one apt-get line
+# (tests/install-deps.sh holds the package list), then stop.
+build-deps:
+	@$(PKG_CONFIG) --atleast-version=3.0 libcrypto 2>/dev/null && $(PKG_CONFIG) --exists jansson libpcap 2>/dev/null || \
+	 { echo "make: the build needs OpenSSL >= 3, jansson and libpcap (pkg-config and -dev packages)" >&2; \
+	   tests/install-deps.sh --check; exit 1; }
 
 # ------------------------------------------------------------------ tests
 deps:
@@ -120,7 +128,7 @@ uninstall:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps unit bats check demo bench lint install uninstall clean
+.PHONY: all build-deps deps unit bats check demo bench lint install uninstall clean
 .SECONDARY:
 include tests/fuzz/fuzz.mk
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -9,7 +9,7 @@ FB           := build-fuzz
 FUZZ_NAMES   := msg sk engine state keytable capture
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FB)/fuzz_%)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Werror -g -O1 \
+FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) -Werror -g -O1 \
                 -MMD -MP -DRKMP_VERSION='"$(VERSION)"' -DRKMP_FUZZ_DATA='"$(CURDIR)/testdata/fuzz"' \
                 -Ilib -Itests/fuzz $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FB)/%.o)

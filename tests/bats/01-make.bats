@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# The Makefile on a machine without the build dependencies: nothing is checked
+# while make reads the Makefile (so 'make deps', 'make demo' and 'make check' can
+# install them first); a build stops at once with the package list.
+
+load helpers
+
+@test "make reads the Makefile without the build dependencies: deps, demo, check start" {
+	for t in deps demo check clean; do
+		run -0 make -n PKG_CONFIG=false "$t"
+		refute_output --partial "missing build dependencies"
+	done
+	run -0 make -n PKG_CONFIG=false deps
+	assert_line "tests/install-deps.sh"
+}
+
+@test "a build without the dependencies stops before compiling, saying what to install" {
+	run ! make PKG_CONFIG=false build-deps
+	assert_output --partial "the build needs OpenSSL >= 3, jansson and libpcap"
+	refute_output --partial "CC "
+	run ! make PKG_CONFIG=false -C "$TOP" all
+	assert_output --partial "the build needs OpenSSL"
+	refute_output --partial "  CC "
+}
+
+@test "install-deps --check names what is missing and never installs" {
+	run -0 tests/install-deps.sh --check
+	run -2 tests/install-deps.sh --bogus
+	assert_output --partial "usage:"
+}
+
+@test "the step tools do not load libpcap; rkmp-decode does" {
+	need ldd
+	for b in rkmp-init rkmp-auth rkmp-child rkmp-keytable; do
+		run -0 ldd "$RKMP_BIN/$b"
+		refute_output --partial libpcap
+		assert_output --partial libcrypto
+	done
+	run -0 ldd "$RKMP_BIN/rkmp-decode"
+	assert_output --partial libpcap
+}
