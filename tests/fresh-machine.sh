@@ -121,7 +121,9 @@ STEPS
 chmod 0755 "$root/root/steps.sh"
 
 # The chroot in a private mount namespace: proc, sys, dev and a /run of its own.
+# (the inner script expands its own arguments)
 rc=0
+# shellcheck disable=SC2016
 unshare --mount --propagation private bash -c '
 	set -e
 	r=$1
