@@ -102,7 +102,7 @@ check:
 
 demo:
 	tests/install-deps.sh
-	$(MAKE) all
+	$(MAKE) $(BINS)
 	tests/demo.sh $(B)/bin
 
 bench: all $(B)/bin/rkmp-bench
