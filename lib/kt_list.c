@@ -14,7 +14,6 @@
 #include "kt_list.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
-#define GAP		2	/* spaces between two columns */
 
 enum { C_PROTO, C_PEER, C_IDS, C_ALG, C_DIR, C_SEND, C_ACCEPT, C_STATE };
 
@@ -23,22 +22,25 @@ static const char *const labels[RKMP_KT_LIST_NCOL] = {
 };
 
 /*
- * How the columns give way when a line is too wide: each step narrows one
- * column down to a floor, as far as the line needs, in this order: the
- * middles of long peers, AlgIDs and RSVP-TE key names first, then the
- * windows' precision, and what a row is known by (RECV/SEND) last.  A window narrower than its
- * cell is written in one unit ("-59m..+8h" for "-59m55s..+8h") before it
- * loses its middle.  The columns of short words (PROTO, DIR, STATE) never
- * narrow: at their widest (7, 8, 11), with the last floors (PEER 15,
- * RECV/SEND 13, ALGID 13, SEND 10, ACCEPT 9) and the gaps, a line is 100.
+ * How a line too wide gives way: the gaps between the columns shrink from two
+ * spaces to one, then each step narrows one column down to a floor, as far as
+ * the line needs, in this order: the middles of long peers, AlgIDs and
+ * RSVP-TE key names first, then the windows' precision, and what a row is
+ * known by (RECV/SEND) last.  A window narrower than its cell is written in
+ * one unit per end ("-59m..+8h" for "-59m55s..+8h") before it loses its
+ * middle.  The columns of short words (PROTO, DIR, STATE) never narrow: at
+ * their widest (7, 8, 11), with the last floors (PEER 19, RECV/SEND 13,
+ * ALGID 14, SEND 11, ACCEPT 10) and seven gaps of one space, a line is 100.
  */
+#define GAP	2	/* spaces between two columns; 1 when that is too wide */
+
 static const struct {
 	int	 col;
 	size_t	 floor;
 } steps[] = {
-	{ C_PEER, 27 }, { C_ALG, 20 }, { C_PEER, 21 }, { C_ALG, 16 }, { C_IDS, 17 },
-	{ C_PEER, 15 }, { C_ALG, 13 }, { C_SEND, 12 }, { C_ACCEPT, 12 }, { C_SEND, 10 },
-	{ C_ACCEPT, 9 }, { C_IDS, 13 },
+	{ C_PEER, 27 }, { C_ALG, 20 }, { C_PEER, 23 }, { C_ALG, 16 }, { C_IDS, 17 },
+	{ C_PEER, 19 }, { C_ALG, 14 }, { C_SEND, 12 }, { C_ACCEPT, 12 }, { C_SEND, 11 },
+	{ C_ACCEPT, 10 }, { C_IDS, 13 },
 };
 
 /* ------------------------------------------------------------------ characters */
@@ -277,6 +279,7 @@ rkmp_kt_list_init(struct rkmp_kt_list *l, int64_t now, size_t width)
 	memset(l, 0, sizeof(*l));
 	l->now = now;
 	l->width = width;
+	l->gap = GAP;
 	for (size_t c = 0; c < RKMP_KT_LIST_NCOL; c++)
 		l->w[c] = strlen(labels[c]);
 }
@@ -299,13 +302,15 @@ line_width(const struct rkmp_kt_list *l)
 	size_t n = 0;
 
 	for (size_t c = 0; c < RKMP_KT_LIST_NCOL; c++)
-		n += l->w[c] + (c + 1 < RKMP_KT_LIST_NCOL ? GAP : 0);
+		n += l->w[c] + (c + 1 < RKMP_KT_LIST_NCOL ? l->gap : 0);
 	return n;
 }
 
 void
 rkmp_kt_list_fit(struct rkmp_kt_list *l)
 {
+	if (line_width(l) > l->width)
+		l->gap = 1;
 	for (size_t i = 0; i < nitems(steps); i++) {
 		size_t n = line_width(l), *w = &l->w[steps[i].col], cut;
 
@@ -337,7 +342,7 @@ put_line(const struct rkmp_kt_list *l, const struct rkmp_keytable_row *r, struct
 		}
 		if (c + 1 == RKMP_KT_LIST_NCOL)
 			break;
-		for (pad = l->w[c] - n + GAP; pad > 0; pad -= n) {
+		for (pad = (n < l->w[c] ? l->w[c] - n : 0) + l->gap; pad > 0; pad -= n) {
 			n = pad < sizeof(spaces) - 1 ? pad : sizeof(spaces) - 1;
 			rkmp_buf_put(out, spaces, n);
 		}

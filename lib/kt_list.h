@@ -17,11 +17,12 @@
  * AdminKeyName, Interfaces, KDF, ProtocolSpecificInfo and x-rkmp are not
  * shown, nor the Key.
  *
- * Columns are as wide as their widest cell.  When a line would be wider than
- * the width, PEER, ALGID, the windows and RECV/SEND narrow (kt_list.c: steps),
- * a window is written in one unit per end ("-59m..+8h"), and a cell that
- * still does not fit loses its middle to one "~" (PEER keeps its "+N",
- * RECV/SEND its "/").  Widths count characters (UTF-8 code points); control
+ * Columns are as wide as their widest cell, two spaces apart.  When a line
+ * would be wider than the width, the columns move to one space apart, then
+ * PEER, ALGID, the windows and RECV/SEND narrow (kt_list.c: steps): a window
+ * is written in one unit per end ("-59m..+8h"), and a cell that still does
+ * not fit loses its middle to one "~" (PEER keeps its "+N", RECV/SEND its
+ * "/").  Widths count characters (UTF-8 code points); control
  * characters are shown as "?".
  *
  * Two passes, so that a table of any size is printed in bounded memory:
@@ -44,6 +45,7 @@ struct rkmp_kt_list {
 	int64_t		 now;
 	size_t		 width;			/* the widest line, in characters */
 	size_t		 w[RKMP_KT_LIST_NCOL];	/* each column's width */
+	size_t		 gap;			/* spaces between two columns */
 	size_t		 rows;			/* rows measured */
 };
 

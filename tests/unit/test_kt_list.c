@@ -78,7 +78,7 @@ check_lines(const struct rkmp_kt_list *l, char *text, size_t width)
 
 	for (size_t c = 0; c < RKMP_KT_LIST_NCOL; c++) {
 		starts[c] = off;
-		off += l->w[c] + 2;
+		off += l->w[c] + l->gap;
 	}
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		size_t chars = rkmp_kt_list_chars(line);
@@ -189,8 +189,8 @@ TEST(kt_list_widest_rows_fit_and_line_up)
 	};
 	static const char *const p6[] = { "2001:db8:1234:5678:9abc:def0:1234:5678" };
 	static const char *const pm[] = { "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", "192.0.2.1" };
-	struct rkmp_keytable_row rows[5] = { row(pg, 1), row(p6, 1), row(pm, 2), row(p6, 1),
-	    row(pg, 1) };
+	struct rkmp_keytable_row rows[6] = { row(pg, 1), row(p6, 1), row(pm, 2), row(p6, 1),
+	    row(pg, 1), row(p6, 1) };
 	struct rkmp_kt_list l;
 	char text[8192];
 
@@ -209,7 +209,8 @@ TEST(kt_list_widest_rows_fit_and_line_up)
 	rows[3].alg_id = "aes256gcm16-prfsha256-x25519";
 	rows[3].direction = RKMP_KEYTABLE_IN;
 	rows[4].alg_id = "a-\xc3\xa9-long-\xe2\x82\xac-algorithm-name-with-some-characters-beyond-ascii";
-	for (size_t n = 1; n <= 5; n++) {
+	rows[5].send_start = T0 + 7200;		/* accept-only at T0 + 3600 */
+	for (size_t n = 1; n <= 6; n++) {
 		ASSERT_TRUE(list(rows, n, T0 + 3600, RKMP_KT_LIST_WIDTH, &l, text, sizeof(text)) > 0);
 		if (n < 5)	/* the last AlgID's characters are not one octet each */
 			ASSERT_INT_EQ(check_lines(&l, text, RKMP_KT_LIST_WIDTH), n + 1);
@@ -221,25 +222,32 @@ TEST(kt_list_widest_rows_fit_and_line_up)
 				ASSERT_TRUE(rkmp_kt_list_chars(s) <= RKMP_KT_LIST_WIDTH);
 		}
 	}
-	/* what gives way first: the middle of a long peer, then of a long AlgID */
+	/* what gives way first: the gaps, the middle of a long peer, of a long AlgID */
 	{
 		struct rkmp_keytable_row two[2] = { rows[0], rows[3] };
 
 		ASSERT_TRUE(list(two, 2, T0 + 3600, RKMP_KT_LIST_WIDTH, &l, text, sizeof(text)) > 0);
 		ASSERT_STR_EQ(text,
-		    "PROTO   PEER             RECV/SEND          ALGID             DIR   SEND          ACCEPT      STATE\n"
-		    "tcp-ao  group:a~r-seven  54/3d              HMAC-SHA-1-96     both  -59m55s..+8h  -1h..+8h2m  active\n"
-		    "esp     2001:db~34:5678  c1a2b3c4/c5d6e7f8  aes256g~6-x25519  in    -59m55s..+8h  -1h..+8h2m  active\n");
+		    "PROTO  PEER                   RECV/SEND         ALGID            DIR  SEND         ACCEPT     STATE\n"
+		    "tcp-ao group:a-ve~umber-seven 54/3d             HMAC-SHA-1-96    both -59m55s..+8h -1h..+8h2m active\n"
+		    "esp    2001:db8:1~0:1234:5678 c1a2b3c4/c5d6e7f8 aes256g~6-x25519 in   -59m55s..+8h -1h..+8h2m active\n");
 	}
 	/* then the windows' second units, the middle of RSVP-TE key names */
 	ASSERT_TRUE(list(rows, 4, T0 + 3600, RKMP_KT_LIST_WIDTH, &l, text, sizeof(text)) > 0);
-	ASSERT_STR_CONTAINS(text, "\nrsvp-te  ffff:f~f:ffff+1  012~9ab/ba9~3210  HMAC-MD5  ");
-	ASSERT_STR_CONTAINS(text, "  both      -739~2442d  -739~442d  active\n");
-	ASSERT_STR_CONTAINS(text, "  in        -59m..+8h   -1h..+8h   active\n");
-	/* one column so wide that every other one is at its floor */
-	ASSERT_TRUE(list(rows, 5, T0 + 3600, RKMP_KT_LIST_WIDTH, &l, text, sizeof(text)) > 0);
-	ASSERT_INT_EQ(l.w[0] + l.w[1] + l.w[2] + l.w[3] + l.w[4] + l.w[5] + l.w[6] + l.w[7] +
-	    2 * (RKMP_KT_LIST_NCOL - 1), RKMP_KT_LIST_WIDTH);
+	ASSERT_STR_CONTAINS(text, "\nrsvp-te ffff:fff~fff:ffff+1 012~9ab/ba9~3210 HMAC-MD5       both ");
+	ASSERT_STR_CONTAINS(text, " both     -7396~2442d -739~2442d active\n");
+	ASSERT_STR_CONTAINS(text, " in       -59m..+8h   -1h..+8h2m active\n");
+	/* every column at its floor, PROTO, DIR and STATE at their widest: 100 */
+	ASSERT_TRUE(list(rows, 6, T0 + 3600, RKMP_KT_LIST_WIDTH, &l, text, sizeof(text)) > 0);
+	{
+		static const size_t floors[RKMP_KT_LIST_NCOL] = { 7, 19, 13, 14, 8, 11, 10, 11 };
+
+		ASSERT_INT_EQ(l.gap, 1);
+		for (size_t c = 0; c < RKMP_KT_LIST_NCOL; c++)
+			ASSERT_INT_EQ(l.w[c], floors[c]);
+	}
+	ASSERT_STR_CONTAINS(text, "\ntcp-ao  2001:db8:~1234:5678 54/3d         HMAC-SHA-1-96  both     "
+	    "+1h..+8h    -1h..+8h2m accept-only\n");
 	/* a wider width shows more */
 	ASSERT_TRUE(list(rows, 4, T0 + 3600, 400, &l, text, sizeof(text)) > 0);
 	ASSERT_STR_CONTAINS(text, pg[0]);
