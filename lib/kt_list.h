@@ -6,7 +6,10 @@
  *
  *   PROTO   PEER         RECV/SEND          ALGID           DIR   SEND          ACCEPT      STATE
  *   tcp-ao  192.0.2.2    54/3d              HMAC-SHA-1-96   both  -59m55s..+8h  -1h..+8h2m  active
+ *   bfd     192.0.2.2    54/3d              BFD-KEYED-SHA1  both  -59m55s..+8h  -1h..+8h2m  active
  *   esp     2001:db8::2  c1a2b3c4/c5d6e7f8  aes128-sha256   both  -59m55s..+8h  -1h..+8h2m  active
+ *
+ * (testdata/keytable/table-ok.json at --now 20260101010000Z).
  *
  * PROTO is the Protocol; PEER the first of Peers, an address in its shortest
  * form (RFC 5952), with "+N" when there are N more; RECV/SEND LocalKeyName/
@@ -22,8 +25,8 @@
  * PEER, ALGID, the windows and RECV/SEND narrow (kt_list.c: steps): a window
  * is written in one unit per end ("-59m..+8h"), and a cell that still does
  * not fit loses its middle to one "~" (PEER keeps its "+N", RECV/SEND its
- * "/").  Widths count characters (UTF-8 code points); control
- * characters are shown as "?".
+ * "/").  Widths count characters (UTF-8 code points); control characters
+ * are shown as "?".
  *
  * Two passes, so that a table of any size is printed in bounded memory:
  * _init, _add every row (measures), _fit, then _header and _row for each.
