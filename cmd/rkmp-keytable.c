@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "err.h"
 #include "keytable.h"
+#include "kt_list.h"
 #include "tcpao.h"
 #include "wire.h"
 
@@ -59,7 +60,7 @@ static const struct rkmp_opt opts[] = {
 	{ "now", OPT_NOW, 1, "TIME", "the clock, YYYYmmddHHMMSSZ (default: the system's)" },
 	{ "grace", OPT_GRACE, 1, "SECONDS", "rekey: accept the old key this long after (120)" },
 	{ "prefer", OPT_PREFER, 1, "ALG,...", "select: AlgIDs, most preferred first" },
-	{ "show-keys", OPT_SHOW_KEYS, 0, NULL, "print the Key column in text output" },
+	{ "show-keys", OPT_SHOW_KEYS, 0, NULL, "print keys (list: rows as get prints them, keys too)" },
 	{ "master-key-file", OPT_MASTER_KEY_FILE, 1, "FILE", "traffic-keys: a master key (0x... = hex)" },
 	{ "kdf", OPT_KDF, 1, "KDF", "traffic-keys: hmac-sha1 or aes-128-cmac" },
 	{ "src", OPT_SRC, 1, "ADDR", "traffic-keys: the sender's address" },
@@ -85,7 +86,7 @@ static const struct rkmp_cli cli = {
 	"  rekey --old-spi HEX [--protocol P] [--peer ADDR] [--grace S] [ROW.json|-]\n"
 	"  select --protocol P --peer ADDR [--interface I] [--prefer ALG,...]\n"
 	"  lookup --protocol P --peer ADDR --key-name HEX [--interface I]\n"
-	"  list [--protocol P] [--peer ADDR]\n"
+	"  list [--protocol P] [--peer ADDR] [--show-keys]\n"
 	"  expire\n"
 	"  revoke --rkmp-sa SPI_I:SPI_R\n"
 	"  export --format frr|bird|rfc8177|wireshark-esp [--protocol P] [--peer ADDR]\n"
@@ -99,7 +100,8 @@ static const struct rkmp_cli cli = {
 	"get, delete and rekey are the draft's Keytable_getSA, Keytable_delete (SPI 00:\n"
 	"every row of the protocol for the peer) and Keytable_rekeySA; select and lookup\n"
 	"pick the key to send with and the key a received message names (RFC 7210 §3)\n"
-	"at --now; expire drops rows whose accept lifetime has ended; revoke drops the\n"
+	"at --now; list shows the rows as a table no wider than 100 characters, without\n"
+	"their keys; expire drops rows whose accept lifetime has ended; revoke drops the\n"
 	"rows of an RKMP SA (RP_revokeSA); export writes FRR or BIRD key chains, RFC 8177\n"
 	"JSON or Wireshark ESP SAs; traffic-keys derives the four TCP-AO traffic keys.\n"
 	"Writers lock FILE.lock and replace the table atomically with mode 0600.",
@@ -664,29 +666,68 @@ cmd_select(struct kt *k, bool lookup)
 	return r != 0 ? report(k, r) : 0;
 }
 
+/* Whether row i of kt is listed: --protocol and --peer, when given. */
+static bool
+list_match(const struct kt *k, const struct rkmp_keytable *kt, size_t i,
+    const struct rkmp_keytable_row *r)
+{
+	if (k->has_proto && r->protocol != k->proto)
+		return false;
+	return k->peer == NULL || rkmp_keytable_get(kt, i, r->protocol, k->peer, 0) == (long)i;
+}
+
+/*
+ * list: with --json the rows as they are in the table (keys included), with
+ * --show-keys each row on one line as get prints it, key included; else a
+ * table for people, no wider than 100 characters and without the keys
+ * (lib/kt_list.c): a first pass measures the columns, a second prints.
+ */
 static int
 cmd_list(struct kt *k)
 {
 	struct rkmp_keytable *kt;
+	struct rkmp_kt_list l;
+	struct rkmp_buf line;
+	bool table = !k->json && !k->show_keys;
 	int st;
 
 	if ((st = load(k, &kt)) != 0)
 		return st;
-	for (size_t i = 0; i < rkmp_keytable_count(kt); i++) {
-		const struct rkmp_keytable_row *r = rkmp_keytable_at(kt, i);
-
-		if (r == NULL) {
-			rkmp_keytable_free(kt);
-			return report(k, rkmp_err_set(RKMP_E_NOMEM, k->table, "out of memory"));
+	rkmp_kt_list_init(&l, k->now, RKMP_KT_LIST_WIDTH);
+	rkmp_buf_init(&line, 1u << 16);
+	for (int pass = table ? 0 : 1; pass < 2; pass++) {
+		if (pass == 1 && table && l.rows > 0) {
+			rkmp_kt_list_fit(&l);
+			rkmp_kt_list_header(&l, &line);
 		}
-		if (k->has_proto && r->protocol != k->proto)
-			continue;
-		if (k->peer != NULL && rkmp_keytable_get(kt, i, r->protocol, k->peer, 0) != (long)i)
-			continue;
-		print_row(k, r);
+		for (size_t i = 0; i < rkmp_keytable_count(kt); i++) {
+			const struct rkmp_keytable_row *r = rkmp_keytable_at(kt, i);
+
+			if (r == NULL)
+				goto nomem;
+			if (!list_match(k, kt, i, r))
+				continue;
+			if (!table)
+				print_row(k, r);
+			else if (pass == 0)
+				rkmp_kt_list_add(&l, r);
+			else
+				rkmp_kt_list_row(&l, r, &line);
+			if (line.err != 0)
+				goto nomem;
+			if (line.len > 0) {
+				fwrite(line.p, 1, line.len, stdout);
+				rkmp_buf_reset(&line);
+			}
+		}
 	}
+	rkmp_buf_free(&line);
 	rkmp_keytable_free(kt);
 	return 0;
+nomem:
+	rkmp_buf_free(&line);
+	rkmp_keytable_free(kt);
+	return report(k, rkmp_err_set(RKMP_E_NOMEM, k->table, "out of memory"));
 }
 
 static int

@@ -45,9 +45,137 @@ rows() {
 	# the RFC's LifeTime spellings of the row file are written as Lifetime
 	! grep -q LifeTime "$T"
 	run -0 kt -t "$T" list --now 20260101000010Z
-	assert_output "rkmp/tcp-ao/192.0.2.2/3d-54/0001 tcp-ao peer 192.0.2.2 if all local-name 54 peer-name 3d HMAC-SHA-1-96 both send 2026-01-01T00:00:05Z..2026-01-01T09:00:00Z accept 2026-01-01T00:00:00Z..2026-01-01T09:02:00Z active key (hidden)"
+	assert_output "PROTO   PEER       RECV/SEND  ALGID          DIR   SEND         ACCEPT       STATE
+tcp-ao  192.0.2.2  54/3d      HMAC-SHA-1-96  both  -5s..+8h59m  -10s..+9h1m  active"
 	run -0 kt -t "$T" list --now 20260101000010Z --show-keys
-	assert_output --partial "active key 00112233445566778899aabbccddeeff00112233"
+	assert_output "rkmp/tcp-ao/192.0.2.2/3d-54/0001 tcp-ao peer 192.0.2.2 if all local-name 54 peer-name 3d HMAC-SHA-1-96 both send 2026-01-01T00:00:05Z..2026-01-01T09:00:00Z accept 2026-01-01T00:00:00Z..2026-01-01T09:02:00Z active key 00112233445566778899aabbccddeeff00112233"
+}
+
+# wide_table FILE: the rows of table-ok and rows as wide as a list can get: a long
+# AdminKeyName, long IPv6 peers (one not in its shortest form), a long group name,
+# several peers, RSVP-TE's 12-digit key names, the longest AlgID, a group key,
+# windows of thousands of days, every direction and state
+wide_table() {
+	local long
+	long=rkmp/lab/$(printf 'core-router-%02d/' $(seq 20))0001
+	{
+		jq -c '.rows[]' "$W/table-ok.json"
+		jq -c --arg n "$long" '.rows[0] | .AdminKeyName = $n | .LocalKeyName = "9f" | .PeerKeyName = "a0"
+		    | .Peers = ["2001:db8:1234:5678:9abc:def0:1234:5678"] | .KDF = "AES-128-CMAC" | .AlgID = "AES-128-CMAC-96"
+		    | .Key = "0f0e0d0c0b0a09080706050403020100"' "$W/table-ok.json"
+		jq -c '.rows[1] | .AdminKeyName = "bfd generic, IPv6" | .Peers = ["2001:0DB8:0000:0000:0000:0000:0000:0002"]
+		    | .AlgID = "BFD-GENERIC-METICULOUS-HMAC-SHA-256" | .Direction = "in"
+		    | .Key = "a1a2a3a4a5a6a7a8a9aaabacadaeaf"' "$W/table-ok.json"
+		jq -c '.rows[0] | .AdminKeyName = "rsvp-te, three peers, forever" | .Protocol = "rsvp-te"
+		    | .Peers = ["fe80::1:2:3:4:5", "192.0.2.7", "192.0.2.8"] | .LocalKeyName = "0123456789ab"
+		    | .PeerKeyName = "ba9876543210" | .KDF = "none" | .AlgID = "HMAC-MD5" | .ProtocolSpecificInfo = {}
+		    | .Direction = "out" | .Key = "b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+		    | .SendLifetimeStart = "19700101000000Z" | .SendLifetimeEnd = "99991231235959Z"
+		    | .AcceptLifetimeStart = "19700101000000Z" | .AcceptLifetimeEnd = "99991231235959Z"
+		    | del(.["x-rkmp"])' "$W/table-ok.json"
+		jq -c '.rows[0] | .AdminKeyName = "group key" | .LocalKeyName = "77" | .PeerKeyName = ""
+		    | .Peers = ["group:the-core-routers-of-the-lab-network-in-building-seven-room-twelve"]
+		    | .Direction = "disabled" | .Key = "c1c2c3c4c5c6c7c8c9cacbcccdcecf"' "$W/table-ok.json"
+		jq -c '.rows[0] | .AdminKeyName = "next key" | .LocalKeyName = "55"
+		    | .SendLifetimeStart = "20260102000005Z" | .SendLifetimeEnd = "20260102090000Z"
+		    | .AcceptLifetimeStart = "20260102000000Z" | .AcceptLifetimeEnd = "20260102090200Z"
+		    | .Key = "d1d2d3d4d5d6d7d8d9dadbdcdddedf"' "$W/table-ok.json"
+	} > "$W/wide-rows.json"
+	kt -q -t "$1" insert "$W/wide-rows.json"
+}
+
+@test "list: a header and aligned columns within 100 characters, no keys; --show-keys has them" {
+	wide_table "$T"
+	n=$(jq '.rows | length' "$T")
+	for now in 20260101000001Z 20260101010000Z 20260101090100Z 20260102000003Z 20270101000000Z; do
+		run -0 --separate-stderr kt -t "$T" list --now "$now"
+		assert_equal "$stderr" ""
+		[ "${#lines[@]}" = $((n + 1)) ] || fail "$now: ${#lines[@]} lines for $n rows"
+		assert_equal "$(echo ${lines[0]})" "PROTO PEER RECV/SEND ALGID DIR SEND ACCEPT STATE"
+		# where each column of the header starts
+		offsets=()
+		for ((i = 0; i < ${#lines[0]}; i++)); do
+			[ "${lines[0]:i:1}" != " " ] && { [ "$i" = 0 ] || [ "${lines[0]:i-1:1}" = " " ]; } &&
+			    offsets+=("$i")
+		done
+		[ "${#offsets[@]}" = 8 ] || fail "header: ${lines[0]}"
+		for l in "${lines[@]}"; do
+			[ "${#l}" -le 100 ] || fail "$now: ${#l} characters: $l"
+			for o in "${offsets[@]}"; do
+				[ "${l:o:1}" != " " ] && { [ "$o" = 0 ] || [ "${l:o-1:1}" = " " ]; } ||
+				    fail "$now: a column does not start at $o: $l"
+			done
+			[ "$(wc -w <<<"$l")" = 8 ] || fail "$now: not 8 cells: $l"
+		done
+		for key in $(jq -r '.rows[].Key' "$T"); do
+			[[ "$output" != *"$key"* ]] || fail "$now: a key is listed: $key"
+		done
+	done
+	# the widest table: long cells lose their middle to "~", a peer keeps its "+N"
+	run -0 kt -t "$T" list --now 20260101010000Z
+	assert_line --regexp '^rsvp-te fe80::1:2:3:4:5\+2 +[0-9a-f]+~[0-9a-f]*/[0-9a-f]*~[0-9a-f]+ +HMAC-MD5 +out '
+	assert_line --regexp '^tcp-ao +group:[a-z-]+~[a-z-]+ +77/- +HMAC-SHA-1-96 +disabled +.* disabled$'
+	assert_line --regexp '^tcp-ao +192\.0\.2\.2 +55/3d +HMAC-SHA-1-96 +both +\+23h\.\.\+1d8h +\+23h\.\.\+1d +pending$'
+	# an ordinary table with one long IPv6 address and one long AlgID: only they give way
+	head -n 5 "$W/wide-rows.json" | kt -q -t "$W/five.json" insert -
+	run -0 kt -t "$W/five.json" list --now 20260101010000Z
+	assert_output "PROTO  PEER                   RECV/SEND         ALGID            DIR  SEND         ACCEPT     STATE
+tcp-ao 192.0.2.2              54/3d             HMAC-SHA-1-96    both -59m55s..+8h -1h..+8h2m active
+bfd    192.0.2.2              54/3d             BFD-KEYED-SHA1   both -59m55s..+8h -1h..+8h2m active
+esp    2001:db8::2            c1a2b3c4/c5d6e7f8 aes128-sha256    both -59m55s..+8h -1h..+8h2m active
+tcp-ao 2001:db8:1~0:1234:5678 9f/a0             AES-128-CMAC-96  both -59m55s..+8h -1h..+8h2m active
+bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+8h -1h..+8h2m active"
+	# --show-keys: each row as get prints it, with its key
+	run -0 kt -t "$T" list --now 20260101010000Z --show-keys
+	[ "${#lines[@]}" = "$n" ]
+	for key in $(jq -r '.rows[].Key' "$T"); do
+		assert_output --partial " key $key"
+	done
+	assert_equal "${lines[0]}" "$(kt -t "$T" get --protocol tcp-ao --peer 192.0.2.2 --spi 54 --now 20260101010000Z --show-keys)"
+	# filters: --protocol and --peer; nothing listed is no output at all
+	run -0 kt -t "$T" list --protocol rsvp-te --now 20260101010000Z
+	[ "${#lines[@]}" = 2 ] && [[ "${lines[1]}" == "rsvp-te fe80::1:2:3:4:5+2 "* ]]
+	run -0 kt -t "$T" list --peer 192.0.2.8 --now 20260101010000Z
+	[ "${#lines[@]}" = 2 ] && [[ "${lines[1]}" == rsvp-te* ]]
+	run -0 kt -t "$T" list --peer 2001:db8::2
+	[ "${#lines[@]}" = 3 ]
+	run -0 --separate-stderr kt -t "$T" list --peer 192.0.2.99
+	assert_output ""
+	assert_equal "$stderr" ""
+}
+
+@test "list --json: the rows exactly as in the table, keys included; they go back into insert" {
+	wide_table "$T"
+	run -0 kt -t "$T" list --json
+	[ "${#lines[@]}" = "$(jq '.rows | length' "$T")" ]
+	diff <(jq -c '.rows[]' "$T") <(printf '%s\n' "${lines[@]}" | jq -c .)
+	kt -t "$T" list --json | kt -q -t "$W/copy.json" insert -
+	cmp "$T" "$W/copy.json"
+	# --show-keys changes nothing in JSON, --now neither
+	diff <(kt -t "$T" list --json) <(kt -t "$T" list --json --show-keys --now 20300101000000Z)
+	run -0 kt -t "$T" list --json --protocol bfd
+	assert_equal "$(jq -r .AlgID <<<"$output" | sort | tr '\n' ' ')" "BFD-GENERIC-METICULOUS-HMAC-SHA-256 BFD-KEYED-SHA1 "
+}
+
+@test "list of a missing, malformed or too open table: exit 3, one line on stderr, nothing on stdout" {
+	for f in none table-bad-row table-truncated table-version2; do
+		for o in "" --show-keys; do
+			run -3 --separate-stderr kt -t "$W/$f.json" list $o
+			assert_output ""
+			[ "${#stderr_lines[@]}" = 1 ] || fail "$f: $stderr"
+			[[ "$stderr" == "rkmp-keytable: $W/$f.json: state: "* ]] || fail "$f: $stderr"
+		done
+		run -3 --separate-stderr kt -t "$W/$f.json" list --json
+		assert_equal "$stderr" ""
+		[ "${#lines[@]}" = 1 ]
+		assert_equal "$(jq -c '.error | [.class, .exit]' <<<"$output")" '["state",3]'
+	done
+	run -3 --separate-stderr kt -t "$W/none.json" list
+	assert_equal "$stderr" "rkmp-keytable: $W/none.json: state: no such key table"
+	chmod 644 "$W/table-ok.json"
+	run -3 --separate-stderr kt -t "$W/table-ok.json" list
+	assert_output ""
+	[[ "$stderr" == *"mode 0644: readable by group or others"* ]]
 }
 
 @test "insert takes an array, NDJSON or stdin; all or nothing" {
@@ -545,6 +673,21 @@ rows() {
 	(cd "$W" && rm -f kt.json && PATH=$bin:$PATH bash -e commands 2>&1) > "$W/got" ||
 	    fail "a command of the example failed: $(cat "$W/got")"
 	diff -u "$W/expected" "$W/got"
+}
+
+@test "rkmp-keytable(1) OUTPUT: the list tables shown are what list prints" {
+	page=man/rkmp-keytable.1
+	cp "$W/table-ok.json" "$T"
+	sed -n '/^\$ rkmp-keytable -t table-ok.json list --now 20260101010000Z$/,/^\.Ed/p' "$page" |
+	    sed '1d;$d' > "$W/expected"
+	[ "$(wc -l < "$W/expected")" = 4 ] || fail "no list example in OUTPUT"
+	kt -t "$T" list --now 20260101010000Z | diff -u "$W/expected" -
+	# the second: the same rows and the two after them in wide_table
+	sed -n '/^The same rows and two more/,/^\.Ed/p' "$page" | sed '1,3d;$d' > "$W/expected"
+	[ "$(wc -l < "$W/expected")" = 6 ] || fail "no second list example in OUTPUT"
+	wide_table "$W/wide.json"
+	head -n 5 "$W/wide-rows.json" | kt -q -t "$W/five.json" insert -
+	kt -t "$W/five.json" list --now 20260101010000Z | diff -u "$W/expected" -
 }
 
 @test "rkmp(7) has the KEY TABLE section" {
