@@ -30,22 +30,22 @@ enum {
 };
 
 static const struct rkmp_opt opts[] = {
-	{ "read", 'r', 1, "FILE", "read a pcap or pcapng capture (- = stdin); repeatable" },
-	{ "interface", 'i', 1, "IFACE", "capture live on IFACE (root or CAP_NET_RAW)" },
-	{ "filter", 'f', 1, "EXPR", "BPF filter expression for -r or -i" },
-	{ "count", 'c', 1, "N", "stop after N messages" },
-	{ "port", OPT_PORT, 1, "PORT", "also decode UDP PORT as IKE (500, 4500, 50500 always); repeatable" },
-	{ "rkmp-port", OPT_RKMP_PORT, 1, "PORT", "the port that marks RKMP traffic (default 50500)" },
-	{ "state", 's', 1, "FILE", "decrypt SK/SKF payloads with an rkmp state file's keys; repeatable" },
-	{ "keys", OPT_KEYS, 1, "FILE", "decrypt with a Wireshark ikev2_decryption_table or strongSwan key log; repeatable" },
-	{ "export-keys", OPT_EXPORT_KEYS, 1, "FORMAT", "print the loaded keys as wireshark or tcpdump lines, exit" },
-	{ "json", OPT_JSON, 0, NULL, "one JSON object per message per line (NDJSON)" },
-	{ "verbose", 'v', 0, NULL, "print every payload with names and values" },
-	{ "quiet", 'q', 0, NULL, "no closing summary on stderr" },
-	{ "help", 'h', 0, NULL, "show this help" },
-	{ "version", OPT_VERSION, 0, NULL, "show the version" },
-	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)" },
-	{ NULL, 0, 0, NULL, NULL }
+	{ "read", 'r', 1, "FILE", "read a pcap or pcapng capture (- = stdin); repeatable", 0 },
+	{ "interface", 'i', 1, "IFACE", "capture live on IFACE (root or CAP_NET_RAW)", 0 },
+	{ "filter", 'f', 1, "EXPR", "BPF filter expression for -r or -i", 0 },
+	{ "count", 'c', 1, "N", "stop after N messages", 0 },
+	{ "port", OPT_PORT, 1, "PORT", "also decode UDP PORT as IKE (500, 4500, 50500 always); repeatable", 0 },
+	{ "rkmp-port", OPT_RKMP_PORT, 1, "PORT", "the port that marks RKMP traffic (default 50500)", 0 },
+	{ "state", 's', 1, "FILE", "decrypt SK/SKF payloads with an rkmp state file's keys; repeatable", 0 },
+	{ "keys", OPT_KEYS, 1, "FILE", "decrypt with a Wireshark ikev2_decryption_table or strongSwan key log; repeatable", 0 },
+	{ "export-keys", OPT_EXPORT_KEYS, 1, "FORMAT", "print the loaded keys as wireshark or tcpdump lines, exit", 0 },
+	{ "json", OPT_JSON, 0, NULL, "one JSON object per message per line (NDJSON)", 0 },
+	{ "verbose", 'v', 0, NULL, "print every payload with names and values", 0 },
+	{ "quiet", 'q', 0, NULL, "no closing summary on stderr", 0 },
+	{ "help", 'h', 0, NULL, "show this help", 0 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version", 0 },
+	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)", 0 },
+	{ NULL, 0, 0, NULL, NULL, 0 }
 };
 
 static const struct rkmp_cli cli = {
@@ -69,6 +69,7 @@ static const struct rkmp_cli cli = {
 	"file is not a capture or was cut short, 6 the live capture could not start,\n"
 	"7 a file could not be read or output not written.\n"
 	"See rkmp-decode(1) and rkmp(7).\n",
+	0,
 };
 
 struct decode {
@@ -494,10 +495,8 @@ main(int argc, char **argv)
 		case OPT_LIST_OPTIONS:
 			rkmp_cli_list(&cli, stdout);
 			return 0;
-		case ':':
-			return rkmp_cli_usage(&cli, "option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return rkmp_cli_usage(&cli, "unknown option '%s'", argv[optind - 1]);
+		default:	/* ':' or '?' */
+			return rkmp_cli_bad(&cli, c, argv);
 		}
 	}
 	if (export != NULL) {

@@ -47,33 +47,33 @@ enum {
 };
 
 static const struct rkmp_opt opts[] = {
-	{ "keytable", 't', 1, "FILE", "the key table (JSON, mode 0600; insert creates it)" },
-	{ "protocol", OPT_PROTOCOL, 1, "PROTO", "tcp-ao, bfd, rsvp-te or esp (or 201, 202, 203, 3)" },
-	{ "peer", OPT_PEER, 1, "ADDR", "the peer: an IPv4 or IPv6 address, or group:NAME" },
-	{ "spi", OPT_SPI, 1, "HEX", "the row's LocalKeyName (get, delete: 00 = every row)" },
-	{ "old-spi", OPT_OLD_SPI, 1, "HEX", "rekey: the LocalKeyName of the row replaced" },
-	{ "interface", OPT_INTERFACE, 1, "IFACE", "select, lookup: only rows for IFACE or \"all\"" },
-	{ "key-name", OPT_KEY_NAME, 1, "HEX", "lookup: the key name seen in the message" },
-	{ "rkmp-sa", OPT_RKMP_SA, 1, "SPI_I:SPI_R", "revoke: the RKMP SA whose rows go" },
-	{ "format", OPT_FORMAT, 1, "FMT", "export: frr, bird, rfc8177 or wireshark-esp" },
-	{ "now", OPT_NOW, 1, "TIME", "the clock, YYYYmmddHHMMSSZ (default: the system's)" },
-	{ "grace", OPT_GRACE, 1, "SECONDS", "rekey: accept the old key this long after (120)" },
-	{ "prefer", OPT_PREFER, 1, "ALG,...", "select: AlgIDs, most preferred first" },
-	{ "show-keys", OPT_SHOW_KEYS, 0, NULL, "print the Key column in text output" },
-	{ "master-key-file", OPT_MASTER_KEY_FILE, 1, "FILE", "traffic-keys: a master key (0x... = hex)" },
-	{ "kdf", OPT_KDF, 1, "KDF", "traffic-keys: hmac-sha1 or aes-128-cmac" },
-	{ "src", OPT_SRC, 1, "ADDR", "traffic-keys: the sender's address" },
-	{ "dst", OPT_DST, 1, "ADDR", "traffic-keys: the receiver's address" },
-	{ "sport", OPT_SPORT, 1, "PORT", "traffic-keys: the sender's TCP port" },
-	{ "dport", OPT_DPORT, 1, "PORT", "traffic-keys: the receiver's TCP port" },
-	{ "src-isn", OPT_SRC_ISN, 1, "ISN", "traffic-keys: the sender's ISN (decimal or 0x hex)" },
-	{ "dst-isn", OPT_DST_ISN, 1, "ISN", "traffic-keys: the receiver's ISN" },
-	{ "json", OPT_JSON, 0, NULL, "JSON output (rows one per line); errors as JSON" },
-	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors" },
-	{ "help", 'h', 0, NULL, "show this help" },
-	{ "version", OPT_VERSION, 0, NULL, "show the version" },
-	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)" },
-	{ NULL, 0, 0, NULL, NULL }
+	{ "keytable", 't', 1, "FILE", "the key table (JSON, mode 0600; insert creates it)", 0 },
+	{ "protocol", OPT_PROTOCOL, 1, "PROTO", "tcp-ao, bfd, rsvp-te or esp (or 201, 202, 203, 3)", 0 },
+	{ "peer", OPT_PEER, 1, "ADDR", "the peer: an IPv4 or IPv6 address, or group:NAME", 0 },
+	{ "spi", OPT_SPI, 1, "HEX", "the row's LocalKeyName (get, delete: 00 = every row)", 0 },
+	{ "old-spi", OPT_OLD_SPI, 1, "HEX", "rekey: the LocalKeyName of the row replaced", 0 },
+	{ "interface", OPT_INTERFACE, 1, "IFACE", "select, lookup: only rows for IFACE or \"all\"", 0 },
+	{ "key-name", OPT_KEY_NAME, 1, "HEX", "lookup: the key name seen in the message", 0 },
+	{ "rkmp-sa", OPT_RKMP_SA, 1, "SPI_I:SPI_R", "revoke: the RKMP SA whose rows go", 0 },
+	{ "format", OPT_FORMAT, 1, "FMT", "export: frr, bird, rfc8177 or wireshark-esp", 0 },
+	{ "now", OPT_NOW, 1, "TIME", "the clock, YYYYmmddHHMMSSZ (default: the system's)", 0 },
+	{ "grace", OPT_GRACE, 1, "SECONDS", "rekey: accept the old key this long after (120)", 0 },
+	{ "prefer", OPT_PREFER, 1, "ALG,...", "select: AlgIDs, most preferred first", 0 },
+	{ "show-keys", OPT_SHOW_KEYS, 0, NULL, "print the Key column in text output", 0 },
+	{ "master-key-file", OPT_MASTER_KEY_FILE, 1, "FILE", "traffic-keys: a master key (0x... = hex)", 0 },
+	{ "kdf", OPT_KDF, 1, "KDF", "traffic-keys: hmac-sha1 or aes-128-cmac", 0 },
+	{ "src", OPT_SRC, 1, "ADDR", "traffic-keys: the sender's address", 0 },
+	{ "dst", OPT_DST, 1, "ADDR", "traffic-keys: the receiver's address", 0 },
+	{ "sport", OPT_SPORT, 1, "PORT", "traffic-keys: the sender's TCP port", 0 },
+	{ "dport", OPT_DPORT, 1, "PORT", "traffic-keys: the receiver's TCP port", 0 },
+	{ "src-isn", OPT_SRC_ISN, 1, "ISN", "traffic-keys: the sender's ISN (decimal or 0x hex)", 0 },
+	{ "dst-isn", OPT_DST_ISN, 1, "ISN", "traffic-keys: the receiver's ISN", 0 },
+	{ "json", OPT_JSON, 0, NULL, "JSON output (rows one per line); errors as JSON", 0 },
+	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors", 0 },
+	{ "help", 'h', 0, NULL, "show this help", 0 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version", 0 },
+	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)", 0 },
+	{ NULL, 0, 0, NULL, NULL, 0 }
 };
 
 static const struct rkmp_cli cli = {
@@ -107,6 +107,7 @@ static const struct rkmp_cli cli = {
 	"exit status: 0 done, 1 refused (no such row or key, or the row exists already),\n"
 	"2 usage, 3 a malformed, unreadable or too open table or row file, 5 crypto,\n"
 	"7 system (I/O).  See rkmp-keytable(1) and rkmp(7).\n",
+	0,
 };
 
 /* Which subcommands each option applies to (NULL: every one). */
@@ -1138,10 +1139,8 @@ main(int argc, char **argv)
 		case OPT_LIST_OPTIONS:
 			rkmp_cli_list(&cli, stdout);
 			return 0;
-		case ':':
-			return rkmp_cli_usage(&cli, "option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return rkmp_cli_usage(&cli, "unknown option '%s'", argv[optind - 1]);
+		default:	/* ':' or '?' */
+			return rkmp_cli_bad(&cli, c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -38,57 +38,61 @@ enum {
 	OPT_REKEY_IKE, OPT_EVENTS, OPT_RP_HOOK, OPT_PEER_ADDRESS, OPT_NOW, OPT_WAIT_LOCK, OPT_RESEND,
 };
 
-/* rkmp-child's own options: the operation of its request. */
-static const struct rkmp_opt child_opts[] = {
-	{ "create", OPT_CREATE, 0, NULL, "request a new child SA (the default operation)" },
-	{ "protocol", OPT_PROTOCOL, 1, "tcp-ao|bfd|rsvp-te", "the routing-protocol SA to create (rkmp profile)" },
-	{ "pfs", OPT_PFS, 1, "GROUP", "with a KE of GROUP (e.g. x25519, modp2048): perfect forward secrecy" },
-	{ "rekey", OPT_REKEY, 1, "SPI", "rekey the child whose SPI (ours, hex) is SPI (N(REKEY_SA))" },
-	{ "delete", OPT_DELETE, 1, "SPI", "delete the child whose SPI (ours, hex) is SPI" },
-	{ "rekey-ike", OPT_REKEY_IKE, 0, NULL, "rekey the RKMP SA itself: new SPIs and keys, children move" },
-	{ "delete-ike", OPT_DELETE_IKE, 0, NULL, "delete the RKMP SA itself (children live on)" },
-	{ "liveness", OPT_LIVENESS, 0, NULL, "liveness check: an empty RKMP_INFORMATIONAL" },
-	{ NULL, 0, 0, NULL, NULL }
-};
+/* The tools each option applies to (STEP_* of step.h); 0: every step tool. */
+#define I	STEP_INIT
+#define A	STEP_AUTH
+#define C	STEP_CHILD
 
 static const struct rkmp_opt step_opts[] = {
-	{ "state", 's', 1, "FILE", "this side's state file (created by the first step; mode 0600)" },
-	{ "in", 'i', 1, "FILE", "the peer's message, one raw datagram (- = stdin)" },
-	{ "out", 'o', 1, "FILE", "our message, one raw datagram (- = stdout)" },
-	{ "respond", OPT_RESPOND, 0, NULL, "act as responder for this exchange" },
-	{ "resend", OPT_RESEND, 0, NULL, "send our unanswered request again, bitwise identical (from the state)" },
-	{ "peer", OPT_PEER, 1, "ADDR[:PORT]", "UDP: send our request there and wait (retransmitting)" },
-	{ "listen", OPT_LISTEN, 1, "ADDR[:PORT]", "UDP: wait there for the peer's request and answer it" },
-	{ "local", OPT_LOCAL, 1, "ADDR:PORT", "UDP requester: send from there (default: the SA's own endpoint from the state, else an ephemeral port)" },
-	{ "profile", OPT_PROFILE, 1, "rkmp|ikev2", "protocol profile (first step only; default rkmp)" },
-	{ "proposal", OPT_PROPOSAL, 1, "LIST", "IKE proposals, strongSwan style (first step only)" },
-	{ "child-proposal", OPT_CHILD_PROPOSAL, 1, "LIST", "proposals of the first child SA" },
-	{ "childless", OPT_CHILDLESS, 0, NULL, "ikev2 profile: RKMP_SA_AUTH without a child (RFC 6023)" },
-	{ "id", OPT_ID, 1, "ID", "our identity: fqdn:NAME, email:ADDR, ipv4:A, ipv6:A, keyid:HEX" },
-	{ "peer-id", OPT_PEER_ID, 1, "ID", "the identity the peer must prove" },
-	{ "psk-file", OPT_PSK_FILE, 1, "FILE", "pre-shared key file (mode 0600; 0x... = hex)" },
-	{ "cert", OPT_CERT, 1, "FILE", "our certificate chain (PEM)" },
-	{ "key", OPT_KEY, 1, "FILE", "our private key (PEM)" },
-	{ "ca", OPT_CA, 1, "FILE", "trusted CA certificates (PEM)" },
-	{ "cookie", OPT_COOKIE, 0, NULL, "responder: demand a COOKIE round first (RFC 7296 §2.6)" },
-	{ "retransmit", OPT_RETRANSMIT, 1, "T,B,N", "UDP: first timeout T s, back-off B, N retransmits (4,1.8,5)" },
-	{ "wait", OPT_WAIT, 1, "SECONDS", "UDP responder: how long to wait for a request (0 = forever)" },
-	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: after answering, this long: answer copies of the request again, and new requests the SA can take" },
-	{ "wait-lock", OPT_WAIT_LOCK, 1, "SECONDS", "when another process holds the state, wait this long for it (default: refuse at once)" },
-	{ "keytable", 't', 1, "FILE", "the RFC 7210 key table the routing-protocol SAs go into (mode 0600)" },
-	{ "peer-address", OPT_PEER_ADDRESS, 1, "ADDR", "the peer's address in key-table rows (file transport; kept in the state)" },
-	{ "events", OPT_EVENTS, 1, "FILE", "append one JSON line per event (insert, rekey, delete, revoke, close)" },
-	{ "rp-hook", OPT_RP_HOOK, 1, "CMD", "run CMD (sh -c) per event, the event in RKMP_* variables" },
-	{ "json", OPT_JSON, 0, NULL, "a JSON summary of the step on stdout (errors as JSON too)" },
-	{ "seed", OPT_SEED, 1, "HEX", "TESTING ONLY: deterministic nonces, SPIs, IVs and DH keys" },
-	{ "now", OPT_NOW, 1, "TIME", "TESTING ONLY: the clock for key-table lifetimes, YYYYmmddHHMMSSZ" },
-	{ "verbose", 'v', 0, NULL, "more on stderr" },
-	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors" },
-	{ "help", 'h', 0, NULL, "show this help" },
-	{ "version", OPT_VERSION, 0, NULL, "show the version" },
-	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)" },
-	{ NULL, 0, 0, NULL, NULL }
+	{ "state", 's', 1, "FILE", "this side's state file (created by the first step; mode 0600)", 0 },
+	{ "in", 'i', 1, "FILE", "the peer's message, one raw datagram (- = stdin)", 0 },
+	{ "out", 'o', 1, "FILE", "our message, one raw datagram (- = stdout)", 0 },
+	{ "respond", OPT_RESPOND, 0, NULL, "act as responder for this exchange", 0 },
+	{ "resend", OPT_RESEND, 0, NULL, "send our unanswered request again, bitwise identical (from the state)", 0 },
+	{ "create", OPT_CREATE, 0, NULL, "request a new child SA (the default operation)", C },
+	{ "protocol", OPT_PROTOCOL, 1, "tcp-ao|bfd|rsvp-te", "the routing-protocol SA to create (rkmp profile)", C },
+	{ "pfs", OPT_PFS, 1, "GROUP", "with a KE of GROUP (e.g. x25519, modp2048): perfect forward secrecy", C },
+	{ "rekey", OPT_REKEY, 1, "SPI", "rekey the child whose SPI (ours, hex) is SPI (N(REKEY_SA))", C },
+	{ "delete", OPT_DELETE, 1, "SPI", "delete the child whose SPI (ours, hex) is SPI", C },
+	{ "rekey-ike", OPT_REKEY_IKE, 0, NULL, "rekey the RKMP SA itself: new SPIs and keys, children move", C },
+	{ "delete-ike", OPT_DELETE_IKE, 0, NULL, "delete the RKMP SA itself (children live on)", C },
+	{ "liveness", OPT_LIVENESS, 0, NULL, "liveness check: an empty RKMP_INFORMATIONAL", C },
+	{ "peer", OPT_PEER, 1, "ADDR[:PORT]", "UDP: send our request there and wait (retransmitting)", 0 },
+	{ "listen", OPT_LISTEN, 1, "ADDR[:PORT]", "UDP: wait there for the peer's request and answer it", 0 },
+	{ "local", OPT_LOCAL, 1, "ADDR:PORT", "UDP requester: send from there (default: the SA's own endpoint from the state, else an ephemeral port)", 0 },
+	{ "profile", OPT_PROFILE, 1, "rkmp|ikev2", "protocol profile (first step only; default rkmp)", I },
+	{ "proposal", OPT_PROPOSAL, 1, "LIST", "IKE proposals, strongSwan style (first step only)", I },
+	{ "child-proposal", OPT_CHILD_PROPOSAL, 1, "LIST", "proposals of the first child SA", 0 },
+	{ "childless", OPT_CHILDLESS, 0, NULL, "ikev2 profile: RKMP_SA_AUTH without a child (RFC 6023)", I | A },
+	{ "id", OPT_ID, 1, "ID", "our identity: fqdn:NAME, email:ADDR, ipv4:A, ipv6:A, keyid:HEX", I | A },
+	{ "peer-id", OPT_PEER_ID, 1, "ID", "the identity the peer must prove", I | A },
+	{ "psk-file", OPT_PSK_FILE, 1, "FILE", "pre-shared key file (mode 0600; 0x... = hex)", A },
+	{ "cert", OPT_CERT, 1, "FILE", "our certificate chain (PEM)", I | A },
+	{ "key", OPT_KEY, 1, "FILE", "our private key (PEM)", I | A },
+	{ "ca", OPT_CA, 1, "FILE", "trusted CA certificates (PEM)", I | A },
+	{ "cookie", OPT_COOKIE, 0, NULL, "responder: demand a COOKIE round first (RFC 7296 §2.6)", I },
+	{ "retransmit", OPT_RETRANSMIT, 1, "T,B,N", "UDP: first timeout T s, back-off B, N retransmits (4,1.8,5)", 0 },
+	{ "wait", OPT_WAIT, 1, "SECONDS", "UDP responder: how long to wait for a request (0 = forever)", 0 },
+	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: after answering, this long: answer copies of the request again, and new requests the SA can take", 0 },
+	{ "wait-lock", OPT_WAIT_LOCK, 1, "SECONDS", "when another process holds the state, wait this long for it (default: refuse at once)", 0 },
+	{ "keytable", 't', 1, "FILE", "the RFC 7210 key table the routing-protocol SAs go into (mode 0600)", 0 },
+	{ "peer-address", OPT_PEER_ADDRESS, 1, "ADDR", "the peer's address in key-table rows (file transport; kept in the state)", 0 },
+	{ "events", OPT_EVENTS, 1, "FILE", "append one JSON line per event (insert, rekey, delete, revoke, close)", 0 },
+	{ "rp-hook", OPT_RP_HOOK, 1, "CMD", "run CMD (sh -c) per event, the event in RKMP_* variables", 0 },
+	{ "json", OPT_JSON, 0, NULL, "a JSON summary of the step on stdout (errors as JSON too)", 0 },
+	{ "seed", OPT_SEED, 1, "HEX", "TESTING ONLY: deterministic nonces, SPIs, IVs and DH keys", I },
+	{ "now", OPT_NOW, 1, "TIME", "TESTING ONLY: the clock for key-table lifetimes, YYYYmmddHHMMSSZ", 0 },
+	{ "verbose", 'v', 0, NULL, "more on stderr", 0 },
+	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors", 0 },
+	{ "help", 'h', 0, NULL, "show this help", 0 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version", 0 },
+	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)", 0 },
+	{ NULL, 0, 0, NULL, NULL, 0 }
 };
+
+#undef I
+#undef A
+#undef C
 
 /* struct step: step_int.h */
 
@@ -331,10 +335,8 @@ parse_opts(struct step *st, int argc, char **argv)
 		case OPT_LIST_OPTIONS:
 			rkmp_cli_list(&st->cli, stdout);
 			exit(0);
-		case ':':
-			return rkmp_cli_usage(&st->cli, "option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return rkmp_cli_usage(&st->cli, "unknown option '%s'", argv[optind - 1]);
+		default:	/* ':' or '?', and an option of another step tool is unknown here */
+			return rkmp_cli_bad(&st->cli, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -342,7 +344,7 @@ parse_opts(struct step *st, int argc, char **argv)
 	if (st->nops > 1)
 		return rkmp_cli_usage(&st->cli, "give one of --create, --rekey, --delete, --rekey-ike, "
 		    "--delete-ike, --liveness");
-	if (st->d->child && st->child.op == RKMP_CHILD_NONE)
+	if (st->d->tool == STEP_CHILD && st->child.op == RKMP_CHILD_NONE)
 		st->child.op = RKMP_CHILD_CREATE;
 	if (st->state == NULL)
 		return rkmp_cli_usage(&st->cli, "-s STATE is required");
@@ -528,23 +530,12 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	bool fresh = false, emit;
 	int r, status, lock_fd = -1, swept;
 
-	for (const struct rkmp_opt *t = step_opts; t->name != NULL; t++)
-		st.opts[st.nops++] = *t;
-	for (const struct rkmp_opt *t = child_opts; d->child && t->name != NULL; t++)
-		st.opts[st.nops++] = *t;
-	st.opts[st.nops] = (struct rkmp_opt){ NULL, 0, 0, NULL, NULL };
-	st.nops = 0;
-	st.cli = (struct rkmp_cli){ d->prog,
-	    d->child ? "-s STATE [--create [--protocol P] [--pfs G] | --rekey SPI | --delete SPI |\n"
-	    "       --rekey-ike | --delete-ike | --liveness] [-o FILE | --peer ADDR] [options]\n"
-	    "       rkmp-child -s STATE -i ANSWER\n"
-	    "       rkmp-child -s STATE --respond (-i FILE -o FILE | --listen ADDR) [options]" :
-	    "-s STATE [--respond] [-i FILE | --listen ADDR] [-o FILE | --peer ADDR] [options]",
-	    d->description, st.opts,
+	st.cli = (struct rkmp_cli){ d->prog, d->synopsis, d->description, step_opts,
 	    "exit status: 0 done, 1 refused (error notify sent or received, AUTH or proposal\n"
 	    "refused; recorded in the state), 2 usage, 3 state (unreadable, invalid, wrong\n"
 	    "phase, permissions), 4 malformed message, 5 crypto, 6 transport (no answer after\n"
-	    "retransmissions: recorded in the state), 7 system.  See rkmp(7).\n" };
+	    "retransmissions: recorded in the state), 7 system.  See rkmp(7).\n",
+	    d->tool };	/* this tool's options only */
 	rkmp_sa_init(&sa);
 	rkmp_ike_out_init(&o);
 	rkmp_rp_defaults(&st.rp);
@@ -577,7 +568,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	} else
 		fresh = true;
 	/* after RKMP_SA_AUTH either side may start an exchange: the role is the SA's, not the step's */
-	if (!fresh && !d->child && sa.initiator == st.respond) {
+	if (!fresh && d->tool != STEP_CHILD && sa.initiator == st.respond) {
 		rkmp_err_set(RKMP_E_STATE, "role", "the state is the %s's; %s --respond",
 		    sa.initiator ? "initiator" : "responder", st.respond ? "drop" : "add");
 		status = report(&st, RKMP_E_STATE);
@@ -633,7 +624,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 
 	/* Which half of the exchange: the phase decides, the options must agree. */
 	if (st.respond) {
-		if (sa.phase != d->resp_phase && !(d->child && sa.phase == RKMP_PHASE_DELETED)) {
+		if (sa.phase != d->resp_phase && !(d->tool == STEP_CHILD && sa.phase == RKMP_PHASE_DELETED)) {
 			rkmp_err_set(RKMP_E_STATE, "phase", "%s: next step is %s", rkmp_phase_name(sa.phase),
 			    next_step(&sa));
 			status = report(&st, RKMP_E_STATE);
@@ -651,21 +642,21 @@ step_main(const struct step_desc *d, int argc, char **argv)
 				r = d->respond(&sa, &cfg, msg, msg_len, &o);
 		}
 	} else if (st.resend) {
-		if (sa.phase != d->wait_phase || (d->child && sa.pending.op == 0)) {
+		if (sa.phase != d->wait_phase || (d->tool == STEP_CHILD && sa.pending.op == 0)) {
 			rkmp_err_set(RKMP_E_STATE, "phase", "%s: no request of %s waits for an answer; next "
 			    "step is %s", rkmp_phase_name(sa.phase), d->prog, next_step(&sa));
 			status = report(&st, RKMP_E_STATE);
 			goto done;
 		}
 		r = st.peer ? step_udp_request(&st, &sa, &cfg, &o) : step_resend(&st, &sa, &o);
-	} else if (sa.phase == d->wait_phase && st.in != NULL && (!d->child || sa.pending.op != 0)) {
+	} else if (sa.phase == d->wait_phase && st.in != NULL && (d->tool != STEP_CHILD || sa.pending.op != 0)) {
 		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
 			r = d->process(&sa, &cfg, msg, msg_len, &o);
 		if (r == RKMP_IKE_AGAIN && st.out == NULL) {
 			status = rkmp_cli_usage(&st.cli, "the exchange continues: give -o FILE for our next request");
 			goto done;
 		}
-	} else if (d->child && st.in != NULL && sa.pending.op == 0 && sa.phase == RKMP_PHASE_ESTABLISHED) {
+	} else if (d->tool == STEP_CHILD && st.in != NULL && sa.pending.op == 0 && sa.phase == RKMP_PHASE_ESTABLISHED) {
 		rkmp_err_set(RKMP_E_STATE, "pending", "no request of ours waits for an answer: -i is for "
 		    "the answer to one (or add --respond to answer the peer's request)");
 		status = report(&st, RKMP_E_STATE);

@@ -32,8 +32,7 @@ struct step {
 	struct rkmp_udp_policy	 pol;
 	double			 linger;
 	struct rkmp_child_req	 child;	/* rkmp-child */
-	int			 nops;
-	struct rkmp_opt		 opts[64];	/* step_opts, plus child_opts for rkmp-child */
+	int			 nops;	/* operations given (rkmp-child: at most one) */
 };
 
 /* step.c */

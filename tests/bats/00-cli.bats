@@ -27,6 +27,79 @@ BINS=(rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable)
 	assert_output --regexp '^rkmp-decode [0-9a-z.-]+'
 }
 
+# Options each tool does not take, though another one does: (tool option
+# [argument]) per line.
+FOREIGN=(
+	"rkmp-init --psk-file k.psk"
+	"rkmp-init --rekey-ike"
+	"rkmp-init --protocol bfd"
+	"rkmp-auth --profile ikev2"
+	"rkmp-auth --proposal aes128-sha256-modp2048"
+	"rkmp-auth --seed 00"
+	"rkmp-auth --cookie"
+	"rkmp-auth --liveness"
+	"rkmp-child --psk-file k.psk"
+	"rkmp-child --cert c.pem"
+	"rkmp-child --ca ca.pem"
+	"rkmp-child --id fqdn:a.example"
+	"rkmp-child --peer-id fqdn:b.example"
+	"rkmp-child --childless"
+	"rkmp-child --cookie"
+	"rkmp-child --profile rkmp"
+	"rkmp-child --seed 00"
+	"rkmp-decode --respond"
+	"rkmp-decode --show-keys"
+	"rkmp-keytable --export-keys wireshark"
+)
+
+@test "an option of another tool is unknown: exit 2, one line naming it, nothing done" {
+	W=$BATS_TEST_TMPDIR
+	for entry in "${FOREIGN[@]}"; do
+		read -r b opt arg <<<"$entry"
+		first=(-s "$W/x.json")
+		[ "$b" != rkmp-keytable ] || first=(-t "$W/x.json")
+		run -2 --separate-stderr "$RKMP_BIN/$b" "${first[@]}" "$opt" ${arg:+"$arg"}
+		assert_equal "$output" ""
+		assert_equal "${stderr%%$'\n'*}" "$b: unknown option '$opt'"
+		[[ "$stderr" == *"usage: $b"* ]] || fail "$b $opt: no usage hint"
+		assert_equal "$(grep -c -- "$opt" <<<"$stderr")" 1
+		[ ! -e "$W/x.json" ] || fail "$b $opt created the state file"
+		# and neither its help nor its completion offers it
+		if "$RKMP_BIN/$b" --list-options | grep -qx -- "$opt"; then
+			fail "$b --list-options lists $opt"
+		fi
+		if "$RKMP_BIN/$b" --help | grep -qE -- "^ +(-[a-zA-Z], )?$opt( |\$)"; then
+			fail "$b --help shows $opt"
+		fi
+	done
+	# as --opt=value, in a cluster of short options, and a prefix of two options
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/x.json" --psk-file=k.psk
+	assert_equal "${stderr%%$'\n'*}" "rkmp-child: unknown option '--psk-file'"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" -qz x.bin
+	assert_equal "${stderr%%$'\n'*}" "rkmp-decode: unknown option '-z'"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-init" -s "$W/x.json" --child x
+	assert_equal "${stderr%%$'\n'*}" "rkmp-init: option '--child' is ambiguous"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-init" -s "$W/x.json" --respond=yes
+	assert_equal "${stderr%%$'\n'*}" "rkmp-init: option '--respond' takes no argument"
+}
+
+@test "each step tool lists the options that apply to it, and no other" {
+	# the table of DESIGN.md §6 as the tools split it: O = every step tool
+	declare -A want=(
+		[rkmp-init]="--profile --proposal --seed --cookie --id --peer-id --cert --key --ca --childless --child-proposal"
+		[rkmp-auth]="--psk-file --id --peer-id --cert --key --ca --childless --child-proposal"
+		[rkmp-child]="--create --protocol --pfs --rekey --delete --rekey-ike --delete-ike --liveness --child-proposal"
+	)
+	every="--state --in --out --respond --resend --peer --listen --local --retransmit --wait --linger
+	    --wait-lock --keytable --peer-address --events --rp-hook --json --now --verbose --quiet --help
+	    --version --list-options"
+	for b in rkmp-init rkmp-auth rkmp-child; do
+		got=$("$RKMP_BIN/$b" --list-options | grep -- '^--' | sort)
+		[ -n "$got" ] || fail "$b --list-options prints nothing"
+		assert_equal "$got" "$(printf '%s\n' $every ${want[$b]} | sort)"
+	done
+}
+
 @test "unknown option: one reason line, the synopsis, exit 2" {
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" --frobnicate
 	assert_equal "$output" ""
