@@ -137,3 +137,25 @@ rkmp_cli_list(const struct rkmp_cli *cli, FILE *f)
 		fprintf(f, "--%s\n", o->name);
 	}
 }
+
+const struct rkmp_opt *
+rkmp_cli_misfit(const struct rkmp_cli *cli, const int *seen, size_t n, unsigned mask)
+{
+	for (size_t i = 0; i < n; i++)
+		for (const struct rkmp_opt *o = cli->opts; o->name != NULL; o++)
+			if (o->key == seen[i] && o->only != 0 && (o->only & mask) == 0)
+				return o;
+	return NULL;
+}
+
+const char *
+rkmp_cli_name(const struct rkmp_opt *o)
+{
+	static char name[64];
+
+	if (o->key > 0 && o->key < 256)
+		snprintf(name, sizeof(name), "-%c", o->key);
+	else
+		snprintf(name, sizeof(name), "--%s", o->name);
+	return name;
+}

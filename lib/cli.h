@@ -11,6 +11,7 @@
 #define RKMP_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct rkmp_opt {
@@ -46,5 +47,14 @@ int	rkmp_cli_usage(const struct rkmp_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Every option of the table, one per line (for bash completion). */
 void	rkmp_cli_list(const struct rkmp_cli *cli, FILE *f);
+/*
+ * For a tool whose bits are known only after the options are read (a
+ * subcommand, a mode): the first of the keys seen[0..n), as rkmp_cli_next()
+ * returned them, whose row applies to none of mask; NULL when all do.
+ */
+const struct rkmp_opt *rkmp_cli_misfit(const struct rkmp_cli *cli, const int *seen, size_t n,
+	    unsigned mask);
+/* "-s" for a row with a short letter, else "--name" (a static buffer). */
+const char *rkmp_cli_name(const struct rkmp_opt *o);
 
 #endif

@@ -112,6 +112,28 @@ page_documents_exits() {
 	assert_output --partial "rkmp-auth --list-options prints nothing"
 }
 
+@test "rkmp-keytable(1) SYNOPSIS: each subcommand with exactly the options it takes" {
+	# the forms of each subcommand, from the source; every form also takes -q and --json
+	forms=$(awk '/^\.Sh / { on = ($0 == ".Sh SYNOPSIS"); next }
+	    on && $0 == ".Nm" { sub_ = ""; keep = 1; next }
+	    on && /^\.Pp/ { keep = 0 }
+	    on && keep && sub_ == "" && /^\.Cm / { sub_ = $2 }
+	    on && keep && sub_ != "" {
+		line = $0
+		while (match(line, /Fl -[A-Za-z0-9][A-Za-z0-9-]*/)) {
+			print sub_, "-" substr(line, RSTART + 3, RLENGTH - 3)
+			line = substr(line, RSTART + RLENGTH)
+		}
+	    }' man/rkmp-keytable.1)
+	[ -n "$forms" ] || fail "no subcommand forms in rkmp-keytable(1)"
+	for sub in insert get delete rekey select lookup list expire revoke export traffic-keys; do
+		want=$("$RKMP_BIN/rkmp-keytable" --list-options "$sub" | grep -- '^--' |
+		    grep -vxE -- '--(keytable|json|quiet|help|version|list-options)' | sort)
+		got=$(awk -v s="$sub" '$1 == s { print $2 }' <<<"$forms" | sort -u)
+		assert_equal "$got" "$want"
+	done
+}
+
 @test "rkmp-decode(1) documents every exit status the binary uses, and rkmp(7) the whole table" {
 	need mandoc
 	page_documents_exits rkmp-decode.1 0 2 4 6 7
