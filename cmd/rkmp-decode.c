@@ -29,19 +29,26 @@ enum {
 	OPT_EXPORT_KEYS,
 };
 
+/* What a run decodes: the modes an option applies to (rkmp_opt.only); 0: every one. */
+enum {
+	CAPTURES = 1 << 0,	/* -r files, or -i */
+	MSGFILES = 1 << 1,	/* raw message files */
+	EXPORT = 1 << 2,	/* --export-keys: nothing decoded */
+};
+
 static const struct rkmp_opt opts[] = {
-	{ "read", 'r', 1, "FILE", "read a pcap or pcapng capture (- = stdin); repeatable", 0 },
-	{ "interface", 'i', 1, "IFACE", "capture live on IFACE (root or CAP_NET_RAW)", 0 },
-	{ "filter", 'f', 1, "EXPR", "BPF filter expression for -r or -i", 0 },
-	{ "count", 'c', 1, "N", "stop after N messages", 0 },
-	{ "port", OPT_PORT, 1, "PORT", "also decode UDP PORT as IKE (500, 4500, 50500 always); repeatable", 0 },
-	{ "rkmp-port", OPT_RKMP_PORT, 1, "PORT", "the port that marks RKMP traffic (default 50500)", 0 },
+	{ "read", 'r', 1, "FILE", "read a pcap or pcapng capture (- = stdin); repeatable", CAPTURES },
+	{ "interface", 'i', 1, "IFACE", "capture live on IFACE (root or CAP_NET_RAW)", CAPTURES },
+	{ "filter", 'f', 1, "EXPR", "BPF filter expression for -r or -i", CAPTURES },
+	{ "count", 'c', 1, "N", "stop after N messages", CAPTURES | MSGFILES },
+	{ "port", OPT_PORT, 1, "PORT", "also decode UDP PORT as IKE (500, 4500, 50500 always); repeatable", CAPTURES },
+	{ "rkmp-port", OPT_RKMP_PORT, 1, "PORT", "the port that marks RKMP traffic (default 50500)", CAPTURES },
 	{ "state", 's', 1, "FILE", "decrypt SK/SKF payloads with an rkmp state file's keys; repeatable", 0 },
 	{ "keys", OPT_KEYS, 1, "FILE", "decrypt with a Wireshark ikev2_decryption_table or strongSwan key log; repeatable", 0 },
-	{ "export-keys", OPT_EXPORT_KEYS, 1, "FORMAT", "print the loaded keys as wireshark or tcpdump lines, exit", 0 },
-	{ "json", OPT_JSON, 0, NULL, "one JSON object per message per line (NDJSON)", 0 },
-	{ "verbose", 'v', 0, NULL, "print every payload with names and values", 0 },
-	{ "quiet", 'q', 0, NULL, "no closing summary on stderr", 0 },
+	{ "export-keys", OPT_EXPORT_KEYS, 1, "FORMAT", "print the loaded keys as wireshark or tcpdump lines, exit", EXPORT },
+	{ "json", OPT_JSON, 0, NULL, "one JSON object per message per line (NDJSON)", CAPTURES | MSGFILES },
+	{ "verbose", 'v', 0, NULL, "print every payload with names and values", CAPTURES | MSGFILES },
+	{ "quiet", 'q', 0, NULL, "no closing summary on stderr", CAPTURES | MSGFILES },
 	{ "help", 'h', 0, NULL, "show this help", 0 },
 	{ "version", OPT_VERSION, 0, NULL, "show the version", 0 },
 	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)", 0 },
@@ -69,7 +76,7 @@ static const struct rkmp_cli cli = {
 	"file is not a capture or was cut short, 6 the live capture could not start,\n"
 	"7 a file could not be read or output not written.\n"
 	"See rkmp-decode(1) and rkmp(7).\n",
-	0,
+	0,	/* the modes are known after the options: see main() */
 };
 
 struct decode {
@@ -426,9 +433,13 @@ main(int argc, char **argv)
 	uint16_t ports[16];
 	bool quiet = false, fatal = false;
 	char *joined = NULL;
-	int c;
+	const struct rkmp_opt *misfit;
+	int c, seen[64];	/* the options given, for the modes' check */
+	size_t nseen = 0;
 
 	while ((c = rkmp_cli_next(&cli, argc, argv)) != -1) {
+		if (nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = c;
 		switch (c) {
 		case 'r':
 			if (nreads == sizeof(reads) / sizeof(reads[0]))
@@ -506,6 +517,9 @@ main(int argc, char **argv)
 			return rkmp_cli_usage(&cli, "--export-keys needs -s STATE or --keys FILE");
 		if (iface != NULL || nreads > 0 || optind < argc)
 			return rkmp_cli_usage(&cli, "--export-keys decodes nothing: drop -r, -i and message files");
+		if ((misfit = rkmp_cli_misfit(&cli, seen, nseen, EXPORT)) != NULL)
+			return rkmp_cli_usage(&cli, "%s does not apply to --export-keys, which decodes nothing",
+			    rkmp_cli_name(misfit));
 		if ((st = load_keys(&d, keyargs, nkeyargs)) == 0)
 			st = export_keys(&d, strcmp(export, "tcpdump") == 0);
 		decode_free(&d);
@@ -533,8 +547,10 @@ main(int argc, char **argv)
 	}
 	if (iface == NULL && nreads == 0 && optind >= argc)
 		return rkmp_cli_usage(&cli, "nothing to decode: give -r FILE, -i IFACE or message files");
-	if (filter != NULL && iface == NULL && nreads == 0)
-		return rkmp_cli_usage(&cli, "-f applies to -r or -i");
+	if (iface == NULL && nreads == 0 &&
+	    (misfit = rkmp_cli_misfit(&cli, seen, nseen, MSGFILES)) != NULL)
+		return rkmp_cli_usage(&cli, "%s applies to captures (-r, -i), not to message files",
+		    rkmp_cli_name(misfit));
 	if ((d.track = rkmp_track_new()) == NULL) {
 		fprintf(stderr, "rkmp-decode: out of memory\n");
 		return 7;

@@ -131,6 +131,21 @@ FOREIGN=(
 	[[ "$stderr" == *"-i and -r cannot be combined"* ]]
 }
 
+@test "rkmp-decode: -f, --port and --rkmp-port apply to captures, not to message files alone" {
+	msg=testdata/msgs/a-aes128-cbc-modp2048-01.bin
+	for opt in "-f udp" "--port 5000" "--rkmp-port 5000"; do
+		# shellcheck disable=SC2086
+		run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" $opt "$msg"
+		assert_equal "$output" ""
+		[[ "$stderr" == "rkmp-decode: ${opt%% *} applies to captures (-r, -i), not to message files"$'\n'* ]] ||
+		    fail "$opt: $stderr"
+		# with a capture too, it applies
+		# shellcheck disable=SC2086
+		run -0 "$RKMP_BIN/rkmp-decode" -q $opt -r testdata/decode/f-cookie.pcap "$msg"
+	done
+	run -0 "$RKMP_BIN/rkmp-decode" -q -c 1 --json "$msg"
+}
+
 @test "a bad BPF filter is a usage error with libpcap's reason" {
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" -f 'udp port banana' -r testdata/decode/f-cookie.pcap
 	[[ "$stderr" == *"rkmp-decode: testdata/decode/f-cookie.pcap:"* ]]
