@@ -8,7 +8,8 @@ BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKG_CONFIG  ?= pkg-config
-VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+VERSION     ?= $(shell cat VERSION 2>/dev/null || echo unknown)
+COMMIT      ?= $(shell git describe --always --dirty --exclude='*' 2>/dev/null || echo unknown)
 
 PKGS := libcrypto jansson libpcap
 ifeq ($(filter deps clean help,$(MAKECMDGOALS)),)
@@ -24,7 +25,7 @@ WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wcast-qual -Wstrict-prototype
            -Wmissing-prototypes -Wformat=2 -Wimplicit-fallthrough -Wsign-compare
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) \
            -D_FORTIFY_SOURCE=2 -fstack-protector-strong -MMD -MP \
-           -DRKMP_VERSION='"$(VERSION)"' -Ilib $(PKG_CFLAGS)
+           -DRKMP_VERSION='"$(VERSION)"' -DRKMP_COMMIT='"$(COMMIT)"' -Ilib $(PKG_CFLAGS)
 override LDFLAGS += -Wl,-z,relro,-z,now
 ifeq ($(WERROR),1)
 override CFLAGS += -Werror

@@ -50,7 +50,7 @@ static const struct rkmp_opt opts[] = {
 	{ "verbose", 'v', 0, NULL, "print every payload with names and values", CAPTURES | MSGFILES },
 	{ "quiet", 'q', 0, NULL, "no closing summary on stderr", CAPTURES | MSGFILES },
 	{ "help", 'h', 0, NULL, "show this help", 0 },
-	{ "version", OPT_VERSION, 0, NULL, "show the version", 0 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version, the commit and the OpenSSL, jansson and libpcap versions", 0 },
 	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)", 0 },
 	{ NULL, 0, 0, NULL, NULL, 0 }
 };
@@ -500,9 +500,14 @@ main(int argc, char **argv)
 		case 'h':
 			rkmp_cli_help(&cli, stdout);
 			return 0;
-		case OPT_VERSION:
-			printf("rkmp-decode %s\n", RKMP_VERSION);
+		case OPT_VERSION: {
+			char more[160];
+
+			snprintf(more, sizeof(more), "jansson %s, %s", jansson_version_str(),
+			    rkmp_cap_version());
+			rkmp_cli_version(&cli, stdout, more);
 			return 0;
+		}
 		case OPT_LIST_OPTIONS:
 			rkmp_cli_list(&cli, stdout);
 			return 0;

@@ -84,7 +84,7 @@ static const struct rkmp_opt opts[] = {
 	{ "json", OPT_JSON, 0, NULL, "JSON output (rows one per line); errors as JSON", 0 },
 	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors", 0 },
 	{ "help", 'h', 0, NULL, "show this help", 0 },
-	{ "version", OPT_VERSION, 0, NULL, "show the version", 0 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version, the commit and the OpenSSL version", 0 },
 	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (with a SUBCOMMAND: its own; for shell completion)", 0 },
 	{ NULL, 0, 0, NULL, NULL, 0 }
 };
@@ -1126,7 +1126,7 @@ main(int argc, char **argv)
 			rkmp_cli_help(&cli, stdout);
 			return 0;
 		case OPT_VERSION:
-			printf("%s %s\n", PROG, RKMP_VERSION);
+			rkmp_cli_version(&cli, stdout, NULL);
 			return 0;
 		case OPT_LIST_OPTIONS:
 			list_options = true;	/* after the subcommand, if one is given */

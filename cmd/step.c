@@ -85,7 +85,7 @@ static const struct rkmp_opt step_opts[] = {
 	{ "verbose", 'v', 0, NULL, "more on stderr", 0 },
 	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors", 0 },
 	{ "help", 'h', 0, NULL, "show this help", 0 },
-	{ "version", OPT_VERSION, 0, NULL, "show the version", 0 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version, the commit and the OpenSSL version", 0 },
 	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)", 0 },
 	{ NULL, 0, 0, NULL, NULL, 0 }
 };
@@ -330,7 +330,7 @@ parse_opts(struct step *st, int argc, char **argv)
 			rkmp_cli_help(&st->cli, stdout);
 			exit(0);
 		case OPT_VERSION:
-			printf("%s %s\n", st->d->prog, RKMP_VERSION);
+			rkmp_cli_version(&st->cli, stdout, NULL);
 			exit(0);
 		case OPT_LIST_OPTIONS:
 			rkmp_cli_list(&st->cli, stdout);

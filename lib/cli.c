@@ -5,9 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "cli.h"
 
 #define CLI_MAX_OPTS 64
+
+#ifndef RKMP_VERSION
+#define RKMP_VERSION "unknown"
+#endif
+#ifndef RKMP_COMMIT
+#define RKMP_COMMIT "unknown"
+#endif
 
 bool
 rkmp_cli_has(const struct rkmp_cli *cli, const struct rkmp_opt *o)
@@ -136,6 +145,13 @@ rkmp_cli_list(const struct rkmp_cli *cli, FILE *f)
 			fprintf(f, "-%c\n", o->key);
 		fprintf(f, "--%s\n", o->name);
 	}
+}
+
+void
+rkmp_cli_version(const struct rkmp_cli *cli, FILE *f, const char *more)
+{
+	fprintf(f, "%s %s (commit %s) %s%s%s\n", cli->prog, RKMP_VERSION, RKMP_COMMIT,
+	    OpenSSL_version(OPENSSL_VERSION), more != NULL ? ", " : "", more != NULL ? more : "");
 }
 
 const struct rkmp_opt *

@@ -5,7 +5,7 @@
  * says which tools (or subcommands, or modes) it applies to; a tool filters
  * the table once, by its own bits, so an option that does not apply to it is
  * an unknown option there, and its help and completion list exactly its own.
- * This is the only library module that prints (usage and help text).
+ * This is the only library module that prints (usage, help and version text).
  */
 #ifndef RKMP_CLI_H
 #define RKMP_CLI_H
@@ -47,6 +47,9 @@ int	rkmp_cli_usage(const struct rkmp_cli *cli, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Every option of the table, one per line (for bash completion). */
 void	rkmp_cli_list(const struct rkmp_cli *cli, FILE *f);
+/* "prog VERSION (commit HASH) OpenSSL ..." and, when more is not NULL,
+ * ", " and more (other libraries), on one line. */
+void	rkmp_cli_version(const struct rkmp_cli *cli, FILE *f, const char *more);
 /*
  * For a tool whose bits are known only after the options are read (a
  * subcommand, a mode): the first of the keys seen[0..n), as rkmp_cli_next()

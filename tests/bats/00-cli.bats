@@ -22,9 +22,17 @@ BINS=(rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable)
 	assert_line --index 0 --partial "usage: rkmp-decode"
 }
 
-@test "--version prints name and version" {
+@test "--version: one line, the version of VERSION, the commit and the OpenSSL version (rkmp-decode: jansson, libpcap)" {
+	version=$(cat VERSION)
+	[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "VERSION holds '$version', not N.N.N"
+	for b in "${BINS[@]}"; do
+		run -0 --separate-stderr "$RKMP_BIN/$b" --version
+		assert_equal "${#lines[@]}" 1
+		assert_equal "$stderr" ""
+		assert_output --regexp "^$b ${version//./\\.} \(commit ([0-9a-f]{7,40}(-dirty)?|unknown)\) OpenSSL [0-9]+\.[0-9]+\.[0-9]+"
+	done
 	run -0 "$RKMP_BIN/rkmp-decode" --version
-	assert_output --regexp '^rkmp-decode [0-9a-z.-]+'
+	assert_output --regexp ', jansson [0-9]+\.[0-9]+(\.[0-9]+)?, libpcap version [0-9]+\.'
 }
 
 # Options each tool does not take, though another one does: (tool option
