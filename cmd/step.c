@@ -112,24 +112,31 @@ step_say(const struct step *st, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* One error line (or JSON object with --json) and the exit status of code. */
-static int
-report(const struct step *st, int code)
+/* The error object of code (DESIGN.md §8): {kind, class, where, detail, exit}. */
+static json_t *
+error_json(int code)
 {
 	const char *cls = code == RKMP_E_TRUNCATED || code == RKMP_E_INVALID ? "malformed message" :
 	    rkmp_err_class(code);
 
+	return json_pack("{s:s,s:s,s:s,s:s,s:i}", "kind", rkmp_err_kind(code), "class", cls,
+	    "where", rkmp_err_where(), "detail", rkmp_err_detail(), "exit", rkmp_err_exit(code));
+}
+
+/* One error line (or JSON object with --json) and the exit status of code. */
+static int
+report(const struct step *st, int code)
+{
 	if (st->json) {
-		json_t *e = json_pack("{s:{s:s,s:s,s:s,s:s,s:i}}", "error", "kind", rkmp_err_kind(code),
-		    "class", cls, "where", rkmp_err_where(), "detail", rkmp_err_detail(),
-		    "exit", rkmp_err_exit(code));
+		json_t *e = json_pack("{s:o}", "error", error_json(code));
 
 		json_dumpf(e, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(e);
 	} else
-		fprintf(stderr, "%s: %s: %s: %s\n", st->d->prog, st->state ? st->state : "-", cls,
-		    rkmp_err_text());
+		fprintf(stderr, "%s: %s: %s: %s\n", st->d->prog, st->state ? st->state : "-",
+		    code == RKMP_E_TRUNCATED || code == RKMP_E_INVALID ? "malformed message" :
+		    rkmp_err_class(code), rkmp_err_text());
 	return rkmp_err_exit(code);
 }
 
@@ -434,9 +441,16 @@ seen_peer(const struct step *st, const struct rkmp_sa *sa, char *buf, size_t len
 	return NULL;
 }
 
+/*
+ * How the step ended, said once (DESIGN.md §8), and its exit status: with
+ * --json one summary object, which carries the error when code is one; else
+ * our note, then the error line.  When the error says what the note says
+ * (noted: the engine's refusal, whose note and error both give the reason of
+ * the SA or of the child), only the error is said.
+ */
 static int
-summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_out *o, int code,
-    const struct rkmp_rp *rp)
+outcome(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_out *o, int code,
+    const struct rkmp_rp *rp, bool noted)
 {
 	if (st->json) {
 		char si[17], sr[17];
@@ -461,9 +475,17 @@ summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_o
 				json_array_append_new(ev, json_string(rkmp_rp_kind_name(rp->ev[i].kind)));
 			json_object_set_new(j, "events", ev);
 		}
+		if (code < 0)
+			json_object_set_new(j, "error", error_json(code));
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
+		return rkmp_err_exit(code < 0 ? code : 0);
+	}
+	if (noted) {
+		if (st->ignored > 0)
+			step_say(st, "%u datagram%s ignored while listening", st->ignored,
+			    st->ignored == 1 ? "" : "s");
 	} else if (o->note[0]) {
 		if (st->ignored > 0)
 			step_say(st, "%s (%u datagram%s ignored while listening)", o->note, st->ignored,
@@ -471,7 +493,7 @@ summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_o
 		else
 			step_say(st, "%s", o->note);
 	}
-	return 0;
+	return code < 0 ? report(st, code) : 0;
 }
 
 /*
@@ -495,7 +517,7 @@ step_commit(struct step *st, struct rkmp_sa *sa)
 
 /* Our unanswered request from the state, as it was sent (--resend). */
 int
-step_resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o)
+step_resend(const struct rkmp_sa *sa, struct rkmp_ike_out *o)
 {
 	const uint8_t *p;
 	size_t len;
@@ -510,7 +532,6 @@ step_resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o)
 	o->send = true;
 	snprintf(o->note, sizeof(o->note), "request resent from the state: %s, Message ID %u, %zu octets "
 	    "(a retransmission)", rkmp_name_or(RKMP_REG_EXCHANGE, p[18]), rkmp_get32(p + 20), len);
-	step_say(st, "%s", o->note);
 	return 0;
 }
 
@@ -648,7 +669,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			status = report(&st, RKMP_E_STATE);
 			goto done;
 		}
-		r = st.peer ? step_udp_request(&st, &sa, &cfg, &o) : step_resend(&st, &sa, &o);
+		r = st.peer ? step_udp_request(&st, &sa, &cfg, &o) : step_resend(&sa, &o);
 	} else if (sa.phase == d->wait_phase && st.in != NULL && (d->tool != STEP_CHILD || sa.pending.op != 0)) {
 		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
 			r = d->process(&sa, &cfg, msg, msg_len, &o);
@@ -717,26 +738,30 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	}
 	/* then the key table and the routing protocol (the state is saved: the peer saw it all) */
 	if (saving && rp_on) {
+		char where[128], detail[384];
 		int w;
 
+		/* the step's own error, kept across the key table's */
+		snprintf(where, sizeof(where), "%s", rkmp_err_where());
+		snprintf(detail, sizeof(detail), "%s", rkmp_err_detail());
 		rp.cfg.peer_seen = seen_peer(&st, &sa, peer_buf, sizeof(peer_buf));
 		if ((w = rkmp_rp_commit(&rp, &sa, d->prog)) != 0) {
 			if (r >= 0) {
-				summary(&st, &sa, &o, w, &rp);
-				status = report(&st, w);
+				status = outcome(&st, &sa, &o, w, &rp, false);
 				goto done;
 			}
 			step_say(&st, "key table: %s", rkmp_err_text());
 		}
+		if (r < 0)
+			rkmp_err_set(r, where, "%s", detail);
 	}
 	if (r < 0) {
-		if (r == RKMP_E_REFUSED || r == RKMP_E_TRANSPORT)
-			summary(&st, &sa, &o, r, rp_on ? &rp : NULL);
-		status = report(&st, r);
+		/* an outcome of the SA (DESIGN.md §6) is summarised; other failures are one error */
+		status = r == RKMP_E_REFUSED || r == RKMP_E_TRANSPORT ?
+		    outcome(&st, &sa, &o, r, rp_on ? &rp : NULL, r == RKMP_E_REFUSED) : report(&st, r);
 		goto done;
 	}
-	summary(&st, &sa, &o, r, rp_on ? &rp : NULL);
-	status = 0;
+	status = outcome(&st, &sa, &o, r, rp_on ? &rp : NULL, false);
 done:
 	rkmp_file_unlock(lock_fd);
 	rkmp_sa_wipe(&sa);

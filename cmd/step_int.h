@@ -40,7 +40,7 @@ void	step_say(const struct step *st, const char *fmt, ...) __attribute__((format
 /* Write-ahead: the SA to the state file before any byte of a message leaves. */
 int	step_commit(struct step *st, struct rkmp_sa *sa);
 /* Our unanswered request from the state, into o (--resend). */
-int	step_resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o);
+int	step_resend(const struct rkmp_sa *sa, struct rkmp_ike_out *o);
 
 /* step_udp.c */
 /* The transport's progress lines (rkmp_udp_policy.say): terminal or -v. */
