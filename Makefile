@@ -8,7 +8,8 @@ BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 PKG_CONFIG  ?= pkg-config
-VERSION     ?= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+VERSION     ?= $(shell cat VERSION 2>/dev/null || echo unknown)
+COMMIT      ?= $(shell git describe --always --dirty --exclude='*' 2>/dev/null || echo unknown)
 
 # The build needs OpenSSL 3, jansson and libpcap.  Nothing is checked while make
 # reads this file (so that 'make deps', 'make demo' and 'make check' can install
@@ -59,6 +60,13 @@ $(B)/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The commit goes into cli.o alone (--version), which is rebuilt when it changes.
+$(B)/lib/cli.o: override CFLAGS += -DRKMP_COMMIT='"$(COMMIT)"'
+$(B)/lib/cli.o: $(B)/commit
+$(B)/commit: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(COMMIT)" ] || echo "$(COMMIT)" >$@
 
 $(B)/librkmp.a: $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
@@ -128,7 +136,7 @@ uninstall:
 clean:
 	rm -rf build build-asan
 
-.PHONY: all build-deps deps unit bats check demo bench lint install uninstall clean
+.PHONY: FORCE all build-deps deps unit bats check demo bench lint install uninstall clean
 .SECONDARY:
 include tests/fuzz/fuzz.mk
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

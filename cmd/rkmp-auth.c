@@ -3,7 +3,9 @@
 #include "step.h"
 
 static const struct step_desc auth_desc = {
-	"rkmp-auth", "RKMP_SA_AUTH", false,
+	"rkmp-auth", STEP_AUTH,
+	"-s STATE [--respond] [-i FILE | --listen ADDR] [-o FILE | --peer ADDR] [options]",
+	"RKMP_SA_AUTH", false,
 	RKMP_PHASE_INIT_DONE, RKMP_PHASE_AUTH_SENT, RKMP_PHASE_INIT_DONE,
 	rkmp_ike_auth_request, rkmp_ike_auth_process, rkmp_ike_auth_respond,
 	"Run RKMP_SA_AUTH (IKE_AUTH) on a state made by rkmp-init: authenticate with a\n"
@@ -12,7 +14,6 @@ static const struct step_desc auth_desc = {
 	"no TS), in the ikev2 profile an ESP child with TSi/TSr, or none (--childless).\n"
 	"Over files (-i/-o) each run is one half-step; over UDP (--peer, --listen) the\n"
 	"whole exchange.  The RKMP SA is established when both sides have run.",
-	false,
 };
 
 int

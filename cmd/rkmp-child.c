@@ -9,7 +9,12 @@ child_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct rkmp_ik
 }
 
 static const struct step_desc child_desc = {
-	"rkmp-child", "RKMP_CHILD_SA", false,
+	"rkmp-child", STEP_CHILD,
+	"-s STATE [--create [--protocol P] [--pfs G] | --rekey SPI | --delete SPI |\n"
+	"       --rekey-ike | --delete-ike | --liveness] [-o FILE | --peer ADDR] [options]\n"
+	"       rkmp-child -s STATE -i ANSWER\n"
+	"       rkmp-child -s STATE --respond (-i FILE -o FILE | --listen ADDR) [options]",
+	"RKMP_CHILD_SA", false,
 	RKMP_PHASE_ESTABLISHED, RKMP_PHASE_ESTABLISHED, RKMP_PHASE_ESTABLISHED,
 	child_request, rkmp_ike_child_process, rkmp_ike_child_respond,
 	"Run one exchange on an established RKMP SA: create a child SA (a routing-\n"
@@ -19,7 +24,6 @@ static const struct step_desc child_desc = {
 	"responder (--respond) answers whichever request comes.  Over files a request is\n"
 	"written with -o and its answer read back with -i; over UDP (--peer, --listen)\n"
 	"the whole exchange runs, with retransmission.",
-	true,
 };
 
 int

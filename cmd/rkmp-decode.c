@@ -29,23 +29,30 @@ enum {
 	OPT_EXPORT_KEYS,
 };
 
+/* What a run decodes: the modes an option applies to (rkmp_opt.only); 0: every one. */
+enum {
+	CAPTURES = 1 << 0,	/* -r files, or -i */
+	MSGFILES = 1 << 1,	/* raw message files */
+	EXPORT = 1 << 2,	/* --export-keys: nothing decoded */
+};
+
 static const struct rkmp_opt opts[] = {
-	{ "read", 'r', 1, "FILE", "read a pcap or pcapng capture (- = stdin); repeatable" },
-	{ "interface", 'i', 1, "IFACE", "capture live on IFACE (root or CAP_NET_RAW)" },
-	{ "filter", 'f', 1, "EXPR", "BPF filter expression for -r or -i" },
-	{ "count", 'c', 1, "N", "stop after N messages" },
-	{ "port", OPT_PORT, 1, "PORT", "also decode UDP PORT as IKE (500, 4500, 50500 always); repeatable" },
-	{ "rkmp-port", OPT_RKMP_PORT, 1, "PORT", "the port that marks RKMP traffic (default 50500)" },
-	{ "state", 's', 1, "FILE", "decrypt SK/SKF payloads with an rkmp state file's keys; repeatable" },
-	{ "keys", OPT_KEYS, 1, "FILE", "decrypt with a Wireshark ikev2_decryption_table or strongSwan key log; repeatable" },
-	{ "export-keys", OPT_EXPORT_KEYS, 1, "FORMAT", "print the loaded keys as wireshark or tcpdump lines, exit" },
-	{ "json", OPT_JSON, 0, NULL, "one JSON object per message per line (NDJSON)" },
-	{ "verbose", 'v', 0, NULL, "print every payload with names and values" },
-	{ "quiet", 'q', 0, NULL, "no closing summary on stderr" },
-	{ "help", 'h', 0, NULL, "show this help" },
-	{ "version", OPT_VERSION, 0, NULL, "show the version" },
-	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)" },
-	{ NULL, 0, 0, NULL, NULL }
+	{ "read", 'r', 1, "FILE", "read a pcap or pcapng capture (- = stdin); repeatable", CAPTURES },
+	{ "interface", 'i', 1, "IFACE", "capture live on IFACE (root or CAP_NET_RAW)", CAPTURES },
+	{ "filter", 'f', 1, "EXPR", "BPF filter expression for -r or -i", CAPTURES },
+	{ "count", 'c', 1, "N", "stop after N messages", CAPTURES | MSGFILES },
+	{ "port", OPT_PORT, 1, "PORT", "also decode UDP PORT as IKE (500, 4500, 50500 always); repeatable", CAPTURES },
+	{ "rkmp-port", OPT_RKMP_PORT, 1, "PORT", "the port that marks RKMP traffic (default 50500)", CAPTURES },
+	{ "state", 's', 1, "FILE", "decrypt SK/SKF payloads with an rkmp state file's keys; repeatable", 0 },
+	{ "keys", OPT_KEYS, 1, "FILE", "decrypt with a Wireshark ikev2_decryption_table or strongSwan key log; repeatable", 0 },
+	{ "export-keys", OPT_EXPORT_KEYS, 1, "FORMAT", "print the loaded keys as wireshark or tcpdump lines, exit", EXPORT },
+	{ "json", OPT_JSON, 0, NULL, "one JSON object per message per line (NDJSON)", CAPTURES | MSGFILES },
+	{ "verbose", 'v', 0, NULL, "print every payload with names and values", CAPTURES | MSGFILES },
+	{ "quiet", 'q', 0, NULL, "no closing summary on stderr", CAPTURES | MSGFILES },
+	{ "help", 'h', 0, NULL, "show this help", 0 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version, the commit and the OpenSSL, jansson and libpcap versions", 0 },
+	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)", 0 },
+	{ NULL, 0, 0, NULL, NULL, 0 }
 };
 
 static const struct rkmp_cli cli = {
@@ -69,6 +76,7 @@ static const struct rkmp_cli cli = {
 	"file is not a capture or was cut short, 6 the live capture could not start,\n"
 	"7 a file could not be read or output not written.\n"
 	"See rkmp-decode(1) and rkmp(7).\n",
+	0,	/* the modes are known after the options: see main() */
 };
 
 struct decode {
@@ -425,9 +433,13 @@ main(int argc, char **argv)
 	uint16_t ports[16];
 	bool quiet = false, fatal = false;
 	char *joined = NULL;
-	int c;
+	const struct rkmp_opt *misfit;
+	int c, seen[64];	/* the options given, for the modes' check */
+	size_t nseen = 0;
 
 	while ((c = rkmp_cli_next(&cli, argc, argv)) != -1) {
+		if (nseen < sizeof(seen) / sizeof(seen[0]))
+			seen[nseen++] = c;
 		switch (c) {
 		case 'r':
 			if (nreads == sizeof(reads) / sizeof(reads[0]))
@@ -488,16 +500,19 @@ main(int argc, char **argv)
 		case 'h':
 			rkmp_cli_help(&cli, stdout);
 			return 0;
-		case OPT_VERSION:
-			printf("rkmp-decode %s\n", RKMP_VERSION);
+		case OPT_VERSION: {
+			char more[160];
+
+			snprintf(more, sizeof(more), "jansson %s, %s", jansson_version_str(),
+			    rkmp_cap_version());
+			rkmp_cli_version(&cli, stdout, more);
 			return 0;
+		}
 		case OPT_LIST_OPTIONS:
 			rkmp_cli_list(&cli, stdout);
 			return 0;
-		case ':':
-			return rkmp_cli_usage(&cli, "option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return rkmp_cli_usage(&cli, "unknown option '%s'", argv[optind - 1]);
+		default:	/* ':' or '?' */
+			return rkmp_cli_bad(&cli, c, argv);
 		}
 	}
 	if (export != NULL) {
@@ -507,6 +522,9 @@ main(int argc, char **argv)
 			return rkmp_cli_usage(&cli, "--export-keys needs -s STATE or --keys FILE");
 		if (iface != NULL || nreads > 0 || optind < argc)
 			return rkmp_cli_usage(&cli, "--export-keys decodes nothing: drop -r, -i and message files");
+		if ((misfit = rkmp_cli_misfit(&cli, seen, nseen, EXPORT)) != NULL)
+			return rkmp_cli_usage(&cli, "%s does not apply to --export-keys, which decodes nothing",
+			    rkmp_cli_name(misfit));
 		if ((st = load_keys(&d, keyargs, nkeyargs)) == 0)
 			st = export_keys(&d, strcmp(export, "tcpdump") == 0);
 		decode_free(&d);
@@ -534,8 +552,10 @@ main(int argc, char **argv)
 	}
 	if (iface == NULL && nreads == 0 && optind >= argc)
 		return rkmp_cli_usage(&cli, "nothing to decode: give -r FILE, -i IFACE or message files");
-	if (filter != NULL && iface == NULL && nreads == 0)
-		return rkmp_cli_usage(&cli, "-f applies to -r or -i");
+	if (iface == NULL && nreads == 0 &&
+	    (misfit = rkmp_cli_misfit(&cli, seen, nseen, MSGFILES)) != NULL)
+		return rkmp_cli_usage(&cli, "%s applies to captures (-r, -i), not to message files",
+		    rkmp_cli_name(misfit));
 	if ((d.track = rkmp_track_new()) == NULL) {
 		fprintf(stderr, "rkmp-decode: out of memory\n");
 		return 7;

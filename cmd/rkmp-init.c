@@ -3,7 +3,9 @@
 #include "step.h"
 
 static const struct step_desc init_desc = {
-	"rkmp-init", "RKMP_SA_INIT", true,
+	"rkmp-init", STEP_INIT,
+	"-s STATE [--respond] [-i FILE | --listen ADDR] [-o FILE | --peer ADDR] [options]",
+	"RKMP_SA_INIT", true,
 	RKMP_PHASE_NEW, RKMP_PHASE_INIT_SENT, RKMP_PHASE_NEW,
 	rkmp_ike_init_request, rkmp_ike_init_process, rkmp_ike_init_respond,
 	"Run RKMP_SA_INIT (IKE_SA_INIT): the initiator writes its request (SA, KE, Ni)\n"
@@ -12,7 +14,6 @@ static const struct step_desc init_desc = {
 	"derived.  Over files (-i/-o) each run is one half-step; over UDP (--peer,\n"
 	"--listen) the whole exchange, with COOKIE and INVALID_KE_PAYLOAD retries and\n"
 	"RFC 7296 retransmission.  State goes to the JSON file given with -s.",
-	false,
 };
 
 int

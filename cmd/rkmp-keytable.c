@@ -47,34 +47,47 @@ enum {
 	OPT_DST_ISN, OPT_JSON, OPT_VERSION, OPT_LIST_OPTIONS,
 };
 
+/* The subcommands, as the bits of the option table's rows (rkmp_opt.only). */
+enum {
+	KT_INSERT = 1 << 0, KT_GET = 1 << 1, KT_DELETE = 1 << 2, KT_REKEY = 1 << 3,
+	KT_SELECT = 1 << 4, KT_LOOKUP = 1 << 5, KT_LIST = 1 << 6, KT_EXPIRE = 1 << 7,
+	KT_REVOKE = 1 << 8, KT_EXPORT = 1 << 9, KT_TRAFFIC = 1 << 10,
+};
+
+/* Each option applies to the subcommands its row names (0: every one); another
+ * subcommand refuses it. */
+#define KT_ROWS	(KT_GET | KT_DELETE | KT_REKEY | KT_SELECT | KT_LOOKUP | KT_LIST | KT_EXPORT | KT_TRAFFIC)
+#define KT_NOW	(KT_GET | KT_SELECT | KT_LOOKUP | KT_LIST | KT_EXPIRE | KT_TRAFFIC)
+#define KT_TEXT	(KT_GET | KT_SELECT | KT_LOOKUP | KT_LIST)
+
 static const struct rkmp_opt opts[] = {
-	{ "keytable", 't', 1, "FILE", "the key table (JSON, mode 0600; insert creates it)" },
-	{ "protocol", OPT_PROTOCOL, 1, "PROTO", "tcp-ao, bfd, rsvp-te or esp (or 201, 202, 203, 3)" },
-	{ "peer", OPT_PEER, 1, "ADDR", "the peer: an IPv4 or IPv6 address, or group:NAME" },
-	{ "spi", OPT_SPI, 1, "HEX", "the row's LocalKeyName (get, delete: 00 = every row)" },
-	{ "old-spi", OPT_OLD_SPI, 1, "HEX", "rekey: the LocalKeyName of the row replaced" },
-	{ "interface", OPT_INTERFACE, 1, "IFACE", "select, lookup: only rows for IFACE or \"all\"" },
-	{ "key-name", OPT_KEY_NAME, 1, "HEX", "lookup: the key name seen in the message" },
-	{ "rkmp-sa", OPT_RKMP_SA, 1, "SPI_I:SPI_R", "revoke: the RKMP SA whose rows go" },
-	{ "format", OPT_FORMAT, 1, "FMT", "export: frr, bird, rfc8177 or wireshark-esp" },
-	{ "now", OPT_NOW, 1, "TIME", "the clock, YYYYmmddHHMMSSZ (default: the system's)" },
-	{ "grace", OPT_GRACE, 1, "SECONDS", "rekey: accept the old key this long after (120)" },
-	{ "prefer", OPT_PREFER, 1, "ALG,...", "select: AlgIDs, most preferred first" },
-	{ "show-keys", OPT_SHOW_KEYS, 0, NULL, "print keys (list: rows as get prints them, keys too)" },
-	{ "master-key-file", OPT_MASTER_KEY_FILE, 1, "FILE", "traffic-keys: a master key (0x... = hex)" },
-	{ "kdf", OPT_KDF, 1, "KDF", "traffic-keys: hmac-sha1 or aes-128-cmac" },
-	{ "src", OPT_SRC, 1, "ADDR", "traffic-keys: the sender's address" },
-	{ "dst", OPT_DST, 1, "ADDR", "traffic-keys: the receiver's address" },
-	{ "sport", OPT_SPORT, 1, "PORT", "traffic-keys: the sender's TCP port" },
-	{ "dport", OPT_DPORT, 1, "PORT", "traffic-keys: the receiver's TCP port" },
-	{ "src-isn", OPT_SRC_ISN, 1, "ISN", "traffic-keys: the sender's ISN (decimal or 0x hex)" },
-	{ "dst-isn", OPT_DST_ISN, 1, "ISN", "traffic-keys: the receiver's ISN" },
-	{ "json", OPT_JSON, 0, NULL, "JSON output (rows one per line); errors as JSON" },
-	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors" },
-	{ "help", 'h', 0, NULL, "show this help" },
-	{ "version", OPT_VERSION, 0, NULL, "show the version" },
-	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)" },
-	{ NULL, 0, 0, NULL, NULL }
+	{ "keytable", 't', 1, "FILE", "the key table (JSON, mode 0600; insert creates it)", 0 },
+	{ "protocol", OPT_PROTOCOL, 1, "PROTO", "tcp-ao, bfd, rsvp-te or esp (or 201, 202, 203, 3)", KT_ROWS },
+	{ "peer", OPT_PEER, 1, "ADDR", "the peer: an IPv4 or IPv6 address, or group:NAME", KT_ROWS },
+	{ "spi", OPT_SPI, 1, "HEX", "the row's LocalKeyName (get, delete: 00 = every row)", KT_GET | KT_DELETE | KT_TRAFFIC },
+	{ "old-spi", OPT_OLD_SPI, 1, "HEX", "rekey: the LocalKeyName of the row replaced", KT_REKEY },
+	{ "interface", OPT_INTERFACE, 1, "IFACE", "select, lookup: only rows for IFACE or \"all\"", KT_SELECT | KT_LOOKUP | KT_TRAFFIC },
+	{ "key-name", OPT_KEY_NAME, 1, "HEX", "lookup: the key name seen in the message", KT_LOOKUP },
+	{ "rkmp-sa", OPT_RKMP_SA, 1, "SPI_I:SPI_R", "revoke: the RKMP SA whose rows go", KT_REVOKE },
+	{ "format", OPT_FORMAT, 1, "FMT", "export: frr, bird, rfc8177 or wireshark-esp", KT_EXPORT },
+	{ "now", OPT_NOW, 1, "TIME", "the clock, YYYYmmddHHMMSSZ (default: the system's)", KT_NOW },
+	{ "grace", OPT_GRACE, 1, "SECONDS", "rekey: accept the old key this long after (120)", KT_REKEY },
+	{ "prefer", OPT_PREFER, 1, "ALG,...", "select: AlgIDs, most preferred first", KT_SELECT | KT_TRAFFIC },
+	{ "show-keys", OPT_SHOW_KEYS, 0, NULL, "print keys (list: rows as get prints them, keys too)", KT_TEXT },
+	{ "master-key-file", OPT_MASTER_KEY_FILE, 1, "FILE", "traffic-keys: a master key (0x... = hex)", KT_TRAFFIC },
+	{ "kdf", OPT_KDF, 1, "KDF", "traffic-keys: hmac-sha1 or aes-128-cmac", KT_TRAFFIC },
+	{ "src", OPT_SRC, 1, "ADDR", "traffic-keys: the sender's address", KT_TRAFFIC },
+	{ "dst", OPT_DST, 1, "ADDR", "traffic-keys: the receiver's address", KT_TRAFFIC },
+	{ "sport", OPT_SPORT, 1, "PORT", "traffic-keys: the sender's TCP port", KT_TRAFFIC },
+	{ "dport", OPT_DPORT, 1, "PORT", "traffic-keys: the receiver's TCP port", KT_TRAFFIC },
+	{ "src-isn", OPT_SRC_ISN, 1, "ISN", "traffic-keys: the sender's ISN (decimal or 0x hex)", KT_TRAFFIC },
+	{ "dst-isn", OPT_DST_ISN, 1, "ISN", "traffic-keys: the receiver's ISN", KT_TRAFFIC },
+	{ "json", OPT_JSON, 0, NULL, "JSON output (rows one per line); errors as JSON", 0 },
+	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors", 0 },
+	{ "help", 'h', 0, NULL, "show this help", 0 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version, the commit and the OpenSSL version", 0 },
+	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (with a SUBCOMMAND: its own; for shell completion)", 0 },
+	{ NULL, 0, 0, NULL, NULL, 0 }
 };
 
 static const struct rkmp_cli cli = {
@@ -109,32 +122,7 @@ static const struct rkmp_cli cli = {
 	"exit status: 0 done, 1 refused (no such row or key, or the row exists already),\n"
 	"2 usage, 3 a malformed, unreadable or too open table or row file, 5 crypto,\n"
 	"7 system (I/O).  See rkmp-keytable(1) and rkmp(7).\n",
-};
-
-/* Which subcommands each option applies to (NULL: every one). */
-static const struct {
-	int		 key;
-	const char	*subs;
-} applies[] = {
-	{ OPT_PROTOCOL, " get delete rekey select lookup list export traffic-keys " },
-	{ OPT_PEER, " get delete rekey select lookup list export traffic-keys " },
-	{ OPT_SPI, " get delete traffic-keys " },
-	{ OPT_OLD_SPI, " rekey " },
-	{ OPT_INTERFACE, " select lookup traffic-keys " },
-	{ OPT_KEY_NAME, " lookup " },
-	{ OPT_RKMP_SA, " revoke " },
-	{ OPT_FORMAT, " export " },
-	{ OPT_GRACE, " rekey " },
-	{ OPT_PREFER, " select traffic-keys " },
-	{ OPT_SHOW_KEYS, " get select lookup list " },
-	{ OPT_MASTER_KEY_FILE, " traffic-keys " },
-	{ OPT_KDF, " traffic-keys " },
-	{ OPT_SRC, " traffic-keys " },
-	{ OPT_DST, " traffic-keys " },
-	{ OPT_SPORT, " traffic-keys " },
-	{ OPT_DPORT, " traffic-keys " },
-	{ OPT_SRC_ISN, " traffic-keys " },
-	{ OPT_DST_ISN, " traffic-keys " },
+	0,	/* the subcommand is known after the options: see run() */
 };
 
 struct kt {
@@ -855,9 +843,9 @@ cmd_traffic_keys(struct kt *k)
 		if (!k->has_kdf)
 			return rkmp_cli_usage(&cli, "--master-key-file needs --kdf hmac-sha1 or "
 			    "aes-128-cmac");
-		if (k->peer != NULL || k->has_proto || k->has_spi)
+		if (k->table != NULL || k->peer != NULL || k->has_proto || k->has_spi)
 			return rkmp_cli_usage(&cli, "give either --master-key-file or a row "
-			    "(--protocol, --peer, --spi), not both");
+			    "(-t, --protocol, --peer, --spi), not both");
 		alg = k->kdf;
 		if ((r = read_master_key(k->mk_file, master, sizeof(master), &mlen)) != 0)
 			return report(k, r);
@@ -872,6 +860,9 @@ cmd_traffic_keys(struct kt *k)
 		if (k->has_kdf)
 			return rkmp_cli_usage(&cli, "--kdf goes with --master-key-file: a row names "
 			    "its own KDF");
+		if (k->spi != 0 && (k->iface != NULL || k->nprefer > 0 || k->has_now))
+			return rkmp_cli_usage(&cli, "--spi names the row: --interface, --prefer and --now "
+			    "select one without it");
 		if (!k->has_proto)
 			k->proto = RKMP_PROTO_TCP_AO;
 		if (k->proto != RKMP_PROTO_TCP_AO)
@@ -950,42 +941,43 @@ parse_u32(const char *s, uint32_t *v, uint32_t max)
 static const struct {
 	const char	*name;
 	int		 (*fn)(struct kt *);
+	unsigned	 bit;	/* of the option table's rows */
 } subs[] = {
-	{ "insert", cmd_insert },
-	{ "get", cmd_get },
-	{ "delete", NULL },
-	{ "rekey", cmd_rekey },
-	{ "select", NULL },
-	{ "lookup", NULL },
-	{ "list", cmd_list },
-	{ "expire", NULL },
-	{ "revoke", NULL },
-	{ "export", cmd_export },
-	{ "traffic-keys", cmd_traffic_keys },
+	{ "insert", cmd_insert, KT_INSERT },
+	{ "get", cmd_get, KT_GET },
+	{ "delete", NULL, KT_DELETE },
+	{ "rekey", cmd_rekey, KT_REKEY },
+	{ "select", NULL, KT_SELECT },
+	{ "lookup", NULL, KT_LOOKUP },
+	{ "list", cmd_list, KT_LIST },
+	{ "expire", NULL, KT_EXPIRE },
+	{ "revoke", NULL, KT_REVOKE },
+	{ "export", cmd_export, KT_EXPORT },
+	{ "traffic-keys", cmd_traffic_keys, KT_TRAFFIC },
 };
 
-static const char *
-opt_name(int key)
+/* The bit of subcommand s, 0 when there is none such. */
+static unsigned
+sub_bit(const char *s)
 {
-	for (const struct rkmp_opt *o = opts; o->name != NULL; o++)
-		if (o->key == key)
-			return o->name;
-	return "?";
+	for (size_t i = 0; i < nitems(subs); i++)
+		if (strcmp(subs[i].name, s) == 0)
+			return subs[i].bit;
+	return 0;
 }
 
 static int
 run(struct kt *k)
 {
 	const char *s = k->sub;
-	char pad[32];
+	const struct rkmp_opt *misfit;
+	unsigned bit = sub_bit(s);
 
+	if (bit == 0)
+		return rkmp_cli_usage(&cli, "unknown subcommand '%s'", s);
 	/* options that do not apply to this subcommand are mistakes */
-	snprintf(pad, sizeof(pad), " %s ", s);
-	for (size_t i = 0; i < k->nseen; i++)
-		for (size_t a = 0; a < nitems(applies); a++)
-			if (applies[a].key == k->seen[i] && strstr(applies[a].subs, pad) == NULL)
-				return rkmp_cli_usage(&cli, "--%s does not apply to %s", opt_name(k->seen[i]),
-				    s);
+	if ((misfit = rkmp_cli_misfit(&cli, k->seen, k->nseen, bit)) != NULL)
+		return rkmp_cli_usage(&cli, "%s does not apply to %s", rkmp_cli_name(misfit), s);
 	if (k->table == NULL && !(strcmp(s, "traffic-keys") == 0 && k->mk_file != NULL))
 		return rkmp_cli_usage(&cli, "-t FILE (the key table) is required");
 	if (strcmp(s, "get") == 0 || strcmp(s, "delete") == 0 || strcmp(s, "select") == 0 ||
@@ -1020,19 +1012,20 @@ run(struct kt *k)
 	if (strcmp(s, "lookup") == 0)
 		return cmd_select(k, true);
 	for (size_t i = 0; i < nitems(subs); i++)
-		if (strcmp(subs[i].name, s) == 0 && subs[i].fn != NULL)
+		if (subs[i].bit == bit && subs[i].fn != NULL)
 			return subs[i].fn(k);
-	return rkmp_cli_usage(&cli, "unknown subcommand '%s'", s);
+	return rkmp_cli_usage(&cli, "unknown subcommand '%s'", s);	/* not reached */
 }
 
 int
 main(int argc, char **argv)
 {
 	struct kt k = { .grace = RKMP_KEYTABLE_GRACE };
+	bool list_options = false;
 	int c, st;
 
 	while ((c = rkmp_cli_next(&cli, argc, argv)) != -1) {
-		if (c >= 256 && k.nseen < nitems(k.seen))
+		if (k.nseen < nitems(k.seen))
 			k.seen[k.nseen++] = c;
 		switch (c) {
 		case 't':
@@ -1174,16 +1167,22 @@ main(int argc, char **argv)
 			rkmp_cli_help(&cli, stdout);
 			return 0;
 		case OPT_VERSION:
-			printf("%s %s\n", PROG, RKMP_VERSION);
+			rkmp_cli_version(&cli, stdout, NULL);
 			return 0;
 		case OPT_LIST_OPTIONS:
-			rkmp_cli_list(&cli, stdout);
-			return 0;
-		case ':':
-			return rkmp_cli_usage(&cli, "option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return rkmp_cli_usage(&cli, "unknown option '%s'", argv[optind - 1]);
+			list_options = true;	/* after the subcommand, if one is given */
+			break;
+		default:	/* ':' or '?' */
+			return rkmp_cli_bad(&cli, c, argv);
 		}
+	}
+	if (list_options) {
+		/* a subcommand's own options, or every option */
+		struct rkmp_cli sub = cli;
+
+		sub.mask = optind < argc ? sub_bit(argv[optind]) : 0;
+		rkmp_cli_list(&sub, stdout);
+		return 0;
 	}
 	if (optind >= argc)
 		return rkmp_cli_usage(&cli, "no subcommand: insert, get, delete, rekey, select, "

@@ -38,57 +38,61 @@ enum {
 	OPT_REKEY_IKE, OPT_EVENTS, OPT_RP_HOOK, OPT_PEER_ADDRESS, OPT_NOW, OPT_WAIT_LOCK, OPT_RESEND,
 };
 
-/* rkmp-child's own options: the operation of its request. */
-static const struct rkmp_opt child_opts[] = {
-	{ "create", OPT_CREATE, 0, NULL, "request a new child SA (the default operation)" },
-	{ "protocol", OPT_PROTOCOL, 1, "tcp-ao|bfd|rsvp-te", "the routing-protocol SA to create (rkmp profile)" },
-	{ "pfs", OPT_PFS, 1, "GROUP", "with a KE of GROUP (e.g. x25519, modp2048): perfect forward secrecy" },
-	{ "rekey", OPT_REKEY, 1, "SPI", "rekey the child whose SPI (ours, hex) is SPI (N(REKEY_SA))" },
-	{ "delete", OPT_DELETE, 1, "SPI", "delete the child whose SPI (ours, hex) is SPI" },
-	{ "rekey-ike", OPT_REKEY_IKE, 0, NULL, "rekey the RKMP SA itself: new SPIs and keys, children move" },
-	{ "delete-ike", OPT_DELETE_IKE, 0, NULL, "delete the RKMP SA itself (children live on)" },
-	{ "liveness", OPT_LIVENESS, 0, NULL, "liveness check: an empty RKMP_INFORMATIONAL" },
-	{ NULL, 0, 0, NULL, NULL }
-};
+/* The tools each option applies to (STEP_* of step.h); 0: every step tool. */
+#define I	STEP_INIT
+#define A	STEP_AUTH
+#define C	STEP_CHILD
 
 static const struct rkmp_opt step_opts[] = {
-	{ "state", 's', 1, "FILE", "this side's state file (created by the first step; mode 0600)" },
-	{ "in", 'i', 1, "FILE", "the peer's message, one raw datagram (- = stdin)" },
-	{ "out", 'o', 1, "FILE", "our message, one raw datagram (- = stdout)" },
-	{ "respond", OPT_RESPOND, 0, NULL, "act as responder for this exchange" },
-	{ "resend", OPT_RESEND, 0, NULL, "send our unanswered request again, bitwise identical (from the state)" },
-	{ "peer", OPT_PEER, 1, "ADDR[:PORT]", "UDP: send our request there and wait (retransmitting)" },
-	{ "listen", OPT_LISTEN, 1, "ADDR[:PORT]", "UDP: wait there for the peer's request and answer it" },
-	{ "local", OPT_LOCAL, 1, "ADDR:PORT", "UDP requester: send from there (default: the SA's own endpoint from the state, else an ephemeral port)" },
-	{ "profile", OPT_PROFILE, 1, "rkmp|ikev2", "protocol profile (first step only; default rkmp)" },
-	{ "proposal", OPT_PROPOSAL, 1, "LIST", "IKE proposals, strongSwan style (first step only)" },
-	{ "child-proposal", OPT_CHILD_PROPOSAL, 1, "LIST", "proposals of the first child SA" },
-	{ "childless", OPT_CHILDLESS, 0, NULL, "ikev2 profile: RKMP_SA_AUTH without a child (RFC 6023)" },
-	{ "id", OPT_ID, 1, "ID", "our identity: fqdn:NAME, email:ADDR, ipv4:A, ipv6:A, keyid:HEX" },
-	{ "peer-id", OPT_PEER_ID, 1, "ID", "the identity the peer must prove" },
-	{ "psk-file", OPT_PSK_FILE, 1, "FILE", "pre-shared key file (mode 0600; 0x... = hex)" },
-	{ "cert", OPT_CERT, 1, "FILE", "our certificate chain (PEM)" },
-	{ "key", OPT_KEY, 1, "FILE", "our private key (PEM)" },
-	{ "ca", OPT_CA, 1, "FILE", "trusted CA certificates (PEM)" },
-	{ "cookie", OPT_COOKIE, 0, NULL, "responder: demand a COOKIE round first (RFC 7296 §2.6)" },
-	{ "retransmit", OPT_RETRANSMIT, 1, "T,B,N", "UDP: first timeout T s, back-off B, N retransmits (4,1.8,5)" },
-	{ "wait", OPT_WAIT, 1, "SECONDS", "UDP responder: how long to wait for a request (0 = forever)" },
-	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: after answering, this long: answer copies of the request again, and new requests the SA can take" },
-	{ "wait-lock", OPT_WAIT_LOCK, 1, "SECONDS", "when another process holds the state, wait this long for it (default: refuse at once)" },
-	{ "keytable", 't', 1, "FILE", "the RFC 7210 key table the routing-protocol SAs go into (mode 0600)" },
-	{ "peer-address", OPT_PEER_ADDRESS, 1, "ADDR", "the peer's address in key-table rows (file transport; kept in the state)" },
-	{ "events", OPT_EVENTS, 1, "FILE", "append one JSON line per event (insert, rekey, delete, revoke, close)" },
-	{ "rp-hook", OPT_RP_HOOK, 1, "CMD", "run CMD (sh -c) per event, the event in RKMP_* variables" },
-	{ "json", OPT_JSON, 0, NULL, "a JSON summary of the step on stdout (errors as JSON too)" },
-	{ "seed", OPT_SEED, 1, "HEX", "TESTING ONLY: deterministic nonces, SPIs, IVs and DH keys" },
-	{ "now", OPT_NOW, 1, "TIME", "TESTING ONLY: the clock for key-table lifetimes, YYYYmmddHHMMSSZ" },
-	{ "verbose", 'v', 0, NULL, "more on stderr" },
-	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors" },
-	{ "help", 'h', 0, NULL, "show this help" },
-	{ "version", OPT_VERSION, 0, NULL, "show the version" },
-	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)" },
-	{ NULL, 0, 0, NULL, NULL }
+	{ "state", 's', 1, "FILE", "this side's state file (created by the first step; mode 0600)", 0 },
+	{ "in", 'i', 1, "FILE", "the peer's message, one raw datagram (- = stdin)", 0 },
+	{ "out", 'o', 1, "FILE", "our message, one raw datagram (- = stdout)", 0 },
+	{ "respond", OPT_RESPOND, 0, NULL, "act as responder for this exchange", 0 },
+	{ "resend", OPT_RESEND, 0, NULL, "send our unanswered request again, bitwise identical (from the state)", 0 },
+	{ "create", OPT_CREATE, 0, NULL, "request a new child SA (the default operation)", C },
+	{ "protocol", OPT_PROTOCOL, 1, "tcp-ao|bfd|rsvp-te", "the routing-protocol SA to create (rkmp profile)", C },
+	{ "pfs", OPT_PFS, 1, "GROUP", "with a KE of GROUP (e.g. x25519, modp2048): perfect forward secrecy", C },
+	{ "rekey", OPT_REKEY, 1, "SPI", "rekey the child whose SPI (ours, hex) is SPI (N(REKEY_SA))", C },
+	{ "delete", OPT_DELETE, 1, "SPI", "delete the child whose SPI (ours, hex) is SPI", C },
+	{ "rekey-ike", OPT_REKEY_IKE, 0, NULL, "rekey the RKMP SA itself: new SPIs and keys, children move", C },
+	{ "delete-ike", OPT_DELETE_IKE, 0, NULL, "delete the RKMP SA itself (children live on)", C },
+	{ "liveness", OPT_LIVENESS, 0, NULL, "liveness check: an empty RKMP_INFORMATIONAL", C },
+	{ "peer", OPT_PEER, 1, "ADDR[:PORT]", "UDP: send our request there and wait (retransmitting)", 0 },
+	{ "listen", OPT_LISTEN, 1, "ADDR[:PORT]", "UDP: wait there for the peer's request and answer it", 0 },
+	{ "local", OPT_LOCAL, 1, "ADDR:PORT", "UDP requester: send from there (default: the SA's own endpoint from the state, else an ephemeral port)", 0 },
+	{ "profile", OPT_PROFILE, 1, "rkmp|ikev2", "protocol profile (first step only; default rkmp)", I },
+	{ "proposal", OPT_PROPOSAL, 1, "LIST", "IKE proposals, strongSwan style (first step only)", I },
+	{ "child-proposal", OPT_CHILD_PROPOSAL, 1, "LIST", "proposals of the first child SA", 0 },
+	{ "childless", OPT_CHILDLESS, 0, NULL, "ikev2 profile: RKMP_SA_AUTH without a child (RFC 6023)", I | A },
+	{ "id", OPT_ID, 1, "ID", "our identity: fqdn:NAME, email:ADDR, ipv4:A, ipv6:A, keyid:HEX", I | A },
+	{ "peer-id", OPT_PEER_ID, 1, "ID", "the identity the peer must prove", I | A },
+	{ "psk-file", OPT_PSK_FILE, 1, "FILE", "pre-shared key file (mode 0600; 0x... = hex)", A },
+	{ "cert", OPT_CERT, 1, "FILE", "our certificate chain (PEM)", I | A },
+	{ "key", OPT_KEY, 1, "FILE", "our private key (PEM)", I | A },
+	{ "ca", OPT_CA, 1, "FILE", "trusted CA certificates (PEM)", I | A },
+	{ "cookie", OPT_COOKIE, 0, NULL, "responder: demand a COOKIE round first (RFC 7296 §2.6)", I },
+	{ "retransmit", OPT_RETRANSMIT, 1, "T,B,N", "UDP: first timeout T s, back-off B, N retransmits (4,1.8,5)", 0 },
+	{ "wait", OPT_WAIT, 1, "SECONDS", "UDP responder: how long to wait for a request (0 = forever)", 0 },
+	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: after answering, this long: answer copies of the request again, and new requests the SA can take", 0 },
+	{ "wait-lock", OPT_WAIT_LOCK, 1, "SECONDS", "when another process holds the state, wait this long for it (default: refuse at once)", 0 },
+	{ "keytable", 't', 1, "FILE", "the RFC 7210 key table the routing-protocol SAs go into (mode 0600)", 0 },
+	{ "peer-address", OPT_PEER_ADDRESS, 1, "ADDR", "the peer's address in key-table rows (file transport; kept in the state)", 0 },
+	{ "events", OPT_EVENTS, 1, "FILE", "append one JSON line per event (insert, rekey, delete, revoke, close)", 0 },
+	{ "rp-hook", OPT_RP_HOOK, 1, "CMD", "run CMD (sh -c) per event, the event in RKMP_* variables", 0 },
+	{ "json", OPT_JSON, 0, NULL, "a JSON summary of the step on stdout (errors as JSON too)", 0 },
+	{ "seed", OPT_SEED, 1, "HEX", "TESTING ONLY: deterministic nonces, SPIs, IVs and DH keys", I },
+	{ "now", OPT_NOW, 1, "TIME", "TESTING ONLY: the clock for key-table lifetimes, YYYYmmddHHMMSSZ", 0 },
+	{ "verbose", 'v', 0, NULL, "more on stderr", 0 },
+	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors", 0 },
+	{ "help", 'h', 0, NULL, "show this help", 0 },
+	{ "version", OPT_VERSION, 0, NULL, "show the version, the commit and the OpenSSL version", 0 },
+	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)", 0 },
+	{ NULL, 0, 0, NULL, NULL, 0 }
 };
+
+#undef I
+#undef A
+#undef C
 
 /* struct step: step_int.h */
 
@@ -108,24 +112,31 @@ step_say(const struct step *st, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* One error line (or JSON object with --json) and the exit status of code. */
-static int
-report(const struct step *st, int code)
+/* The error object of code (DESIGN.md §8): {kind, class, where, detail, exit}. */
+static json_t *
+error_json(int code)
 {
 	const char *cls = code == RKMP_E_TRUNCATED || code == RKMP_E_INVALID ? "malformed message" :
 	    rkmp_err_class(code);
 
+	return json_pack("{s:s,s:s,s:s,s:s,s:i}", "kind", rkmp_err_kind(code), "class", cls,
+	    "where", rkmp_err_where(), "detail", rkmp_err_detail(), "exit", rkmp_err_exit(code));
+}
+
+/* One error line (or JSON object with --json) and the exit status of code. */
+static int
+report(const struct step *st, int code)
+{
 	if (st->json) {
-		json_t *e = json_pack("{s:{s:s,s:s,s:s,s:s,s:i}}", "error", "kind", rkmp_err_kind(code),
-		    "class", cls, "where", rkmp_err_where(), "detail", rkmp_err_detail(),
-		    "exit", rkmp_err_exit(code));
+		json_t *e = json_pack("{s:o}", "error", error_json(code));
 
 		json_dumpf(e, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(e);
 	} else
-		fprintf(stderr, "%s: %s: %s: %s\n", st->d->prog, st->state ? st->state : "-", cls,
-		    rkmp_err_text());
+		fprintf(stderr, "%s: %s: %s: %s\n", st->d->prog, st->state ? st->state : "-",
+		    code == RKMP_E_TRUNCATED || code == RKMP_E_INVALID ? "malformed message" :
+		    rkmp_err_class(code), rkmp_err_text());
 	return rkmp_err_exit(code);
 }
 
@@ -326,15 +337,13 @@ parse_opts(struct step *st, int argc, char **argv)
 			rkmp_cli_help(&st->cli, stdout);
 			exit(0);
 		case OPT_VERSION:
-			printf("%s %s\n", st->d->prog, RKMP_VERSION);
+			rkmp_cli_version(&st->cli, stdout, NULL);
 			exit(0);
 		case OPT_LIST_OPTIONS:
 			rkmp_cli_list(&st->cli, stdout);
 			exit(0);
-		case ':':
-			return rkmp_cli_usage(&st->cli, "option '%s' needs an argument", argv[optind - 1]);
-		default:
-			return rkmp_cli_usage(&st->cli, "unknown option '%s'", argv[optind - 1]);
+		default:	/* ':' or '?', and an option of another step tool is unknown here */
+			return rkmp_cli_bad(&st->cli, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -342,7 +351,7 @@ parse_opts(struct step *st, int argc, char **argv)
 	if (st->nops > 1)
 		return rkmp_cli_usage(&st->cli, "give one of --create, --rekey, --delete, --rekey-ike, "
 		    "--delete-ike, --liveness");
-	if (st->d->child && st->child.op == RKMP_CHILD_NONE)
+	if (st->d->tool == STEP_CHILD && st->child.op == RKMP_CHILD_NONE)
 		st->child.op = RKMP_CHILD_CREATE;
 	if (st->state == NULL)
 		return rkmp_cli_usage(&st->cli, "-s STATE is required");
@@ -432,9 +441,16 @@ seen_peer(const struct step *st, const struct rkmp_sa *sa, char *buf, size_t len
 	return NULL;
 }
 
+/*
+ * How the step ended, said once (DESIGN.md §8), and its exit status: with
+ * --json one summary object, which carries the error when code is one; else
+ * our note, then the error line.  When the error says what the note says
+ * (noted: the engine's refusal, whose note and error both give the reason of
+ * the SA or of the child), only the error is said.
+ */
 static int
-summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_out *o, int code,
-    const struct rkmp_rp *rp)
+outcome(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_out *o, int code,
+    const struct rkmp_rp *rp, bool noted)
 {
 	if (st->json) {
 		char si[17], sr[17];
@@ -459,9 +475,17 @@ summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_o
 				json_array_append_new(ev, json_string(rkmp_rp_kind_name(rp->ev[i].kind)));
 			json_object_set_new(j, "events", ev);
 		}
+		if (code < 0)
+			json_object_set_new(j, "error", error_json(code));
 		json_dumpf(j, stdout, JSON_COMPACT);
 		fputc('\n', stdout);
 		json_decref(j);
+		return rkmp_err_exit(code < 0 ? code : 0);
+	}
+	if (noted) {
+		if (st->ignored > 0)
+			step_say(st, "%u datagram%s ignored while listening", st->ignored,
+			    st->ignored == 1 ? "" : "s");
 	} else if (o->note[0]) {
 		if (st->ignored > 0)
 			step_say(st, "%s (%u datagram%s ignored while listening)", o->note, st->ignored,
@@ -469,7 +493,7 @@ summary(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_o
 		else
 			step_say(st, "%s", o->note);
 	}
-	return 0;
+	return code < 0 ? report(st, code) : 0;
 }
 
 /*
@@ -493,7 +517,7 @@ step_commit(struct step *st, struct rkmp_sa *sa)
 
 /* Our unanswered request from the state, as it was sent (--resend). */
 int
-step_resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o)
+step_resend(const struct rkmp_sa *sa, struct rkmp_ike_out *o)
 {
 	const uint8_t *p;
 	size_t len;
@@ -508,7 +532,6 @@ step_resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o)
 	o->send = true;
 	snprintf(o->note, sizeof(o->note), "request resent from the state: %s, Message ID %u, %zu octets "
 	    "(a retransmission)", rkmp_name_or(RKMP_REG_EXCHANGE, p[18]), rkmp_get32(p + 20), len);
-	step_say(st, "%s", o->note);
 	return 0;
 }
 
@@ -528,23 +551,12 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	bool fresh = false, emit;
 	int r, status, lock_fd = -1, swept;
 
-	for (const struct rkmp_opt *t = step_opts; t->name != NULL; t++)
-		st.opts[st.nops++] = *t;
-	for (const struct rkmp_opt *t = child_opts; d->child && t->name != NULL; t++)
-		st.opts[st.nops++] = *t;
-	st.opts[st.nops] = (struct rkmp_opt){ NULL, 0, 0, NULL, NULL };
-	st.nops = 0;
-	st.cli = (struct rkmp_cli){ d->prog,
-	    d->child ? "-s STATE [--create [--protocol P] [--pfs G] | --rekey SPI | --delete SPI |\n"
-	    "       --rekey-ike | --delete-ike | --liveness] [-o FILE | --peer ADDR] [options]\n"
-	    "       rkmp-child -s STATE -i ANSWER\n"
-	    "       rkmp-child -s STATE --respond (-i FILE -o FILE | --listen ADDR) [options]" :
-	    "-s STATE [--respond] [-i FILE | --listen ADDR] [-o FILE | --peer ADDR] [options]",
-	    d->description, st.opts,
+	st.cli = (struct rkmp_cli){ d->prog, d->synopsis, d->description, step_opts,
 	    "exit status: 0 done, 1 refused (error notify sent or received, AUTH or proposal\n"
 	    "refused; recorded in the state), 2 usage, 3 state (unreadable, invalid, wrong\n"
 	    "phase, permissions), 4 malformed message, 5 crypto, 6 transport (no answer after\n"
-	    "retransmissions: recorded in the state), 7 system.  See rkmp(7).\n" };
+	    "retransmissions: recorded in the state), 7 system.  See rkmp(7).\n",
+	    d->tool };	/* this tool's options only */
 	rkmp_sa_init(&sa);
 	rkmp_ike_out_init(&o);
 	rkmp_rp_defaults(&st.rp);
@@ -577,7 +589,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	} else
 		fresh = true;
 	/* after RKMP_SA_AUTH either side may start an exchange: the role is the SA's, not the step's */
-	if (!fresh && !d->child && sa.initiator == st.respond) {
+	if (!fresh && d->tool != STEP_CHILD && sa.initiator == st.respond) {
 		rkmp_err_set(RKMP_E_STATE, "role", "the state is the %s's; %s --respond",
 		    sa.initiator ? "initiator" : "responder", st.respond ? "drop" : "add");
 		status = report(&st, RKMP_E_STATE);
@@ -633,7 +645,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 
 	/* Which half of the exchange: the phase decides, the options must agree. */
 	if (st.respond) {
-		if (sa.phase != d->resp_phase && !(d->child && sa.phase == RKMP_PHASE_DELETED)) {
+		if (sa.phase != d->resp_phase && !(d->tool == STEP_CHILD && sa.phase == RKMP_PHASE_DELETED)) {
 			rkmp_err_set(RKMP_E_STATE, "phase", "%s: next step is %s", rkmp_phase_name(sa.phase),
 			    next_step(&sa));
 			status = report(&st, RKMP_E_STATE);
@@ -651,21 +663,21 @@ step_main(const struct step_desc *d, int argc, char **argv)
 				r = d->respond(&sa, &cfg, msg, msg_len, &o);
 		}
 	} else if (st.resend) {
-		if (sa.phase != d->wait_phase || (d->child && sa.pending.op == 0)) {
+		if (sa.phase != d->wait_phase || (d->tool == STEP_CHILD && sa.pending.op == 0)) {
 			rkmp_err_set(RKMP_E_STATE, "phase", "%s: no request of %s waits for an answer; next "
 			    "step is %s", rkmp_phase_name(sa.phase), d->prog, next_step(&sa));
 			status = report(&st, RKMP_E_STATE);
 			goto done;
 		}
-		r = st.peer ? step_udp_request(&st, &sa, &cfg, &o) : step_resend(&st, &sa, &o);
-	} else if (sa.phase == d->wait_phase && st.in != NULL && (!d->child || sa.pending.op != 0)) {
+		r = st.peer ? step_udp_request(&st, &sa, &cfg, &o) : step_resend(&sa, &o);
+	} else if (sa.phase == d->wait_phase && st.in != NULL && (d->tool != STEP_CHILD || sa.pending.op != 0)) {
 		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
 			r = d->process(&sa, &cfg, msg, msg_len, &o);
 		if (r == RKMP_IKE_AGAIN && st.out == NULL) {
 			status = rkmp_cli_usage(&st.cli, "the exchange continues: give -o FILE for our next request");
 			goto done;
 		}
-	} else if (d->child && st.in != NULL && sa.pending.op == 0 && sa.phase == RKMP_PHASE_ESTABLISHED) {
+	} else if (d->tool == STEP_CHILD && st.in != NULL && sa.pending.op == 0 && sa.phase == RKMP_PHASE_ESTABLISHED) {
 		rkmp_err_set(RKMP_E_STATE, "pending", "no request of ours waits for an answer: -i is for "
 		    "the answer to one (or add --respond to answer the peer's request)");
 		status = report(&st, RKMP_E_STATE);
@@ -726,26 +738,30 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	}
 	/* then the key table and the routing protocol (the state is saved: the peer saw it all) */
 	if (saving && rp_on) {
+		char where[128], detail[384];
 		int w;
 
+		/* the step's own error, kept across the key table's */
+		snprintf(where, sizeof(where), "%s", rkmp_err_where());
+		snprintf(detail, sizeof(detail), "%s", rkmp_err_detail());
 		rp.cfg.peer_seen = seen_peer(&st, &sa, peer_buf, sizeof(peer_buf));
 		if ((w = rkmp_rp_commit(&rp, &sa, d->prog)) != 0) {
 			if (r >= 0) {
-				summary(&st, &sa, &o, w, &rp);
-				status = report(&st, w);
+				status = outcome(&st, &sa, &o, w, &rp, false);
 				goto done;
 			}
 			step_say(&st, "key table: %s", rkmp_err_text());
 		}
+		if (r < 0)
+			rkmp_err_set(r, where, "%s", detail);
 	}
 	if (r < 0) {
-		if (r == RKMP_E_REFUSED || r == RKMP_E_TRANSPORT)
-			summary(&st, &sa, &o, r, rp_on ? &rp : NULL);
-		status = report(&st, r);
+		/* an outcome of the SA (DESIGN.md §6) is summarised; other failures are one error */
+		status = r == RKMP_E_REFUSED || r == RKMP_E_TRANSPORT ?
+		    outcome(&st, &sa, &o, r, rp_on ? &rp : NULL, r == RKMP_E_REFUSED) : report(&st, r);
 		goto done;
 	}
-	summary(&st, &sa, &o, r, rp_on ? &rp : NULL);
-	status = 0;
+	status = outcome(&st, &sa, &o, r, rp_on ? &rp : NULL, false);
 done:
 	rkmp_file_unlock(lock_fd);
 	rkmp_sa_wipe(&sa);

@@ -32,8 +32,7 @@ struct step {
 	struct rkmp_udp_policy	 pol;
 	double			 linger;
 	struct rkmp_child_req	 child;	/* rkmp-child */
-	int			 nops;
-	struct rkmp_opt		 opts[64];	/* step_opts, plus child_opts for rkmp-child */
+	int			 nops;	/* operations given (rkmp-child: at most one) */
 };
 
 /* step.c */
@@ -41,7 +40,7 @@ void	step_say(const struct step *st, const char *fmt, ...) __attribute__((format
 /* Write-ahead: the SA to the state file before any byte of a message leaves. */
 int	step_commit(struct step *st, struct rkmp_sa *sa);
 /* Our unanswered request from the state, into o (--resend). */
-int	step_resend(struct step *st, const struct rkmp_sa *sa, struct rkmp_ike_out *o);
+int	step_resend(const struct rkmp_sa *sa, struct rkmp_ike_out *o);
 
 /* step_udp.c */
 /* The transport's progress lines (rkmp_udp_policy.say): terminal or -v. */

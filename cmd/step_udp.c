@@ -122,9 +122,10 @@ accept_answer(void *ctx, const uint8_t *p, size_t len)
 		return 0;
 	if ((t = rkmp_ike_init_error(a->sa, p, len)) == 0)
 		return 1;
-	step_say(a->st, "%s port %u: RKMP_SA_INIT answered with %s, which nothing authenticates: waiting "
-	    "for another answer until the retransmissions end (RFC 7296 §2.21.1)", a->sa->peer_addr,
-	    a->sa->peer_port, rkmp_name_or(RKMP_REG_NOTIFY, (unsigned)t));
+	if (a->unauth == NULL)	/* said once: a peer may answer each retransmission so */
+		step_say(a->st, "%s port %u: RKMP_SA_INIT answered with %s, which nothing authenticates: "
+		    "waiting for another answer until the retransmissions end (RFC 7296 §2.21.1)",
+		    a->sa->peer_addr, a->sa->peer_port, rkmp_name_or(RKMP_REG_NOTIFY, (unsigned)t));
 	if ((copy = malloc(len)) != NULL) {
 		memcpy(copy, p, len);
 		free(a->unauth);
@@ -179,9 +180,10 @@ step_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 	set_local(sa, &local);
 	cfg->local = &local;
 	cfg->remote = &peer;
-	if (st->resend)
-		r = step_resend(st, sa, o);
-	else if ((r = st->d->request(sa, cfg, o)) == 0 && o->save)
+	if (st->resend) {
+		if ((r = step_resend(sa, o)) == 0)
+			step_say(st, "%s", o->note);	/* the answer's note replaces it */
+	} else if ((r = st->d->request(sa, cfg, o)) == 0 && o->save)
 		r = step_commit(st, sa);	/* nothing leaves before the state that reserves it */
 	if (r != 0)
 		goto out;

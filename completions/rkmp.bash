@@ -69,14 +69,15 @@ _rkmp_interfaces()
 	_rkmp_words "${names[@]}"
 }
 
-# The options of a tool, as it lists them; nothing when it is not installed.
+# The options of a tool, as it lists them (rkmp-keytable: those of the
+# subcommand given after the tool); nothing when it is not installed.
 _rkmp_options()
 {
 	local opt opts=()
 	command -v -- "$1" >/dev/null 2>&1 || return 0
 	while IFS= read -r opt; do
 		[[ $opt == -* ]] && opts+=("$opt")
-	done < <("$1" --list-options 2>/dev/null)
+	done < <("$1" --list-options "${@:2}" 2>/dev/null)
 	_rkmp_words "${opts[@]}"
 }
 
@@ -254,36 +255,39 @@ _rkmp()
 			return 0
 			;;
 		esac
-		if [[ $cur != -* ]]; then
-			# the first word that is not an option (or an option's argument) is the subcommand
-			local sub='' w
-			for ((i = 1; i < COMP_CWORD; i++)); do
-				w=${words[i]}
-				case $w in
-				-t | --keytable | --protocol | --peer | --spi | --old-spi | --interface | \
-					--key-name | --rkmp-sa | --format | --now | --grace | --prefer | \
-					--master-key-file | --kdf | --src | --dst | --sport | --dport | \
-					--src-isn | --dst-isn)
-					((i++))
-					;;
-				-* | = | :) ;;
-				*)
-					sub=$w
-					break
-					;;
-				esac
-			done
-			case $sub in
-			'')
-				_rkmp_words insert get delete rekey select lookup list expire revoke \
-					export traffic-keys
+		# the first word that is not an option (or an option's argument) is the subcommand
+		local sub='' w
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			w=${words[i]}
+			case $w in
+			-t | --keytable | --protocol | --peer | --spi | --old-spi | --interface | \
+				--key-name | --rkmp-sa | --format | --now | --grace | --prefer | \
+				--master-key-file | --kdf | --src | --dst | --sport | --dport | \
+				--src-isn | --dst-isn)
+				((i++))
 				;;
-			insert | rekey)
-				_rkmp_files_ext json
+			-* | = | :) ;;
+			*)
+				sub=$w
+				break
 				;;
 			esac
+		done
+		if [[ $cur == -* ]]; then
+			# the options of the subcommand, once it is given
+			_rkmp_options "$cmd" ${sub:+"$sub"}
 			return 0
 		fi
+		case $sub in
+		'')
+			_rkmp_words insert get delete rekey select lookup list expire revoke \
+				export traffic-keys
+			;;
+		insert | rekey)
+			_rkmp_files_ext json
+			;;
+		esac
+		return 0
 		;;
 	*)
 		# The options the step tools share (rkmp(7), rkmp-init(1)).

@@ -206,6 +206,12 @@ cap_status_text(pcap_t *pc, int status)
 	return m != NULL && *m != '\0' ? m : pcap_statustostr(status);
 }
 
+const char *
+rkmp_cap_version(void)
+{
+	return pcap_lib_version();
+}
+
 void
 rkmp_cap_describe(const struct rkmp_cap *cap, char *out, size_t n)
 {

@@ -59,6 +59,8 @@ int	rkmp_cap_open_live(struct rkmp_cap **cap, const char *iface, const char *fil
 /* "link-type EN10MB (Ethernet), snapshot length 262144 bytes", as tcpdump
  * says it, for a capture's startup line. */
 void	rkmp_cap_describe(const struct rkmp_cap *cap, char *out, size_t n);
+/* libpcap's own version line ("libpcap version 1.10.4 (with TPACKET_V3)"). */
+const char *rkmp_cap_version(void);
 /* Apply a BPF filter to an open capture (file or live). */
 int	rkmp_cap_set_filter(struct rkmp_cap *cap, const char *filter);
 /* Treat UDP port as IKE too (both directions).  Up to 16 extra ports. */

@@ -1,12 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "cli.h"
 
 #define CLI_MAX_OPTS 64
+
+#ifndef RKMP_VERSION
+#define RKMP_VERSION "unknown"
+#endif
+#ifndef RKMP_COMMIT
+#define RKMP_COMMIT "unknown"
+#endif
+
+bool
+rkmp_cli_has(const struct rkmp_cli *cli, const struct rkmp_opt *o)
+{
+	return o->only == 0 || cli->mask == 0 || (o->only & cli->mask) != 0;
+}
 
 int
 rkmp_cli_next(const struct rkmp_cli *cli, int argc, char **argv)
@@ -14,12 +30,15 @@ rkmp_cli_next(const struct rkmp_cli *cli, int argc, char **argv)
 	static struct option lo[CLI_MAX_OPTS + 1];
 	static char so[CLI_MAX_OPTS * 2 + 2];
 	static const struct rkmp_cli *built;
+	static unsigned built_mask;
 
-	if (built != cli) {
+	if (built != cli || built_mask != cli->mask) {
 		size_t n = 0, k = 0;
 
 		so[k++] = ':';	/* a missing argument is reported as ':' */
 		for (const struct rkmp_opt *o = cli->opts; o->name != NULL && n < CLI_MAX_OPTS; o++) {
+			if (!rkmp_cli_has(cli, o))
+				continue;	/* not this tool's: getopt does not know it */
 			lo[n++] = (struct option){ o->name, o->has_arg ? required_argument : no_argument,
 			    NULL, o->key };
 			if (o->key > 0 && o->key < 256) {
@@ -31,8 +50,54 @@ rkmp_cli_next(const struct rkmp_cli *cli, int argc, char **argv)
 		lo[n] = (struct option){ NULL, 0, NULL, 0 };
 		so[k] = '\0';
 		built = cli;
+		built_mask = cli->mask;
 	}
 	return getopt_long(argc, argv, so, lo, NULL);
+}
+
+/* Whether arg ("--name" or "--name=value") is the long form of the row keyed k
+ * (its name, or a prefix of it, as getopt_long takes one). */
+static bool
+long_form_of(const struct rkmp_cli *cli, const char *arg, int k)
+{
+	size_t len = strcspn(arg + 2, "=");
+
+	for (const struct rkmp_opt *o = cli->opts; o->name != NULL; o++)
+		if (o->key == k && rkmp_cli_has(cli, o) && strncmp(o->name, arg + 2, len) == 0)
+			return true;
+	return false;
+}
+
+int
+rkmp_cli_bad(const struct rkmp_cli *cli, int c, char **argv)
+{
+	const char *a = optind > 0 && argv[optind - 1] != NULL ? argv[optind - 1] : "";
+	bool lng = strncmp(a, "--", 2) == 0 && a[2] != '\0';
+	char name[80];
+
+	/*
+	 * getopt_long has read past a long option when it complains, and sets
+	 * optopt to 0 (unknown) or to the option's key; a short one, which may
+	 * sit in a cluster ("-qz"), is optopt.
+	 */
+	lng = lng && (optopt == 0 || optopt >= 256 || long_form_of(cli, a, optopt));
+	if (lng)
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(a, "="), a);
+	else
+		snprintf(name, sizeof(name), "-%c", optopt);
+	if (c == ':')
+		return rkmp_cli_usage(cli, "option '%s' needs an argument", name);
+	if (lng && optopt != 0 && strchr(a, '=') != NULL)
+		return rkmp_cli_usage(cli, "option '%s' takes no argument", name);
+	if (lng && optopt == 0) {
+		size_t n = 0, len = strlen(name + 2);
+
+		for (const struct rkmp_opt *o = cli->opts; o->name != NULL; o++)
+			n += rkmp_cli_has(cli, o) && strncmp(o->name, name + 2, len) == 0;
+		if (n > 1)
+			return rkmp_cli_usage(cli, "option '%s' is ambiguous", name);
+	}
+	return rkmp_cli_usage(cli, "unknown option '%s'", name);
 }
 
 void
@@ -42,6 +107,8 @@ rkmp_cli_help(const struct rkmp_cli *cli, FILE *f)
 	for (const struct rkmp_opt *o = cli->opts; o->name != NULL; o++) {
 		char left[64];
 
+		if (!rkmp_cli_has(cli, o))
+			continue;
 		if (o->key > 0 && o->key < 256)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->key, o->name,
 			    o->arg ? " " : "", o->arg ? o->arg : "");
@@ -72,8 +139,39 @@ void
 rkmp_cli_list(const struct rkmp_cli *cli, FILE *f)
 {
 	for (const struct rkmp_opt *o = cli->opts; o->name != NULL; o++) {
+		if (!rkmp_cli_has(cli, o))
+			continue;
 		if (o->key > 0 && o->key < 256)
 			fprintf(f, "-%c\n", o->key);
 		fprintf(f, "--%s\n", o->name);
 	}
+}
+
+void
+rkmp_cli_version(const struct rkmp_cli *cli, FILE *f, const char *more)
+{
+	fprintf(f, "%s %s (commit %s) %s%s%s\n", cli->prog, RKMP_VERSION, RKMP_COMMIT,
+	    OpenSSL_version(OPENSSL_VERSION), more != NULL ? ", " : "", more != NULL ? more : "");
+}
+
+const struct rkmp_opt *
+rkmp_cli_misfit(const struct rkmp_cli *cli, const int *seen, size_t n, unsigned mask)
+{
+	for (size_t i = 0; i < n; i++)
+		for (const struct rkmp_opt *o = cli->opts; o->name != NULL; o++)
+			if (o->key == seen[i] && o->only != 0 && (o->only & mask) == 0)
+				return o;
+	return NULL;
+}
+
+const char *
+rkmp_cli_name(const struct rkmp_opt *o)
+{
+	static char name[64];
+
+	if (o->key > 0 && o->key < 256)
+		snprintf(name, sizeof(name), "-%c", o->key);
+	else
+		snprintf(name, sizeof(name), "--%s", o->name);
+	return name;
 }

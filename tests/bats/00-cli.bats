@@ -22,9 +22,90 @@ BINS=(rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable)
 	assert_line --index 0 --partial "usage: rkmp-decode"
 }
 
-@test "--version prints name and version" {
+@test "--version: one line, the version of VERSION, the commit and the OpenSSL version (rkmp-decode: jansson, libpcap)" {
+	version=$(cat VERSION)
+	[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "VERSION holds '$version', not N.N.N"
+	for b in "${BINS[@]}"; do
+		run -0 --separate-stderr "$RKMP_BIN/$b" --version
+		assert_equal "${#lines[@]}" 1
+		assert_equal "$stderr" ""
+		assert_output --regexp "^$b ${version//./\\.} \(commit ([0-9a-f]{7,40}(-dirty)?|unknown)\) OpenSSL [0-9]+\.[0-9]+\.[0-9]+"
+	done
 	run -0 "$RKMP_BIN/rkmp-decode" --version
-	assert_output --regexp '^rkmp-decode [0-9a-z.-]+'
+	assert_output --regexp ', jansson [0-9]+\.[0-9]+(\.[0-9]+)?, libpcap version [0-9]+\.'
+}
+
+# Options each tool does not take, though another one does: (tool option
+# [argument]) per line.
+FOREIGN=(
+	"rkmp-init --psk-file k.psk"
+	"rkmp-init --rekey-ike"
+	"rkmp-init --protocol bfd"
+	"rkmp-auth --profile ikev2"
+	"rkmp-auth --proposal aes128-sha256-modp2048"
+	"rkmp-auth --seed 00"
+	"rkmp-auth --cookie"
+	"rkmp-auth --liveness"
+	"rkmp-child --psk-file k.psk"
+	"rkmp-child --cert c.pem"
+	"rkmp-child --ca ca.pem"
+	"rkmp-child --id fqdn:a.example"
+	"rkmp-child --peer-id fqdn:b.example"
+	"rkmp-child --childless"
+	"rkmp-child --cookie"
+	"rkmp-child --profile rkmp"
+	"rkmp-child --seed 00"
+	"rkmp-decode --respond"
+	"rkmp-decode --show-keys"
+	"rkmp-keytable --export-keys wireshark"
+)
+
+@test "an option of another tool is unknown: exit 2, one line naming it, nothing done" {
+	W=$BATS_TEST_TMPDIR
+	for entry in "${FOREIGN[@]}"; do
+		read -r b opt arg <<<"$entry"
+		first=(-s "$W/x.json")
+		[ "$b" != rkmp-keytable ] || first=(-t "$W/x.json")
+		run -2 --separate-stderr "$RKMP_BIN/$b" "${first[@]}" "$opt" ${arg:+"$arg"}
+		assert_equal "$output" ""
+		assert_equal "${stderr%%$'\n'*}" "$b: unknown option '$opt'"
+		[[ "$stderr" == *"usage: $b"* ]] || fail "$b $opt: no usage hint"
+		assert_equal "$(grep -c -- "$opt" <<<"$stderr")" 1
+		[ ! -e "$W/x.json" ] || fail "$b $opt created the state file"
+		# and neither its help nor its completion offers it
+		if "$RKMP_BIN/$b" --list-options | grep -qx -- "$opt"; then
+			fail "$b --list-options lists $opt"
+		fi
+		if "$RKMP_BIN/$b" --help | grep -qE -- "^ +(-[a-zA-Z], )?$opt( |\$)"; then
+			fail "$b --help shows $opt"
+		fi
+	done
+	# as --opt=value, in a cluster of short options, and a prefix of two options
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/x.json" --psk-file=k.psk
+	assert_equal "${stderr%%$'\n'*}" "rkmp-child: unknown option '--psk-file'"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" -qz x.bin
+	assert_equal "${stderr%%$'\n'*}" "rkmp-decode: unknown option '-z'"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-init" -s "$W/x.json" --child x
+	assert_equal "${stderr%%$'\n'*}" "rkmp-init: option '--child' is ambiguous"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-init" -s "$W/x.json" --respond=yes
+	assert_equal "${stderr%%$'\n'*}" "rkmp-init: option '--respond' takes no argument"
+}
+
+@test "each step tool lists the options that apply to it, and no other" {
+	# the table of DESIGN.md §6 as the tools split it: O = every step tool
+	declare -A want=(
+		[rkmp-init]="--profile --proposal --seed --cookie --id --peer-id --cert --key --ca --childless --child-proposal"
+		[rkmp-auth]="--psk-file --id --peer-id --cert --key --ca --childless --child-proposal"
+		[rkmp-child]="--create --protocol --pfs --rekey --delete --rekey-ike --delete-ike --liveness --child-proposal"
+	)
+	every="--state --in --out --respond --resend --peer --listen --local --retransmit --wait --linger
+	    --wait-lock --keytable --peer-address --events --rp-hook --json --now --verbose --quiet --help
+	    --version --list-options"
+	for b in rkmp-init rkmp-auth rkmp-child; do
+		got=$("$RKMP_BIN/$b" --list-options | grep -- '^--' | sort)
+		[ -n "$got" ] || fail "$b --list-options prints nothing"
+		assert_equal "$got" "$(printf '%s\n' $every ${want[$b]} | sort)"
+	done
 }
 
 @test "unknown option: one reason line, the synopsis, exit 2" {
@@ -56,6 +137,21 @@ BINS=(rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable)
 @test "-i and -r together is a usage error" {
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" -i lo -r testdata/decode/f-cookie.pcap
 	[[ "$stderr" == *"-i and -r cannot be combined"* ]]
+}
+
+@test "rkmp-decode: -f, --port and --rkmp-port apply to captures, not to message files alone" {
+	msg=testdata/msgs/a-aes128-cbc-modp2048-01.bin
+	for opt in "-f udp" "--port 5000" "--rkmp-port 5000"; do
+		# shellcheck disable=SC2086
+		run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" $opt "$msg"
+		assert_equal "$output" ""
+		[[ "$stderr" == "rkmp-decode: ${opt%% *} applies to captures (-r, -i), not to message files"$'\n'* ]] ||
+		    fail "$opt: $stderr"
+		# with a capture too, it applies
+		# shellcheck disable=SC2086
+		run -0 "$RKMP_BIN/rkmp-decode" -q $opt -r testdata/decode/f-cookie.pcap "$msg"
+	done
+	run -0 "$RKMP_BIN/rkmp-decode" -q -c 1 --json "$msg"
 }
 
 @test "a bad BPF filter is a usage error with libpcap's reason" {

@@ -71,6 +71,34 @@ suites=(aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256
 	assert_equal "$(jq -r .phase "$W/a.json")" failed
 }
 
+@test "a refusal is said once: one line on stderr on each side, one JSON object with --json" {
+	init_pair
+	cp "$W/a.json" "$W/a.copy"; cp "$W/b.json" "$W/b.copy"
+	printf 'another-key\n' > "$W/bad.psk"; chmod 600 "$W/bad.psk"
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/bad.psk" -o "$W/3.bin"
+	cp "$W/a.json" "$W/a.sent"
+	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/b.json" --respond --psk-file "$W/k.psk" -i "$W/3.bin" -o "$W/4.bin"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "rkmp-auth: $W/b.json: refused: AUTH (PSK) of fqdn:a.rkmp.test does not verify: wrong pre-shared key?: answered AUTHENTICATION_FAILED"
+	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" -i "$W/4.bin"
+	assert_equal "$output" ""
+	assert_equal "$stderr" "rkmp-auth: $W/a.json: refused: responder refused: AUTHENTICATION_FAILED"
+	# the same with --json: the summary carries the error, nothing on stderr
+	cp "$W/b.copy" "$W/b.json"; cp "$W/a.sent" "$W/a.json"
+	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" --json -s "$W/b.json" --respond --psk-file "$W/k.psk" -i "$W/3.bin" -o "$W/4.bin"
+	assert_equal "$stderr" ""
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(jq -c '[.step, .phase, .exit, .error.class, .error.exit, (.error.detail == .reason)]' <<<"$output")" \
+	    '["rkmp-auth","failed",1,"refused",1,true]'
+	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" --json -s "$W/a.json" -i "$W/4.bin"
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(jq -r .error.detail <<<"$output")" "responder refused: AUTHENTICATION_FAILED"
+	# an error that is no outcome of the SA is the error object alone
+	run -3 --separate-stderr "$RKMP_BIN/rkmp-auth" --json -s "$W/a.json" -i "$W/4.bin"
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(jq -c 'keys' <<<"$output")" '["error"]'
+}
+
 @test "tampered ICV: exit 1 (ICV mismatch), the responder's state byte for byte as it was" {
 	init_pair
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" -o "$W/3.bin"

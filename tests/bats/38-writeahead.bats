@@ -176,7 +176,9 @@ step_twice() {
 	run "$RKMP_BIN/rkmp-init" -s "$W/a.json" -o "$W/1b.bin"
 	assert_failure 3
 	assert_output --partial "--resend"
-	"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --resend -o "$W/1b.bin"
+	run -0 --separate-stderr "$RKMP_BIN/rkmp-init" -s "$W/a.json" --resend -o "$W/1b.bin"
+	# said once
+	assert_equal "$stderr" "rkmp-init: request resent from the state: IKE_SA_INIT, Message ID 0, 238 octets (a retransmission)"
 	cmp "$W/1.bin" "$W/1b.bin"
 	run "$RKMP_BIN/rkmp-init" -s "$W/a.json" --resend --respond -o "$W/1c.bin"
 	assert_failure 2
@@ -382,6 +384,38 @@ step_twice() {
 	assert_output --partial "nothing authenticates"
 	[ "$(jq -r .phase "$W/c.json")" = failed ]
 	[ "$(jq -r .reason "$W/c.json")" = "responder refused: NO_PROPOSAL_CHOSEN" ]
+}
+
+@test "a peer that answers every retransmission with an unauthenticated refusal: said once, then it decides" {
+	need python3
+	# answers each request with N(NO_PROPOSAL_CHOSEN) alone, as strongSwan does
+	python3 - "$PORT" "$W/bound" <<'PY' &
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+open(sys.argv[2], "w").close()
+s.settimeout(10)
+try:
+    while True:
+        d, peer = s.recvfrom(65535)
+        ike = d[4:]                                     # after the non-ESP marker
+        n = struct.pack("!BBHBBH", 0, 0, 8, 0, 0, 14)   # N(NO_PROPOSAL_CHOSEN)
+        hdr = ike[0:8] + bytes(8) + struct.pack("!BBBBII", 41, 0x20, 34, 0x20, 0, 28 + len(n))
+        s.sendto(bytes(4) + hdr + n, peer)
+except socket.timeout:
+    pass
+PY
+	RPID=$!
+	for _ in $(seq 100); do [ -e "$W/bound" ] && break; sleep 0.05; done
+	run -1 --separate-stderr "$RKMP_BIN/rkmp-init" -v -s "$W/a.json" --peer "127.0.0.1:$PORT" --retransmit 0.3,1,3
+	# every request was answered, the refusal said once
+	assert_equal "$(grep -c 'retransmit [1-3]/3' <<<"$stderr")" 3
+	assert_equal "$(grep -c 'request answered' <<<"$stderr")" 1
+	assert_equal "$(grep -c 'answered with NO_PROPOSAL_CHOSEN, which nothing authenticates' <<<"$stderr")" 1
+	assert_equal "$(grep -c 'NO_PROPOSAL_CHOSEN' <<<"$stderr")" 2	# and the error line
+	[[ "$stderr" != *ICMP* ]] || fail "a request went unanswered: $stderr"
+	assert_equal "${stderr##*$'\n'}" "rkmp-init: $W/a.json: refused: responder refused: NO_PROPOSAL_CHOSEN"
+	assert_equal "$(jq -r .reason "$W/a.json")" "responder refused: NO_PROPOSAL_CHOSEN"
 }
 
 @test "with --cookie, a spoofed or replayed RKMP_SA_INIT does not use up a one-shot responder" {

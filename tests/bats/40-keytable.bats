@@ -417,6 +417,41 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	[[ "$stderr" == *"usage: rkmp-keytable"* ]]
 }
 
+@test "each subcommand takes the options its --list-options names, and refuses every other, naming it" {
+	# a valid argument for each option, so that only where it applies decides
+	declare -A arg=(
+		[--keytable]=$T [--protocol]=tcp-ao [--peer]=192.0.2.2 [--spi]=54 [--old-spi]=54
+		[--interface]=eth0 [--key-name]=54 [--rkmp-sa]=0000000000000001:0000000000000002
+		[--format]=frr [--now]=20260101000000Z [--grace]=10 [--prefer]=HMAC-SHA-1-96
+		[--master-key-file]=$W/mk [--kdf]=hmac-sha1 [--src]=10.0.0.1 [--dst]=10.0.0.2
+		[--sport]=1 [--dport]=2 [--src-isn]=1 [--dst-isn]=2
+	)
+	all=$(kt --list-options | grep -- '^--' | grep -vxE -- '--(help|version|list-options)')
+	[ -n "$all" ] || fail "--list-options prints nothing"
+	for sub in insert get delete rekey select lookup list expire revoke export traffic-keys; do
+		mine=$(kt --list-options "$sub")
+		[ -n "$mine" ] || fail "--list-options $sub prints nothing"
+		for opt in $all; do
+			st=0
+			err=$(kt "$sub" "$opt" ${arg[$opt]:+"${arg[$opt]}"} 2>&1 >/dev/null </dev/null) || st=$?
+			if [[ $'\n'$mine$'\n' == *$'\n'$opt$'\n'* ]]; then
+				[[ "$err" != *"does not apply"* ]] || fail "$sub refuses $opt, which it lists: $err"
+			else
+				[ "$st" = 2 ] || fail "$sub $opt: exit $st"
+				assert_equal "${err%%$'\n'*}" "rkmp-keytable: $opt does not apply to $sub"
+			fi
+		done
+	done
+	# what a subcommand does not take is not offered for it
+	run -0 kt --list-options list
+	refute_line -- --format
+	assert_line -- --show-keys
+	assert_line -- --now
+	run -0 kt --list-options insert
+	refute_line -- --now
+	refute_line -- --show-keys
+}
+
 @test "options go before or after the subcommand" {
 	cp "$W/table-ok.json" "$T"
 	a=$(kt -t "$T" select --protocol tcp-ao --peer 192.0.2.2 --now 20260101010000Z)
@@ -640,6 +675,16 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	[[ "$stderr" == *"only tcp-ao rows have traffic keys"* ]]
 	run -1 kt -t "$T" traffic-keys --peer 192.0.2.9 --src 10.0.0.1 \
 	    --dst 10.0.0.2 --sport 1 --dport 179 --src-isn 1 --dst-isn 2
+	# a master key and a row: one or the other; a row named by --spi is not selected
+	run -2 --separate-stderr kt -t "$T" traffic-keys --master-key-file "$W/mkt.key" --kdf hmac-sha1 \
+	    --src 10.0.0.1 --dst 10.0.0.2 --sport 1 --dport 179 --src-isn 1 --dst-isn 2
+	[[ "$stderr" == *"give either --master-key-file or a row (-t, --protocol, --peer, --spi), not both"* ]]
+	for opt in "--interface eth0" "--prefer HMAC-SHA-1-96" "--now 20260101000000Z"; do
+		# shellcheck disable=SC2086
+		run -2 --separate-stderr kt -t "$T" traffic-keys --peer 192.0.2.2 --spi 54 $opt --src 10.0.0.1 \
+		    --dst 10.0.0.2 --sport 1 --dport 179 --src-isn 1 --dst-isn 2
+		[[ "$stderr" == *"--spi names the row: --interface, --prefer and --now select one without it"* ]]
+	done
 }
 
 # ------------------------------------------------------------------ man page, completion
@@ -714,11 +759,16 @@ complete_words() {	# complete_words WORD... : COMPREPLY for the last word, one p
 	assert_equal "$(echo $output)" "insert get delete rekey select lookup list expire revoke export traffic-keys"
 	run -0 complete_words rkmp-keytable --protocol tcp-ao se
 	assert_output "select"
+	# before the subcommand every option; after it, exactly the subcommand's
+	run -0 complete_words rkmp-keytable -t kt.json --
+	assert_equal "$output" "$(kt --list-options | grep -- '^--')"
 	run -0 complete_words rkmp-keytable -t kt.json select --
-	while read -r opt; do
-		[[ "$opt" == --* ]] || continue
-		assert_line -- "$opt"
-	done < <(kt --list-options)
+	assert_equal "$output" "$(kt --list-options select | grep -- '^--')"
+	assert_line -- --prefer
+	refute_line -- --format
+	run -0 complete_words rkmp-keytable --protocol tcp-ao export --
+	assert_line -- --format
+	refute_line -- --now
 	run -0 complete_words rkmp-keytable select --protocol ""
 	assert_equal "$(echo $output)" "tcp-ao bfd rsvp-te esp"
 	run -0 complete_words rkmp-keytable export --format w

@@ -317,3 +317,19 @@ rows_match() {
 	[[ "$stderr" == *"warning: --rp-hook exited 3 for the insert event"* ]]
 	assert_equal "$(kt a list | wc -l)" 1
 }
+
+@test "a key table that cannot be written after a failed exchange: said, and the step's own error is the one reported" {
+	established_rp
+	mapfile -t A < <(rp a)
+	assert_equal "$(kt a list | wc -l)" 1
+	# the revoke must write the table; its lock cannot be taken
+	rm -f "$W/a.kt.lock"
+	mkdir "$W/a.kt.lock"
+	run -6 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/a.json" "${A[@]}" --liveness \
+	    --peer "127.0.0.1:$PORT" --retransmit 0.2,1,1
+	assert_equal "$(jq -r .phase "$W/a.json")" failed
+	[[ "$stderr" == *"rkmp-child: key table: $W/a.kt: lock file $W/a.kt.lock: Is a directory"* ]] || fail "$stderr"
+	assert_equal "$(grep -c 'Is a directory' <<<"$stderr")" 1
+	[[ "${stderr##*$'\n'}" == "rkmp-child: $W/a.json: transport: no answer from 127.0.0.1:$PORT after 1 retransmission"* ]] ||
+	    fail "the last line is not the step's error: $stderr"
+}

@@ -296,6 +296,15 @@ flip() {	# flip TABLE OUT FIELD...
 	[[ "$stderr" == *"--export-keys: 'pcap' is not wireshark or tcpdump"* ]]
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$K/a-aes128-cbc-modp2048.all_keys.log" --export-keys tcpdump -r "$D/a-aes128-cbc-modp2048.pcap"
 	[[ "$stderr" == *"--export-keys decodes nothing"* ]]
+	# the options of a decode do not apply: refused, each named
+	for opt in --json -v -q "-c 3" "--port 5000" "--rkmp-port 5000" "-f udp"; do
+		# shellcheck disable=SC2086
+		run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$K/a-aes128-cbc-modp2048.all_keys.log" \
+		    --export-keys wireshark $opt
+		assert_equal "$output" ""
+		[[ "$stderr" == "rkmp-decode: ${opt%% *} does not apply to --export-keys, which decodes nothing"$'\n'* ]] ||
+		    fail "$opt: $stderr"
+	done
 }
 
 @test "--help, the man page and the completion know the new options" {

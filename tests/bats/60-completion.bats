@@ -56,6 +56,24 @@ complete_words() {	# complete_words WORD... : COMPREPLY for the last word, one p
 	assert_line -- "--rp-hook"
 }
 
+@test "each step tool offers its own options only" {
+	for tool in rkmp-init rkmp-auth rkmp-child; do
+		run -0 complete_words "$tool" --
+		assert_equal "$output" "$("$RKMP_BIN/$tool" --list-options | grep -- '^--')"
+	done
+	run -0 complete_words rkmp-child --p
+	refute_line -- --psk-file
+	refute_line -- --profile
+	refute_line -- --proposal
+	assert_line -- --pfs
+	run -0 complete_words rkmp-init --re
+	refute_line -- --rekey-ike
+	assert_line -- --respond
+	run -0 complete_words rkmp-auth --c
+	refute_line -- --cookie
+	assert_line -- --cert
+}
+
 @test "step tools: -t and --events offer files" {
 	for tool in rkmp-init rkmp-auth rkmp-child; do
 		run -0 complete_words "$tool" -s a.json --events testdata/decode/a-aes

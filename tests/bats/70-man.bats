@@ -11,14 +11,72 @@ load helpers
 	assert_output ""
 }
 
-# page_documents_options PAGE BINARY: every long option BINARY lists is in PAGE
+# listed BINARY: the options BINARY lists (--list-options), one per line, sorted
+listed() {
+	"$RKMP_BIN/$1" --list-options | sort
+}
+
+# items PAGE: the options (-s, --state) on the .It lines of PAGE's OPTIONS and
+# TESTING OPTIONS sections, from the source, one per line, sorted
+items() {
+	awk '/^\.Sh / { on = ($0 == ".Sh OPTIONS" || $0 == ".Sh TESTING OPTIONS"); next }
+	    on && /^\.It / {
+		line = $0
+		while (match(line, /Fl -?[A-Za-z0-9][A-Za-z0-9-]*/)) {
+			print "-" substr(line, RSTART + 3, RLENGTH - 3)
+			line = substr(line, RSTART + RLENGTH)
+		}
+	    }' "man/$1" | sort -u
+}
+
+# synopsis PAGE: the options of PAGE's SYNOPSIS, from the source, clusters
+# (.Op Fl qv) split, one per line, sorted
+synopsis() {
+	awk '/^\.Sh / { on = ($0 == ".Sh SYNOPSIS"); next }
+	    on {
+		line = $0
+		while (match(line, /Fl -?[A-Za-z0-9][A-Za-z0-9-]*/)) {
+			w = substr(line, RSTART + 3, RLENGTH - 3)
+			if (w ~ /^-/)
+				print "-" w
+			else
+				for (i = 1; i <= length(w); i++)
+					print "-" substr(w, i, 1)
+			line = substr(line, RSTART + RLENGTH)
+		}
+	    }' "man/$1" | sort -u
+}
+
+# page_documents_options PAGE BINARY: PAGE's OPTIONS (and TESTING OPTIONS)
+# hold an item for exactly the options BINARY lists, and its SYNOPSIS shows
+# each of them (by its short or its long name) and no other
 page_documents_options() {
-	local page opt
-	page=$(mandoc -Tutf8 "man/$1" | col -b)
-	while read -r opt; do
-		[[ "$opt" == --* ]] || continue
-		[[ "$page" == *"$opt"* ]] || fail "$1 does not mention $opt"
+	local opts short='' line bad=0
+	opts=$(listed "$2")
+	[ -n "$opts" ] || fail "$2 --list-options prints nothing" || return
+	[ -n "$(items "$1")" ] || fail "$1 has no option items" || return
+	if ! diff -u <(echo "$opts") <(items "$1"); then
+		echo "$1 OPTIONS and $2 --list-options differ (+: the page only)"
+		bad=1
+	fi
+	# every option of the SYNOPSIS is the binary's
+	if ! diff <(synopsis "$1" | comm -23 - <(echo "$opts")) /dev/null; then
+		echo "$1 SYNOPSIS shows options $2 does not take"
+		bad=1
+	fi
+	# each option of the binary, short or long, is in the SYNOPSIS
+	while read -r line; do
+		if [[ "$line" == -? ]]; then
+			short=$line
+			continue
+		fi
+		if ! synopsis "$1" | grep -qx -e "$line" ${short:+-e "$short"}; then
+			echo "$1 SYNOPSIS lacks $line${short:+ ($short)}"
+			bad=1
+		fi
+		short=
 	done < <("$RKMP_BIN/$2" --list-options)
+	[ "$bad" = 0 ] || fail "$1 does not document exactly the options of $2"
 }
 
 # page_documents_exits PAGE STATUS...: each STATUS is an item of PAGE's EXIT STATUS
@@ -32,16 +90,48 @@ page_documents_exits() {
 	done
 }
 
-@test "rkmp-decode(1) documents every option the binary has" {
-	need mandoc
-	page_documents_options rkmp-decode.1 rkmp-decode
+@test "each man page documents exactly the options its binary takes, in OPTIONS and in the SYNOPSIS" {
+	for b in rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable; do
+		page_documents_options "$b.1" "$b"
+	done
 }
 
-@test "rkmp-init(1), rkmp-auth(1) and rkmp-child(1) document every option the binaries have" {
-	need mandoc
-	page_documents_options rkmp-init.1 rkmp-init
-	page_documents_options rkmp-auth.1 rkmp-auth
-	page_documents_options rkmp-child.1 rkmp-child
+@test "the option check fails for another tool's page, and for a binary that lists nothing" {
+	# rkmp-auth(1) against rkmp-child's options
+	run page_documents_options rkmp-auth.1 rkmp-child
+	assert_failure
+	assert_output --partial "rkmp-auth.1 OPTIONS and rkmp-child --list-options differ"
+	assert_output --partial "rkmp-auth.1 SYNOPSIS lacks --rekey-ike"
+	# a binary whose --list-options prints nothing
+	W=$BATS_TEST_TMPDIR
+	mkdir "$W/bin"
+	printf '#!/bin/sh\nexit 0\n' > "$W/bin/rkmp-auth"
+	chmod +x "$W/bin/rkmp-auth"
+	RKMP_BIN=$W/bin run page_documents_options rkmp-auth.1 rkmp-auth
+	assert_failure
+	assert_output --partial "rkmp-auth --list-options prints nothing"
+}
+
+@test "rkmp-keytable(1) SYNOPSIS: each subcommand with exactly the options it takes" {
+	# the forms of each subcommand, from the source; every form also takes -q and --json
+	forms=$(awk '/^\.Sh / { on = ($0 == ".Sh SYNOPSIS"); next }
+	    on && $0 == ".Nm" { sub_ = ""; keep = 1; next }
+	    on && /^\.Pp/ { keep = 0 }
+	    on && keep && sub_ == "" && /^\.Cm / { sub_ = $2 }
+	    on && keep && sub_ != "" {
+		line = $0
+		while (match(line, /Fl -[A-Za-z0-9][A-Za-z0-9-]*/)) {
+			print sub_, "-" substr(line, RSTART + 3, RLENGTH - 3)
+			line = substr(line, RSTART + RLENGTH)
+		}
+	    }' man/rkmp-keytable.1)
+	[ -n "$forms" ] || fail "no subcommand forms in rkmp-keytable(1)"
+	for sub in insert get delete rekey select lookup list expire revoke export traffic-keys; do
+		want=$("$RKMP_BIN/rkmp-keytable" --list-options "$sub" | grep -- '^--' |
+		    grep -vxE -- '--(keytable|json|quiet|help|version|list-options)' | sort)
+		got=$(awk -v s="$sub" '$1 == s { print $2 }' <<<"$forms" | sort -u)
+		assert_equal "$got" "$want"
+	done
 }
 
 @test "rkmp-decode(1) documents every exit status the binary uses, and rkmp(7) the whole table" {
