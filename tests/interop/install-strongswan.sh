@@ -61,7 +61,9 @@ installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok
 defines() { nm -D --defined-only "$1" | grep -cw "$2" >/dev/null; }
 missing_of() {	# those of packages $@ that are not installed, in one dpkg-query
 	local ok
-	ok=$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null | sed -n 's/ install ok installed$//p')
+	# (dpkg-query fails for a package it has never heard of: the others still count)
+	ok=$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null | sed -n 's/ install ok installed$//p') ||
+	    true
 	printf '%s\n' "$@" | grep -vxF -e "${ok:-/}" || true
 }
 sw_version() { dpkg-query -W -f='${Version}' strongswan-libcharon 2>/dev/null || true; }
@@ -221,6 +223,7 @@ build_plugins() {
 
 if [ "$plugins_ok" = 0 ]; then
 	ver=$(sw_version)
+	[ -n "$ver" ] || die "strongswan-libcharon is not installed"
 	if [ "$(sed -n 's/^installed=//p' "$HDR/BUILT_FOR" 2>/dev/null)" != "$ver" ]; then
 		# once more after a failure: a download or a configure run can fail on its own
 		build_headers "$ver" || { log "failed; trying once more"; build_headers "$ver"; } ||
