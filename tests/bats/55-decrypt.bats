@@ -14,7 +14,7 @@ ports_of() {
 }
 
 # tshark with a throw-away profile holding TABLE as ikev2_decryption_table
-# (as /work/shared/peers/decode.sh does): per IKE message,
+# (its own profile directory, so no user's Wireshark settings count): per IKE message,
 # frame|payload types (outer then inner, proposal/transform dropped)|notify types
 ts_inner() {	# ts_inner CAPTURE TABLE
 	local prof

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Interoperability with an independent IKEv2 stack: strongSwan (charon) as the
-# responder in its own network namespace (../shared/peers), our rkmp-init and
-# rkmp-auth as the initiator in another.  Needs root, the peers scripts, and
-# strongSwan installed (.ci/run installs it with ../shared/peers/install.sh).
+# responder in its own network namespace (tests/interop/strongswan-peer.sh), our
+# rkmp-init and rkmp-auth as the initiator in another.  Needs root and strongSwan
+# with the harness's plugins (tests/interop/install-strongswan.sh; make check
+# installs them as root).
 
 load helpers
 load interop-helpers
@@ -18,7 +19,7 @@ load interop-helpers
 		run -0 keys_match_charon
 		# the child's first KEYMAT octets are the ESP key charon logged (encr_i)
 		spi=$(jq -r '.children[0].spi_local' "$W/a.json")
-		log=$("$SW" paths | sed -n 's/^SW_ALL_KEYS=//p')
+		log=$("$SW" path keylog)
 		encr_i=$(grep "^CHILD .* spi_i=$spi " "$log" | sed -nE 's/.* encr_i=([0-9a-f]+).*/\1/p' | tail -n 1)
 		[ -n "$encr_i" ] && [[ "$(jq -r '.secrets.children[0].keymat' "$W/a.json")" == "$encr_i"* ]] ||
 		    fail "$s: child KEYMAT does not start with charon's encr_i $encr_i"
@@ -47,16 +48,34 @@ load interop-helpers
 # charon's own certificate is p256.pem (b.rkmp.test), any certificate of ca.pem is accepted.
 cert_conn() {
 	local d
-	d=$(dirname "$("$SW" paths | sed -n 's/^SW_SWANCTL=//p')")
-	mkdir -p "$d/x509ca"
+	d=$(dirname "$("$SW" path swanctl)")
 	cp testdata/pki/p256.pem "$d/x509/"
 	cp testdata/pki/p256.key "$d/private/"
 	cp testdata/pki/ca.pem "$d/x509ca/"
-	sed -i 's/^secrets {$/  rkmp-cert {\n    version = 2\n    local_addrs = 10.77.0.1\n    remote_addrs = %any\n    proposals = aes128-sha256-modp2048,aes256gcm16-prfsha256-ecp256,chacha20poly1305-prfsha256-x25519\n    unique = never\n    local {\n      auth = pubkey\n      certs = p256.pem\n      id = b.rkmp.test\n    }\n    remote {\n      auth = pubkey\n      id = %any\n      cacerts = ca.pem\n    }\n    children {\n      rkmp-child {\n        local_ts = 10.77.1.1\/32\n        remote_ts = 10.77.2.2\/32\n        esp_proposals = aes128-sha256,aes256gcm16,chacha20poly1305\n      }\n    }\n  }\n}\nsecrets {/' "$d/swanctl.conf"
-	# the closing brace of "connections" now comes after rkmp-cert: drop the old one
-	awk 'BEGIN{n=0} /^}$/ && !done {n++; if (n == 1) {done=1; next}} {print}' "$d/swanctl.conf" > "$d/swanctl.conf.new"
-	mv "$d/swanctl.conf.new" "$d/swanctl.conf"
-	"$SW" swanctl --load-all --noprompt --file "$d/swanctl.conf" >/dev/null
+	cat > "$("$SW" path conf.d)/rkmp-cert.conf" <<-EOF
+	rkmp-cert {
+		version = 2
+		local_addrs = 10.77.0.1
+		proposals = aes128-sha256-modp2048,aes256gcm16-prfsha256-ecp256,chacha20poly1305-prfsha256-x25519
+		local {
+			auth = pubkey
+			certs = p256.pem
+			id = b.rkmp.test
+		}
+		remote {
+			auth = pubkey
+			cacerts = ca.pem
+		}
+		children {
+			rkmp-child {
+				local_ts = 10.77.1.1/32
+				remote_ts = 10.77.2.2/32
+				esp_proposals = aes128-sha256,aes256gcm16,chacha20poly1305
+			}
+		}
+	}
+	EOF
+	"$SW" load >/dev/null
 }
 
 @test "certificates against strongSwan: RSA and ECDSA initiators, ECDSA responder, three suites" {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bats
 # Interoperability of the RKMP SA (IKE SA) rekey with strongSwan (charon) in
-# its own network namespace (../shared/peers), setup and skips as in
-# 95-interop-strongswan.bats: we rekey and strongSwan agrees (new SPIs in
+# its own network namespace (tests/interop/strongswan-peer.sh), setup and skips
+# as in 95-interop-strongswan.bats: we rekey and strongSwan agrees (new SPIs in
 # swanctl --list-sas, the child kept, the same keys as charon logged), and
-# strongSwan rekeys while rkmp-child --respond listens.  Needs root, the peers
-# scripts, and strongSwan installed (.ci/run installs it with ../shared/peers/install.sh).
+# strongSwan rekeys while rkmp-child --respond listens.  Needs root and strongSwan
+# with the harness's plugins (tests/interop/install-strongswan.sh).
 
 load helpers
 load interop-helpers

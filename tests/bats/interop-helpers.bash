@@ -1,25 +1,27 @@
-# Shared by the strongSwan interop suites (95, 96): charon in its own network
-# namespace (../shared/peers), us in rkmp-us (10.77.0.2), the peer at
-# 10.77.0.1.  Skips without root; without strongSwan it skips, or fails when
-# RKMP_TEST_STRICT=1 (CI installs it with ../shared/peers/install.sh).
+# Shared by the strongSwan interop suites (95, 96): charon as the responder in a
+# network namespace of its own (tests/interop/strongswan-peer.sh), us in another
+# (10.77.0.2), the peer at 10.77.0.1.  Skips without root; without strongSwan and
+# the harness's plugins (tests/interop/install-strongswan.sh, which make check runs
+# as root) it skips, or fails when RKMP_TEST_STRICT=1 (CI).
 # shellcheck shell=bash
 
-PEERS=${RKMP_PEERS:-$TOP/../shared/peers}
-SW=$PEERS/strongswan-peer.sh
+SW=$TOP/tests/interop/strongswan-peer.sh
+SW_INSTALL=$TOP/tests/interop/install-strongswan.sh
+NS_US=$("$SW" path ns-us)
 
 setup_file() {
-	local top
-	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-	PEERS=${RKMP_PEERS:-$top/../shared/peers}
-	export SW=$PEERS/strongswan-peer.sh
+	# once per file: what is missing, if anything (empty when ready)
+	RKMP_SW_MISSING=$("$SW_INSTALL" --check 2>&1) || RKMP_SW_MISSING=${RKMP_SW_MISSING:-missing}
+	export RKMP_SW_MISSING
 }
 
 setup() {
 	[ "$(id -u)" = 0 ] || skip "interop needs root (network namespaces)"
-	if [ ! -x "$SW" ] || ! command -v swanctl >/dev/null || ! command -v charon-systemd >/dev/null; then
-		[ "${RKMP_TEST_STRICT:-0}" = 1 ] && fail "strongSwan or $SW missing (RKMP_TEST_STRICT=1)"
-		skip "strongSwan not installed: run $PEERS/install.sh"
+	if [ -n "$RKMP_SW_MISSING" ]; then
+		[ "${RKMP_TEST_STRICT:-0}" = 1 ] && fail "strongSwan for the interop suites (RKMP_TEST_STRICT=1): $RKMP_SW_MISSING"
+		skip "strongSwan for the interop suites: $(sed -n '1s/^install-strongswan: //p' <<<"$RKMP_SW_MISSING"); install it with tests/interop/install-strongswan.sh as root (make check does)"
 	fi
+	SW_USED=1
 	W=$BATS_TEST_TMPDIR
 	printf 'rkmp-interop-psk-0123456789' > "$W/k.psk"
 	chmod 600 "$W/k.psk"
@@ -27,10 +29,11 @@ setup() {
 
 teardown() {
 	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
-	[ -x "$SW" ] && "$SW" down >/dev/null 2>&1 || true
+	# only when setup did not skip: the namespaces may be another run's
+	[ -z "${SW_USED:-}" ] || "$SW" down >/dev/null 2>&1 || true
 }
 
-us() { ip netns exec rkmp-us "$@"; }
+us() { ip netns exec "$NS_US" "$@"; }
 
 st() { jq -r "$1" "$W/a.json"; }
 
@@ -46,11 +49,11 @@ negotiate() {	# negotiate INIT-OPTS... -- AUTH-OPTS...: our initiator against th
 	    --peer 10.77.0.1:500 --retransmit 1,1.5,3 "${aopts[@]}"
 }
 
-# our state's SK_* equal the keys charon logged for that IKE SA (by our spi_i;
-# after a rekey rkmp_keylog logs the new SA's keys with its SPIs)
+# our state's SK_* equal the keys charon logged for that IKE SA (by our SPIs;
+# after a rekey the harness's rkmp-keylog logs the new SA's keys with its SPIs)
 keys_match_charon() {
 	local log spi_i spi_r line k
-	log=$("$SW" paths | sed -n 's/^SW_ALL_KEYS=//p')
+	log=$("$SW" path keylog)
 	spi_i=$(st .ike_sa.spi_i)
 	spi_r=$(st .ike_sa.spi_r)
 	line=$(grep "^IKE spi_i=$spi_i spi_r=$spi_r " "$log" | tail -n 1)
@@ -71,7 +74,7 @@ established_in_swanctl() {
 child_keys_match_charon() {	# the last child's KEYMAT starts with charon's encr_i for its SPI
 	local spi log encr_i
 	spi=$(st '.children[-1].spi_local')
-	log=$("$SW" paths | sed -n 's/^SW_ALL_KEYS=//p')
+	log=$("$SW" path keylog)
 	encr_i=$(grep "^CHILD .* spi_i=$spi " "$log" | sed -nE 's/.* encr_i=([0-9a-f]+).*/\1/p' | tail -n 1)
 	[ -n "$encr_i" ] && [[ "$(st '.secrets.children[-1].keymat')" == "$encr_i"* ]]
 }

@@ -70,28 +70,17 @@ vec_get(const char *text, const char *record, const char *name, size_t *len)
 	return NULL;
 }
 
-/* A vector file from testdata/vectors/, else from the shared vectors directory. */
+/* A vector file of testdata/vectors/, NUL-terminated. */
 static char *
 vec_file(const char *name)
 {
-	char rel[256], path[1024];
+	char rel[256];
 	size_t len = 0;
 	char *t;
-	FILE *f;
-	long n;
 
 	snprintf(rel, sizeof(rel), "vectors/%s", name);
-	if ((t = (char *)test_data_file(rel, &len)) != NULL) {
+	if ((t = (char *)test_data_file(rel, &len)) != NULL)
 		t[len] = '\0';
-		return t;
-	}
-	snprintf(path, sizeof(path), "%s/%s", test_vectors_dir(), name);
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (t = malloc((size_t)n + 1)) != NULL)
-		t[fread(t, 1, (size_t)n, f)] = '\0';
-	fclose(f);
 	return t;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_crypto.c — lib/crypto against the published vectors in
- * testdata/vectors/ (copied verbatim from shared/vectors/), plus the edge
- * cases the vectors do not reach (peer value checks, tag mismatch, limits).
+ * testdata/vectors/ (copied verbatim; each file names its source), plus the
+ * edge cases the vectors do not reach (peer value checks, tag mismatch, limits).
  *
  * The vector files are parsed, never retyped: "[id]" starts a record and
  * "name = hex" lines are its fields.  Each file has one test that checks

@@ -91,14 +91,6 @@ test_hex(const char *hex, size_t *len)
 	return p;
 }
 
-const char *
-test_vectors_dir(void)
-{
-	const char *e = getenv("RKMP_VECTORS");
-
-	return e ? e : "../../../shared/vectors";
-}
-
 int
 main(int argc, char **argv)
 {

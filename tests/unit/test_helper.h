@@ -19,8 +19,6 @@ void	test_fail(const char *file, int line, const char *fmt, ...)
 uint8_t	*test_data_file(const char *rel, size_t *len);
 /* Parse hex (whitespace ignored) into a malloc'd buffer; NULL on bad hex. */
 uint8_t	*test_hex(const char *hex, size_t *len);
-/* Directory of the shared/ vectors: $RKMP_VECTORS or ../../../shared/vectors. */
-const char *test_vectors_dir(void);
 
 #define ASSERT_TRUE(x) do { if (!(x)) { test_fail(__FILE__, __LINE__, "%s is false", #x); return; } } while (0)
 #define ASSERT_INT_EQ(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); \

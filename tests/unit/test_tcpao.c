@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_tcpao.c — lib/tcpao against the 32 RFC 9235 vectors in
- * testdata/vectors/rfc9235-tcp-ao-test-vectors.txt (a verbatim copy of
- * shared/vectors/), parsed, never retyped, plus the failure cases.
+ * testdata/vectors/rfc9235-tcp-ao-test-vectors.txt (copied verbatim from the
+ * RFC's draft text), parsed, never retyped, plus the failure cases.
  *
  * Each "[4.1.2 ...]" record gives a traffic key, a whole IP packet and its
  * MAC.  The connection is rebuilt from the packet alone: addresses from the
