@@ -73,6 +73,12 @@ charon_pid() {	# the pid of our charon, when it runs (ip netns exec, then env, e
 	echo "$pid"
 }
 
+alive() {	# process $1 exists and is no zombie
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "${st%% *}" != Z ]
+}
+
 sw() { STRONGSWAN_CONF=$CONF swanctl "$@"; }	# swanctl reads the vici socket from $CONF
 
 netns_del() {
@@ -194,11 +200,13 @@ cmd_up() {	# cmd_up COOKIE_THRESHOLD DPD
 	netns_add
 	ip netns exec "$NS_PEER" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin STRONGSWAN_CONF="$CONF" \
 	    LD_PRELOAD="$so" /usr/sbin/charon-systemd </dev/null >"$RUN/charon.out" 2>&1 &
-	echo $! > "$PIDFILE"
-	# up when its vici socket listens and it has logged its plugins
-	for ((i = 0; i < 100; i++)); do
+	pid=$!
+	echo "$pid" > "$PIDFILE"
+	# up when its vici socket listens and it has logged its plugins (well under a
+	# second; 20 s for a machine under load)
+	for ((i = 0; i < 200; i++)); do
 		[ -S "$VICI" ] && grep -q "loaded plugins: " "$LOG" 2>/dev/null && break
-		if ! charon_pid >/dev/null; then
+		if ! alive "$pid"; then	# (not charon_pid: it may not have exec'd charon yet)
 			cat "$RUN/charon.out" >&2
 			tail -n 20 "$LOG" >&2 2>/dev/null || true
 			die "charon exited"
@@ -206,9 +214,9 @@ cmd_up() {	# cmd_up COOKIE_THRESHOLD DPD
 		sleep 0.1
 	done
 	grep -q "loaded plugins: .*rkmp-kernel-null.*rkmp-keylog" "$LOG" 2>/dev/null ||
-	    { cmd_down; die "charon is not up with the test plugins after 10 s (see $LOG)"; }
+	    { cmd_down; die "charon is not up with the test plugins after 20 s (see $LOG)"; }
 	cmd_load >/dev/null
-	say "charon (pid $(cat "$PIDFILE")) answers on $ADDR_PEER:500 in netns $NS_PEER; we are $ADDR_US in $NS_US"
+	say "charon (pid $pid) answers on $ADDR_PEER:500 in netns $NS_PEER; we are $ADDR_US in $NS_US"
 }
 
 cmd_load() {
