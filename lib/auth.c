@@ -90,7 +90,7 @@ struct rkmp_creds {
 
 /*
  * AlgorithmIdentifier DER, byte for byte from RFC 7427 Appendix A (and RFC
- * 8420 for EdDSA), as in shared/vectors/rfc7427-algorithm-identifiers.txt.
+ * 8420 for EdDSA), as in testdata/vectors/rfc7427-algorithm-identifiers.txt.
  * We sign with the PKCS#1 v1.5, ECDSA and EdDSA rows and accept every row
  * for a key of the right type, RSASSA-PSS in both spellings (with the
  * DEFAULT trailerField, as RFC 7427's example has it, and without, as
