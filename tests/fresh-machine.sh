@@ -72,6 +72,8 @@ if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
 fi
 [ -s /etc/apt/sources.list ] && cp /etc/apt/sources.list "$root/etc/apt/sources.list"
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+# what the installer writes and debootstrap does not: localhost in /etc/hosts
+[ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod 0755 "$root/usr/sbin/policy-rc.d"
 
@@ -120,13 +122,15 @@ grep -q '^check: [0-9]* passed, 0 failed$' /root/check.log || fail "make check: 
 STEPS
 chmod 0755 "$root/root/steps.sh"
 
-# The chroot in a private mount namespace: proc, sys, dev and a /run of its own.
+# The chroot in a private mount namespace: its root a mount point (as on a
+# real machine; ip netns exec needs it), proc, sys, dev and a /run of its own.
 # (the inner script expands its own arguments)
 rc=0
 # shellcheck disable=SC2016
 unshare --mount --propagation private bash -c '
 	set -e
 	r=$1
+	mount --bind "$r" "$r"
 	mount -t proc proc "$r/proc"
 	mount -t sysfs sys "$r/sys"
 	mount --rbind /dev "$r/dev"
