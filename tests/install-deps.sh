@@ -12,8 +12,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 BUILD=(gcc make pkg-config libssl-dev libjansson-dev libpcap-dev)
 # bsdextrautils: col (the man page tests); tcpdump: --export-keys tcpdump and the
-# capture in the interop suite; iproute2: ip netns (the interop suites)
-TEST=(bats bats-assert bats-support jq xxd tshark tcpdump mandoc bsdextrautils iproute2 shellcheck
+# capture in the interop suite; iproute2: ip netns (the interop suites); python3:
+# a fake peer in 38-writeahead
+TEST=(bats bats-assert bats-support jq xxd tshark tcpdump mandoc bsdextrautils iproute2 python3 shellcheck
       bash-completion frr bird2
       clang libclang-rt-14-dev)	# clang + libFuzzer runtime: make fuzz
 BENCH=(time)
