@@ -35,10 +35,11 @@
 #      of "rkmp-keytable list" ("  f1/d6  ")                -> <spi>
 #   4. the port of 127.0.0.1 unless it is 50500 (the peer's ephemeral port)
 #                                                         -> <port>
-#   5. a window end of "rkmp-keytable list" less than a minute from now
-#      ("now", "-5s", "+5s" around ".."; it moves with the seconds a run takes)
-#                                                         -> <~now>
-#   6. carriage returns are dropped (a terminal shows none), and so is
+#   5. a lifetime window of "rkmp-keytable list" ("-5s..+2m5s", "now..+9h"):
+#      durations from now, which move with the time a run takes -> <window>
+#   6. runs of spaces -> one space (the columns of a table are as wide as
+#      their widest cell, which rules 2-5 change)
+#   7. carriage returns are dropped (a terminal shows none), and so is
 #      tshark's warning "Running as user "root" ..." (only root sees it)
 #
 # Exit 0 when every command printed what the README shows; else 1, with the
@@ -77,8 +78,9 @@ norm() {
 	    -e 's/(SPI:? |-name |KeyName |KeyName": ?"|key_name": ?"|spi_local": ?"|spi_peer": ?")[0-9a-f]{2}\b/\1<spi>/g' \
 	    -e 's#/[0-9a-f]{2}-[0-9a-f]{2}/#/<spi>-<spi>/#g; s/^ key [0-9]+$/ key <spi>/' \
 	    -e 's#  [0-9a-f]{2}/[0-9a-f]{2}  #  <spi>/<spi>  #g' \
-	    -e 's/(^| )(now|[-+][0-9]+s)\.\./\1<~now>../g; s/\.\.(now|[-+][0-9]+s)( |$)/..<~now>\2/g' \
-	    -e 's/\b127\.0\.0\.1([.:])50500\b/127.0.0.1\1=50500=/g; s/\b127\.0\.0\.1([.:])[0-9]+\b/127.0.0.1\1<port>/g; s/=50500=/50500/g'
+	    -e 's/(now|[-+][0-9][0-9dhms]*)\.\.(now|[-+][0-9][0-9dhms]*)/<window>/g' \
+	    -e 's/\b127\.0\.0\.1([.:])50500\b/127.0.0.1\1=50500=/g; s/\b127\.0\.0\.1([.:])[0-9]+\b/127.0.0.1\1<port>/g; s/=50500=/50500/g' \
+	    -e 's/  +/ /g'
 }
 
 # Cut the README into commands: t/N.cmd (the command), t/N.exp (the lines
