@@ -27,10 +27,9 @@ case "${1:-}" in
 "") ;;
 *) echo "usage: $0 [--test|--bench|--check]" >&2; exit 2 ;;
 esac
-missing=()
-for p in "${want[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+# shellcheck source-path=SCRIPTDIR source=debian-packages.bash
+. "$here/debian-packages.bash"
+mapfile -t missing < <(deb_missing "${want[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ $check_only = 1 ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 		echo "install-deps: missing Debian packages: ${missing[*]}" >&2
@@ -38,11 +37,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 		exit 1
 	fi
 	echo "install-deps: apt-get install ${missing[*]}" >&2
-	export DEBIAN_FRONTEND=noninteractive
 	# wireshark-common asks whether non-root users may capture: answer no
 	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	deb_install "${missing[@]}"
 fi
 case "${1:-}" in --test|--bench) ;; *) exit 0 ;; esac
 # strongSwan, and the harness's charon plugins built against it, for the interop suites

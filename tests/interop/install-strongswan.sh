@@ -59,13 +59,8 @@ esac
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 # does shared object $1 define symbol $2 (no grep -q on a pipe: pipefail, SIGPIPE)
 defines() { nm -D --defined-only "$1" | grep -cw "$2" >/dev/null; }
-missing_of() {	# those of packages $@ that are not installed, in one dpkg-query
-	local ok
-	# (dpkg-query fails for a package it has never heard of: the others still count)
-	ok=$(dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null | sed -n 's/ install ok installed$//p') ||
-	    true
-	printf '%s\n' "$@" | grep -vxF -e "${ok:-/}" || true
-}
+# shellcheck source-path=SCRIPTDIR source=../debian-packages.bash
+. "$HERE/../debian-packages.bash"
 sw_version() { dpkg-query -W -f='${Version}' strongswan-libcharon 2>/dev/null || true; }
 want_stamp() {
 	echo "strongswan=$(sw_version) plugins=$(cat "$HERE"/plugins/*.c | sha256sum | cut -c1-16)"
@@ -73,7 +68,7 @@ want_stamp() {
 plugins_ready() { [ -f "$SO" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(want_stamp)" ]; }
 
 # ------------------------------------------------------------------ state
-mapfile -t missing < <(missing_of "${PKGS[@]}")
+mapfile -t missing < <(deb_missing "${PKGS[@]}")
 plugins_ok=1
 plugins_ready || plugins_ok=0
 if [ ${#missing[@]} -eq 0 ] && [ "$plugins_ok" = 1 ]; then
@@ -99,13 +94,11 @@ t0=$SECONDS
 # ------------------------------------------------------------------ packages
 fresh_charon=0
 installed charon-systemd || fresh_charon=1
-mapfile -t need < <(missing_of "${PKGS[@]}")
-[ "$plugins_ok" = 1 ] || mapfile -t -O "${#need[@]}" need < <(missing_of "${BUILD_PKGS[@]}")
-apt_install() { apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+mapfile -t need < <(deb_missing "${PKGS[@]}")
+[ "$plugins_ok" = 1 ] || mapfile -t -O "${#need[@]}" need < <(deb_missing "${BUILD_PKGS[@]}")
 if [ ${#need[@]} -gt 0 ]; then
 	log "apt-get install ${need[*]}"
-	apt_install "${need[@]}" || { log "failed; trying once more"; apt_install "${need[@]}"; } ||
-	    die "apt-get install ${need[*]} failed"
+	deb_install "${need[@]}" || die "apt-get install ${need[*]} failed"
 fi
 if [ "$fresh_charon" = 1 ] && command -v systemctl >/dev/null &&
     systemctl is-active -q strongswan.service 2>/dev/null; then
