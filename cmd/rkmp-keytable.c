@@ -33,6 +33,7 @@
 #include "err.h"
 #include "keytable.h"
 #include "kt_list.h"
+#include "protocols.h"
 #include "tcpao.h"
 #include "wire.h"
 
@@ -57,19 +58,19 @@ enum {
 /* Each option applies to the subcommands its row names (0: every one); another
  * subcommand refuses it. */
 #define KT_ROWS	(KT_GET | KT_DELETE | KT_REKEY | KT_SELECT | KT_LOOKUP | KT_LIST | KT_EXPORT | KT_TRAFFIC)
-#define KT_NOW	(KT_GET | KT_SELECT | KT_LOOKUP | KT_LIST | KT_EXPIRE | KT_TRAFFIC)
+#define KT_NOW	(KT_GET | KT_SELECT | KT_LOOKUP | KT_LIST | KT_EXPIRE | KT_EXPORT | KT_TRAFFIC)
 #define KT_TEXT	(KT_GET | KT_SELECT | KT_LOOKUP | KT_LIST)
 
 static const struct rkmp_opt opts[] = {
 	{ "keytable", 't', 1, "FILE", "the key table (JSON, mode 0600; insert creates it)", 0 },
-	{ "protocol", OPT_PROTOCOL, 1, "PROTO", "tcp-ao, bfd, rsvp-te or esp (or 201, 202, 203, 3)", KT_ROWS },
+	{ "protocol", OPT_PROTOCOL, 1, "PROTO", "tcp-ao, bfd, rsvp-te, tcp-md5 or esp (or 201, 202, 203, 207, 3)", KT_ROWS },
 	{ "peer", OPT_PEER, 1, "ADDR", "the peer: an IPv4 or IPv6 address, or group:NAME", KT_ROWS },
 	{ "spi", OPT_SPI, 1, "HEX", "the row's LocalKeyName (get, delete: 00 = every row)", KT_GET | KT_DELETE | KT_TRAFFIC },
 	{ "old-spi", OPT_OLD_SPI, 1, "HEX", "rekey: the LocalKeyName of the row replaced", KT_REKEY },
 	{ "interface", OPT_INTERFACE, 1, "IFACE", "select, lookup: only rows for IFACE or \"all\"", KT_SELECT | KT_LOOKUP | KT_TRAFFIC },
 	{ "key-name", OPT_KEY_NAME, 1, "HEX", "lookup: the key name seen in the message", KT_LOOKUP },
 	{ "rkmp-sa", OPT_RKMP_SA, 1, "SPI_I:SPI_R", "revoke: the RKMP SA whose rows go", KT_REVOKE },
-	{ "format", OPT_FORMAT, 1, "FMT", "export: frr, bird, rfc8177 or wireshark-esp", KT_EXPORT },
+	{ "format", OPT_FORMAT, 1, "FMT", "export: bird-bgp, frr-bgp, bird-keychain, frr-keychain, rfc8177, wireshark-esp", KT_EXPORT },
 	{ "now", OPT_NOW, 1, "TIME", "the clock, YYYYmmddHHMMSSZ (default: the system's)", KT_NOW },
 	{ "grace", OPT_GRACE, 1, "SECONDS", "rekey: accept the old key this long after (120)", KT_REKEY },
 	{ "prefer", OPT_PREFER, 1, "ALG,...", "select: AlgIDs, most preferred first", KT_SELECT | KT_TRAFFIC },
@@ -102,21 +103,24 @@ static const struct rkmp_cli cli = {
 	"  list [--protocol P] [--peer ADDR] [--show-keys]\n"
 	"  expire\n"
 	"  revoke --rkmp-sa SPI_I:SPI_R\n"
-	"  export --format frr|bird|rfc8177|wireshark-esp [--protocol P] [--peer ADDR]\n"
+	"  export --format FMT [--protocol P] [--peer ADDR] [--now T]\n"
 	"  traffic-keys (--protocol tcp-ao --peer ADDR [--spi HEX] | --master-key-file FILE\n"
 	"      --kdf hmac-sha1|aes-128-cmac) --src A --dst A --sport N --dport N\n"
 	"      --src-isn N --dst-isn N",
 	"Keep an RFC 7210 key table: the rows of routing-protocol keys (TCP-AO, BFD,\n"
-	"RSVP-TE, and ESP for the ikev2 profile) with their names, peers, algorithms and\n"
-	"send and accept lifetimes.  insert adds rows (a row object, an array, or one per\n"
-	"line) and refuses one whose Protocol, peer and LocalKeyName a row has already;\n"
+	"RSVP-TE, TCP-MD5, and ESP for the ikev2 profile) with their names, peers,\n"
+	"algorithms and send and accept lifetimes.  insert adds rows (a row object, an\n"
+	"array, or one per line) and refuses one whose Protocol, peer and LocalKeyName a\n"
+	"row has already;\n"
 	"get, delete and rekey are the draft's Keytable_getSA, Keytable_delete (SPI 00:\n"
 	"every row of the protocol for the peer) and Keytable_rekeySA; select and lookup\n"
 	"pick the key to send with and the key a received message names (RFC 7210 §3)\n"
 	"at --now; list shows the rows as a table no wider than 100 characters, without\n"
 	"their keys; expire drops rows whose accept lifetime has ended; revoke drops the\n"
-	"rows of an RKMP SA (RP_revokeSA); export writes FRR or BIRD key chains, RFC 8177\n"
-	"JSON or Wireshark ESP SAs; traffic-keys derives the four TCP-AO traffic keys.\n"
+	"rows of an RKMP SA (RP_revokeSA); export writes the BGP password a BIRD or FRR\n"
+	"config takes (bird-bgp, frr-bgp: the tcp-md5 key selected at --now), BIRD or FRR\n"
+	"key chains, RFC 8177 JSON or Wireshark ESP SAs; traffic-keys derives the four\n"
+	"TCP-AO traffic keys.\n"
 	"Writers lock FILE.lock and replace the table atomically with mode 0600.",
 	opts,
 	"exit status: 0 done, 1 refused (no such row or key, or the row exists already),\n"
@@ -140,7 +144,7 @@ struct kt {
 	const char	*prefer[32];
 	size_t		 nprefer;
 	char		*prefer_buf;
-	enum rkmp_keytable_export fmt;
+	const struct rkmp_keytable_format *fmt;
 	enum rkmp_tcpao_alg kdf;
 	uint16_t	 sport, dport;
 	uint32_t	 src_isn, dst_isn;
@@ -729,7 +733,8 @@ cmd_export(struct kt *k)
 	if ((st = load(k, &kt)) != 0)
 		return st;
 	rkmp_buf_init(&b, 1u << 30);
-	r = rkmp_keytable_export(kt, k->fmt, k->has_proto ? k->proto : 0, k->peer, &b, &skipped);
+	r = rkmp_keytable_export(kt, k->fmt, k->has_proto ? k->proto : 0, k->peer, k->now, &b,
+	    &skipped);
 	rkmp_keytable_free(kt);
 	if (r != 0) {
 		rkmp_buf_free(&b);
@@ -996,8 +1001,7 @@ run(struct kt *k)
 	if (strcmp(s, "revoke") == 0 && !k->has_sa)
 		return rkmp_cli_usage(&cli, "revoke needs --rkmp-sa SPI_I:SPI_R");
 	if (strcmp(s, "export") == 0 && !k->has_fmt)
-		return rkmp_cli_usage(&cli, "export needs --format frr, bird, rfc8177 or "
-		    "wireshark-esp");
+		return rkmp_cli_usage(&cli, "export needs --format %s", rkmp_keytable_export_names());
 	if (k->nargs > 0 && strcmp(s, "insert") != 0 && strcmp(s, "rekey") != 0)
 		return rkmp_cli_usage(&cli, "%s takes no argument ('%s')", s, k->args[0]);
 	if (strcmp(s, "delete") == 0) {
@@ -1033,8 +1037,8 @@ main(int argc, char **argv)
 			break;
 		case OPT_PROTOCOL:
 			if (!rkmp_keytable_protocol_value(optarg, &k.proto))
-				return rkmp_cli_usage(&cli, "--protocol: '%s' is not tcp-ao, bfd, "
-				    "rsvp-te or esp", optarg);
+				return rkmp_cli_usage(&cli, "--protocol: '%s' is not %s", optarg,
+				    rkmp_protocol_names(true, true));
 			k.has_proto = true;
 			break;
 		case OPT_PEER:
@@ -1074,9 +1078,9 @@ main(int argc, char **argv)
 			k.has_sa = true;
 			break;
 		case OPT_FORMAT:
-			if (!rkmp_keytable_export_value(optarg, &k.fmt))
-				return rkmp_cli_usage(&cli, "--format: '%s' is not frr, bird, rfc8177 or "
-				    "wireshark-esp", optarg);
+			if ((k.fmt = rkmp_keytable_export_format(optarg)) == NULL)
+				return rkmp_cli_usage(&cli, "--format: '%s' is not %s", optarg,
+				    rkmp_keytable_export_names());
 			k.has_fmt = true;
 			break;
 		case OPT_NOW:

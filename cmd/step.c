@@ -19,6 +19,8 @@
 #include "cli.h"
 #include "crypto.h"
 #include "names.h"
+#include "proposal.h"
+#include "protocols.h"
 #include "keytable.h"
 #include "rp.h"
 #include "err.h"
@@ -50,7 +52,7 @@ static const struct rkmp_opt step_opts[] = {
 	{ "respond", OPT_RESPOND, 0, NULL, "act as responder for this exchange", 0 },
 	{ "resend", OPT_RESEND, 0, NULL, "send our unanswered request again, bitwise identical (from the state)", 0 },
 	{ "create", OPT_CREATE, 0, NULL, "request a new child SA (the default operation)", C },
-	{ "protocol", OPT_PROTOCOL, 1, "tcp-ao|bfd|rsvp-te", "the routing-protocol SA to create (rkmp profile)", C },
+	{ "protocol", OPT_PROTOCOL, 1, "tcp-ao|bfd|rsvp-te|tcp-md5", "the routing-protocol SA to create (rkmp profile; default tcp-ao)", A | C },
 	{ "pfs", OPT_PFS, 1, "GROUP", "with a KE of GROUP (e.g. x25519, modp2048): perfect forward secrecy", C },
 	{ "rekey", OPT_REKEY, 1, "SPI", "rekey the child whose SPI (ours, hex) is SPI (N(REKEY_SA))", C },
 	{ "delete", OPT_DELETE, 1, "SPI", "delete the child whose SPI (ours, hex) is SPI", C },
@@ -311,17 +313,12 @@ parse_opts(struct step *st, int argc, char **argv)
 				    argv[optind - 2], optarg);
 			break;
 		case OPT_PROTOCOL: {
-			static const struct { const char *name; uint8_t id; } protos[] = {
-				{ "tcp-ao", RKMP_PROTO_TCP_AO }, { "bfd", RKMP_PROTO_BFD },
-				{ "rsvp-te", RKMP_PROTO_RSVP_TE }, { "esp", RKMP_PROTO_ESP },
-			};
+			const struct rkmp_protocol *p = rkmp_protocol_by_name(optarg);
 
-			for (size_t k = 0; k < sizeof(protos) / sizeof(protos[0]); k++)
-				if (strcmp(optarg, protos[k].name) == 0)
-					st->child.protocol = protos[k].id;
-			if (st->child.protocol == 0)
-				return rkmp_cli_usage(&st->cli, "--protocol: '%s' is not tcp-ao, bfd, rsvp-te "
-				    "or esp", optarg);
+			if (p == NULL || (st->d->tool == STEP_AUTH && !p->rp))
+				return rkmp_cli_usage(&st->cli, "--protocol: '%s' is not %s", optarg,
+				    rkmp_protocol_names(st->d->tool != STEP_AUTH, true));
+			st->child.protocol = p->id;
 			break;
 		}
 		case OPT_PFS: {
@@ -392,7 +389,7 @@ configure(struct step *st, struct rkmp_sa *sa, bool fresh)
 		if (st->profile && !rkmp_profile_value(st->profile, &sa->profile))
 			return rkmp_err_set(RKMP_E_USAGE, "--profile", "'%s' is not rkmp or ikev2", st->profile);
 		snprintf(sa->proposals, sizeof(sa->proposals), "%s", st->proposal ? st->proposal :
-		    "aes256gcm16-prfsha256-x25519,aes256gcm16-prfsha256-ecp256,aes256-sha256-modp2048");
+		    RKMP_PROPOSAL_DEFAULT);
 		if (st->seed) {
 			if (*st->seed == '\0' || rkmp_hex_decode(st->seed, strlen(st->seed), sa->seed.p,
 			    RKMP_SA_SEED_MAX, &sa->seed.len, NULL) != 0)
@@ -418,6 +415,12 @@ configure(struct step *st, struct rkmp_sa *sa, bool fresh)
 		snprintf(sa->child_proposals, sizeof(sa->child_proposals), "%s", st->child_proposal);
 	if (st->childless)
 		sa->childless = true;
+	if (st->d->tool == STEP_AUTH && st->child.protocol != 0) {
+		if (sa->profile != RKMP_PROFILE_RKMP)
+			return rkmp_err_set(RKMP_E_USAGE, "--protocol", "the %s profile's first child "
+			    "is ESP", rkmp_profile_name(sa->profile));
+		sa->child_protocol = st->child.protocol;
+	}
 	return 0;
 }
 

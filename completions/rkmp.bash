@@ -229,11 +229,11 @@ _rkmp()
 			return 0
 			;;
 		--protocol)
-			_rkmp_words tcp-ao bfd rsvp-te esp
+			_rkmp_words tcp-ao bfd rsvp-te tcp-md5 esp
 			return 0
 			;;
 		--format)
-			_rkmp_words frr bird rfc8177 wireshark-esp
+			_rkmp_words bird-bgp frr-bgp bird-keychain frr-keychain rfc8177 wireshark-esp
 			return 0
 			;;
 		--kdf)
@@ -325,12 +325,14 @@ _rkmp()
 			return 0
 			;;
 		esac
+		if [[ $prev == --protocol ]]; then
+			# rkmp-auth: its first child (rkmp profile); rkmp-child: esp too (ikev2)
+			_rkmp_words tcp-ao bfd rsvp-te tcp-md5
+			[[ $name == rkmp-child ]] && _rkmp_words esp
+			return 0
+		fi
 		if [[ $name == rkmp-child ]]; then
 			case $prev in
-			--protocol)
-				_rkmp_words tcp-ao bfd rsvp-te esp
-				return 0
-				;;
 			--pfs)
 				_rkmp_words x25519 x448 ecp256 ecp384 ecp521 modp2048 modp3072 modp4096
 				return 0

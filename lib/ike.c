@@ -22,15 +22,13 @@
 #include "names.h"
 #include "print.h"
 #include "proposal.h"
+#include "protocols.h"
 #include "sk.h"
 
 #define IKE_NONCE_LEN		32	/* >= half of every PRF key we offer (§2.10) */
 #define IKE_INIT_RETRIES_MAX	4	/* COOKIE and INVALID_KE rounds (§2.6) */
-#define ESP_SPI_LEN		4
 
 /* Routing-protocol SA defaults of the rkmp profile (rkmp-karp.md §5): the draft's Fig. 4. */
-#define RKMP_CHILD_DEFAULT	"sha1-aescmac-tcpopts-notcpopts"
-#define IKEV2_CHILD_DEFAULT	"aes256gcm16,aes128-sha256"
 
 /* ------------------------------------------------------------------ small helpers */
 
@@ -1055,6 +1053,7 @@ static const struct {
 	{ RKMP_PROTO_BFD, 2, 20 },	/* keyed SHA-1 */
 	{ RKMP_PROTO_BFD, 12, 32 },	/* HMAC-SHA-256 */
 	{ RKMP_PROTO_RSVP_TE, -1, 16 },	/* HMAC-MD5 (RFC 2747) */
+	{ RKMP_PROTO_TCP_MD5, 1, 32 },	/* RFC 2385 keyed MD5: DESIGN.md §7, a 32-octet key */
 };
 
 /* KEYMAT length of a child: an RP master key, or ESP's four keys (§2.17). */
@@ -1084,19 +1083,40 @@ rkmp_ike_child_keymat_len(const struct rkmp_prop_choice *c, size_t *len)
 	    rkmp_name_or(RKMP_REG_PROTOCOL, c->protocol), integ);
 }
 
+/* The first child's protocol: the state's (rkmp-auth --protocol), else the profile's. */
 static uint8_t
 child_protocol(const struct rkmp_sa *sa)
 {
+	if (sa->child_protocol != 0)
+		return sa->child_protocol;
 	return sa->profile == RKMP_PROFILE_IKEV2 ? RKMP_PROTO_ESP : RKMP_PROTO_TCP_AO;
 }
 
-static int
-child_specs(const struct rkmp_sa *sa, struct rkmp_prop_spec *specs, size_t *n)
+/* Child SPI octets of a protocol (protocols.c). */
+static size_t
+child_spi_len(uint8_t protocol)
 {
-	const char *list = sa->child_proposals[0] ? sa->child_proposals :
-	    sa->profile == RKMP_PROFILE_IKEV2 ? IKEV2_CHILD_DEFAULT : RKMP_CHILD_DEFAULT;
+	const struct rkmp_protocol *p = rkmp_protocol_by_id(protocol);
 
-	return parse_cached(list, child_protocol(sa), specs, n);
+	return p != NULL ? p->spi_len : 1;
+}
+
+/*
+ * The proposals of a first child (RKMP_SA_AUTH: no KE) of protocol: the
+ * configured list when protocol is the first child's, else the protocol's
+ * default.  A responder takes the protocol from the peer's SAi2.
+ */
+static int
+child_specs(const struct rkmp_sa *sa, uint8_t protocol, struct rkmp_prop_spec *specs, size_t *n)
+{
+	const char *list;
+
+	if (protocol == child_protocol(sa) && sa->child_proposals[0])
+		list = sa->child_proposals;
+	else if ((list = rkmp_proposal_default(protocol)) == NULL)
+		return rkmp_err_set(RKMP_E_USAGE, "protocol", "no default proposal for %s",
+		    rkmp_name_or(RKMP_REG_PROTOCOL, protocol));
+	return parse_cached(list, protocol, specs, n);
 }
 
 /* The child an answer completes: the one we proposed, or a new entry. */
@@ -1442,11 +1462,10 @@ rkmp_ike_auth_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct
 			goto out;
 		}
 	} else {
-		size_t spi_len = sa->profile == RKMP_PROFILE_IKEV2 ? ESP_SPI_LEN : 1;
+		size_t spi_len = child_spi_len(child_protocol(sa));
 
-		if ((r = child_specs(sa, specs, &n)) != 0)
+		if ((r = child_specs(sa, child_protocol(sa), specs, &n)) != 0)
 			goto out;
-		spi_len = specs[0].protocol == RKMP_PROTO_RSVP_TE ? 6 : spi_len;
 		do {
 			if ((r = rkmp_ike_random(sa, "child spi", spi, spi_len)) != 0)
 				goto out;
@@ -1593,7 +1612,13 @@ rkmp_ike_auth_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	tsi = find(inner, ninner, RKMP_PLD_TSI);
 	tsr = find(inner, ninner, RKMP_PLD_TSR);
 	if (sa_p != NULL) {
-		if ((r = child_specs(sa, specs, &n)) != 0)
+		/* the protocol the initiator asks for, when it is one of the profile's */
+		const struct rkmp_protocol *pp = sa_p->u.sa.nprop > 0 ?
+		    rkmp_protocol_by_id(sa_p->u.sa.prop[0].protocol) : NULL;
+		uint8_t proto = pp != NULL && pp->rp == (sa->profile == RKMP_PROFILE_RKMP) ?
+		    pp->id : child_protocol(sa);
+
+		if ((r = child_specs(sa, proto, specs, &n)) != 0)
 			goto out;
 		r = rkmp_proposal_select(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len);
 		if (r == 0 && sa->profile == RKMP_PROFILE_IKEV2 && (tsi == NULL || tsr == NULL)) {
@@ -1693,7 +1718,12 @@ rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 		child_refused(sa, child_protocol(sa), child_note);
 		ret = RKMP_E_REFUSED;
 	} else {
-		if ((r = child_specs(sa, specs, &n)) != 0 ||
+		struct rkmp_sa_child *pend = sa->nchildren > 0 ? &sa->children[sa->nchildren - 1] :
+		    NULL;
+		uint8_t proto = pend != NULL && strcmp(pend->state, "proposed") == 0 ?
+		    pend->protocol : child_protocol(sa);
+
+		if ((r = child_specs(sa, proto, specs, &n)) != 0 ||
 		    (r = rkmp_proposal_accept(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len)) != 0)
 			goto out;
 		{
@@ -1760,18 +1790,10 @@ child_specs_for(const struct rkmp_sa *sa, uint8_t protocol, uint16_t pfs, bool r
     struct rkmp_prop_spec *specs, size_t *n)
 {
 	struct rkmp_prop_spec ike[RKMP_PROPS_MAX];
-	const char *list;
 	size_t base, nike = 0;
 	int r;
 
-	if (protocol == child_protocol(sa) && sa->child_proposals[0])
-		list = sa->child_proposals;
-	else if (protocol == RKMP_PROTO_ESP)
-		list = IKEV2_CHILD_DEFAULT;
-	else if ((list = rkmp_proposal_default(protocol)) == NULL)
-		return rkmp_err_set(RKMP_E_USAGE, "protocol", "no default proposal for %s",
-		    rkmp_name_or(RKMP_REG_PROTOCOL, protocol));
-	if ((r = parse_cached(list, protocol, specs, n)) != 0)
+	if ((r = child_specs(sa, protocol, specs, n)) != 0)
 		return r;
 	if (pfs == 0 && !responder)
 		return 0;
@@ -1860,11 +1882,6 @@ child_new_spi(struct rkmp_sa *sa, uint8_t protocol, size_t len, uint8_t *spi)
 	    rkmp_name_or(RKMP_REG_PROTOCOL, protocol));
 }
 
-static size_t
-child_spi_len(uint8_t protocol)
-{
-	return protocol == RKMP_PROTO_ESP ? ESP_SPI_LEN : protocol == RKMP_PROTO_RSVP_TE ? 6 : 1;
-}
 
 /* ------------------------------------------------------------------ rekey of the RKMP SA */
 
@@ -2186,9 +2203,9 @@ child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8_t retrie
 	case RKMP_CHILD_REKEY:
 		proto = old ? old->protocol : req->protocol ? req->protocol : child_protocol(sa);
 		if ((sa->profile == RKMP_PROFILE_IKEV2) != (proto == RKMP_PROTO_ESP))
-			return rkmp_err_set(RKMP_E_USAGE, "--protocol", "the %s profile negotiates %s children",
-			    rkmp_profile_name(sa->profile), sa->profile == RKMP_PROFILE_IKEV2 ? "ESP" :
-			    "routing-protocol (tcp-ao, bfd, rsvp-te)");
+			return rkmp_err_set(RKMP_E_USAGE, "--protocol", "the %s profile negotiates %s "
+			    "children", rkmp_profile_name(sa->profile), sa->profile ==
+			    RKMP_PROFILE_IKEV2 ? "ESP" : rkmp_protocol_names(false, true));
 		if ((r = child_specs_for(sa, proto, req->pfs_group, false, specs, &n)) != 0)
 			return r;
 		spi_len = child_spi_len(proto);

@@ -49,6 +49,7 @@
 #include "file.h"
 #include "hex.h"
 #include "keytable.h"
+#include "protocols.h"
 #include "sa.h"
 #include "wire.h"
 
@@ -380,53 +381,25 @@ table_remove(struct rkmp_keytable *kt, size_t i)
 
 /* ================================================================ names */
 
-static const struct {
-	uint8_t		 id;
-	const char	*name;
-	size_t		 name_digits;	/* LocalKeyName/PeerKeyName width (RFC 7210 §5.1) */
-} protocols[] = {
-	{ RKMP_PROTO_TCP_AO, "tcp-ao", 2 },	/* TCP-AO KeyID, 8 bits */
-	{ RKMP_PROTO_BFD, "bfd", 2 },		/* BFD Auth Key ID, 8 bits */
-	{ RKMP_PROTO_RSVP_TE, "rsvp-te", 12 },	/* RFC 2747 Key Identifier, 48 bits */
-	{ RKMP_PROTO_ESP, "esp", 8 },		/* ESP SPI, 32 bits */
-};
-
-static size_t
-proto_index(uint8_t proto)
-{
-	for (size_t i = 0; i < nitems(protocols); i++)
-		if (protocols[i].id == proto)
-			return i;
-	return SIZE_MAX;
-}
-
+/* Protocol names and KeyName widths (RFC 7210 §5.1: two hex digits per SPI
+ * octet) are protocols.c's. */
 const char *
 rkmp_keytable_protocol_name(uint8_t proto)
 {
-	size_t i = proto_index(proto);
+	const struct rkmp_protocol *p = rkmp_protocol_by_id(proto);
 
-	return i == SIZE_MAX ? NULL : protocols[i].name;
+	return p == NULL ? NULL : p->name;
 }
 
 bool
 rkmp_keytable_protocol_value(const char *name, uint8_t *proto)
 {
-	char *end;
-	long v;
+	const struct rkmp_protocol *p = rkmp_protocol_by_name(name);
 
-	for (size_t i = 0; i < nitems(protocols); i++)
-		if (strcmp(name, protocols[i].name) == 0) {
-			*proto = protocols[i].id;
-			return true;
-		}
-	errno = 0;
-	v = strtol(name, &end, 10);
-	if (errno == 0 && *name != '\0' && *end == '\0' && v >= 0 && v <= 255 &&
-	    proto_index((uint8_t)v) != SIZE_MAX) {
-		*proto = (uint8_t)v;
-		return true;
-	}
-	return false;
+	if (p == NULL)
+		return false;
+	*proto = p->id;
+	return true;
 }
 
 static const char *const dir_names[] = { "in", "out", "both", "disabled" };
@@ -443,8 +416,10 @@ rkmp_keytable_dir_name(enum rkmp_keytable_dir d)
  * tcp-ao: RFC 5926 §3.2 (KDF fixed by the MAC; any master key length, up to
  * Linux's TCP_AO_MAXKEYLEN).  bfd: RFC 5880 §6.7 keys used as they are
  * (keyed MD5 up to 16 octets, keyed SHA1 up to 20) and the generic modes of
- * draft-ietf-bfd-generic-crypto-auth.  rsvp-te: RFC 2747 HMAC-MD5.  The BFD
- * and RSVP-TE AlgIDs are rkmp's (the registry has none; rkmp-karp.md §12.3).
+ * draft-ietf-bfd-generic-crypto-auth.  rsvp-te: RFC 2747 HMAC-MD5.  tcp-md5:
+ * RFC 2385, the password being the Key's hex digits (DESIGN.md §7).  The BFD,
+ * RSVP-TE and TCP-MD5 AlgIDs are rkmp's (the registry has none; rkmp-karp.md
+ * §12.3).
  */
 struct alg_rule {
 	uint8_t		 proto;
@@ -474,6 +449,9 @@ static const struct alg_rule alg_rules[] = {
 	    "meticulous keyed md5", true, "md5" },
 	{ RKMP_PROTO_BFD, "none", "BFD-KEYED-MD5", 1, 16, 1, "md5", "keyed md5", true, "md5" },
 	{ RKMP_PROTO_RSVP_TE, "none", "HMAC-MD5", 1, 64, 1, NULL, NULL, false, "md5" },
+	/* RFC 2385: a password of up to 80 octets (Linux TCP_MD5SIG_MAXKEYLEN);
+	 * the daemons take it as text: the exports write the Key's hex digits */
+	{ RKMP_PROTO_TCP_MD5, "none", "TCP-MD5", 1, 40, 1, NULL, NULL, false, "md5" },
 };
 
 static const struct alg_rule *
@@ -1771,7 +1749,7 @@ static int
 validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *where, bool parsed)
 {
 	char b1[80], b2[80];
-	size_t pi = proto_index(r->protocol);
+	const struct rkmp_protocol *pp = rkmp_protocol_by_id(r->protocol);
 	const char *pname;
 
 	/* AdminKeyName */
@@ -1779,15 +1757,16 @@ validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *where, bo
 		return vfail(where, idx, "AdminKeyName: empty");
 	if (strlen(r->admin_name) > KT_TEXT_MAX || !utf8_ok(r->admin_name))
 		return vfail(where, idx, "AdminKeyName: over %d octets or not UTF-8", KT_TEXT_MAX);
-	if (pi == SIZE_MAX)
-		return vfail(where, idx, "Protocol %u: not tcp-ao, bfd, rsvp-te or esp", r->protocol);
-	pname = protocols[pi].name;
+	if (pp == NULL)
+		return vfail(where, idx, "Protocol %u: not %s", r->protocol,
+		    rkmp_protocol_names(true, true));
+	pname = pp->name;
 	/* LocalKeyName, PeerKeyName (an empty PeerKeyName: a group key) */
 	if (r->local_name == NULL || r->peer_name == NULL)
 		return vfail(where, idx, "%s: missing", r->local_name ? "PeerKeyName" : "LocalKeyName");
-	if (check_keyname(where, idx, "LocalKeyName", r->local_name, protocols[pi].name_digits,
+	if (check_keyname(where, idx, "LocalKeyName", r->local_name, 2u * pp->spi_len,
 	    pname, false) != 0 ||
-	    check_keyname(where, idx, "PeerKeyName", r->peer_name, protocols[pi].name_digits,
+	    check_keyname(where, idx, "PeerKeyName", r->peer_name, 2u * pp->spi_len,
 	    pname, true) != 0)
 		return RKMP_E_STATE;
 	/* Peers */
@@ -2481,8 +2460,8 @@ parse_row_obj_in(struct jr *j, size_t idx, struct rkmp_keytable_row *row, bool *
 	row->x = raw.x;
 	if (!rkmp_keytable_protocol_value(raw.s[C_PROTO], &row->protocol) ||
 	    strspn(raw.s[C_PROTO], "0123456789") == strlen(raw.s[C_PROTO])) {
-		return rfail(j, idx, "Protocol %s: not tcp-ao, bfd, rsvp-te or esp",
-		    q(raw.s[C_PROTO], b, sizeof(b)));
+		return rfail(j, idx, "Protocol %s: not %s", q(raw.s[C_PROTO], b, sizeof(b)),
+		    rkmp_protocol_names(true, true));
 	}
 	if ((r = key_decode(j, idx, raw.s[C_KEY], &row->key, &row->key_len)) != 0) {
 		return r;
@@ -3861,6 +3840,13 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 			snprintf(psi, sizeof(psi), "{\"auth_mode\": \"%s\"}", modes[mode]);
 		break;
 	}
+	case RKMP_PROTO_TCP_MD5:
+		/* RFC 2385: one key per peer address, both directions, no options */
+		row.kdf = "none";
+		row.alg_id = "TCP-MD5";
+		snprintf(psi, sizeof(psi), "{\"conn_id\": {\"peer_prefix\": \"%s/%d\"}}",
+		    cfg->peer, strchr(cfg->peer, ':') != NULL ? 128 : 32);
+		break;
 	case RKMP_PROTO_RSVP_TE:
 		row.kdf = "none";
 		row.alg_id = "HMAC-MD5";
@@ -3912,7 +3898,9 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	row.admin_name = admin;
 	/* rkmp-karp.md §9: accept from T, send from T + δ, to T + hard, accept G longer */
 	row.accept_start = cfg->now;
-	row.send_start = cfg->now + cfg->send_delay;
+	/* one key for both directions (TCP-MD5): nothing to stagger, it is sent from T */
+	row.send_start = cfg->now + (rkmp_protocol_by_id(ch->protocol)->one_key ? 0 :
+	    cfg->send_delay);
 	row.send_end = cfg->now + cfg->lifetime;
 	if (row.send_end < row.send_start)
 		row.send_end = row.send_start;
@@ -3948,19 +3936,6 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 }
 
 /* ================================================================ exports */
-
-bool
-rkmp_keytable_export_value(const char *name, enum rkmp_keytable_export *fmt)
-{
-	static const char *const names[] = { "frr", "bird", "rfc8177", "wireshark-esp" };
-
-	for (size_t i = 0; i < nitems(names); i++)
-		if (strcmp(name, names[i]) == 0) {
-			*fmt = (enum rkmp_keytable_export)i;
-			return true;
-		}
-	return false;
-}
 
 /* One (row, peer) of the export, in (protocol, peer, row) order. */
 struct xitem {
@@ -4129,10 +4104,11 @@ skip_note(struct ob *b, const char *c, const struct rkmp_keytable_row *r, const 
 	(*skipped)++;
 }
 
-static void
+static int
 export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
-    size_t *skipped)
+    size_t *skipped, int64_t now)
 {
+	(void)now;
 	put_str(b, "! rkmp-keytable export for FRR: key chains, one per protocol and peer\n"
 	    "! key N is the row's PeerKeyName (the key ID sent); the key-string is the Key's\n"
 	    "! hex digits, as FRR key strings are text\n");
@@ -4156,6 +4132,11 @@ export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, stru
 			chain_windows(r, w);
 			if (r->direction == RKMP_KEYTABLE_DISABLED) {
 				skip_note(b, " !", r, "Direction disabled", skipped);
+				continue;
+			}
+			if (r->protocol == RKMP_PROTO_TCP_MD5) {
+				skip_note(b, " !", r, "bgpd takes TCP-MD5 as a neighbor password: "
+				    "--format frr-bgp", skipped);
 				continue;
 			}
 			if (id > 2147483647) {
@@ -4190,12 +4171,14 @@ export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, stru
 		}
 		put_str(b, "exit\n");
 	}
+	return 0;
 }
 
-static void
+static int
 export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
-    size_t *skipped)
+    size_t *skipped, int64_t now)
 {
+	(void)now;
 	put_str(b, "# rkmp-keytable export for BIRD 2: password blocks, one group per protocol and "
 	    "peer,\n# for the protocol or interface block that uses them; id is the row's "
 	    "PeerKeyName\n");
@@ -4215,6 +4198,11 @@ export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, str
 			chain_windows(r, w);
 			if (r->direction == RKMP_KEYTABLE_DISABLED) {
 				skip_note(b, "#", r, "Direction disabled", skipped);
+				continue;
+			}
+			if (r->protocol == RKMP_PROTO_TCP_MD5) {
+				skip_note(b, "#", r, "BIRD takes TCP-MD5 as a protocol bgp password: "
+				    "--format bird-bgp", skipped);
 				continue;
 			}
 			if (ar == NULL || ar->bird == NULL) {
@@ -4252,6 +4240,7 @@ export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, str
 			put_str(b, "};\n");
 		}
 	}
+	return 0;
 }
 
 static void
@@ -4264,10 +4253,11 @@ rfc8177_lifetime(struct ob *b, const char *what, int64_t s, int64_t e)
 	put_fmt(b, "\"%s\": {\"start-date-time\": \"%s\", \"end-date-time\": \"%s\"}", what, ts, te);
 }
 
-static void
+static int
 export_rfc8177(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
-    struct ob *b, size_t *skipped)
+    struct ob *b, size_t *skipped, int64_t now)
 {
+	(void)now;
 	bool first_chain = true;
 
 	put_str(b, "{\n  \"ietf-key-chain:key-chains\": {");
@@ -4312,12 +4302,14 @@ export_rfc8177(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
 		put_str(b, first_key ? "]\n      }" : "\n        ]\n      }");
 	}
 	put_str(b, first_chain ? "}\n}\n" : "\n    ]\n  }\n}\n");
+	return 0;
 }
 
-static void
+static int
 export_wireshark(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
-    struct ob *b, size_t *skipped)
+    struct ob *b, size_t *skipped, int64_t now)
 {
+	(void)now;
 	put_str(b, "# rkmp-keytable export: Wireshark ESP SAs (the esp_sa file; Protocols > ESP),\n"
 	    "# two per ESP row: outbound, then inbound\n");
 	for (size_t i = 0; i < n; i++) {
@@ -4387,40 +4379,203 @@ export_wireshark(const struct rkmp_keytable *kt, const struct xitem *v, size_t n
 			put_str(b, "\"\n");
 		}
 	}
+	return 0;
+}
+
+/*
+ * BGP passwords (TCP-MD5, RFC 2385): per peer the key RFC 7210 §3 selects for
+ * sending at now (a TCP-MD5 key is used both ways, and a daemon holds one
+ * password per neighbor: RFC 2385 has no rollover).  For each peer group of
+ * v, emit() writes the line; a peer with no key at now is left out with a
+ * comment.  *keys: how many peers got one.
+ */
+static void
+bgp_passwords(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
+    size_t *skipped, int64_t now, const char *c, size_t *keys,
+    void (*emit)(struct ob *, const char *, const struct rkmp_keytable_row *))
+{
+	char t[3][32];
+
+	iso_time(now, t[0], sizeof(t[0]));
+	*keys = 0;
+	for (size_t i = 0; i < n;) {
+		struct rkmp_keytable_query q = { .protocol = v[i].proto, .peer = v[i].peer,
+		    .now = now };
+		const struct rkmp_keytable_row *r;
+		size_t g = i, k;
+
+		while (i < n && strcmp(v[i].peer, v[g].peer) == 0)
+			i++;
+		if (rkmp_keytable_select(kt, &q, &k) != 0 || (r = kt->v[k].row) == NULL) {
+			put_fmt(b, "%s left out: peer %s: no key to send at %s (%zu row%s)\n", c,
+			    v[g].peer, t[0], i - g, i - g == 1 ? "" : "s");
+			(*skipped)++;
+			continue;
+		}
+		iso_time(r->send_start, t[1], sizeof(t[1]));
+		iso_time(r->send_end, t[2], sizeof(t[2]));
+		put_fmt(b, "%s%s: sent from %s to %s\n", c, r->admin_name, t[1], t[2]);
+		emit(b, v[g].peer, r);
+		(*keys)++;
+	}
+}
+
+static void
+bird_password(struct ob *b, const char *peer, const struct rkmp_keytable_row *r)
+{
+	(void)peer;
+	put_str(b, "password \"");
+	put_hex(b, r->key, r->key_len, NULL);
+	put_str(b, "\";\n");
+}
+
+static void
+frr_password(struct ob *b, const char *peer, const struct rkmp_keytable_row *r)
+{
+	put_fmt(b, " neighbor %s password ", peer);
+	put_hex(b, r->key, r->key_len, NULL);
+	put_str(b, "\n");
+}
+
+/* The peers of v (sorted), for an error: "a, b, c". */
+static void
+peer_list(const struct xitem *v, size_t n, char *out, size_t cap, size_t *npeers)
+{
+	size_t len = 0;
+
+	*npeers = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(v[i].peer, v[i - 1].peer) != 0) {
+			if (len < cap)
+				len += (size_t)snprintf(out + len, cap - len, "%s%s",
+				    *npeers ? ", " : "", v[i].peer);
+			(*npeers)++;
+		}
+}
+
+/* BIRD 2.0 protocol bgp: one neighbor, one `password "...";` (the only form it takes). */
+static int
+export_bird_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
+    size_t *skipped, int64_t now)
+{
+	char peers[256], t[32];
+	size_t np, keys;
+
+	peer_list(v, n, peers, sizeof(peers), &np);
+	if (np > 1)
+		return rkmp_err_set(RKMP_E_USAGE, "bird-bgp", "TCP-MD5 keys for %zu peers (%s): a "
+		    "protocol bgp has one neighbor, name it with --peer", np, peers);
+	iso_time(now, t, sizeof(t));
+	put_fmt(b, "# rkmp-keytable export --format bird-bgp at %s (RFC 7210 §3): the TCP-MD5\n"
+	    "# password (RFC 2385) for the BIRD 2 protocol bgp whose neighbor is %s;\n"
+	    "# include this file in that block.  A new password resets the session.\n", t,
+	    np ? v[0].peer : "-");
+	bgp_passwords(kt, v, n, b, skipped, now, "# ", &keys, bird_password);
+	return keys > 0 ? 0 : rkmp_err_set(RKMP_E_REFUSED, "bird-bgp", "no tcp-md5 key to send%s%s "
+	    "at %s", np ? " to " : "", np ? v[0].peer : "", t);
+}
+
+/* FRR bgpd (8.x): "neighbor ADDR password ..." under the default instance. */
+static int
+export_frr_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
+    size_t *skipped, int64_t now)
+{
+	char peers[256], t[32];
+	size_t np, keys;
+
+	peer_list(v, n, peers, sizeof(peers), &np);
+	iso_time(now, t, sizeof(t));
+	put_fmt(b, "! rkmp-keytable export --format frr-bgp at %s (RFC 7210 §3): the TCP-MD5\n"
+	    "! passwords (RFC 2385) of bgpd's neighbors, for its default instance.  A new\n"
+	    "! password resets the session.\n"
+	    "router bgp\n", t);
+	bgp_passwords(kt, v, n, b, skipped, now, " ! ", &keys, frr_password);
+	put_str(b, "exit\n");
+	return keys > 0 ? 0 : rkmp_err_set(RKMP_E_REFUSED, "frr-bgp", "no tcp-md5 key to send%s%s "
+	    "at %s", np ? " to " : "", np ? peers : "", t);
+}
+
+/*
+ * The export formats, named after what they paste into.  proto: the only
+ * protocol whose rows the format carries (0: any but ESP); esp: ESP rows only.
+ * An alias (frr, bird: the key-chain forms' first names) is not listed.
+ */
+struct rkmp_keytable_format {
+	const char	*name;
+	int		(*fn)(const struct rkmp_keytable *, const struct xitem *, size_t, struct ob *,
+			    size_t *, int64_t);
+	uint8_t		 proto;
+	bool		 esp;
+	bool		 alias;
+};
+
+static const struct rkmp_keytable_format export_formats[] = {
+	{ "bird-bgp", export_bird_bgp, RKMP_PROTO_TCP_MD5, false, false },
+	{ "frr-bgp", export_frr_bgp, RKMP_PROTO_TCP_MD5, false, false },
+	{ "bird-keychain", export_bird, 0, false, false },
+	{ "frr-keychain", export_frr, 0, false, false },
+	{ "rfc8177", export_rfc8177, 0, false, false },
+	{ "wireshark-esp", export_wireshark, 0, true, false },
+	{ "bird", export_bird, 0, false, true },
+	{ "frr", export_frr, 0, false, true },
+};
+
+const struct rkmp_keytable_format *
+rkmp_keytable_export_format(const char *name)
+{
+	for (size_t i = 0; i < nitems(export_formats); i++)
+		if (strcmp(name, export_formats[i].name) == 0)
+			return &export_formats[i];
+	return NULL;
+}
+
+const char *
+rkmp_keytable_export_names(void)
+{
+	static char out[160];
+	size_t len = 0, n = 0, last = 0;
+
+	if (out[0] != '\0')
+		return out;
+	for (size_t i = 0; i < nitems(export_formats); i++)
+		if (!export_formats[i].alias)
+			last = n++;
+	n = 0;
+	for (size_t i = 0; i < nitems(export_formats); i++)
+		if (!export_formats[i].alias) {
+			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", n == 0 ? "" :
+			    n == last ? " or " : ", ", export_formats[i].name);
+			n++;
+		}
+	return out;
 }
 
 int
-rkmp_keytable_export(const struct rkmp_keytable *kt, enum rkmp_keytable_export fmt,
-    uint8_t proto, const char *peer, struct rkmp_buf *buf, size_t *skipped)
+rkmp_keytable_export(const struct rkmp_keytable *kt, const struct rkmp_keytable_format *fmt,
+    uint8_t proto, const char *peer, int64_t now, struct rkmp_buf *buf, size_t *skipped)
 {
 	struct xitem *v = NULL;
 	size_t n = 0, sk = 0;
-	struct ob ob = { 0 }, *out = &ob;
+	struct ob ob = { 0 };
 	int r;
 
+	if (fmt->proto != 0 && proto != 0 && proto != fmt->proto)
+		return rkmp_err_set(RKMP_E_USAGE, fmt->name, "carries %s keys, not %s",
+		    rkmp_keytable_protocol_name(fmt->proto), rkmp_keytable_protocol_name(proto));
 	/* every row is written: build them all */
 	for (size_t i = 0; i < kt->n; i++)
 		if (rkmp_keytable_at(kt, i) == NULL)
 			return rkmp_err_set(RKMP_E_NOMEM, "export", "out of memory");
-	if ((r = export_items(kt, proto, peer, fmt == RKMP_KEYTABLE_EXPORT_WIRESHARK_ESP, &v,
-	    &n)) != 0)
+	if ((r = export_items(kt, fmt->proto ? fmt->proto : proto, peer, fmt->esp, &v, &n)) != 0)
 		return r;
-	switch (fmt) {
-	case RKMP_KEYTABLE_EXPORT_FRR:
-		export_frr(kt, v, n, out, &sk);
-		break;
-	case RKMP_KEYTABLE_EXPORT_BIRD:
-		export_bird(kt, v, n, out, &sk);
-		break;
-	case RKMP_KEYTABLE_EXPORT_RFC8177:
-		export_rfc8177(kt, v, n, out, &sk);
-		break;
-	case RKMP_KEYTABLE_EXPORT_WIRESHARK_ESP:
-		export_wireshark(kt, v, n, out, &sk);
-		break;
-	}
+	r = fmt->fn(kt, v, n, &ob, &sk, now);
 	free(v);
 	if (skipped != NULL)
 		*skipped = sk;
+	if (r != 0) {
+		ob_free(&ob);
+		return r;
+	}
 	return ob_to_buf(&ob, buf);
 }

@@ -324,23 +324,25 @@ int	rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 
 /* ------------------------------------------------------------ exports */
 
-enum rkmp_keytable_export {
-	RKMP_KEYTABLE_EXPORT_FRR,		/* key chain text, FRR / Cisco style */
-	RKMP_KEYTABLE_EXPORT_BIRD,		/* BIRD 2 password blocks */
-	RKMP_KEYTABLE_EXPORT_RFC8177,		/* ietf-key-chain JSON (RFC 7951) */
-	RKMP_KEYTABLE_EXPORT_WIRESHARK_ESP,	/* Wireshark esp_sa UAT lines */
-};
+/* One export format (keytable.c's table). */
+struct rkmp_keytable_format;
 
-/* "frr", "bird", "rfc8177", "wireshark-esp" */
-bool	rkmp_keytable_export_value(const char *name, enum rkmp_keytable_export *fmt);
+/* The format named name: bird-bgp, frr-bgp, bird-keychain, frr-keychain,
+ * rfc8177, wireshark-esp (bird, frr: the key-chain forms' first names); NULL
+ * when none. */
+const struct rkmp_keytable_format *rkmp_keytable_export_format(const char *name);
+/* The names, for messages: "bird-bgp, frr-bgp, ... or wireshark-esp". */
+const char *rkmp_keytable_export_names(void);
 /*
  * The rows of kt (only proto's when proto != 0, only peer's when peer is not
  * NULL) in fmt, appended to out.  Rows the format cannot carry are left out
- * with a comment in the output and counted in *skipped.  FRR and BIRD read
- * their times in the local time zone: they are written in the TZ of this
- * process.
+ * with a comment in the output and counted in *skipped.  Key chains carry
+ * every row with its windows (FRR and BIRD read their times in the local time
+ * zone: they are written in the TZ of this process); bird-bgp and frr-bgp
+ * carry, per peer, the tcp-md5 key RFC 7210 §3 selects at now (RKMP_E_REFUSED
+ * when no peer has one; bird-bgp: RKMP_E_USAGE for more than one peer).
  */
-int	rkmp_keytable_export(const struct rkmp_keytable *kt, enum rkmp_keytable_export fmt,
-	    uint8_t proto, const char *peer, struct rkmp_buf *out, size_t *skipped);
+int	rkmp_keytable_export(const struct rkmp_keytable *kt, const struct rkmp_keytable_format *fmt,
+	    uint8_t proto, const char *peer, int64_t now, struct rkmp_buf *out, size_t *skipped);
 
 #endif

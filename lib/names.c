@@ -47,7 +47,7 @@ static const struct name_map payload_long_names[] = {
 static const struct name_map protocol_names[] = {
 	{ 0, "NONE" }, { 1, "IKE" }, { 2, "AH" }, { 3, "ESP" }, { 4, "FC_ESP_HEADER" },
 	{ 5, "FC_CT_AUTHENTICATION" }, { 6, "GIKE_UPDATE" },
-	{ 201, "TCP_AO" }, { 202, "BFD" }, { 203, "RSVP_TE" }, END
+	{ 201, "TCP_AO" }, { 202, "BFD" }, { 203, "RSVP_TE" }, { 207, "TCP_MD5" }, END
 };
 
 static const struct name_map transform_names[] = {

@@ -47,6 +47,7 @@
 #define RP_TCP_AO	0x01
 #define RP_BFD		0x02
 #define RP_RSVP_TE	0x04
+#define RP_TCP_MD5	0x08
 
 static uint32_t
 type_bit(unsigned type)
@@ -62,6 +63,8 @@ type_bit(unsigned type)
  * Per protocol: the transform types a proposal may hold and must hold
  * (RFC 7296 §3.3.3; rkmp-karp.md §5: INTEG + TCP options for TCP-AO, INTEG +
  * BFD auth mode for BFD, the handshake type for RSVP-TE; DH optional (PFS)).
+ * TCP-MD5 (DESIGN.md §2) has one algorithm, RFC 2385's keyed MD5 digest: its
+ * INTEG AUTH_HMAC_MD5_96 is a label, as for BFD's keyed MD5.
  */
 static const struct proto_rule {
 	uint8_t		 protocol;
@@ -83,6 +86,8 @@ static const struct proto_rule {
 	    TB_INTEG | TB_BFD, false, false, false },
 	{ RKMP_PROTO_RSVP_TE, "RSVP-TE", RP_RSVP_TE, TB_DH | TB_RSVP,
 	    TB_RSVP, false, false, false },
+	{ RKMP_PROTO_TCP_MD5, "TCP-MD5", RP_TCP_MD5, TB_INTEG | TB_DH,
+	    TB_INTEG, false, false, false },
 };
 
 /* What a proposal string lacks, per mandatory type, in check order. */
@@ -107,10 +112,11 @@ static const struct {
 	const char	*list;
 } default_lists[] = {
 	{ RKMP_PROTO_IKE, RKMP_PROPOSAL_DEFAULT },
-	{ RKMP_PROTO_ESP, "aes256gcm16,aes256-sha256" },
+	{ RKMP_PROTO_ESP, "aes256gcm16,aes128-sha256" },
 	{ RKMP_PROTO_TCP_AO, "sha1-aescmac-tcpopts-notcpopts" },
 	{ RKMP_PROTO_BFD, "sha1-bfdmeticulous-bfdbase" },
 	{ RKMP_PROTO_RSVP_TE, "handshake-nohandshake" },
+	{ RKMP_PROTO_TCP_MD5, "md5" },
 };
 
 /* ------------------------------------------------------------------ keywords */
@@ -127,13 +133,13 @@ struct kw {
 
 /*
  * Routing-protocol SA keywords (rkmp profile; rkmp-karp.md §5, DESIGN.md §2).
- * In a TCP-AO, BFD or RSVP-TE proposal these come first; every DH keyword
+ * In a TCP-AO, BFD, RSVP-TE or TCP-MD5 proposal these come first; every DH keyword
  * is accepted too (PFS, optional).  ID 0 is a real value for types 241-243.
  *
  *   keyword               type                    ID  protocols     meaning
  *   sha1                  INTEG (3)                2  TCP-AO, BFD   AUTH_HMAC_SHA1_96
  *   aescmac               INTEG (3)                8  TCP-AO        AUTH_AES_CMAC_96
- *   md5                   INTEG (3)                1  BFD           AUTH_HMAC_MD5_96 (keyed MD5)
+ *   md5                   INTEG (3)                1  BFD, TCP-MD5  AUTH_HMAC_MD5_96 (keyed MD5)
  *   sha256                INTEG (3)               12  BFD           AUTH_HMAC_SHA2_256_128
  *   tcpopts               TCP options (241)        1  TCP-AO        PROTECT_OPTIONS
  *   notcpopts             TCP options (241)        0  TCP-AO        NO_PROTECT_OPTIONS
@@ -147,7 +153,7 @@ struct kw {
 static const struct kw rp_keywords[] = {
 	{ "sha1", RKMP_TRANS_INTEG, 2, 0, RP_TCP_AO | RP_BFD, false, false },
 	{ "aescmac", RKMP_TRANS_INTEG, 8, 0, RP_TCP_AO, false, false },
-	{ "md5", RKMP_TRANS_INTEG, 1, 0, RP_BFD, false, false },
+	{ "md5", RKMP_TRANS_INTEG, 1, 0, RP_BFD | RP_TCP_MD5, false, false },
 	{ "sha256", RKMP_TRANS_INTEG, 12, 0, RP_BFD, false, false },
 	{ "tcpopts", RKMP_TRANS_TCP_OPTIONS, 1, 0, RP_TCP_AO, false, false },
 	{ "notcpopts", RKMP_TRANS_TCP_OPTIONS, 0, 0, RP_TCP_AO, false, false },

@@ -93,6 +93,7 @@ struct rkmp_sa {
 	char		 id_peer_seen[RKMP_SA_ID_MAX];	/* what the peer sent */
 	char		 proposals[RKMP_SA_TEXT_MAX];	/* configured proposal list */
 	char		 child_proposals[RKMP_SA_TEXT_MAX];
+	uint8_t		 child_protocol;	/* the first child's (rkmp-auth --protocol); 0: the profile's */
 	bool		 childless;
 	struct rkmp_sa_suite suite;		/* "suite": chosen at RKMP_SA_INIT */
 	char		 reason[RKMP_SA_TEXT_MAX];	/* why phase is "failed" */

@@ -46,6 +46,7 @@
 #include "ike.h"
 #include "names.h"
 #include "proposal.h"
+#include "protocols.h"
 #include "sa.h"
 #include "state.h"
 #include "wire.h"
@@ -1144,6 +1145,7 @@ ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 	const char *s;
 	char q[64];
 	uint64_t u;
+	unsigned cp = 0;
 	size_t i;
 	int r;
 
@@ -1199,8 +1201,14 @@ ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 	    sizeof(sa->proposals))) != 0 ||
 	    (r = ld_text(L, root, "", "child_proposals", sa->child_proposals,
 	    sizeof(sa->child_proposals))) != 0 ||
+	    (r = ld_enum(L, root, "", "child_protocol", false, RKMP_REG_PROTOCOL, RKMP_REG_MAX_,
+	    255, &cp)) != 0 ||
 	    (r = ld_bool(L, root, "", "childless", false, &sa->childless)) != 0)
 		return r;
+	if (cp != 0 && rkmp_protocol_by_id((uint8_t)cp) == NULL)
+		return ld_err(L, "child_protocol %u: not a child SA protocol (%s)", cp,
+		    rkmp_protocol_names(true, true));
+	sa->child_protocol = (uint8_t)cp;
 
 	if ((r = ld_container(L, root, "", "suite", false, &suite)) != 0)
 		return r;
@@ -1662,6 +1670,8 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 	if (sa->child_proposals[0] != '\0')
 		sv_put_text(S, root, "child_proposals", "child_proposals", sa->child_proposals,
 		    sizeof(sa->child_proposals));
+	if (sa->child_protocol != 0)
+		sv_put(S, root, "child_protocol", sv_enum(RKMP_REG_PROTOCOL, sa->child_protocol));
 	sv_put(S, root, "childless", json_boolean(sa->childless));
 
 	/* No suite before RKMP_SA_INIT has chosen one (every suite has a PRF). */

@@ -52,6 +52,7 @@
 #define RKMP_PROTO_TCP_AO	201
 #define RKMP_PROTO_BFD		202
 #define RKMP_PROTO_RSVP_TE	203
+#define RKMP_PROTO_TCP_MD5	207	/* RFC 2385 (DESIGN.md §2): never a TCP-AO key reused */
 
 /* Transform types (§3.3.2) and RKMP's (DESIGN.md §2; ID 0 is a real value there). */
 #define RKMP_TRANS_ENCR		1

@@ -95,7 +95,7 @@ FOREIGN=(
 	# the table of DESIGN.md §6 as the tools split it: O = every step tool
 	declare -A want=(
 		[rkmp-init]="--profile --proposal --seed --cookie --id --peer-id --cert --key --ca --childless --child-proposal"
-		[rkmp-auth]="--psk-file --id --peer-id --cert --key --ca --childless --child-proposal"
+		[rkmp-auth]="--psk-file --id --peer-id --cert --key --ca --childless --child-proposal --protocol"
 		[rkmp-child]="--create --protocol --pfs --rekey --delete --rekey-ike --delete-ike --liveness --child-proposal"
 	)
 	every="--state --in --out --respond --resend --peer --listen --local --retransmit --wait --linger

@@ -215,7 +215,7 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	run -3 --separate-stderr kt -t "$T" insert "$W/bad-unknown-column.json"
 	[[ "$stderr" == *'row 0: unknown column "Color"'* ]]
 	run -3 --separate-stderr kt -t "$T" insert "$W/bad-protocol.json"
-	[[ "$stderr" == *'row 0: Protocol "ospf": not tcp-ao, bfd, rsvp-te or esp' ]]
+	[[ "$stderr" == *'row 0: Protocol "ospf": not tcp-ao, bfd, rsvp-te, tcp-md5 or esp' ]]
 	run -3 --separate-stderr kt -t "$T" insert "$W/bad-truncated.json"
 	[[ "$stderr" == *"not JSON: line "*" column "* ]]
 	# a secret is never quoted
@@ -394,7 +394,7 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	run -2 --separate-stderr kt -t "$T" delete --protocol tcp-ao --peer 192.0.2.2
 	[[ "$stderr" == *"delete needs --spi"* ]]
 	run -2 --separate-stderr kt -t "$T" get --protocol ospf --peer 192.0.2.2
-	[[ "$stderr" == *"--protocol: 'ospf' is not tcp-ao, bfd, rsvp-te or esp"* ]]
+	[[ "$stderr" == *"--protocol: 'ospf' is not tcp-ao, bfd, rsvp-te, tcp-md5 or esp"* ]]
 	run -2 --separate-stderr kt -t "$T" get --protocol tcp-ao --peer r2.example
 	[[ "$stderr" == *"--peer: 'r2.example' is not an IPv4 or IPv6 address or group:NAME"* ]]
 	run -2 --separate-stderr kt -t "$T" get --protocol tcp-ao --peer 192.0.2.2 --spi xyz
@@ -768,11 +768,14 @@ complete_words() {	# complete_words WORD... : COMPREPLY for the last word, one p
 	refute_line -- --format
 	run -0 complete_words rkmp-keytable --protocol tcp-ao export --
 	assert_line -- --format
-	refute_line -- --now
+	assert_line -- --now
+	refute_line -- --prefer
 	run -0 complete_words rkmp-keytable select --protocol ""
-	assert_equal "$(echo $output)" "tcp-ao bfd rsvp-te esp"
+	assert_equal "$(echo $output)" "tcp-ao bfd rsvp-te tcp-md5 esp"
 	run -0 complete_words rkmp-keytable export --format w
 	assert_output "wireshark-esp"
+	run -0 complete_words rkmp-keytable export --format ""
+	assert_equal "$(echo $output)" "bird-bgp frr-bgp bird-keychain frr-keychain rfc8177 wireshark-esp"
 	run -0 complete_words rkmp-keytable traffic-keys --kdf ""
 	assert_equal "$(echo $output)" "hmac-sha1 aes-128-cmac"
 	run -0 complete_words rkmp-keytable -t testdata/keytable/table-o

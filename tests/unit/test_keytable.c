@@ -240,8 +240,8 @@ static const struct {
 	    "00112233445566778899aabbccddeeff00112233" "00112233445566778899aabbccddeeff00112233"
 	    "0011" "\"", "row 0: Key: 82 octets; HMAC-SHA-1-96 takes 1 to 80" },
 	{ "Direction", "\"sideways\"", "row 0: Direction \"sideways\": not in, out, both or disabled" },
-	{ "Protocol", "\"ospf\"", "row 0: Protocol \"ospf\": not tcp-ao, bfd, rsvp-te or esp" },
-	{ "Protocol", "\"201\"", "row 0: Protocol \"201\": not tcp-ao, bfd, rsvp-te or esp" },
+	{ "Protocol", "\"ospf\"", "row 0: Protocol \"ospf\": not tcp-ao, bfd, rsvp-te, tcp-md5 or esp" },
+	{ "Protocol", "\"201\"", "row 0: Protocol \"201\": not tcp-ao, bfd, rsvp-te, tcp-md5 or esp" },
 	{ "Protocol", "201", "row 0: Protocol: a string expected, not a number" },
 	{ "Peers", "[]", "row 0: Peers: empty (the peers that hold the key)" },
 	{ "Peers", "\"192.0.2.2\"", "row 0: Peers: an array of strings expected, not a string" },
@@ -1052,18 +1052,26 @@ TEST(keytable_files_modes_lock_and_missing)
 /* ---------------------------------------------------------------- exports */
 
 static char *
-export(const struct rkmp_keytable *kt, enum rkmp_keytable_export fmt, size_t *skipped)
+export_at(const struct rkmp_keytable *kt, const char *fmt, const char *peer, int64_t now,
+    size_t *skipped)
 {
 	struct rkmp_buf b;
 	char *s = NULL;
 
 	rkmp_buf_init(&b, 1u << 24);
-	if (rkmp_keytable_export(kt, fmt, 0, NULL, &b, skipped) == 0) {
+	if (rkmp_keytable_export(kt, rkmp_keytable_export_format(fmt), 0, peer, now, &b,
+	    skipped) == 0) {
 		rkmp_buf_put(&b, "", 1);
 		s = strdup((const char *)b.p);
 	}
 	rkmp_buf_free(&b);
 	return s;
+}
+
+static char *
+export(const struct rkmp_keytable *kt, const char *fmt, size_t *skipped)
+{
+	return export_at(kt, fmt, NULL, 0, skipped);
 }
 
 TEST(keytable_exports)
@@ -1083,7 +1091,7 @@ TEST(keytable_exports)
 	r.direction = RKMP_KEYTABLE_DISABLED;
 	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);
 
-	s = export(kt, RKMP_KEYTABLE_EXPORT_FRR, &skipped);
+	s = export(kt, "frr-keychain", &skipped);
 	ASSERT_TRUE(s != NULL);
 	ASSERT_STR_CONTAINS(s, "key chain rkmp-tcp-ao-192.0.2.2\n key 61\n");
 	ASSERT_STR_CONTAINS(s, "  key-string 00112233445566778899aabbccddeeff00112233\n"
@@ -1094,7 +1102,7 @@ TEST(keytable_exports)
 	ASSERT_INT_EQ(skipped, 1);
 	free(s);
 
-	s = export(kt, RKMP_KEYTABLE_EXPORT_BIRD, &skipped);
+	s = export(kt, "bird-keychain", &skipped);
 	ASSERT_TRUE(s != NULL);
 	ASSERT_STR_CONTAINS(s, "password 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33 {\n"
 	    "\tid 61;\n\tgenerate from \"2026-01-01 00:00:05\";\n\tgenerate to \"2026-01-01 09:00:00\";\n"
@@ -1102,7 +1110,7 @@ TEST(keytable_exports)
 	    "\talgorithm hmac sha1;\n};\n");
 	free(s);
 
-	s = export(kt, RKMP_KEYTABLE_EXPORT_RFC8177, &skipped);
+	s = export(kt, "rfc8177", &skipped);
 	ASSERT_TRUE(s != NULL);
 	j = json_loads(s, JSON_REJECT_DUPLICATES, &je);
 	ASSERT_TRUE(j != NULL);
@@ -1122,7 +1130,7 @@ TEST(keytable_exports)
 	free(s);
 
 	/* Wireshark: ESP rows only */
-	s = export(kt, RKMP_KEYTABLE_EXPORT_WIRESHARK_ESP, &skipped);
+	s = export(kt, "wireshark-esp", &skipped);
 	ASSERT_TRUE(s != NULL && strchr(s, '"') == NULL);
 	free(s);
 	rkmp_keytable_free(kt);
@@ -1134,7 +1142,7 @@ TEST(keytable_exports)
 	    "\"SendLifetimeStart\": \"20260101000000Z\", \"SendLifetimeEnd\": \"20260101000000Z\", "
 	    "\"AcceptLifetimeStart\": \"20260101000000Z\", \"AcceptLifetimeEnd\": \"20260101000000Z\"}",
 	    &kt), 0);
-	s = export(kt, RKMP_KEYTABLE_EXPORT_WIRESHARK_ESP, &skipped);
+	s = export(kt, "wireshark-esp", &skipped);
 	ASSERT_TRUE(s != NULL);
 	ASSERT_STR_CONTAINS(s, "\"IPv4\",\"192.0.2.1\",\"192.0.2.2\",\"0xc5d6e7f8\","
 	    "\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x000102030405060708090a0b0c0d0e0f10111213\","
@@ -1143,6 +1151,118 @@ TEST(keytable_exports)
 	    "\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x202122232425262728292a2b2c2d2e2f30313233\"");
 	free(s);
 	rkmp_keytable_free(kt);
+}
+
+/* A tcp-md5 row (DESIGN.md §7: AlgID TCP-MD5, a 32-octet key) of peer, sent from ss to se. */
+static const char *
+md5_row(const char *peer, const char *local, const char *key, const char *ss, const char *se)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf), "{\"AdminKeyName\": \"md5-%s-%s\", \"LocalKeyName\": \"%s\", "
+	    "\"PeerKeyName\": \"0%c\", \"Peers\": [\"%s\"], \"Interfaces\": [\"all\"], \"Protocol\": "
+	    "\"tcp-md5\", \"ProtocolSpecificInfo\": {}, \"KDF\": \"none\", \"AlgID\": \"TCP-MD5\", "
+	    "\"Key\": \"%s\", \"Direction\": \"both\", \"SendLifetimeStart\": \"%s\", "
+	    "\"SendLifetimeEnd\": \"%s\", \"AcceptLifetimeStart\": \"%s\", \"AcceptLifetimeEnd\": "
+	    "\"%s\"}", peer, local, local, local[1], peer, key, ss, se, ss, se);
+	return buf;
+}
+
+#define MD5_A	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define MD5_B	"b0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf"
+#define MD5_C	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+
+static int64_t
+at(const char *t)
+{
+	int64_t v = 0;
+
+	if (rkmp_keytable_time_parse(t, &v) != 0)
+		return -1;
+	return v;
+}
+
+TEST(keytable_bgp_exports_carry_the_key_selected_now)
+{
+	struct rkmp_keytable *kt;
+	struct rkmp_buf b;
+	char text[4096], *s;
+	size_t skipped;
+
+	setenv("TZ", "UTC", 1);
+	tzset();
+	/* 192.0.2.2: key A until 01:00, then B (a rekey at 01:00); 192.0.2.3: key C */
+	snprintf(text, sizeof(text), "%s\n", md5_row("192.0.2.2", "11", MD5_A, "20260101000000Z",
+	    "20260101010000Z"));
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\n", md5_row("192.0.2.2", "12",
+	    MD5_B, "20260101010000Z", "20260101090000Z"));
+	snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\n", md5_row("192.0.2.3", "13",
+	    MD5_C, "20260101000000Z", "20260101090000Z"));
+	ASSERT_INT_EQ(rows(text, &kt), 0);
+
+	/* BIRD 2.0: one password line, the password the Key's 64 lowercase hex digits */
+	s = export_at(kt, "bird-bgp", "192.0.2.2", at("20260101003000Z"), &skipped);
+	ASSERT_TRUE(s != NULL);
+	ASSERT_STR_CONTAINS(s, "\npassword \"" MD5_A "\";\n");
+	ASSERT_TRUE(strstr(s, MD5_B) == NULL);
+	free(s);
+	/* at the rekey's instant and after: the new key */
+	s = export_at(kt, "bird-bgp", "192.0.2.2", at("20260101010000Z"), &skipped);
+	ASSERT_TRUE(s != NULL);
+	ASSERT_STR_CONTAINS(s, "\npassword \"" MD5_B "\";\n");
+	ASSERT_TRUE(strstr(s, MD5_A) == NULL);
+	free(s);
+	/* two peers: a protocol bgp has one neighbor */
+	rkmp_buf_init(&b, 1u << 20);
+	ASSERT_INT_EQ(rkmp_keytable_export(kt, rkmp_keytable_export_format("bird-bgp"), 0, NULL,
+	    at("20260101003000Z"), &b, &skipped), RKMP_E_USAGE);
+	ASSERT_STR_CONTAINS(rkmp_err_detail(), "2 peers (192.0.2.2, 192.0.2.3)");
+	/* no key to send any more */
+	ASSERT_INT_EQ(rkmp_keytable_export(kt, rkmp_keytable_export_format("bird-bgp"), 0,
+	    "192.0.2.2", at("20260101100000Z"), &b, &skipped), RKMP_E_REFUSED);
+	ASSERT_STR_CONTAINS(rkmp_err_detail(), "no tcp-md5 key to send to 192.0.2.2 at "
+	    "2026-01-01T10:00:00Z");
+	/* not the protocol the format carries */
+	ASSERT_INT_EQ(rkmp_keytable_export(kt, rkmp_keytable_export_format("frr-bgp"),
+	    201, NULL, at("20260101003000Z"), &b, &skipped), RKMP_E_USAGE);
+	ASSERT_INT_EQ((int)b.len, 0);
+	rkmp_buf_free(&b);
+
+	/* FRR bgpd: every neighbor under router bgp, closed by one exit */
+	s = export_at(kt, "frr-bgp", NULL, at("20260101050000Z"), &skipped);
+	ASSERT_TRUE(s != NULL);
+	ASSERT_STR_CONTAINS(s, "\nrouter bgp\n");
+	ASSERT_STR_CONTAINS(s, "\n neighbor 192.0.2.2 password " MD5_B "\n");
+	ASSERT_STR_CONTAINS(s, "\n neighbor 192.0.2.3 password " MD5_C "\nexit\n");
+	/* one exit, the last line: nothing after it leaves the config node */
+	ASSERT_TRUE(strstr(s, "exit") == s + strlen(s) - 5);
+	ASSERT_INT_EQ(skipped, 0);
+	free(s);
+
+	/* key chains take no TCP-MD5 key: each row left out, with a pointer */
+	s = export(kt, "frr-keychain", &skipped);
+	ASSERT_TRUE(s != NULL);
+	ASSERT_TRUE(strstr(s, MD5_A) == NULL && strstr(s, "key-string " MD5_B) == NULL);
+	ASSERT_STR_CONTAINS(s, "--format frr-bgp");
+	ASSERT_INT_EQ(skipped, 3);
+	free(s);
+	s = export(kt, "bird-keychain", &skipped);
+	ASSERT_TRUE(s != NULL && strstr(s, MD5_A) == NULL);
+	ASSERT_STR_CONTAINS(s, "--format bird-bgp");
+	ASSERT_INT_EQ(skipped, 3);
+	free(s);
+	rkmp_keytable_free(kt);
+}
+
+TEST(keytable_export_formats_by_name)
+{
+	ASSERT_TRUE(rkmp_keytable_export_format("bird-bgp") != NULL);
+	/* the key-chain forms' first names stay */
+	ASSERT_TRUE(rkmp_keytable_export_format("frr") != NULL);
+	ASSERT_TRUE(rkmp_keytable_export_format("bird") != NULL);
+	ASSERT_TRUE(rkmp_keytable_export_format("cisco") == NULL);
+	ASSERT_STR_EQ(rkmp_keytable_export_names(), "bird-bgp, frr-bgp, bird-keychain, "
+	    "frr-keychain, rfc8177 or wireshark-esp");
 }
 
 /* ---------------------------------------------------------------- bulk insert, rows read from a file */
