@@ -50,11 +50,14 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
 CMDS     := $(patsubst cmd/%.c,%,$(wildcard cmd/rkmp-*.c))
 CMD_COMMON := $(patsubst %.c,$(B)/%.o,$(filter-out cmd/rkmp-%.c,$(wildcard cmd/*.c)))
 BINS     := $(CMDS:%=$(B)/bin/%)
+# Scripts shipped beside the binaries (cmd/rkmp-hook.sh -> rkmp-hook)
+SCRIPTS  := $(patsubst cmd/%.sh,%,$(wildcard cmd/rkmp-*.sh))
+SCRIPT_BINS := $(SCRIPTS:%=$(B)/bin/%)
 UNIT_SRC := $(filter-out tests/unit/test_helper.c,$(wildcard tests/unit/test_*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o) $(B)/tests/unit/test_helper.o
 BENCH_SRC:= $(wildcard tests/bench/*.c)
 
-all: $(BINS) $(B)/bin/unit-tests
+all: $(BINS) $(SCRIPT_BINS) $(B)/bin/unit-tests
 
 $(B)/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)
@@ -76,6 +79,10 @@ $(B)/bin/%: $(B)/cmd/%.o $(CMD_COMMON) $(B)/librkmp.a
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CMD_COMMON) $(B)/librkmp.a $(PKG_LIBS)
+
+$(SCRIPT_BINS): $(B)/bin/%: cmd/%.sh
+	@mkdir -p $(dir $@)
+	$(Q)install -m 0755 $< $@
 
 $(B)/bin/unit-tests: $(UNIT_OBJ) $(B)/librkmp.a
 	@mkdir -p $(dir $@)
@@ -100,7 +107,7 @@ deps:
 unit: $(B)/bin/unit-tests
 	cd tests/unit && ../../$(B)/bin/unit-tests
 
-bats: $(BINS)
+bats: $(BINS) $(SCRIPT_BINS)
 	RKMP_BIN=$(CURDIR)/$(B)/bin bats tests/bats
 
 check:
@@ -110,7 +117,7 @@ check:
 
 demo:
 	tests/install-deps.sh
-	$(MAKE) $(BINS)
+	$(MAKE) $(BINS) $(SCRIPT_BINS)
 	tests/demo.sh $(B)/bin
 
 bench: all $(B)/bin/rkmp-bench
@@ -118,19 +125,20 @@ bench: all $(B)/bin/rkmp-bench
 	tests/bench/keytable.sh $(B)/bin
 
 lint:
-	mandoc -Tlint -W warning man/*.[17]
-	shellcheck -x -s bash completions/rkmp.bash tests/*.sh tests/bench/*.sh tests/interop/*.sh
+	mandoc -Tlint -W warning man/*.[178]
+	shellcheck -x -s bash completions/rkmp.bash cmd/*.sh tests/*.sh tests/bench/*.sh tests/interop/*.sh
 
-install: $(BINS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
-	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+install: $(BINS) $(SCRIPT_BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BINS) $(SCRIPT_BINS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/rkmp.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
-	for c in $(CMDS); do install -m 0644 completions/rkmp.bash $(DESTDIR)$(BASHCOMPDIR)/$$c; done
+	for c in $(CMDS) $(SCRIPTS); do install -m 0644 completions/rkmp.bash $(DESTDIR)$(BASHCOMPDIR)/$$c; done
 
 uninstall:
-	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c $(DESTDIR)$(MANDIR)/man1/$$c.1 $(DESTDIR)$(BASHCOMPDIR)/$$c; done
+	for c in $(CMDS) $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$$c $(DESTDIR)$(MANDIR)/man1/$$c.1 $(DESTDIR)$(MANDIR)/man8/$$c.8 $(DESTDIR)$(BASHCOMPDIR)/$$c; done
 	rm -f $(DESTDIR)$(MANDIR)/man7/rkmp.7
 
 clean:

@@ -4569,6 +4569,11 @@ rkmp_keytable_export(const struct rkmp_keytable *kt, const struct rkmp_keytable_
 			return rkmp_err_set(RKMP_E_NOMEM, "export", "out of memory");
 	if ((r = export_items(kt, fmt->proto ? fmt->proto : proto, peer, fmt->esp, &v, &n)) != 0)
 		return r;
+	if (n == 0 && fmt->proto != 0) {	/* a password file with none is no file */
+		free(v);
+		return rkmp_err_set(RKMP_E_REFUSED, fmt->name, "no %s rows%s%s",
+		    rkmp_keytable_protocol_name(fmt->proto), peer ? " for " : "", peer ? peer : "");
+	}
 	r = fmt->fn(kt, v, n, &ob, &sk, now);
 	free(v);
 	if (skipped != NULL)

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# rkmp-hook — the ready --rp-hook for BGP daemons: after each key-table event,
+# write the TCP-MD5 passwords the key table selects now (rkmp-keytable export
+# --format bird-bgp / frr-bgp) into the daemon's file, and reload the running
+# daemon when a password changed.  rkmp-hook(8) documents it.
+#
+#   rkmp-hook bird --include FILE [--peer ADDR] [--socket PATH] [common]
+#   rkmp-hook frr  --file FILE [--peer ADDR] [--pathspace NAME] [common]
+#   common: [-t TABLE] [--now TIME] [-q]
+#
+# The event comes from the environment rkmp-auth and rkmp-child give a hook
+# (RKMP_EVENT, RKMP_PEER, RKMP_PROTOCOL, RKMP_KEYTABLE); run by hand (at boot),
+# -t and --peer say the same.  Exit: 0 done or nothing to do, 1 no key or the
+# daemon refused, 2 usage.
+set -uo pipefail
+
+PROG=rkmp-hook
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+usage() {
+	cat <<EOF
+usage: $PROG bird --include FILE [--peer ADDR] [--socket PATH] [-t TABLE] [--now TIME] [-q]
+       $PROG frr --file FILE [--peer ADDR] [--pathspace NAME] [-t TABLE] [--now TIME] [-q]
+EOF
+}
+
+help() {
+	usage
+	cat <<'EOF'
+
+Run by rkmp-auth and rkmp-child as --rp-hook 'rkmp-hook bird ...' (or frr):
+after an insert, rekey, delete, revoke or close event of a tcp-md5 child, write
+the TCP-MD5 password that rkmp-keytable export --format bird-bgp (frr-bgp)
+selects at this moment into the daemon's file and, when it changed, reload the
+running daemon: birdc configure (BIRD 2), vtysh (FRR bgpd).  Events of another
+protocol or another peer change nothing.  When the table has no key to send to
+the peer, the file and the daemon stay as they are (exit 1): a BGP session is
+never left without its password.
+
+  --include FILE      bird: the file the protocol bgp block includes
+  --file FILE         frr: where the frr-bgp lines are kept (then applied)
+  --peer ADDR         the neighbor (bird: required unless the event names it);
+                      events of other peers are ignored
+  --socket PATH       bird: birdc's control socket (birdc -s)
+  --pathspace NAME    frr: vtysh -N NAME (bgpd started with -N NAME)
+  -t, --keytable FILE the key table (default: the event's RKMP_KEYTABLE)
+  --now TIME          the clock, YYYYmmddHHMMSSZ (tests)
+  -q, --quiet         nothing on stderr but errors
+  -h, --help          this help
+  --list-options      the options, one per line
+
+exit status: 0 done (or nothing to do), 1 no key or the daemon refused, 2 usage.
+See rkmp-hook(8).
+EOF
+}
+
+OPTIONS=(--include --file --peer --socket --pathspace --keytable --now --quiet --help --list-options)
+
+die() {	# die STATUS MESSAGE
+	echo "$PROG: $2" >&2
+	exit "$1"
+}
+
+say() {
+	[ "$QUIET" = 1 ] || echo "$PROG: $*" >&2
+}
+
+# The keytable tool: beside this script (build/bin, an installed bin), else PATH.
+KEYTABLE=$HERE/rkmp-keytable
+[ -x "$KEYTABLE" ] || KEYTABLE=rkmp-keytable
+
+DAEMON='' FILE='' PEER=${RKMP_PEER:-} SOCKET='' PATHSPACE='' TABLE=${RKMP_KEYTABLE:-} NOW='' QUIET=0
+EVENT=${RKMP_EVENT:-} EVPEER=${RKMP_PEER:-}
+
+need_arg() {
+	[ $# -ge 2 ] || { echo "$PROG: $1 needs an argument" >&2; usage >&2; exit 2; }
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	bird | frr)
+		[ -z "$DAEMON" ] || { echo "$PROG: one daemon: '$DAEMON' and '$1'" >&2; usage >&2; exit 2; }
+		DAEMON=$1 ;;
+	--include | --file) need_arg "$@"; FILE=$2; OPT_FILE=$1; shift ;;
+	--peer) need_arg "$@"; PEER=$2; shift ;;
+	--socket) need_arg "$@"; SOCKET=$2; shift ;;
+	--pathspace) need_arg "$@"; PATHSPACE=$2; shift ;;
+	-t | --keytable) need_arg "$@"; TABLE=$2; shift ;;
+	--now) need_arg "$@"; NOW=$2; shift ;;
+	-q | --quiet) QUIET=1 ;;
+	-h | --help) help; exit 0 ;;
+	--list-options) printf '%s\n' "${OPTIONS[@]}" -t -q -h; exit 0 ;;
+	*) echo "$PROG: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+[ -n "$DAEMON" ] || { echo "$PROG: which daemon: bird or frr" >&2; usage >&2; exit 2; }
+# What each daemon takes: its export format, its file option, its own options.
+case $DAEMON in
+bird) FORMAT=bird-bgp WANT_FILE=--include NOT_OPT=--pathspace NOT_VAL=$PATHSPACE ;;
+frr) FORMAT=frr-bgp WANT_FILE=--file NOT_OPT=--socket NOT_VAL=$SOCKET ;;
+esac
+if [ -z "$FILE" ] || [ "${OPT_FILE:-}" != "$WANT_FILE" ]; then
+	echo "$PROG: $DAEMON needs $WANT_FILE FILE" >&2
+	usage >&2
+	exit 2
+fi
+[ -z "$NOT_VAL" ] || { echo "$PROG: $NOT_OPT is not a $DAEMON option" >&2; usage >&2; exit 2; }
+[ -n "$TABLE" ] || { echo "$PROG: no key table: -t TABLE (or run it as --rp-hook with -t)" >&2; usage >&2; exit 2; }
+[ "$DAEMON" = frr ] || [ -n "$PEER" ] ||
+	{ echo "$PROG: bird: which neighbor: --peer ADDR (a protocol bgp has one)" >&2; usage >&2; exit 2; }
+
+WHAT=${EVENT:+the $EVENT event}
+WHAT=${WHAT:-by hand}
+
+# Not ours: another protocol's child, another neighbor's.
+if [ -n "${RKMP_PROTOCOL:-}" ] && [ "$RKMP_PROTOCOL" != tcp-md5 ]; then
+	exit 0
+fi
+if [ -n "$EVPEER" ] && [ -n "$PEER" ] && [ "$EVPEER" != "$PEER" ]; then
+	exit 0
+fi
+
+# The new lines, beside the file (so that mv replaces it atomically), 0600.
+DIR=$(dirname "$FILE")
+[ -d "$DIR" ] || die 1 "$FILE: no directory $DIR"
+TMP=$(umask 077 && mktemp "$DIR/.rkmp-hook.XXXXXX") || die 1 "$FILE: cannot write in $DIR"
+trap 'rm -f "$TMP"' EXIT
+ARGS=(-q -t "$TABLE" export --format "$FORMAT")
+[ -z "$PEER" ] || ARGS+=(--peer "$PEER")
+[ -z "$NOW" ] || ARGS+=(--now "$NOW")
+if ! ERR=$("$KEYTABLE" "${ARGS[@]}" 2>&1 >"$TMP"); then
+	echo "$ERR" >&2
+	die 1 "${PEER:-every peer}: no password written ($WHAT): $FILE and $DAEMON left as they were"
+fi
+
+# The passwords alone (comments carry times): unchanged, nothing to reload.
+passwords() {
+	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*!' "$1" 2>/dev/null
+}
+if [ -f "$FILE" ] && [ "$(passwords "$FILE")" = "$(passwords "$TMP")" ]; then
+	say "${PEER:-every peer}: password unchanged ($WHAT): $DAEMON not reloaded"
+	exit 0
+fi
+# The old file is kept until the daemon has taken the new one: if it refuses,
+# the file goes back to what the daemon runs with (and the next event retries).
+OLD=''
+if [ -f "$FILE" ]; then	# the daemon's owner and mode stay (it may read as another user)
+	chmod --reference="$FILE" "$TMP" && chown --reference="$FILE" "$TMP" 2>/dev/null
+	if ! OLD=$(umask 077 && mktemp "$DIR/.rkmp-hook.old.XXXXXX") || ! cp -p "$FILE" "$OLD"; then
+		die 1 "$FILE: cannot keep a copy in $DIR"
+	fi
+fi
+trap 'rm -f "$TMP" ${OLD:+"$OLD"}' EXIT
+mv -f "$TMP" "$FILE" || die 1 "$FILE: cannot replace it"
+
+refused() {	# refused WHAT: put the old file back, say so, exit 1
+	if [ -n "$OLD" ]; then
+		mv -f "$OLD" "$FILE"
+	else
+		rm -f "$FILE"
+	fi
+	echo "$OUT" >&2
+	die 1 "${PEER:-every peer}: $1 did not take the new password: $FILE put back as it was"
+}
+KEYNAME=$(sed -nE 's/^[[:space:]]*[#!] (rkmp\/[^:]+): sent .*/\1/p' "$FILE" | tr '\n' ' ')
+
+case $DAEMON in
+bird)
+	BIRDC=(birdc)
+	[ -z "$SOCKET" ] || BIRDC+=(-s "$SOCKET")
+	OUT=$("${BIRDC[@]}" configure 2>&1)
+	grep -qE 'Reconfigured|Reconfiguration in progress' <<<"$OUT" ||
+		refused "BIRD (${BIRDC[*]} configure)"
+	;;
+frr)
+	VTYSH=(vtysh)
+	[ -z "$PATHSPACE" ] || VTYSH+=(-N "$PATHSPACE")
+	# the file's lines as commands of one configure session (its last line, exit, ends it)
+	CMDS=(-c "configure terminal")
+	while IFS= read -r line; do
+		CMDS+=(-c "$line")
+	done < <(passwords "$FILE")
+	# vtysh marks a refused line with "% ..."
+	if ! OUT=$("${VTYSH[@]}" "${CMDS[@]}" 2>&1) || grep -q '^%' <<<"$OUT"; then
+		refused "bgpd (${VTYSH[*]})"
+	fi
+	;;
+esac
+say "${PEER:-every peer}: ${KEYNAME:-new password} ($WHAT): $DAEMON reloaded"
