@@ -5,7 +5,7 @@
 # daemon when a password changed.  rkmp-hook(8) documents it.
 #
 #   rkmp-hook bird --include FILE [--peer ADDR] [--socket PATH] [common]
-#   rkmp-hook frr  --file FILE [--peer ADDR] [--pathspace NAME] [common]
+#   rkmp-hook frr  --file FILE [--peer ADDR] [--pathspace NAME | --vty-socket DIR] [common]
 #   common: [-t TABLE] [--now TIME] [-q]
 #
 # The event comes from the environment rkmp-auth and rkmp-child give a hook
@@ -20,7 +20,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 usage() {
 	cat <<EOF
 usage: $PROG bird --include FILE [--peer ADDR] [--socket PATH] [-t TABLE] [--now TIME] [-q]
-       $PROG frr --file FILE [--peer ADDR] [--pathspace NAME] [-t TABLE] [--now TIME] [-q]
+       $PROG frr --file FILE [--peer ADDR] [--pathspace NAME | --vty-socket DIR]
+                [-t TABLE] [--now TIME] [-q]
 EOF
 }
 
@@ -32,10 +33,12 @@ Run by rkmp-auth and rkmp-child as --rp-hook 'rkmp-hook bird ...' (or frr):
 after an insert, rekey, delete, revoke or close event of a tcp-md5 child, write
 the TCP-MD5 password that rkmp-keytable export --format bird-bgp (frr-bgp)
 selects at this moment into the daemon's file and, when it changed, reload the
-running daemon: birdc configure (BIRD 2), vtysh (FRR bgpd).  Events of another
+running daemon: birdc configure (BIRD 2), vtysh -f (FRR bgpd).  Events of another
 protocol or another peer change nothing.  When the table has no key to send to
 the peer, the file and the daemon stay as they are (exit 1): a BGP session is
-never left without its password.
+never left without its password.  When the daemon refuses the file, it is put
+back as it was (exit 1); when the daemon is not running, the file is written
+for its start.
 
   --include FILE      bird: the file the protocol bgp block includes
   --file FILE         frr: where the frr-bgp lines are kept (then applied)
@@ -43,6 +46,7 @@ never left without its password.
                       events of other peers are ignored
   --socket PATH       bird: birdc's control socket (birdc -s)
   --pathspace NAME    frr: vtysh -N NAME (bgpd started with -N NAME)
+  --vty-socket DIR    frr: vtysh --vty_socket DIR (bgpd started with it)
   -t, --keytable FILE the key table (default: the event's RKMP_KEYTABLE)
   --now TIME          the clock, YYYYmmddHHMMSSZ (tests)
   -q, --quiet         nothing on stderr but errors
@@ -54,7 +58,7 @@ See rkmp-hook(8).
 EOF
 }
 
-OPTIONS=(--include --file --peer --socket --pathspace --keytable --now --quiet --help --list-options)
+OPTIONS=(--include --file --peer --socket --pathspace --vty-socket --keytable --now --quiet --help --list-options)
 
 die() {	# die STATUS MESSAGE
 	echo "$PROG: $2" >&2
@@ -69,7 +73,7 @@ say() {
 KEYTABLE=$HERE/rkmp-keytable
 [ -x "$KEYTABLE" ] || KEYTABLE=rkmp-keytable
 
-DAEMON='' FILE='' PEER=${RKMP_PEER:-} SOCKET='' PATHSPACE='' TABLE=${RKMP_KEYTABLE:-} NOW='' QUIET=0
+DAEMON='' FILE='' PEER=${RKMP_PEER:-} SOCKET='' PATHSPACE='' VTYSOCK='' TABLE=${RKMP_KEYTABLE:-} NOW='' QUIET=0
 EVENT=${RKMP_EVENT:-} EVPEER=${RKMP_PEER:-}
 
 need_arg() {
@@ -85,6 +89,7 @@ while [ $# -gt 0 ]; do
 	--peer) need_arg "$@"; PEER=$2; shift ;;
 	--socket) need_arg "$@"; SOCKET=$2; shift ;;
 	--pathspace) need_arg "$@"; PATHSPACE=$2; shift ;;
+	--vty-socket) need_arg "$@"; VTYSOCK=$2; shift ;;
 	-t | --keytable) need_arg "$@"; TABLE=$2; shift ;;
 	--now) need_arg "$@"; NOW=$2; shift ;;
 	-q | --quiet) QUIET=1 ;;
@@ -98,7 +103,7 @@ done
 [ -n "$DAEMON" ] || { echo "$PROG: which daemon: bird or frr" >&2; usage >&2; exit 2; }
 # What each daemon takes: its export format, its file option, its own options.
 case $DAEMON in
-bird) FORMAT=bird-bgp WANT_FILE=--include NOT_OPT=--pathspace NOT_VAL=$PATHSPACE ;;
+bird) FORMAT=bird-bgp WANT_FILE=--include NOT_OPT='--pathspace or --vty-socket' NOT_VAL=$PATHSPACE$VTYSOCK ;;
 frr) FORMAT=frr-bgp WANT_FILE=--file NOT_OPT=--socket NOT_VAL=$SOCKET ;;
 esac
 if [ -z "$FILE" ] || [ "${OPT_FILE:-}" != "$WANT_FILE" ]; then
@@ -107,6 +112,8 @@ if [ -z "$FILE" ] || [ "${OPT_FILE:-}" != "$WANT_FILE" ]; then
 	exit 2
 fi
 [ -z "$NOT_VAL" ] || { echo "$PROG: $NOT_OPT is not a $DAEMON option" >&2; usage >&2; exit 2; }
+[ -z "$PATHSPACE" ] || [ -z "$VTYSOCK" ] ||
+	{ echo "$PROG: --pathspace or --vty-socket, not both" >&2; usage >&2; exit 2; }
 [ -n "$TABLE" ] || { echo "$PROG: no key table: -t TABLE (or run it as --rp-hook with -t)" >&2; usage >&2; exit 2; }
 [ "$DAEMON" = frr ] || [ -n "$PEER" ] ||
 	{ echo "$PROG: bird: which neighbor: --peer ADDR (a protocol bgp has one)" >&2; usage >&2; exit 2; }
@@ -164,27 +171,34 @@ refused() {	# refused WHAT: put the old file back, say so, exit 1
 	echo "$OUT" >&2
 	die 1 "${PEER:-every peer}: $1 did not take the new password: $FILE put back as it was"
 }
-KEYNAME=$(sed -nE 's/^[[:space:]]*[#!] (rkmp\/[^:]+): sent .*/\1/p' "$FILE" | tr '\n' ' ')
+
+not_running() {	# not_running WHAT: the file is for the daemon's start
+	say "${PEER:-every peer}: ${KEYNAME:-new password} ($WHAT): $1 not running: $FILE written for its start"
+	exit 0
+}
+KEYNAME=$(sed -nE 's/^[[:space:]]*[#!] (rkmp\/[^:]+): sent .*/\1/p' "$FILE" | paste -sd ' ' -)
 
 case $DAEMON in
 bird)
 	BIRDC=(birdc)
 	[ -z "$SOCKET" ] || BIRDC+=(-s "$SOCKET")
 	OUT=$("${BIRDC[@]}" configure 2>&1)
+	if grep -q 'Unable to connect to server control socket' <<<"$OUT"; then
+		not_running BIRD
+	fi
 	grep -qE 'Reconfigured|Reconfiguration in progress' <<<"$OUT" ||
 		refused "BIRD (${BIRDC[*]} configure)"
 	;;
 frr)
-	VTYSH=(vtysh)
+	VTYSH=(vtysh -d bgpd)
 	[ -z "$PATHSPACE" ] || VTYSH+=(-N "$PATHSPACE")
-	# the file's lines as commands of one configure session (its last line, exit, ends it)
-	CMDS=(-c "configure terminal")
-	while IFS= read -r line; do
-		CMDS+=(-c "$line")
-	done < <(passwords "$FILE")
-	# vtysh marks a refused line with "% ..."
-	if ! OUT=$("${VTYSH[@]}" "${CMDS[@]}" 2>&1) || grep -q '^%' <<<"$OUT"; then
-		refused "bgpd (${VTYSH[*]})"
+	[ -z "$VTYSOCK" ] || VTYSH+=(--vty_socket "$VTYSOCK")
+	# vtysh -f: the file's lines in the config node (a refused line: exit 1)
+	if ! OUT=$("${VTYSH[@]}" -f "$FILE" 2>&1); then
+		if grep -q 'failed to connect to any daemons' <<<"$OUT"; then
+			not_running bgpd
+		fi
+		refused "bgpd (${VTYSH[*]} -f)"
 	fi
 	;;
 esac
