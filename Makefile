@@ -119,7 +119,7 @@ bench: all $(B)/bin/rkmp-bench
 
 lint:
 	mandoc -Tlint -W warning man/*.[17]
-	shellcheck -x -s bash completions/rkmp.bash tests/*.sh tests/bench/*.sh tests/interop/*.sh
+	shellcheck -x -s bash completions/rkmp.bash tests/*.sh tests/bench/*.sh tests/interop/*.sh tests/routing/*.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
