@@ -126,7 +126,7 @@ bench: all $(B)/bin/rkmp-bench
 
 lint:
 	mandoc -Tlint -W warning man/*.[178]
-	shellcheck -x -s bash completions/rkmp.bash cmd/*.sh tests/*.sh tests/bench/*.sh tests/interop/*.sh
+	shellcheck -x -s bash completions/rkmp.bash cmd/*.sh tests/*.sh tests/bench/*.sh tests/interop/*.sh tests/routing/*.sh
 
 install: $(BINS) $(SCRIPT_BINS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8

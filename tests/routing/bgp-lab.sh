@@ -1,0 +1,439 @@
+#!/usr/bin/env bash
+# BGP sessions protected by TCP-MD5 (RFC 2385) between two network namespaces,
+# BIRD 2 or FRR bgpd on each side, to prove that keys we export protect a real
+# BGP session (tests/bats/97-bgp-lab.bats); root only.
+#
+#   netns NAME-a                                  netns NAME-b
+#   10.78.0.1/24 fd78::1/64 on bgp-a  <-veth->  10.78.0.2/24 fd78::2/64 on bgp-b
+#   AS 65001, router id 10.78.0.1                AS 65002, router id 10.78.0.2
+#
+# One daemon per side (BIRD on one, FRR on the other is fine), one eBGP session
+# between the two addresses, short timers (a session is up in 1-3 s).  Nothing
+# leaves the two namespaces and nothing under /etc is read or written: each
+# daemon runs from a config written into $RKMP_BGP_LAB_RUN/SIDE, with its own
+# control socket, pid file and log there.
+#
+# Commands (SIDE is a or b):
+#   up                    (re)create both namespaces ("down" first)
+#   down                  stop every daemon started here (by pid file), delete
+#                         both namespaces and the run directory
+#   bird SIDE INCLUDE     start BIRD 2 on SIDE; INCLUDE is included inside
+#                         its "protocol bgp peer { }" block: BIRD 2 lines such
+#                         as  password "SECRET";  (empty: no TCP-MD5)
+#   bird-reload SIDE      birdc configure (re-reads INCLUDE); fails when BIRD
+#                         rejects the config; prints birdc's answer
+#   frr SIDE INCLUDE      start FRR bgpd on SIDE (no zebra); INCLUDE is applied
+#                         to the running bgpd with "frr-apply" once the
+#                         instance exists (bgpd is stopped again when it
+#                         rejects a line): FRR config lines such as
+#                             router bgp
+#                              neighbor 10.78.0.2 password SECRET
+#                             exit
+#   frr-apply SIDE FILE   apply FILE to the running bgpd (vtysh -f)
+#   stop SIDE             stop the daemon of SIDE
+#   state SIDE            the session's state, one word: Established, or the
+#                         daemon's own word (BIRD: Idle Connect Active OpenSent
+#                         OpenConfirm Close, Down (protocol down), Error
+#                         (protocol down after an error, e.g. "Kernel MD5 auth
+#                         failed": ctl SIDE show protocols); FRR: Idle Connect
+#                         Active OpenSent OpenConfirm Clearing Deleted);
+#                         NotRunning when no daemon runs on SIDE
+#   wait-established SIDE SECONDS
+#                         wait until Established (prints "Established after
+#                         N.N s"); else prints the last state, exit 1
+#   stays-down SIDE SECONDS
+#                         succeeds when the session is not Established for
+#                         SECONDS (and the daemon still runs); else exit 1
+#   md5-on-session SIDE [SECRET]
+#                         the Established BGP TCP connection on SIDE carries a
+#                         TCP-MD5 key for the peer (ss -tnie: "md5keys:PEER/32
+#                         or /128"; prints ss's lines, the key left out); with
+#                         SECRET also: two BGP segments captured on SIDE's veth
+#                         (tcpdump -M SECRET, 10 s at most: keepalives every
+#                         2 s) all carry a TCP-MD5 option valid for SECRET
+#   md5-counters SIDE     the kernel's TCP-MD5 counters in SIDE's namespace
+#                         (nstat: TcpExtTCPMD5Failure: segments with a wrong
+#                         digest, ...NotFound: without one where a key is set,
+#                         ...Unexpected: with one where no key is set)
+#   log SIDE [N]          the daemon's log (the last N lines, default all)
+#   ctl SIDE ARGS...      birdc or vtysh (-d bgpd) with ARGS against SIDE's daemon
+#   path NAME             one of: dir ns-a ns-b addr-a addr-b
+#
+# Env: RKMP_BGP_LAB_NAME  NAME-a and NAME-b are the namespaces (default rkmp-bgp;
+#                         another name lets two checkouts' suites run at once)
+#      RKMP_BGP_LAB_RUN   the run directory (default /run/rkmp-bgp-lab/NAME)
+#      RKMP_BGP_LAB_AF    4 (default) or 6: the session between 10.78.0.x or
+#                         fd78::x (give the same to every command)
+set -eu
+NAME=${RKMP_BGP_LAB_NAME:-rkmp-bgp}
+RUN=${RKMP_BGP_LAB_RUN:-/run/rkmp-bgp-lab/$NAME}
+AF=${RKMP_BGP_LAB_AF:-4}
+BIRD=${RKMP_BGP_LAB_BIRD:-/usr/sbin/bird}
+BIRDC=${RKMP_BGP_LAB_BIRDC:-/usr/sbin/birdc}
+BGPD=${RKMP_BGP_LAB_BGPD:-/usr/lib/frr/bgpd}
+VTYSH=${RKMP_BGP_LAB_VTYSH:-/usr/bin/vtysh}
+
+die() { echo "bgp-lab: $*" >&2; exit 1; }
+usage() { sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
+
+case "$AF" in
+4|6) ;;
+*) die "RKMP_BGP_LAB_AF must be 4 or 6, not '$AF'" ;;
+esac
+
+# side SIDE: NS, ADDR (ours), PEER (theirs), AS, PEER_AS, ID, DIR
+side() {
+	case "${1:-}" in
+	a) NS=$NAME-a ID=10.78.0.1 AS=65001 PEER_AS=65002
+	   if [ "$AF" = 6 ]; then ADDR=fd78::1 PEER=fd78::2; else ADDR=10.78.0.1 PEER=10.78.0.2; fi ;;
+	b) NS=$NAME-b ID=10.78.0.2 AS=65002 PEER_AS=65001
+	   if [ "$AF" = 6 ]; then ADDR=fd78::2 PEER=fd78::1; else ADDR=10.78.0.2 PEER=10.78.0.1; fi ;;
+	*) die "SIDE must be a or b, not '${1:-}'" ;;
+	esac
+	DIR=$RUN/$1
+}
+
+need_root() { [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"; }
+need_ns() { [ -e "/run/netns/$NS" ] || die "namespace $NS does not exist: run '$0 up' first"; }
+
+alive() {	# process $1 exists and is no zombie
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ "${st%% *}" != Z ]
+}
+
+# running: SIDE's daemon (DIR set) runs: its kind in KIND, its pid in PID
+running() {
+	local comm
+	KIND=$(cat "$DIR/daemon" 2>/dev/null) || return 1
+	PID=$(cat "$DIR/$KIND.pid" 2>/dev/null) || return 1
+	[ -n "$PID" ] && alive "$PID" || return 1
+	comm=$(cat "/proc/$PID/comm" 2>/dev/null) || return 1
+	case "$KIND:$comm" in
+	bird:bird|frr:bgpd) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+stop_side() {	# stop_side SIDE: TERM, then KILL after 5 s
+	local pid i
+	side "$1"
+	if running; then
+		pid=$PID
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do
+			alive "$pid" || break
+			sleep 0.1
+		done
+		if alive "$pid"; then
+			echo "bgp-lab: $KIND (pid $pid) on side $1 still runs after 5 s: KILL" >&2
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	rm -f "$DIR/daemon" "$DIR/bird.pid" "$DIR/frr.pid"
+}
+
+netns_del() {
+	local ns
+	for ns in "$NAME-a" "$NAME-b"; do
+		if [ -e "/run/netns/$ns" ]; then ip netns del "$ns"; fi
+	done
+}
+
+cmd_down() {
+	need_root
+	stop_side a
+	stop_side b
+	netns_del
+	rm -rf "$RUN"
+}
+
+cmd_up() {
+	local s
+	need_root
+	cmd_down
+	mkdir -p "$RUN/a" "$RUN/b"
+	ip netns add "$NAME-a"
+	ip netns add "$NAME-b"
+	ip link add bgp-a netns "$NAME-a" type veth peer name bgp-b netns "$NAME-b"
+	for s in a b; do
+		side "$s"
+		ip -n "$NS" link set lo up
+		ip -n "$NS" addr add "$ID/24" dev "bgp-$s"
+		ip -n "$NS" addr add "fd78::${ID##*.}/64" dev "bgp-$s" nodad
+		ip -n "$NS" link set "bgp-$s" up
+	done
+	# the veth pair has carrier once both ends are up
+	for ((s = 0; s < 50; s++)); do
+		ip -n "$NAME-a" -br link show bgp-a | grep -q ' UP ' && break
+		sleep 0.1
+	done
+}
+
+start_check() {	# start_check SIDE: root, namespace, no daemon on SIDE yet
+	need_root
+	side "$1"
+	need_ns
+	mkdir -p "$DIR"
+	if running; then die "$KIND already runs on side $1 (pid $PID): '$0 stop $1' first"; fi
+	rm -f "$DIR/daemon"
+}
+
+cmd_bird() {	# cmd_bird SIDE INCLUDE
+	local inc i
+	if [ ! -x "$BIRD" ] || [ ! -x "$BIRDC" ]; then die "BIRD 2 is missing ($BIRD, $BIRDC): apt-get install bird2"; fi
+	start_check "$1"
+	[ -f "$2" ] || die "include file $2 does not exist"
+	inc=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+	case "$inc" in *'"'*) die "include file name must not contain '\"'" ;; esac
+	rm -f "$DIR/bird.log" "$DIR/bird.ctl" "$DIR/bird.out"
+	cat > "$DIR/bird.conf" <<EOF
+# written by tests/routing/bgp-lab.sh
+log "$DIR/bird.log" all;
+router id $ID;
+# connect delay: the first connect after a (re)start; error wait: before a
+# restart after an error (defaults 5 s and 60-300 s)
+protocol device {}
+protocol bgp peer {
+	debug { states, events };
+	local $ADDR as $AS;
+	neighbor $PEER as $PEER_AS;
+	connect delay time 1;
+	connect retry time 1;
+	error wait time 1, 4;
+	hold time 6;
+	keepalive time 2;
+	ipv$AF { import all; export none; };
+	include "$inc";
+}
+EOF
+	"$BIRD" -p -c "$DIR/bird.conf" > "$DIR/bird.out" 2>&1 ||
+	    die "BIRD rejects the config: $(tr '\n' ' ' < "$DIR/bird.out")"
+	echo bird > "$DIR/daemon"
+	# bird daemonizes; its pid file holds the daemon's pid
+	ip netns exec "$NS" "$BIRD" -c "$DIR/bird.conf" -s "$DIR/bird.ctl" -P "$DIR/bird.pid" \
+	    </dev/null >>"$DIR/bird.out" 2>&1 ||
+	    { rm -f "$DIR/daemon"; die "bird did not start: $(tr '\n' ' ' < "$DIR/bird.out")"; }
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$DIR/bird.ctl" ] && running && break
+		sleep 0.1
+	done
+	running || die "bird is not running after 10 s: $(tr '\n' ' ' < "$DIR/bird.out")"
+	echo "bgp-lab: bird (pid $PID) on side $1 in $NS: $ADDR AS $AS -> $PEER AS $PEER_AS" >&2
+}
+
+birdc_() { "$BIRDC" -s "$DIR/bird.ctl" "$@"; }
+
+cmd_bird_reload() {	# cmd_bird_reload SIDE
+	local out
+	side "$1"
+	if ! running || [ "$KIND" != bird ]; then die "no bird runs on side $1"; fi
+	out=$(birdc_ configure 2>&1) || die "birdc configure failed: $(tr '\n' ' ' <<<"$out")"
+	echo "$out"
+	# BIRD 2.0.12 answers "Reconfigured" (or "Reconfiguration in progress"),
+	# or names the error with its file and line
+	grep -qE '^(0003 )?Reconfigur|^(0004 )?Reconfiguration in progress' <<<"$out" ||
+	    die "BIRD rejects the config: $(grep -v '^BIRD .* ready' <<<"$out" | tr '\n' ' ')"
+}
+
+vtysh_() { "$VTYSH" --vty_socket "$DIR/vty" -d bgpd "$@"; }
+
+cmd_frr() {	# cmd_frr SIDE INCLUDE
+	local i pid out
+	if [ ! -x "$BGPD" ] || [ ! -x "$VTYSH" ]; then die "FRR is missing ($BGPD, $VTYSH): apt-get install frr"; fi
+	start_check "$1"
+	[ -f "$2" ] || die "include file $2 does not exist"
+	rm -rf "$DIR/vty" "$DIR/frr.log" "$DIR/frr.out"
+	mkdir -p "$DIR/vty"
+	cat > "$DIR/bgpd.conf" <<EOF
+! written by tests/routing/bgp-lab.sh
+log timestamp precision 3
+debug bgp neighbor-events
+router bgp $AS
+ bgp router-id $ID
+ no bgp ebgp-requires-policy
+ no bgp default ipv4-unicast
+ timers bgp 2 6
+ neighbor $PEER remote-as $PEER_AS
+ neighbor $PEER update-source $ADDR
+ neighbor $PEER timers connect 1
+ neighbor $PEER advertisement-interval 0
+ address-family ipv$AF unicast
+  neighbor $PEER activate
+ exit-address-family
+exit
+EOF
+	echo frr > "$DIR/daemon"
+	# -Z: no zebra; -S: stays root (no frr user, so no permission on $DIR);
+	# ip netns exec execs bgpd: $! is bgpd's pid
+	ip netns exec "$NS" "$BGPD" -Z -S -f "$DIR/bgpd.conf" -i "$DIR/bgpd.pid" \
+	    --vty_socket "$DIR/vty" -A 127.0.0.1 -P 0 --log "file:$DIR/frr.log" \
+	    </dev/null >"$DIR/frr.out" 2>&1 &
+	pid=$!
+	echo "$pid" > "$DIR/frr.pid"
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$DIR/vty/bgpd.vty" ] && running && vtysh_ -c 'show bgp summary' >/dev/null 2>&1 && break
+		alive "$pid" || die "bgpd exited: $(tr '\n' ' ' < "$DIR/frr.out")"
+		sleep 0.1
+	done
+	running || die "bgpd is not running after 10 s: $(tr '\n' ' ' < "$DIR/frr.out")"
+	# a file bgpd rejects: no bgpd left running
+	if ! out=$(cmd_frr_apply "$1" "$2" 2>&1); then
+		stop_side "$1"
+		die "bgpd stopped: ${out#bgp-lab: }"
+	fi
+	[ -z "$out" ] || echo "$out"
+	echo "bgp-lab: bgpd (pid $pid) on side $1 in $NS: $ADDR AS $AS -> $PEER AS $PEER_AS" >&2
+}
+
+cmd_frr_apply() {	# cmd_frr_apply SIDE FILE
+	local out
+	side "$1"
+	[ -f "$2" ] || die "file $2 does not exist"
+	if ! running || [ "$KIND" != frr ]; then die "no bgpd runs on side $1"; fi
+	# vtysh -f reads FILE as config lines (config node); it exits non-zero and
+	# names the line when bgpd rejects one
+	out=$(vtysh_ -f "$2" 2>&1) || die "vtysh -f $2 failed: $(tr '\n' ' ' <<<"$out")"
+	[ -z "$out" ] || echo "$out"
+}
+
+cmd_ctl() {	# cmd_ctl SIDE ARGS...
+	side "$1"
+	shift
+	running || die "no daemon runs on side ${DIR##*/}"
+	if [ "$KIND" = bird ]; then birdc_ "$@"; else vtysh_ "$@"; fi
+}
+
+# state: one word
+get_state() {
+	local out st
+	running || { echo NotRunning; return 0; }
+	if [ "$KIND" = bird ]; then
+		# "peer  BGP  ---  up  12:00:00.000  Established": the 6th column is
+		# the BGP state; "down ... Error: Kernel MD5 auth failed": Error;
+		# "down" without more: Down
+		out=$(birdc_ show protocols peer 2>/dev/null) || { echo Unknown; return 0; }
+		st=$(awk '$1 == "peer" && $2 == "BGP" {
+			s = $6 != "" ? $6 : $4; sub(/:$/, "", s)
+			print toupper(substr(s, 1, 1)) substr(s, 2) }' <<<"$out")
+	else
+		out=$(vtysh_ -c "show bgp neighbors $PEER json" 2>/dev/null) || { echo Unknown; return 0; }
+		st=$(jq -r --arg p "$PEER" '.[$p].bgpState // empty' <<<"$out" 2>/dev/null) || st=""
+	fi
+	echo "${st:-Unknown}"
+}
+
+cmd_state() { side "$1"; get_state; }
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+cmd_wait() {	# cmd_wait SIDE SECONDS up|down
+	local t0 st
+	side "$1"
+	case "$2" in ''|*[!0-9.]*) die "SECONDS must be a number, not '$2'" ;; esac
+	running || die "no daemon runs on side $1"
+	t0=$(now)
+	while :; do
+		st=$(get_state)
+		if [ "$st" = NotRunning ]; then
+			die "$1: the daemon exited after $(elapsed "$t0") s"
+		fi
+		if [ "$3" = up ] && [ "$st" = Established ]; then
+			echo "Established after $(elapsed "$t0") s"
+			return 0
+		fi
+		if [ "$3" = down ] && [ "$st" = Established ]; then
+			echo "bgp-lab: $1: Established after $(elapsed "$t0") s, expected to stay down" >&2
+			return 1
+		fi
+		if awk -v a="$t0" -v b="$(now)" -v s="$2" 'BEGIN { exit !(b - a >= s) }'; then
+			if [ "$3" = up ]; then
+				echo "bgp-lab: $1: not Established after $2 s: $st" >&2
+				return 1
+			fi
+			echo "not Established for $2 s: $st"
+			return 0
+		fi
+		sleep 0.2
+	done
+}
+
+cmd_md5() {	# cmd_md5 SIDE [SECRET]
+	local out lines plen=32 tcpd opts
+	side "$1"
+	need_ns
+	[ "$AF" = 4 ] || plen=128
+	# -e asks for the socket's TCP-MD5 keys (INET_DIAG_MD5SIG, root only):
+	# "md5keys:10.78.0.2/32=KEY"; iproute2 6.1 writes KEY itself unbuffered,
+	# so it lands in front of the header line: print from "Recv-Q" on
+	out=$(ip netns exec "$NS" ss -tnie state established "( sport = :179 or dport = :179 )" 2>/dev/null) ||
+	    die "ss failed in $NS"
+	out=$(sed '1s/.*Recv-Q/Recv-Q/' <<<"$out")
+	lines=$(sed 1d <<<"$out")
+	[ -n "$lines" ] || die "$1: no established TCP connection on port 179 in $NS"
+	grep -q "md5keys:$PEER/$plen=" <<<"$lines" ||
+	    die "$1: the BGP TCP connection has no TCP-MD5 key for $PEER: $(tr '\n\t' '  ' <<<"$lines")"
+	echo "$out"
+	[ -n "${2:-}" ] || return 0
+	command -v tcpdump >/dev/null || die "tcpdump is missing (md5-on-session with SECRET)"
+	# -M: tcpdump checks each segment's RFC 2385 digest: "md5 valid", or
+	# "md5  (invalid)"
+	tcpd=$(timeout 10 ip netns exec "$NS" tcpdump -l -n -vv -M "$2" -c 2 -i "bgp-$1" "tcp port 179" 2>/dev/null) || true
+	opts=$(grep -o 'options \[[^]]*\]' <<<"$tcpd" || true)
+	[ "$(grep -c . <<<"$opts")" -ge 2 ] || die "$1: fewer than 2 BGP segments on bgp-$1 in 10 s"
+	if grep -v 'md5 valid' <<<"$opts" >/dev/null; then
+		die "$1: BGP segments whose TCP-MD5 digest is not valid for the secret given: $(grep -v 'md5 valid' <<<"$opts" | sort -u | tr '\n' ' ')"
+	fi
+	echo "tcpdump -M: $(grep -c . <<<"$opts") segments on bgp-$1, TCP-MD5 valid for the secret given"
+}
+
+cmd_md5_counters() {	# cmd_md5_counters SIDE
+	side "$1"
+	need_ns
+	ip netns exec "$NS" nstat -saz 'TcpExtTCPMD5*' | awk '/^TcpExt/ { print $1, $2 }'
+}
+
+cmd_log() {	# cmd_log SIDE [N]
+	local f
+	side "$1"
+	KIND=$(cat "$DIR/daemon" 2>/dev/null) || KIND=""
+	for f in "$DIR/bird.log" "$DIR/frr.log"; do
+		[ -n "$KIND" ] && [ "$f" != "$DIR/$KIND.log" ] && continue
+		[ -f "$f" ] || continue
+		if [ -n "${2:-}" ]; then tail -n "$2" "$f"; else cat "$f"; fi
+	done
+}
+
+[ $# -gt 0 ] || usage 2
+cmd=$1
+shift
+nargs() { [ "$1" -ge "$2" ] || die "$cmd: needs $3"; }
+case "$cmd" in
+-h|--help|help) usage 0 ;;
+up) cmd_up ;;
+down) cmd_down ;;
+bird) nargs $# 2 "SIDE INCLUDE"; cmd_bird "$1" "$2" ;;
+bird-reload) nargs $# 1 SIDE; cmd_bird_reload "$1" ;;
+frr) nargs $# 2 "SIDE INCLUDE"; cmd_frr "$1" "$2" ;;
+frr-apply) nargs $# 2 "SIDE FILE"; cmd_frr_apply "$1" "$2" ;;
+stop) nargs $# 1 SIDE; need_root; stop_side "$1" ;;
+state) nargs $# 1 SIDE; cmd_state "$1" ;;
+wait-established) nargs $# 2 "SIDE SECONDS"; cmd_wait "$1" "$2" up ;;
+stays-down) nargs $# 2 "SIDE SECONDS"; cmd_wait "$1" "$2" down ;;
+md5-on-session) nargs $# 1 "SIDE [SECRET]"; cmd_md5 "$1" "${2:-}" ;;
+md5-counters) nargs $# 1 SIDE; cmd_md5_counters "$1" ;;
+log) nargs $# 1 "SIDE [N]"; cmd_log "$1" "${2:-}" ;;
+ctl) nargs $# 2 "SIDE ARGS..."; cmd_ctl "$@" ;;
+path)
+	nargs $# 1 NAME
+	case "$1" in
+	dir) echo "$RUN" ;;
+	ns-a) echo "$NAME-a" ;;
+	ns-b) echo "$NAME-b" ;;
+	addr-a) side a; echo "$ADDR" ;;
+	addr-b) side b; echo "$ADDR" ;;
+	*) die "path: NAME is one of dir ns-a ns-b addr-a addr-b" ;;
+	esac ;;
+*) echo "bgp-lab: unknown command '$cmd'" >&2; usage 2 ;;
+esac
