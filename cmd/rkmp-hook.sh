@@ -103,8 +103,8 @@ done
 [ -n "$DAEMON" ] || { echo "$PROG: which daemon: bird or frr" >&2; usage >&2; exit 2; }
 # What each daemon takes: its export format, its file option, its own options.
 case $DAEMON in
-bird) FORMAT=bird-bgp WANT_FILE=--include NOT_OPT='--pathspace or --vty-socket' NOT_VAL=$PATHSPACE$VTYSOCK ;;
-frr) FORMAT=frr-bgp WANT_FILE=--file NOT_OPT=--socket NOT_VAL=$SOCKET ;;
+bird) FORMAT=bird-bgp DNAME=BIRD WANT_FILE=--include NOT_OPT='--pathspace or --vty-socket' NOT_VAL=$PATHSPACE$VTYSOCK ;;
+frr) FORMAT=frr-bgp DNAME=bgpd WANT_FILE=--file NOT_OPT=--socket NOT_VAL=$SOCKET ;;
 esac
 if [ -z "$FILE" ] || [ "${OPT_FILE:-}" != "$WANT_FILE" ]; then
 	echo "$PROG: $DAEMON needs $WANT_FILE FILE" >&2
@@ -139,7 +139,7 @@ ARGS=(-q -t "$TABLE" export --format "$FORMAT")
 [ -z "$NOW" ] || ARGS+=(--now "$NOW")
 if ! ERR=$("$KEYTABLE" "${ARGS[@]}" 2>&1 >"$TMP"); then
 	echo "$ERR" >&2
-	die 1 "${PEER:-every peer}: no password written ($WHAT): $FILE and $DAEMON left as they were"
+	die 1 "${PEER:-every peer}: no password written ($WHAT): $FILE and $DNAME left as they were"
 fi
 
 # The passwords alone (comments carry times): unchanged, nothing to reload.
@@ -147,7 +147,7 @@ passwords() {
 	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*!' "$1" 2>/dev/null
 }
 if [ -f "$FILE" ] && [ "$(passwords "$FILE")" = "$(passwords "$TMP")" ]; then
-	say "${PEER:-every peer}: password unchanged ($WHAT): $DAEMON not reloaded"
+	say "${PEER:-every peer}: password unchanged ($WHAT): $DNAME not reloaded"
 	exit 0
 fi
 # The old file is kept until the daemon has taken the new one: if it refuses,
@@ -202,4 +202,4 @@ frr)
 	fi
 	;;
 esac
-say "${PEER:-every peer}: ${KEYNAME:-new password} ($WHAT): $DAEMON reloaded"
+say "${PEER:-every peer}: ${KEYNAME:-new password} ($WHAT): $DNAME reloaded"

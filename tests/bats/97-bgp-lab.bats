@@ -7,37 +7,17 @@
 # and FRR (frr); without them it skips, or fails when RKMP_TEST_STRICT=1 (CI).
 
 load helpers
+load bgp-helpers
 
-LAB=$TOP/tests/routing/bgp-lab.sh
 P1=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 P2=ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100
 
 setup() {
-	[ "$(id -u)" = 0 ] || skip "the BGP lab needs root (network namespaces)"
-	local missing="" f
-	for f in /usr/sbin/bird /usr/sbin/birdc /usr/lib/frr/bgpd /usr/bin/vtysh; do
-		[ -x "$f" ] || missing="$missing $f"
-	done
-	for f in ip ss nstat tcpdump jq; do
-		command -v "$f" >/dev/null || missing="$missing $f"
-	done
-	if [ -n "$missing" ]; then
-		[ "${RKMP_TEST_STRICT:-0}" = 1 ] && fail "the BGP lab (RKMP_TEST_STRICT=1): missing$missing"
-		skip "the BGP lab: missing$missing (apt-get install bird2 frr iproute2 tcpdump jq)"
-	fi
-	LAB_USED=1
-	W=$BATS_TEST_TMPDIR
-	"$LAB" up
+	bgp_lab_setup
 }
 
 teardown() {
-	# only when setup did not skip: the namespaces may be another run's
-	[ -z "${LAB_USED:-}" ] && return 0
-	if [ -n "${BATS_TEST_COMPLETED:-}" ]; then :; else
-		echo "# log a:"; "$LAB" log a 40 || true
-		echo "# log b:"; "$LAB" log b 40 || true
-	fi
-	"$LAB" down
+	bgp_lab_teardown
 }
 
 # inc SIDE KIND [PASSWORD]: SIDE's include file for KIND (bird|frr), no
@@ -57,21 +37,6 @@ inc() {
 }
 
 start() { "$LAB" "$2" "$1" "$(inc "$1" "$2" "${3:-}")"; }	# start SIDE KIND [PASSWORD]
-
-reload() {	# reload SIDE KIND: the daemon re-reads SIDE's include file
-	if [ "$2" = bird ]; then "$LAB" bird-reload "$1"; else "$LAB" frr-apply "$1" "$W/$1.inc"; fi
-}
-
-established_with() {	# established_with SECRET: both sides Established, the key on both connections
-	run -0 "$LAB" wait-established a 30
-	run -0 "$LAB" wait-established b 10
-	run -0 "$LAB" md5-on-session a "$1"
-	assert_output --partial "md5keys:10.78.0.2/32="
-	assert_output --partial "TCP-MD5 valid for the secret given"
-	refute_output --partial "$1"	# ss's copy of the key is left out
-	run -0 "$LAB" md5-on-session b "$1"
-	assert_output --partial "md5keys:10.78.0.1/32="
-}
 
 @test "bgp-lab: BIRD <-> BIRD, the same password: Established, TCP-MD5 on the session" {
 	start a bird "$P1"
