@@ -4104,6 +4104,21 @@ skip_note(struct ob *b, const char *c, const struct rkmp_keytable_row *r, const 
 	(*skipped)++;
 }
 
+/* A group (protocol, peer) of a key chain whose protocol takes none (TCP-MD5:
+ * one password per neighbor): each row left out with why, *i past the group. */
+static bool
+chain_less(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, size_t *i,
+    struct ob *b, const char *c, const char *why, size_t *skipped)
+{
+	size_t g = *i;
+
+	if (v[g].proto != RKMP_PROTO_TCP_MD5)
+		return false;
+	for (; *i < n && v[*i].proto == v[g].proto && strcmp(v[*i].peer, v[g].peer) == 0; (*i)++)
+		skip_note(b, c, kt->v[v[*i].row].row, why, skipped);
+	return true;
+}
+
 static int
 export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
     size_t *skipped, int64_t now)
@@ -4116,6 +4131,9 @@ export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, stru
 	for (size_t i = 0; i < n;) {
 		size_t g = i;
 
+		if (chain_less(kt, v, n, &i, b, "!", "bgpd takes TCP-MD5 as a neighbor password: "
+		    "--format frr-bgp", skipped))
+			continue;
 		put_fmt(b, "key chain rkmp-%s-%s\n", rkmp_keytable_protocol_name(v[i].proto), v[i].peer);
 		for (; i < n && v[i].proto == v[g].proto && strcmp(v[i].peer, v[g].peer) == 0; i++) {
 			const struct rkmp_keytable_row *r = kt->v[v[i].row].row;
@@ -4132,11 +4150,6 @@ export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, stru
 			chain_windows(r, w);
 			if (r->direction == RKMP_KEYTABLE_DISABLED) {
 				skip_note(b, " !", r, "Direction disabled", skipped);
-				continue;
-			}
-			if (r->protocol == RKMP_PROTO_TCP_MD5) {
-				skip_note(b, " !", r, "bgpd takes TCP-MD5 as a neighbor password: "
-				    "--format frr-bgp", skipped);
 				continue;
 			}
 			if (id > 2147483647) {
@@ -4187,6 +4200,9 @@ export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, str
 		size_t g = i;
 		const char *bfd_auth = NULL;
 
+		if (chain_less(kt, v, n, &i, b, "#", "BIRD takes TCP-MD5 as a protocol bgp password: "
+		    "--format bird-bgp", skipped))
+			continue;
 		put_fmt(b, "# %s, peer %s\n", rkmp_keytable_protocol_name(v[i].proto), v[i].peer);
 		for (; i < n && v[i].proto == v[g].proto && strcmp(v[i].peer, v[g].peer) == 0; i++) {
 			const struct rkmp_keytable_row *r = kt->v[v[i].row].row;
@@ -4198,11 +4214,6 @@ export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, str
 			chain_windows(r, w);
 			if (r->direction == RKMP_KEYTABLE_DISABLED) {
 				skip_note(b, "#", r, "Direction disabled", skipped);
-				continue;
-			}
-			if (r->protocol == RKMP_PROTO_TCP_MD5) {
-				skip_note(b, "#", r, "BIRD takes TCP-MD5 as a protocol bgp password: "
-				    "--format bird-bgp", skipped);
 				continue;
 			}
 			if (ar == NULL || ar->bird == NULL) {
@@ -4414,7 +4425,7 @@ bgp_passwords(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, s
 		}
 		iso_time(r->send_start, t[1], sizeof(t[1]));
 		iso_time(r->send_end, t[2], sizeof(t[2]));
-		put_fmt(b, "%s%s: sent from %s to %s\n", c, r->admin_name, t[1], t[2]);
+		put_fmt(b, "%s %s: sent from %s to %s\n", c, r->admin_name, t[1], t[2]);
 		emit(b, v[g].peer, r);
 		(*keys)++;
 	}
@@ -4471,7 +4482,7 @@ export_bird_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
 	    "# password (RFC 2385) for the BIRD 2 protocol bgp whose neighbor is %s;\n"
 	    "# include this file in that block.  A new password resets the session.\n", t,
 	    np ? v[0].peer : "-");
-	bgp_passwords(kt, v, n, b, skipped, now, "# ", &keys, bird_password);
+	bgp_passwords(kt, v, n, b, skipped, now, "#", &keys, bird_password);
 	return keys > 0 ? 0 : rkmp_err_set(RKMP_E_REFUSED, "bird-bgp", "no tcp-md5 key to send%s%s "
 	    "at %s", np ? " to " : "", np ? v[0].peer : "", t);
 }
@@ -4490,7 +4501,7 @@ export_frr_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, 
 	    "! passwords (RFC 2385) of bgpd's neighbors, for its default instance.  A new\n"
 	    "! password resets the session.\n"
 	    "router bgp\n", t);
-	bgp_passwords(kt, v, n, b, skipped, now, " ! ", &keys, frr_password);
+	bgp_passwords(kt, v, n, b, skipped, now, " !", &keys, frr_password);
 	put_str(b, "exit\n");
 	return keys > 0 ? 0 : rkmp_err_set(RKMP_E_REFUSED, "frr-bgp", "no tcp-md5 key to send%s%s "
 	    "at %s", np ? " to " : "", np ? peers : "", t);
