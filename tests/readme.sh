@@ -23,6 +23,11 @@
 #     interleaved, each in its own order (a terminal may show them mixed).
 #   - A block after the comment "<!-- readme-test: skip (REASON) -->" (the last
 #     line before the fence that is not blank) is not run.
+#   - A block after "<!-- readme-test: needs WORD... -->" runs only where each
+#     WORD is there: "root" (uid 0), else a command; elsewhere it is skipped
+#     with a note, or fails the test when RKMP_TEST_STRICT=1 (CI).  Background
+#     daemons it starts with a pid file in the scratch directory ("-P r1.pid")
+#     are stopped at the end.
 #
 # What varies from run to run is normalised, on both sides, by these sed rules
 # (see norm below):
@@ -38,7 +43,7 @@
 #   5. a lifetime window of "rkmp-keytable list" ("-5s..+2m5s", "now..+9h"):
 #      durations from now, which move with the time a run takes -> <window>
 #   6. runs of spaces -> one space (the columns of a table are as wide as
-#      their widest cell, which rules 2-5 change)
+#      their widest cell, which rules 2-5 change), and none at the end of a line
 #   7. carriage returns are dropped (a terminal shows none), and so is
 #      tshark's warning "Running as user "root" ..." (only root sees it)
 #
@@ -53,9 +58,10 @@ bin=$(cd "${RKMP_BIN:-$top/build/bin}" && pwd) || { echo "readme: no binaries (R
 [ -r "$readme" ] || { echo "readme: cannot read $readme" >&2; exit 2; }
 
 # A network namespace of our own, when unshare can make one (root, or a user
-# namespace); the test runs without one otherwise.
+# namespace); the test runs without one otherwise.  And a mount namespace: the
+# network namespaces a block adds (ip netns add) are mounts in it, gone with it.
 if [ -z "${RKMP_README_NETNS:-}" ] && command -v unshare >/dev/null && command -v ip >/dev/null; then
-	for u in -n -rn; do
+	for u in -nm -rnm -n -rn; do
 		if unshare "$u" true 2>/dev/null; then
 			RKMP_README_NETNS=1 RKMP_BIN=$bin exec unshare "$u" bash "$0" "$readme"
 		fi
@@ -66,7 +72,14 @@ if [ "${RKMP_README_NETNS:-}" = 1 ]; then
 fi
 
 rt=$(mktemp -d "${TMPDIR:-/tmp}/rkmp-readme.XXXXXX") || exit 7
-trap 'rm -rf "$rt"' EXIT
+# daemons a block started (pid files in the scratch directory) stop with the run
+stop_daemons() {
+	local p
+	for p in "$rt"/w/*.pid; do
+		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
+}
+trap 'stop_daemons; rm -rf "$rt"' EXIT
 mkdir "$rt/w" "$rt/t" "$rt/w/.home"
 ln -s "$top/testdata" "$rt/w/testdata"
 
@@ -80,14 +93,14 @@ norm() {
 	    -e 's#  [0-9a-f]{2}/[0-9a-f]{2}  #  <spi>/<spi>  #g' \
 	    -e 's/(now|[-+][0-9][0-9dhms]*)\.\.(now|[-+][0-9][0-9dhms]*)/<window>/g' \
 	    -e 's/\b127\.0\.0\.1([.:])50500\b/127.0.0.1\1=50500=/g; s/\b127\.0\.0\.1([.:])[0-9]+\b/127.0.0.1\1<port>/g; s/=50500=/50500/g' \
-	    -e 's/  +/ /g'
+	    -e 's/  +/ /g; s/ +$//'
 }
 
 # Cut the README into commands: t/N.cmd (the command), t/N.exp (the lines
 # shown under it), t/N.lines (their README line numbers) and one line of
 # t/plan per command: N, README line, block, background (1/0), then the
 # heading of its section.
-awk -v t="$rt/t" '
+__uid=$(id -u) awk -v t="$rt/t" '
 function flush_cmd() {
 	if (n > 0) { close(t "/" n ".cmd"); close(t "/" n ".exp"); close(t "/" n ".lines") }
 }
@@ -100,13 +113,34 @@ function flush_cmd() {
 			block++
 			incmd = 0
 			skip = (prev ~ /^<!-- readme-test: skip \(.+\) -->$/)
+			if (prev ~ /^<!-- readme-test: needs [^>]+ -->$/) {
+				words = prev
+				sub(/^<!-- readme-test: needs /, "", words)
+				sub(/ -->$/, "", words)
+				nw = split(words, w, " ")
+				missing = ""
+				for (k = 1; k <= nw; k++)
+					if (w[k] == "root" ? ENVIRON["__uid"] != "0" : \
+					    system("command -v " w[k] " >/dev/null 2>&1") != 0)
+						missing = missing " " w[k]
+				if (missing != "") {
+					skip = 1
+					prev = "<!-- readme-test: skip (needs" missing ") -->"
+					if (ENVIRON["RKMP_TEST_STRICT"] == "1") {
+						print "readme: line " NR - 1 ": the block needs" missing " (RKMP_TEST_STRICT=1)" > "/dev/stderr"
+						bad = 1
+					}
+				}
+				needs = 1
+			} else
+				needs = 0
 			if (skip) {
 				reason = prev
 				sub(/^<!-- readme-test: skip \(/, "", reason)
 				sub(/\) -->$/, "", reason)
 				print block "\t" NR "\t" reason > (t "/skipped")
-			} else if (prev ~ /readme-test/) {
-				print "readme: line " NR - 1 ": not <!-- readme-test: skip (REASON) -->" > "/dev/stderr"
+			} else if (prev ~ /readme-test/ && !needs) {
+				print "readme: line " NR - 1 ": not <!-- readme-test: skip (REASON) --> or needs WORD... -->" > "/dev/stderr"
 				bad = 1
 			}
 		}

@@ -7,7 +7,7 @@ load helpers
 @test "man pages are mandoc -Tlint clean" {
 	need mandoc
 	run -0 mandoc -Tlint -W warning man/rkmp-decode.1 man/rkmp-init.1 man/rkmp-auth.1 \
-	    man/rkmp-child.1 man/rkmp-keytable.1 man/rkmp.7
+	    man/rkmp-child.1 man/rkmp-keytable.1 man/rkmp.7 man/rkmp-hook.8
 	assert_output ""
 }
 
@@ -94,6 +94,8 @@ page_documents_exits() {
 	for b in rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable; do
 		page_documents_options "$b.1" "$b"
 	done
+	# the script rkmp-hook, a section 8 page
+	page_documents_options rkmp-hook.8 rkmp-hook
 }
 
 @test "the option check fails for another tool's page, and for a binary that lists nothing" {
