@@ -58,7 +58,7 @@ See rkmp-hook(8).
 EOF
 }
 
-OPTIONS=(--include --file --peer --socket --pathspace --vty-socket --keytable --now --quiet --help --list-options)
+OPTIONS=(--include --file --peer --socket --pathspace --vty-socket -t --keytable --now -q --quiet -h --help --list-options)
 
 die() {	# die STATUS MESSAGE
 	echo "$PROG: $2" >&2
@@ -73,7 +73,7 @@ say() {
 KEYTABLE=$HERE/rkmp-keytable
 [ -x "$KEYTABLE" ] || KEYTABLE=rkmp-keytable
 
-DAEMON='' FILE='' PEER=${RKMP_PEER:-} SOCKET='' PATHSPACE='' VTYSOCK='' TABLE=${RKMP_KEYTABLE:-} NOW='' QUIET=0
+DAEMON='' FILE='' PEER='' SOCKET='' PATHSPACE='' VTYSOCK='' TABLE=${RKMP_KEYTABLE:-} NOW='' QUIET=0
 EVENT=${RKMP_EVENT:-} EVPEER=${RKMP_PEER:-}
 
 need_arg() {
@@ -94,13 +94,16 @@ while [ $# -gt 0 ]; do
 	--now) need_arg "$@"; NOW=$2; shift ;;
 	-q | --quiet) QUIET=1 ;;
 	-h | --help) help; exit 0 ;;
-	--list-options) printf '%s\n' "${OPTIONS[@]}" -t -q -h; exit 0 ;;
+	--list-options) printf '%s\n' "${OPTIONS[@]}"; exit 0 ;;
 	*) echo "$PROG: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 	shift
 done
 
 [ -n "$DAEMON" ] || { echo "$PROG: which daemon: bird or frr" >&2; usage >&2; exit 2; }
+# BIRD's file is one neighbor's (a protocol bgp has one): the event's, unless
+# --peer; FRR's holds every neighbor, --peer only narrows it (and the events).
+[ "$DAEMON" = frr ] || [ -n "$PEER" ] || PEER=$EVPEER
 # What each daemon takes: its export format, its file option, its own options.
 case $DAEMON in
 bird) FORMAT=bird-bgp DNAME=BIRD WANT_FILE=--include NOT_OPT='--pathspace or --vty-socket' NOT_VAL=$PATHSPACE$VTYSOCK ;;
@@ -129,7 +132,9 @@ if [ -n "$EVPEER" ] && [ -n "$PEER" ] && [ "$EVPEER" != "$PEER" ]; then
 	exit 0
 fi
 
-# The new lines, beside the file (so that mv replaces it atomically), 0600.
+# The new lines, beside the file (so that mv replaces it atomically), 0600;
+# a symbolic link is followed (the file it names is replaced).
+[ ! -L "$FILE" ] || FILE=$(readlink -f "$FILE")
 DIR=$(dirname "$FILE")
 [ -d "$DIR" ] || die 1 "$FILE: no directory $DIR"
 TMP=$(umask 077 && mktemp "$DIR/.rkmp-hook.XXXXXX") || die 1 "$FILE: cannot write in $DIR"
@@ -142,11 +147,13 @@ if ! ERR=$("$KEYTABLE" "${ARGS[@]}" 2>&1 >"$TMP"); then
 	die 1 "${PEER:-every peer}: no password written ($WHAT): $FILE and $DNAME left as they were"
 fi
 
-# The passwords alone (comments carry times): unchanged, nothing to reload.
+# The passwords alone (comments carry times): unchanged at an event, nothing to
+# reload.  By hand (after the daemon restarted, say) it is always applied:
+# BIRD and FRR keep a session whose password is given again.
 passwords() {
 	grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*!' "$1" 2>/dev/null
 }
-if [ -f "$FILE" ] && [ "$(passwords "$FILE")" = "$(passwords "$TMP")" ]; then
+if [ -n "$EVENT" ] && [ -f "$FILE" ] && [ "$(passwords "$FILE")" = "$(passwords "$TMP")" ]; then
 	say "${PEER:-every peer}: password unchanged ($WHAT): $DNAME not reloaded"
 	exit 0
 fi
@@ -172,8 +179,12 @@ refused() {	# refused WHAT: put the old file back, say so, exit 1
 	die 1 "${PEER:-every peer}: $1 did not take the new password: $FILE put back as it was"
 }
 
-not_running() {	# not_running WHAT: the file is for the daemon's start
-	say "${PEER:-every peer}: ${KEYNAME:-new password} ($WHAT): $1 not running: $FILE written for its start"
+not_running() {	# not_running: the file is for the daemon's start
+	if [ "$DAEMON" = bird ]; then
+		say "${PEER:-every peer}: ${KEYNAME:-new password} ($WHAT): BIRD not running: $FILE written for its start"
+	else	# bgpd reads no such file: it is applied by hand once bgpd runs
+		say "${PEER:-every peer}: ${KEYNAME:-new password} ($WHAT): bgpd not running: $FILE written; run rkmp-hook frr by hand once it runs"
+	fi
 	exit 0
 }
 KEYNAME=$(sed -nE 's/^[[:space:]]*[#!] (rkmp\/[^:]+): sent .*/\1/p' "$FILE" | paste -sd ' ' -)
@@ -184,7 +195,7 @@ bird)
 	[ -z "$SOCKET" ] || BIRDC+=(-s "$SOCKET")
 	OUT=$("${BIRDC[@]}" configure 2>&1)
 	if grep -q 'Unable to connect to server control socket' <<<"$OUT"; then
-		not_running BIRD
+		not_running
 	fi
 	grep -qE 'Reconfigured|Reconfiguration in progress' <<<"$OUT" ||
 		refused "BIRD (${BIRDC[*]} configure)"
@@ -196,7 +207,7 @@ frr)
 	# vtysh -f: the file's lines in the config node (a refused line: exit 1)
 	if ! OUT=$("${VTYSH[@]}" -f "$FILE" 2>&1); then
 		if grep -q 'failed to connect to any daemons' <<<"$OUT"; then
-			not_running bgpd
+			not_running
 		fi
 		refused "bgpd (${VTYSH[*]} -f)"
 	fi

@@ -36,10 +36,18 @@ hook() { "$RKMP_BIN/rkmp-hook" "$@"; }
 	assert_output "password \"$KEY\";"
 	assert_equal "$(stat -c %a "$W/bird.inc")" 600
 	assert_equal "$(cat "$W/calls")" "$W/fake/birdc -s $W/bird.ctl configure"
-	# the same password again: no reload (BIRD would keep the session anyway)
-	run -0 hook bird --include "$W/bird.inc" -t "$W/a.kt" --peer 10.78.0.2 --socket "$W/bird.ctl"
-	assert_output "rkmp-hook: 10.78.0.2: password unchanged (by hand): BIRD not reloaded"
+	# at an event, the same password again: no reload; by hand: always applied
+	RKMP_EVENT=delete RKMP_PEER=10.78.0.2 run -0 hook bird --include "$W/bird.inc" -t "$W/a.kt" --socket "$W/bird.ctl"
+	assert_output "rkmp-hook: 10.78.0.2: password unchanged (the delete event): BIRD not reloaded"
 	assert_equal "$(wc -l < "$W/calls")" 1
+	run -0 hook bird --include "$W/bird.inc" -t "$W/a.kt" --peer 10.78.0.2 --socket "$W/bird.ctl"
+	assert_output --partial "(by hand): BIRD reloaded"
+	assert_equal "$(wc -l < "$W/calls")" 2
+	# a symbolic link: the file it names is replaced, the link stays
+	mv "$W/bird.inc" "$W/real.inc"
+	ln -s real.inc "$W/bird.inc"
+	run -0 hook bird --include "$W/bird.inc" -t "$W/a.kt" --peer 10.78.0.2
+	[ -L "$W/bird.inc" ] && grep -q "$KEY" "$W/real.inc"
 	# -q: silent
 	run -0 hook bird -q --include "$W/bird.inc" -t "$W/a.kt" --peer 10.78.0.2
 	assert_output ""
@@ -94,7 +102,10 @@ exit"
 	[ ! -e "$W/frr.conf" ]
 	echo "Exiting: failed to connect to any daemons." > "$W/answer"
 	run -0 hook frr --file "$W/frr.conf" -t "$W/a.kt"
-	assert_output --partial "bgpd not running: $W/frr.conf written for its start"
+	assert_output --partial "bgpd not running: $W/frr.conf written; run rkmp-hook frr by hand once it runs"
+	# FRR's file holds every neighbor: the event's peer does not narrow it
+	RKMP_EVENT=insert RKMP_PEER=10.78.0.2 run -0 hook frr --file "$W/frr.conf" -t "$W/a.kt"
+	run -0 grep -c 'neighbor .* password' "$W/frr.conf"
 }
 
 @test "rkmp-hook: errors are one line with the documented status" {

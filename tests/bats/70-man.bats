@@ -304,7 +304,7 @@ negotiate() {
 @test "the README's TCP-AO key table example runs" {
 	need jq
 	W=$BATS_TEST_TMPDIR
-	sed -n '/^## Keys for a BGP session/,/^## Decoding/p' README.md |
+	sed -n '/^## Keys for a BGP session/,/^## Protect a BGP session/p' README.md |
 	    sed -n '/^```console/,/^```/p' | grep '^\$ ' | sed 's/^\$ //' > "$W/commands"
 	[ "$(wc -l < "$W/commands")" -ge 15 ] || fail "no key table example found in the README"
 	grep -q -- '--peer-address' "$W/commands" || fail "the example lost --peer-address"
