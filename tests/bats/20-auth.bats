@@ -50,6 +50,43 @@ suites=(aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256
 	assert_equal "$(jq -r .phase "$W/a.json")" established
 }
 
+@test "--protocol: the first child's protocol, kept in the state; the responder takes the initiator's" {
+	init_pair
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --protocol bfd -o "$W/3.bin"
+	assert_equal "$(jq -r .child_protocol "$W/a.json")" BFD
+	# a responder configured for TCP-AO answers a BFD child with BFD's default proposal
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --psk-file "$W/k.psk" --child-proposal aescmac-tcpopts \
+	    -i "$W/3.bin" -o "$W/4.bin"
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" -i "$W/4.bin"
+	assert_equal "$(jq -r '.children[0].protocol + " " + .children[0].state' "$W/a.json")" "BFD established"
+	assert_equal "$(jq -r '.children[0].protocol' "$W/b.json")" BFD
+	assert_equal "$(jq -r '.secrets.children[0].keymat' "$W/a.json")" "$(jq -r '.secrets.children[0].keymat' "$W/b.json")"
+	# --child-proposal is the --protocol's list
+	rm "$W"/*.json
+	init_pair
+	cp "$W/a.json" "$W/x.json"
+	run -0 "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --protocol tcp-md5 --child-proposal md5 -o "$W/3.bin"
+	cp "$W/x.json" "$W/x.before"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/x.json" --psk-file "$W/k.psk" --protocol tcp-md5 \
+	    --child-proposal sha1-tcpopts -o "$W/x.bin"
+	[[ "$stderr" == *'keyword "sha1" is not for TCP-MD5 proposals'* ]]
+	cmp "$W/x.json" "$W/x.before"
+	# usage: an unknown protocol, ESP in the rkmp profile, any protocol in the ikev2 profile
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --psk-file "$W/k.psk" --protocol ospf -o "$W/y.bin"
+	[[ "$stderr" == "rkmp-auth: --protocol: 'ospf' is not tcp-ao, bfd, rsvp-te or tcp-md5"* ]]
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --psk-file "$W/k.psk" --protocol esp -o "$W/y.bin"
+	rm "$W"/*.json
+	init_pair --profile ikev2
+	cp "$W/a.json" "$W/a.before"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --psk-file "$W/k.psk" --protocol tcp-md5 -o "$W/3.bin"
+	assert_equal "$stderr" "rkmp-auth: $W/a.json: usage: --protocol: the ikev2 profile's first child is ESP"
+	cmp "$W/a.json" "$W/a.before"
+	# a hand-edited child_protocol: exit 3 naming it
+	jq '.child_protocol = "AH"' "$W/a.before" > "$W/a.json"
+	run -3 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" --psk-file "$W/k.psk" -o "$W/3.bin"
+	[[ "$stderr" == *"child_protocol 2: not a child SA protocol (tcp-ao, bfd, rsvp-te, tcp-md5 or esp)"* ]]
+}
+
 @test "rkmp-decode -s decrypts our own negotiation" {
 	init_pair
 	auth_pair

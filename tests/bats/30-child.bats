@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# rkmp-child: child SAs after RKMP_SA_AUTH: create (TCP-AO, BFD, RSVP-TE, ESP;
+# rkmp-child: child SAs after RKMP_SA_AUTH: create (TCP-AO, BFD, RSVP-TE, TCP-MD5, ESP;
 # with and without PFS), rekey, delete, delete of the RKMP SA, liveness;
 # either side starting; over files and over UDP; failures.
 
@@ -22,10 +22,10 @@ keymat() {
 	jq -r ".secrets.children[$2].keymat" "$W/$1.json"
 }
 
-@test "create TCP-AO, BFD and RSVP-TE SAs, with and without PFS: matching keys, crossed SPIs" {
+@test "create TCP-AO, BFD, RSVP-TE and TCP-MD5 SAs, with and without PFS: matching keys, crossed SPIs" {
 	established
 	i=1
-	for proto in tcp-ao bfd rsvp-te; do
+	for proto in tcp-ao bfd rsvp-te tcp-md5; do
 		for pfs in "" x25519; do
 			exchange a b "c$proto$pfs" --protocol "$proto" ${pfs:+--pfs "$pfs"} || fail "$proto $pfs"
 			assert_equal "$(child a $i state)" established
@@ -40,6 +40,12 @@ keymat() {
 	assert_equal "$(child a 3 protocol)" BFD
 	assert_equal "$(child a 5 protocol)" RSVP_TE
 	assert_equal "$(jq -r '.children[5].spi_local | length' "$W/a.json")" 12
+	# TCP-MD5 (DESIGN.md §2): Protocol ID 207, a 1-octet SPI, INTEG md5 as its label,
+	# a 32-octet master key
+	assert_equal "$(child a 7 protocol)" TCP_MD5
+	assert_equal "$(jq -c '.children[7].transforms' "$W/a.json")" '[{"type":"INTEG","id":"AUTH_HMAC_MD5_96"}]'
+	assert_equal "$(jq -r '.children[7].spi_local | length' "$W/a.json")" 2
+	assert_equal "$(keymat a 7 | tr -d '\n' | wc -c)" 64
 	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/cbfdx25519.req" "$W/cbfdx25519.resp"
 	assert_line --index 0 --partial "CREATE_CHILD_SA initiator request"
 	assert_line --index 0 --partial "SK{SA Nonce KE}"

@@ -588,6 +588,52 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	run -0 bird -p -c "$W/bird.conf"
 }
 
+@test "export bird-bgp, frr-bgp: the TCP-MD5 password at --now, in what BIRD's protocol bgp and bgpd take" {
+	K=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+	kt -q -t "$T" insert "$W/row-tcpmd5.json"
+	# BIRD 2.0: one neighbor, one password line, the Key's 64 hex digits (DESIGN.md §7)
+	run -0 --separate-stderr kt -t "$T" export --format bird-bgp --now 20260101000010Z
+	assert_equal "$(grep -v '^#' <<<"$output")" "password \"$K\";"
+	echo "$output" > "$W/md5.inc"
+	# FRR bgpd: the default instance, a neighbor password, one exit
+	run -0 --separate-stderr kt -t "$T" export --format frr-bgp --now 20260101000010Z
+	assert_equal "$(grep -v '^ *!' <<<"$output")" "router bgp
+ neighbor 192.0.2.2 password $K
+exit"
+	echo "$output" > "$W/md5-frr.conf"
+	# a second peer: BIRD's form needs --peer, FRR's carries both
+	jq '.AdminKeyName = "p3" | .Peers = ["192.0.2.3"] | .Key = ("ff" + .Key[2:])' "$W/row-tcpmd5.json" > "$W/p3.json"
+	kt -q -t "$T" insert "$W/p3.json"
+	run -2 --separate-stderr kt -t "$T" export --format bird-bgp --now 20260101000010Z
+	assert_equal "$stderr" "rkmp-keytable: $T: usage: bird-bgp: TCP-MD5 keys for 2 peers (192.0.2.2, 192.0.2.3): a protocol bgp has one neighbor, name it with --peer"
+	assert_output ""
+	run -0 kt -t "$T" export --format frr-bgp --now 20260101000010Z
+	assert_line " neighbor 192.0.2.3 password ff${K:2}"
+	# no key at --now, not the protocol the format carries, no row for the peer
+	run -1 --separate-stderr kt -t "$T" export --format bird-bgp --peer 192.0.2.2 --now 20260102000000Z
+	assert_equal "$stderr" "rkmp-keytable: $T: refused: bird-bgp: no tcp-md5 key to send to 192.0.2.2 at 2026-01-02T00:00:00Z"
+	assert_output ""
+	run -2 --separate-stderr kt -t "$T" export --format frr-bgp --protocol tcp-ao
+	assert_equal "$stderr" "rkmp-keytable: $T: usage: frr-bgp: carries tcp-md5 keys, not tcp-ao"
+	run -1 --separate-stderr kt -t "$T" export --format frr-bgp --peer 192.0.2.9
+	assert_equal "$stderr" "rkmp-keytable: $T: refused: frr-bgp: no tcp-md5 rows for 192.0.2.9"
+	# key chains leave TCP-MD5 out, pointing to the BGP forms
+	run -0 --separate-stderr kt -t "$T" export --format frr-keychain --protocol tcp-md5
+	assert_line "! left out: rkmp/tcp-md5/192.0.2.2/3d-54/0003: bgpd takes TCP-MD5 as a neighbor password: --format frr-bgp"
+	refute_line --regexp "^key chain"
+	assert_equal "$stderr" "rkmp-keytable: $T: 2 rows left out of the export (see its comments)"
+	# a Key over Linux's 80-octet password (the hex of 41 octets) is refused
+	jq '.AdminKeyName = "long" | .LocalKeyName = "55" | .Key = (.Key + .Key[0:18])' "$W/row-tcpmd5.json" > "$W/long.json"
+	run -3 --separate-stderr kt -t "$T" insert "$W/long.json"
+	[[ "$stderr" == *"Key: 41 octets; TCP-MD5 takes 1 to 40"* ]]
+	need bird
+	printf 'router id 192.0.2.1;\nprotocol device {}\nprotocol bgp p2 {\n local 192.0.2.1 as 65001;\n neighbor 192.0.2.2 as 65002;\n ipv4 { import all; export none; };\n include "md5.inc";\n}\n' > "$W/bird.conf"
+	run -0 bird -p -c "$W/bird.conf"
+	need vtysh
+	{ printf 'router bgp 65001\n neighbor 192.0.2.2 remote-as 65002\nexit\n'; cat "$W/md5-frr.conf"; } > "$W/frr.conf"
+	run -0 vtysh --dryrun -f "$W/frr.conf"
+}
+
 @test "export rfc8177: ietf-key-chain JSON (RFC 7951)" {
 	cp "$W/table-ok.json" "$T"
 	run -0 "$RKMP_BIN/$KT" -t "$T" export --format rfc8177

@@ -132,6 +132,55 @@ rows_match() {
 	! grep -qi '"key"' "$W/a.ev"	# keys are never in an event
 }
 
+@test "TCP-MD5 (rkmp-auth --protocol tcp-md5): one key both ways, sent from T; a rekey switches at once; the exports follow" {
+	local rpa rpb
+	mapfile -t rpa < <(rp a)
+	mapfile -t rpb < <(rp b)
+	init_pair
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --protocol tcp-md5 "${rpa[@]}" \
+	    --peer-address 192.0.2.2 -o "$W/3.bin"
+	# the responder takes the protocol the initiator proposes
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --psk-file "$W/k.psk" "${rpb[@]}" \
+	    --peer-address 192.0.2.1 -i "$W/3.bin" -o "$W/4.bin"
+	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" "${rpa[@]}" -i "$W/4.bin"
+	assert_equal "$(jq -r .child_protocol "$W/a.json")" TCP_MD5
+	assert_equal "$(jq -r .child_protocol "$W/b.json")" null
+	assert_equal "$(child b 0 protocol)" TCP_MD5
+	# DESIGN.md §7: AlgID TCP-MD5, KDF none, a 32-octet key (the KEYMAT's first
+	# 32 octets), one peer prefix; sent with from T (no send delay: one key)
+	run -0 rows_match tcp-md5 20260101000000Z
+	row=$output
+	assert_equal "$(jq -r '.AlgID + " " + .KDF + " " + .Protocol' <<<"$row")" "TCP-MD5 none tcp-md5"
+	assert_equal "$(jq -r .Key <<<"$row")" "$(jq -r '.secrets.children[0].keymat' "$W/a.json")"
+	assert_equal "$(jq -r '.Key | length' <<<"$row")" 64
+	assert_equal "$(jq -c .ProtocolSpecificInfo <<<"$row")" '{"conn_id":{"peer_prefix":"192.0.2.2/32"}}'
+	assert_equal "$(jq -r .SendLifetimeStart <<<"$row")" 20260101000000Z
+	assert_equal "$(jq -r '."x-rkmp".proto_id' <<<"$row")" 207
+	k1=$(jq -r .Key <<<"$row")
+	# the password the BGP exports carry is that key's hex digits
+	run -0 "$RKMP_BIN/rkmp-keytable" -q -t "$W/a.kt" export --format bird-bgp --now 20260101000000Z
+	assert_line "password \"$k1\";"
+	# a rekey at T1 = T0 + 60 s: the new key is sent from T1, the old one not after T1
+	mapfile -t rpa < <(rp a | sed 's/^20260101000000Z$/20260101000100Z/')
+	mapfile -t rpb < <(rp b | sed 's/^20260101000000Z$/20260101000100Z/')
+	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" "${rpa[@]}" --rekey "$(child a 0 spi_local)" -o "$W/5.bin"
+	"$RKMP_BIN/rkmp-child" -q -s "$W/b.json" "${rpb[@]}" --respond -i "$W/5.bin" -o "$W/6.bin"
+	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" "${rpa[@]}" -i "$W/6.bin"
+	run -0 rows_match tcp-md5 20260101000100Z
+	k2=$(jq -r .Key <<<"$output")
+	[ "$k2" != "$k1" ]
+	assert_equal "$(jq -r .SendLifetimeStart <<<"$output")" 20260101000100Z
+	run -0 rows_match tcp-md5 20260101000059Z
+	assert_equal "$(jq -r .Key <<<"$output")" "$k1"
+	for side in a b; do
+		run -0 "$RKMP_BIN/rkmp-keytable" -q -t "$W/$side.kt" export --format frr-bgp --now 20260101000100Z
+		assert_line " neighbor $([ $side = a ] && echo 192.0.2.2 || echo 192.0.2.1) password $k2"
+	done
+	run -0 "$RKMP_BIN/rkmp-keytable" -q -t "$W/a.kt" export --format bird-bgp --now 20260101000059Z
+	assert_line "password \"$k1\";"
+	assert_equal "$(cut -d'|' -f1,2 "$W/hook.log" | sort | uniq -c | tr -s ' ' | tr '\n' ';')" " 2 insert|tcp-md5; 2 rekey|tcp-md5;"
+}
+
 @test "over UDP: TCP-AO, BFD and RSVP-TE with PFS: create, rekey, delete; both tables agree" {
 	established_rp
 	mapfile -t A < <(rp a)
