@@ -58,7 +58,27 @@ See rkmp-hook(8).
 EOF
 }
 
-OPTIONS=(--include --file --peer --socket --pathspace --vty-socket -t --keytable --now -q --quiet -h --help --list-options)
+# Each option and the daemon it belongs to (none: both).  --list-options [DAEMON],
+# the check that an option is the daemon's, and the completion follow from it.
+OPTIONS=(--include:bird --file:frr --peer --socket:bird --pathspace:frr --vty-socket:frr
+	-t --keytable --now -q --quiet -h --help --list-options)
+
+list_options() {	# list_options [DAEMON]: one per line, a short one before its long one
+	local o
+	for o in "${OPTIONS[@]}"; do
+		[ -z "$1" ] || [ "${o#*:}" = "$o" ] || [ "${o#*:}" = "$1" ] || continue
+		echo "${o%%:*}"
+	done
+}
+
+owner() {	# owner OPTION: the daemon an option belongs to ("" for both)
+	local o
+	for o in "${OPTIONS[@]}"; do
+		if [ "${o%%:*}" = "$1" ] && [ "${o#*:}" != "$o" ]; then
+			echo "${o#*:}"
+		fi
+	done
+}
 
 die() {	# die STATUS MESSAGE
 	echo "$PROG: $2" >&2
@@ -73,6 +93,7 @@ say() {
 KEYTABLE=$HERE/rkmp-keytable
 [ -x "$KEYTABLE" ] || KEYTABLE=rkmp-keytable
 
+GIVEN=() LIST=0
 DAEMON='' FILE='' PEER='' SOCKET='' PATHSPACE='' VTYSOCK='' TABLE=${RKMP_KEYTABLE:-} NOW='' QUIET=0
 EVENT=${RKMP_EVENT:-} EVPEER=${RKMP_PEER:-}
 
@@ -82,10 +103,13 @@ need_arg() {
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	-*) GIVEN+=("$1") ;;
+	esac
+	case $1 in
 	bird | frr)
 		[ -z "$DAEMON" ] || { echo "$PROG: one daemon: '$DAEMON' and '$1'" >&2; usage >&2; exit 2; }
 		DAEMON=$1 ;;
-	--include | --file) need_arg "$@"; FILE=$2; OPT_FILE=$1; shift ;;
+	--include | --file) need_arg "$@"; FILE=$2; shift ;;
 	--peer) need_arg "$@"; PEER=$2; shift ;;
 	--socket) need_arg "$@"; SOCKET=$2; shift ;;
 	--pathspace) need_arg "$@"; PATHSPACE=$2; shift ;;
@@ -94,27 +118,30 @@ while [ $# -gt 0 ]; do
 	--now) need_arg "$@"; NOW=$2; shift ;;
 	-q | --quiet) QUIET=1 ;;
 	-h | --help) help; exit 0 ;;
-	--list-options) printf '%s\n' "${OPTIONS[@]}"; exit 0 ;;
+	--list-options) LIST=1 ;;
 	*) echo "$PROG: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
 	shift
 done
 
+if [ "$LIST" = 1 ]; then
+	list_options "$DAEMON"
+	exit 0
+fi
 [ -n "$DAEMON" ] || { echo "$PROG: which daemon: bird or frr" >&2; usage >&2; exit 2; }
+for o in "${GIVEN[@]}"; do
+	d=$(owner "$o")
+	[ -z "$d" ] || [ "$d" = "$DAEMON" ] || { echo "$PROG: $o is not a $DAEMON option" >&2; usage >&2; exit 2; }
+done
 # BIRD's file is one neighbor's (a protocol bgp has one): the event's, unless
 # --peer; FRR's holds every neighbor, --peer only narrows it (and the events).
 [ "$DAEMON" = frr ] || [ -n "$PEER" ] || PEER=$EVPEER
-# What each daemon takes: its export format, its file option, its own options.
+# What each daemon takes: its export format, its name in messages, its file option.
 case $DAEMON in
-bird) FORMAT=bird-bgp DNAME=BIRD WANT_FILE=--include NOT_OPT='--pathspace or --vty-socket' NOT_VAL=$PATHSPACE$VTYSOCK ;;
-frr) FORMAT=frr-bgp DNAME=bgpd WANT_FILE=--file NOT_OPT=--socket NOT_VAL=$SOCKET ;;
+bird) FORMAT=bird-bgp DNAME=BIRD WANT_FILE=--include ;;
+frr) FORMAT=frr-bgp DNAME=bgpd WANT_FILE=--file ;;
 esac
-if [ -z "$FILE" ] || [ "${OPT_FILE:-}" != "$WANT_FILE" ]; then
-	echo "$PROG: $DAEMON needs $WANT_FILE FILE" >&2
-	usage >&2
-	exit 2
-fi
-[ -z "$NOT_VAL" ] || { echo "$PROG: $NOT_OPT is not a $DAEMON option" >&2; usage >&2; exit 2; }
+[ -n "$FILE" ] || { echo "$PROG: $DAEMON needs $WANT_FILE FILE" >&2; usage >&2; exit 2; }
 [ -z "$PATHSPACE" ] || [ -z "$VTYSOCK" ] ||
 	{ echo "$PROG: --pathspace or --vty-socket, not both" >&2; usage >&2; exit 2; }
 [ -n "$TABLE" ] || { echo "$PROG: no key table: -t TABLE (or run it as --rp-hook with -t)" >&2; usage >&2; exit 2; }

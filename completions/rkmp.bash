@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # bash completion for the rkmp tools: rkmp-decode, rkmp-init, rkmp-auth,
-# rkmp-child and rkmp-keytable.  One file for all of them; it is
+# rkmp-child, rkmp-keytable and rkmp-hook.  One file for all of them; it is
 # installed under each command's name so that bash-completion loads it on demand.
 #
 # Options come live from the tool itself (CMD --list-options prints one per
@@ -182,6 +182,36 @@ _rkmp()
 	done
 
 	case $name in
+	rkmp-hook)
+		# rkmp-hook bird|frr [options]: rkmp-hook(8)
+		local daemon=
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			[[ ${words[i]} == bird || ${words[i]} == frr ]] && daemon=${words[i]}
+		done
+		case $prev in
+		--include | --file | --socket)
+			_rkmp_files
+			return 0
+			;;
+		--vty-socket)
+			compopt -o dirnames 2>/dev/null
+			return 0
+			;;
+		-t | --keytable)
+			_rkmp_files_ext json
+			return 0
+			;;
+		--peer | --pathspace | --now)
+			return 0
+			;;
+		esac
+		if [[ -z $daemon && $cur != -* ]]; then
+			_rkmp_words bird frr
+		else
+			_rkmp_options "$cmd" ${daemon:+"$daemon"}
+		fi
+		return 0
+		;;
 	rkmp-decode)
 		case $prev in
 		-r | --read | -[!-]*r)
@@ -366,4 +396,4 @@ _rkmp()
 	return 0
 }
 
-complete -F _rkmp rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable
+complete -F _rkmp rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable rkmp-hook

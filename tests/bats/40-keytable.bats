@@ -790,14 +790,6 @@ exit"
 	done
 }
 
-complete_words() {	# complete_words WORD... : COMPREPLY for the last word, one per line
-	PATH=$RKMP_BIN:$PATH bash -c '
-		source completions/rkmp.bash
-		COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-		_rkmp "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-		printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
-}
-
 @test "completion: subcommands, every option, and the option arguments" {
 	run -0 bash -c 'source completions/rkmp.bash; complete -p rkmp-keytable'
 	assert_output --partial "_rkmp"

@@ -110,6 +110,8 @@ exit"
 
 @test "rkmp-hook: errors are one line with the documented status" {
 	run -2 hook bird --file x
+	assert_line --index 0 "rkmp-hook: --file is not a bird option"
+	run -2 hook bird -t "$W/a.kt"
 	assert_line --index 0 "rkmp-hook: bird needs --include FILE"
 	run -2 hook frr --file x --socket s -t t
 	assert_line --index 0 "rkmp-hook: --socket is not a frr option"
@@ -131,4 +133,23 @@ exit"
 	assert_equal "$(cat "$W/x.inc")" 'password "kept";'
 	run -0 hook --help
 	assert_line --index 0 --partial "usage: rkmp-hook bird --include FILE"
+	# each daemon's options, as the completion offers them
+	run -0 hook --list-options bird
+	assert_equal "$(echo $output)" "--include --peer --socket -t --keytable --now -q --quiet -h --help --list-options"
+	run -0 hook frr --list-options
+	assert_equal "$(echo $output)" "--file --peer --pathspace --vty-socket -t --keytable --now -q --quiet -h --help --list-options"
+}
+
+@test "rkmp-hook completion: the daemon first, then its own options and their arguments" {
+	run -0 complete_words rkmp-hook ""
+	assert_equal "$(echo $output)" "bird frr"
+	run -0 complete_words rkmp-hook bird --
+	assert_equal "$output" "$(hook --list-options bird | grep -- '^--')"
+	refute_line -- --vty-socket
+	run -0 complete_words rkmp-hook frr --vty
+	assert_output "--vty-socket"
+	run -0 complete_words rkmp-hook bird --peer ""
+	assert_output ""
+	run -0 complete_words rkmp-hook bird -t testdata/keytable/table-o
+	assert_output "testdata/keytable/table-ok.json"
 }

@@ -3,14 +3,6 @@
 
 load helpers
 
-complete_words() {	# complete_words WORD... : COMPREPLY for the last word, one per line
-	PATH=$RKMP_BIN:$PATH bash -c '
-		source completions/rkmp.bash
-		COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
-		_rkmp "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-		printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
-}
-
 @test "completion is registered for rkmp-decode" {
 	run -0 bash -c 'source completions/rkmp.bash; complete -p rkmp-decode'
 	assert_output --partial "_rkmp"

@@ -17,3 +17,12 @@ need() {
 	fi
 	skip "needs $1"
 }
+
+# the bash completion of completions/rkmp.bash, as bash would run it
+complete_words() {	# complete_words WORD... : COMPREPLY for the last word, one per line
+	PATH=$RKMP_BIN:$PATH bash -c '
+		source completions/rkmp.bash
+		COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		_rkmp "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
+}
