@@ -28,8 +28,6 @@
 #define IKE_NONCE_LEN		32	/* >= half of every PRF key we offer (§2.10) */
 #define IKE_INIT_RETRIES_MAX	4	/* COOKIE and INVALID_KE rounds (§2.6) */
 
-/* Routing-protocol SA defaults of the rkmp profile (rkmp-karp.md §5): the draft's Fig. 4. */
-
 /* ------------------------------------------------------------------ small helpers */
 
 void
@@ -1881,7 +1879,6 @@ child_new_spi(struct rkmp_sa *sa, uint8_t protocol, size_t len, uint8_t *spi)
 	return rkmp_err_set(RKMP_E_STATE, "children", "no free %zu-octet SPI for %s", len,
 	    rkmp_name_or(RKMP_REG_PROTOCOL, protocol));
 }
-
 
 /* ------------------------------------------------------------------ rekey of the RKMP SA */
 

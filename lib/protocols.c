@@ -12,23 +12,15 @@
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* In Protocol ID order of the rkmp profile, ESP last (the order of messages). */
 static const struct rkmp_protocol protocols[] = {
-	{ RKMP_PROTO_TCP_AO, "tcp-ao", "TCP-AO", 1, true, false,
-	    "TCP-AO KeyID (RFC 5925), 8 bits" },
-	{ RKMP_PROTO_BFD, "bfd", "BFD", 1, true, false, "BFD Auth Key ID (RFC 5880), 8 bits" },
-	{ RKMP_PROTO_RSVP_TE, "rsvp-te", "RSVP-TE", 6, true, false,
-	    "RSVP-TE INTEGRITY Key Identifier (RFC 2747), 48 bits" },
-	{ RKMP_PROTO_TCP_MD5, "tcp-md5", "TCP-MD5", 1, true, true,
-	    "none on the wire (RFC 2385): names the child, 8 bits" },
-	{ RKMP_PROTO_ESP, "esp", "ESP", 4, false, false, "ESP SPI (RFC 4303), 32 bits" },
+	{ RKMP_PROTO_TCP_AO, "tcp-ao", 1, true, false },	/* KeyID (RFC 5925) */
+	{ RKMP_PROTO_BFD, "bfd", 1, true, false },		/* Auth Key ID (RFC 5880) */
+	{ RKMP_PROTO_RSVP_TE, "rsvp-te", 6, true, false },	/* Key Identifier (RFC 2747) */
+	/* RFC 2385 has no key ID: the SPI only names the child */
+	{ RKMP_PROTO_TCP_MD5, "tcp-md5", 1, true, true },
+	{ RKMP_PROTO_ESP, "esp", 4, false, false },		/* SPI (RFC 4303) */
 };
-
-const struct rkmp_protocol *
-rkmp_protocols(size_t *n)
-{
-	*n = nitems(protocols);
-	return protocols;
-}
 
 const struct rkmp_protocol *
 rkmp_protocol_by_id(uint8_t id)

@@ -18,17 +18,13 @@
 struct rkmp_protocol {
 	uint8_t		 id;		/* Protocol ID on the wire (wire.h RKMP_PROTO_*) */
 	const char	*name;		/* --protocol, key table Protocol: "tcp-ao" */
-	const char	*label;		/* in text: "TCP-AO" */
 	uint8_t		 spi_len;	/* child SPI octets (= KeyName hex digits / 2) */
 	bool		 rp;		/* a routing-protocol SA (rkmp profile); false: ESP */
 	/* one key for both directions and no key ID on the wire (TCP-MD5, RFC
 	 * 2385): nothing can be staggered, the new key is used from its install */
 	bool		 one_key;
-	const char	*what;		/* the key ID the SPI stands for, for the docs */
 };
 
-/* Every row, in Protocol ID order of the rkmp profile, ESP last. */
-const struct rkmp_protocol *rkmp_protocols(size_t *n);
 /* The row of a Protocol ID; NULL when it is none of ours. */
 const struct rkmp_protocol *rkmp_protocol_by_id(uint8_t id);
 /* The row of a name ("tcp-md5") or of a decimal Protocol ID ("207"); NULL when none. */
