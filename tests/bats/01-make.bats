@@ -39,3 +39,22 @@ load helpers
 	run -0 ldd "$RKMP_BIN/rkmp-decode"
 	assert_output --partial libpcap
 }
+
+@test "make install: every binary, rkmp-hook beside them (it finds rkmp-keytable there), man pages and completions; uninstall removes them" {
+	D=$BATS_TEST_TMPDIR/stage
+	# the tree under test (build/ or build-asan/), built already
+	san=0
+	[[ $RKMP_BIN == */build-asan/bin ]] && san=1
+	run -0 make -s install SANITIZE=$san DESTDIR="$D" PREFIX=/usr/local
+	for b in rkmp-init rkmp-auth rkmp-child rkmp-keytable rkmp-decode rkmp-hook; do
+		[ -x "$D/usr/local/bin/$b" ] || fail "$b not installed"
+		[ -f "$D/usr/local/share/bash-completion/completions/$b" ] || fail "no completion for $b"
+	done
+	[ -f "$D/usr/local/share/man/man8/rkmp-hook.8" ] && [ -f "$D/usr/local/share/man/man7/rkmp.7" ]
+	run -0 "$D/usr/local/bin/rkmp-hook" --list-options bird
+	run -1 "$D/usr/local/bin/rkmp-hook" bird --include "$BATS_TEST_TMPDIR/x.inc" --peer 192.0.2.2 \
+	    -t "$BATS_TEST_TMPDIR/none.json"
+	assert_output --partial "rkmp-keytable: $BATS_TEST_TMPDIR/none.json"
+	run -0 make -s uninstall SANITIZE=$san DESTDIR="$D" PREFIX=/usr/local
+	[ -z "$(find "$D" -type f)" ] || fail "left: $(find "$D" -type f)"
+}
