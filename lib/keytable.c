@@ -4020,16 +4020,6 @@ tz_comment(struct ob *b, const char *c)
 	    "use the same\n", c, z);
 }
 
-/* The ID a key chain numbers the key with: what we send, else the local name. */
-static uint64_t
-chain_key_id(const struct rkmp_keytable_row *r)
-{
-	uint64_t id = 0;
-
-	if (!rkmp_keytable_spi_parse(r->peer_name[0] ? r->peer_name : r->local_name, &id))
-		id = 0;
-	return id;
-}
 
 /* FRR: "HH:MM:SS D Month YYYY"; years 1993 to 2035 only (lib/keychain.c). */
 static bool
@@ -4082,19 +4072,72 @@ iso_time(int64_t t, char *out, size_t n)
 	    mo, d, h, mi, s);
 }
 
-/* The windows a key chain gets: a direction the row does not have is an empty window. */
-static void
-chain_windows(const struct rkmp_keytable_row *r, int64_t w[4])
+/*
+ * A row as keys of a key chain.  A key-chain key has one ID for both ways
+ * (BIRD's password blocks, FRR and RFC 8177 key chains), while a row sends
+ * with its PeerKeyName and receives its LocalKeyName (crossed: rkmp-karp.md
+ * §5.1).  So a row with two names is two keys of one secret: the ID sent, its
+ * accept window empty, and the ID received, its send window empty.  A row
+ * with one name (a group key, or both names equal) is one key with both
+ * windows.  A direction the row does not have is an empty window (zero
+ * length, at its start).  The count: 0 for a disabled row.
+ */
+struct chain_key {
+	uint64_t	 id;
+	int64_t		 w[4];		/* send start, end, accept start, end */
+	const char	*role;		/* "sent", "received" or "" (both) */
+};
+
+static size_t
+chain_keys(const struct rkmp_keytable_row *r, struct chain_key k[2])
 {
-	w[0] = r->send_start;
-	w[1] = r->send_end;
-	w[2] = r->accept_start;
-	w[3] = r->accept_end;
-	if (r->direction == RKMP_KEYTABLE_IN)
-		w[0] = w[1] = r->accept_start;
-	if (r->direction == RKMP_KEYTABLE_OUT)
-		w[2] = w[3] = r->send_start;
+	bool sends = r->direction == RKMP_KEYTABLE_OUT || r->direction == RKMP_KEYTABLE_BOTH;
+	bool recvs = r->direction == RKMP_KEYTABLE_IN || r->direction == RKMP_KEYTABLE_BOTH;
+	uint64_t sent = 0, recv = 0;
+	size_t n = 0;
+
+	if (!sends && !recvs)
+		return 0;
+	if (!rkmp_keytable_spi_parse(r->local_name, &recv))
+		recv = 0;
+	if (r->peer_name[0] == '\0' || !rkmp_keytable_spi_parse(r->peer_name, &sent))
+		sent = recv;
+	if (sent == recv) {
+		k[0] = (struct chain_key){ sent, { r->send_start, r->send_end, r->accept_start,
+		    r->accept_end }, "" };
+		if (!sends)
+			k[0].w[0] = k[0].w[1] = r->accept_start;
+		if (!recvs)
+			k[0].w[2] = k[0].w[3] = r->send_start;
+		return 1;
+	}
+	if (sends)
+		k[n++] = (struct chain_key){ sent, { r->send_start, r->send_end, r->send_start,
+		    r->send_start }, "sent" };
+	if (recvs)
+		k[n++] = (struct chain_key){ recv, { r->accept_start, r->accept_start,
+		    r->accept_start, r->accept_end }, "received" };
+	return n;
 }
+
+/* Whether a key of the rows before row i of the group g..i (or of row i's
+ * first keys before key j) has the ID id already. */
+static bool
+chain_id_taken(const struct rkmp_keytable *kt, const struct xitem *v, size_t g, size_t i,
+    const struct chain_key *k, size_t j, uint64_t id)
+{
+	struct chain_key o[2];
+
+	for (size_t x = g; x < i; x++)
+		for (size_t y = 0, m = chain_keys(kt->v[v[x].row].row, o); y < m; y++)
+			if (o[y].id == id)
+				return true;
+	for (size_t y = 0; y < j; y++)
+		if (k[y].id == id)
+			return true;
+	return false;
+}
+
 
 static void
 skip_note(struct ob *b, const char *c, const struct rkmp_keytable_row *r, const char *why,
@@ -4125,8 +4168,8 @@ export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, stru
 {
 	(void)now;
 	put_str(b, "! rkmp-keytable export for FRR: key chains, one per protocol and peer\n"
-	    "! key N is the row's PeerKeyName (the key ID sent); the key-string is the Key's\n"
-	    "! hex digits, as FRR key strings are text\n");
+	    "! a row is key PeerKeyName (the ID sent) and key LocalKeyName (the ID received);\n"
+	    "! the key-string is the Key's hex digits, as FRR key strings are text\n");
 	tz_comment(b, "!");
 	for (size_t i = 0; i < n;) {
 		size_t g = i;
@@ -4138,49 +4181,45 @@ export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, stru
 		for (; i < n && v[i].proto == v[g].proto && strcmp(v[i].peer, v[g].peer) == 0; i++) {
 			const struct rkmp_keytable_row *r = kt->v[v[i].row].row;
 			const struct alg_rule *ar = alg_rule(r->protocol, r->alg_id);
-			uint64_t id = chain_key_id(r);
-			int64_t w[4];
+			struct chain_key k[2];
+			size_t nk = chain_keys(r, k);
 			char t[64];
-			bool dup = false;
 
-			for (size_t k = g; k < i; k++)
-				if (chain_key_id(kt->v[v[k].row].row) == id &&
-				    kt->v[v[k].row].row->direction != RKMP_KEYTABLE_DISABLED)
-					dup = true;
-			chain_windows(r, w);
-			if (r->direction == RKMP_KEYTABLE_DISABLED) {
+			if (nk == 0)
 				skip_note(b, " !", r, "Direction disabled", skipped);
-				continue;
+			for (size_t j = 0; j < nk; j++) {
+				if (k[j].id > 2147483647) {
+					skip_note(b, " !", r, "key ID over 2147483647", skipped);
+					continue;
+				}
+				if (chain_id_taken(kt, v, g, i, k, j, k[j].id)) {
+					skip_note(b, " !", r, "a key with this ID is already in the chain",
+					    skipped);
+					continue;
+				}
+				if (!frr_time(k[j].w[0], t, sizeof(t)) || !frr_time(k[j].w[2], t,
+				    sizeof(t))) {
+					skip_note(b, " !", r, "a lifetime starts outside 1993-2035 (FRR's "
+					    "years)", skipped);
+					continue;
+				}
+				put_fmt(b, " key %" PRIu64 "\n", k[j].id);
+				put_fmt(b, "  ! %s: %s %s, %s%s\n", r->admin_name,
+				    rkmp_keytable_protocol_name(r->protocol), r->alg_id,
+				    k[j].role[0] ? "the ID " : "the ID both ways",
+				    k[j].role[0] ? k[j].role : "");
+				put_str(b, "  key-string ");
+				put_hex(b, r->key, r->key_len, NULL);
+				put_str(b, "\n");
+				if (ar != NULL && ar->frr != NULL)
+					put_fmt(b, "  cryptographic-algorithm %s\n", ar->frr);
+				else
+					put_fmt(b, "  ! %s: FRR has no cryptographic-algorithm for it\n",
+					    r->alg_id);
+				frr_lifetime(b, "send-lifetime", k[j].w[0], k[j].w[1]);
+				frr_lifetime(b, "accept-lifetime", k[j].w[2], k[j].w[3]);
+				put_str(b, " exit\n");
 			}
-			if (id > 2147483647) {
-				skip_note(b, " !", r, "key ID over 2147483647", skipped);
-				continue;
-			}
-			if (dup) {
-				skip_note(b, " !", r, "a key with this ID is already in the chain",
-				    skipped);
-				continue;
-			}
-			if (!frr_time(w[0], t, sizeof(t)) || !frr_time(w[2], t, sizeof(t))) {
-				skip_note(b, " !", r, "a lifetime starts outside 1993-2035 (FRR's years)",
-				    skipped);
-				continue;
-			}
-			put_fmt(b, " key %" PRIu64 "\n", id);
-			put_fmt(b, "  ! %s: %s %s, LocalKeyName %s (the ID received)%s\n", r->admin_name,
-			    rkmp_keytable_protocol_name(r->protocol), r->alg_id, r->local_name,
-			    r->direction == RKMP_KEYTABLE_IN ? ", Direction in: empty send window" :
-			    r->direction == RKMP_KEYTABLE_OUT ? ", Direction out: empty accept window" : "");
-			put_str(b, "  key-string ");
-			put_hex(b, r->key, r->key_len, NULL);
-			put_str(b, "\n");
-			if (ar != NULL && ar->frr != NULL)
-				put_fmt(b, "  cryptographic-algorithm %s\n", ar->frr);
-			else
-				put_fmt(b, "  ! %s: FRR has no cryptographic-algorithm for it\n", r->alg_id);
-			frr_lifetime(b, "send-lifetime", w[0], w[1]);
-			frr_lifetime(b, "accept-lifetime", w[2], w[3]);
-			put_str(b, " exit\n");
 		}
 		put_str(b, "exit\n");
 	}
@@ -4193,8 +4232,8 @@ export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, str
 {
 	(void)now;
 	put_str(b, "# rkmp-keytable export for BIRD 2: password blocks, one group per protocol and "
-	    "peer,\n# for the protocol or interface block that uses them; id is the row's "
-	    "PeerKeyName\n");
+	    "peer,\n# for the protocol or interface block that uses them; a row is the id of "
+	    "its\n# PeerKeyName (sent) and the id of its LocalKeyName (received)\n");
 	tz_comment(b, "#");
 	for (size_t i = 0; i < n;) {
 		size_t g = i;
@@ -4207,12 +4246,11 @@ export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, str
 		for (; i < n && v[i].proto == v[g].proto && strcmp(v[i].peer, v[g].peer) == 0; i++) {
 			const struct rkmp_keytable_row *r = kt->v[v[i].row].row;
 			const struct alg_rule *ar = alg_rule(r->protocol, r->alg_id);
-			uint64_t id = chain_key_id(r);
-			int64_t w[4];
+			struct chain_key k[2];
+			size_t nk = chain_keys(r, k);
 			char t[4][64];
 
-			chain_windows(r, w);
-			if (r->direction == RKMP_KEYTABLE_DISABLED) {
+			if (nk == 0) {
 				skip_note(b, "#", r, "Direction disabled", skipped);
 				continue;
 			}
@@ -4220,35 +4258,37 @@ export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, str
 				skip_note(b, "#", r, "BIRD has no algorithm for it", skipped);
 				continue;
 			}
-			if (id > 255) {
-				skip_note(b, "#", r, "key ID over 255", skipped);
-				continue;
-			}
 			if (r->key_len < 16) {
 				skip_note(b, "#", r, "BIRD takes hex keys of 16 octets or more", skipped);
 				continue;
 			}
-			if (!bird_time(w[0], t[0], 64) || !bird_time(w[1], t[1], 64) ||
-			    !bird_time(w[2], t[2], 64) || !bird_time(w[3], t[3], 64)) {
-				skip_note(b, "#", r, "a lifetime before 1970", skipped);
-				continue;
+			for (size_t j = 0; j < nk; j++) {
+				if (k[j].id > 255) {
+					skip_note(b, "#", r, "key ID over 255", skipped);
+					continue;
+				}
+				if (!bird_time(k[j].w[0], t[0], 64) || !bird_time(k[j].w[1], t[1], 64) ||
+				    !bird_time(k[j].w[2], t[2], 64) || !bird_time(k[j].w[3], t[3], 64)) {
+					skip_note(b, "#", r, "a lifetime before 1970", skipped);
+					continue;
+				}
+				if (ar->bird_bfd && (bfd_auth == NULL || strcmp(bfd_auth, ar->bird) != 0)) {
+					put_fmt(b, "# BFD: the interface block needs \"authentication %s;\"\n",
+					    ar->bird);
+					bfd_auth = ar->bird;
+				}
+				put_fmt(b, "# %s: %s, %s%s\n", r->admin_name, r->alg_id,
+				    k[j].role[0] ? "the ID " : "the ID both ways",
+				    k[j].role[0] ? k[j].role : "");
+				put_str(b, "password ");
+				put_hex(b, r->key, r->key_len, ":");
+				put_fmt(b, " {\n\tid %" PRIu64 ";\n\tgenerate from \"%s\";\n\tgenerate to "
+				    "\"%s\";\n\taccept from \"%s\";\n\taccept to \"%s\";\n", k[j].id, t[0],
+				    t[1], t[2], t[3]);
+				if (!ar->bird_bfd)
+					put_fmt(b, "\talgorithm %s;\n", ar->bird);
+				put_str(b, "};\n");
 			}
-			if (ar->bird_bfd && (bfd_auth == NULL || strcmp(bfd_auth, ar->bird) != 0)) {
-				put_fmt(b, "# BFD: the interface block needs \"authentication %s;\"\n",
-				    ar->bird);
-				bfd_auth = ar->bird;
-			}
-			put_fmt(b, "# %s: %s, LocalKeyName %s%s\n", r->admin_name, r->alg_id,
-			    r->local_name,
-			    r->direction == RKMP_KEYTABLE_IN ? ", Direction in: empty generate window" :
-			    r->direction == RKMP_KEYTABLE_OUT ? ", Direction out: empty accept window" : "");
-			put_str(b, "password ");
-			put_hex(b, r->key, r->key_len, ":");
-			put_fmt(b, " {\n\tid %" PRIu64 ";\n\tgenerate from \"%s\";\n\tgenerate to \"%s\";\n"
-			    "\taccept from \"%s\";\n\taccept to \"%s\";\n", id, t[0], t[1], t[2], t[3]);
-			if (!ar->bird_bfd)
-				put_fmt(b, "\talgorithm %s;\n", ar->bird);
-			put_str(b, "};\n");
 		}
 	}
 	return 0;
@@ -4285,30 +4325,30 @@ export_rfc8177(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
 		for (; i < n && v[i].proto == v[g].proto && strcmp(v[i].peer, v[g].peer) == 0; i++) {
 			const struct rkmp_keytable_row *r = kt->v[v[i].row].row;
 			const struct alg_rule *ar = alg_rule(r->protocol, r->alg_id);
-			uint64_t id = chain_key_id(r);
-			int64_t w[4];
-			bool dup = false;
+			struct chain_key k[2];
+			size_t nk = chain_keys(r, k);
 
-			for (size_t k = g; k < i; k++)
-				if (chain_key_id(kt->v[v[k].row].row) == id &&
-				    kt->v[v[k].row].row->direction != RKMP_KEYTABLE_DISABLED)
-					dup = true;
 			/* JSON has no comments: what is left out is only counted */
-			if (r->direction == RKMP_KEYTABLE_DISABLED || ar == NULL || dup) {
+			if (nk == 0 || ar == NULL) {
 				(*skipped)++;
 				continue;
 			}
-			chain_windows(r, w);
-			put_str(b, first_key ? "\n          " : ",\n          ");
-			first_key = false;
-			put_fmt(b, "{\"key-id\": \"%" PRIu64 "\", \"lifetime\": {", id);
-			rfc8177_lifetime(b, "send-lifetime", w[0], w[1]);
-			put_str(b, ", ");
-			rfc8177_lifetime(b, "accept-lifetime", w[2], w[3]);
-			put_fmt(b, "}, \"crypto-algorithm\": \"ietf-key-chain:%s\", \"key-string\": "
-			    "{\"hexadecimal-string\": \"", ar->rfc8177);
-			put_hex(b, r->key, r->key_len, ":");
-			put_str(b, "\"}}");
+			for (size_t j = 0; j < nk; j++) {
+				if (chain_id_taken(kt, v, g, i, k, j, k[j].id)) {
+					(*skipped)++;
+					continue;
+				}
+				put_str(b, first_key ? "\n          " : ",\n          ");
+				first_key = false;
+				put_fmt(b, "{\"key-id\": \"%" PRIu64 "\", \"lifetime\": {", k[j].id);
+				rfc8177_lifetime(b, "send-lifetime", k[j].w[0], k[j].w[1]);
+				put_str(b, ", ");
+				rfc8177_lifetime(b, "accept-lifetime", k[j].w[2], k[j].w[3]);
+				put_fmt(b, "}, \"crypto-algorithm\": \"ietf-key-chain:%s\", \"key-string\": "
+				    "{\"hexadecimal-string\": \"", ar->rfc8177);
+				put_hex(b, r->key, r->key_len, ":");
+				put_str(b, "\"}}");
+			}
 		}
 		put_str(b, first_key ? "]\n      }" : "\n        ]\n      }");
 	}

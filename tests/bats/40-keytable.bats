@@ -537,11 +537,18 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 @test "export frr: key chains FRR's vtysh accepts" {
 	cp "$W/table-ok.json" "$T"
 	run -0 --separate-stderr env TZ=UTC "$RKMP_BIN/$KT" -t "$T" export --format frr
+	# one ID per key: the row sends with key 61 (3d) and receives key 84 (54)
 	assert_output --partial "key chain rkmp-tcp-ao-192.0.2.2
  key 61"
 	assert_output --partial "  key-string 00112233445566778899aabbccddeeff00112233
   cryptographic-algorithm hmac-sha-1
   send-lifetime 00:00:05 1 January 2026 09:00:00 1 January 2026
+  accept-lifetime 00:00:05 1 January 2026 00:00:05 1 January 2026
+ exit
+ key 84"
+	assert_output --partial "  key-string 00112233445566778899aabbccddeeff00112233
+  cryptographic-algorithm hmac-sha-1
+  send-lifetime 00:00:00 1 January 2026 00:00:00 1 January 2026
   accept-lifetime 00:00:00 1 January 2026 09:02:00 1 January 2026"
 	refute_output --partial "rkmp-esp"
 	echo "$output" > "$W/frr.conf"
@@ -565,6 +572,14 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	id 61;
 	generate from "2026-01-01 00:00:05";
 	generate to "2026-01-01 09:00:00";
+	accept from "2026-01-01 00:00:05";
+	accept to "2026-01-01 00:00:05";
+	algorithm hmac sha1;
+};'
+	assert_output --partial 'password 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33 {
+	id 84;
+	generate from "2026-01-01 00:00:00";
+	generate to "2026-01-01 00:00:00";
 	accept from "2026-01-01 00:00:00";
 	accept to "2026-01-01 09:02:00";
 	algorithm hmac sha1;
@@ -642,9 +657,12 @@ exit"
 	run -0 jq -r '."ietf-key-chain:key-chains"."key-chain"[] | .name as $n | .key[] |
 	    [$n, ."key-id", ."crypto-algorithm", .lifetime."send-lifetime"."start-date-time",
 	     .lifetime."accept-lifetime"."end-date-time", ."key-string"."hexadecimal-string"] | @tsv' <<<"$js"
-	assert_line "$(printf 'rkmp-bfd-192.0.2.2\t61\tietf-key-chain:sha-1\t2026-01-01T00:00:05Z\t2026-01-01T09:02:00Z\t01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14')"
-	assert_line "$(printf 'rkmp-tcp-ao-192.0.2.2\t61\tietf-key-chain:hmac-sha-1-12\t2026-01-01T00:00:05Z\t2026-01-01T09:02:00Z\t00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33')"
-	[ "${#lines[@]}" = 2 ]
+	# each row two keys: its ID sent (61) and its ID received (84)
+	assert_line "$(printf 'rkmp-bfd-192.0.2.2\t61\tietf-key-chain:sha-1\t2026-01-01T00:00:05Z\t2026-01-01T00:00:05Z\t01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14')"
+	assert_line "$(printf 'rkmp-bfd-192.0.2.2\t84\tietf-key-chain:sha-1\t2026-01-01T00:00:00Z\t2026-01-01T09:02:00Z\t01:02:03:04:05:06:07:08:09:0a:0b:0c:0d:0e:0f:10:11:12:13:14')"
+	assert_line "$(printf 'rkmp-tcp-ao-192.0.2.2\t61\tietf-key-chain:hmac-sha-1-12\t2026-01-01T00:00:05Z\t2026-01-01T00:00:05Z\t00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33')"
+	assert_line "$(printf 'rkmp-tcp-ao-192.0.2.2\t84\tietf-key-chain:hmac-sha-1-12\t2026-01-01T00:00:00Z\t2026-01-01T09:02:00Z\t00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33')"
+	[ "${#lines[@]}" = 4 ]
 	# yang:hex-string and yang:date-and-time, as a YANG validator would check
 	run -0 jq -e '[."ietf-key-chain:key-chains"."key-chain"[].key[] |
 	    (."key-string"."hexadecimal-string" | test("^([0-9a-fA-F]{2}(:[0-9a-fA-F]{2})*)?$")) and

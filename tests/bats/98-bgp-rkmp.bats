@@ -4,7 +4,9 @@
 # BIRD's or FRR's file, the BGP session comes up Established with that key on
 # it; a child rekey makes the hooks install the new password on both routers
 # and the session comes back with the new key, the old one no longer accepted.
-# The lab is tests/routing/bgp-lab.sh; the same skips as 97-bgp-lab.bats.
+# And a BFD child's keys, exported as BIRD password blocks, authenticate a BFD
+# session between two BIRDs.  The lab is tests/routing/bgp-lab.sh; the same
+# skips as 97-bgp-lab.bats.
 
 load helpers
 load bgp-helpers
@@ -31,9 +33,14 @@ hook() {
 	fi
 }
 
-# negotiate KIND_A KIND_B: the RKMP SA over UDP, a (10.78.0.1) the initiator,
-# its first child tcp-md5; each side's hook writes its router's file
+# negotiate KIND_A KIND_B [PROTOCOL]: the RKMP SA over UDP, a (10.78.0.1) the initiator,
+# its first child tcp-md5 (or PROTOCOL, then without hooks); each side's hook
+# writes its router's file
 negotiate() {
+	local ha hb proto=${3:-tcp-md5}
+	ha=$(hook a "$1")
+	hb=$(hook b "$2")
+	[ "$proto" = tcp-md5 ] || ha=true hb=true
 	in_ns b "$RKMP_BIN/rkmp-init" -q -s "$W/b.json" --respond --id fqdn:b.rkmp.test \
 	    --listen 10.78.0.2 --wait 20 &
 	RPID=$!
@@ -41,10 +48,10 @@ negotiate() {
 	    --retransmit 0.5,1.5,3 || return
 	wait "$RPID" || return
 	in_ns b "$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --listen 10.78.0.2 --wait 20 \
-	    --psk-file "$W/k.psk" -t "$W/b.kt" --rp-hook "$(hook b "$2")" 2>"$W/b.hook" &
+	    --psk-file "$W/k.psk" -t "$W/b.kt" --rp-hook "$hb" 2>"$W/b.hook" &
 	RPID=$!
-	in_ns a "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --protocol tcp-md5 \
-	    --peer 10.78.0.2 --retransmit 0.5,1.5,3 -t "$W/a.kt" --rp-hook "$(hook a "$1")" \
+	in_ns a "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --protocol "$proto" \
+	    --peer 10.78.0.2 --retransmit 0.5,1.5,3 -t "$W/a.kt" --rp-hook "$ha" \
 	    2>"$W/a.hook" || return
 	wait "$RPID"
 	RPID=
@@ -76,7 +83,7 @@ loop() {
 	[ "${#k1}" = 64 ] || fail "a tcp-md5 key of 32 octets, got '$k1'"
 	assert_equal "$(key b)" "$k1"
 	# the hooks wrote the files before the routers run: each starts with its key
-	grep -q "written for its start" "$W/a.hook" || fail "a's hook: $(cat "$W/a.hook")"
+	grep -q "not running: $W/a.inc written" "$W/a.hook" || fail "a's hook: $(cat "$W/a.hook")"
 	grep -q "$k1" "$W/a.inc" && grep -q "$k1" "$W/b.inc" || fail "the key is not in the routers' files"
 	"$LAB" "$ka" a "$W/a.inc"
 	"$LAB" "$kb" b "$W/b.inc"
@@ -140,4 +147,30 @@ $W/b.hook:1"
 	run -0 in_ns b "$RKMP_BIN/rkmp-hook" frr --file "$W/b.inc" -t "$W/b.kt" --peer 10.78.0.1 \
 	    --vty-socket "$("$LAB" path dir)/b/vty"
 	established_with "$(key a)"
+}
+
+@test "bfd: BIRD <-> BIRD: a BFD child's keys as BIRD password blocks (crossed key IDs) authenticate the session; a wrong key keeps it down" {
+	run -0 negotiate bird bird bfd
+	assert_equal "$(jq -r '.children[0].protocol' "$W/a.json")" BFD
+	for side in a b; do
+		"$RKMP_BIN/rkmp-keytable" -q -t "$W/$side.kt" export --format bird-keychain --protocol bfd > "$W/$side.inc"
+	done
+	# the authentication type the rows need, as the export says it
+	auth=$(sed -n 's/^# BFD: the interface block needs "authentication \(.*\);"$/\1/p' "$W/a.inc" | head -n 1)
+	assert_equal "$auth" "meticulous keyed sha1"
+	# a's key IDs: its SPI sent, b's received (BIRD: one id per password block)
+	grep -q "id $((16#$(jq -r '.children[0].spi_local' "$W/a.json")));" "$W/a.inc"
+	grep -q "id $((16#$(jq -r '.children[0].spi_peer' "$W/a.json")));" "$W/a.inc"
+	"$LAB" bird-bfd a "$auth" "$W/a.inc"
+	"$LAB" bird-bfd b "$auth" "$W/b.inc"
+	run -0 "$LAB" wait-established a 15
+	assert_output --partial "Up after"
+	run -0 "$LAB" wait-established b 5
+	# b with another key: a's session goes down and stays down
+	"$LAB" stop b
+	sed -E 's/^password ([0-9a-f]{2})/password ff/' "$W/b.inc" > "$W/b-wrong.inc"
+	! cmp -s "$W/b.inc" "$W/b-wrong.inc"
+	"$LAB" bird-bfd b "$auth" "$W/b-wrong.inc"
+	sleep 1
+	run -0 "$LAB" stays-down a 4
 }

@@ -20,6 +20,13 @@
 #   bird SIDE INCLUDE     start BIRD 2 on SIDE; INCLUDE is included inside
 #                         its "protocol bgp peer { }" block: BIRD 2 lines such
 #                         as  password "SECRET";  (empty: no TCP-MD5)
+#   bird-bfd SIDE AUTH INCLUDE
+#                         start BIRD 2 on SIDE with a BFD session to the other
+#                         side instead of BGP: "authentication AUTH;" (e.g.
+#                         "meticulous keyed sha1") and INCLUDE (BIRD password
+#                         blocks) in its interface block, 100 ms intervals;
+#                         state and the waits then speak of the BFD session
+#                         (Up instead of Established)
 #   bird-reload SIDE      birdc configure (re-reads INCLUDE); fails when BIRD
 #                         rejects the config; prints birdc's answer
 #   frr SIDE INCLUDE      start FRR bgpd on SIDE (no zebra); INCLUDE is applied
@@ -130,7 +137,7 @@ stop_side() {	# stop_side SIDE: TERM, then KILL after 5 s
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	fi
-	rm -f "$DIR/daemon" "$DIR/bird.pid" "$DIR/frr.pid"
+	rm -f "$DIR/daemon" "$DIR/bird.pid" "$DIR/frr.pid" "$DIR/mode"
 }
 
 netns_del() {
@@ -179,14 +186,20 @@ start_check() {	# start_check SIDE: root, namespace, no daemon on SIDE yet
 	rm -f "$DIR/daemon"
 }
 
-cmd_bird() {	# cmd_bird SIDE INCLUDE
-	local inc i
+# bird_include SIDE INCLUDE: checks, then INC (the include's absolute name)
+bird_include() {
 	if [ ! -x "$BIRD" ] || [ ! -x "$BIRDC" ]; then die "BIRD 2 is missing ($BIRD, $BIRDC): apt-get install bird2"; fi
 	start_check "$1"
 	[ -f "$2" ] || die "include file $2 does not exist"
-	inc=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
-	case "$inc" in *'"'*) die "include file name must not contain '\"'" ;; esac
-	rm -f "$DIR/bird.log" "$DIR/bird.ctl" "$DIR/bird.out"
+	INC=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+	case "$INC" in *'"'*) die "include file name must not contain '\"'" ;; esac
+	rm -f "$DIR/bird.log" "$DIR/bird.ctl" "$DIR/bird.out" "$DIR/mode"
+}
+
+cmd_bird() {	# cmd_bird SIDE INCLUDE
+	local inc
+	bird_include "$1" "$2"
+	inc=$INC
 	cat > "$DIR/bird.conf" <<EOF
 # written by tests/routing/bgp-lab.sh
 log "$DIR/bird.log" all;
@@ -207,6 +220,33 @@ protocol bgp peer {
 	include "$inc";
 }
 EOF
+	bird_start "$1" "$ADDR AS $AS -> $PEER AS $PEER_AS"
+}
+
+cmd_bird_bfd() {	# cmd_bird_bfd SIDE AUTH INCLUDE
+	bird_include "$1" "$3"
+	case "$2" in *[!a-z0-9\ ]*|'') die "AUTH is BIRD's BFD authentication type, not '$2'" ;; esac
+	cat > "$DIR/bird.conf" <<EOF
+# written by tests/routing/bgp-lab.sh
+log "$DIR/bird.log" all;
+router id $ID;
+protocol device {}
+protocol bfd {
+	debug { states, events };
+	interface "*" {
+		interval 100 ms;
+		authentication $2;
+		include "$INC";
+	};
+	neighbor $PEER;
+}
+EOF
+	echo bfd > "$DIR/mode"
+	bird_start "$1" "$ADDR BFD ($2) -> $PEER"
+}
+
+bird_start() {	# bird_start SIDE WHAT: check DIR/bird.conf, start BIRD with it
+	local i
 	"$BIRD" -p -c "$DIR/bird.conf" > "$DIR/bird.out" 2>&1 ||
 	    die "BIRD rejects the config: $(tr '\n' ' ' < "$DIR/bird.out")"
 	echo bird > "$DIR/daemon"
@@ -219,7 +259,7 @@ EOF
 		sleep 0.1
 	done
 	running || die "bird is not running after 10 s: $(tr '\n' ' ' < "$DIR/bird.out")"
-	echo "bgp-lab: bird (pid $PID) on side $1 in $NS: $ADDR AS $AS -> $PEER AS $PEER_AS" >&2
+	echo "bgp-lab: bird (pid $PID) on side $1 in $NS: $2" >&2
 }
 
 birdc_() { "$BIRDC" -s "$DIR/bird.ctl" "$@"; }
@@ -308,7 +348,11 @@ cmd_ctl() {	# cmd_ctl SIDE ARGS...
 get_state() {
 	local out st
 	running || { echo NotRunning; return 0; }
-	if [ "$KIND" = bird ]; then
+	if [ "$(cat "$DIR/mode" 2>/dev/null)" = bfd ]; then
+		# "10.78.0.2  bgp-a  Up  12:00:00.000  0.100  0.500": the 3rd column
+		out=$(birdc_ show bfd sessions 2>/dev/null) || { echo Unknown; return 0; }
+		st=$(awk -v p="$PEER" '$1 == p { print $3 }' <<<"$out")
+	elif [ "$KIND" = bird ]; then
 		# "peer  BGP  ---  up  12:00:00.000  Established": the 6th column is
 		# the BGP state; "down ... Error: Kernel MD5 auth failed": Error;
 		# "down" without more: Down
@@ -329,30 +373,32 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 cmd_wait() {	# cmd_wait SIDE SECONDS up|down
-	local t0 st
+	local t0 st up
 	side "$1"
 	case "$2" in ''|*[!0-9.]*) die "SECONDS must be a number, not '$2'" ;; esac
 	running || die "no daemon runs on side $1"
+	up=Established
+	[ "$(cat "$DIR/mode" 2>/dev/null)" != bfd ] || up=Up
 	t0=$(now)
 	while :; do
 		st=$(get_state)
 		if [ "$st" = NotRunning ]; then
 			die "$1: the daemon exited after $(elapsed "$t0") s"
 		fi
-		if [ "$3" = up ] && [ "$st" = Established ]; then
-			echo "Established after $(elapsed "$t0") s"
+		if [ "$3" = up ] && [ "$st" = "$up" ]; then
+			echo "$up after $(elapsed "$t0") s"
 			return 0
 		fi
-		if [ "$3" = down ] && [ "$st" = Established ]; then
-			echo "bgp-lab: $1: Established after $(elapsed "$t0") s, expected to stay down" >&2
+		if [ "$3" = down ] && [ "$st" = "$up" ]; then
+			echo "bgp-lab: $1: $up after $(elapsed "$t0") s, expected to stay down" >&2
 			return 1
 		fi
 		if awk -v a="$t0" -v b="$(now)" -v s="$2" 'BEGIN { exit !(b - a >= s) }'; then
 			if [ "$3" = up ]; then
-				echo "bgp-lab: $1: not Established after $2 s: $st" >&2
+				echo "bgp-lab: $1: not $up after $2 s: $st" >&2
 				return 1
 			fi
-			echo "not Established for $2 s: $st"
+			echo "not $up for $2 s: $st"
 			return 0
 		fi
 		sleep 0.2
@@ -414,6 +460,7 @@ case "$cmd" in
 up) cmd_up ;;
 down) cmd_down ;;
 bird) nargs $# 2 "SIDE INCLUDE"; cmd_bird "$1" "$2" ;;
+bird-bfd) nargs $# 3 "SIDE AUTH INCLUDE"; cmd_bird_bfd "$1" "$2" "$3" ;;
 bird-reload) nargs $# 1 SIDE; cmd_bird_reload "$1" ;;
 frr) nargs $# 2 "SIDE INCLUDE"; cmd_frr "$1" "$2" ;;
 frr-apply) nargs $# 2 "SIDE FILE"; cmd_frr_apply "$1" "$2" ;;

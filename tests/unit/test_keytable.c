@@ -1091,12 +1091,18 @@ TEST(keytable_exports)
 	r.direction = RKMP_KEYTABLE_DISABLED;
 	ASSERT_INT_EQ(rkmp_keytable_insert(kt, &r), 0);
 
+	/* a row sends with PeerKeyName 3d (61) and receives LocalKeyName 54 (84): two
+	 * keys of one secret, the sent one accepted never, the received one sent never */
 	s = export(kt, "frr-keychain", &skipped);
 	ASSERT_TRUE(s != NULL);
 	ASSERT_STR_CONTAINS(s, "key chain rkmp-tcp-ao-192.0.2.2\n key 61\n");
 	ASSERT_STR_CONTAINS(s, "  key-string 00112233445566778899aabbccddeeff00112233\n"
 	    "  cryptographic-algorithm hmac-sha-1\n"
 	    "  send-lifetime 00:00:05 1 January 2026 09:00:00 1 January 2026\n"
+	    "  accept-lifetime 00:00:05 1 January 2026 00:00:05 1 January 2026\n exit\n key 84\n");
+	ASSERT_STR_CONTAINS(s, "  key-string 00112233445566778899aabbccddeeff00112233\n"
+	    "  cryptographic-algorithm hmac-sha-1\n"
+	    "  send-lifetime 00:00:00 1 January 2026 00:00:00 1 January 2026\n"
 	    "  accept-lifetime 00:00:00 1 January 2026 09:02:00 1 January 2026\n exit\n");
 	ASSERT_STR_CONTAINS(s, " ! left out: rkmp/tcp-ao/192.0.2.2/3d-54/0001: Direction disabled\nexit\n");
 	ASSERT_INT_EQ(skipped, 1);
@@ -1106,6 +1112,10 @@ TEST(keytable_exports)
 	ASSERT_TRUE(s != NULL);
 	ASSERT_STR_CONTAINS(s, "password 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33 {\n"
 	    "\tid 61;\n\tgenerate from \"2026-01-01 00:00:05\";\n\tgenerate to \"2026-01-01 09:00:00\";\n"
+	    "\taccept from \"2026-01-01 00:00:05\";\n\taccept to \"2026-01-01 00:00:05\";\n"
+	    "\talgorithm hmac sha1;\n};\n");
+	ASSERT_STR_CONTAINS(s, "password 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33 {\n"
+	    "\tid 84;\n\tgenerate from \"2026-01-01 00:00:00\";\n\tgenerate to \"2026-01-01 00:00:00\";\n"
 	    "\taccept from \"2026-01-01 00:00:00\";\n\taccept to \"2026-01-01 09:02:00\";\n"
 	    "\talgorithm hmac sha1;\n};\n");
 	free(s);
@@ -1115,9 +1125,11 @@ TEST(keytable_exports)
 	j = json_loads(s, JSON_REJECT_DUPLICATES, &je);
 	ASSERT_TRUE(j != NULL);
 	{
-		json_t *k = json_array_get(json_object_get(json_array_get(json_object_get(
-		    json_object_get(j, "ietf-key-chain:key-chains"), "key-chain"), 0), "key"), 0);
+		json_t *keys = json_object_get(json_array_get(json_object_get(
+		    json_object_get(j, "ietf-key-chain:key-chains"), "key-chain"), 0), "key");
+		json_t *k = json_array_get(keys, 0), *k2 = json_array_get(keys, 1);
 
+		ASSERT_INT_EQ((int)json_array_size(keys), 2);
 		ASSERT_STR_EQ(json_string_value(json_object_get(k, "key-id")), "61");
 		ASSERT_STR_EQ(json_string_value(json_object_get(k, "crypto-algorithm")),
 		    "ietf-key-chain:hmac-sha-1-12");
@@ -1125,6 +1137,9 @@ TEST(keytable_exports)
 		    "hexadecimal-string")), "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00:11:22:33");
 		ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(json_object_get(k,
 		    "lifetime"), "send-lifetime"), "start-date-time")), "2026-01-01T00:00:05Z");
+		ASSERT_STR_EQ(json_string_value(json_object_get(k2, "key-id")), "84");
+		ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(json_object_get(k2,
+		    "lifetime"), "accept-lifetime"), "end-date-time")), "2026-01-01T09:02:00Z");
 	}
 	json_decref(j);
 	free(s);
