@@ -20,6 +20,7 @@
 #include "file.h"
 #include "keys.h"
 #include "msg.h"
+#include "nitems.h"
 #include "print.h"
 #include "sk.h"
 #include "track.h"
@@ -438,11 +439,11 @@ main(int argc, char **argv)
 	size_t nseen = 0;
 
 	while ((c = rkmp_cli_next(&cli, argc, argv)) != -1) {
-		if (nseen < sizeof(seen) / sizeof(seen[0]))
+		if (nseen < nitems(seen))
 			seen[nseen++] = c;
 		switch (c) {
 		case 'r':
-			if (nreads == sizeof(reads) / sizeof(reads[0]))
+			if (nreads == nitems(reads))
 				return rkmp_cli_usage(&cli, "too many -r files (at most %zu)", nreads);
 			reads[nreads++] = optarg;
 			break;
@@ -454,7 +455,7 @@ main(int argc, char **argv)
 			break;
 		case 's':
 		case OPT_KEYS:
-			if (nkeyargs == sizeof(keyargs) / sizeof(keyargs[0]))
+			if (nkeyargs == nitems(keyargs))
 				return rkmp_cli_usage(&cli, "too many -s/--keys files (at most %zu)",
 				    nkeyargs);
 			keyargs[nkeyargs++] = (struct keyarg){ c == 's', optarg };
@@ -475,7 +476,7 @@ main(int argc, char **argv)
 			break;
 		}
 		case OPT_PORT:
-			if (nports == sizeof(ports) / sizeof(ports[0]))
+			if (nports == nitems(ports))
 				return rkmp_cli_usage(&cli, "too many --port (at most %zu)", nports);
 			if (parse_port(optarg, &ports[nports]) != 0)
 				return rkmp_cli_usage(&cli, "--port: '%s' is not a port (1..65535)", optarg);
@@ -484,7 +485,7 @@ main(int argc, char **argv)
 		case OPT_RKMP_PORT:
 			if (parse_port(optarg, &d.rkmp_port) != 0)
 				return rkmp_cli_usage(&cli, "--rkmp-port: '%s' is not a port (1..65535)", optarg);
-			if (nports < sizeof(ports) / sizeof(ports[0]))
+			if (nports < nitems(ports))
 				ports[nports++] = d.rkmp_port;
 			break;
 		case OPT_JSON:

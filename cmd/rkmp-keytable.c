@@ -33,13 +33,13 @@
 #include "err.h"
 #include "keytable.h"
 #include "kt_list.h"
+#include "nitems.h"
 #include "protocols.h"
 #include "tcpao.h"
 #include "wire.h"
 
 #define PROG		"rkmp-keytable"
 #define INPUT_MAX	(256u << 20)	/* a row file */
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum {
 	OPT_PROTOCOL = 256, OPT_PEER, OPT_SPI, OPT_OLD_SPI, OPT_INTERFACE, OPT_KEY_NAME,

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "crypto.h"
 #include "names.h"
+#include "nitems.h"
 #include "proposal.h"
 #include "protocols.h"
 #include "keytable.h"
@@ -196,7 +197,7 @@ pfs_keyword(const char *kw, unsigned *g)
 	size_t n;
 	const struct rkmp_dh_group *t = rkmp_crypto_dh_table(&n);
 
-	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+	for (size_t i = 0; i < nitems(aliases); i++)
 		if (strcmp(kw, aliases[i].alias) == 0)
 			kw = aliases[i].kw;
 	for (size_t i = 0; i < n; i++)

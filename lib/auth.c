@@ -37,9 +37,9 @@
 #include "err.h"
 #include "hex.h"
 #include "names.h"
+#include "nitems.h"
 #include "wire.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* AUTH methods (RFC 7296 §3.8, RFC 4754, RFC 7427). */
 #define AM_RSA		1
@@ -194,7 +194,7 @@ static const struct fixedalg fixedalgs[] = {
 static const struct fixedalg *
 fixed_by_method(int method)
 {
-	for (size_t i = 0; i < NELEM(fixedalgs); i++)
+	for (size_t i = 0; i < nitems(fixedalgs); i++)
 		if (fixedalgs[i].method == method)
 			return &fixedalgs[i];
 	return NULL;
@@ -203,7 +203,7 @@ fixed_by_method(int method)
 static const struct sigalg *
 sigalg_for(enum keykind kind, uint16_t hash)
 {
-	for (size_t i = 0; i < NELEM(sigalgs); i++)
+	for (size_t i = 0; i < nitems(sigalgs); i++)
 		if (sigalgs[i].kind == kind && sigalgs[i].hash == hash && sigalgs[i].sign)
 			return &sigalgs[i];
 	return NULL;
@@ -212,7 +212,7 @@ sigalg_for(enum keykind kind, uint16_t hash)
 static const struct sigalg *
 sigalg_by_der(const uint8_t *der, size_t len)
 {
-	for (size_t i = 0; i < NELEM(sigalgs); i++)
+	for (size_t i = 0; i < nitems(sigalgs); i++)
 		if (sigalgs[i].der_len == len && memcmp(sigalgs[i].der, der, len) == 0)
 			return &sigalgs[i];
 	return NULL;
@@ -592,7 +592,7 @@ rkmp_auth_psk_padded(const struct rkmp_prf_alg *prf, const uint8_t *pad,
 		return rkmp_err_set(RKMP_E_INTERNAL, "AUTH", "PSK: no prf, key, octets or output");
 	if ((rc = maced_id(prf, o, maced)) == 0) {
 		octets_iov(o, maced, prf->out_len, v);
-		rc = rkmp_crypto_prfv(prf, pad, prf->out_len, v, NELEM(v), out);
+		rc = rkmp_crypto_prfv(prf, pad, prf->out_len, v, nitems(v), out);
 	}
 	OPENSSL_cleanse(maced, sizeof(maced));
 	return rc;
@@ -1025,7 +1025,7 @@ pick_identity(const struct rkmp_creds *c, GENERAL_NAMES **san, uint8_t *type,
 	*type = RKMP_ID_DER_ASN1_DN;
 	*san = X509_get_ext_d2i(c->cert[0], NID_subject_alt_name, NULL, NULL);
 	ERR_clear_error();
-	for (size_t k = 0; *san != NULL && k < NELEM(pref); k++)
+	for (size_t k = 0; *san != NULL && k < nitems(pref); k++)
 		for (int i = 0; i < sk_GENERAL_NAME_num(*san); i++) {
 			const GENERAL_NAME *g = sk_GENERAL_NAME_value(*san, i);
 
@@ -1115,7 +1115,7 @@ pick_sigalg(enum keykind kind, const uint16_t *hashes, size_t nhashes)
 		return sigalg_for(kind, HASH_IDENTITY);
 	if (nhashes == 0)
 		return sigalg_for(kind, HASH_SHA256);
-	for (size_t p = 0; p < NELEM(pref); p++)
+	for (size_t p = 0; p < nitems(pref); p++)
 		for (size_t i = 0; i < nhashes; i++)
 			if (hashes != NULL && hashes[i] == pref[p])
 				return sigalg_for(kind, pref[p]);
@@ -1162,7 +1162,7 @@ rkmp_auth_sign(const struct rkmp_creds *c, const struct rkmp_prf_alg *prf, int m
 		else if (ki.kind == KK_RSA)
 			method = AM_RSA;
 		else {
-			for (size_t i = 0; i < NELEM(fixedalgs); i++)
+			for (size_t i = 0; i < nitems(fixedalgs); i++)
 				if (fixedalgs[i].kind == KK_EC && fixedalgs[i].nid == ki.nid)
 					method = fixedalgs[i].method;
 			if (method == 0) {
@@ -1206,12 +1206,12 @@ rkmp_auth_sign(const struct rkmp_creds *c, const struct rkmp_prf_alg *prf, int m
 		/* RFC 7427 §3: ASN.1 length (1) | AlgorithmIdentifier | signature. */
 		out[0] = (uint8_t)sa->der_len;
 		memcpy(out + 1, sa->der, sa->der_len);
-		if ((rc = do_sign(c->key, sa->md, v, NELEM(v), out + 1 + sa->der_len,
+		if ((rc = do_sign(c->key, sa->md, v, nitems(v), out + 1 + sa->der_len,
 		    max - 1 - sa->der_len, &siglen)) != 0)
 			goto out;
 		*len = 1 + sa->der_len + siglen;
 	} else if (fa->rs_len == 0) {
-		if ((rc = do_sign(c->key, fa->md, v, NELEM(v), out, max, &siglen)) != 0)
+		if ((rc = do_sign(c->key, fa->md, v, nitems(v), out, max, &siglen)) != 0)
 			goto out;
 		*len = siglen;
 	} else {
@@ -1220,7 +1220,7 @@ rkmp_auth_sign(const struct rkmp_creds *c, const struct rkmp_prf_alg *prf, int m
 			    "ECDSA signature larger than %zu", sizeof(der));
 			goto out;
 		}
-		if ((rc = do_sign(c->key, fa->md, v, NELEM(v), der, sizeof(der), &siglen)) != 0 ||
+		if ((rc = do_sign(c->key, fa->md, v, nitems(v), der, sizeof(der), &siglen)) != 0 ||
 		    (rc = ecdsa_der_to_rs(der, siglen, out, fa->rs_len)) != 0)
 			goto out;
 		*len = 2 * fa->rs_len;
@@ -1476,7 +1476,7 @@ check_signature(EVP_PKEY *pk, int method, const uint8_t *auth, size_t auth_len,
 	if ((rc = maced_id(prf, o, maced)) != 0)
 		goto out;
 	octets_iov(o, maced, prf->out_len, v);
-	if ((ok = do_verify(pk, md, salt, v, NELEM(v), sig, siglen)) < 0)
+	if ((ok = do_verify(pk, md, salt, v, nitems(v), sig, siglen)) < 0)
 		rc = ok;
 	else if (ok == 0)
 		rc = rkmp_err_set(RKMP_E_REFUSED, "AUTH", "AUTH signature mismatch (method %d, %s)",

@@ -20,9 +20,9 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "nitems.h"
 
 #define WHERE		"crypto"
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define AES_BLOCK	16
 #define AEAD_TAG_FULL	16
 #define PRFPLUS_MAXBLK	255	/* the counter is one octet (RFC 7296 §2.13) */
@@ -95,7 +95,7 @@ rkmp_crypto_encr_lookup(uint16_t id, uint16_t key_bits)
 {
 	const char *name = NULL;
 
-	for (size_t i = 0; i < NELEM(encr_table); i++) {
+	for (size_t i = 0; i < nitems(encr_table); i++) {
 		if (encr_table[i].id != id)
 			continue;
 		if (encr_table[i].key_bits == key_bits)
@@ -113,7 +113,7 @@ rkmp_crypto_encr_lookup(uint16_t id, uint16_t key_bits)
 const struct rkmp_prf_alg *
 rkmp_crypto_prf_lookup(uint16_t id)
 {
-	for (size_t i = 0; i < NELEM(prf_table); i++)
+	for (size_t i = 0; i < nitems(prf_table); i++)
 		if (prf_table[i].id == id)
 			return &prf_table[i];
 	rkmp_err_set(RKMP_E_CRYPTO, WHERE, "PRF transform %u not supported", id);
@@ -123,7 +123,7 @@ rkmp_crypto_prf_lookup(uint16_t id)
 const struct rkmp_integ_alg *
 rkmp_crypto_integ_lookup(uint16_t id)
 {
-	for (size_t i = 0; i < NELEM(integ_table); i++)
+	for (size_t i = 0; i < nitems(integ_table); i++)
 		if (integ_table[i].id == id)
 			return &integ_table[i];
 	rkmp_err_set(RKMP_E_CRYPTO, WHERE, "INTEG transform %u not supported", id);
@@ -133,7 +133,7 @@ rkmp_crypto_integ_lookup(uint16_t id)
 const struct rkmp_dh_group *
 rkmp_crypto_dh_lookup(uint16_t id)
 {
-	for (size_t i = 0; i < NELEM(dh_table); i++)
+	for (size_t i = 0; i < nitems(dh_table); i++)
 		if (dh_table[i].id == id)
 			return &dh_table[i];
 	rkmp_err_set(RKMP_E_CRYPTO, WHERE, "DH group %u not supported", id);
@@ -143,28 +143,28 @@ rkmp_crypto_dh_lookup(uint16_t id)
 const struct rkmp_encr_alg *
 rkmp_crypto_encr_table(size_t *n)
 {
-	*n = NELEM(encr_table);
+	*n = nitems(encr_table);
 	return encr_table;
 }
 
 const struct rkmp_prf_alg *
 rkmp_crypto_prf_table(size_t *n)
 {
-	*n = NELEM(prf_table);
+	*n = nitems(prf_table);
 	return prf_table;
 }
 
 const struct rkmp_integ_alg *
 rkmp_crypto_integ_table(size_t *n)
 {
-	*n = NELEM(integ_table);
+	*n = nitems(integ_table);
 	return integ_table;
 }
 
 const struct rkmp_dh_group *
 rkmp_crypto_dh_table(size_t *n)
 {
-	*n = NELEM(dh_table);
+	*n = nitems(dh_table);
 	return dh_table;
 }
 
@@ -759,13 +759,13 @@ rkmp_crypto_ike_keys(const struct rkmp_prf_alg *prf, const struct rkmp_encr_alg 
 		{ keys->sk_ei, keys->len.e }, { keys->sk_er, keys->len.e },
 		{ keys->sk_pi, keys->len.p }, { keys->sk_pr, keys->len.p },
 	};
-	for (size_t i = 0; i < NELEM(cut); i++)
+	for (size_t i = 0; i < nitems(cut); i++)
 		if (cut[i].len > RKMP_CRYPTO_KEY_MAX)
 			return rkmp_err_set(RKMP_E_INTERNAL, WHERE, "key %zu octets > %d",
 			    cut[i].len, RKMP_CRYPTO_KEY_MAX);
 	if ((rc = rkmp_crypto_ike_keymat(prf, skeyseed, skeyseed_len, ni, ni_len, nr, nr_len,
 	    spii, spir, km, keys->len.total)) == 0) {
-		for (size_t i = 0; i < NELEM(cut); i++) {
+		for (size_t i = 0; i < nitems(cut); i++) {
 			memcpy(cut[i].dst, km + off, cut[i].len);
 			off += cut[i].len;
 		}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "nitems.h"
 
 /* One table: code -> class and exit status (DESIGN.md §8). */
 static const struct {
@@ -31,10 +32,10 @@ static _Thread_local char err_joined[520];
 static size_t
 err_index(int code)
 {
-	for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
+	for (size_t i = 0; i < nitems(err_table); i++)
 		if (err_table[i].code == code)
 			return i;
-	return sizeof(err_table) / sizeof(err_table[0]) - 1;	/* internal */
+	return nitems(err_table) - 1;	/* internal */
 }
 
 const char *

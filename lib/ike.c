@@ -20,6 +20,7 @@
 #include "ike.h"
 #include "msg.h"
 #include "names.h"
+#include "nitems.h"
 #include "print.h"
 #include "proposal.h"
 #include "protocols.h"
@@ -97,7 +98,7 @@ static const struct {
 int
 rkmp_id_parse(const char *text, uint8_t *type, uint8_t *data, size_t max, size_t *len)
 {
-	for (size_t i = 0; i < sizeof(id_prefixes) / sizeof(id_prefixes[0]); i++) {
+	for (size_t i = 0; i < nitems(id_prefixes); i++) {
 		size_t pl = strlen(id_prefixes[i].prefix);
 		const char *v = text + pl;
 
@@ -146,7 +147,7 @@ rkmp_id_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t 
 	const char *prefix = NULL;
 	char body[300];
 
-	for (size_t i = 0; i < sizeof(id_prefixes) / sizeof(id_prefixes[0]); i++)
+	for (size_t i = 0; i < nitems(id_prefixes); i++)
 		if (id_prefixes[i].type == type)
 			prefix = id_prefixes[i].prefix;
 	if (type == RKMP_ID_KEY_ID) {
@@ -339,7 +340,7 @@ pl_add(struct pl_list *l, uint8_t type)
 {
 	struct rkmp_pld *p;
 
-	if (l->n == sizeof(l->p) / sizeof(l->p[0]))
+	if (l->n == nitems(l->p))
 		return NULL;
 	p = &l->p[l->n++];
 	memset(p, 0, sizeof(*p));
@@ -1071,7 +1072,7 @@ rkmp_ike_child_keymat_len(const struct rkmp_prop_choice *c, size_t *len)
 		*len = 2 * (e->key_len + e->salt_len + (i ? i->key_len : 0));
 		return 0;
 	}
-	for (size_t k = 0; k < sizeof(rp_key_len) / sizeof(rp_key_len[0]); k++)
+	for (size_t k = 0; k < nitems(rp_key_len); k++)
 		if (rp_key_len[k].protocol == c->protocol &&
 		    (rp_key_len[k].integ < 0 || rp_key_len[k].integ == integ)) {
 			*len = rp_key_len[k].len;

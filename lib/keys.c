@@ -15,6 +15,7 @@
 #include "err.h"
 #include "hex.h"
 #include "keys.h"
+#include "nitems.h"
 #include "sa.h"
 #include "state.h"
 
@@ -113,7 +114,6 @@ static const struct td_name td_integ_names[] = {
 	{ 12, 0, "sha256" }, { 13, 0, "sha384" }, { 14, 0, "sha512" },
 };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ the store */
 
@@ -443,10 +443,10 @@ ws_line(const struct line *l, const char *p, const char *end, struct rkmp_key_en
 	if (nf != 8)
 		return bad(l, "%zu fields, a Wireshark ikev2_decryption_table line has 8 "
 		    "(SPIi,SPIr,SK_ei,SK_er,\"ENCR\",SK_ai,SK_ar,\"INTEG\")", nf);
-	for (size_t i = 0; i < NELEM(ws_encr_names); i++)
+	for (size_t i = 0; i < nitems(ws_encr_names); i++)
 		if (strcmp(f[4], ws_encr_names[i].name) == 0)
 			we = &ws_encr_names[i];
-	for (size_t i = 0; i < NELEM(ws_integ_names); i++)
+	for (size_t i = 0; i < nitems(ws_integ_names); i++)
 		if (strcmp(f[7], ws_integ_names[i].name) == 0)
 			wi = &ws_integ_names[i];
 	if (we == NULL)
@@ -500,14 +500,14 @@ ss_line(const struct line *l, const char *p, const char *end, struct rkmp_key_en
 {
 	static const char *const need[] = { "spi_i", "spi_r", "proposal", "sk_ei", "sk_er",
 	    "sk_ai", "sk_ar" };
-	const char *v[NELEM(need)];
-	size_t vl[NELEM(need)];
+	const char *v[nitems(need)];
+	size_t vl[nitems(need)];
 	const struct ss_name *en = NULL, *in = NULL;
 	const struct rkmp_encr_alg *ea;
 	const char *q, *qe;
 	int r;
 
-	for (size_t i = 0; i < NELEM(need); i++)
+	for (size_t i = 0; i < nitems(need); i++)
 		if ((v[i] = ss_value(p, end, need[i], &vl[i])) == NULL)
 			return bad(l, "IKE line without %s=", need[i]);
 	/* proposal=IKE:AES_CBC_128/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_2048 */
@@ -523,11 +523,11 @@ ss_line(const struct line *l, const char *p, const char *end, struct rkmp_key_en
 		while (q < qe && *q != '/')
 			q++;
 		tl = (size_t)(q - t);
-		for (size_t i = 0; i < NELEM(ss_encr_names); i++)
+		for (size_t i = 0; i < nitems(ss_encr_names); i++)
 			if (strlen(ss_encr_names[i].name) == tl &&
 			    strncmp(t, ss_encr_names[i].name, tl) == 0)
 				en = &ss_encr_names[i];
-		for (size_t i = 0; i < NELEM(ss_integ_names); i++)
+		for (size_t i = 0; i < nitems(ss_integ_names); i++)
 			if (strlen(ss_integ_names[i].name) == tl &&
 			    strncmp(t, ss_integ_names[i].name, tl) == 0)
 				in = &ss_integ_names[i];
@@ -796,13 +796,13 @@ rkmp_keys_wireshark_line(const struct rkmp_key_entry *e, char *buf, size_t len)
 	struct out o = { buf, len, 0, len == 0 };
 	const char *en = NULL, *in = NULL;
 
-	for (size_t i = 0; i < NELEM(ws_encr_names); i++)
+	for (size_t i = 0; i < nitems(ws_encr_names); i++)
 		if (ws_encr_names[i].id == e->encr->id && ws_encr_names[i].bits == e->encr->key_bits)
 			en = ws_encr_names[i].name;
 	if (e->integ == NULL)
 		in = "NONE [RFC4306]";
 	else
-		for (size_t i = 0; i < NELEM(ws_integ_names); i++)
+		for (size_t i = 0; i < nitems(ws_integ_names); i++)
 			if (ws_integ_names[i].id == e->integ->id && !ws_integ_names[i].none)
 				in = ws_integ_names[i].name;
 	if (en == NULL)
@@ -829,13 +829,13 @@ rkmp_keys_tcpdump_lines(const struct rkmp_key_entry *e, char *buf, size_t len)
 	struct out o = { buf, len, 0, len == 0 };
 	const char *en = NULL, *in = NULL;
 
-	for (size_t i = 0; i < NELEM(td_encr_names); i++)
+	for (size_t i = 0; i < nitems(td_encr_names); i++)
 		if (td_encr_names[i].id == e->encr->id && td_encr_names[i].bits == e->encr->key_bits)
 			en = td_encr_names[i].name;
 	if (en == NULL)
 		return rkmp_err_set(RKMP_E_CRYPTO, "tcpdump", "no IKEv2 decryption for %s%s",
 		    e->encr->name, e->encr->aead ? " (tcpdump has no AEAD support)" : "");
-	for (size_t i = 0; e->integ != NULL && i < NELEM(td_integ_names); i++)
+	for (size_t i = 0; e->integ != NULL && i < nitems(td_integ_names); i++)
 		if (td_integ_names[i].id == e->integ->id)
 			in = td_integ_names[i].name;
 	if (in == NULL)

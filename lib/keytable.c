@@ -49,11 +49,11 @@
 #include "file.h"
 #include "hex.h"
 #include "keytable.h"
+#include "nitems.h"
 #include "protocols.h"
 #include "sa.h"
 #include "wire.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #define KT_DEPTH_MAX	64		/* nesting of free-form objects */
 #define KT_TEXT_MAX	4096		/* one string column */
 #define KT_SET_MAX	256		/* members of Peers, Interfaces */

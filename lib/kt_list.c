@@ -12,8 +12,8 @@
 #include "buf.h"
 #include "keytable.h"
 #include "kt_list.h"
+#include "nitems.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 enum { C_PROTO, C_PEER, C_IDS, C_ALG, C_DIR, C_SEND, C_ACCEPT, C_STATE };
 

@@ -15,6 +15,7 @@
 #include "err.h"
 #include "msg.h"
 #include "names.h"
+#include "nitems.h"
 
 /* ------------------------------------------------------------------ arena */
 
@@ -356,7 +357,7 @@ decode_ke(struct rkmp_arena *a, struct rkmp_cur *c, struct rkmp_pld *p, const ch
 	(void)rkmp_cur_bytes(c, "data", p->u.ke.len, &p->u.ke.data);
 	if (p->u.ke.len == 0)
 		return rkmp_err_set(RKMP_E_INVALID, where, "group %u: no key exchange data", p->u.ke.group);
-	for (size_t i = 0; i < sizeof(ke_sizes) / sizeof(ke_sizes[0]); i++)
+	for (size_t i = 0; i < nitems(ke_sizes); i++)
 		if (ke_sizes[i].group == p->u.ke.group && ke_sizes[i].len != p->u.ke.len)
 			return rkmp_err_set(RKMP_E_INVALID, where,
 			    "group %u (%s): key exchange data %zu octets != %u", p->u.ke.group,
@@ -511,7 +512,7 @@ decode_notify(struct rkmp_arena *a, struct rkmp_cur *c, struct rkmp_pld *p, cons
 	(void)rkmp_cur_bytes(c, "spi", p->u.notify.spi_size, &p->u.notify.spi);
 	p->u.notify.len = rkmp_cur_left(c);
 	(void)rkmp_cur_bytes(c, "data", p->u.notify.len, &p->u.notify.data);
-	for (size_t i = 0; i < sizeof(notify_sizes) / sizeof(notify_sizes[0]); i++)
+	for (size_t i = 0; i < nitems(notify_sizes); i++)
 		if (notify_sizes[i].type == p->u.notify.type &&
 		    (p->u.notify.len < notify_sizes[i].min || p->u.notify.len > notify_sizes[i].max)) {
 			if (notify_sizes[i].min == notify_sizes[i].max)
@@ -915,7 +916,7 @@ static const struct pld_rule info[] = {
 	{ RKMP_PLD_CP, 0, 1 },
 };
 
-#define RULES(x) x, sizeof(x) / sizeof(x[0])
+#define RULES(x) x, nitems(x)
 static const struct msg_rule msg_rules[] = {
 	{ RKMP_EXCH_IKE_SA_INIT, false, false, RULES(init_req) },
 	{ RKMP_EXCH_IKE_SA_INIT, true, false, RULES(init_resp) },
@@ -930,7 +931,7 @@ static const struct msg_rule msg_rules[] = {
 static const struct msg_rule *
 find_rule(const struct rkmp_msg *m)
 {
-	for (size_t i = 0; i < sizeof(msg_rules) / sizeof(msg_rules[0]); i++)
+	for (size_t i = 0; i < nitems(msg_rules); i++)
 		if (msg_rules[i].exchange == m->exchange &&
 		    msg_rules[i].response == rkmp_msg_is_response(m))
 			return &msg_rules[i];

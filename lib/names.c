@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "names.h"
+#include "nitems.h"
 
 struct name_map {
 	unsigned	 v;
@@ -273,7 +274,7 @@ rkmp_name_value(enum rkmp_reg reg, const char *name, unsigned *v)
 enum rkmp_reg
 rkmp_transform_reg(unsigned type)
 {
-	for (size_t i = 0; i < sizeof(transform_regs) / sizeof(transform_regs[0]); i++)
+	for (size_t i = 0; i < nitems(transform_regs); i++)
 		if (transform_regs[i].type == type)
 			return transform_regs[i].reg;
 	return RKMP_REG_MAX_;

@@ -23,12 +23,12 @@
 #include "crypto.h"
 #include "err.h"
 #include "names.h"
+#include "nitems.h"
 #include "proposal.h"
 #include "wire.h"
 
 #define WHERE_LIST	"proposal list"
 #define WHERE_SA	"SA payload"
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define KW_MAX		32		/* longer tokens are unknown keywords */
 #define TEXT_MAX	96		/* a proposal quoted in an error detail */
 #define ITEMS_MAX	(2 * RKMP_PROP_TRANSFORMS_MAX)
@@ -248,7 +248,7 @@ static const struct {
 static const struct proto_rule *
 rule_find(uint8_t protocol)
 {
-	for (size_t i = 0; i < NELEM(proto_rules); i++)
+	for (size_t i = 0; i < nitems(proto_rules); i++)
 		if (proto_rules[i].protocol == protocol)
 			return &proto_rules[i];
 	return NULL;
@@ -265,11 +265,11 @@ kw_get(size_t i, struct kw *k)
 	size_t n;
 
 	memset(k, 0, sizeof(*k));
-	if (i < NELEM(rp_keywords)) {
+	if (i < nitems(rp_keywords)) {
 		*k = rp_keywords[i];
 		return true;
 	}
-	i -= NELEM(rp_keywords);
+	i -= nitems(rp_keywords);
 	encr = rkmp_crypto_encr_table(&n);
 	if (i < n) {
 		k->word = encr[i].keyword;
@@ -304,7 +304,7 @@ kw_get(size_t i, struct kw *k)
 		return true;
 	}
 	i -= n;
-	if (i < NELEM(extra_keywords)) {
+	if (i < nitems(extra_keywords)) {
 		*k = extra_keywords[i];
 		return true;
 	}
@@ -333,7 +333,7 @@ kw_find(const char *word, const struct proto_rule *pr, struct kw *out)
 	struct kw k;
 	int best = 4;
 
-	for (size_t i = 0; i < NELEM(aliases); i++)
+	for (size_t i = 0; i < nitems(aliases); i++)
 		if (strcasecmp(aliases[i].alias, word) == 0) {
 			word = aliases[i].word;
 			break;
@@ -369,7 +369,7 @@ kw_name(const struct proto_rule *pr, uint8_t type, uint16_t id, int kl)
 			word = k.word;
 		}
 	}
-	for (size_t i = 0; word != NULL && i < NELEM(aliases); i++)
+	for (size_t i = 0; word != NULL && i < nitems(aliases); i++)
 		if (aliases[i].show && strcmp(aliases[i].word, word) == 0)
 			return aliases[i].alias;
 	return word;
@@ -441,7 +441,7 @@ fmt_rank(uint8_t type)
 {
 	static const uint8_t r[] = { 0, 1, 3, 2, 4, 5 };
 
-	return type < NELEM(r) ? r[type] : type;
+	return type < nitems(r) ? r[type] : type;
 }
 
 /* One transform: its keyword, else its IANA name (key length appended). */
@@ -480,8 +480,8 @@ fmt_items(const struct proto_rule *pr, const struct fitem *it, size_t n, char *o
 	if (outlen == 0)
 		return;
 	out[0] = '\0';
-	if (n > NELEM(idx))
-		n = NELEM(idx);
+	if (n > nitems(idx))
+		n = nitems(idx);
 	/* Stable insertion sort of indices by rank. */
 	for (size_t i = 0; i < n; i++) {
 		size_t j = i;
@@ -512,8 +512,8 @@ fmt_ptrans(const struct proto_rule *pr, const struct rkmp_prop_transform *t, siz
 {
 	struct fitem it[RKMP_PROP_TRANSFORMS_MAX];
 
-	if (n > NELEM(it))
-		n = NELEM(it);
+	if (n > nitems(it))
+		n = nitems(it);
 	for (size_t i = 0; i < n; i++) {
 		it[i].type = t[i].type;
 		it[i].id = t[i].id;
@@ -528,7 +528,7 @@ rkmp_proposal_format(const struct rkmp_prop_choice *c, char *out, size_t outlen)
 	if (out == NULL || outlen == 0)
 		return;
 	fmt_ptrans(rule_find(c->protocol), c->trans,
-	    c->ntrans < NELEM(c->trans) ? c->ntrans : NELEM(c->trans), out, outlen);
+	    c->ntrans < nitems(c->trans) ? c->ntrans : nitems(c->trans), out, outlen);
 }
 
 void
@@ -563,7 +563,7 @@ fmt_peer(const struct rkmp_proposal *p, uint8_t our_protocol, char *out, size_t 
 {
 	struct fitem it[256];
 	const struct proto_rule *pr = rule_find(p->protocol);
-	size_t n = p->ntrans < NELEM(it) ? p->ntrans : NELEM(it), len;
+	size_t n = p->ntrans < nitems(it) ? p->ntrans : nitems(it), len;
 
 	for (size_t i = 0; i < n; i++) {
 		it[i].type = p->trans[i].type;
@@ -676,7 +676,7 @@ build_spec(const struct proto_rule *pr, const struct item *it, size_t nit, int p
 			    RKMP_PROP_TRANSFORMS_MAX);
 		s->trans[s->ntrans++] = (struct rkmp_prop_transform){ RKMP_TRANS_ESN, 0, 0 };
 	}
-	for (size_t i = 0; i < NELEM(missing_text); i++) {
+	for (size_t i = 0; i < nitems(missing_text); i++) {
 		uint8_t t = missing_text[i].type;
 		bool need = (pr->mandatory & type_bit(t)) != 0;
 
@@ -777,9 +777,9 @@ parse_one(const struct proto_rule *pr, size_t idx, const char *s, size_t len,
 		if ((r = parse_keyword(pr, idx, text, word, &x)) != 0)
 			return r;
 		if (!item_dup(it, nit, &x.t)) {
-			if (nit == NELEM(it))
+			if (nit == nitems(it))
 				return rkmp_err_set(RKMP_E_USAGE, WHERE_LIST,
-				    "proposal %zu \"%s\": more than %zu keywords", idx, text, NELEM(it));
+				    "proposal %zu \"%s\": more than %zu keywords", idx, text, nitems(it));
 			if (x.t.type == RKMP_TRANS_ENCR && !any_aead && !any_plain)
 				aead_first = x.aead;
 			if (x.t.type == RKMP_TRANS_ENCR) {
@@ -805,14 +805,14 @@ parse_one(const struct proto_rule *pr, size_t idx, const char *s, size_t len,
 
 			if (it[i].t.type != RKMP_TRANS_INTEG)
 				continue;
-			for (size_t j = 0; j < NELEM(integ_prf); j++)
+			for (size_t j = 0; j < nitems(integ_prf); j++)
 				if (integ_prf[j].integ == it[i].t.id)
 					x.t.id = integ_prf[j].prf;
 			if (x.t.id == 0 || item_dup(it, nit, &x.t))
 				continue;
-			if (nit == NELEM(it))
+			if (nit == nitems(it))
 				return rkmp_err_set(RKMP_E_USAGE, WHERE_LIST,
-				    "proposal %zu \"%s\": more than %zu keywords", idx, text, NELEM(it));
+				    "proposal %zu \"%s\": more than %zu keywords", idx, text, nitems(it));
 			it[nit++] = x;
 		}
 	}
@@ -871,7 +871,7 @@ rkmp_proposal_parse(const char *list, uint8_t protocol, struct rkmp_prop_spec *s
 const char *
 rkmp_proposal_default(uint8_t protocol)
 {
-	for (size_t i = 0; i < NELEM(default_lists); i++)
+	for (size_t i = 0; i < nitems(default_lists); i++)
 		if (default_lists[i].protocol == protocol)
 			return default_lists[i].list;
 	return NULL;
@@ -968,7 +968,7 @@ rkmp_proposal_choice_to_sa(struct rkmp_arena *a, const struct rkmp_prop_choice *
 {
 	int r;
 
-	if (c->num == 0 || c->ntrans > NELEM(c->trans))
+	if (c->num == 0 || c->ntrans > nitems(c->trans))
 		return rkmp_err_set(RKMP_E_INTERNAL, WHERE_SA, "choice: proposal %u, %zu transforms",
 		    c->num, c->ntrans);
 	if ((r = sa_start(a, 1, spi, spi_len, sa)) != 0)
@@ -1023,7 +1023,7 @@ choice_complete(const struct rkmp_prop_choice *c, uint8_t *missing)
 		if (c->trans[i].type == RKMP_TRANS_ENCR && encr_is_aead(c->trans[i].id))
 			aead = true;
 	}
-	for (size_t i = 0; i < NELEM(missing_text); i++) {
+	for (size_t i = 0; i < nitems(missing_text); i++) {
 		uint8_t t = missing_text[i].type;
 		bool need = (pr->mandatory & type_bit(t)) != 0 ||
 		    (t == RKMP_TRANS_INTEG && pr->integ_unless_aead && !aead);
@@ -1082,7 +1082,7 @@ match(const struct rkmp_proposal *p, const struct rkmp_prop_spec *s, bool prefer
 					if (p->trans[i].type == t && trans_eq(&p->trans[i], &s->trans[j]))
 						pick = &s->trans[j];
 		}
-		if (pick == NULL || c->ntrans == NELEM(c->trans))
+		if (pick == NULL || c->ntrans == nitems(c->trans))
 			return false;
 		c->trans[c->ntrans++] = *pick;
 		if (t == RKMP_TRANS_ENCR)
@@ -1200,9 +1200,9 @@ rkmp_proposal_accept(const struct rkmp_pld *answer, const struct rkmp_prop_spec 
 		if (o == NULL)
 			return rkmp_err_set(RKMP_E_INVALID, WHERE_SA,
 			    "answer proposal %u has %s, not offered", p->num, d);
-		if (c.ntrans == NELEM(c.trans))
+		if (c.ntrans == nitems(c.trans))
 			return rkmp_err_set(RKMP_E_INVALID, WHERE_SA,
-			    "answer proposal %u has more than %zu transforms", p->num, NELEM(c.trans));
+			    "answer proposal %u has more than %zu transforms", p->num, nitems(c.trans));
 		c.trans[c.ntrans++] = *o;
 	}
 	for (size_t j = 0; j < s->ntrans; j++) {
@@ -1232,7 +1232,7 @@ rkmp_proposal_accept(const struct rkmp_pld *answer, const struct rkmp_prop_spec 
 int
 rkmp_proposal_get(const struct rkmp_prop_choice *c, uint8_t type, uint16_t *key_bits)
 {
-	for (size_t i = 0; i < c->ntrans && i < NELEM(c->trans); i++) {
+	for (size_t i = 0; i < c->ntrans && i < nitems(c->trans); i++) {
 		if (c->trans[i].type != type)
 			continue;
 		if (c->trans[i].id == 0 && none_means_absent(type))

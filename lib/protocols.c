@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nitems.h"
 #include "protocols.h"
 #include "wire.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* In Protocol ID order of the rkmp profile, ESP last (the order of messages). */
 static const struct rkmp_protocol protocols[] = {

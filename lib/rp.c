@@ -20,6 +20,7 @@
 #include "err.h"
 #include "hex.h"
 #include "keytable.h"
+#include "nitems.h"
 #include "rp.h"
 #include "wire.h"
 
@@ -31,7 +32,7 @@ static const char *const kind_names[] = {
 const char *
 rkmp_rp_kind_name(enum rkmp_rp_kind k)
 {
-	return (size_t)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "?";
+	return (size_t)k < nitems(kind_names) ? kind_names[k] : "?";
 }
 
 void
@@ -436,7 +437,7 @@ run_hook(const char *hook, json_t *j, const char *line, const char *children, co
 		return;
 	}
 	if (pid == 0) {
-		for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		for (size_t i = 0; i < nitems(vars); i++)
 			env_from(j, vars[i].var, vars[i].key);
 		setenv("RKMP_EVENT_JSON", line, 1);
 		setenv("RKMP_CHILDREN", json_object_get(j, "children") ? children : "", 1);

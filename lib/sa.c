@@ -12,10 +12,10 @@
 #include "buf.h"
 #include "err.h"
 #include "crypto.h"
+#include "nitems.h"
 #include "sa.h"
 #include "wire.h"
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Indexed by enum rkmp_phase; the names are the state file's. */
 static const char *const phase_names[RKMP_PHASE_MAX_] = {

@@ -45,6 +45,7 @@
 #include "hex.h"
 #include "ike.h"
 #include "names.h"
+#include "nitems.h"
 #include "proposal.h"
 #include "protocols.h"
 #include "sa.h"
@@ -56,7 +57,6 @@
 #define STATE_DUMP_FLAGS	(JSON_INDENT(2) | JSON_PRESERVE_ORDER)
 #define STATE_CHILD_TRANSFORMS	8		/* struct rkmp_sa_child.transforms */
 
-#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------- jansson memory */
 
@@ -1215,7 +1215,7 @@ ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 	if (suite != NULL && (r = ld_suite(L, suite, "suite", &sa->suite)) != 0)
 		return r;
 
-	for (size_t k = 0; k < sizeof(endpoints) / sizeof(endpoints[0]); k++) {
+	for (size_t k = 0; k < nitems(endpoints); k++) {
 		const struct endpoint *e = &endpoints[k];
 
 		if ((r = ld_container(L, root, "", e->name, false, &peer)) != 0)
@@ -1688,7 +1688,7 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 		sv_put(S, suite, "dh", sv_enum(RKMP_REG_DH, sa->suite.dh));
 	}
 
-	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+	for (size_t i = 0; i < nitems(endpoints); i++) {
 		const struct endpoint *e = &endpoints[i];
 		const char *addr = (const char *)sa + e->addr;
 		char k[32];

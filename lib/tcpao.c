@@ -15,10 +15,10 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "nitems.h"
 #include "tcpao.h"
 
 #define WHERE		"TCP-AO"
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 #define TCP_HDR_LEN	20	/* fixed TCP header, data offset 5 */
 #define TCP_CKSUM_OFF	16	/* checksum, zeroed in the MAC input */
@@ -62,7 +62,7 @@ static const struct tcpao_af {
 static const struct tcpao_alg *
 alg_row(enum rkmp_tcpao_alg alg)
 {
-	for (size_t i = 0; i < NELEM(tcpao_algs); i++)
+	for (size_t i = 0; i < nitems(tcpao_algs); i++)
 		if (tcpao_algs[i].alg == alg)
 			return &tcpao_algs[i];
 	rkmp_err_set(RKMP_E_INTERNAL, WHERE, "algorithm %d is not in the table", (int)alg);
@@ -72,7 +72,7 @@ alg_row(enum rkmp_tcpao_alg alg)
 static const struct tcpao_af *
 af_row(int af)
 {
-	for (size_t i = 0; i < NELEM(tcpao_afs); i++)
+	for (size_t i = 0; i < nitems(tcpao_afs); i++)
 		if (tcpao_afs[i].af == af)
 			return &tcpao_afs[i];
 	rkmp_err_set(RKMP_E_INTERNAL, WHERE, "address family %d is neither AF_INET nor AF_INET6",
@@ -111,7 +111,7 @@ rkmp_tcpao_alg_parse(const char *name, enum rkmp_tcpao_alg *alg)
 	if (name == NULL)
 		return rkmp_err_set(RKMP_E_USAGE, WHERE, "no algorithm given (%s, %s)",
 		    tcpao_algs[0].name, tcpao_algs[1].name);
-	for (size_t i = 0; i < NELEM(tcpao_algs); i++) {
+	for (size_t i = 0; i < nitems(tcpao_algs); i++) {
 		if (strcasecmp(name, tcpao_algs[i].name) == 0 ||
 		    strcasecmp(name, tcpao_algs[i].iana) == 0) {
 			*alg = tcpao_algs[i].alg;
@@ -166,7 +166,7 @@ kdf(const struct tcpao_alg *a, const uint8_t *master, size_t master_len,
 	if (master == NULL || master_len == 0)
 		return rkmp_err_set(RKMP_E_USAGE, WHERE, "empty master key");
 	put16(bits, (uint32_t)(a->key_len * 8));
-	return rkmp_crypto_prfv(prf, master, master_len, v, NELEM(v), out);
+	return rkmp_crypto_prfv(prf, master, master_len, v, nitems(v), out);
 }
 
 int
@@ -215,7 +215,7 @@ rkmp_tcpao_keys(enum rkmp_tcpao_alg alg, const uint8_t *master, size_t master_le
 	if ((a = alg_row(alg)) == NULL || (af = af_row(c->af)) == NULL)
 		return RKMP_E_INTERNAL;
 	memset(k, 0, sizeof(*k));
-	for (size_t i = 0; i < NELEM(rows) && rc == 0; i++) {
+	for (size_t i = 0; i < nitems(rows) && rc == 0; i++) {
 		size_t n;
 
 		if (rows[i].receive)
