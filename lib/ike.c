@@ -1122,15 +1122,15 @@ child_specs(const struct rkmp_sa *sa, uint8_t protocol, struct rkmp_prop_spec *s
 static struct rkmp_sa_child *
 child_slot(struct rkmp_sa *sa)
 {
-	if (sa->nchildren > 0 && strcmp(sa->children[sa->nchildren - 1].state, "proposed") == 0)
+	if (sa->nchildren > 0 && sa->children[sa->nchildren - 1].state == RKMP_CHILD_PROPOSED)
 		return &sa->children[sa->nchildren - 1];
 	if (sa->nchildren == RKMP_SA_CHILD_MAX) {
 		/* full: make room by forgetting the oldest deleted or refused child */
 		size_t k;
 
 		for (k = 0; k < sa->nchildren; k++)
-			if (strcmp(sa->children[k].state, "deleted") == 0 ||
-			    strcmp(sa->children[k].state, "refused") == 0)
+			if (sa->children[k].state == RKMP_CHILD_DELETED ||
+			    sa->children[k].state == RKMP_CHILD_REFUSED)
 				break;
 		if (k == sa->nchildren)
 			return NULL;
@@ -1180,7 +1180,7 @@ child_establish(struct rkmp_sa *sa, const struct rkmp_prop_choice *c, const uint
 	if ((r = rkmp_crypto_child_keymat(s.prf, sa->sec.sk_d, sa->sec.d_len, cs->gir, cs->gir_len,
 	    cs->ni, cs->ni_len, cs->nr, cs->nr_len, ch->keymat, ch->keymat_len)) != 0)
 		return r;
-	snprintf(ch->state, sizeof(ch->state), "established");
+	ch->state = RKMP_CHILD_ESTABLISHED;
 	return 0;
 }
 
@@ -1192,7 +1192,7 @@ child_refused(struct rkmp_sa *sa, uint8_t protocol, const char *why)
 	if (ch == NULL)
 		return;
 	ch->protocol = protocol;
-	snprintf(ch->state, sizeof(ch->state), "refused");
+	ch->state = RKMP_CHILD_REFUSED;
 	snprintf(ch->reason, sizeof(ch->reason), "%s", why);
 }
 
@@ -1488,7 +1488,7 @@ rkmp_ike_auth_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct
 			ch->protocol = specs[0].protocol;
 			ch->spi_size = (uint8_t)spi_len;
 			memcpy(ch->spi_local, spi, spi_len);
-			snprintf(ch->state, sizeof(ch->state), "proposed");
+			ch->state = RKMP_CHILD_PROPOSED;
 		}
 	}
 	if ((r = emit_protected(sa, o, RKMP_EXCH_IKE_AUTH, false, sa->mid_next, &l)) != 0)
@@ -1719,7 +1719,7 @@ rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	} else {
 		struct rkmp_sa_child *pend = sa->nchildren > 0 ? &sa->children[sa->nchildren - 1] :
 		    NULL;
-		uint8_t proto = pend != NULL && strcmp(pend->state, "proposed") == 0 ?
+		uint8_t proto = pend != NULL && pend->state == RKMP_CHILD_PROPOSED ?
 		    pend->protocol : child_protocol(sa);
 
 		if ((r = child_specs(sa, proto, specs, &n)) != 0 ||
@@ -2185,8 +2185,8 @@ child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8_t retrie
 		for (size_t i = 0; i < sa->nchildren && old == NULL; i++)
 			if (sa->children[i].spi_size == req->spi_len &&
 			    memcmp(sa->children[i].spi_local, req->spi, req->spi_len) == 0 &&
-			    (strcmp(sa->children[i].state, "established") == 0 ||
-			    (req->op == RKMP_CHILD_DELETE && strcmp(sa->children[i].state, "rekeyed") == 0)))
+			    (sa->children[i].state == RKMP_CHILD_ESTABLISHED ||
+			    (req->op == RKMP_CHILD_DELETE && sa->children[i].state == RKMP_CHILD_REKEYED)))
 				old = &sa->children[i];
 		if (old == NULL)
 			return rkmp_err_set(RKMP_E_USAGE, "child", "no %s child has our SPI %02x%s",
@@ -2231,7 +2231,7 @@ child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8_t retrie
 		ch->protocol = proto;
 		ch->spi_size = (uint8_t)spi_len;
 		memcpy(ch->spi_local, spi, spi_len);
-		snprintf(ch->state, sizeof(ch->state), "proposed");
+		ch->state = RKMP_CHILD_PROPOSED;
 		note(o, "%s request: %s SPI %02x%s%s", old ? "rekey" : "new child",
 		    rkmp_name_or(RKMP_REG_PROTOCOL, proto), spi[0], spi_len > 1 ? "..." : "",
 		    req->pfs_group ? " with PFS" : "");
@@ -2385,7 +2385,7 @@ info_deletes(struct rkmp_sa *sa, const struct rkmp_pld *inner, size_t ninner, st
 
 			if (c == NULL || (p = pl_add(l, RKMP_PLD_DELETE)) == NULL)
 				continue;
-			snprintf(c->state, sizeof(c->state), "deleted");
+			c->state = RKMP_CHILD_DELETED;
 			memcpy(delspis[ndel], c->spi_local, c->spi_size);
 			p->u.del.protocol = c->protocol;
 			p->u.del.spi_size = c->spi_size;
@@ -2749,7 +2749,7 @@ rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 			goto out;
 	}
 	if (old != NULL)
-		snprintf(old->state, sizeof(old->state), "rekeyed");
+		old->state = RKMP_CHILD_REKEYED;
 	p = pl_add(&l, RKMP_PLD_SA);
 	if ((r = rkmp_proposal_choice_to_sa(&a, &choice, spi, peer_spi_len, p)) != 0)
 		goto out;
@@ -3030,7 +3030,7 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 			    sa->pending.spi_size, true);
 
 			if (old != NULL)
-				snprintf(old->state, sizeof(old->state), "rekeyed");
+				old->state = RKMP_CHILD_REKEYED;
 		}
 		rkmp_proposal_format(&choice, what, sizeof(what));
 		note(o, "%s %s child SA: %s%s", sa->pending.op == RKMP_CHILD_REKEY ? "rekeyed" : "new",
@@ -3050,7 +3050,7 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		    sa->pending.spi_size, true);
 
 		if (c != NULL)
-			snprintf(c->state, sizeof(c->state), "deleted");
+			c->state = RKMP_CHILD_DELETED;
 		note(o, "child SA deleted");
 		break;
 	}

@@ -3768,9 +3768,9 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	if (pname == NULL)
 		return rkmp_err_set(RKMP_E_USAGE, "child SA", "protocol %u has no key table rows",
 		    ch->protocol);
-	if (strcmp(ch->state, "established") != 0)
+	if (ch->state != RKMP_CHILD_ESTABLISHED)
 		return rkmp_err_set(RKMP_E_STATE, "child SA", "state \"%s\", not established",
-		    ch->state);
+		    rkmp_child_state_name(ch->state));
 	if (cfg->peer == NULL || !rkmp_keytable_peer_ok(cfg->peer))
 		return rkmp_err_set(RKMP_E_USAGE, "child SA", "peer address '%s'",
 		    cfg->peer ? cfg->peer : "");

@@ -51,12 +51,6 @@ rkmp_rp_wanted(const struct rkmp_rp_cfg *cfg)
 	return cfg->keytable != NULL || cfg->events != NULL || cfg->hook != NULL;
 }
 
-static bool
-live(const char *state)
-{
-	return strcmp(state, "established") == 0 || strcmp(state, "rekeyed") == 0;
-}
-
 /* Does a key-table row belong to this child? */
 static bool
 has_rows(const struct rkmp_sa_child *ch)
@@ -135,7 +129,7 @@ rkmp_rp_settle(struct rkmp_rp *rp, struct rkmp_sa *sa)
 
 		if (!has_rows(ch))
 			continue;
-		if (strcmp(ch->state, "established") == 0 && (w == NULL || !live(w->state))) {
+		if (ch->state == RKMP_CHILD_ESTABLISHED && (w == NULL || !rkmp_child_live(w->state))) {
 			size_t old = SIZE_MAX;
 
 			/* its predecessor: a child of the protocol that went established -> rekeyed now */
@@ -143,8 +137,8 @@ rkmp_rp_settle(struct rkmp_rp *rp, struct rkmp_sa *sa)
 				const struct rkmp_sa_child *o = &sa->children[k], *ow = was_child(rp, o);
 
 				if (k != i && o->protocol == ch->protocol &&
-				    strcmp(o->state, "rekeyed") == 0 && ow != NULL &&
-				    strcmp(ow->state, "established") == 0)
+				    o->state == RKMP_CHILD_REKEYED && ow != NULL &&
+				    ow->state == RKMP_CHILD_ESTABLISHED)
 					old = k;
 			}
 			if ((e = add_event(rp, old == SIZE_MAX ? RKMP_RP_INSERT : RKMP_RP_REKEY)) != NULL) {
@@ -161,8 +155,8 @@ rkmp_rp_settle(struct rkmp_rp *rp, struct rkmp_sa *sa)
 		for (size_t k = 0; k < sa->nchildren && now == NULL; k++)
 			if (same_child(&sa->children[k], w))
 				now = &sa->children[k];
-		if (!has_rows(w) || !live(w->state) ||
-		    (now != NULL && strcmp(now->state, "deleted") != 0))
+		if (!has_rows(w) || !rkmp_child_live(w->state) ||
+		    (now != NULL && now->state != RKMP_CHILD_DELETED))
 			continue;
 		if ((e = add_event(rp, RKMP_RP_DELETE)) != NULL)
 			e->snap = *w;
@@ -176,12 +170,12 @@ rkmp_rp_settle(struct rkmp_rp *rp, struct rkmp_sa *sa)
 			char name[RKMP_KEYTABLE_CHILD_NAME_MAX];
 			const char *pn = rkmp_keytable_protocol_name(ch->protocol);
 
-			if (!live(ch->state))
+			if (!rkmp_child_live(ch->state))
 				continue;
 			if (has_rows(ch) && n + 40 < sizeof(rp->revoked))
 				n += (size_t)snprintf(rp->revoked + n, sizeof(rp->revoked) - n, "%s%s:%s",
 				    n ? " " : "", pn, rkmp_keytable_child_name(ch, true, name));
-			snprintf(ch->state, sizeof(ch->state), "revoked");
+			ch->state = RKMP_CHILD_REVOKED;
 			snprintf(ch->reason, sizeof(ch->reason), "RKMP SA failed: %.400s", sa->reason);
 			rkmp_crypto_wipe(ch->keymat, sizeof(ch->keymat));
 			ch->keymat_len = 0;
@@ -282,7 +276,7 @@ kt_apply(struct rkmp_keytable *kt, void *arg)
 		case RKMP_RP_DELETE:
 			/* a rekeyed child's row already ends where its successor's starts,
 			 * plus the grace (RFC 7210 §6): it runs out rather than going now */
-			if (strcmp(e->snap.state, "rekeyed") == 0)
+			if (e->snap.state == RKMP_CHILD_REKEYED)
 				break;
 			if (child_row(kt, sa, &e->snap, &peer, &id) < 0)
 				break;

@@ -28,6 +28,15 @@ static const char *const phase_names[RKMP_PHASE_MAX_] = {
 	[RKMP_PHASE_DELETED] = "deleted",
 };
 
+static const char *const child_state_names[RKMP_CHILD_STATE_MAX_] = {
+	[RKMP_CHILD_PROPOSED] = "proposed",
+	[RKMP_CHILD_ESTABLISHED] = "established",
+	[RKMP_CHILD_REKEYED] = "rekeyed",
+	[RKMP_CHILD_DELETED] = "deleted",
+	[RKMP_CHILD_REFUSED] = "refused",
+	[RKMP_CHILD_REVOKED] = "revoked",
+};
+
 static const char *const profile_names[RKMP_PROFILE_MAX_] = {
 	[RKMP_PROFILE_RKMP] = "rkmp",
 	[RKMP_PROFILE_IKEV2] = "ikev2",
@@ -52,6 +61,31 @@ rkmp_phase_value(const char *name, enum rkmp_phase *p)
 			return true;
 		}
 	return false;
+}
+
+const char *
+rkmp_child_state_name(enum rkmp_child_state s)
+{
+	if ((unsigned)s >= nitems(child_state_names))
+		return "?";
+	return child_state_names[s];
+}
+
+bool
+rkmp_child_state_value(const char *name, enum rkmp_child_state *s)
+{
+	for (size_t i = 0; name != NULL && i < nitems(child_state_names); i++)
+		if (strcmp(child_state_names[i], name) == 0) {
+			*s = (enum rkmp_child_state)i;
+			return true;
+		}
+	return false;
+}
+
+bool
+rkmp_child_live(enum rkmp_child_state s)
+{
+	return s == RKMP_CHILD_ESTABLISHED || s == RKMP_CHILD_REKEYED;
 }
 
 const char *

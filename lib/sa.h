@@ -39,6 +39,17 @@ enum rkmp_phase {
 	RKMP_PHASE_MAX_
 };
 
+/* A child SA's life (names as in the file: children[].state). */
+enum rkmp_child_state {
+	RKMP_CHILD_PROPOSED,		/* "proposed": our request is out */
+	RKMP_CHILD_ESTABLISHED,		/* "established": in use */
+	RKMP_CHILD_REKEYED,		/* "rekeyed": replaced, in use until deleted */
+	RKMP_CHILD_DELETED,		/* "deleted": INFORMATIONAL D, either side */
+	RKMP_CHILD_REFUSED,		/* "refused": never established; see reason */
+	RKMP_CHILD_REVOKED,		/* "revoked": its RKMP SA failed (RP_revokeSA) */
+	RKMP_CHILD_STATE_MAX_
+};
+
 enum rkmp_profile {
 	RKMP_PROFILE_RKMP,		/* "rkmp": port 50500, SAi2 proposes an RP SA, no TS */
 	RKMP_PROFILE_IKEV2,		/* "ikev2": ESP child with TS, or childless */
@@ -77,7 +88,7 @@ struct rkmp_sa_child {
 	uint8_t		 spi_peer[RKMP_SA_SPI_MAX];
 	uint16_t	 transforms[8][2];	/* chosen {type, id} pairs */
 	size_t		 ntransforms;
-	char		 state[32];		/* "established", "refused" */
+	enum rkmp_child_state state;
 	char		 reason[RKMP_SA_TEXT_MAX];
 	size_t		 keymat_len;		/* secret */
 	uint8_t		 keymat[RKMP_SA_KEYMAT_MAX];
@@ -188,6 +199,10 @@ struct rkmp_sa {
 
 const char *rkmp_phase_name(enum rkmp_phase p);
 bool	rkmp_phase_value(const char *name, enum rkmp_phase *p);
+const char *rkmp_child_state_name(enum rkmp_child_state s);
+bool	rkmp_child_state_value(const char *name, enum rkmp_child_state *s);
+/* established or rekeyed: its keys are in use */
+bool	rkmp_child_live(enum rkmp_child_state s);
 const char *rkmp_profile_name(enum rkmp_profile p);
 bool	rkmp_profile_value(const char *name, enum rkmp_profile *p);
 

@@ -401,7 +401,8 @@ ld_spi(const struct ld *L, const json_t *obj, const char *pfx, const char *key, 
 static int
 ld_child(const struct ld *L, const json_t *c, size_t i, struct rkmp_sa_child *ch)
 {
-	char pfx[32], k[96];
+	char pfx[32], k[96], q[64];
+	const char *s;
 	json_t *ts;
 	size_t llen = 0, plen = 0, j;
 	unsigned u;
@@ -445,8 +446,12 @@ ld_child(const struct ld *L, const json_t *c, size_t i, struct rkmp_sa_child *ch
 		ch->transforms[j][1] = (uint16_t)id;
 	}
 	ch->ntransforms = j;
-	if ((r = ld_text(L, c, pfx, "state", ch->state, sizeof(ch->state))) != 0 ||
-	    (r = ld_text(L, c, pfx, "reason", ch->reason, sizeof(ch->reason))) != 0)
+	if ((r = ld_string(L, c, pfx, "state", true, &s)) != 0)
+		return r;
+	if (!rkmp_child_state_value(s, &ch->state))
+		return ld_err(L, "%s \"%s\" unknown (proposed, established, rekeyed, deleted, refused "
+		    "or revoked)", key_name(k, sizeof(k), pfx, "state"), quote(s, q, sizeof(q)));
+	if ((r = ld_text(L, c, pfx, "reason", ch->reason, sizeof(ch->reason))) != 0)
 		return r;
 	return 0;
 }
@@ -1063,9 +1068,9 @@ ld_child_keymat(const struct ld *L, const struct rkmp_sa *sa, size_t i)
 
 	/* a child in use has its keys; a refused, proposed or deleted one may not */
 	if (ch->keymat_len == 0) {
-		if (strcmp(ch->state, "established") == 0 || strcmp(ch->state, "rekeyed") == 0)
+		if (rkmp_child_live(ch->state))
 			return ld_err(L, "secrets.children[%zu].keymat: missing (child state %s "
-			    "needs it)", i, ch->state);
+			    "needs it)", i, rkmp_child_state_name(ch->state));
 		return 0;
 	}
 	if ((n = child_lens(ch, lens, nitems(lens))) == 0)
@@ -1537,8 +1542,7 @@ sv_child(struct sv *S, json_t *arr, const struct rkmp_sa_child *ch, size_t i)
 		sv_put(S, t, "id", sv_enum(rkmp_transform_reg(ch->transforms[j][0]),
 		    ch->transforms[j][1]));
 	}
-	snprintf(k, sizeof(k), "children[%zu].state", i);
-	sv_put_text(S, c, "state", k, ch->state, sizeof(ch->state));
+	sv_put(S, c, "state", json_string(rkmp_child_state_name(ch->state)));
 	if (ch->reason[0] != '\0') {
 		snprintf(k, sizeof(k), "children[%zu].reason", i);
 		sv_put_text(S, c, "reason", k, ch->reason, sizeof(ch->reason));

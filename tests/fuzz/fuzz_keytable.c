@@ -33,6 +33,7 @@
 #include "err.h"
 #include "fuzz_common.h"
 #include "keytable.h"
+#include "nitems.h"
 
 #define IJSON_MAX	9007199254740991LL	/* 2^53 - 1 */
 
@@ -111,9 +112,8 @@ differential(const uint8_t *data, size_t size, int ours, const char *detail)
 static void
 exercise(const struct rkmp_keytable *kt, const uint8_t *data, size_t size)
 {
-	static const enum rkmp_keytable_export fmts[] = {
-		RKMP_KEYTABLE_EXPORT_FRR, RKMP_KEYTABLE_EXPORT_BIRD, RKMP_KEYTABLE_EXPORT_RFC8177,
-		RKMP_KEYTABLE_EXPORT_WIRESHARK_ESP,
+	static const char *const fmts[] = {
+		"bird-bgp", "frr-bgp", "bird-keychain", "frr-keychain", "rfc8177", "wireshark-esp",
 	};
 	struct rkmp_keytable *again;
 	struct rkmp_buf f1, f2;
@@ -129,12 +129,17 @@ exercise(const struct rkmp_keytable *kt, const uint8_t *data, size_t size)
 			fz_fail("a row of an accepted table does not validate", data, size);
 		}
 	}
-	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+	/* each format at a time inside the fixtures' windows (2026-01-01) and one before */
+	for (size_t i = 0; i < 2 * nitems(fmts); i++) {
+		const struct rkmp_keytable_format *f = rkmp_keytable_export_format(fmts[i / 2]);
 		struct rkmp_buf b;
 		size_t skipped = 0;
 
+		if (f == NULL)
+			abort();
 		rkmp_buf_init(&b, SIZE_MAX);
-		(void)rkmp_keytable_export(kt, fmts[i], 0, NULL, &b, &skipped);
+		(void)rkmp_keytable_export(kt, f, 0, NULL, i % 2 ? 1700000000 : 1767225600, &b,
+		    &skipped);
 		rkmp_buf_free(&b);
 	}
 	rkmp_buf_init(&f1, SIZE_MAX);

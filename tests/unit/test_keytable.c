@@ -828,7 +828,7 @@ child_sa(struct rkmp_sa *sa, struct rkmp_sa_child *ch, bool initiator, uint8_t p
 	ch->transforms[0][0] = RKMP_TRANS_INTEG;
 	ch->transforms[0][1] = integ;
 	ch->ntransforms = 1;
-	snprintf(ch->state, sizeof(ch->state), "established");
+	ch->state = RKMP_CHILD_ESTABLISHED;
 	ch->keymat_len = integ == 8 ? 16 : 20;
 	for (size_t i = 0; i < ch->keymat_len; i++)
 		ch->keymat[i] = (uint8_t)i;
@@ -926,7 +926,7 @@ TEST(keytable_row_from_child_sa)
 	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), RKMP_E_CRYPTO);
 	/* not established */
 	child_sa(&sa, &ch, true, RKMP_PROTO_TCP_AO, 2);
-	snprintf(ch.state, sizeof(ch.state), "refused");
+	ch.state = RKMP_CHILD_REFUSED;
 	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), RKMP_E_STATE);
 	rkmp_keytable_free(kt);
 }

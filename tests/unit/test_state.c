@@ -274,7 +274,7 @@ fill_all(struct rkmp_sa *sa)
 		pattern(c->spi_peer, c->spi_size, (uint8_t)(0x50 + i));
 		c->ntransforms = i == 1 ? 0 : 8;
 		memcpy(c->transforms, tr, sizeof(tr));
-		snprintf(c->state, sizeof(c->state), "%s", i % 2 ? "refused" : "established");
+		c->state = i % 2 ? RKMP_CHILD_REFUSED : RKMP_CHILD_ESTABLISHED;
 		if (i % 3 == 0)
 			snprintf(c->reason, sizeof(c->reason), "NO_PROPOSAL_CHOSEN %zu", i);
 		c->keymat_len = keymat_len_of(c, i == 3 ? 0 : i % 2 ? i + 1 : RKMP_SA_KEYMAT_MAX);
@@ -363,7 +363,7 @@ sa_diff(const struct rkmp_sa *a, const struct rkmp_sa *b)
 		DIFF(x->ntransforms != y->ntransforms, "children[].transforms count");
 		DIFF_BYTES(x->transforms, y->transforms, x->ntransforms * sizeof(x->transforms[0]),
 		    "children[].transforms");
-		DIFF(strcmp(x->state, y->state) != 0, "children[].state");
+		DIFF(x->state != y->state, "children[].state");
 		DIFF(strcmp(x->reason, y->reason) != 0, "children[].reason");
 		DIFF(x->keymat_len != y->keymat_len, "secrets.children[].keymat length");
 		DIFF_BYTES(x->keymat, y->keymat, x->keymat_len, "secrets.children[].keymat");
@@ -733,7 +733,7 @@ TEST(state_golden_established)
 	ASSERT_INT_EQ(sa->children[0].ntransforms, 2);
 	ASSERT_INT_EQ(sa->children[0].transforms[1][0], 241);
 	ASSERT_INT_EQ(sa->children[0].transforms[1][1], 0);
-	ASSERT_STR_EQ(sa->children[0].state, "established");
+	ASSERT_STR_EQ(rkmp_child_state_name(sa->children[0].state), "established");
 	ASSERT_INT_EQ(sa->children[0].keymat_len, 20);
 	ASSERT_INT_EQ(sa->ntranscript, 4);
 	m = rkmp_sa_last(sa, true, 35, true);
@@ -936,11 +936,19 @@ TEST(state_bad_generated)
 	free(t);
 	n = (size_t)snprintf(kids, sizeof(kids), "\"children\": [");
 	for (int i = 0; i <= RKMP_SA_CHILD_MAX; i++)
-		n += (size_t)snprintf(kids + n, sizeof(kids) - n, "%s{\"protocol\": \"BFD\"}",
+		n += (size_t)snprintf(kids + n, sizeof(kids) - n, "%s{\"protocol\": \"BFD\", \"state\": \"refused\"}",
 		    i ? ", " : "");
 	snprintf(kids + n, sizeof(kids) - n, "]");
 	ASSERT_INT_EQ(load_text(dir, kids, sa), RKMP_E_STATE);
 	ASSERT_STR_EQ(rkmp_err_detail(), "children: 17 > 16");
+
+	/* A child's state: one of the six, and there */
+	ASSERT_INT_EQ(load_text(dir, "\"children\": [{\"protocol\": \"BFD\", \"state\": \"gone\"}]", sa),
+	    RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "children[0].state \"gone\" unknown (proposed, established, "
+	    "rekeyed, deleted, refused or revoked)");
+	ASSERT_INT_EQ(load_text(dir, "\"children\": [{\"protocol\": \"BFD\"}]", sa), RKMP_E_STATE);
+	ASSERT_STR_EQ(rkmp_err_detail(), "children[0].state: missing (required)");
 
 	/* Shapes and types. */
 	ASSERT_INT_EQ(load_text(dir, "\"ike_sa\": [1]", sa), RKMP_E_STATE);
@@ -1026,8 +1034,8 @@ TEST(state_lenient_input)
 	ASSERT_INT_EQ(load_text(dir, "\"suite\": {\"encr\": 20, \"prf\": \"prf_hmac_sha2_256\", "
 	    "\"dh\": 31, \"future\": [1, 2]}, \"x-lab\": {\"note\": \"ok\"}, "
 	    "\"ike_sa\": {\"ni\": \"ABCDEF0123456789ABCDEF0123456789\", \"ke_group_sent\": 19}, "
-	    "\"children\": [{\"protocol\": 202, \"transforms\": [{\"type\": 242, \"id\": 1}]}], "
-	    "\"secrets\": {\"children\": [{}]}",
+	    "\"children\": [{\"protocol\": 202, \"transforms\": [{\"type\": 242, \"id\": 1}], "
+	    "\"state\": \"refused\"}], \"secrets\": {\"children\": [{}]}",
 	    sa), 0);
 	ASSERT_INT_EQ(sa->phase, RKMP_PHASE_FAILED);
 	ASSERT_INT_EQ(sa->profile, RKMP_PROFILE_IKEV2);
