@@ -4438,17 +4438,18 @@ export_wireshark(const struct rkmp_keytable *kt, const struct xitem *v, size_t n
  * sending at now (a TCP-MD5 key is used both ways, and a daemon holds one
  * password per neighbor: RFC 2385 has no rollover).  For each peer group of
  * v, emit() writes the line; a peer with no key at now is left out with a
- * comment.  *keys: how many peers got one.
+ * comment.  RKMP_E_REFUSED (named after the format fmt, for the peers, a
+ * text) when no peer got one.
  */
-static void
+static int
 bgp_passwords(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
-    size_t *skipped, int64_t now, const char *c, size_t *keys,
+    size_t *skipped, int64_t now, const char *c, const char *fmt, const char *peers,
     void (*emit)(struct ob *, const char *, const struct rkmp_keytable_row *))
 {
 	char t[3][32];
+	size_t keys = 0;
 
 	iso_time(now, t[0], sizeof(t[0]));
-	*keys = 0;
 	for (size_t i = 0; i < n;) {
 		struct rkmp_keytable_query q = { .protocol = v[i].proto, .peer = v[i].peer,
 		    .now = now };
@@ -4467,8 +4468,10 @@ bgp_passwords(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, s
 		iso_time(r->send_end, t[2], sizeof(t[2]));
 		put_fmt(b, "%s %s: sent from %s to %s\n", c, r->admin_name, t[1], t[2]);
 		emit(b, v[g].peer, r);
-		(*keys)++;
+		keys++;
 	}
+	return keys > 0 ? 0 : rkmp_err_set(RKMP_E_REFUSED, fmt, "no tcp-md5 key to send%s%s at %s",
+	    peers[0] ? " to " : "", peers, t[0]);
 }
 
 static void
@@ -4511,7 +4514,7 @@ export_bird_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
     size_t *skipped, int64_t now)
 {
 	char peers[256], t[32];
-	size_t np, keys;
+	size_t np;
 
 	peer_list(v, n, peers, sizeof(peers), &np);
 	if (np > 1)
@@ -4521,10 +4524,8 @@ export_bird_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
 	put_fmt(b, "# rkmp-keytable export --format bird-bgp at %s (RFC 7210 §3): the TCP-MD5\n"
 	    "# password (RFC 2385) for the BIRD 2 protocol bgp whose neighbor is %s;\n"
 	    "# include this file in that block.  A new password resets the session.\n", t,
-	    np ? v[0].peer : "-");
-	bgp_passwords(kt, v, n, b, skipped, now, "#", &keys, bird_password);
-	return keys > 0 ? 0 : rkmp_err_set(RKMP_E_REFUSED, "bird-bgp", "no tcp-md5 key to send%s%s "
-	    "at %s", np ? " to " : "", np ? v[0].peer : "", t);
+	    np ? peers : "-");
+	return bgp_passwords(kt, v, n, b, skipped, now, "#", "bird-bgp", peers, bird_password);
 }
 
 /* FRR bgpd (8.x): "neighbor ADDR password ..." under the default instance. */
@@ -4533,7 +4534,8 @@ export_frr_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, 
     size_t *skipped, int64_t now)
 {
 	char peers[256], t[32];
-	size_t np, keys;
+	size_t np;
+	int r;
 
 	peer_list(v, n, peers, sizeof(peers), &np);
 	iso_time(now, t, sizeof(t));
@@ -4541,10 +4543,9 @@ export_frr_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, 
 	    "! passwords (RFC 2385) of bgpd's neighbors, for its default instance.  A new\n"
 	    "! password resets the session.\n"
 	    "router bgp\n", t);
-	bgp_passwords(kt, v, n, b, skipped, now, " !", &keys, frr_password);
+	r = bgp_passwords(kt, v, n, b, skipped, now, " !", "frr-bgp", peers, frr_password);
 	put_str(b, "exit\n");
-	return keys > 0 ? 0 : rkmp_err_set(RKMP_E_REFUSED, "frr-bgp", "no tcp-md5 key to send%s%s "
-	    "at %s", np ? " to " : "", np ? peers : "", t);
+	return r;
 }
 
 /*
