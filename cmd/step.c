@@ -39,7 +39,11 @@ enum {
 	OPT_RETRANSMIT, OPT_WAIT, OPT_LINGER, OPT_JSON, OPT_SEED, OPT_VERSION, OPT_LIST_OPTIONS,
 	OPT_LOCAL, OPT_CREATE, OPT_PROTOCOL, OPT_PFS, OPT_REKEY, OPT_DELETE, OPT_DELETE_IKE, OPT_LIVENESS,
 	OPT_REKEY_IKE, OPT_EVENTS, OPT_RP_HOOK, OPT_PEER_ADDRESS, OPT_NOW, OPT_WAIT_LOCK, OPT_RESEND,
+	OPT_FRAGMENT_SIZE, OPT_THROUGH,
 };
+
+#define FRAG_SIZE_DEFAULT	1280	/* octets of IP datagram, as strongSwan's charon.fragment_size */
+#define FRAG_SIZE_MIN		576	/* RFC 7383 §2.5.1: what any IPv4 path carries */
 
 /* The tools each option applies to (STEP_* of step.h); 0: every step tool. */
 #define I	STEP_INIT
@@ -51,9 +55,10 @@ static const struct rkmp_opt step_opts[] = {
 	{ "in", 'i', 1, "FILE", "the peer's message, one raw datagram (- = stdin)", 0 },
 	{ "out", 'o', 1, "FILE", "our message, one raw datagram (- = stdout)", 0 },
 	{ "respond", OPT_RESPOND, 0, NULL, "act as responder for this exchange", 0 },
+	{ "through", OPT_THROUGH, 1, "auth", "UDP responder: answer RKMP_SA_AUTH too, in the same run (with rkmp-auth's options)", I },
 	{ "resend", OPT_RESEND, 0, NULL, "send our unanswered request again, bitwise identical (from the state)", 0 },
 	{ "create", OPT_CREATE, 0, NULL, "request a new child SA (the default operation)", C },
-	{ "protocol", OPT_PROTOCOL, 1, "tcp-ao|bfd|rsvp-te|tcp-md5", "the routing-protocol SA to create (rkmp profile; default tcp-ao)", A | C },
+	{ "protocol", OPT_PROTOCOL, 1, "tcp-ao|bfd|rsvp-te|tcp-md5", "the routing-protocol SA to create (rkmp profile; default tcp-ao)", I | A | C },
 	{ "pfs", OPT_PFS, 1, "GROUP", "with a KE of GROUP (e.g. x25519, modp2048): perfect forward secrecy", C },
 	{ "rekey", OPT_REKEY, 1, "SPI", "rekey the child whose SPI (ours, hex) is SPI (N(REKEY_SA))", C },
 	{ "delete", OPT_DELETE, 1, "SPI", "delete the child whose SPI (ours, hex) is SPI", C },
@@ -69,13 +74,14 @@ static const struct rkmp_opt step_opts[] = {
 	{ "childless", OPT_CHILDLESS, 0, NULL, "ikev2 profile: RKMP_SA_AUTH without a child (RFC 6023)", I | A },
 	{ "id", OPT_ID, 1, "ID", "our identity: fqdn:NAME, email:ADDR, ipv4:A, ipv6:A, keyid:HEX", I | A },
 	{ "peer-id", OPT_PEER_ID, 1, "ID", "the identity the peer must prove", I | A },
-	{ "psk-file", OPT_PSK_FILE, 1, "FILE", "pre-shared key file (mode 0600; 0x... = hex)", A },
+	{ "psk-file", OPT_PSK_FILE, 1, "FILE", "pre-shared key file (mode 0600; 0x... = hex)", I | A },
 	{ "cert", OPT_CERT, 1, "FILE", "our certificate chain (PEM)", I | A },
 	{ "key", OPT_KEY, 1, "FILE", "our private key (PEM)", I | A },
 	{ "ca", OPT_CA, 1, "FILE", "trusted CA certificates (PEM)", I | A },
 	{ "cookie", OPT_COOKIE, 0, NULL, "responder: demand a COOKIE round first (RFC 7296 §2.6)", I },
 	{ "retransmit", OPT_RETRANSMIT, 1, "T,B,N", "UDP: first timeout T s, back-off B, N retransmits (4,1.8,5)", 0 },
 	{ "wait", OPT_WAIT, 1, "SECONDS", "UDP responder: how long to wait for a request (0 = forever)", 0 },
+	{ "fragment-size", OPT_FRAGMENT_SIZE, 1, "OCTETS", "UDP: largest IP datagram of a protected message before it is sent in RFC 7383 fragments, when the peer agreed (1280)", 0 },
 	{ "linger", OPT_LINGER, 1, "SECONDS", "UDP responder: after answering, this long: answer copies of the request again, and new requests the SA can take", 0 },
 	{ "wait-lock", OPT_WAIT_LOCK, 1, "SECONDS", "when another process holds the state, wait this long for it (default: refuse at once)", 0 },
 	{ "keytable", 't', 1, "FILE", "the RFC 7210 key table the routing-protocol SAs go into (mode 0600)", 0 },
@@ -244,6 +250,25 @@ parse_opts(struct step *st, int argc, char **argv)
 		case 'i': st->in = optarg; break;
 		case 'o': st->out = optarg; break;
 		case OPT_RESPOND: st->respond = true; break;
+		case OPT_THROUGH:
+			if (strcmp(optarg, "auth") != 0)
+				return rkmp_cli_usage(&st->cli, "--through: '%s': the one exchange a responder "
+				    "can go on to is auth (RKMP_SA_AUTH)", optarg);
+			st->through_auth = true;
+			break;
+		case OPT_FRAGMENT_SIZE: {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *optarg < '0' || *optarg > '9' || *end != '\0' || v < FRAG_SIZE_MIN ||
+			    v > 65535)
+				return rkmp_cli_usage(&st->cli, "--fragment-size: '%s' is not a number of "
+				    "octets in %d..65535", optarg, FRAG_SIZE_MIN);
+			st->frag_size = (unsigned)v;
+			break;
+		}
 		case OPT_RESEND: st->resend = true; break;
 		case OPT_PEER: st->peer = optarg; break;
 		case OPT_LISTEN: st->listen = optarg; break;
@@ -316,9 +341,9 @@ parse_opts(struct step *st, int argc, char **argv)
 		case OPT_PROTOCOL: {
 			const struct rkmp_protocol *p = rkmp_protocol_by_name(optarg);
 
-			if (p == NULL || (st->d->tool == STEP_AUTH && !p->rp))
+			if (p == NULL || (st->d->tool != STEP_CHILD && !p->rp))
 				return rkmp_cli_usage(&st->cli, "--protocol: '%s' is not %s", optarg,
-				    rkmp_protocol_names(st->d->tool != STEP_AUTH, true));
+				    rkmp_protocol_names(st->d->tool == STEP_CHILD, true));
 			st->child.protocol = p->id;
 			break;
 		}
@@ -372,6 +397,15 @@ parse_opts(struct step *st, int argc, char **argv)
 		return rkmp_cli_usage(&st->cli, "--json and -o - both want stdout");
 	if (st->rp.hook != NULL && st->rp.hook[0] == '\0')
 		return rkmp_cli_usage(&st->cli, "--rp-hook: an empty command");
+	if (st->through_auth && (!st->respond || st->listen == NULL))
+		return rkmp_cli_usage(&st->cli, "--through auth is for a UDP responder: with --respond "
+		    "--listen ADDR");
+	if (st->through_auth && st->psk_file == NULL && st->cert == NULL)
+		return rkmp_cli_usage(&st->cli, "--through auth answers RKMP_SA_AUTH: give --psk-file FILE "
+		    "or --cert FILE --key FILE");
+	if (st->d->tool == STEP_INIT && !st->through_auth && (st->psk_file || st->child.protocol))
+		return rkmp_cli_usage(&st->cli, "%s is for RKMP_SA_AUTH: rkmp-auth, or rkmp-init --respond "
+		    "--through auth", st->psk_file ? "--psk-file" : "--protocol");
 	if (st->psk_file && (st->cert || st->key))
 		return rkmp_cli_usage(&st->cli, "give either --psk-file or --cert/--key, not both");
 	if ((st->cert == NULL) != (st->key == NULL))
@@ -416,7 +450,7 @@ configure(struct step *st, struct rkmp_sa *sa, bool fresh)
 		snprintf(sa->child_proposals, sizeof(sa->child_proposals), "%s", st->child_proposal);
 	if (st->childless)
 		sa->childless = true;
-	if (st->d->tool == STEP_AUTH && st->child.protocol != 0) {
+	if (st->d->tool != STEP_CHILD && st->child.protocol != 0) {
 		if (sa->profile != RKMP_PROFILE_RKMP)
 			return rkmp_err_set(RKMP_E_USAGE, "--protocol", "the %s profile's first child "
 			    "is ESP", rkmp_profile_name(sa->profile));
@@ -542,7 +576,8 @@ step_resend(const struct rkmp_sa *sa, struct rkmp_ike_out *o)
 int
 step_main(const struct step_desc *d, int argc, char **argv)
 {
-	struct step st = { .d = d, .pol = { .timeout = 4.0, .base = 1.8, .tries = 5 } };
+	struct step st = { .d = d, .pol = { .timeout = 4.0, .base = 1.8, .tries = 5 },
+	    .frag_size = FRAG_SIZE_DEFAULT };
 	static struct rkmp_rp rp;	/* big: not on the stack */
 	bool rp_on, saving;
 	char peer_buf[RKMP_SA_ID_MAX];
@@ -770,6 +805,7 @@ done:
 	rkmp_file_unlock(lock_fd);
 	rkmp_sa_wipe(&sa);
 done_nosa:
+	rkmp_frags_reset(&st.frags);
 	rkmp_crypto_wipe(psk, sizeof(psk));
 	rkmp_creds_free(creds);
 	rkmp_ike_out_free(&o);

@@ -36,6 +36,8 @@ struct step_desc {
 	const char	*description;
 };
 
+/* The descriptor of a step tool (step_tools.c). */
+const struct step_desc *step_tool(enum step_tool tool);
 int	step_main(const struct step_desc *d, int argc, char **argv);
 
 #endif

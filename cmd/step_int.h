@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "frag.h"
 #include "ike.h"
 #include "rp.h"
 #include "sa.h"
@@ -31,6 +32,9 @@ struct step {
 	int			 verbose;	/* -1 quiet, 0, 1 */
 	struct rkmp_udp_policy	 pol;
 	double			 linger;
+	unsigned		 frag_size;	/* --fragment-size: IP datagram octets */
+	bool			 through_auth;	/* rkmp-init --respond --through auth */
+	struct rkmp_frags	 frags;		/* UDP: the peer's fragments in collection */
 	struct rkmp_child_req	 child;	/* rkmp-child */
 	int			 nops;	/* operations given (rkmp-child: at most one) */
 };

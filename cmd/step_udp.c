@@ -52,7 +52,7 @@ clock_in(double seconds, char *out, size_t n)
 static int
 udp_default_port(const struct rkmp_sa *sa)
 {
-	return sa->profile == RKMP_PROFILE_IKEV2 ? 500 : 50500;
+	return sa->profile == RKMP_PROFILE_IKEV2 ? RKMP_PORT_IKE : RKMP_PORT_RKMP;
 }
 
 /* An endpoint of the SA into the state ("peer" or "local": {"addr", "port"}). */
@@ -98,26 +98,122 @@ sa_local(const struct rkmp_sa *sa, const struct rkmp_udp_addr *peer, struct rkmp
 	return rkmp_udp_parse(text, 0, out) == 0 && out->ss.ss_family == peer->ss.ss_family;
 }
 
+/* "IKE_AUTH request, Message ID 1" of a datagram (at least an IKE header). */
+static void
+describe(const struct rkmp_sa *sa, const uint8_t *p, size_t len, char *out, size_t n)
+{
+	if (len < RKMP_HDR_LEN) {
+		snprintf(out, n, "%zu octets", len);
+		return;
+	}
+	snprintf(out, n, "%s %s, Message ID %u", rkmp_name_or(sa->profile == RKMP_PROFILE_RKMP ?
+	    RKMP_REG_EXCHANGE_RKMP : RKMP_REG_EXCHANGE, p[18]), (p[19] & RKMP_FLAG_R) ? "response" :
+	    "request", rkmp_get32(p + 20));
+}
+
+/*
+ * RFC 7383 over UDP (DESIGN.md §6): datagram *d as the engine takes it.  A
+ * fragment of the peer's that verifies (rkmp_ike_fragment_check) is kept until
+ * its message is whole, which then replaces *d: 1.  0 while fragments are
+ * missing, or when *d was a broken or forged fragment (counted; said at -v).
+ * 1 for a datagram that is no fragment; <0 when memory runs out.
+ */
+static int
+gather(struct step *st, struct rkmp_sa *sa, const char *from_s, uint8_t **d, size_t *len)
+{
+	uint16_t num = 0, total = 0;
+	unsigned dropped = 0;
+	char what[96];
+	uint8_t *whole;
+	size_t wlen;
+	int r;
+
+	if ((r = rkmp_ike_fragment_check(sa, *d, *len)) == 0)
+		return 1;
+	describe(sa, *d, *len, what, sizeof(what));
+	if (r > 0) {
+		(void)rkmp_frags_peek(*d, *len, &num, &total);
+		r = rkmp_frags_add(&st->frags, *d, *len, &dropped);
+	}
+	if (r == RKMP_E_NOMEM)
+		return r;
+	if (r < 0) {
+		st->ignored++;
+		if (st->verbose > 0)
+			step_say(st, "ignored a fragment from %s (%s, %zu octets): %s", from_s, what, *len,
+			    rkmp_err_text());
+		return 0;
+	}
+	if (dropped > 0 && st->verbose >= 0)
+		step_say(st, "%s: fragments of another message came before this one was whole: "
+		    "the incomplete one is dropped", from_s);
+	if (st->verbose > 0)
+		step_say(st, "%s: fragment %u of %u (%s, %zu octets)", from_s, num, total, what, *len);
+	if (r == 0)
+		return 0;
+	if ((r = rkmp_frags_join(&st->frags, &whole, &wlen)) != 0)
+		return r;
+	free(*d);
+	*d = whole;
+	*len = wlen;
+	if (st->verbose > 0)
+		step_say(st, "%s: %s reassembled from %u fragments (%zu octets)", from_s, what, total, wlen);
+	return 1;
+}
+
 /*
  * What a UDP requester takes as the answer: rkmp_ike_is_answer, except that an
  * RKMP_SA_INIT answer carrying only an error notify, which nothing
  * authenticates, is kept aside while we wait for a real one (RFC 7296
  * §2.21.1): it decides only when the retransmissions end without another.
+ * An answer in RFC 7383 fragments is gathered whole into `whole`.
  */
 struct answer {
 	struct step		*st;
 	struct rkmp_sa		*sa;
+	const char		*peer_s;
 	uint8_t			*unauth;	/* the last such answer (malloc'd) */
 	size_t			 unauth_len;
+	uint8_t			*whole;		/* the answer gathered from fragments (malloc'd) */
+	size_t			 whole_len;
 };
+
+static int
+accept_fragment(struct answer *a, const uint8_t *p, size_t len)
+{
+	uint8_t *d;
+	size_t dlen = len;
+	int g;
+
+	if ((d = malloc(len)) == NULL)
+		return rkmp_err_set(RKMP_E_NOMEM, "udp", "%zu octets", len);
+	memcpy(d, p, len);
+	if ((g = gather(a->st, a->sa, a->peer_s, &d, &dlen)) > 0 && !rkmp_ike_is_answer(a->sa, d, dlen)) {
+		if (a->st->verbose > 0)
+			step_say(a->st, "%s: the message reassembled (%zu octets) is not the answer: ignored",
+			    a->peer_s, dlen);
+		g = 0;
+	}
+	if (g <= 0) {
+		free(d);
+		return g;
+	}
+	free(a->whole);
+	a->whole = d;
+	a->whole_len = dlen;
+	return 1;
+}
 
 static int
 accept_answer(void *ctx, const uint8_t *p, size_t len)
 {
 	struct answer *a = ctx;
 	uint8_t *copy;
+	uint16_t num, total;
 	int t;
 
+	if (rkmp_frags_peek(p, len, &num, &total) > 0)
+		return accept_fragment(a, p, len);
 	if (!rkmp_ike_is_answer(a->sa, p, len))
 		return 0;
 	if ((t = rkmp_ike_init_error(a->sa, p, len)) == 0)
@@ -146,14 +242,26 @@ step_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 {
 	struct rkmp_udp_addr peer, local;
 	struct rkmp_udp *u = NULL;
-	struct answer ans = { st, sa, NULL, 0 };
+	struct answer ans = { st, sa, NULL, NULL, 0, NULL, 0 };
 	uint8_t *resp = NULL;
 	size_t resp_len;
+	char peer_s[64];
 	bool own;
 	int r;
 
 	if ((r = rkmp_udp_parse(st->peer, (uint16_t)udp_default_port(sa), &peer)) != 0)
 		return r;
+	/* no port given: the SA's peer port when it is the SA's peer (it may have floated to 4500) */
+	if (!rkmp_udp_port_given(st->peer) && sa->peer_port != 0) {
+		char host[64];
+		uint16_t port;
+
+		set_endpoint(host, sizeof(host), &port, &peer);
+		if (strcmp(host, sa->peer_addr) == 0)
+			rkmp_udp_set_port(&peer, sa->peer_port);
+	}
+	rkmp_udp_format(&peer, peer_s, sizeof(peer_s));
+	ans.peer_s = peer_s;
 	own = st->local == NULL && sa_local(sa, &peer, &local);
 	set_peer(sa, &peer);
 	if (st->local != NULL) {
@@ -180,6 +288,7 @@ step_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 	set_local(sa, &local);
 	cfg->local = &local;
 	cfg->remote = &peer;
+	sa->frag_max = rkmp_udp_room(u, &peer, st->frag_size);
 	if (st->resend) {
 		if ((r = step_resend(sa, o)) == 0)
 			step_say(st, "%s", o->note);	/* the answer's note replaces it */
@@ -196,14 +305,25 @@ step_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 			total += iv;
 		clock_in(total, until, sizeof(until));
 		rkmp_udp_format(&peer, to, sizeof(to));
-		if (progress_on(st))
-			step_say(st, "%s %s to %s; waiting for the answer until %s (%u retransmission%s)",
+		if (progress_on(st)) {
+			char frags[48] = "";
+
+			if (o->fragments > 0)
+				snprintf(frags, sizeof(frags), " in %u fragments (RFC 7383)", o->fragments);
+			step_say(st, "%s %s to %s%s; waiting for the answer until %s (%u retransmission%s)",
 			    rkmp_name_or(sa->profile == RKMP_PROFILE_RKMP ? RKMP_REG_EXCHANGE_RKMP :
 			    RKMP_REG_EXCHANGE, o->msg.p[18]),
-			    st->resend ? "request resent" : "request sent", to, until, st->pol.tries,
+			    st->resend ? "request resent" : "request sent", to, frags, until, st->pol.tries,
 			    st->pol.tries == 1 ? "" : "s");
+		}
 		r = rkmp_udp_request(u, &peer, o->msg.p, o->msg.len, &st->pol, accept_answer, &ans,
 		    &resp, &resp_len);
+		if (r == 0 && ans.whole != NULL) {	/* the answer came in fragments */
+			free(resp);
+			resp = ans.whole;
+			resp_len = ans.whole_len;
+			ans.whole = NULL;
+		}
 		if (r == RKMP_E_TRANSPORT && ans.unauth != NULL) {
 			/* only the unauthenticated refusal came: it is the answer */
 			step_say(st, "no other answer: %s", rkmp_err_detail());
@@ -247,10 +367,20 @@ step_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 			continue;
 		}
 		rkmp_ike_out_free(&o2);
+		/* RFC 7296 §2.23: behind a NAT, the ikev2 profile goes on from port 4500 */
+		if (r == 0 && sa->phase == RKMP_PHASE_INIT_DONE && sa->nat &&
+		    sa->profile == RKMP_PROFILE_IKEV2 && sa->peer_port == RKMP_PORT_IKE) {
+			size_t n = strlen(o->note);
+
+			sa->peer_port = RKMP_PORT_NATT;
+			snprintf(o->note + n, sizeof(o->note) - n, "; the next steps go to port %u",
+			    RKMP_PORT_NATT);
+		}
 		break;
 	}
 out:
 	free(ans.unauth);
+	free(ans.whole);
 	rkmp_udp_close(u);
 	cfg->local = cfg->remote = NULL;	/* they pointed at our locals */
 	return r;
@@ -288,19 +418,6 @@ ignore(struct step *st, struct rkmp_udp *u, const struct rkmp_udp_addr *from, si
 		step_say(st, "send: %s", rkmp_err_text());
 }
 
-/* "IKE_AUTH request, Message ID 1" of a datagram (at least an IKE header). */
-static void
-describe(const struct rkmp_sa *sa, const uint8_t *p, size_t len, char *out, size_t n)
-{
-	if (len < RKMP_HDR_LEN) {
-		snprintf(out, n, "%zu octets", len);
-		return;
-	}
-	snprintf(out, n, "%s %s, Message ID %u", rkmp_name_or(sa->profile == RKMP_PROFILE_RKMP ?
-	    RKMP_REG_EXCHANGE_RKMP : RKMP_REG_EXCHANGE, p[18]), (p[19] & RKMP_FLAG_R) ? "response" :
-	    "request", rkmp_get32(p + 20));
-}
-
 /*
  * After answering, for --linger seconds (DESIGN.md §6): a copy of the request
  * we answered (the peer lost our answer) gets the same answer again, said; a
@@ -308,19 +425,20 @@ describe(const struct rkmp_sa *sa, const uint8_t *p, size_t len, char *out, size
  * the peer's Delete of the old child), committed before it is sent like any
  * other, and then its copies are answered; one the SA cannot take is said to
  * be dropped, with the reason.  Broken or forged datagrams are ignored and
- * counted.  0, or the error of a commit that failed (nothing was sent then).
+ * counted.  A request in RFC 7383 fragments counts once it is whole.  0, or
+ * the error of a commit that failed (nothing was sent then).
  */
 static int
-linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_cfg *cfg,
-    const struct rkmp_udp_addr *local, const struct rkmp_udp_addr *bound, uint8_t **reqp,
-    size_t *lenp, struct rkmp_ike_out *o)
+linger(struct step *st, const struct step_desc *x, struct rkmp_sa *sa, struct rkmp_udp *u,
+    struct rkmp_ike_cfg *cfg, const struct rkmp_udp_addr *local, uint8_t **reqp, size_t *lenp,
+    struct rkmp_ike_out *o)
 {
 	struct rkmp_udp_policy pol = st->pol;
 	double end = rkmp_clock_mono() + st->linger;
 	unsigned more = 0;
 
 	while ((pol.wait = end - rkmp_clock_mono()) > 0) {
-		struct rkmp_udp_addr from;
+		struct rkmp_udp_addr from, bound;
 		struct rkmp_ike_out o2;
 		char from_s[64], what[96];
 		uint8_t *d = NULL;
@@ -330,6 +448,12 @@ linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_
 		if (rkmp_udp_receive(u, &pol, &d, &dlen, &from) != 0)
 			break;	/* the time is up (or the socket failed: nothing more to answer) */
 		rkmp_udp_format(&from, from_s, sizeof(from_s));
+		if ((r = gather(st, sa, from_s, &d, &dlen)) <= 0) {
+			free(d);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		describe(sa, d, dlen, what, sizeof(what));
 		if (dlen == *lenp && memcmp(d, *reqp, dlen) == 0) {
 			step_say(st, "%s: a copy of the request we answered (%s): the same answer again", from_s,
@@ -339,10 +463,13 @@ linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_
 			free(d);
 			continue;
 		}
+		if (rkmp_udp_local(u, &bound) != 0)
+			bound = *local;
 		rkmp_ike_out_init(&o2);
 		cfg->remote = &from;
-		cfg->local = addr_is_any(local) ? NULL : local;
-		r = st->d->respond(sa, cfg, d, dlen, &o2);
+		cfg->local = addr_is_any(local) ? NULL : &bound;
+		sa->frag_max = rkmp_udp_room(u, &from, st->frag_size);
+		r = x->respond(sa, cfg, d, dlen, &o2);
 		if (ignorable(r, &o2)) {
 			ignore(st, u, &from, dlen, &o2);
 		} else if (!(o2.save && (r >= 0 || r == RKMP_E_REFUSED))) {
@@ -351,7 +478,7 @@ linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_
 		} else {
 			st->committed = false;
 			set_peer(sa, &from);
-			set_local(sa, bound);
+			set_local(sa, &bound);
 			if ((r = step_commit(st, sa)) != 0) {
 				free(d);
 				rkmp_ike_out_free(&o2);
@@ -382,9 +509,48 @@ linger(struct step *st, struct rkmp_sa *sa, struct rkmp_udp *u, struct rkmp_ike_
 }
 
 /*
+ * Where a responder listens (DESIGN.md §6): --listen ADDR[:PORT], the
+ * profile's port by default; in the ikev2 profile port 500 comes with 4500 on
+ * the same address (a peer floats there: MOBIKE, NAT), and when 4500 cannot
+ * be had that is said and 500 serves alone.  *where names both.
+ */
+static int
+listen_on(struct step *st, const struct rkmp_sa *sa, struct rkmp_udp_addr *local,
+    struct rkmp_udp **u, char *where, size_t n)
+{
+	struct rkmp_udp_addr natt, bound;
+	char a[64], b[64];
+	int r;
+
+	if ((r = rkmp_udp_parse(st->listen, (uint16_t)udp_default_port(sa), local)) != 0 ||
+	    (r = rkmp_udp_open(u, local, local->ss.ss_family)) != 0)
+		return r;
+	if (rkmp_udp_local(*u, &bound) != 0)
+		bound = *local;
+	rkmp_udp_format(&bound, a, sizeof(a));
+	snprintf(where, n, "%s", a);
+	if (sa->profile != RKMP_PROFILE_IKEV2 || rkmp_udp_port(local) != RKMP_PORT_IKE)
+		return 0;
+	natt = *local;
+	rkmp_udp_set_port(&natt, RKMP_PORT_NATT);
+	rkmp_udp_format(&natt, b, sizeof(b));
+	if (rkmp_udp_also(*u, &natt) != 0) {
+		step_say(st, "%s: %s; listening on %s only: a peer that floats to port %u (MOBIKE, "
+		    "NAT) will not reach us", b, rkmp_err_detail(), a, RKMP_PORT_NATT);
+		return 0;
+	}
+	snprintf(where, n, "%s and %s", a, b);
+	return 0;
+}
+
+/*
  * Responder over UDP: wait for a request, answer it; keep going after
  * stateless answers, and through any number of malformed or forged
- * datagrams (each said at -v and counted), until --wait ends.
+ * datagrams (each said at -v and counted), until --wait ends.  With
+ * rkmp-init --through auth, RKMP_SA_INIT's answer is followed by
+ * RKMP_SA_AUTH's on the same sockets (copies of the INIT request get its
+ * answer again meanwhile).  The SA's endpoints follow the request: a peer
+ * that floated to port 4500 is answered there, and the state says so.
  */
 int
 step_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg_in,
@@ -394,20 +560,20 @@ step_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg 
 	struct rkmp_udp *u = NULL;
 	struct rkmp_ike_cfg cfg = *cfg_in;
 	struct rkmp_udp_policy pol = st->pol;
+	const struct step_desc *x = st->d;	/* the exchange answered now */
 	double end = st->pol.wait > 0 ? rkmp_clock_mono() + st->pol.wait : 0;
-	uint8_t *req = NULL;
-	size_t len;
+	uint8_t *req = NULL, *init_req = NULL;
+	size_t len, init_req_len = 0;
+	struct rkmp_buf init_resp;
+	char where[160], from_s[64];
 	int r;
 
-	if ((r = rkmp_udp_parse(st->listen, (uint16_t)udp_default_port(sa), &local)) != 0 ||
-	    (r = rkmp_udp_open(&u, &local, local.ss.ss_family)) != 0)
+	rkmp_buf_init(&init_resp, RKMP_MSG_MAX);
+	if ((r = listen_on(st, sa, &local, &u, where, sizeof(where))) != 0)
 		return r;
-	if (rkmp_udp_local(u, &bound) != 0)
-		bound = local;
 	{
-		char where[64], until[16];
+		char until[16];
 
-		rkmp_udp_format(&bound, where, sizeof(where));
 		clock_in(st->pol.wait, until, sizeof(until));
 		if (st->pol.wait > 0)
 			step_say(st, "listening on %s (until %s, --wait %g)", where, until, st->pol.wait);
@@ -421,23 +587,42 @@ step_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg 
 			pol.wait = 1e-3;
 		if ((r = rkmp_udp_receive(u, &pol, &req, &len, &from)) != 0) {
 			if (r == RKMP_E_TRANSPORT && end > 0 && rkmp_clock_mono() >= end) {
-				char where[64], ign[48] = "";
+				char ign[48] = "";
 
-				rkmp_udp_format(&local, where, sizeof(where));
 				if (st->ignored > 0)
 					snprintf(ign, sizeof(ign), " (%u datagram%s ignored)", st->ignored,
 					    st->ignored == 1 ? "" : "s");
-				r = rkmp_err_set(RKMP_E_TRANSPORT, "", "no request on %s within %g s%s",
-				    where, st->pol.wait, ign);
+				r = rkmp_err_set(RKMP_E_TRANSPORT, "", "no %s request on %s within %g s%s",
+				    x->exchange, where, st->pol.wait, ign);
 			}
 			break;
 		}
+		rkmp_udp_format(&from, from_s, sizeof(from_s));
+		if (init_req != NULL && len == init_req_len && memcmp(req, init_req, len) == 0) {
+			step_say(st, "%s: a copy of the RKMP_SA_INIT request we answered: the same answer "
+			    "again", from_s);
+			if (rkmp_udp_send(u, &from, init_resp.p, init_resp.len) != 0)
+				step_say(st, "send: %s", rkmp_err_text());
+			free(req);
+			req = NULL;
+			continue;
+		}
+		if ((r = gather(st, sa, from_s, &req, &len)) <= 0) {
+			free(req);
+			req = NULL;
+			if (r < 0)
+				break;
+			continue;
+		}
+		if (rkmp_udp_local(u, &bound) != 0)
+			bound = local;
 		rkmp_ike_out_free(o);
 		rkmp_ike_out_init(o);
 		/* NAT_DETECTION_* answers need our address: only when bound to one */
 		cfg.remote = &from;
-		cfg.local = addr_is_any(&local) ? NULL : &local;
-		r = st->d->respond(sa, &cfg, req, len, o);
+		cfg.local = addr_is_any(&local) ? NULL : &bound;
+		sa->frag_max = rkmp_udp_room(u, &from, st->frag_size);
+		r = x->respond(sa, &cfg, req, len, o);
 		if (ignorable(r, o)) {
 			/* a broken or forged datagram never stops us: count it, keep listening */
 			ignore(st, u, &from, len, o);
@@ -468,21 +653,32 @@ step_udp_respond(struct step *st, struct rkmp_sa *sa, const struct rkmp_ike_cfg 
 			req = NULL;
 			continue;
 		}
+		if (r >= 0 && st->through_auth && x->tool == STEP_INIT &&
+		    sa->phase == RKMP_PHASE_INIT_DONE) {
+			/* --through auth: the same run answers RKMP_SA_AUTH next */
+			step_say(st, "%s: %s; waiting for its RKMP_SA_AUTH request", from_s, o->note);
+			free(init_req);
+			init_req = req;
+			init_req_len = len;
+			req = NULL;
+			rkmp_buf_reset(&init_resp);
+			rkmp_buf_put(&init_resp, o->msg.p, o->msg.len);
+			x = step_tool(STEP_AUTH);
+			continue;
+		}
 		if (r >= 0 && st->linger > 0) {
 			int w;
 
-			char from_s[64];
-
-			rkmp_udp_format(&from, from_s, sizeof(from_s));
 			step_say(st, "answered %s; lingering %g s for copies of its request and new ones",
 			    from_s, st->linger);
-			if ((w = linger(st, sa, u, &cfg, &local, &bound, &req, &len, o)) != 0)
+			if ((w = linger(st, x, sa, u, &cfg, &local, &req, &len, o)) != 0)
 				r = w;
 		}
 		break;
 	}
 	free(req);
+	free(init_req);
+	rkmp_buf_free(&init_resp);
 	rkmp_udp_close(u);
 	return r;
 }
-

@@ -17,9 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RKMP_PORT_IKE		500
-#define RKMP_PORT_NATT		4500
-#define RKMP_PORT_RKMP		50500
+#include "wire.h"	/* RKMP_PORT_IKE, RKMP_PORT_NATT, RKMP_PORT_RKMP */
 
 struct rkmp_cap;
 

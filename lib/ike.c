@@ -16,6 +16,7 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "frag.h"
 #include "hex.h"
 #include "ike.h"
 #include "msg.h"
@@ -395,6 +396,56 @@ natd_hash(uint64_t spi_i, uint64_t spi_r, const struct rkmp_udp_addr *a, uint8_t
 	return 0;
 }
 
+/*
+ * Whether a NAT sits between us (RFC 7296 §2.23), from the peer's
+ * NAT_DETECTION_*_IP notifies in message m (its SPIs): its source hashes
+ * against the address we received from (remote), its destination hash
+ * against ours (local).  False when either is unknown or no notify came.
+ */
+static bool
+natd_differs(const struct rkmp_msg *m, const struct rkmp_ike_cfg *cfg)
+{
+	uint8_t h[20];
+	bool src_seen = false, src_ok = false, dst_seen = false, dst_ok = false;
+
+	if (cfg->local == NULL || cfg->remote == NULL)
+		return false;
+	for (size_t i = 0; i < m->npld; i++) {
+		const struct rkmp_pld *p = &m->pld[i];
+		const struct rkmp_udp_addr *a;
+		bool *seen, *ok;
+
+		if (p->type != RKMP_PLD_NOTIFY || !p->known || p->u.notify.len != 20)
+			continue;
+		if (p->u.notify.type == RKMP_N_NAT_DETECTION_SOURCE_IP) {
+			a = cfg->remote, seen = &src_seen, ok = &src_ok;
+		} else if (p->u.notify.type == RKMP_N_NAT_DETECTION_DESTINATION_IP) {
+			a = cfg->local, seen = &dst_seen, ok = &dst_ok;
+		} else
+			continue;
+		*seen = true;
+		if (natd_hash(m->spi_i, m->spi_r, a, h) == 0 &&
+		    memcmp(h, p->u.notify.data, sizeof(h)) == 0)
+			*ok = true;
+	}
+	return (src_seen && !src_ok) || (dst_seen && !dst_ok);
+}
+
+/* Whether our own last RKMP_SA_INIT request carried notify type. */
+static bool
+sent_notify(const struct rkmp_sa *sa, uint16_t type)
+{
+	const struct rkmp_sa_msg *q = rkmp_sa_last(sa, true, RKMP_EXCH_IKE_SA_INIT, false);
+	struct rkmp_arena a = { 0 };
+	struct rkmp_msg m;
+	bool yes;
+
+	yes = q != NULL && rkmp_msg_decode(&a, q->p, q->len, &m) == 0 &&
+	    rkmp_msg_find_notify(m.pld, m.npld, type) != NULL;
+	rkmp_arena_free(&a);
+	return yes;
+}
+
 static const uint8_t sig_hashes[] = { 0, 2, 0, 3, 0, 4 };	/* SHA2-256, -384, -512 (RFC 7427) */
 
 /* ------------------------------------------------------------------ message helpers */
@@ -459,7 +510,70 @@ emit_clear(struct rkmp_sa *sa, struct rkmp_ike_out *o, uint64_t spi_i, uint64_t 
 	return 0;
 }
 
-/* Protect an inner chain into o->msg (IKE_AUTH and later) and record it. */
+/* Our next IV: an AEAD counter (never a Message ID: ikev2-core.md §1.14), or random. */
+static int
+next_iv(struct rkmp_sa *sa, const struct rkmp_sk_dir *d, uint8_t exchange, uint32_t mid,
+    bool response, unsigned frag, uint8_t *iv)
+{
+	char label[64];
+
+	if (d->encr->aead) {
+		put64(iv, ++sa->iv_counter_out);
+		return 0;
+	}
+	snprintf(label, sizeof(label), frag ? "iv %u %u %d frag %u" : "iv %u %u %d", exchange, mid,
+	    response, frag);
+	return rkmp_ike_random(sa, label, iv, d->encr->iv_len);
+}
+
+/*
+ * RFC 7383 §2.5: the inner chain again as Encrypted Fragments of at most
+ * sa->frag_max octets each, one message after another in out (the transport
+ * sends each as a datagram; the transcript keeps them so, for bitwise-identical
+ * retransmissions).  The number of fragments in *n.
+ */
+static int
+emit_fragments(struct rkmp_sa *sa, const struct rkmp_msg *h, const struct pl_list *l,
+    const struct rkmp_sk_dir *d, bool response, struct rkmp_buf *out, unsigned *n)
+{
+	struct rkmp_buf chain;
+	size_t room = rkmp_skf_room(d, sa->frag_max), total, off;
+	uint8_t iv[32];
+	int r;
+
+	if (room == 0)
+		return rkmp_err_set(RKMP_E_USAGE, "--fragment-size", "%zu octets of IKE message leave "
+		    "no room for a fragment's data with %s", sa->frag_max, d->encr->name);
+	rkmp_buf_init(&chain, RKMP_MSG_MAX);
+	if ((r = rkmp_msg_encode_chain(l->p, l->n, &chain)) != 0)
+		goto out;
+	total = (chain.len + room - 1) / room;
+	if (total > RKMP_FRAGS_MAX) {
+		r = rkmp_err_set(RKMP_E_USAGE, "--fragment-size", "%zu octets would take %zu fragments "
+		    "of %zu, more than %d", chain.len, total, room, RKMP_FRAGS_MAX);
+		goto out;
+	}
+	rkmp_buf_reset(out);
+	for (off = 0, *n = 0; off < chain.len; off += room) {
+		size_t len = chain.len - off < room ? chain.len - off : room;
+
+		(*n)++;
+		if ((r = next_iv(sa, d, h->exchange, h->msg_id, response, *n, iv)) != 0 ||
+		    (r = rkmp_skf_protect(h, l->n > 0 ? l->p[0].type : RKMP_PLD_NONE, (uint16_t)*n,
+		    (uint16_t)total, chain.p + off, len, d, iv, out)) != 0)
+			goto out;
+	}
+out:
+	rkmp_crypto_wipe(chain.p, chain.len);
+	rkmp_buf_free(&chain);
+	return r;
+}
+
+/*
+ * Protect an inner chain into o->msg (IKE_AUTH and later) and record it: one
+ * SK message, or, when fragmentation was agreed and it is larger than
+ * sa->frag_max, its fragments.
+ */
 static int
 emit_protected(struct rkmp_sa *sa, struct rkmp_ike_out *o, uint8_t exchange, bool response,
     uint32_t mid, struct pl_list *l)
@@ -471,23 +585,73 @@ emit_protected(struct rkmp_sa *sa, struct rkmp_ike_out *o, uint8_t exchange, boo
 	int r;
 
 	h.flags = (uint8_t)((sa->initiator ? RKMP_FLAG_I : 0) | (response ? RKMP_FLAG_R : 0));
-	if ((r = sk_dir(sa, sa->initiator, &d)) != 0)
+	o->fragments = 0;
+	if ((r = sk_dir(sa, sa->initiator, &d)) != 0 ||
+	    (r = next_iv(sa, &d, exchange, mid, response, 0, iv)) != 0)
 		return r;
-	if (d.encr->aead) {
-		/* AEAD: a per-direction counter, never a Message ID (ikev2-core.md §1.14) */
-		put64(iv, ++sa->iv_counter_out);
-	} else {
-		char label[48];
-
-		snprintf(label, sizeof(label), "iv %u %u %d", exchange, mid, response);
-		if ((r = rkmp_ike_random(sa, label, iv, d.encr->iv_len)) != 0)
-			return r;
-	}
 	rkmp_buf_reset(&o->msg);
 	if ((r = rkmp_sk_protect(&h, l->p, l->n, &d, iv, &o->msg)) != 0)
 		return r;
+	if (sa->fragmentation && sa->frag_max > 0 && o->msg.len > sa->frag_max &&
+	    (r = emit_fragments(sa, &h, l, &d, response, &o->msg, &o->fragments)) != 0)
+		return r;
 	o->send = true;
 	return rkmp_sa_record(sa, true, o->msg.p, o->msg.len);
+}
+
+/*
+ * The peer's protected message, decoded into m with its inner chain: one
+ * message with SK, or (RFC 7383, when agreed) all the Encrypted Fragments of
+ * one message one after another, in order, as the transport collects them
+ * (rkmp_frags); each is verified on its own and m is the last.  With first
+ * set, only the first message's header is decoded (for the header checks
+ * before any crypto).
+ */
+static int
+unprotect(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t *p, size_t len, bool first,
+    struct rkmp_msg *m)
+{
+	struct rkmp_skf_reasm *rs;
+	struct rkmp_sk_dir d;
+	size_t off = 0, mlen;
+	int r = 0, k;
+
+	if (len < RKMP_HDR_LEN || p[16] != RKMP_PLD_SKF) {
+		if ((r = decode_msg(a, p, len, m)) != 0 || first)
+			return r;
+		if (m->npld == 0 || m->pld[m->npld - 1].type != RKMP_PLD_SK)
+			return rkmp_err_set(RKMP_E_INVALID, rkmp_name_or(RKMP_REG_EXCHANGE, m->exchange),
+			    "no SK payload");
+		if ((r = sk_dir(sa, !sa->initiator, &d)) != 0)
+			return r;
+		return rkmp_sk_unprotect(a, m, &d);
+	}
+	if (!sa->fragmentation)
+		return rkmp_err_set(RKMP_E_INVALID, "SKF payload", "IKE fragmentation (RFC 7383) was not "
+		    "agreed in RKMP_SA_INIT");
+	if ((k = rkmp_frags_next(p, len, &off, &mlen)) <= 0)
+		return k < 0 ? k : rkmp_err_set(RKMP_E_TRUNCATED, "SKF payload", "no fragment");
+	if (first)
+		return decode_msg(a, p, mlen, m);
+	if ((r = sk_dir(sa, !sa->initiator, &d)) != 0)
+		return r;
+	if ((rs = rkmp_skf_reasm_new()) == NULL)
+		return rkmp_err_set(RKMP_E_NOMEM, "SKF payload", "out of memory");
+	for (off = 0, k = 0; (r = rkmp_frags_next(p, len, &off, &mlen)) > 0; off += mlen) {
+		if (k == 1)
+			break;	/* complete before the end: more than one message's fragments */
+		if ((r = decode_msg(a, p + off, mlen, m)) != 0 ||
+		    (r = rkmp_frags_same(p, p + off)) != 0 ||
+		    (k = r = rkmp_skf_add(rs, a, m, &d)) < 0)
+			break;
+	}
+	rkmp_skf_reasm_free(rs);
+	if (r < 0)
+		return r;
+	if (k != 1 || off < len)
+		return rkmp_err_set(RKMP_E_INVALID, "SKF payload", "%zu octets of fragments do not make "
+		    "one whole message", len);
+	return 0;
 }
 
 /* ------------------------------------------------------------------ RKMP_SA_INIT */
@@ -577,8 +741,11 @@ build_init_request(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, struct rk
 	if (cfg->local != NULL && cfg->remote != NULL) {
 		if ((r = natd_hash(sa->spi_i, 0, cfg->local, natd_s)) != 0 ||
 		    (r = natd_hash(sa->spi_i, 0, cfg->remote, natd_d)) != 0 ||
-		    (r = pl_notify(&l, 16388, 0, NULL, 0, natd_s, 20)) != 0 ||
-		    (r = pl_notify(&l, 16389, 0, NULL, 0, natd_d, 20)) != 0)
+		    (r = pl_notify(&l, RKMP_N_NAT_DETECTION_SOURCE_IP, 0, NULL, 0, natd_s, 20)) != 0 ||
+		    (r = pl_notify(&l, RKMP_N_NAT_DETECTION_DESTINATION_IP, 0, NULL, 0, natd_d, 20)) != 0)
+			goto out;
+		/* RFC 7383, offered where there is IP to fragment: over UDP (DESIGN.md §6) */
+		if ((r = pl_notify(&l, RKMP_N_IKEV2_FRAGMENTATION_SUPPORTED, 0, NULL, 0, NULL, 0)) != 0)
 			goto out;
 	}
 	/* RFC 7427: always offered (as strongSwan does), so that certificates given
@@ -653,8 +820,10 @@ init_done(struct rkmp_sa *sa, struct rkmp_ike_out *o, const struct rkmp_prop_cho
 	sa->phase = RKMP_PHASE_INIT_DONE;
 	o->save = true;
 	rkmp_proposal_format(c, prop, sizeof(prop));
-	note(o, "RKMP_SA_INIT %s: SPIs %016llx:%016llx, suite %s, keys derived", what,
-	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop);
+	note(o, "RKMP_SA_INIT %s: SPIs %016llx:%016llx, suite %s, keys derived%s%s", what,
+	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop,
+	    sa->fragmentation ? ", IKE fragmentation agreed (RFC 7383)" : "",
+	    sa->nat ? ", NAT detected (RFC 7296 §2.23)" : "");
 }
 
 /* A stateless answer (COOKIE, INVALID_KE_PAYLOAD, NO_PROPOSAL_CHOSEN): HDR(SPIi, 0), N. */
@@ -792,11 +961,11 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	p->u.opaque.data = sa->nr.p;
 	p->u.opaque.len = sa->nr.len;
 	if (cfg->local != NULL && cfg->remote != NULL &&
-	    rkmp_msg_find_notify(m.pld, m.npld, 16388) != NULL) {
+	    rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_NAT_DETECTION_SOURCE_IP) != NULL) {
 		if ((r = natd_hash(sa->spi_i, sa->spi_r, cfg->local, natd_s)) != 0 ||
 		    (r = natd_hash(sa->spi_i, sa->spi_r, cfg->remote, natd_d)) != 0 ||
-		    (r = pl_notify(&l, 16388, 0, NULL, 0, natd_s, 20)) != 0 ||
-		    (r = pl_notify(&l, 16389, 0, NULL, 0, natd_d, 20)) != 0)
+		    (r = pl_notify(&l, RKMP_N_NAT_DETECTION_SOURCE_IP, 0, NULL, 0, natd_s, 20)) != 0 ||
+		    (r = pl_notify(&l, RKMP_N_NAT_DETECTION_DESTINATION_IP, 0, NULL, 0, natd_d, 20)) != 0)
 			goto out;
 	}
 	if (cfg->creds != NULL && rkmp_creds_certreq(cfg->creds, certreq, sizeof(certreq),
@@ -806,8 +975,16 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 		p->u.cert.data = certreq;
 		p->u.cert.len = certreq_len;
 	}
-	if (sa->profile == RKMP_PROFILE_IKEV2 && (r = pl_notify(&l, 16418, 0, NULL, 0, NULL, 0)) != 0)
+	if (sa->profile == RKMP_PROFILE_IKEV2 &&
+	    (r = pl_notify(&l, RKMP_N_CHILDLESS_IKEV2_SUPPORTED, 0, NULL, 0, NULL, 0)) != 0)
 		goto out;
+	/* RFC 7383: agreed when the initiator offered it */
+	sa->fragmentation = rkmp_msg_find_notify(m.pld, m.npld,
+	    RKMP_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
+	if (sa->fragmentation &&
+	    (r = pl_notify(&l, RKMP_N_IKEV2_FRAGMENTATION_SUPPORTED, 0, NULL, 0, NULL, 0)) != 0)
+		goto out;
+	sa->nat = natd_differs(&m, cfg);
 	if (rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_SIGNATURE_HASH_ALGORITHMS) &&
 	    (r = pl_notify(&l, RKMP_N_SIGNATURE_HASH_ALGORITHMS, 0, NULL, 0, sig_hashes,
 	    sizeof(sig_hashes))) != 0)
@@ -841,7 +1018,6 @@ rkmp_ike_is_answer(void *ctx, const uint8_t *p, size_t len)
 {
 	struct rkmp_sa *sa = ctx;
 	struct rkmp_arena a = { 0 };
-	struct rkmp_sk_dir d;
 	struct rkmp_msg m;
 	/* after a rekey of the RKMP SA, our Delete of the old SA is answered on the old SA */
 	bool on_old = sa->pending.op == RKMP_CHILD_DELETE_OLD_IKE && sa->old.spi_i != 0;
@@ -863,14 +1039,38 @@ rkmp_ike_is_answer(void *ctx, const uint8_t *p, size_t len)
 		yes = 0;
 		goto out;
 	}
-	yes = rkmp_msg_decode(&a, p, len, &m) == 0 && m.npld > 0 &&
-	    m.pld[m.npld - 1].type == RKMP_PLD_SK && sk_dir(sa, !sa->initiator, &d) == 0 &&
-	    rkmp_sk_unprotect(&a, &m, &d) == 0;
+	yes = unprotect(sa, &a, p, len, false, &m) == 0;
 	rkmp_arena_free(&a);
 out:
 	if (on_old)
 		old_swap(sa);
 	return yes;
+}
+
+int
+rkmp_ike_fragment_check(struct rkmp_sa *sa, const uint8_t *p, size_t len)
+{
+	struct rkmp_arena a = { 0 };
+	struct rkmp_sk_dir d;
+	struct rkmp_msg m;
+	uint16_t num, total;
+	int r;
+
+	if ((r = rkmp_frags_peek(p, len, &num, &total)) <= 0)
+		return r;
+	if (!sa->fragmentation)
+		return rkmp_err_set(RKMP_E_INVALID, "SKF payload", "fragment %u of %u: IKE fragmentation "
+		    "(RFC 7383) was not agreed in RKMP_SA_INIT", num, total);
+	if (rkmp_get64(p) != sa->spi_i || rkmp_get64(p + 8) != sa->spi_r ||
+	    ((p[19] & RKMP_FLAG_I) != 0) == sa->initiator)
+		return rkmp_err_set(RKMP_E_INVALID, "SKF payload", "fragment %u of %u: SPIs "
+		    "%016llx:%016llx with I flag %s, not the peer's on this SA", num, total,
+		    (unsigned long long)rkmp_get64(p), (unsigned long long)rkmp_get64(p + 8),
+		    (p[19] & RKMP_FLAG_I) ? "set" : "clear");
+	if ((r = decode_msg(&a, p, len, &m)) == 0 && (r = sk_dir(sa, !sa->initiator, &d)) == 0)
+		r = rkmp_sk_unprotect(&a, &m, &d);
+	rkmp_arena_free(&a);
+	return r < 0 ? r : 1;
 }
 
 /*
@@ -1031,6 +1231,10 @@ rkmp_ike_init_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	if ((r = init_keys(sa, false, ke_p, &dh)) != 0 || (r = rkmp_sa_record(sa, false, resp, len)) != 0)
 		goto out;
 	sa->mid_next = 1;
+	sa->fragmentation = rkmp_msg_find_notify(m.pld, m.npld,
+	    RKMP_N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL &&
+	    sent_notify(sa, RKMP_N_IKEV2_FRAGMENTATION_SUPPORTED);
+	sa->nat = natd_differs(&m, cfg);
 	init_done(sa, o, &choice, "done");
 out:
 	dh_put(sa, dh);
@@ -1262,7 +1466,7 @@ peer_childless(const struct rkmp_sa *sa)
 	bool yes = false;
 
 	if (msg != NULL && rkmp_msg_decode(&a, msg->p, msg->len, &m) == 0)
-		yes = rkmp_msg_find_notify(m.pld, m.npld, 16418) != NULL;
+		yes = rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_CHILDLESS_IKEV2_SUPPORTED) != NULL;
 	rkmp_arena_free(&a);
 	return yes;
 }
@@ -1504,16 +1708,15 @@ out:
 	return r;
 }
 
-/* Decode a protected message of ours to read, check the header, unprotect it. */
+/* Decode a protected message of the peer's, check the header, unprotect it (SK or SKF). */
 static int
 open_protected(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t *p, size_t len,
     bool response, struct rkmp_msg *m, const struct rkmp_pld **inner, size_t *ninner)
 {
-	struct rkmp_sk_dir d;
 	struct rkmp_pld *sk;
 	int r;
 
-	if ((r = decode_msg(a, p, len, m)) != 0)
+	if ((r = unprotect(sa, a, p, len, true, m)) != 0)
 		return r;
 	if (m->spi_i != sa->spi_i || m->spi_r != sa->spi_r)
 		return rkmp_err_set(RKMP_E_INVALID, "IKE header", "SPIs %016llx:%016llx are not this SA's "
@@ -1525,11 +1728,7 @@ open_protected(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t *p, size_
 	if (rkmp_msg_is_initiator(m) == sa->initiator)
 		return rkmp_err_set(RKMP_E_INVALID, "IKE header", "I flag %s on the peer's message",
 		    sa->initiator ? "set" : "clear");
-	if (m->npld == 0 || m->pld[m->npld - 1].type != RKMP_PLD_SK)
-		return rkmp_err_set(RKMP_E_INVALID, "RKMP_SA_AUTH", "no SK payload%s",
-		    m->npld && m->pld[m->npld - 1].type == RKMP_PLD_SKF ? " (IKE fragmentation is not "
-		    "negotiated by us)" : "");
-	if ((r = sk_dir(sa, !sa->initiator, &d)) != 0 || (r = rkmp_sk_unprotect(a, m, &d)) != 0)
+	if ((r = unprotect(sa, a, p, len, false, m)) != 0)
 		return r;
 	sk = &m->pld[m->npld - 1];
 	*inner = sk->u.sk.inner;

@@ -72,6 +72,7 @@ struct rkmp_ike_out {
 	struct rkmp_buf	 msg;
 	bool		 send;
 	bool		 save;
+	unsigned	 fragments;	/* msg is this many RFC 7383 fragments (0: one message) */
 	char		 note[512];
 };
 
@@ -115,8 +116,21 @@ int	rkmp_ike_init_error(const struct rkmp_sa *sa, const uint8_t *p, size_t len);
  */
 struct rkmp_prop_choice;
 int	rkmp_ike_child_keymat_len(const struct rkmp_prop_choice *c, size_t *len);
-/* Whether a datagram answers our outstanding request (for rkmp_udp_request). */
+/*
+ * Whether a datagram answers our outstanding request (for rkmp_udp_request);
+ * an answer in RFC 7383 fragments is given whole: its fragments one after
+ * another, as rkmp_frags_join() makes them.  The engine's other entry points
+ * take a peer's message in the same two forms.
+ */
 int	rkmp_ike_is_answer(void *sa, const uint8_t *p, size_t len);
+
+/*
+ * A transport's check of one datagram before it keeps it as a fragment:
+ * 1 when it is an RFC 7383 Encrypted Fragment of the peer's on this SA
+ * (SPIs, I flag, fragmentation agreed) whose ICV verifies, 0 when it is no
+ * fragment, RKMP_E_* (the reason) when it is a broken or forged one.
+ */
+int	rkmp_ike_fragment_check(struct rkmp_sa *sa, const uint8_t *p, size_t len);
 
 /* Identities: "fqdn:r1.example", "email:a@b", "ipv4:192.0.2.1", "ipv6:2001:db8::1",
  * "keyid:0a0b" (hex) <-> ID payload type and data. */

@@ -106,6 +106,11 @@ struct rkmp_sa {
 	char		 child_proposals[RKMP_SA_TEXT_MAX];
 	uint8_t		 child_protocol;	/* the first child's (rkmp-auth --protocol); 0: the profile's */
 	bool		 childless;
+	/* RFC 7383: both sides sent IKEV2_FRAGMENTATION_SUPPORTED in RKMP_SA_INIT
+	 * ("fragmentation": true); a NAT was detected between us (RFC 7296
+	 * §2.23: "nat": true), so the ikev2 profile continues on port 4500 */
+	bool		 fragmentation;
+	bool		 nat;
 	struct rkmp_sa_suite suite;		/* "suite": chosen at RKMP_SA_INIT */
 	char		 reason[RKMP_SA_TEXT_MAX];	/* why phase is "failed" */
 	/* The SA's UDP endpoints ("peer" and "local": {"addr", "port"}): the
@@ -175,6 +180,10 @@ struct rkmp_sa {
 	 * one process running both halves of RKMP_SA_INIT (UDP, the benchmark)
 	 * does not derive the public value again from the private one. */
 	struct rkmp_dh	*dh_cache;
+	/* In memory only: the largest IKE message one datagram may carry before
+	 * a protected message is sent in RFC 7383 fragments (the transport sets
+	 * it from --fragment-size; 0: never fragment, as over files). */
+	size_t		 frag_max;
 
 	/* "secrets" object (DESIGN.md §6 names) */
 	struct {

@@ -55,29 +55,36 @@ aead_nonce(const struct rkmp_sk_dir *k, const uint8_t *iv, uint8_t *nonce)
 
 /* ------------------------------------------------------------------ protect */
 
-int
-rkmp_sk_protect(const struct rkmp_msg *hdr, const struct rkmp_pld *inner, size_t ninner,
-    const struct rkmp_sk_dir *keys, const uint8_t *iv, struct rkmp_buf *out)
+/*
+ * Seal plaintext pt (inner chain octets, without padding) into one message:
+ * IKE header from hdr with Next Payload type (SK or SKF), the payload's
+ * generic header (Next Payload first), for SKF the Fragment Number and Total
+ * Fragments, the IV, the ciphertext of pt | padding | Pad Length, the ICV.
+ * The AAD (AEAD) or the ICV's input (CBC) covers the header through the IV's
+ * start: through Total Fragments for SKF (RFC 7383 §2.5).
+ */
+static int
+sk_seal(const struct rkmp_msg *hdr, uint8_t type, uint8_t first, uint16_t num, uint16_t total,
+    const uint8_t *pt_in, size_t pt_in_len, const struct rkmp_sk_dir *keys, const uint8_t *iv,
+    struct rkmp_buf *out)
 {
 	struct rkmp_buf pt;
-	size_t start = out->len, block, pad, icv, sk_len, total, ct_off;
+	size_t start = out->len, block, pad, icv, sk_len, len, ct_off;
+	size_t fhdr = type == RKMP_PLD_SKF ? 4 : 0;
 	uint8_t nonce[32];
 	int r;
 
-	if ((r = check_keys(keys, "SK payload")) != 0)
+	if ((r = check_keys(keys, sk_where(type))) != 0)
 		return r;
 	if (out->err)
 		return out->err;
 	block = keys->encr->aead ? 1 : keys->encr->block_len;
 	icv = icv_len(keys);
 
-	/* Plaintext: inner chain | Padding (zeros, minimal) | Pad Length. */
+	/* Plaintext: inner octets | Padding (zeros, minimal) | Pad Length. */
 	rkmp_buf_init(&pt, RKMP_MSG_MAX);
-	if ((r = rkmp_msg_encode_chain(inner, ninner, &pt)) != 0) {
-		rkmp_buf_free(&pt);
-		return r;
-	}
-	pad = (block - (pt.len + 1) % block) % block;
+	rkmp_buf_put(&pt, pt_in, pt_in_len);
+	pad = (block - (pt_in_len + 1) % block) % block;
 	for (size_t i = 0; i < pad; i++)
 		rkmp_buf_u8(&pt, 0);
 	rkmp_buf_u8(&pt, (uint8_t)pad);
@@ -86,30 +93,34 @@ rkmp_sk_protect(const struct rkmp_msg *hdr, const struct rkmp_pld *inner, size_t
 		rkmp_buf_free(&pt);
 		return r;
 	}
-	sk_len = RKMP_GEN_HDR_LEN + keys->encr->iv_len + pt.len + icv;
-	total = RKMP_HDR_LEN + sk_len;
-	if (sk_len > 0xffff || total > RKMP_MSG_MAX) {
+	sk_len = RKMP_GEN_HDR_LEN + fhdr + keys->encr->iv_len + pt.len + icv;
+	len = RKMP_HDR_LEN + sk_len;
+	if (sk_len > 0xffff || len > RKMP_MSG_MAX) {
 		rkmp_buf_free(&pt);
-		return rkmp_err_set(RKMP_E_INVALID, "SK payload", "message would be %zu octets > %d",
-		    total, RKMP_MSG_MAX);
+		return rkmp_err_set(RKMP_E_INVALID, sk_where(type), "message would be %zu octets > %d",
+		    len, RKMP_MSG_MAX);
 	}
-	if ((r = rkmp_buf_reserve(out, total)) != 0) {
+	if ((r = rkmp_buf_reserve(out, len)) != 0) {
 		rkmp_buf_free(&pt);
 		return r;
 	}
 
-	/* IKE header and SK generic header: every length final before the ICV. */
+	/* IKE header and SK/SKF header: every length final before the ICV. */
 	rkmp_buf_u64(out, hdr->spi_i);
 	rkmp_buf_u64(out, hdr->spi_r);
-	rkmp_buf_u8(out, RKMP_PLD_SK);
+	rkmp_buf_u8(out, type);
 	rkmp_buf_u8(out, hdr->version ? hdr->version : RKMP_VERSION_2_0);
 	rkmp_buf_u8(out, hdr->exchange);
 	rkmp_buf_u8(out, hdr->flags);
 	rkmp_buf_u32(out, hdr->msg_id);
-	rkmp_buf_u32(out, (uint32_t)total);
-	rkmp_buf_u8(out, ninner > 0 ? inner[0].type : RKMP_PLD_NONE);
+	rkmp_buf_u32(out, (uint32_t)len);
+	rkmp_buf_u8(out, first);
 	rkmp_buf_u8(out, 0);
 	rkmp_buf_u16(out, (uint16_t)sk_len);
+	if (fhdr) {
+		rkmp_buf_u16(out, num);
+		rkmp_buf_u16(out, total);
+	}
 	rkmp_buf_put(out, iv, keys->encr->iv_len);
 	ct_off = out->len;
 	/* room for ciphertext and ICV, written in place below */
@@ -127,12 +138,53 @@ rkmp_sk_protect(const struct rkmp_msg *hdr, const struct rkmp_pld *inner, size_t
 			    out->p + start, ct_off + pt.len - start, out->p + ct_off + pt.len);
 	}
 	rkmp_crypto_wipe(nonce, sizeof(nonce));
+	rkmp_crypto_wipe(pt.p, pt.len);
 	rkmp_buf_free(&pt);
 	if (r != 0) {
 		out->len = start;
 		return r;
 	}
 	return 0;
+}
+
+int
+rkmp_sk_protect(const struct rkmp_msg *hdr, const struct rkmp_pld *inner, size_t ninner,
+    const struct rkmp_sk_dir *keys, const uint8_t *iv, struct rkmp_buf *out)
+{
+	struct rkmp_buf chain;
+	int r;
+
+	rkmp_buf_init(&chain, RKMP_MSG_MAX);
+	if ((r = rkmp_msg_encode_chain(inner, ninner, &chain)) == 0)
+		r = sk_seal(hdr, RKMP_PLD_SK, ninner > 0 ? inner[0].type : RKMP_PLD_NONE, 0, 0, chain.p,
+		    chain.len, keys, iv, out);
+	rkmp_crypto_wipe(chain.p, chain.len);
+	rkmp_buf_free(&chain);
+	return r;
+}
+
+size_t
+rkmp_skf_room(const struct rkmp_sk_dir *keys, size_t max)
+{
+	size_t block = keys->encr->aead ? 1 : keys->encr->block_len;
+	size_t fixed = RKMP_HDR_LEN + RKMP_GEN_HDR_LEN + 4 + keys->encr->iv_len + icv_len(keys);
+
+	if (max <= fixed + block)
+		return 0;
+	/* the largest ciphertext (a whole number of blocks) that fits, less the Pad Length */
+	return (max - fixed) / block * block - 1;
+}
+
+int
+rkmp_skf_protect(const struct rkmp_msg *hdr, uint8_t first, uint16_t num, uint16_t total,
+    const uint8_t *pt, size_t len, const struct rkmp_sk_dir *keys, const uint8_t *iv,
+    struct rkmp_buf *out)
+{
+	if (num == 0 || num > total)
+		return rkmp_err_set(RKMP_E_INTERNAL, "SKF payload", "Fragment Number %u of Total %u",
+		    num, total);
+	return sk_seal(hdr, RKMP_PLD_SKF, num == 1 ? first : RKMP_PLD_NONE, num, total, pt, len, keys,
+	    iv, out);
 }
 
 /* ------------------------------------------------------------------ unprotect */

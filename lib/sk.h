@@ -36,6 +36,17 @@ struct rkmp_sk_dir {
 int	rkmp_sk_protect(const struct rkmp_msg *hdr, const struct rkmp_pld *inner, size_t ninner,
 	    const struct rkmp_sk_dir *keys, const uint8_t *iv, struct rkmp_buf *out);
 /*
+ * RFC 7383 §2.5: the inner chain of a message, encoded (rkmp_msg_encode_chain),
+ * sent as Total fragments: fragment num (1-based) of it holds octets pt..len,
+ * with Next Payload first (the first inner payload's type) in fragment 1 and
+ * 0 in the others.  rkmp_skf_room: the plaintext octets one fragment message
+ * of at most max octets (IKE header included) carries; 0 when none fit.
+ */
+size_t	rkmp_skf_room(const struct rkmp_sk_dir *keys, size_t max);
+int	rkmp_skf_protect(const struct rkmp_msg *hdr, uint8_t first, uint16_t num, uint16_t total,
+	    const uint8_t *pt, size_t len, const struct rkmp_sk_dir *keys, const uint8_t *iv,
+	    struct rkmp_buf *out);
+/*
  * Verify and decrypt the SK payload of decoded message m (the last payload):
  * ICV or tag first (constant time), then decrypt, check the padding, decode
  * the inner chain into arena a and attach it to the payload (u.sk.inner,

@@ -1208,7 +1208,9 @@ ld_root(const struct ld *L, const json_t *root, struct rkmp_sa *sa)
 	    sizeof(sa->child_proposals))) != 0 ||
 	    (r = ld_enum(L, root, "", "child_protocol", false, RKMP_REG_PROTOCOL, RKMP_REG_MAX_,
 	    255, &cp)) != 0 ||
-	    (r = ld_bool(L, root, "", "childless", false, &sa->childless)) != 0)
+	    (r = ld_bool(L, root, "", "childless", false, &sa->childless)) != 0 ||
+	    (r = ld_bool(L, root, "", "fragmentation", false, &sa->fragmentation)) != 0 ||
+	    (r = ld_bool(L, root, "", "nat", false, &sa->nat)) != 0)
 		return r;
 	if (cp != 0 && rkmp_protocol_by_id((uint8_t)cp) == NULL)
 		return ld_err(L, "child_protocol %u: not a child SA protocol (%s)", cp,
@@ -1677,6 +1679,10 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 	if (sa->child_protocol != 0)
 		sv_put(S, root, "child_protocol", sv_enum(RKMP_REG_PROTOCOL, sa->child_protocol));
 	sv_put(S, root, "childless", json_boolean(sa->childless));
+	if (sa->fragmentation)
+		sv_put(S, root, "fragmentation", json_true());
+	if (sa->nat)
+		sv_put(S, root, "nat", json_true());
 
 	/* No suite before RKMP_SA_INIT has chosen one (every suite has a PRF). */
 	if (sa->suite.prf != 0) {

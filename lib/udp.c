@@ -35,10 +35,10 @@
 
 #include "clock.h"
 #include "err.h"
+#include "frag.h"
 #include "udp.h"
 #include "wire.h"
 
-#define UDP_IKE_PORT	500		/* RFC 7296 §2: the one port without marker */
 #define UDP_MARKER_LEN	RKMP_NONESP_MARKER_LEN	/* RFC 3948 §2.2 */
 #define UDP_MAX_DGRAM	65535		/* largest datagram we accept or send */
 #define UDP_NAMELEN	96		/* "[" INET6 "%" scope "]:" port */
@@ -46,12 +46,19 @@
 /* strongSwan's defaults (charon.retransmit_timeout/base/tries). */
 static const struct rkmp_udp_policy udp_default_policy = { .timeout = 4.0, .base = 1.8, .tries = 5 };
 
+#define UDP_SOCKS	2		/* a responder of the ikev2 profile: 500 and 4500 */
+
 struct rkmp_udp {
-	int		 fd;
+	struct {
+		int	 fd;
+		uint16_t lport;		/* its port; 0 until bound or first send */
+	} s[UDP_SOCKS];
+	unsigned	 ns;		/* sockets open */
+	unsigned	 cur;		/* the one sends go out of: the last datagram's */
+	int		 fd;		/* s[cur].fd */
 	int		 family;
 	unsigned	 icmp;		/* ICMP errors the socket reported */
 	int		 icmp_err;	/* the last one's errno */
-	uint16_t	 lport;		/* our port; 0 until bound or first send */
 	uint8_t		*buf;		/* UDP_MAX_DGRAM + 1 octets, reused */
 };
 
@@ -245,6 +252,27 @@ rkmp_udp_parse(const char *text, uint16_t default_port, struct rkmp_udp_addr *ou
 	return 0;
 }
 
+bool
+rkmp_udp_port_given(const char *text)
+{
+	const char *c, *end;
+
+	if (text == NULL)
+		return false;
+	if (text[0] == '[')
+		return (end = strchr(text, ']')) != NULL && end[1] == ':';
+	return (c = strchr(text, ':')) != NULL && strchr(c + 1, ':') == NULL;
+}
+
+void
+rkmp_udp_set_port(struct rkmp_udp_addr *a, uint16_t port)
+{
+	if (a->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
+	else if (a->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+}
+
 /* ------------------------------------------------------------ sockets */
 
 /* Our port, from getsockname() once the socket has one; 0 while unbound. */
@@ -253,13 +281,21 @@ udp_local_port(struct rkmp_udp *u)
 {
 	struct rkmp_udp_addr a;
 
-	if (u->lport == 0) {
+	if (u->s[u->cur].lport == 0) {
 		memset(&a, 0, sizeof(a));
 		a.len = sizeof(a.ss);
 		if (getsockname(u->fd, (struct sockaddr *)&a.ss, &a.len) == 0)
-			u->lport = rkmp_udp_port(&a);
+			u->s[u->cur].lport = rkmp_udp_port(&a);
 	}
-	return u->lport;
+	return u->s[u->cur].lport;
+}
+
+/* Sends go out of socket i from now on (the one a datagram came in on). */
+static void
+udp_use(struct rkmp_udp *u, unsigned i)
+{
+	u->cur = i;
+	u->fd = u->s[i].fd;
 }
 
 static void
@@ -283,15 +319,49 @@ udp_local_name(struct rkmp_udp *u, char *out, size_t outlen)
 static int
 udp_marker(struct rkmp_udp *u, uint16_t peer_port)
 {
-	return peer_port != UDP_IKE_PORT && udp_local_port(u) != UDP_IKE_PORT;
+	return peer_port != RKMP_PORT_IKE && udp_local_port(u) != RKMP_PORT_IKE;
+}
+
+size_t
+rkmp_udp_room(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, size_t datagram)
+{
+	size_t ip = u->family == AF_INET6 ? 40 : 20, udp = 8;	/* RFC 8200, RFC 791, RFC 768 */
+	size_t marker = udp_marker(u, rkmp_udp_port(peer)) ? UDP_MARKER_LEN : 0;
+
+	return datagram > ip + udp + marker ? datagram - ip - udp - marker : 0;
+}
+
+/* One more socket of u's family, bound to local (NULL: not yet), made current. */
+static int
+udp_sock(struct rkmp_udp *u, const struct rkmp_udp_addr *local)
+{
+	char name[UDP_NAMELEN];
+	int fd, e, flags;
+
+	if ((fd = socket(u->family, SOCK_DGRAM, IPPROTO_UDP)) == -1)
+		return rkmp_err_set(RKMP_E_TRANSPORT, "socket", "%s", strerror(errno));
+	if ((flags = fcntl(fd, F_GETFD)) != -1)
+		(void)fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	if (local != NULL && bind(fd, (const struct sockaddr *)&local->ss,
+	    local->len ? local->len : udp_salen(u->family)) == -1) {
+		e = errno;
+		close(fd);
+		rkmp_udp_format(local, name, sizeof(name));
+		return rkmp_err_set(RKMP_E_TRANSPORT, "", "bind %s: %s", name, strerror(e));
+	}
+	u->s[u->ns].fd = fd;
+	u->s[u->ns].lport = 0;
+	udp_use(u, u->ns++);
+	if (local != NULL)
+		(void)udp_local_port(u);
+	return 0;
 }
 
 int
 rkmp_udp_open(struct rkmp_udp **up, const struct rkmp_udp_addr *local, int family)
 {
 	struct rkmp_udp *u;
-	char name[UDP_NAMELEN];
-	int e, flags;
+	int r;
 
 	*up = NULL;
 	if (local != NULL)
@@ -305,28 +375,28 @@ rkmp_udp_open(struct rkmp_udp **up, const struct rkmp_udp_addr *local, int famil
 		return rkmp_err_set(RKMP_E_NOMEM, "udp", "cannot allocate a receive buffer");
 	}
 	u->family = family;
-	if ((u->fd = socket(family, SOCK_DGRAM, IPPROTO_UDP)) == -1) {
-		e = errno;
+	if ((r = udp_sock(u, local)) != 0) {
 		free(u->buf);
 		free(u);
-		return rkmp_err_set(RKMP_E_TRANSPORT, "socket", "%s", strerror(e));
-	}
-	if ((flags = fcntl(u->fd, F_GETFD)) != -1)
-		(void)fcntl(u->fd, F_SETFD, flags | FD_CLOEXEC);
-	if (local != NULL) {
-		socklen_t len = local->len ? local->len : udp_salen(family);
-
-		if (bind(u->fd, (const struct sockaddr *)&local->ss, len) == -1) {
-			e = errno;
-			rkmp_udp_format(local, name, sizeof(name));
-			rkmp_udp_close(u);
-			return rkmp_err_set(RKMP_E_TRANSPORT, "", "bind %s: %s", name,
-			    strerror(e));
-		}
-		(void)udp_local_port(u);
+		return r;
 	}
 	*up = u;
 	return 0;
+}
+
+int
+rkmp_udp_also(struct rkmp_udp *u, const struct rkmp_udp_addr *local)
+{
+	unsigned was = u->cur;
+	int r;
+
+	if (u->ns >= UDP_SOCKS)
+		return rkmp_err_set(RKMP_E_INTERNAL, "udp", "%u sockets already", u->ns);
+	if (local->ss.ss_family != u->family)
+		return rkmp_err_set(RKMP_E_USAGE, "udp", "a second socket of another address family");
+	r = udp_sock(u, local);
+	udp_use(u, was);
+	return r;
 }
 
 void
@@ -334,8 +404,8 @@ rkmp_udp_close(struct rkmp_udp *u)
 {
 	if (u == NULL)
 		return;
-	if (u->fd != -1)
-		close(u->fd);
+	for (unsigned i = 0; i < u->ns; i++)
+		close(u->s[i].fd);
 	free(u->buf);
 	free(u);
 }
@@ -347,7 +417,7 @@ rkmp_udp_close(struct rkmp_udp *u)
 static int
 udp_poll(struct rkmp_udp *u, double deadline)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[UDP_SOCKS];
 	double left;
 	int n, ms;
 
@@ -359,20 +429,27 @@ udp_poll(struct rkmp_udp *u, double deadline)
 			left *= 1000.0;
 			ms = left >= (double)INT_MAX ? INT_MAX : (int)left + 1;
 		}
-		pfd.fd = u->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if ((n = poll(&pfd, 1, ms)) == -1) {
+		for (unsigned i = 0; i < u->ns; i++) {
+			pfd[i].fd = u->s[i].fd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		if ((n = poll(pfd, u->ns, ms)) == -1) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return rkmp_err_set(RKMP_E_TRANSPORT, "poll", "%s", strerror(errno));
 		}
 		if (n == 0)
 			continue;	/* the deadline check above decides */
-		if (pfd.revents & POLLNVAL)
-			return rkmp_err_set(RKMP_E_INTERNAL, "poll", "socket %d not open", u->fd);
-		if (pfd.revents & (POLLIN | POLLERR | POLLHUP))
-			return 1;
+		for (unsigned i = 0; i < u->ns; i++) {
+			if (pfd[i].revents & POLLNVAL)
+				return rkmp_err_set(RKMP_E_INTERNAL, "poll", "socket %d not open",
+				    pfd[i].fd);
+			if (pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) {
+				udp_use(u, i);	/* the answer goes out where the request came in */
+				return 1;
+			}
+		}
 	}
 }
 
@@ -463,6 +540,32 @@ udp_target(struct rkmp_udp *u, const struct rkmp_udp_addr *to, struct sockaddr_s
 	rkmp_udp_format(to, name, sizeof(name));
 	return rkmp_err_set(RKMP_E_USAGE, name, "not an %s address like the local one",
 	    u->family == AF_INET ? "IPv4" : "IPv6");
+}
+
+static int udp_send1(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const uint8_t *msg,
+    size_t len);
+
+/*
+ * Send what the engine made: one IKE message, or several one after another
+ * (RFC 7383 fragments: each its own datagram, in order).  Anything else goes
+ * out as it is, one datagram.
+ */
+static int
+udp_send_all(struct rkmp_udp *u, const uint8_t *msg, size_t len, const struct rkmp_udp_addr *to)
+{
+	size_t off = 0, mlen, n = 0;
+	int r;
+
+	while ((r = rkmp_frags_next(msg, len, &off, &mlen)) > 0) {
+		off += mlen;
+		n++;
+	}
+	if (r < 0 || n < 2)
+		return udp_send1(u, to, msg, len);
+	for (off = 0; rkmp_frags_next(msg, len, &off, &mlen) > 0; off += mlen)
+		if ((r = udp_send1(u, to, msg + off, mlen)) < 0)
+			return r;
+	return 0;
 }
 
 /* Send one IKE message, with the marker when the rule says so. */
@@ -603,7 +706,7 @@ rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const uin
 		if (n > 0)
 			udp_say(pol, "retransmit %u/%u to %s, %s in %.1f s", n, pol->tries, name,
 			    n < pol->tries ? "next" : "giving up", interval);
-		if ((r = udp_send1(u, peer, msg, len)) < 0)
+		if ((r = udp_send_all(u, msg, len, peer)) < 0)
 			return r;
 		udp_icmp_said(u, pol, name, &icmp);
 		deadline = rkmp_clock_mono() + interval;
@@ -669,7 +772,7 @@ int
 rkmp_udp_send(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const uint8_t *msg,
     size_t len)
 {
-	return udp_send1(u, to, msg, len);
+	return udp_send_all(u, msg, len, to);
 }
 
 int
@@ -690,7 +793,7 @@ rkmp_udp_linger(struct rkmp_udp *u, const uint8_t *req, size_t req_len, const ui
 			return r;
 		if (r == 0 || plen != req_len || (req_len != 0 && memcmp(p, req, req_len) != 0))
 			continue;	/* not a copy of the request we answered */
-		if ((r = udp_send1(u, &from, resp, resp_len)) < 0)
+		if ((r = udp_send_all(u, resp, resp_len, &from)) < 0)
 			return r;
 	}
 	return r < 0 ? r : 0;
@@ -728,7 +831,7 @@ rkmp_udp_local_for(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, struct 
 	out->len = sizeof(out->ss);
 	if (getsockname(u->fd, (struct sockaddr *)&out->ss, &out->len) == -1)
 		return rkmp_err_set(RKMP_E_TRANSPORT, "", "getsockname: %s", strerror(errno));
-	u->lport = 0;
+	u->s[u->cur].lport = 0;
 	(void)udp_local_port(u);
 	return 0;
 }

@@ -42,11 +42,21 @@ struct rkmp_udp_policy {
 int	rkmp_udp_parse(const char *text, uint16_t default_port, struct rkmp_udp_addr *out);
 void	rkmp_udp_format(const struct rkmp_udp_addr *a, char *out, size_t outlen);	/* "addr:port" */
 uint16_t rkmp_udp_port(const struct rkmp_udp_addr *a);
+void	rkmp_udp_set_port(struct rkmp_udp_addr *a, uint16_t port);
+/* Whether text, as rkmp_udp_parse reads it, names a port ("a:500", "[v6]:500"). */
+bool	rkmp_udp_port_given(const char *text);
 
 struct rkmp_udp;
 /* A socket bound to local (NULL = any address of the peer's family, port 0). */
 int	rkmp_udp_open(struct rkmp_udp **u, const struct rkmp_udp_addr *local, int family);
 void	rkmp_udp_close(struct rkmp_udp *u);
+/*
+ * A second socket bound to local (a responder of the ikev2 profile listens
+ * on 500 and 4500, DESIGN.md §6): datagrams are received on either, and what
+ * is sent goes out of the one the last datagram came in on (its port decides
+ * the marker), so an answer leaves from where its request arrived.
+ */
+int	rkmp_udp_also(struct rkmp_udp *u, const struct rkmp_udp_addr *local);
 
 /*
  * Requester: send msg to peer, wait for a datagram from peer that accept()
@@ -68,12 +78,18 @@ int	rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const
  */
 int	rkmp_udp_receive(struct rkmp_udp *u, const struct rkmp_udp_policy *pol, uint8_t **req,
 	    size_t *len, struct rkmp_udp_addr *from);
-/* The address and port the socket is bound to. */
+/* The address and port the socket is bound to (the one the last datagram came in on). */
 int	rkmp_udp_local(struct rkmp_udp *u, struct rkmp_udp_addr *out);
 /* Connect to peer and return the local address and port chosen for it. */
 int	rkmp_udp_local_for(struct rkmp_udp *u, const struct rkmp_udp_addr *peer,
 	    struct rkmp_udp_addr *out);
-/* Send one datagram (adding the marker when needed). */
+/* The IKE octets one datagram of at most `datagram` octets of IP carries to
+ * peer from u's current socket: less the IP and UDP headers and the marker
+ * (for RFC 7383 --fragment-size; 0 when nothing fits). */
+size_t	rkmp_udp_room(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, size_t datagram);
+/* Send msg (adding the marker when needed): one datagram, or one per IKE message when
+ * msg holds several one after another (RFC 7383 fragments).  rkmp_udp_request and
+ * rkmp_udp_linger send so too. */
 int	rkmp_udp_send(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const uint8_t *msg,
 	    size_t len);
 /*
