@@ -4,6 +4,7 @@
  * interfaces, or raw message files.  Options and orchestration only: the
  * capture reader, codec and printers live in lib/.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -49,7 +50,7 @@ static const struct rkmp_opt opts[] = {
 	{ "export-keys", OPT_EXPORT_KEYS, 1, "FORMAT", "print the loaded keys as wireshark or tcpdump lines, exit", EXPORT },
 	{ "json", OPT_JSON, 0, NULL, "one JSON object per message per line (NDJSON)", CAPTURES | MSGFILES },
 	{ "verbose", 'v', 0, NULL, "print every payload with names and values", CAPTURES | MSGFILES },
-	{ "quiet", 'q', 0, NULL, "no closing summary on stderr", CAPTURES | MSGFILES },
+	{ "quiet", 'q', 0, NULL, "no startup line (-i) or closing summary on stderr", CAPTURES | MSGFILES },
 	{ "help", 'h', 0, NULL, "show this help", 0 },
 	{ "version", OPT_VERSION, 0, NULL, "show the version, the commit and the OpenSSL, jansson and libpcap versions", 0 },
 	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (for shell completion)", 0 },
@@ -89,6 +90,7 @@ struct decode {
 	uint64_t		 esp, keepalive, reassembled, other;
 	uint64_t		 decrypted, icv_bad;
 	int			 worst;		/* exit status so far */
+	int			 out_err;	/* errno of the first failed write to stdout */
 	struct rkmp_arena	 arena;
 	struct rkmp_track	*track;
 	struct rkmp_keys	*keys;		/* NULL without -s / --keys */
@@ -190,6 +192,14 @@ put_json(json_t *j)
 	fputc('\n', stdout);
 }
 
+/* After a write to stdout: the first failure, with its errno, ends the run. */
+static void
+out_check(struct decode *d)
+{
+	if (d->out_err == 0 && ferror(stdout))
+		d->out_err = errno != 0 ? errno : EIO;
+}
+
 static void
 emit(struct decode *d, struct rkmp_print_meta *meta, const uint8_t *p, size_t len)
 {
@@ -224,6 +234,7 @@ emit(struct decode *d, struct rkmp_print_meta *meta, const uint8_t *p, size_t le
 		json_decref(j);
 	}
 	}
+	out_check(d);
 }
 
 /*
@@ -257,6 +268,14 @@ limit_reached(const struct decode *d)
 	return d->limit != 0 && d->messages >= d->limit;
 }
 
+/* No more input: the -c count reached, or standard output failed. */
+static bool
+stopped(const struct decode *d)
+{
+	return limit_reached(d) || d->out_err != 0;
+}
+
+/* Decode one open capture; its read error (reported here) or 0. */
 static int
 run_capture(struct decode *d, struct rkmp_cap *cap, const char *name, const uint16_t *ports,
     size_t nports)
@@ -266,7 +285,7 @@ run_capture(struct decode *d, struct rkmp_cap *cap, const char *name, const uint
 
 	for (size_t i = 0; i < nports; i++)
 		rkmp_cap_add_port(cap, ports[i]);
-	while (!limit_reached(d) && (r = rkmp_cap_next(cap, &pkt)) > 0) {
+	while (!stopped(d) && (r = rkmp_cap_next(cap, &pkt)) > 0) {
 		struct rkmp_print_meta meta = {
 			.file = name, .frame = pkt.frame, .has_udp = true,
 			.ts_sec = pkt.ts_sec, .ts_usec = pkt.ts_usec,
@@ -286,11 +305,11 @@ run_capture(struct decode *d, struct rkmp_cap *cap, const char *name, const uint
 		d->reassembled += st->reassembled;
 		d->other += st->other + st->bad;
 	}
-	if (!limit_reached(d) && r < 0) {
-		report(d, r, name, r == RKMP_E_TRUNCATED ? "capture truncated" : NULL);
-		set_worst(d, rkmp_err_exit(r) == 4 ? 4 : 7);
-	}
-	return 0;
+	if (stopped(d) || r >= 0)
+		return 0;
+	report(d, r, name, r == RKMP_E_TRUNCATED ? "capture truncated" : NULL);
+	set_worst(d, rkmp_err_exit(r) == 4 ? 4 : 7);
+	return r;
 }
 
 static void
@@ -321,6 +340,7 @@ run_raw(struct decode *d, const char *path, uint64_t pos)
 			json_decref(j);
 		} else
 			rkmp_print_line(stdout, &meta, &m, r);
+		out_check(d);
 	} else
 		emit(d, &meta, p, len);
 	free(p);
@@ -399,6 +419,38 @@ export_keys(const struct decode *d, bool tcpdump)
 		st = 7;
 	}
 	return st;
+}
+
+/*
+ * Waiting is visible (DESIGN.md §6): once the capture is open, one line on
+ * stderr with what tcpdump says (interface, link type, snapshot length), the
+ * BPF filter compiled, and what ends the capture.  A control character in the
+ * filter (pcap reads it as a space) is shown as a space, to keep one line.
+ */
+static void
+say_listening(const struct decode *d, const struct rkmp_cap *cap, const char *iface)
+{
+	const char *f = rkmp_cap_filter(cap);
+	char desc[128], until[96], *shown = NULL;
+
+	rkmp_cap_describe(cap, desc, sizeof(desc));
+	if (d->limit != 0)
+		snprintf(until, sizeof(until), "until %llu message%s, -c %llu, or Ctrl-C",
+		    (unsigned long long)d->limit, d->limit == 1 ? "" : "s",
+		    (unsigned long long)d->limit);
+	else
+		snprintf(until, sizeof(until), "until Ctrl-C");
+	if (f != NULL && (shown = strdup(f)) != NULL)
+		for (char *p = shown; *p != '\0'; p++)
+			if (iscntrl((unsigned char)*p))
+				*p = ' ';
+	if (f != NULL)
+		fprintf(stderr, "rkmp-decode: listening on %s, %s, capture filter \"%s\" (%s)\n",
+		    iface, desc, shown != NULL ? shown : f, until);
+	else
+		fprintf(stderr, "rkmp-decode: listening on %s, %s, no capture filter (%s)\n", iface,
+		    desc, until);
+	free(shown);
 }
 
 static void
@@ -572,7 +624,7 @@ main(int argc, char **argv)
 		}
 	}
 
-	for (size_t i = 0; i < nreads && !limit_reached(&d); i++) {
+	for (size_t i = 0; i < nreads && !stopped(&d) && !fatal; i++) {
 		struct rkmp_cap *cap = NULL;
 		int r;
 
@@ -584,8 +636,8 @@ main(int argc, char **argv)
 			report(&d, r, reads[i], NULL);
 			rkmp_cap_close(cap);
 			set_worst(&d, rkmp_err_exit(r));
-			if (r == RKMP_E_USAGE)
-				break;	/* a bad filter is bad for every file */
+			/* a bad filter is bad for every input: the run ends on it */
+			fatal = r == RKMP_E_USAGE;
 			continue;
 		}
 		run_capture(&d, cap, reads[i], ports, nports);
@@ -597,45 +649,56 @@ main(int argc, char **argv)
 		if ((r = rkmp_cap_open_live(&live_cap, iface, filter)) != 0) {
 			report(&d, r, iface, NULL);
 			set_worst(&d, r == RKMP_E_USAGE ? 2 : 6);
-			fatal = true;	/* nothing was decoded: no summary after the error */
+			fatal = true;
 		} else {
-			char desc[128];
-
-			/* waiting is never silent: where, and until when (tcpdump's words) */
-			rkmp_cap_describe(live_cap, desc, sizeof(desc));
 			if (!quiet)
-				fprintf(stderr, "rkmp-decode: listening on %s, %s; %s\n", iface, desc,
-				    d.limit != 0 ? "until the message count (-c) or Ctrl-C" : "until Ctrl-C");
+				say_listening(&d, live_cap, iface);
 			setvbuf(stdout, NULL, _IOLBF, 0);
 			signal(SIGINT, on_signal);
 			signal(SIGTERM, on_signal);
-			run_capture(&d, live_cap, iface, ports, nports);
+			/* a read error ends a live capture: the run ends on its error line */
+			if (run_capture(&d, live_cap, iface, ports, nports) < 0)
+				fatal = true;
 			rkmp_cap_close(live_cap);
 			live_cap = NULL;
 		}
 	}
-	for (int i = optind; i < argc && !limit_reached(&d); i++)
+	for (int i = optind; i < argc && !stopped(&d) && !fatal; i++)
 		run_raw(&d, argv[i], (uint64_t)(i - optind + 1));
 
-	fflush(stdout);
-	/* a run that could not start decoding anything ends on its error line */
-	if (fatal && optind == argc && nreads == 0)
-		quiet = true;
-	if (!quiet)
+	if (fflush(stdout) != 0)
+		out_check(&d);
+	if (d.out_err != 0) {
+		/* output that cannot be written ends the run (DESIGN.md §8: system, 7) */
+		if (d.mode == 2) {
+			json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "kind",
+			    rkmp_err_kind(RKMP_E_SYSTEM), "where", "standard output", "detail",
+			    strerror(d.out_err));
+
+			json_dumpf(e, stderr, JSON_COMPACT);
+			fputc('\n', stderr);
+			json_decref(e);
+		} else
+			fprintf(stderr, "rkmp-decode: writing output: %s\n", strerror(d.out_err));
+		d.worst = 7;
+		fatal = true;
+	}
+	/*
+	 * A fatal error (the live capture could not start or failed, a bad
+	 * filter, output that cannot be written) ends the run on its one error
+	 * line: no summary after it.
+	 */
+	if (!quiet && !fatal)
 		fprintf(stderr, "rkmp-decode: %llu message%s, %llu malformed, %llu ESP skipped"
 		    ", %llu keepalive%s, %llu reassembled from IP fragments, %llu other packets skipped\n",
 		    (unsigned long long)d.messages, d.messages == 1 ? "" : "s",
 		    (unsigned long long)d.malformed, (unsigned long long)d.esp,
 		    (unsigned long long)d.keepalive, d.keepalive == 1 ? "" : "s",
 		    (unsigned long long)d.reassembled, (unsigned long long)d.other);
-	if (!quiet && d.keys != NULL)
+	if (!quiet && !fatal && d.keys != NULL)
 		fprintf(stderr, "rkmp-decode: %llu decrypted, %llu ICV mismatch%s\n",
 		    (unsigned long long)d.decrypted, (unsigned long long)d.icv_bad,
 		    d.icv_bad == 1 ? "" : "es");
-	if (ferror(stdout)) {
-		fprintf(stderr, "rkmp-decode: writing output: %s\n", strerror(errno));
-		d.worst = 7;
-	}
 	decode_free(&d);
 	free(joined);
 	return d.worst;

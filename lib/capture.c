@@ -105,6 +105,7 @@ struct rkmp_cap {
 	char		 name[256];	/* file or interface, for error text */
 	struct bpf_program prog;	/* a file's filter, run here (see rkmp_cap_set_filter) */
 	bool		 have_prog;
+	char		*filter;	/* the expression compiled, NULL without one */
 	uint16_t	 ports[CAP_MAX_PORTS];
 	size_t		 nports;
 	struct rkmp_cap_stats st;
@@ -276,13 +277,18 @@ int
 rkmp_cap_set_filter(struct rkmp_cap *cap, const char *filter)
 {
 	struct bpf_program prog;
+	char *copy;
 	int r;
 
 	if (cap == NULL || cap->pc == NULL || filter == NULL)
 		return rkmp_err_set(RKMP_E_USAGE, CAP_WHERE, "no filter given");
-	if (pcap_compile(cap->pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == PCAP_ERROR)
+	if ((copy = strdup(filter)) == NULL)
+		return rkmp_err_set(RKMP_E_NOMEM, CAP_WHERE, "%s: filter: out of memory", cap->name);
+	if (pcap_compile(cap->pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) == PCAP_ERROR) {
+		free(copy);
 		return rkmp_err_set(RKMP_E_USAGE, CAP_WHERE, "filter \"%s\": %s", filter,
 		    pcap_geterr(cap->pc));
+	}
 	if (!cap->live) {
 		/*
 		 * pcap_setfilter on a file would skip records inside libpcap,
@@ -293,14 +299,26 @@ rkmp_cap_set_filter(struct rkmp_cap *cap, const char *filter)
 			pcap_freecode(&cap->prog);
 		cap->prog = prog;
 		cap->have_prog = true;
+		free(cap->filter);
+		cap->filter = copy;
 		return 0;
 	}
 	r = pcap_setfilter(cap->pc, &prog);
 	pcap_freecode(&prog);
-	if (r != 0)
+	if (r != 0) {
+		free(copy);
 		return rkmp_err_set(RKMP_E_SYSTEM, CAP_WHERE, "%s: filter \"%s\": %s", cap->name,
 		    filter, pcap_geterr(cap->pc));
+	}
+	free(cap->filter);
+	cap->filter = copy;
 	return 0;
+}
+
+const char *
+rkmp_cap_filter(const struct rkmp_cap *cap)
+{
+	return cap != NULL ? cap->filter : NULL;
 }
 
 int
@@ -343,6 +361,7 @@ rkmp_cap_close(struct rkmp_cap *cap)
 		return;
 	if (cap->have_prog)
 		pcap_freecode(&cap->prog);
+	free(cap->filter);
 	if (cap->pc != NULL)
 		pcap_close(cap->pc);
 	for (size_t i = 0; i < FRAG_SLOTS; i++)

@@ -61,6 +61,10 @@ void	rkmp_cap_describe(const struct rkmp_cap *cap, char *out, size_t n);
 const char *rkmp_cap_version(void);
 /* Apply a BPF filter to an open capture (file or live). */
 int	rkmp_cap_set_filter(struct rkmp_cap *cap, const char *filter);
+/* The BPF expression in force, as given (rkmp_cap_open_live's default when it
+ * was given none); NULL when there is none (the default did not compile for
+ * the link type, and every packet is read). */
+const char *rkmp_cap_filter(const struct rkmp_cap *cap);
 /* Treat UDP port as IKE too (both directions).  Up to 16 extra ports. */
 int	rkmp_cap_add_port(struct rkmp_cap *cap, uint16_t port);
 /* Next IKE datagram: 1 with *pkt filled, 0 at the end, negative RKMP_E_* on a

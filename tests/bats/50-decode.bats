@@ -224,19 +224,84 @@ D=testdata/decode
 	assert_output --regexp '127\.0\.0\.1\.[0-9]+ > 127\.0\.0\.1\.500: IKE_SA_INIT initiator request mid 0 852d553810da4e22:0000000000000000 len 464'
 }
 
-@test "live capture on a missing interface: one error line, exit 6" {
+@test "live capture on a missing interface: exactly one error line, exit 6, no summary (text and --json)" {
 	run -6 --separate-stderr "$RKMP_BIN/rkmp-decode" -i rkmp-no-such-if0
-	[[ "$stderr" == *"rkmp-decode: rkmp-no-such-if0:"* ]]
-	# and no summary of nothing decoded after it
-	[ "${#stderr_lines[@]}" -eq 1 ]
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "${stderr_lines[0]}" == "rkmp-decode: rkmp-no-such-if0: "* ]]
+	[[ "$stderr" != *" messages, "* ]]
+	[[ "$stderr" != *"listening on"* ]]
+	run -6 --separate-stderr "$RKMP_BIN/rkmp-decode" --json -i rkmp-no-such-if0
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+	run jq -ce '.error | [.kind, .where]' <<< "$stderr"
+	assert_output '["system","rkmp-no-such-if0"]'
 }
 
-@test "live capture says where it listens, as tcpdump does (not with -q)" {
+@test "live capture says where it listens, with the filter and what stops it, on stderr (not with -q)" {
 	[ "$(id -u)" = 0 ] || skip "live capture needs root"
+	local head="rkmp-decode: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes"
 	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -i lo
-	assert_equal "${stderr_lines[0]}" "rkmp-decode: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes; until Ctrl-C"
-	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -c 3 -i lo
-	assert_equal "${stderr_lines[0]}" "rkmp-decode: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes; until the message count (-c) or Ctrl-C"
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "$head, capture filter \"udp or (ip[6:2] & 0x1fff != 0) or ip6\" (until Ctrl-C)"
+	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -c 3 -i lo udp port 500
+	assert_equal "${stderr_lines[0]}" "$head, capture filter \"udp port 500\" (until 3 messages, -c 3, or Ctrl-C)"
+	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" --json -c 1 -i lo -f $'udp\tport 4500'
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "$head, capture filter \"udp port 4500\" (until 1 message, -c 1, or Ctrl-C)"
+	# stopped by a signal: the summary follows, as after files
+	assert_equal "${stderr_lines[1]}" "rkmp-decode: 0 messages, 0 malformed, 0 ESP skipped, 0 keepalives, 0 reassembled from IP fragments, 0 other packets skipped"
+}
+
+@test "-q: no startup line and no summary for a live capture" {
+	[ "$(id -u)" = 0 ] || skip "live capture needs root"
 	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -q -i lo
 	assert_equal "$stderr" ""
+	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" --json -q -c 2 -i lo udp
+	assert_equal "$stderr" ""
+}
+
+@test "live capture stopped by -c: startup line, the message, then the summary" {
+	[ "$(id -u)" = 0 ] || skip "live capture needs root"
+	out=$BATS_TEST_TMPDIR/live.out err=$BATS_TEST_TMPDIR/live.err
+	timeout 10 "$RKMP_BIN/rkmp-decode" -c 1 -i lo udp port 500 > "$out" 2> "$err" &
+	pid=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		sleep 0.3
+		cat testdata/msgs/a-aes128-cbc-modp2048-01.bin > /dev/udp/127.0.0.1/500 || true
+		[ -s "$out" ] && break
+	done
+	wait "$pid" || fail "rkmp-decode -c 1 -i lo: exit $?"
+	mapfile -t e < "$err"
+	assert_equal "${#e[@]}" 2
+	assert_equal "${e[0]}" "rkmp-decode: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes, capture filter \"udp port 500\" (until 1 message, -c 1, or Ctrl-C)"
+	assert_equal "${e[1]}" "rkmp-decode: 1 message, 0 malformed, 0 ESP skipped, 0 keepalives, 0 reassembled from IP fragments, 0 other packets skipped"
+}
+
+@test "an interface that goes away during the capture: its error line last, exit 7, no summary" {
+	[ "$(id -u)" = 0 ] || skip "live capture needs root"
+	command -v unshare > /dev/null && command -v ip > /dev/null || skip "needs unshare and ip"
+	unshare -n ip link add rkmpt0 type veth peer name rkmpt1 2> /dev/null ||
+		skip "no network namespace with a veth pair here"
+	run --separate-stderr unshare -n bash -c '
+		ip link add rkmpt0 type veth peer name rkmpt1 && ip link set rkmpt0 up || exit 99
+		"$1" "$2" -i rkmpt0 & pid=$!
+		sleep 1
+		ip link del rkmpt0
+		wait "$pid"' _ "$RKMP_BIN/rkmp-decode"
+	assert_equal "$status" 7
+	assert_equal "${#stderr_lines[@]}" 2
+	[[ "${stderr_lines[0]}" == "rkmp-decode: listening on rkmpt0, "* ]]
+	[[ "${stderr_lines[1]}" == "rkmp-decode: rkmpt0: "* ]]
+}
+
+@test "a fatal error ends the run on its one line: a filter that does not compile (exit 2), output that cannot be written (exit 7)" {
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" -r "$D/a-aes128-cbc-modp2048.pcap" -f 'bogus((' testdata/msgs/a-aes128-cbc-modp2048-01.bin
+	assert_output ""
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == *'filter "bogus((": '* ]]
+	run -7 --separate-stderr bash -c '"$1" -r "$2" > /dev/full' _ "$RKMP_BIN/rkmp-decode" "$D/a-aes128-cbc-modp2048.pcap"
+	assert_equal "$stderr" "rkmp-decode: writing output: No space left on device"
+	run -7 --separate-stderr bash -c '"$1" --json -r "$2" > /dev/full' _ "$RKMP_BIN/rkmp-decode" "$D/a-aes128-cbc-modp2048.pcap"
+	assert_equal "$stderr" '{"error":{"kind":"system","where":"standard output","detail":"No space left on device"}}'
 }
