@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
 # Regenerate the test PKI in testdata/pki/ with the openssl CLI:
-#   tests/make-pki.sh [OUTDIR]        (default testdata/pki; the output is committed)
+#   tests/make-pki.sh [--only SET] [OUTDIR]   (default testdata/pki; the output is committed)
+#
+# The files come in two independent sets, each with its own root:
+#   base      everything under ca.pem and rogue-ca.pem (the first table below)
+#   rsa4096   the RSA-4096 chain (the second table)
+# Without --only both are written; --only SET writes that set and leaves every
+# other file in OUTDIR as it is.  Keys are random, so regenerating a set changes
+# all of its files: add a set with --only (e.g. `tests/make-pki.sh --only rsa4096`)
+# rather than rewriting the committed ones.
 #
 # Everything is valid from 2000-01-01 to 2049-12-31 (fixed dates through
 # `openssl ca -startdate/-enddate`), so no test depends on today's date except
@@ -22,8 +30,29 @@
 #   ca.spki.sha1, sub-ca.spki.sha1
 #                  SHA-1 of the CA's SubjectPublicKeyInfo DER, as hex: the CERTREQ hash,
 #                  computed here by the openssl CLI, independently of lib/auth.c
+#
+# rsa4096: certificates big enough that an IKE_AUTH message carrying a chain and an
+# RSA-4096 signature (about 3.5 KB) must be split by IKE fragmentation (RFC 7383)
+# at a small fragment size (576); the interop harness's rkmp-frag connections use them
+# (tests/interop/strongswan-peer.sh).
+#   rsa4096-ca.pem     trusted root, RSA 4096         "CN=rkmp test RSA-4096 CA"
+#   rsa4096-sub.pem    intermediate CA, RSA 4096, by rsa4096-ca
+#                                                     "CN=rkmp test RSA-4096 intermediate CA"
+#   rsa4096.pem        RSA 4096, by rsa4096-sub, then rsa4096-sub's certificate (a chain)
+#                                                     SAN DNS:us.rkmp.test (our side)
+#   rsa4096-peer.pem   RSA 4096, by rsa4096-sub, then rsa4096-sub's certificate (a chain)
+#                                                     SAN DNS:peer.rkmp.test (strongSwan's side)
+#   NAME.key           their private keys, as above
 set -euo pipefail
 cd "$(dirname "$0")/.."
+sets="base rsa4096"
+if [ "${1:-}" = --only ]; then
+	case "${2:-}" in
+	base|rsa4096) sets=$2 ;;
+	*) echo "make-pki: --only base|rsa4096" >&2; exit 2 ;;
+	esac
+	shift 2
+fi
 out=${1:-testdata/pki}
 export LC_ALL=C TZ=UTC
 
@@ -81,10 +110,11 @@ authorityKeyIdentifier = keyid:always
 EOF
 export SAN=DNS:unused.invalid CADIR=/nonexistent
 
-# key NAME ALG  (rsa | p256 | p384 | p521 | ed25519) -> $work/NAME.key, mode 0600
+# key NAME ALG  (rsa | rsa4096 | p256 | p384 | p521 | ed25519) -> $work/NAME.key, mode 0600
 key() {
 	case $2 in
 	rsa)	openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/$1.key" ;;
+	rsa4096) openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:4096 -out "$work/$1.key" ;;
 	p256)	openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
 		    -pkeyopt ec_param_enc:named_curve -out "$work/$1.key" ;;
 	p384)	openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-384 \
@@ -108,9 +138,9 @@ csr() {
 	openssl req -new -config "$work/ca.cnf" -key "$work/$1.key" -subj "$2" -out "$work/$1.csr"
 }
 
-# root NAME SUBJECT: a self-signed CA
+# root NAME SUBJECT [ALG]: a self-signed CA (default RSA 2048)
 root() {
-	key "$1" rsa
+	key "$1" "${3:-rsa}"
 	csr "$1" "$2"
 	cadb "$1"
 	CADIR="$work/db-$1" openssl ca -batch -notext -config "$work/ca.cnf" -selfsign \
@@ -136,43 +166,71 @@ ee() {
 	fi
 }
 
-root ca "/O=rkmp test/CN=rkmp test CA"
-root rogue-ca "/O=rogue/CN=rogue CA"
+names=""
+spki=""
 
-key sub-ca p384
-csr sub-ca "/O=rkmp test/CN=rkmp test intermediate CA"
-issue sub-ca ca v3_ca
-cadb sub-ca
+gen_base() {
+	root ca "/O=rkmp test/CN=rkmp test CA"
+	root rogue-ca "/O=rogue/CN=rogue CA"
 
-ee rsa rsa ca a.rkmp.test "DNS:a.rkmp.test,IP:192.0.2.1,IP:2001:db8::1"
-ee p256 p256 ca b.rkmp.test "DNS:b.rkmp.test"
-ee p384 p384 ca c.rkmp.test -
-ee p521 p521 sub-ca d.rkmp.test "email:d@rkmp.test"
-cat "$work/sub-ca.pem" >> "$work/p521.pem"
-ee ed25519 ed25519 ca e.rkmp.test "DNS:e.rkmp.test"
-ee rogue rsa rogue-ca a.rkmp.test "DNS:a.rkmp.test"
-ee expired rsa ca x.rkmp.test "DNS:x.rkmp.test" 20010101000000Z 20020101000000Z
+	key sub-ca p384
+	csr sub-ca "/O=rkmp test/CN=rkmp test intermediate CA"
+	issue sub-ca ca v3_ca
+	cadb sub-ca
 
-for c in ca sub-ca; do
-	openssl x509 -in "$work/$c.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
-	    sha1sum | cut -d' ' -f1 > "$work/$c.spki.sha1"
+	ee rsa rsa ca a.rkmp.test "DNS:a.rkmp.test,IP:192.0.2.1,IP:2001:db8::1"
+	ee p256 p256 ca b.rkmp.test "DNS:b.rkmp.test"
+	ee p384 p384 ca c.rkmp.test -
+	ee p521 p521 sub-ca d.rkmp.test "email:d@rkmp.test"
+	cat "$work/sub-ca.pem" >> "$work/p521.pem"
+	ee ed25519 ed25519 ca e.rkmp.test "DNS:e.rkmp.test"
+	ee rogue rsa rogue-ca a.rkmp.test "DNS:a.rkmp.test"
+	ee expired rsa ca x.rkmp.test "DNS:x.rkmp.test" 20010101000000Z 20020101000000Z
+
+	for c in ca sub-ca; do
+		openssl x509 -in "$work/$c.pem" -pubkey -noout | openssl pkey -pubin -outform DER |
+		    sha1sum | cut -d' ' -f1 > "$work/$c.spki.sha1"
+	done
+
+	# Every end entity must chain to ca (except rogue and expired, by design).
+	for c in rsa p256 p384 ed25519; do
+		openssl verify -CAfile "$work/ca.pem" "$work/$c.pem" >/dev/null
+	done
+	openssl verify -CAfile "$work/ca.pem" -untrusted "$work/sub-ca.pem" "$work/p521.pem" >/dev/null
+	if openssl verify -CAfile "$work/ca.pem" "$work/expired.pem" >/dev/null 2>&1; then
+		echo "make-pki: expired.pem verifies" >&2
+		exit 1
+	fi
+	names="$names ca rogue-ca sub-ca rsa p256 p384 p521 ed25519 rogue expired"
+	spki="$spki ca sub-ca"
+}
+
+gen_rsa4096() {
+	root rsa4096-ca "/O=rkmp test/CN=rkmp test RSA-4096 CA" rsa4096
+	key rsa4096-sub rsa4096
+	csr rsa4096-sub "/O=rkmp test/CN=rkmp test RSA-4096 intermediate CA"
+	issue rsa4096-sub rsa4096-ca v3_ca
+	cadb rsa4096-sub
+	ee rsa4096 rsa4096 rsa4096-sub us.rkmp.test "DNS:us.rkmp.test"
+	ee rsa4096-peer rsa4096 rsa4096-sub peer.rkmp.test "DNS:peer.rkmp.test"
+	for c in rsa4096 rsa4096-peer; do
+		cat "$work/rsa4096-sub.pem" >> "$work/$c.pem"
+		# the leaf chains to the root through the intermediate the file carries
+		openssl verify -CAfile "$work/rsa4096-ca.pem" -untrusted "$work/$c.pem" "$work/$c.pem" >/dev/null
+	done
+	names="$names rsa4096-ca rsa4096-sub rsa4096 rsa4096-peer"
+}
+
+for set in $sets; do
+	"gen_$set"
 done
-
-# Every end entity must chain to ca (except rogue and expired, by design).
-for c in rsa p256 p384 ed25519; do
-	openssl verify -CAfile "$work/ca.pem" "$work/$c.pem" >/dev/null
-done
-openssl verify -CAfile "$work/ca.pem" -untrusted "$work/sub-ca.pem" "$work/p521.pem" >/dev/null
-if openssl verify -CAfile "$work/ca.pem" "$work/expired.pem" >/dev/null 2>&1; then
-	echo "make-pki: expired.pem verifies" >&2
-	exit 1
-fi
 
 install -d -m 0755 "$out"
-names="ca rogue-ca sub-ca rsa p256 p384 p521 ed25519 rogue expired"
 for n in $names; do
 	install -m 0644 "$work/$n.pem" "$out/$n.pem"
 	install -m 0600 "$work/$n.key" "$out/$n.key"
 done
-install -m 0644 "$work/ca.spki.sha1" "$work/sub-ca.spki.sha1" "$out/"
-echo "make-pki: wrote $(echo "$names" | wc -w) certificates and keys to $out"
+for c in $spki; do
+	install -m 0644 "$work/$c.spki.sha1" "$out/"
+done
+echo "make-pki: wrote $(echo "$names" | wc -w) certificates and keys ($sets) to $out"

@@ -44,43 +44,10 @@ load interop-helpers
 	run -0 keys_match_charon
 }
 
-# A second connection on the peer, authenticated by certificates from testdata/pki:
-# charon's own certificate is p256.pem (b.rkmp.test), any certificate of ca.pem is accepted.
-cert_conn() {
-	local d
-	d=$(dirname "$("$SW" path swanctl)")
-	cp testdata/pki/p256.pem "$d/x509/"
-	cp testdata/pki/p256.key "$d/private/"
-	cp testdata/pki/ca.pem "$d/x509ca/"
-	cat > "$("$SW" path conf.d)/rkmp-cert.conf" <<-EOF
-	rkmp-cert {
-		version = 2
-		local_addrs = 10.77.0.1
-		proposals = aes128-sha256-modp2048,aes256gcm16-prfsha256-ecp256,chacha20poly1305-prfsha256-x25519
-		local {
-			auth = pubkey
-			certs = p256.pem
-			id = b.rkmp.test
-		}
-		remote {
-			auth = pubkey
-			cacerts = ca.pem
-		}
-		children {
-			rkmp-child {
-				local_ts = 10.77.1.1/32
-				remote_ts = 10.77.2.2/32
-				esp_proposals = aes128-sha256,aes256gcm16,chacha20poly1305
-			}
-		}
-	}
-	EOF
-	"$SW" load >/dev/null
-}
-
+# The harness's connection rkmp-cert: charon's certificate is testdata/pki/p256.pem
+# (b.rkmp.test), any certificate of ca.pem is accepted.
 @test "certificates against strongSwan: RSA and ECDSA initiators, ECDSA responder, three suites" {
 	"$SW" up >/dev/null
-	cert_conn
 	for k in rsa p256; do
 		install -m 600 "testdata/pki/$k.key" "$W/$k.key"
 	done

@@ -1,8 +1,10 @@
-# Shared by the strongSwan interop suites (95, 96): charon as the responder in a
-# network namespace of its own (tests/interop/strongswan-peer.sh), us in another
+# Shared by the strongSwan interop suites (94, 95, 96): charon in a network
+# namespace of its own (tests/interop/strongswan-peer.sh), us in another
 # (10.77.0.2), the peer at 10.77.0.1.  Skips without root; without strongSwan and
 # the harness's plugins (tests/interop/install-strongswan.sh, which make check runs
 # as root) it skips, or fails when RKMP_TEST_STRICT=1 (CI).
+# The state file the helpers read is $STATE, default $W/a.json.  A test that runs
+# one of our tools in the background keeps its pid in RPID: teardown kills it.
 # shellcheck shell=bash
 
 SW=$TOP/tests/interop/strongswan-peer.sh
@@ -35,7 +37,7 @@ teardown() {
 
 us() { ip netns exec "$NS_US" "$@"; }
 
-st() { jq -r "$1" "$W/a.json"; }
+st() { jq -r "$1" "${STATE:-$W/a.json}"; }
 
 negotiate() {	# negotiate INIT-OPTS... -- AUTH-OPTS...: our initiator against the peer
 	local iopts=() aopts=() side=i
@@ -71,14 +73,24 @@ established_in_swanctl() {
 	"$SW" swanctl --list-sas | grep -qE "ESTABLISHED, IKEv2, $(st .ike_sa.spi_i)_i\*? $(st .ike_sa.spi_r)_r"
 }
 
-child_keys_match_charon() {	# the last child's KEYMAT starts with charon's encr_i for its SPI
+# the last child's KEYMAT starts with charon's encr_i for its SPI (our inbound
+# SPI: spi_i of charon's line when we initiated the exchange, spi_r when charon did)
+child_keys_match_charon() {
 	local spi log encr_i
 	spi=$(st '.children[-1].spi_local')
 	log=$("$SW" path keylog)
-	encr_i=$(grep "^CHILD .* spi_i=$spi " "$log" | sed -nE 's/.* encr_i=([0-9a-f]+).*/\1/p' | tail -n 1)
+	encr_i=$(grep -E "^CHILD .* spi_[ir]=$spi " "$log" | sed -nE 's/.* encr_i=([0-9a-f]+).*/\1/p' | tail -n 1)
 	[ -n "$encr_i" ] && [[ "$(st '.secrets.children[-1].keymat')" == "$encr_i"* ]]
 }
 
 child_state_in_swanctl() {	# child_state_in_swanctl SPI_PEER STATE
 	"$SW" swanctl --list-sas | grep -B3 "in  $1" | grep -q "$2"
+}
+
+# sw_fragments sent|received EXCHANGE request|response: into how many fragments
+# charon split (sent) or from how many it reassembled (received) the last such
+# message it logged; 0 when none was fragmented (received: only when reassembled)
+sw_fragments() {
+	"$SW" fragments "$1" "$2" |
+	    awk -v kind="$3" '$3 == kind && ($1 == "sent" || $8 == "reassembled") { n = $5 } END { print n + 0 }'
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install strongSwan for the interop suites (tests/bats/95-interop-strongswan.bats,
-# 96-interop-rekey-ike.bats) and build the harness's charon plugins; idempotent.
+# Install strongSwan for the interop suites (tests/bats/94-interop-udp.bats,
+# 95-interop-strongswan.bats, 96-interop-rekey-ike.bats) and build the harness's
+# charon plugins; idempotent.
 #
 #   tests/interop/install-strongswan.sh           install what is missing (as root)
 #   tests/interop/install-strongswan.sh --check   only say what is missing (exit 1 if anything)
