@@ -38,9 +38,9 @@ BINS=(rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable)
 # Options each tool does not take, though another one does: (tool option
 # [argument]) per line.
 FOREIGN=(
-	"rkmp-init --psk-file k.psk"
 	"rkmp-init --rekey-ike"
-	"rkmp-init --protocol bfd"
+	"rkmp-auth --through auth"
+	"rkmp-child --through auth"
 	"rkmp-auth --profile ikev2"
 	"rkmp-auth --proposal aes128-sha256-modp2048"
 	"rkmp-auth --seed 00"
@@ -94,11 +94,12 @@ FOREIGN=(
 @test "each step tool lists the options that apply to it, and no other" {
 	# the table of DESIGN.md §6 as the tools split it: O = every step tool
 	declare -A want=(
-		[rkmp-init]="--profile --proposal --seed --cookie --id --peer-id --cert --key --ca --childless --child-proposal"
+		[rkmp-init]="--profile --proposal --seed --cookie --id --peer-id --cert --key --ca --childless --child-proposal
+		    --through --psk-file --protocol"
 		[rkmp-auth]="--psk-file --id --peer-id --cert --key --ca --childless --child-proposal --protocol"
 		[rkmp-child]="--create --protocol --pfs --rekey --delete --rekey-ike --delete-ike --liveness --child-proposal"
 	)
-	every="--state --in --out --respond --resend --peer --listen --local --retransmit --wait --linger
+	every="--state --in --out --respond --resend --peer --listen --local --retransmit --wait --linger --fragment-size
 	    --wait-lock --keytable --peer-address --events --rp-hook --json --now --verbose --quiet --help
 	    --version --list-options"
 	for b in rkmp-init rkmp-auth rkmp-child; do
