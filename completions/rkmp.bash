@@ -349,14 +349,21 @@ _rkmp()
 			_rkmp_words rkmp ikev2
 			return 0
 			;;
+		--through)
+			# rkmp-init --respond: the one exchange it can go on to
+			_rkmp_words auth
+			return 0
+			;;
 		--peer | --listen | --local | --proposal | --child-proposal | --seed | \
-			--retransmit | --wait | --linger | --wait-lock | --peer-address | --now)
+			--retransmit | --wait | --linger | --wait-lock | --peer-address | --now | \
+			--fragment-size)
 			# addresses, proposal strings, numbers, times: nothing to offer
 			return 0
 			;;
 		esac
 		if [[ $prev == --protocol ]]; then
-			# rkmp-auth: its first child (rkmp profile); rkmp-child: esp too (ikev2)
+			# rkmp-auth, rkmp-init --through auth: the first child (rkmp profile);
+			# rkmp-child: esp too (ikev2)
 			_rkmp_words tcp-ao bfd rsvp-te tcp-md5
 			[[ $name == rkmp-child ]] && _rkmp_words esp
 			return 0

@@ -64,6 +64,19 @@ load helpers
 	run -0 complete_words rkmp-auth --c
 	refute_line -- --cookie
 	assert_line -- --cert
+	run -0 complete_words rkmp-auth --th
+	assert_output ""
+}
+
+@test "rkmp-init --through offers auth; --fragment-size offers nothing (a number)" {
+	run -0 complete_words rkmp-init --respond --through ""
+	assert_output "auth"
+	run -0 complete_words rkmp-init --th
+	assert_output -- "--through"
+	for tool in rkmp-init rkmp-auth rkmp-child; do
+		run -0 complete_words "$tool" --fragment-size ""
+		assert_output ""
+	done
 }
 
 @test "step tools: -t and --events offer files" {
