@@ -11,6 +11,7 @@ setup() {
 
 teardown() {
 	teardown_step
+	[ -n "${RELAY_PID:-}" ] && kill "$RELAY_PID" 2>/dev/null || true
 }
 
 responder() {	# responder BIN [options]: in the background, logs to $W/resp.log
@@ -116,4 +117,67 @@ responder() {	# responder BIN [options]: in the background, logs to $W/resp.log
 	[[ "$stderr" == *"the SA's port 127.0.0.1:$PORT is taken (bind 127.0.0.1:$PORT: Address already in use): sending from another one"* ]]
 	[ "$(jq -r .peer.port "$W/a.json")" != "$PORT" ]
 	[ "$(jq -r .local.port "$W/b.json")" = "$(jq -r .peer.port "$W/a.json")" ]
+}
+
+# relay LISTEN_PORT TARGET_PORT: a peer that answers to the port it recorded for
+# the SA, as libreswan does: every datagram to LISTEN_PORT goes on to TARGET_PORT
+# (our responder), and every answer goes back to the address and port the FIRST
+# datagram came from, whatever port later requests come from.  In the background
+# (RELAY_PID), its log in $W/relay.log.
+relay() {
+	cat > "$W/relay.py" <<-'PY'
+	import socket, sys
+	listen, target = int(sys.argv[1]), int(sys.argv[2])
+	front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	front.bind(("127.0.0.1", listen))
+	back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	back.bind(("127.0.0.1", 0))
+	recorded = None
+	while True:
+	    data, src = front.recvfrom(65535)
+	    recorded = recorded or src
+	    print("from %s:%d, answer to %s:%d" % (src + recorded), flush=True)
+	    back.sendto(data, ("127.0.0.1", target))
+	    back.settimeout(5)
+	    try:
+	        answer, _ = back.recvfrom(65535)
+	    except socket.timeout:
+	        continue
+	    front.sendto(answer, recorded)
+	PY
+	python3 "$W/relay.py" "$1" "$2" >"$W/relay.log" 2>&1 &
+	RELAY_PID=$!
+	sleep 0.3
+}
+
+@test "a peer that answers to the port it recorded (libreswan) is reached by a later step without --local; from another port, not" {
+	rport=$((PORT + 1))
+	"$RKMP_BIN/rkmp-init" -q -s "$W/b.json" --respond --through auth --id fqdn:b.rkmp.test --psk-file "$W/k.psk" \
+	    --listen "127.0.0.1:$rport" --wait 20 &
+	RPID=$!
+	relay "$PORT" "$rport"
+	run -0 "$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --id fqdn:a.rkmp.test --peer "127.0.0.1:$PORT" \
+	    --retransmit 0.5,1.5,2
+	# rkmp-auth without --local: from the SA's port, which the relay answers to
+	run -0 "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --peer "127.0.0.1:$PORT" \
+	    --retransmit 0.5,1.5,2
+	wait "$RPID"
+	RPID=
+	assert_equal "$(jq -r .phase "$W/a.json")" established
+	lport=$(jq -r .local.port "$W/a.json")
+	assert_equal "$(sort -u "$W/relay.log")" "from 127.0.0.1:$lport, answer to 127.0.0.1:$lport"
+	# a new SA whose RKMP_SA_AUTH comes from another port (--local): the answer goes
+	# to the recorded port, so none comes (the relay is what makes this fail, not us)
+	"$RKMP_BIN/rkmp-init" -q -s "$W/b3.json" --respond --through auth --id fqdn:b.rkmp.test --psk-file "$W/k.psk" \
+	    --listen "127.0.0.1:$rport" --wait 20 &
+	RPID=$!
+	kill "$RELAY_PID"
+	relay "$PORT" "$rport"
+	"$RKMP_BIN/rkmp-init" -q -s "$W/b2.json" --id fqdn:a.rkmp.test --peer "127.0.0.1:$PORT" \
+	    --local "127.0.0.1:$lport" --retransmit 0.5,1.5,2	# the relay records $lport
+	run -6 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/b2.json" --psk-file "$W/k.psk" \
+	    --peer "127.0.0.1:$PORT" --local "127.0.0.1:$((PORT + 2))" --retransmit 0.3,1.5,1
+	[[ "$stderr" == *"no answer from 127.0.0.1:$PORT after 1 retransmission"* ]]
+	kill "$RELAY_PID" "$RPID" 2>/dev/null || true
+	RELAY_PID= RPID=
 }
