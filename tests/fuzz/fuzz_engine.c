@@ -6,13 +6,15 @@
  * message (seeded negotiations, PSK "rkmp-fuzz-psk") and that message.
  *
  * Input: octet 0 = selector (bits 0-5: the engine.list entry, modulo their
- * number; bit 7: seal, i.e. the SK/SKF ciphertext octets are plaintext that
- * the target encrypts with the peer's keys from the state first, so the
- * engine sees an authentic message with the fuzzer's payloads), then the
- * message.  The state is loaded afresh for every input.
+ * number; bit 6: fragments, i.e. the state has agreed RFC 7383 fragmentation
+ * and 200-octet datagrams, so the engine takes SKF fragments one after another
+ * and sends its answers in them; bit 7: seal, i.e. the SK/SKF ciphertext
+ * octets are plaintext that the target encrypts with the peer's keys from the
+ * state first, so the engine sees an authentic message with the fuzzer's
+ * payloads), then the message.  The state is loaded afresh for every input.
  *
- * Checks: a message the engine sends must decode; a state it asks to save
- * must dump, load again and dump to the same octets.
+ * Checks: a message the engine sends (each fragment of it) must decode; a
+ * state it asks to save must dump, load again and dump to the same octets.
  *
  * RKMP_FUZZ_MAKE_SEEDS=DIR fuzz_engine: write one seed per entry (and a
  * sealed one, its SK payload decrypted, when it has one) and exit.
@@ -24,6 +26,7 @@
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
+#include "frag.h"
 #include "fuzz_common.h"
 #include "ike.h"
 #include "msg.h"
@@ -32,6 +35,8 @@
 #include "wire.h"
 
 #define SEAL		0x80
+#define FRAGS		0x40
+#define FRAG_MAX	200	/* octets of IKE message per datagram with FRAGS */
 #define ENTRIES_MAX	64
 
 typedef int (*engine_fn)(struct rkmp_sa *, const struct rkmp_ike_cfg *, const uint8_t *, size_t,
@@ -199,18 +204,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(msg, data + 1, len);
 	if (rkmp_state_parse(en->state, en->text, en->len, sa) != 0)
 		abort();
+	if (data[0] & FRAGS) {
+		sa->fragmentation = true;
+		sa->frag_max = FRAG_MAX;
+	}
 	if ((data[0] & SEAL) && peer_dir(sa, msg, len, &e, &d))
 		(void)fz_seal(&d, msg, len);
 	rkmp_ike_out_init(&o);
 	r = en->fn(sa, &cfg, msg, len, &o);
 	if (o.send) {
 		struct rkmp_msg m;
+		size_t off = 0, mlen, n = 0;
+		int k;
 
-		rkmp_arena_reset(&arena);
-		if (rkmp_msg_decode(&arena, o.msg.p, o.msg.len, &m) != 0) {
-			fprintf(stderr, "fuzz_engine: %s: %s\n", en->state, rkmp_err_text());
-			fz_fail("the engine sends a message that does not decode", o.msg.p, o.msg.len);
+		/* one message, or its fragments one after another */
+		while ((k = rkmp_frags_next(o.msg.p, o.msg.len, &off, &mlen)) > 0) {
+			rkmp_arena_reset(&arena);
+			if (rkmp_msg_decode(&arena, o.msg.p + off, mlen, &m) != 0) {
+				fprintf(stderr, "fuzz_engine: %s: %s\n", en->state, rkmp_err_text());
+				fz_fail("the engine sends a message that does not decode", o.msg.p, o.msg.len);
+			}
+			if (o.fragments > 0 && mlen > FRAG_MAX)
+				fz_fail("the engine sends a fragment over its size", o.msg.p, o.msg.len);
+			off += mlen;
+			n++;
 		}
+		if (k < 0 || n != (o.fragments > 0 ? o.fragments : 1))
+			fz_fail("the engine sends octets that are not its whole messages", o.msg.p,
+			    o.msg.len);
 	}
 	if (o.save && (r >= 0 || r == RKMP_E_REFUSED))
 		check_saved(sa, data, size);
