@@ -20,7 +20,7 @@
 /* One message's fragments, in collection. */
 struct rkmp_frags {
 	bool		 used;
-	uint8_t		 hdr[20];	/* SPIs, Next Payload, version, exchange, flags, Message ID */
+	uint8_t		 hdr[24];	/* SPIs, Next Payload, version, exchange, flags, Message ID */
 	uint16_t	 total, nhave;
 	size_t		 bytes;		/* of the datagrams kept: at most RKMP_MSG_MAX */
 	uint8_t		*dg[RKMP_FRAGS_MAX];	/* [number - 1], malloc'd */

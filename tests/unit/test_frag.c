@@ -984,18 +984,8 @@ limits_run(uint8_t *buf, uint8_t *buf2)
 	buf[24] = buf[25] = buf[26] = 0;
 	ASSERT_INT_EQ(rkmp_frags_next(buf, len, &off, &mlen), RKMP_E_INVALID);
 
-#ifdef RKMP_TEST_FRAG_MID
-	/*
-	 * BUG, left for lib/ (lib/frag.h:23 `uint8_t hdr[20]`, compared with
-	 * sizeof(f->hdr) in lib/frag.c:94 rkmp_frags_add): the header kept is
-	 * octets 0-19, SPIs through Flags, without the Message ID (20-23) that
-	 * the comment and "another message" promise (rkmp_frags_same compares
-	 * 24).  A fragment of the next message of the same exchange is taken
-	 * into the incomplete one: refused for its Total Fragments (below, at
-	 * Message ID 11), or kept as a "copy" / completing a mixed join (at 13)
-	 * that the engine then refuses.  Passes with hdr[24].  Enable with
-	 * -DRKMP_TEST_FRAG_MID once fixed (and drop the #ifdef).
-	 */
+	/* a fragment of the next Message ID (same SPIs, exchange, flags) starts a new
+	 * message: the incomplete one is dropped and counted, not mixed in */
 	len = mkfrag(buf, SPI_X, RKMP_EXCH_CREATE_CHILD, 10, 1, 3, 10);
 	ASSERT_INT_EQ(rkmp_frags_add(&f, buf, len, &dropped), 0);
 	len = mkfrag(buf, SPI_X, RKMP_EXCH_CREATE_CHILD, 10, 2, 3, 10);
@@ -1027,7 +1017,6 @@ limits_run(uint8_t *buf, uint8_t *buf2)
 	ASSERT_INT_EQ(rkmp_frags_same(out, out + len), 0);
 	free(out);
 	out = NULL;
-#endif
 	rkmp_frags_reset(&f);
 }
 
