@@ -31,6 +31,7 @@
 # shellcheck disable=SC2154	# stderr_lines: set by bats's run
 
 load helpers
+source "$TOP/tests/netns.bash"
 
 NAT_NAME=${RKMP_NAT_NAME:-rkmp}
 NS_I=$NAT_NAME-nat-i
@@ -64,16 +65,13 @@ teardown() {
 }
 
 nat_down() {
-	local ns
-	for ns in "$NS_I" "$NS_R"; do
-		if [ -e "/run/netns/$ns" ]; then ip netns del "$ns"; fi
-	done
+	netns_del "$NS_I" "$NS_R"
 }
 
 # nat_lab [--no-snat]: (re)create both namespaces and the veth pair, the SNAT
 # rule (not with --no-snat) and the responder's neighbour entry for 10.79.0.3
 nat_lab() {
-	local snat=${1:-} missing="" f mac i
+	local snat=${1:-} missing="" f mac
 	[ "$(id -u)" = 0 ] || skip "the NAT lab needs root (network namespaces, iptables)"
 	for f in ip iptables jq; do
 		command -v "$f" >/dev/null || missing="$missing $f"
@@ -83,16 +81,7 @@ nat_lab() {
 		skip "the NAT lab: missing$missing (apt-get install iproute2 iptables jq)"
 	fi
 	NAT_USED=1
-	nat_down
-	ip netns add "$NS_I"
-	ip netns add "$NS_R"
-	ip link add nat-i netns "$NS_I" type veth peer name nat-r netns "$NS_R"
-	ip -n "$NS_I" addr add 10.79.0.2/24 dev nat-i
-	ip -n "$NS_R" addr add 10.79.0.1/24 dev nat-r
-	ip -n "$NS_I" link set lo up
-	ip -n "$NS_R" link set lo up
-	ip -n "$NS_I" link set nat-i up
-	ip -n "$NS_R" link set nat-r up
+	netns_pair "$NS_I" nat-i 10.79.0.2/24 "$NS_R" nat-r 10.79.0.1/24
 	if [ "$snat" != --no-snat ] &&
 	    ! ip netns exec "$NS_I" iptables -t nat -A POSTROUTING -s 10.79.0.2 -p udp \
 	    -j SNAT --to-source 10.79.0.3:40000-40100 2>"$W/iptables.err"; then
@@ -102,11 +91,6 @@ nat_lab() {
 	# the way back to 10.79.0.3 (see the top of this file)
 	mac=$(ip -n "$NS_I" -j link show nat-i | jq -r '.[0].address')
 	ip -n "$NS_R" neigh replace 10.79.0.3 lladdr "$mac" dev nat-r nud permanent
-	# the veth pair has carrier once both ends are up
-	for ((i = 0; i < 50; i++)); do
-		ip -n "$NS_R" -br link show nat-r | grep -q ' UP ' && break
-		sleep 0.1
-	done
 }
 
 in_i() { ip netns exec "$NS_I" "$@"; }

@@ -102,6 +102,8 @@
 #      RKMP_INTEROP_DIR   where install-strongswan.sh put the plugins
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/netns.bash
+. "$HERE/../netns.bash"
 PKI=$(cd "$HERE/../.." && pwd)/testdata/pki
 NAME=${RKMP_INTEROP_NAME:-rkmp}
 RUN=${RKMP_INTEROP_RUN:-/tmp/$NAME-interop}
@@ -140,25 +142,6 @@ alive() {	# process $1 exists and is no zombie
 }
 
 sw() { STRONGSWAN_CONF=$CONF swanctl "$@"; }	# swanctl reads the vici socket from $CONF
-
-netns_del() {
-	local ns
-	for ns in "$NS_PEER" "$NS_US"; do
-		if [ -e "/run/netns/$ns" ]; then ip netns del "$ns"; fi
-	done
-}
-
-netns_add() {
-	netns_del
-	ip netns add "$NS_PEER"
-	ip netns add "$NS_US"
-	ip link add "$DEV_PEER" netns "$NS_PEER" type veth peer name "$DEV_US" netns "$NS_US"
-	ip -n "$NS_PEER" addr add "$ADDR_PEER/24" dev "$DEV_PEER"
-	ip -n "$NS_US" addr add "$ADDR_US/24" dev "$DEV_US"
-	for ns in "$NS_PEER" "$NS_US"; do ip -n "$ns" link set lo up; done
-	ip -n "$NS_PEER" link set "$DEV_PEER" up
-	ip -n "$NS_US" link set "$DEV_US" up
-}
 
 # conn NAME AUTH [SEND_CERT]: one connection of swanctl.conf; AUTH psk, cert or
 # frag (which credentials, see the header); SEND_CERT charon's send_cert
@@ -301,7 +284,7 @@ cmd_up() {
 	if pid=$(charon_pid); then die "charon already runs (pid $pid): $0 down first"; fi
 	mkdir -p "$RUN"
 	write_conf
-	netns_add
+	netns_pair "$NS_PEER" "$DEV_PEER" "$ADDR_PEER/24" "$NS_US" "$DEV_US" "$ADDR_US/24"
 	ip netns exec "$NS_PEER" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin STRONGSWAN_CONF="$CONF" \
 	    LD_PRELOAD="$so" /usr/sbin/charon-systemd </dev/null >"$RUN/charon.out" 2>&1 3>&- &
 	pid=$!
@@ -344,7 +327,7 @@ cmd_down() {
 		fi
 	fi
 	rm -f "$PIDFILE"
-	netns_del
+	netns_del "$NS_PEER" "$NS_US"
 }
 
 cmd_initiate() {

@@ -72,6 +72,8 @@
 #      RKMP_BGP_LAB_AF    4 (default) or 6: the session between 10.78.0.x or
 #                         fd78::x (give the same to every command)
 set -eu
+# shellcheck source=tests/netns.bash
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../netns.bash"
 NAME=${RKMP_BGP_LAB_NAME:-rkmp-bgp}
 RUN=${RKMP_BGP_LAB_RUN:-/run/rkmp-bgp-lab/$NAME}
 AF=${RKMP_BGP_LAB_AF:-4}
@@ -140,18 +142,12 @@ stop_side() {	# stop_side SIDE: TERM, then KILL after 5 s
 	rm -f "$DIR/daemon" "$DIR/bird.pid" "$DIR/frr.pid" "$DIR/mode"
 }
 
-netns_del() {
-	local ns
-	for ns in "$NAME-a" "$NAME-b"; do
-		if [ -e "/run/netns/$ns" ]; then ip netns del "$ns"; fi
-	done
-}
 
 cmd_down() {
 	need_root
 	stop_side a
 	stop_side b
-	netns_del
+	netns_del "$NAME-a" "$NAME-b"
 	rm -rf "$RUN"
 }
 
@@ -160,20 +156,10 @@ cmd_up() {
 	need_root
 	cmd_down
 	mkdir -p "$RUN/a" "$RUN/b"
-	ip netns add "$NAME-a"
-	ip netns add "$NAME-b"
-	ip link add bgp-a netns "$NAME-a" type veth peer name bgp-b netns "$NAME-b"
+	netns_pair "$NAME-a" bgp-a 10.78.0.1/24 "$NAME-b" bgp-b 10.78.0.2/24
 	for s in a b; do
 		side "$s"
-		ip -n "$NS" link set lo up
-		ip -n "$NS" addr add "$ID/24" dev "bgp-$s"
 		ip -n "$NS" addr add "fd78::${ID##*.}/64" dev "bgp-$s" nodad
-		ip -n "$NS" link set "bgp-$s" up
-	done
-	# the veth pair has carrier once both ends are up
-	for ((s = 0; s < 50; s++)); do
-		ip -n "$NAME-a" -br link show bgp-a | grep -q ' UP ' && break
-		sleep 0.1
 	done
 }
 
