@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rkmp-keytable — the RFC 7210 key table (DESIGN.md §7): insert, get,
- * delete, rekey, select, lookup, list, expire, revoke, export, and the TCP-AO
- * traffic keys of a row.  Options and orchestration only: the table, its
- * rules and its exports live in lib/keytable.c, TCP-AO's KDF in lib/tcpao.c.
+ * rkmp-keytable — the RFC 7210 key table (DESIGN.md §7): subcommands that
+ * insert, read, select, age out and export its rows, and derive the TCP-AO
+ * traffic keys of a row, one row each of subs[] (at the end of this file).
+ * Options and orchestration only: the table, its rules and its exports live
+ * in lib/keytable.c, TCP-AO's KDF in lib/tcpao.c.
  *
  *   rkmp-keytable -t FILE SUBCOMMAND [ARG] [options]
  *
@@ -45,82 +46,54 @@ enum {
 	OPT_PROTOCOL = 256, OPT_PEER, OPT_SPI, OPT_OLD_SPI, OPT_INTERFACE, OPT_KEY_NAME,
 	OPT_RKMP_SA, OPT_FORMAT, OPT_NOW, OPT_GRACE, OPT_PREFER, OPT_SHOW_KEYS,
 	OPT_MASTER_KEY_FILE, OPT_KDF, OPT_SRC, OPT_DST, OPT_SPORT, OPT_DPORT, OPT_SRC_ISN,
-	OPT_DST_ISN, OPT_JSON, OPT_VERSION, OPT_LIST_OPTIONS,
+	OPT_DST_ISN, OPT_JSON, OPT_VERSION, OPT_LIST_OPTIONS, OPT_LIST_COMMANDS,
 };
 
-/* The subcommands, as the bits of the option table's rows (rkmp_opt.only). */
-enum {
-	KT_INSERT = 1 << 0, KT_GET = 1 << 1, KT_DELETE = 1 << 2, KT_REKEY = 1 << 3,
-	KT_SELECT = 1 << 4, KT_LOOKUP = 1 << 5, KT_LIST = 1 << 6, KT_EXPIRE = 1 << 7,
-	KT_REVOKE = 1 << 8, KT_EXPORT = 1 << 9, KT_TRAFFIC = 1 << 10,
-};
-
-/* Each option applies to the subcommands its row names (0: every one); another
- * subcommand refuses it. */
-#define KT_ROWS	(KT_GET | KT_DELETE | KT_REKEY | KT_SELECT | KT_LOOKUP | KT_LIST | KT_EXPORT | KT_TRAFFIC)
-#define KT_NOW	(KT_GET | KT_SELECT | KT_LOOKUP | KT_LIST | KT_EXPIRE | KT_EXPORT | KT_TRAFFIC)
-#define KT_TEXT	(KT_GET | KT_SELECT | KT_LOOKUP | KT_LIST)
-
-static const struct rkmp_opt opts[] = {
+/*
+ * Every option; the ones a subcommand takes beyond -t, --json, -q and the
+ * informational ones are listed in its row of subs[] (at the end of this
+ * file), and cli_init() turns those lists into the rows' rkmp_opt.only bits
+ * (bit i: subs[i]), so that lib/cli.c gives each subcommand its own table.
+ */
+static struct rkmp_opt opts[] = {
 	{ "keytable", 't', 1, "FILE", "the key table (JSON, mode 0600; insert creates it)", 0 },
-	{ "protocol", OPT_PROTOCOL, 1, "PROTO", "tcp-ao, bfd, rsvp-te, tcp-md5 or esp (or 201, 202, 203, 207, 3)", KT_ROWS },
-	{ "peer", OPT_PEER, 1, "ADDR", "the peer: an IPv4 or IPv6 address, or group:NAME", KT_ROWS },
-	{ "spi", OPT_SPI, 1, "HEX", "the row's LocalKeyName (get, delete: 00 = every row)", KT_GET | KT_DELETE | KT_TRAFFIC },
-	{ "old-spi", OPT_OLD_SPI, 1, "HEX", "rekey: the LocalKeyName of the row replaced", KT_REKEY },
-	{ "interface", OPT_INTERFACE, 1, "IFACE", "select, lookup: only rows for IFACE or \"all\"", KT_SELECT | KT_LOOKUP | KT_TRAFFIC },
-	{ "key-name", OPT_KEY_NAME, 1, "HEX", "lookup: the key name seen in the message", KT_LOOKUP },
-	{ "rkmp-sa", OPT_RKMP_SA, 1, "SPI_I:SPI_R", "revoke: the RKMP SA whose rows go", KT_REVOKE },
-	{ "format", OPT_FORMAT, 1, "FMT", "export: bird-bgp, frr-bgp, bird-keychain, frr-keychain, rfc8177, wireshark-esp", KT_EXPORT },
-	{ "now", OPT_NOW, 1, "TIME", "the clock, YYYYmmddHHMMSSZ (default: the system's)", KT_NOW },
-	{ "grace", OPT_GRACE, 1, "SECONDS", "rekey: accept the old key this long after (120)", KT_REKEY },
-	{ "prefer", OPT_PREFER, 1, "ALG,...", "select: AlgIDs, most preferred first", KT_SELECT | KT_TRAFFIC },
-	{ "show-keys", OPT_SHOW_KEYS, 0, NULL, "print keys (list: rows as get prints them, keys too)", KT_TEXT },
-	{ "master-key-file", OPT_MASTER_KEY_FILE, 1, "FILE", "traffic-keys: a master key (0x... = hex)", KT_TRAFFIC },
-	{ "kdf", OPT_KDF, 1, "KDF", "traffic-keys: hmac-sha1 or aes-128-cmac", KT_TRAFFIC },
-	{ "src", OPT_SRC, 1, "ADDR", "traffic-keys: the sender's address", KT_TRAFFIC },
-	{ "dst", OPT_DST, 1, "ADDR", "traffic-keys: the receiver's address", KT_TRAFFIC },
-	{ "sport", OPT_SPORT, 1, "PORT", "traffic-keys: the sender's TCP port", KT_TRAFFIC },
-	{ "dport", OPT_DPORT, 1, "PORT", "traffic-keys: the receiver's TCP port", KT_TRAFFIC },
-	{ "src-isn", OPT_SRC_ISN, 1, "ISN", "traffic-keys: the sender's ISN (decimal or 0x hex)", KT_TRAFFIC },
-	{ "dst-isn", OPT_DST_ISN, 1, "ISN", "traffic-keys: the receiver's ISN", KT_TRAFFIC },
+	{ "protocol", OPT_PROTOCOL, 1, "PROTO", "tcp-ao, bfd, rsvp-te, tcp-md5 or esp (or 201, 202, 203, 207, 3)", 0 },
+	{ "peer", OPT_PEER, 1, "ADDR", "the peer: an IPv4 or IPv6 address, or group:NAME", 0 },
+	{ "spi", OPT_SPI, 1, "HEX", "the row's LocalKeyName (get, delete: 00 = every row)", 0 },
+	{ "old-spi", OPT_OLD_SPI, 1, "HEX", "rekey: the LocalKeyName of the row replaced", 0 },
+	{ "interface", OPT_INTERFACE, 1, "IFACE", "select, lookup: only rows for IFACE or \"all\"", 0 },
+	{ "key-name", OPT_KEY_NAME, 1, "HEX", "lookup: the key name seen in the message", 0 },
+	{ "rkmp-sa", OPT_RKMP_SA, 1, "SPI_I:SPI_R", "revoke: the RKMP SA whose rows go", 0 },
+	{ "format", OPT_FORMAT, 1, "FMT", "export: bird-bgp, frr-bgp, bird-keychain, frr-keychain, rfc8177, wireshark-esp", 0 },
+	{ "now", OPT_NOW, 1, "TIME", "the clock, YYYYmmddHHMMSSZ (default: the system's)", 0 },
+	{ "grace", OPT_GRACE, 1, "SECONDS", "rekey: accept the old key this long after (120)", 0 },
+	{ "prefer", OPT_PREFER, 1, "ALG,...", "select: AlgIDs, most preferred first", 0 },
+	{ "show-keys", OPT_SHOW_KEYS, 0, NULL, "print keys (list: rows as get prints them, keys too)", 0 },
+	{ "master-key-file", OPT_MASTER_KEY_FILE, 1, "FILE", "traffic-keys: a master key (0x... = hex)", 0 },
+	{ "kdf", OPT_KDF, 1, "KDF", "traffic-keys: hmac-sha1 or aes-128-cmac", 0 },
+	{ "src", OPT_SRC, 1, "ADDR", "traffic-keys: the sender's address", 0 },
+	{ "dst", OPT_DST, 1, "ADDR", "traffic-keys: the receiver's address", 0 },
+	{ "sport", OPT_SPORT, 1, "PORT", "traffic-keys: the sender's TCP port", 0 },
+	{ "dport", OPT_DPORT, 1, "PORT", "traffic-keys: the receiver's TCP port", 0 },
+	{ "src-isn", OPT_SRC_ISN, 1, "ISN", "traffic-keys: the sender's ISN (decimal or 0x hex)", 0 },
+	{ "dst-isn", OPT_DST_ISN, 1, "ISN", "traffic-keys: the receiver's ISN", 0 },
 	{ "json", OPT_JSON, 0, NULL, "JSON output (rows one per line); errors as JSON", 0 },
 	{ "quiet", 'q', 0, NULL, "nothing on stderr but errors", 0 },
-	{ "help", 'h', 0, NULL, "show this help", 0 },
+	{ "help", 'h', 0, NULL, "show this help (after a SUBCOMMAND: its own)", 0 },
 	{ "version", OPT_VERSION, 0, NULL, "show the version, the commit and the OpenSSL version", 0 },
+	{ "list-commands", OPT_LIST_COMMANDS, 0, NULL, "list the subcommands, one per line (for shell completion)", 0 },
 	{ "list-options", OPT_LIST_OPTIONS, 0, NULL, "list the options (with a SUBCOMMAND: its own; for shell completion)", 0 },
 	{ NULL, 0, 0, NULL, NULL, 0 }
 };
 
+/* Built from subs[] by cli_init(): the synopsis (a line per subcommand) and
+ * the description (with the list of subcommands). */
+static char synopsis[2048], description[4096];
+
 static const struct rkmp_cli cli = {
 	PROG,
-	"-t FILE SUBCOMMAND [ARG] [options]\n"
-	"  insert [ROW.json|-]\n"
-	"  get --protocol P --peer ADDR [--spi HEX]\n"
-	"  delete --protocol P --peer ADDR --spi HEX\n"
-	"  rekey --old-spi HEX [--protocol P] [--peer ADDR] [--grace S] [ROW.json|-]\n"
-	"  select --protocol P --peer ADDR [--interface I] [--prefer ALG,...]\n"
-	"  lookup --protocol P --peer ADDR --key-name HEX [--interface I]\n"
-	"  list [--protocol P] [--peer ADDR] [--show-keys]\n"
-	"  expire\n"
-	"  revoke --rkmp-sa SPI_I:SPI_R\n"
-	"  export --format FMT [--protocol P] [--peer ADDR] [--now T]\n"
-	"  traffic-keys (--protocol tcp-ao --peer ADDR [--spi HEX] | --master-key-file FILE\n"
-	"      --kdf hmac-sha1|aes-128-cmac) --src A --dst A --sport N --dport N\n"
-	"      --src-isn N --dst-isn N",
-	"Keep an RFC 7210 key table: the rows of routing-protocol keys (TCP-AO, BFD,\n"
-	"RSVP-TE, TCP-MD5, and ESP for the ikev2 profile) with their names, peers,\n"
-	"algorithms and send and accept lifetimes.  insert adds rows (a row object, an\n"
-	"array, or one per line) and refuses one whose Protocol, peer and LocalKeyName a\n"
-	"row has already; get, delete and rekey are the draft's Keytable_getSA,\n"
-	"Keytable_delete (SPI 00: every row of the protocol for the peer) and\n"
-	"Keytable_rekeySA; select and lookup pick the key to send with and the key a\n"
-	"received message names (RFC 7210 §3) at --now; list shows the rows as a table\n"
-	"no wider than 100 characters, without their keys; expire drops rows whose\n"
-	"accept lifetime has ended; revoke drops the rows of an RKMP SA (RP_revokeSA);\n"
-	"export writes the BGP password a BIRD or FRR config takes (bird-bgp, frr-bgp:\n"
-	"the tcp-md5 key selected at --now), BIRD or FRR key chains, RFC 8177 JSON or\n"
-	"Wireshark ESP SAs; traffic-keys derives the four TCP-AO traffic keys.\n"
-	"Writers lock FILE.lock and replace the table atomically with mode 0600.",
+	synopsis,
+	description,
 	opts,
 	"exit status: 0 done, 1 refused (no such row or key, or the row exists already),\n"
 	"2 usage, 3 a malformed, unreadable or too open table or row file, 5 crypto,\n"
@@ -438,8 +411,6 @@ cmd_insert(struct kt *k)
 	struct ins_arg a = { NULL, &s };
 	int r;
 
-	if (k->nargs > 1)
-		return rkmp_cli_usage(&cli, "insert takes one row file");
 	if ((r = read_rows(k, k->nargs ? k->args[0] : "-", &rows)) != 0)
 		return report(k, r);
 	rkmp_buf_init(&s.names, 1u << 30);
@@ -462,6 +433,15 @@ load(struct kt *k, struct rkmp_keytable **out)
 	return r != 0 ? report(k, r) : 0;
 }
 
+/* get, delete, select, lookup: the rows of --protocol for --peer. */
+static int
+need_rows(const struct kt *k)
+{
+	if (!k->has_proto || k->peer == NULL)
+		return rkmp_cli_usage(&cli, "%s needs --protocol and --peer", k->sub);
+	return 0;
+}
+
 static int
 cmd_get(struct kt *k)
 {
@@ -469,7 +449,7 @@ cmd_get(struct kt *k)
 	long i;
 	int st, n = 0;
 
-	if ((st = load(k, &kt)) != 0)
+	if ((st = need_rows(k)) != 0 || (st = load(k, &kt)) != 0)
 		return st;
 	for (i = 0; (i = rkmp_keytable_get(kt, (size_t)i, k->proto, k->peer, k->spi)) >= 0; i++) {
 		print_row(k, rkmp_keytable_at(kt, (size_t)i));
@@ -539,6 +519,33 @@ run_writer(struct kt *k, const char *what, int (*fn)(struct rkmp_keytable *, voi
 }
 
 static int
+cmd_delete(struct kt *k)
+{
+	int st;
+
+	if ((st = need_rows(k)) != 0)
+		return st;
+	if (!k->has_spi)
+		return rkmp_cli_usage(&cli, "delete needs --spi (00 deletes every row of the "
+		    "protocol for the peer)");
+	return run_writer(k, "deleted", fn_delete);
+}
+
+static int
+cmd_expire(struct kt *k)
+{
+	return run_writer(k, "expired", fn_expire);
+}
+
+static int
+cmd_revoke(struct kt *k)
+{
+	if (!k->has_sa)
+		return rkmp_cli_usage(&cli, "revoke needs --rkmp-sa SPI_I:SPI_R");
+	return run_writer(k, "revoked", fn_revoke);
+}
+
+static int
 fn_rekey(struct rkmp_keytable *kt, void *arg)
 {
 	struct del_arg *a = arg;
@@ -590,8 +597,8 @@ cmd_rekey(struct kt *k)
 	const struct rkmp_keytable_row *nr;
 	int r;
 
-	if (k->nargs > 1)
-		return rkmp_cli_usage(&cli, "rekey takes one row file");
+	if (!k->has_old_spi)
+		return rkmp_cli_usage(&cli, "rekey needs --old-spi");
 	if ((r = read_rows(k, k->nargs ? k->args[0] : "-", &rows)) != 0)
 		return report(k, r);
 	if (rkmp_keytable_count(rows) != 1) {
@@ -641,7 +648,7 @@ query(const struct kt *k)
 }
 
 static int
-cmd_select(struct kt *k, bool lookup)
+select_row(struct kt *k, bool lookup)
 {
 	struct rkmp_keytable *kt;
 	struct rkmp_keytable_query q = query(k);
@@ -655,6 +662,27 @@ cmd_select(struct kt *k, bool lookup)
 		print_row(k, rkmp_keytable_at(kt, i));
 	rkmp_keytable_free(kt);
 	return r != 0 ? report(k, r) : 0;
+}
+
+static int
+cmd_select(struct kt *k)
+{
+	int st = need_rows(k);
+
+	return st != 0 ? st : select_row(k, false);
+}
+
+static int
+cmd_lookup(struct kt *k)
+{
+	int st;
+
+	if ((st = need_rows(k)) != 0)
+		return st;
+	if (k->key_name == NULL)
+		return rkmp_cli_usage(&cli, "lookup needs --key-name (the LocalKeyName the message "
+		    "carries)");
+	return select_row(k, true);
 }
 
 /* Whether row i of kt is listed: --protocol and --peer, when given. */
@@ -729,6 +757,8 @@ cmd_export(struct kt *k)
 	size_t skipped = 0;
 	int st, r;
 
+	if (!k->has_fmt)
+		return rkmp_cli_usage(&cli, "export needs --format %s", rkmp_keytable_export_names());
 	if ((st = load(k, &kt)) != 0)
 		return st;
 	rkmp_buf_init(&b, 1u << 30);
@@ -942,92 +972,194 @@ parse_u32(const char *s, uint32_t *v, uint32_t max)
 	return true;
 }
 
-static const struct {
+/*
+ * The subcommands, one row each: its name, its function, the options it
+ * takes beyond those every subcommand takes (keys of opts[]), its argument
+ * (NULL: none), its usage after the name, and what it does in one line (at
+ * most 62 characters, for --help).  The rows drive dispatch, --help (the
+ * synopsis and the list), SUB --help, --list-commands, --list-options SUB,
+ * and the errors for no or an unknown subcommand, an option of another one
+ * and an argument too many.
+ */
+static const struct sub {
 	const char	*name;
 	int		 (*fn)(struct kt *);
-	unsigned	 bit;	/* of the option table's rows */
+	int		 opts[16];	/* ends with 0 */
+	const char	*arg;		/* "row file": one, optional */
+	const char	*usage;
+	const char	*help;
 } subs[] = {
-	{ "insert", cmd_insert, KT_INSERT },
-	{ "get", cmd_get, KT_GET },
-	{ "delete", NULL, KT_DELETE },
-	{ "rekey", cmd_rekey, KT_REKEY },
-	{ "select", NULL, KT_SELECT },
-	{ "lookup", NULL, KT_LOOKUP },
-	{ "list", cmd_list, KT_LIST },
-	{ "expire", NULL, KT_EXPIRE },
-	{ "revoke", NULL, KT_REVOKE },
-	{ "export", cmd_export, KT_EXPORT },
-	{ "traffic-keys", cmd_traffic_keys, KT_TRAFFIC },
+	{ "insert", cmd_insert, { 0 }, "row file",
+	    "[ROW.json|-]",
+	    "add rows: a row object, an array, or one per line; all or none" },
+	{ "get", cmd_get, { OPT_PROTOCOL, OPT_PEER, OPT_SPI, OPT_NOW, OPT_SHOW_KEYS }, NULL,
+	    "--protocol P --peer ADDR [--spi HEX] [--now T] [--show-keys]",
+	    "print the rows of a protocol for a peer, or the one of --spi" },
+	{ "delete", cmd_delete, { OPT_PROTOCOL, OPT_PEER, OPT_SPI }, NULL,
+	    "--protocol P --peer ADDR --spi HEX",
+	    "drop the row of --spi, or with --spi 00 every row of the peer" },
+	{ "rekey", cmd_rekey, { OPT_PROTOCOL, OPT_PEER, OPT_OLD_SPI, OPT_GRACE }, "row file",
+	    "--old-spi HEX [--protocol P] [--peer ADDR] [--grace S] [ROW.json|-]",
+	    "replace the row of --old-spi by a new one, after --grace" },
+	{ "select", cmd_select, { OPT_PROTOCOL, OPT_PEER, OPT_INTERFACE, OPT_NOW, OPT_PREFER,
+	    OPT_SHOW_KEYS }, NULL,
+	    "--protocol P --peer ADDR [--interface I] [--prefer ALG,...] [--now T]\n"
+	    "      [--show-keys]",
+	    "print the row to send with at --now (RFC 7210 §3)" },
+	{ "lookup", cmd_lookup, { OPT_PROTOCOL, OPT_PEER, OPT_INTERFACE, OPT_KEY_NAME, OPT_NOW,
+	    OPT_SHOW_KEYS }, NULL,
+	    "--protocol P --peer ADDR --key-name HEX [--interface I] [--now T]\n"
+	    "      [--show-keys]",
+	    "print the row a received --key-name designates (RFC 7210 §3)" },
+	{ "list", cmd_list, { OPT_PROTOCOL, OPT_PEER, OPT_NOW, OPT_SHOW_KEYS }, NULL,
+	    "[--protocol P] [--peer ADDR] [--now T] [--show-keys]",
+	    "print the rows as a table for people, keys hidden" },
+	{ "expire", cmd_expire, { OPT_NOW }, NULL,
+	    "[--now T]",
+	    "drop the rows whose accept lifetime has ended at --now" },
+	{ "revoke", cmd_revoke, { OPT_RKMP_SA }, NULL,
+	    "--rkmp-sa SPI_I:SPI_R",
+	    "drop the rows of an RKMP SA (RP_revokeSA)" },
+	{ "export", cmd_export, { OPT_PROTOCOL, OPT_PEER, OPT_FORMAT, OPT_NOW }, NULL,
+	    "--format FMT [--protocol P] [--peer ADDR] [--now T]",
+	    "print BIRD or FRR config, RFC 8177 JSON or Wireshark ESP SAs" },
+	{ "traffic-keys", cmd_traffic_keys, { OPT_PROTOCOL, OPT_PEER, OPT_SPI, OPT_INTERFACE,
+	    OPT_NOW, OPT_PREFER, OPT_MASTER_KEY_FILE, OPT_KDF, OPT_SRC, OPT_DST, OPT_SPORT,
+	    OPT_DPORT, OPT_SRC_ISN, OPT_DST_ISN }, NULL,
+	    "([--protocol tcp-ao] --peer ADDR [--spi HEX | [--interface I]\n"
+	    "      [--prefer ALG,...] [--now T]] | --master-key-file FILE\n"
+	    "      --kdf hmac-sha1|aes-128-cmac) --src A --dst A --sport N --dport N\n"
+	    "      --src-isn N --dst-isn N",
+	    "derive the four TCP-AO traffic keys of a connection (RFC 5926)" },
 };
 
-/* The bit of subcommand s, 0 when there is none such. */
+_Static_assert(nitems(subs) <= sizeof(unsigned) * 8, "a bit of rkmp_opt.only per subcommand");
+
+/* The bit of s in the option rows' rkmp_opt.only. */
 static unsigned
-sub_bit(const char *s)
+sub_bit(const struct sub *s)
+{
+	return 1u << (s - subs);
+}
+
+/* The subcommand named name, NULL when there is none such. */
+static const struct sub *
+sub_find(const char *name)
 {
 	for (size_t i = 0; i < nitems(subs); i++)
-		if (strcmp(subs[i].name, s) == 0)
-			return subs[i].bit;
+		if (strcmp(subs[i].name, name) == 0)
+			return &subs[i];
+	return NULL;
+}
+
+/* Append to buf (of n) as snprintf would; a full buffer is a bug. */
+static void
+append(char *buf, size_t n, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(buf + len, n - len, fmt, ap);
+	va_end(ap);
+	if (w < 0 || (size_t)w >= n - len)
+		abort();
+}
+
+/* The synopsis: the first line, then one line (or more) per subcommand. */
+#define SYNOPSIS	"-t FILE SUBCOMMAND [ARG] [options]"
+#define SYNOPSIS_SUB	"\n  %s %s"
+
+/* The option rows' only bits, the synopsis and the description, from subs[]. */
+static void
+cli_init(void)
+{
+	for (size_t i = 0; i < nitems(subs); i++)
+		for (const int *key = subs[i].opts; *key != 0; key++) {
+			struct rkmp_opt *o = opts;
+
+			while (o->name != NULL && o->key != *key)
+				o++;
+			if (o->name == NULL)
+				abort();	/* a key with no row in opts[] */
+			o->only |= sub_bit(&subs[i]);
+		}
+	append(synopsis, sizeof(synopsis), SYNOPSIS);
+	append(description, sizeof(description), "%s",
+	    "Keep an RFC 7210 key table: the rows of routing-protocol keys (TCP-AO, BFD,\n"
+	    "RSVP-TE, TCP-MD5, and ESP for the ikev2 profile) with their names, peers,\n"
+	    "algorithms and send and accept lifetimes; no two rows have the same Protocol,\n"
+	    "peer and LocalKeyName.  Writers lock FILE.lock and replace the table\n"
+	    "atomically with mode 0600.\n\n"
+	    "subcommands ('" PROG " SUBCOMMAND --help': its usage and options):");
+	for (size_t i = 0; i < nitems(subs); i++) {
+		append(synopsis, sizeof(synopsis), SYNOPSIS_SUB, subs[i].name, subs[i].usage);
+		append(description, sizeof(description), "\n  %-13s %s", subs[i].name,
+		    subs[i].help);
+	}
+}
+
+/* rkmp-keytable SUB --help: the synopsis and options of the tool's, its own. */
+static int
+sub_help(const struct sub *s)
+{
+	static char syn[512], desc[128];
+	struct rkmp_cli sc = cli;
+
+	append(syn, sizeof(syn), SYNOPSIS SYNOPSIS_SUB, s->name, s->usage);
+	append(desc, sizeof(desc), "%s: %s.", s->name, s->help);
+	sc.synopsis = syn;
+	sc.description = desc;
+	sc.mask = sub_bit(s);
+	rkmp_cli_help(&sc, stdout);
 	return 0;
+}
+
+/* The usage error of no subcommand: their names. */
+static int
+no_sub(void)
+{
+	char names[256] = "";
+
+	for (size_t i = 0; i < nitems(subs); i++)
+		append(names, sizeof(names), "%s%s", i == 0 ? "" : i + 1 < nitems(subs) ? ", " :
+		    " or ", subs[i].name);
+	return rkmp_cli_usage(&cli, "no subcommand: %s", names);
 }
 
 static int
 run(struct kt *k)
 {
-	const char *s = k->sub;
+	const struct sub *s = sub_find(k->sub);
 	const struct rkmp_opt *misfit;
-	unsigned bit = sub_bit(s);
 
-	if (bit == 0)
-		return rkmp_cli_usage(&cli, "unknown subcommand '%s'", s);
+	if (s == NULL)
+		return rkmp_cli_usage(&cli, "unknown subcommand '%s'", k->sub);
 	/* options that do not apply to this subcommand are mistakes */
-	if ((misfit = rkmp_cli_misfit(&cli, k->seen, k->nseen, bit)) != NULL)
-		return rkmp_cli_usage(&cli, "%s does not apply to %s", rkmp_cli_name(misfit), s);
-	if (k->table == NULL && !(strcmp(s, "traffic-keys") == 0 && k->mk_file != NULL))
+	if ((misfit = rkmp_cli_misfit(&cli, k->seen, k->nseen, sub_bit(s))) != NULL)
+		return rkmp_cli_usage(&cli, "%s does not apply to %s", rkmp_cli_name(misfit), s->name);
+	/* only traffic-keys takes --master-key-file, instead of a row of the table */
+	if (k->table == NULL && k->mk_file == NULL)
 		return rkmp_cli_usage(&cli, "-t FILE (the key table) is required");
-	if (strcmp(s, "get") == 0 || strcmp(s, "delete") == 0 || strcmp(s, "select") == 0 ||
-	    strcmp(s, "lookup") == 0) {
-		if (!k->has_proto || k->peer == NULL)
-			return rkmp_cli_usage(&cli, "%s needs --protocol and --peer", s);
-	}
-	if (strcmp(s, "delete") == 0 && !k->has_spi)
-		return rkmp_cli_usage(&cli, "delete needs --spi (00 deletes every row of the "
-		    "protocol for the peer)");
-	if (strcmp(s, "lookup") == 0 && k->key_name == NULL)
-		return rkmp_cli_usage(&cli, "lookup needs --key-name (the LocalKeyName the message "
-		    "carries)");
-	if (strcmp(s, "rekey") == 0 && !k->has_old_spi)
-		return rkmp_cli_usage(&cli, "rekey needs --old-spi");
-	if (strcmp(s, "revoke") == 0 && !k->has_sa)
-		return rkmp_cli_usage(&cli, "revoke needs --rkmp-sa SPI_I:SPI_R");
-	if (strcmp(s, "export") == 0 && !k->has_fmt)
-		return rkmp_cli_usage(&cli, "export needs --format %s", rkmp_keytable_export_names());
-	if (k->nargs > 0 && strcmp(s, "insert") != 0 && strcmp(s, "rekey") != 0)
-		return rkmp_cli_usage(&cli, "%s takes no argument ('%s')", s, k->args[0]);
-	if (strcmp(s, "delete") == 0) {
-		return run_writer(k, "deleted", fn_delete);
-	}
-	if (strcmp(s, "expire") == 0)
-		return run_writer(k, "expired", fn_expire);
-	if (strcmp(s, "revoke") == 0)
-		return run_writer(k, "revoked", fn_revoke);
-	if (strcmp(s, "select") == 0)
-		return cmd_select(k, false);
-	if (strcmp(s, "lookup") == 0)
-		return cmd_select(k, true);
-	for (size_t i = 0; i < nitems(subs); i++)
-		if (subs[i].bit == bit && subs[i].fn != NULL)
-			return subs[i].fn(k);
-	return rkmp_cli_usage(&cli, "unknown subcommand '%s'", s);	/* not reached */
+	if (k->nargs > 0 && s->arg == NULL)
+		return rkmp_cli_usage(&cli, "%s takes no argument ('%s')", s->name, k->args[0]);
+	if (k->nargs > 1)
+		return rkmp_cli_usage(&cli, "%s takes one %s", s->name, s->arg);
+	return s->fn(k);
 }
 
 int
 main(int argc, char **argv)
 {
 	struct kt k = { .grace = RKMP_KEYTABLE_GRACE };
-	bool list_options = false;
+	bool help = false, list_options = false;
 	int c, st;
 
+	cli_init();
 	while ((c = rkmp_cli_next(&cli, argc, argv)) != -1) {
+		if (help)
+			continue;	/* only the subcommand counts after --help */
 		if (k.nseen < nitems(k.seen))
 			k.seen[k.nseen++] = c;
 		switch (c) {
@@ -1167,10 +1299,14 @@ main(int argc, char **argv)
 			k.quiet = true;
 			break;
 		case 'h':
-			rkmp_cli_help(&cli, stdout);
-			return 0;
+			help = true;	/* after the subcommand, if one is given */
+			break;
 		case OPT_VERSION:
 			rkmp_cli_version(&cli, stdout, NULL);
+			return 0;
+		case OPT_LIST_COMMANDS:
+			for (size_t i = 0; i < nitems(subs); i++)
+				printf("%s\n", subs[i].name);
 			return 0;
 		case OPT_LIST_OPTIONS:
 			list_options = true;	/* after the subcommand, if one is given */
@@ -1179,17 +1315,25 @@ main(int argc, char **argv)
 			return rkmp_cli_bad(&cli, c, argv);
 		}
 	}
-	if (list_options) {
-		/* a subcommand's own options, or every option */
-		struct rkmp_cli sub = cli;
+	if (help || list_options) {
+		/* a subcommand's own help and options, or the whole tool's */
+		const struct sub *s = optind < argc ? sub_find(argv[optind]) : NULL;
+		struct rkmp_cli sc = cli;
 
-		sub.mask = optind < argc ? sub_bit(argv[optind]) : 0;
-		rkmp_cli_list(&sub, stdout);
+		if (optind < argc && s == NULL)
+			return rkmp_cli_usage(&cli, "unknown subcommand '%s'", argv[optind]);
+		if (help && s != NULL)
+			return sub_help(s);
+		if (help) {
+			rkmp_cli_help(&cli, stdout);
+			return 0;
+		}
+		sc.mask = s != NULL ? sub_bit(s) : 0;
+		rkmp_cli_list(&sc, stdout);
 		return 0;
 	}
 	if (optind >= argc)
-		return rkmp_cli_usage(&cli, "no subcommand: insert, get, delete, rekey, select, "
-		    "lookup, list, expire, revoke, export or traffic-keys");
+		return no_sub();
 	k.sub = argv[optind];
 	k.args = argv + optind + 1;
 	k.nargs = argc - optind - 1;

@@ -4,7 +4,8 @@
 # installed under each command's name so that bash-completion loads it on demand.
 #
 # Options come live from the tool itself (CMD --list-options prints one per
-# line), so this file never goes stale; only the option arguments are known here.
+# line), and so do rkmp-keytable's subcommands (--list-commands), so this file
+# never goes stale; only the option arguments are known here.
 
 # Add the words of "$@" that start with $cur to COMPREPLY.
 _rkmp_words()
@@ -69,16 +70,24 @@ _rkmp_interfaces()
 	_rkmp_words "${names[@]}"
 }
 
+# The lines a tool prints when run with the arguments after it (one word a
+# line: rkmp-keytable --list-commands); nothing when it is not installed or
+# fails.
+_rkmp_ask()
+{
+	local w ws=()
+	command -v -- "$1" >/dev/null 2>&1 || return 0
+	while IFS= read -r w; do
+		ws+=("$w")
+	done < <("$@" 2>/dev/null)
+	_rkmp_words "${ws[@]}"
+}
+
 # The options of a tool, as it lists them (rkmp-keytable: those of the
-# subcommand given after the tool); nothing when it is not installed.
+# subcommand given after the tool).
 _rkmp_options()
 {
-	local opt opts=()
-	command -v -- "$1" >/dev/null 2>&1 || return 0
-	while IFS= read -r opt; do
-		[[ $opt == -* ]] && opts+=("$opt")
-	done < <("$1" --list-options "${@:2}" 2>/dev/null)
-	_rkmp_words "${opts[@]}"
+	_rkmp_ask "$1" --list-options "${@:2}"
 }
 
 # An identity (--id, --peer-id): offer the type prefixes, nothing after them.
@@ -310,8 +319,7 @@ _rkmp()
 		fi
 		case $sub in
 		'')
-			_rkmp_words insert get delete rekey select lookup list expire revoke \
-				export traffic-keys
+			_rkmp_ask "$cmd" --list-commands
 			;;
 		insert | rekey)
 			_rkmp_files_ext json

@@ -426,9 +426,11 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 		[--master-key-file]=$W/mk [--kdf]=hmac-sha1 [--src]=10.0.0.1 [--dst]=10.0.0.2
 		[--sport]=1 [--dport]=2 [--src-isn]=1 [--dst-isn]=2
 	)
-	all=$(kt --list-options | grep -- '^--' | grep -vxE -- '--(help|version|list-options)')
+	all=$(kt --list-options | grep -- '^--' | grep -vxE -- '--(help|version|list-options|list-commands)')
 	[ -n "$all" ] || fail "--list-options prints nothing"
-	for sub in insert get delete rekey select lookup list expire revoke export traffic-keys; do
+	subs=$(kt --list-commands)
+	[ -n "$subs" ] || fail "--list-commands prints nothing"
+	for sub in $subs; do
 		mine=$(kt --list-options "$sub")
 		[ -n "$mine" ] || fail "--list-options $sub prints nothing"
 		for opt in $all; do
@@ -485,6 +487,42 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	done < <(kt --list-options)
 	run -0 kt --version
 	assert_output --regexp '^rkmp-keytable [0-9a-z.-]+'
+}
+
+@test "--list-commands; --help lists each subcommand, SUB --help shows its usage and exactly its options" {
+	run -0 --separate-stderr kt --list-commands
+	assert_equal "$(echo $output)" "insert get delete rekey select lookup list expire revoke export traffic-keys"
+	assert_equal "$stderr" ""
+	subs=$output
+	common='--(keytable|json|quiet|help|version|list-options|list-commands)'
+	run -0 kt --help
+	help=$output
+	# the list of subcommands: each once, in the order --list-commands gives
+	assert_equal "$(sed -n '/^subcommands/,/^$/p' <<<"$help" | awk 'NF > 1 { print $1 }' | sed 1d)" "$subs"
+	for sub in $subs; do
+		run -0 --separate-stderr kt "$sub" --help
+		assert_equal "$stderr" ""
+		assert_line --index 0 "usage: rkmp-keytable -t FILE SUBCOMMAND [ARG] [options]"
+		assert_line --index 1 --regexp "^  $sub( |\$)"
+		# the usage shows exactly the options the subcommand takes
+		want=$(kt --list-options "$sub" | grep -- '^--' | grep -vxE -- "$common" | sort)
+		got=$(sed -n '2,/^$/p' <<<"$output" | grep -oE -- '--[a-z][a-z-]*' | sort -u)
+		assert_equal "$got" "$want"
+		# its line of the list, and its options: those it takes, no other
+		line=$(sed -n '/^subcommands/,/^$/p' <<<"$help" | grep -E "^  $sub +") ||
+		    fail "--help does not list $sub"
+		assert_output --partial "$sub: $(sed -E "s/^  $sub +//" <<<"$line")."
+		assert_equal "$(sed -n '/^options:/,/^$/p' <<<"$output" | grep -oE -- '^ +(-[a-z], )?--[a-z-]+' |
+		    sed -E 's/^ +(-[a-z], )?//')" "$(kt --list-options "$sub" | grep -- '^--')"
+		# the subcommand may come after --help too
+		assert_equal "$(kt --help "$sub")" "$output"
+	done
+	# the whole tool's --help, for no subcommand; an unknown one is a usage error
+	for opt in --help --list-options; do
+		run -2 --separate-stderr kt "$opt" frobnicate
+		assert_equal "$output" ""
+		assert_equal "${stderr%%$'\n'*}" "rkmp-keytable: unknown subcommand 'frobnicate'"
+	done
 }
 
 # ------------------------------------------------------------------ concurrency, crashes
@@ -762,7 +800,9 @@ exit"
 		[[ "$opt" == --* ]] || continue
 		[[ "$page" == *"$opt"* ]] || fail "rkmp-keytable(1) does not mention $opt"
 	done < <(kt --list-options)
-	for s in insert get delete rekey select lookup list expire revoke export traffic-keys; do
+	subs=$(kt --list-commands)
+	[ -n "$subs" ] || fail "--list-commands prints nothing"
+	for s in $subs; do
 		grep -qE "^ {5}$s( |$)" <<<"$page" || fail "rkmp-keytable(1) SUBCOMMANDS lacks $s"
 	done
 	exits=$(sed -n '/^EXIT STATUS/,/^EXAMPLES/p' <<<"$page")
@@ -812,7 +852,7 @@ exit"
 	run -0 bash -c 'source completions/rkmp.bash; complete -p rkmp-keytable'
 	assert_output --partial "_rkmp"
 	run -0 complete_words rkmp-keytable -t kt.json ""
-	assert_equal "$(echo $output)" "insert get delete rekey select lookup list expire revoke export traffic-keys"
+	assert_equal "$output" "$(kt --list-commands)"
 	run -0 complete_words rkmp-keytable --protocol tcp-ao se
 	assert_output "select"
 	# before the subcommand every option; after it, exactly the subcommand's

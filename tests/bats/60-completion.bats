@@ -115,3 +115,30 @@ load helpers
 	run -0 complete_words rkmp-child --rekey-ike ""
 	assert_line -- "--liveness"
 }
+
+@test "rkmp-keytable's subcommands come from the tool (--list-commands), and its options per subcommand" {
+	run -0 complete_words rkmp-keytable ""
+	assert_equal "$output" "$("$RKMP_BIN/rkmp-keytable" --list-commands)"
+	run -0 complete_words rkmp-keytable -t kt.json --now 20260101000000Z ex
+	assert_equal "$(echo $output)" "expire export"
+	# a tool with other subcommands: the completion offers those, and their options
+	W=$BATS_TEST_TMPDIR
+	mkdir "$W/bin"
+	cat > "$W/bin/rkmp-keytable" <<-'EOS'
+	#!/bin/sh
+	case "$*" in
+	--list-commands) printf 'frob\nfrobnicate\n' ;;
+	"--list-options frob") printf -- '--alpha\n--json\n' ;;
+	--list-options*) exit 2 ;;
+	esac
+	EOS
+	chmod +x "$W/bin/rkmp-keytable"
+	RKMP_BIN=$W/bin run -0 complete_words rkmp-keytable -t kt.json fr
+	assert_equal "$(echo $output)" "frob frobnicate"
+	RKMP_BIN=$W/bin run -0 complete_words rkmp-keytable frob --
+	assert_equal "$(echo $output)" "--alpha --json"
+	# an unknown subcommand (the tool refuses it): no options, no error
+	run -0 --separate-stderr complete_words rkmp-keytable -t kt.json frobnicate --
+	assert_output ""
+	assert_equal "$stderr" ""
+}
