@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make bench: decode throughput of rkmp-decode side by side with tcpdump -vv
 # and tshark -V on the same capture, and peak memory against capture size.
-#   tests/bench/bench.sh [BINDIR]      (env: BENCH_MESSAGES, default 100000)
+#   tests/bench/bench.sh [BINDIR]      (env: BENCH_MESSAGES, default 100000;
+#                                       BENCH_SECONDS per negotiation case, default 3)
 # The capture is built by repeating the real captures of testdata/decode/
 # (mergecap -a doubling).  Figures are ratios measured in one run: the
 # machines are shared and noisy, so compare only within a run.
@@ -74,10 +75,12 @@ m_big=$(rss "$bin/rkmp-decode" -q -v -r "$big")
 	echo "peak RSS rkmp-decode -v: $m_half KiB at $((msgs / 2)) messages, $m_big KiB at $msgs messages"
 } | tee "$out/bench.txt"
 
-# 2. RKMP_SA_INIT + RKMP_SA_AUTH negotiations per second (both sides in one
-#    process) side by side with the DH floor, and the scripted six-step flow.
-echo
-echo "negotiations (INIT+AUTH, PSK, both sides in one process) vs the DH operations alone:"
+# 2. RKMP_SA_INIT + RKMP_SA_AUTH negotiations per CPU second (both sides in
+#    one process) side by side with their crypto floor: the DH, key schedule,
+#    AUTH, SK protection and random octets of one negotiation in plain
+#    OpenSSL EVP calls (rkmp-bench's first line lists it), one line per suite;
+#    then the scripted six-step flow.
+echo | tee -a "$out/bench.txt"
 "$bin/rkmp-bench" "${BENCH_SECONDS:-3}" | tee -a "$out/bench.txt"
 flow_time() {	# best of 5 wall times of the six steps, in ms, with the files in $1
 	local flow=$1 best="" t0 t1 ms
