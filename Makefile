@@ -71,9 +71,14 @@ $(B)/commit: FORCE
 	@mkdir -p $(dir $@)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(COMMIT)" ] || echo "$(COMMIT)" >$@
 
-$(B)/librkmp.a: $(LIB_OBJ)
+# Made anew from the objects of today's lib/*.c: when a source file goes, its
+# object leaves the archive too ($(B)/lib-objs changes with the list).
+$(B)/librkmp.a: $(LIB_OBJ) $(B)/lib-objs
 	@$(if $(Q),echo "  AR      $@")
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $(LIB_OBJ)
+$(B)/lib-objs: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(LIB_OBJ)" ] || echo "$(LIB_OBJ)" >$@
 
 $(B)/bin/%: $(B)/cmd/%.o $(CMD_COMMON) $(B)/librkmp.a
 	@mkdir -p $(dir $@)

@@ -21,9 +21,12 @@ $(FB)/%.o: %.c
 	@$(if $(Q),echo "  CLANG   $@")
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FB)/librkmp.a: $(FUZZ_LIB_OBJ)
+$(FB)/librkmp.a: $(FUZZ_LIB_OBJ) $(FB)/lib-objs
 	@$(if $(Q),echo "  AR      $@")
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $(FUZZ_LIB_OBJ)
+$(FB)/lib-objs: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(FUZZ_LIB_OBJ)" ] || echo "$(FUZZ_LIB_OBJ)" >$@
 
 $(FB)/fuzz_%: $(FB)/tests/fuzz/fuzz_%.o $(FB)/tests/fuzz/fuzz_common.o $(FB)/librkmp.a
 	@$(if $(Q),echo "  LD      $@")
