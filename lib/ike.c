@@ -5,7 +5,6 @@
  * payload arrays and encoded by msg.c, protected by sk.c; proposals come from
  * proposal.c, AUTH from auth.c, keys from crypto.c.
  */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,12 +16,11 @@
 #include "crypto.h"
 #include "err.h"
 #include "frag.h"
-#include "hex.h"
+#include "identity.h"
 #include "ike.h"
 #include "msg.h"
 #include "names.h"
 #include "nitems.h"
-#include "print.h"
 #include "proposal.h"
 #include "protocols.h"
 #include "sk.h"
@@ -83,86 +81,6 @@ rkmp_ike_random(struct rkmp_sa *sa, const char *label, uint8_t *out, size_t n)
 	snprintf(lab, sizeof(lab), "rkmp seed %s %s", label, sa->initiator ? "i" : "r");
 	return rkmp_crypto_prf_plus(prf, sa->seed.p, sa->seed.len, (const uint8_t *)lab,
 	    strlen(lab), out, n);
-}
-
-/* ------------------------------------------------------------------ identities */
-
-static const struct {
-	const char	*prefix;
-	uint8_t		 type;
-} id_prefixes[] = {
-	{ "fqdn:", RKMP_ID_FQDN }, { "email:", RKMP_ID_RFC822_ADDR },
-	{ "ipv4:", RKMP_ID_IPV4_ADDR }, { "ipv6:", RKMP_ID_IPV6_ADDR },
-	{ "keyid:", RKMP_ID_KEY_ID }, { "dn:", RKMP_ID_DER_ASN1_DN },
-};
-
-int
-rkmp_id_parse(const char *text, uint8_t *type, uint8_t *data, size_t max, size_t *len)
-{
-	for (size_t i = 0; i < nitems(id_prefixes); i++) {
-		size_t pl = strlen(id_prefixes[i].prefix);
-		const char *v = text + pl;
-
-		if (strncmp(text, id_prefixes[i].prefix, pl) != 0)
-			continue;
-		*type = id_prefixes[i].type;
-		switch (*type) {
-		case RKMP_ID_IPV4_ADDR:
-			if (max < 4 || inet_pton(AF_INET, v, data) != 1)
-				break;
-			*len = 4;
-			return 0;
-		case RKMP_ID_IPV6_ADDR:
-			if (max < 16 || inet_pton(AF_INET6, v, data) != 1)
-				break;
-			*len = 16;
-			return 0;
-		case RKMP_ID_KEY_ID: {
-			size_t bad = 0;
-
-			if (*v == '\0' || rkmp_hex_decode(v, strlen(v), data, max, len, &bad) != 0)
-				return rkmp_err_set(RKMP_E_USAGE, "identity",
-				    "\"%s\": not an even number of hex digits (offset %zu)", text, bad);
-			return 0;
-		}
-		case RKMP_ID_DER_ASN1_DN:
-			return rkmp_err_set(RKMP_E_USAGE, "identity",
-			    "\"%s\": dn: identities come from the certificate (--cert)", text);
-		default:
-			if (*v == '\0' || strlen(v) > max)
-				break;
-			memcpy(data, v, strlen(v));
-			*len = strlen(v);
-			return 0;
-		}
-		return rkmp_err_set(RKMP_E_USAGE, "identity", "\"%s\": not a valid %.*s identity",
-		    text, (int)(pl - 1), id_prefixes[i].prefix);
-	}
-	return rkmp_err_set(RKMP_E_USAGE, "identity",
-	    "\"%s\": expected fqdn:, email:, ipv4:, ipv6: or keyid:", text);
-}
-
-void
-rkmp_id_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t outlen)
-{
-	const char *prefix = NULL;
-	char body[300];
-
-	for (size_t i = 0; i < nitems(id_prefixes); i++)
-		if (id_prefixes[i].type == type)
-			prefix = id_prefixes[i].prefix;
-	if (type == RKMP_ID_KEY_ID) {
-		size_t k = 0;
-
-		for (size_t i = 0; i < len && k + 3 < sizeof(body); i++)
-			k += (size_t)snprintf(body + k, sizeof(body) - k, "%02x", data[i]);
-		body[k] = '\0';
-	} else
-		rkmp_id_string(type, data, len, body, sizeof(body));
-	if (prefix == NULL)
-		snprintf(out, outlen, "type%u:%s", type, body);
-	else
-		snprintf(out, outlen, "%s%s", prefix, body);
 }
 
 /* ------------------------------------------------------------------ the suite and keys */

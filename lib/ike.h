@@ -132,11 +132,6 @@ int	rkmp_ike_is_answer(void *sa, const uint8_t *p, size_t len);
  */
 int	rkmp_ike_fragment_check(struct rkmp_sa *sa, const uint8_t *p, size_t len);
 
-/* Identities: "fqdn:r1.example", "email:a@b", "ipv4:192.0.2.1", "ipv6:2001:db8::1",
- * "keyid:0a0b" (hex) <-> ID payload type and data. */
-int	rkmp_id_parse(const char *text, uint8_t *type, uint8_t *data, size_t max, size_t *len);
-void	rkmp_id_format(uint8_t type, const uint8_t *data, size_t len, char *out, size_t outlen);
-
 /* Testing: deterministic randomness from the SA's seed (or the CSPRNG). */
 int	rkmp_ike_random(struct rkmp_sa *sa, const char *label, uint8_t *out, size_t n);
 

@@ -5,14 +5,11 @@
  * number under its key and its name under the key with "_name" added.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <string.h>
 #include <time.h>
 
-#include <openssl/bio.h>
-#include <openssl/x509.h>
-
 #include "err.h"
+#include "identity.h"
 #include "names.h"
 #include "print.h"
 
@@ -53,70 +50,6 @@ rkmp_json_hex(const uint8_t *p, size_t n)
 	if (s != small)
 		free(s);
 	return j;
-}
-
-static void
-hex_into(char *out, size_t outlen, const uint8_t *p, size_t n)
-{
-	size_t k = 0;
-
-	for (size_t i = 0; i < n && k + 3 <= outlen; i++) {
-		out[k++] = hexdig[p[i] >> 4];
-		out[k++] = hexdig[p[i] & 15];
-	}
-	out[k] = '\0';
-}
-
-void
-rkmp_id_string(uint8_t id_type, const uint8_t *p, size_t n, char *out, size_t outlen)
-{
-	bool printable = true;
-
-	out[0] = '\0';
-	switch (id_type) {
-	case RKMP_ID_IPV4_ADDR:
-		if (n == 4 && inet_ntop(AF_INET, p, out, (socklen_t)outlen) != NULL)
-			return;
-		break;
-	case RKMP_ID_IPV6_ADDR:
-		if (n == 16 && inet_ntop(AF_INET6, p, out, (socklen_t)outlen) != NULL)
-			return;
-		break;
-	case RKMP_ID_FQDN:
-	case RKMP_ID_RFC822_ADDR:
-		for (size_t i = 0; i < n; i++)
-			if (!isprint(p[i]) || p[i] == '"' || p[i] == '\\')
-				printable = false;
-		if (printable && n < outlen) {
-			memcpy(out, p, n);
-			out[n] = '\0';
-			return;
-		}
-		break;
-	case RKMP_ID_DER_ASN1_DN: {
-		const unsigned char *q = p;
-		X509_NAME *nm = d2i_X509_NAME(NULL, &q, (long)n);
-		BIO *bio;
-
-		if (nm != NULL && q == p + n && (bio = BIO_new(BIO_s_mem())) != NULL) {
-			int k = X509_NAME_print_ex(bio, nm, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB);
-
-			if (k >= 0) {
-				int got = BIO_read(bio, out, (int)outlen - 1);
-
-				out[got > 0 ? got : 0] = '\0';
-			}
-			BIO_free(bio);
-		}
-		X509_NAME_free(nm);
-		if (out[0] != '\0')
-			return;
-		break;
-	}
-	default:
-		break;
-	}
-	hex_into(out, outlen, p, n);
 }
 
 /* ------------------------------------------------------------------ shared bits */

@@ -38,7 +38,5 @@ json_t	*rkmp_json_msg(const struct rkmp_print_meta *meta, const struct rkmp_msg 
 /* Lowercase hex of n octets into a json string / a FILE. */
 json_t	*rkmp_json_hex(const uint8_t *p, size_t n);
 void	 rkmp_fput_hex(FILE *f, const uint8_t *p, size_t n);
-/* Printable identity: FQDN/RFC822 as text, addresses, DN in RFC 2253 form, else hex. */
-void	 rkmp_id_string(uint8_t id_type, const uint8_t *p, size_t n, char *out, size_t outlen);
 
 #endif
