@@ -11,6 +11,10 @@
  * refusals, whose outcome is recorded as phase "failed" or a refused child),
  * and out->note (one line for the user: what happened).  On any other error
  * nothing is to be saved: a forged or broken datagram never harms an SA.
+ *
+ * The engine is ike_msg.c (messages, their protection, the key schedule),
+ * ike_init.c, ike_auth.c, ike_child.c and ike_rekey.c (the exchanges), which
+ * share ike_int.h; identities are identity.h's.
  */
 #ifndef RKMP_IKE_H
 #define RKMP_IKE_H

@@ -5,8 +5,8 @@
  * Whatever a module needs to know about a protocol as a whole (its name on
  * the command line and in the key table, its SPI length, how its key is
  * used) it reads here; the numbers themselves are wire.h's, the algorithm
- * rules stay with their modules (proposal.c: transforms; ike.c: master key
- * lengths; keytable.c: AlgIDs and exports).
+ * rules stay with their modules (proposal.c: transforms; ike_child.c: master
+ * key lengths; keytable.c: AlgIDs and exports).
  */
 #ifndef RKMP_PROTOCOLS_H
 #define RKMP_PROTOCOLS_H

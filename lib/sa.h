@@ -2,7 +2,7 @@
 /*
  * sa.h — one side's view of one RKMP SA (IKE SA): everything a step binary
  * reads from and writes back to its JSON state file (DESIGN.md §6).
- * state.c maps this struct to and from JSON; the engine (ike.c) works on it.
+ * state.c maps this struct to and from JSON; the engine (ike_*.c) works on it.
  * Secrets live in fixed arrays and are wiped by rkmp_sa_wipe().
  */
 #ifndef RKMP_SA_H

@@ -1019,7 +1019,7 @@ ld_sk_lens(const struct ld *L, const json_t *sec, const struct rkmp_sa *sa, bool
 }
 
 /*
- * The KEYMAT lengths a child's protocol and transforms make (ike.c's rule),
+ * The KEYMAT lengths a child's protocol and transforms make (ike_child.c's rule),
  * into lens[]; 0 of them when the library cannot tell (an unknown protocol or
  * transform).  ESP's ENCR Key Length is not kept in the state: every row of
  * the ENCR ID is a candidate.

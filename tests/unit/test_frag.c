@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_frag.c — RFC 7383 IKE fragmentation, both sides driven in memory
- * through lib/ike.c (the real engine, real keys), and the transport's
+ * through lib/ike_*.c (the real engine, real keys), and the transport's
  * collector lib/frag.c:
  *
  *   frag_both_ways       agreement in RKMP_SA_INIT over "UDP" (cfg.local and

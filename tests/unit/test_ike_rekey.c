@@ -2,8 +2,9 @@
 /*
  * test_ike_rekey.c — rekeying the RKMP SA itself (RFC 7296 §1.3.2, §2.18) and
  * the requester's INVALID_KE_PAYLOAD retry of CREATE_CHILD_SA (§1.3), both
- * sides driven in memory through lib/ike.c, every state saved and loaded
- * again between steps (as the step binaries do).
+ * sides driven in memory through the engine (lib/ike_rekey.c and the files it
+ * works with), every state saved and loaded again between steps (as the step
+ * binaries do).
  *
  * The new SK_* are checked against an independent computation from the RFC
  * formula with the lib/crypto primitives (prf, prf+, DH): the responder's

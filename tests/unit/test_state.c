@@ -1203,7 +1203,7 @@ TEST(state_save_relative_path)
  * States of every phase made by the engine (both sides in memory, PSK), each
  * saved; then every member its phase needs is taken out in turn and the load
  * must be refused naming it, and a few values are spoilt.  The lists below
- * are what the engine reads in each phase (lib/ike.c), written down here on
+ * are what the engine reads in each phase (lib/ike_*.c), written down here on
  * their own rather than read from state.c's table.
  */
 
