@@ -568,6 +568,7 @@ step_resend(const struct rkmp_sa *sa, struct rkmp_ike_out *o)
 	if (o->msg.err != 0)
 		return o->msg.err;
 	o->send = true;
+	o->fragments = rkmp_frags_count(p, len);
 	snprintf(o->note, sizeof(o->note), "request resent from the state: %s, Message ID %u, %zu octets "
 	    "(a retransmission)", rkmp_name_or(RKMP_REG_EXCHANGE, p[18]), rkmp_get32(p + 20), len);
 	return 0;
@@ -709,6 +710,9 @@ step_main(const struct step_desc *d, int argc, char **argv)
 			goto done;
 		}
 		r = st.peer ? step_udp_request(&st, &sa, &cfg, &o) : step_resend(&sa, &o);
+		if (r == 0 && !st.peer && o.fragments > 0)	/* a message file is one datagram */
+			r = rkmp_err_set(RKMP_E_USAGE, "--resend", "the request went out in %u RFC 7383 "
+			    "fragments: send it again with --peer ADDR", o.fragments);
 	} else if (sa.phase == d->wait_phase && st.in != NULL && (d->tool != STEP_CHILD || sa.pending.op != 0)) {
 		if ((r = read_file(st.in, &msg, &msg_len)) == 0)
 			r = d->process(&sa, &cfg, msg, msg_len, &o);

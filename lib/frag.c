@@ -137,3 +137,19 @@ rkmp_frags_join(struct rkmp_frags *f, uint8_t **out, size_t *len)
 	rkmp_frags_reset(f);
 	return 0;
 }
+
+unsigned
+rkmp_frags_count(const uint8_t *p, size_t len)
+{
+	size_t off = 0, mlen;
+	unsigned n = 0;
+	int r;
+
+	if (len < RKMP_HDR_LEN || p[16] != RKMP_PLD_SKF)
+		return 0;
+	while ((r = rkmp_frags_next(p, len, &off, &mlen)) > 0) {
+		off += mlen;
+		n++;
+	}
+	return r < 0 ? 0 : n;
+}

@@ -56,4 +56,8 @@ int	rkmp_frags_same(const uint8_t *a, const uint8_t *b);
  */
 int	rkmp_frags_next(const uint8_t *p, size_t len, size_t *off, size_t *mlen);
 
+/* How many Encrypted Fragments messages buffer p holds, one after another; 0 when
+ * it is no such buffer (one SK message, say). */
+unsigned rkmp_frags_count(const uint8_t *p, size_t len);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "frag.h"
 #include "ike_int.h"
 #include "msg.h"
 #include "names.h"
@@ -528,6 +529,7 @@ rkmp_ike_resend_answer(struct rkmp_sa *sa, const uint8_t *req, size_t len, struc
 	rkmp_buf_reset(&o->msg);
 	rkmp_buf_put(&o->msg, ans->p, ans->len);
 	o->send = true;
+	o->fragments = rkmp_frags_count(ans->p, ans->len);
 	rkmp_ike_note(o, "repeated request (MID %u): answered again with the same response", q->msg_id);
 	return RKMP_IKE_AGAIN;
 }

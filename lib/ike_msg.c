@@ -366,6 +366,9 @@ emit_fragments(struct rkmp_sa *sa, const struct rkmp_msg *h, const struct pl_lis
 		    (uint16_t)total, chain.p + off, len, d, iv, out)) != 0)
 			goto out;
 	}
+	if (out->len > RKMP_MSG_MAX)	/* the transcript keeps them as one message */
+		r = rkmp_err_set(RKMP_E_USAGE, "--fragment-size", "%zu fragments of %zu octets make "
+		    "%zu octets, more than %d", total, sa->frag_max, out->len, RKMP_MSG_MAX);
 out:
 	rkmp_crypto_wipe(chain.p, chain.len);
 	rkmp_buf_free(&chain);
