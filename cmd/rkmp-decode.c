@@ -57,7 +57,7 @@ static const struct rkmp_opt opts[] = {
 	{ NULL, 0, 0, NULL, NULL, 0 }
 };
 
-static const struct rkmp_cli cli = {
+static struct rkmp_cli cli = {
 	"rkmp-decode",
 	"[-v | --json] [-q] [-c N] [--port PORT]... [--rkmp-port PORT]\n"
 	"                   [-s STATE]... [--keys FILE]... [-f EXPR] [-r FILE]... [MSGFILE...]\n"
@@ -79,6 +79,7 @@ static const struct rkmp_cli cli = {
 	"7 a file could not be read or output not written.\n"
 	"See rkmp-decode(1) and rkmp(7).\n",
 	0,	/* the modes are known after the options: see main() */
+	false,
 };
 
 struct decode {
@@ -95,6 +96,10 @@ struct decode {
 	struct rkmp_track	*track;
 	struct rkmp_keys	*keys;		/* NULL without -s / --keys */
 	struct rkmp_skf_reasm	*reasm;
+	/* --json: the input error kept for the run's last line (DESIGN.md §8) */
+	bool			 held;
+	int			 held_code;
+	char			 held_name[256], held_where[256], held_detail[640];
 };
 
 static struct rkmp_cap *live_cap;
@@ -188,8 +193,7 @@ decrypt(struct decode *d, struct rkmp_print_meta *meta, struct rkmp_msg *m)
 static void
 put_json(json_t *j)
 {
-	json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
-	fputc('\n', stdout);
+	rkmp_cli_json_line(j);
 }
 
 /* After a write to stdout: the first failure, with its errno, ends the run. */
@@ -237,29 +241,75 @@ emit(struct decode *d, struct rkmp_print_meta *meta, const uint8_t *p, size_t le
 	out_check(d);
 }
 
+/* An input's error as a text line on stderr, with --json too (lib/cli.c). */
+static void
+say_text(int code, const char *name, const char *where, const char *detail)
+{
+	struct rkmp_cli text = cli;
+
+	text.json = false;
+	rkmp_err_set(code, where, "%s", detail);
+	rkmp_cli_error(&text, name, code);
+}
+
 /*
- * An error about a whole input (not a message): one line on stderr, as text,
- * or with --json as a JSON object (DESIGN.md §8).  The detail already names
- * the file when the library put it there.
+ * An error about a whole input (not a message), code one whose exit status
+ * is the run's for it: "rkmp-decode: NAME: CLASS: [WHAT: ]DETAIL" on stderr
+ * at once.  With --json the run goes on over the other inputs and its last
+ * line on stdout is one error object (DESIGN.md §8): the first input error of
+ * the highest rank is kept for it (said at the end, held_say()), any other
+ * one is a text line on stderr.  The library's detail may start with the name.
  */
 static void
 report(struct decode *d, int code, const char *name, const char *what)
 {
 	const char *detail = rkmp_err_detail()[0] ? rkmp_err_detail() : rkmp_err_text();
-	bool named = strncmp(detail, name, strlen(name)) == 0;
+	size_t n = strlen(name);
+	char det[640];
 
+	if (strncmp(detail, name, n) == 0 && strncmp(detail + n, ": ", 2) == 0)
+		detail += n + 2;
+	snprintf(det, sizeof(det), "%s%s%s", what ? what : "", what ? ": " : "", detail);
 	fflush(stdout);
-	if (d->mode == 2) {
-		json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "kind", rkmp_err_kind(code),
-		    "where", name, "detail", detail);
+	if (d->mode != 2) {
+		say_text(code, name, name, det);
+		return;
+	}
+	if (d->held && status_rank(rkmp_err_exit(code)) <= status_rank(rkmp_err_exit(d->held_code))) {
+		say_text(code, name, name, det);
+		return;
+	}
+	if (d->held)
+		say_text(d->held_code, d->held_name, d->held_where, d->held_detail);
+	d->held = true;
+	d->held_code = code;
+	snprintf(d->held_name, sizeof(d->held_name), "%s", name);
+	snprintf(d->held_where, sizeof(d->held_where), "%s", name);
+	snprintf(d->held_detail, sizeof(d->held_detail), "%s", det);
+}
 
-		json_dumpf(e, stderr, JSON_COMPACT);
-		fputc('\n', stderr);
-		json_decref(e);
-	} else if (named)
-		fprintf(stderr, "rkmp-decode: %s%s%s\n", what ? what : "", what ? ": " : "", detail);
-	else
-		fprintf(stderr, "rkmp-decode: %s: %s%s%s\n", name, what ? what : "", what ? ": " : "", detail);
+/* At the end of a --json run: the input error kept, as the last line on
+ * stdout when its exit status is the run's (else a message's error set it:
+ * the error is said on stderr). */
+static void
+held_say(const struct decode *d)
+{
+	if (!d->held)
+		return;
+	if (rkmp_err_exit(d->held_code) != d->worst) {
+		say_text(d->held_code, d->held_name, d->held_where, d->held_detail);
+		return;
+	}
+	rkmp_err_set(d->held_code, d->held_where, "%s", d->held_detail);
+	rkmp_cli_error(&cli, d->held_name, d->held_code);
+}
+
+/* The run's one error, ending it before any input (lib/cli.c); its status. */
+static int
+fail(int code, const char *where, const char *detail)
+{
+	rkmp_err_set(code, where, "%s", detail);
+	return rkmp_cli_error(&cli, NULL, code);
 }
 
 static bool
@@ -307,7 +357,8 @@ run_capture(struct decode *d, struct rkmp_cap *cap, const char *name, const uint
 	}
 	if (stopped(d) || r >= 0)
 		return 0;
-	report(d, r, name, r == RKMP_E_TRUNCATED ? "capture truncated" : NULL);
+	report(d, rkmp_err_exit(r) == 4 ? r : RKMP_E_SYSTEM, name,
+	    r == RKMP_E_TRUNCATED ? "capture truncated" : NULL);
 	set_worst(d, rkmp_err_exit(r) == 4 ? 4 : 7);
 	return r;
 }
@@ -346,22 +397,6 @@ run_raw(struct decode *d, const char *path, uint64_t pos)
 	free(p);
 }
 
-/* A key file or state file that does not load: one line (JSON with --json). */
-static void
-report_keys(const struct decode *d, int code)
-{
-	fflush(stdout);
-	if (d->mode == 2) {
-		json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "kind", rkmp_err_kind(code),
-		    "where", rkmp_err_where(), "detail", rkmp_err_detail());
-
-		json_dumpf(e, stderr, JSON_COMPACT);
-		fputc('\n', stderr);
-		json_decref(e);
-	} else
-		fprintf(stderr, "rkmp-decode: %s\n", rkmp_err_text());
-}
-
 struct keyarg {
 	bool		 state;		/* -s: a state file; else --keys */
 	const char	*path;
@@ -373,20 +408,18 @@ load_keys(struct decode *d, const struct keyarg *ka, size_t n)
 {
 	if (n == 0)
 		return 0;
-	if ((d->keys = rkmp_keys_new()) == NULL || (d->reasm = rkmp_skf_reasm_new()) == NULL) {
-		fprintf(stderr, "rkmp-decode: out of memory\n");
-		return 7;
-	}
+	if ((d->keys = rkmp_keys_new()) == NULL || (d->reasm = rkmp_skf_reasm_new()) == NULL)
+		return fail(RKMP_E_NOMEM, "", "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		int r = ka[i].state ? rkmp_keys_load_state(d->keys, ka[i].path) :
 		    rkmp_keys_load_file(d->keys, ka[i].path);
 
 		if (r != 0) {
-			report_keys(d, r);
 			/* a state file has its own status (3); a key file is an argument (2) */
-			if (!ka[i].state || r == RKMP_E_USAGE)
-				return 2;
-			return rkmp_err_exit(r);
+			int code = !ka[i].state || r == RKMP_E_USAGE ? RKMP_E_USAGE : r;
+			const char *where = rkmp_err_where();
+
+			return rkmp_cli_error(&cli, where[0] ? where : ka[i].path, code);
 		}
 	}
 	return 0;
@@ -414,10 +447,8 @@ export_keys(const struct decode *d, bool tcpdump)
 		rkmp_crypto_wipe(line, sizeof(line));
 	}
 	fflush(stdout);
-	if (ferror(stdout)) {
-		fprintf(stderr, "rkmp-decode: writing output: %s\n", strerror(errno));
-		st = 7;
-	}
+	if (ferror(stdout))
+		st = fail(RKMP_E_SYSTEM, "standard output", strerror(errno));
 	return st;
 }
 
@@ -542,6 +573,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			d.mode = 2;
+			cli.json = true;
 			break;
 		case 'v':
 			if (d.mode == 0)
@@ -594,7 +626,7 @@ main(int argc, char **argv)
 		for (int i = optind; i < argc; i++)
 			n += strlen(argv[i]) + 1;
 		if ((joined = calloc(1, n + 1)) == NULL)
-			return 7;
+			return fail(RKMP_E_NOMEM, "", "out of memory");
 		for (int i = optind; i < argc; i++) {
 			strcat(joined, argv[i]);
 			if (i + 1 < argc)
@@ -609,10 +641,8 @@ main(int argc, char **argv)
 	    (misfit = rkmp_cli_misfit(&cli, seen, nseen, MSGFILES)) != NULL)
 		return rkmp_cli_usage(&cli, "%s applies to captures (-r, -i), not to message files",
 		    rkmp_cli_name(misfit));
-	if ((d.track = rkmp_track_new()) == NULL) {
-		fprintf(stderr, "rkmp-decode: out of memory\n");
-		return 7;
-	}
+	if ((d.track = rkmp_track_new()) == NULL)
+		return fail(RKMP_E_NOMEM, "", "out of memory");
 	{
 		int st;
 
@@ -647,7 +677,8 @@ main(int argc, char **argv)
 		int r;
 
 		if ((r = rkmp_cap_open_live(&live_cap, iface, filter)) != 0) {
-			report(&d, r, iface, NULL);
+			/* a bad filter is usage (2); else the capture could not start (6) */
+			report(&d, r == RKMP_E_USAGE ? r : RKMP_E_TRANSPORT, iface, NULL);
 			set_worst(&d, r == RKMP_E_USAGE ? 2 : 6);
 			fatal = true;
 		} else {
@@ -669,20 +700,17 @@ main(int argc, char **argv)
 	if (fflush(stdout) != 0)
 		out_check(&d);
 	if (d.out_err != 0) {
-		/* output that cannot be written ends the run (DESIGN.md §8: system, 7) */
-		if (d.mode == 2) {
-			json_t *e = json_pack("{s:{s:s,s:s,s:s}}", "error", "kind",
-			    rkmp_err_kind(RKMP_E_SYSTEM), "where", "standard output", "detail",
-			    strerror(d.out_err));
-
-			json_dumpf(e, stderr, JSON_COMPACT);
-			fputc('\n', stderr);
-			json_decref(e);
-		} else
-			fprintf(stderr, "rkmp-decode: writing output: %s\n", strerror(d.out_err));
+		/* output that cannot be written ends the run (DESIGN.md §8: system,
+		 * 7); the reporter says so on stderr, as stdout fails */
+		rkmp_err_set(RKMP_E_SYSTEM, "standard output", "%s", strerror(d.out_err));
 		d.worst = 7;
+		if (d.mode == 2 && d.held)
+			say_text(d.held_code, d.held_name, d.held_where, d.held_detail);
+		d.held = false;
+		rkmp_cli_error(&cli, NULL, RKMP_E_SYSTEM);
 		fatal = true;
 	}
+	held_say(&d);
 	/*
 	 * A fatal error (the live capture could not start or failed, a bad
 	 * filter, output that cannot be written) ends the run on its one error

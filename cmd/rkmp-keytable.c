@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "buf.h"
@@ -90,7 +91,7 @@ static struct rkmp_opt opts[] = {
  * the description (with the list of subcommands). */
 static char synopsis[2048], description[4096];
 
-static const struct rkmp_cli cli = {
+static struct rkmp_cli cli = {
 	PROG,
 	synopsis,
 	description,
@@ -99,6 +100,7 @@ static const struct rkmp_cli cli = {
 	"2 usage, 3 a malformed, unreadable or too open table or row file, 5 crypto,\n"
 	"7 system (I/O).  See rkmp-keytable(1) and rkmp(7).\n",
 	0,	/* the subcommand is known after the options: see run() */
+	false,
 };
 
 struct kt {
@@ -126,22 +128,6 @@ struct kt {
 
 /* ------------------------------------------------------------------ reporting */
 
-/* A JSON string on stdout (where/detail carry no secret: keys are never quoted). */
-static void
-json_str(const char *s)
-{
-	fputc('"', stdout);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', stdout);
-		if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, stdout);
-	}
-	fputc('"', stdout);
-}
-
 /* Whether an error's "where" is a file (else it is an operation on the table). */
 static bool
 is_file(const struct kt *k, const char *where)
@@ -156,31 +142,16 @@ is_file(const struct kt *k, const char *where)
 }
 
 /*
- * One error line, "rkmp-keytable: FILE: CLASS: [WHERE: ]DETAIL" (FILE is the
- * table unless a file failed), or a JSON object on stdout with --json.
+ * The run's one error (DESIGN.md §8, lib/cli.c): "rkmp-keytable: FILE:
+ * CLASS: [WHERE: ]DETAIL" on stderr, FILE the table unless a file failed, or
+ * with --json the error object on stdout.
  */
 static int
 report(const struct kt *k, int code)
 {
-	const char *where = rkmp_err_where(), *detail = rkmp_err_detail();
+	const char *where = rkmp_err_where();
 
-	fflush(stdout);
-	if (k->json) {
-		printf("{\"error\": {\"kind\": \"%s\", \"class\": \"%s\", \"where\": ",
-		    rkmp_err_kind(code), rkmp_err_class(code));
-		json_str(where);
-		fputs(", \"detail\": ", stdout);
-		json_str(detail);
-		printf(", \"exit\": %d}}\n", rkmp_err_exit(code));
-	} else if (where[0] == '\0')
-		fprintf(stderr, "%s: %s: %s: %s\n", PROG, k->table ? k->table : "-",
-		    rkmp_err_class(code), detail);
-	else if (is_file(k, where))
-		fprintf(stderr, "%s: %s: %s: %s\n", PROG, where, rkmp_err_class(code), detail);
-	else
-		fprintf(stderr, "%s: %s: %s: %s: %s\n", PROG, k->table ? k->table : "-",
-		    rkmp_err_class(code), where, detail);
-	return rkmp_err_exit(code);
+	return rkmp_cli_error(&cli, where[0] != '\0' && is_file(k, where) ? where : k->table, code);
 }
 
 /* ------------------------------------------------------------------ input */
@@ -297,6 +268,35 @@ put_list(FILE *f, const char *const *v, size_t n)
 }
 
 /*
+ * A row as the table's writer spells it (lib/keytable.c, ": " and ", " as in
+ * the file), on one compact line (DESIGN.md §8: stdout JSON is compact): the
+ * white space outside strings left out, the strings as they are.
+ */
+static void
+put_compact(const uint8_t *p, size_t n)
+{
+	bool in_str = false, esc = false;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (c == '\\')
+				esc = true;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"')
+			in_str = true;
+		else if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+			continue;
+		putchar(c);
+	}
+	putchar('\n');
+}
+
+/*
  * One row per line, "show key chain" style: name, protocol, peers,
  * interfaces, key names, algorithm, direction, windows, state at --now, key.
  */
@@ -306,8 +306,8 @@ print_row(const struct kt *k, const struct rkmp_keytable_row *r)
 	char ss[32], se[32], as[32], ae[32];
 
 	if (r == NULL) {
-		fprintf(stderr, "%s: out of memory\n", PROG);
-		exit(7);
+		rkmp_err_set(RKMP_E_NOMEM, "", "out of memory");
+		exit(report(k, RKMP_E_NOMEM));
 	}
 
 	if (k->json) {
@@ -315,8 +315,7 @@ print_row(const struct kt *k, const struct rkmp_keytable_row *r)
 
 		rkmp_buf_init(&b, 1u << 24);
 		rkmp_keytable_row_json(r, &b);
-		fwrite(b.p, 1, b.len, stdout);
-		fputc('\n', stdout);
+		put_compact(b.p, b.len);
 		rkmp_buf_free(&b);
 		return;
 	}
@@ -344,8 +343,17 @@ print_row(const struct kt *k, const struct rkmp_keytable_row *r)
 struct summary {
 	const char	*what;		/* "inserted", "deleted", ... */
 	size_t		 n;
-	struct rkmp_buf	 names;		/* JSON strings, comma-separated */
+	struct rkmp_buf	 names;		/* text: the names quoted, comma-separated */
+	json_t		*rows;		/* --json: the names */
 };
+
+static void
+summary_free(struct summary *s)
+{
+	rkmp_buf_free(&s->names);
+	json_decref(s->rows);
+	s->rows = NULL;
+}
 
 static void
 summary_add(const struct rkmp_keytable_row *r, void *arg)
@@ -365,22 +373,32 @@ summary_add(const struct rkmp_keytable_row *r, void *arg)
 			rkmp_buf_put(&s->names, c, 1);
 	}
 	rkmp_buf_put(&s->names, "\"", 1);
+	if (s->rows == NULL)
+		s->rows = json_array();
+	json_array_append_new(s->rows, json_string(r->admin_name));
 	s->n++;
 }
 
+/* The writer's summary: {"subcommand", WHAT: n, "rows": [names], "old"} with
+ * --json (old: rekey's replaced row, taken), else a line on stderr. */
 static void
-summary_print(const struct kt *k, struct summary *s, const char *extra)
+summary_print(const struct kt *k, struct summary *s, json_t *old)
 {
 	if (k->json) {
-		printf("{\"subcommand\": \"%s\", \"%s\": %zu, \"rows\": [%.*s]%s}\n", k->sub, s->what,
-		    s->n, (int)s->names.len, s->names.p ? (const char *)s->names.p : "",
-		    extra ? extra : "");
+		json_t *j = json_pack("{s:s,s:I,s:o}", "subcommand", k->sub, s->what,
+		    (json_int_t)s->n, "rows", s->rows != NULL ? json_incref(s->rows) : json_array());
+
+		if (j != NULL && old != NULL)
+			json_object_set(j, "old", old);
+		rkmp_cli_json_line(j);
+		json_decref(j);
 	} else if (!k->quiet) {
 		fprintf(stderr, "%s: %s: %s %zu row%s%s%.*s%s\n", PROG, k->table, s->what, s->n,
 		    s->n == 1 ? "" : "s", s->n ? " (" : "", (int)s->names.len,
 		    s->names.p ? (const char *)s->names.p : "", s->n ? ")" : "");
 	}
-	rkmp_buf_free(&s->names);
+	json_decref(old);
+	summary_free(s);
 }
 
 /* ------------------------------------------------------------------ subcommands */
@@ -407,7 +425,7 @@ static int
 cmd_insert(struct kt *k)
 {
 	struct rkmp_keytable *rows;
-	struct summary s = { "inserted", 0, { 0 } };
+	struct summary s = { "inserted", 0, { 0 }, NULL };
 	struct ins_arg a = { NULL, &s };
 	int r;
 
@@ -418,7 +436,7 @@ cmd_insert(struct kt *k)
 	r = rkmp_keytable_update(k->table, true, fn_insert, &a);
 	rkmp_keytable_free(rows);
 	if (r < 0) {
-		rkmp_buf_free(&s.names);
+		summary_free(&s);
 		return report(k, r);
 	}
 	summary_print(k, &s, NULL);
@@ -472,7 +490,8 @@ struct del_arg {
 	struct kt	*k;
 	struct summary	*s;
 	const struct rkmp_keytable_row *row;
-	char		 note[512];
+	char		 note[512];	/* rekey: the replaced row, text */
+	json_t		*old;		/* rekey: the replaced row, --json */
 };
 
 static int
@@ -505,13 +524,13 @@ fn_revoke(struct rkmp_keytable *kt, void *arg)
 static int
 run_writer(struct kt *k, const char *what, int (*fn)(struct rkmp_keytable *, void *))
 {
-	struct summary s = { what, 0, { 0 } };
-	struct del_arg a = { k, &s, NULL, "" };
+	struct summary s = { what, 0, { 0 }, NULL };
+	struct del_arg a = { k, &s, NULL, "", NULL };
 	int r;
 
 	rkmp_buf_init(&s.names, 1u << 30);
 	if ((r = rkmp_keytable_update(k->table, false, fn, &a)) < 0) {
-		rkmp_buf_free(&s.names);
+		summary_free(&s);
 		return report(k, r);
 	}
 	summary_print(k, &s, NULL);
@@ -569,18 +588,9 @@ fn_rekey(struct rkmp_keytable *kt, void *arg)
 			text_time(o->accept_end, ae, sizeof(ae));
 		}
 		if (a->k->json) {
-			char name[160];
-			size_t n = 0;
-
-			/* the name as a JSON string body (cut if long) */
-			for (const char *c = o->admin_name; *c && n < sizeof(name) - 3; c++) {
-				if (*c == '"' || *c == '\\')
-					name[n++] = '\\';
-				name[n++] = (unsigned char)*c < 0x20 ? '?' : *c;
-			}
-			name[n] = '\0';
-			snprintf(a->note, sizeof(a->note), ", \"old\": {\"AdminKeyName\": \"%s\", "
-			    "\"SendLifetimeEnd\": \"%s\", \"AcceptLifetimeEnd\": \"%s\"}", name, se, ae);
+			json_decref(a->old);
+			a->old = json_pack("{s:s,s:s,s:s}", "AdminKeyName", o->admin_name,
+			    "SendLifetimeEnd", se, "AcceptLifetimeEnd", ae);
 		} else
 			snprintf(a->note, sizeof(a->note), "%s: sends until %s, accepted until %s",
 			    o->admin_name, se, ae);
@@ -592,8 +602,8 @@ static int
 cmd_rekey(struct kt *k)
 {
 	struct rkmp_keytable *rows;
-	struct summary s = { "inserted", 0, { 0 } };
-	struct del_arg a = { k, &s, NULL, "" };
+	struct summary s = { "inserted", 0, { 0 }, NULL };
+	struct del_arg a = { k, &s, NULL, "", NULL };
 	const struct rkmp_keytable_row *nr;
 	int r;
 
@@ -625,12 +635,13 @@ cmd_rekey(struct kt *k)
 	r = rkmp_keytable_update(k->table, false, fn_rekey, &a);
 	if (r < 0) {
 		rkmp_keytable_free(rows);
-		rkmp_buf_free(&s.names);
+		summary_free(&s);
+		json_decref(a.old);
 		return report(k, r);
 	}
 	if (!k->json && !k->quiet)
 		fprintf(stderr, "%s: %s: rekeyed: %s\n", PROG, k->table, a.note);
-	summary_print(k, &s, k->json ? a.note : NULL);
+	summary_print(k, &s, a.old);
 	rkmp_keytable_free(rows);
 	return 0;
 }
@@ -759,6 +770,10 @@ cmd_export(struct kt *k)
 
 	if (!k->has_fmt)
 		return rkmp_cli_usage(&cli, "export needs --format %s", rkmp_keytable_export_names());
+	/* stdout JSON is one compact value per line (DESIGN.md §8): rfc8177 is JSON */
+	if (k->json && k->fmt != rkmp_keytable_export_format("rfc8177"))
+		return rkmp_cli_usage(&cli, "--json: export prints its format's own text; of the "
+		    "formats only rfc8177 is JSON (printed on one line with --json)");
 	if ((st = load(k, &kt)) != 0)
 		return st;
 	rkmp_buf_init(&b, 1u << 30);
@@ -769,7 +784,10 @@ cmd_export(struct kt *k)
 		rkmp_buf_free(&b);
 		return report(k, r);
 	}
-	fwrite(b.p, 1, b.len, stdout);
+	if (k->json)
+		put_compact(b.p, b.len);
+	else
+		fwrite(b.p, 1, b.len, stdout);
 	rkmp_buf_free(&b);
 	if (skipped > 0 && !k->quiet)
 		fprintf(stderr, "%s: %s: %zu row%s left out of the export (see its comments)\n", PROG,
@@ -829,14 +847,18 @@ read_master_key(const char *path, uint8_t *key, size_t cap, size_t *len)
 	return r;
 }
 
+/* A traffic key: a line of text, or with --json a member of j (hex). */
 static void
-put_key_line(const struct kt *k, const char *name, const uint8_t *p, size_t n, bool last)
+put_key_line(const struct kt *k, json_t *j, const char *name, const uint8_t *p, size_t n)
 {
 	if (k->json) {
-		printf("\"%s\": \"", name);
-		for (size_t i = 0; i < n; i++)
-			printf("%02x", p[i]);
-		printf("\"%s", last ? "" : ", ");
+		char hex[2 * 64 + 1];
+
+		for (size_t i = 0; i < n && i < 64; i++)
+			snprintf(hex + 2 * i, 3, "%02x", p[i]);
+		hex[2 * (n < 64 ? n : 64)] = '\0';
+		json_object_set_new(j, name, json_string(hex));
+		OPENSSL_cleanse(hex, sizeof(hex));
 		return;
 	}
 	printf("%-14s ", name);
@@ -855,6 +877,7 @@ cmd_traffic_keys(struct kt *k)
 	enum rkmp_tcpao_alg alg;
 	char rowname[600] = "";
 	const char *kdfname;
+	json_t *j = NULL;
 	int r;
 
 	memset(&c, 0, sizeof(c));
@@ -938,18 +961,20 @@ cmd_traffic_keys(struct kt *k)
 		return report(k, r);
 	kdfname = alg == RKMP_TCPAO_HMAC_SHA1_96 ? "hmac-sha1" : "aes-128-cmac";
 	if (k->json) {
-		printf("{\"kdf\": \"%s\", ", kdfname);
-		if (rowname[0] && !strpbrk(rowname, "\"\\"))
-			printf("\"row\": \"%s\", ", rowname);
+		j = json_pack("{s:s}", "kdf", kdfname);
+		if (rowname[0])
+			json_object_set_new(j, "row", json_string(rowname));
 	} else if (!k->quiet)
 		fprintf(stderr, "%s: TCP-AO traffic keys (%s%s%s), %s:%u -> %s:%u\n", PROG, kdfname,
 		    rowname[0] ? ", row " : "", rowname, k->src, k->sport, k->dst, k->dport);
-	put_key_line(k, "send_syn", tk.send_syn, tk.len, false);
-	put_key_line(k, "receive_syn", tk.receive_syn, tk.len, false);
-	put_key_line(k, "send_other", tk.send_other, tk.len, false);
-	put_key_line(k, "receive_other", tk.receive_other, tk.len, true);
-	if (k->json)
-		printf("}\n");
+	put_key_line(k, j, "send_syn", tk.send_syn, tk.len);
+	put_key_line(k, j, "receive_syn", tk.receive_syn, tk.len);
+	put_key_line(k, j, "send_other", tk.send_other, tk.len);
+	put_key_line(k, j, "receive_other", tk.receive_other, tk.len);
+	if (k->json) {
+		rkmp_cli_json_line(j);
+		json_decref(j);
+	}
 	OPENSSL_cleanse(&tk, sizeof(tk));
 	return 0;
 }
@@ -1293,7 +1318,7 @@ main(int argc, char **argv)
 				k.has_dst_isn = true;
 			break;
 		case OPT_JSON:
-			k.json = true;
+			k.json = cli.json = true;
 			break;
 		case 'q':
 			k.quiet = true;
@@ -1342,8 +1367,9 @@ main(int argc, char **argv)
 	st = run(&k);
 	free(k.prefer_buf);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: writing output: %s\n", PROG, strerror(errno));
-		return st ? st : 7;
+		/* stdout failed: the reporter says it on stderr */
+		rkmp_err_set(RKMP_E_SYSTEM, "standard output", "%s", strerror(errno));
+		return st ? st : rkmp_cli_error(&cli, NULL, RKMP_E_SYSTEM);
 	}
 	return st;
 }

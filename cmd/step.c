@@ -121,32 +121,12 @@ step_say(const struct step *st, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* The error object of code (DESIGN.md §8): {kind, class, where, detail, exit}. */
-static json_t *
-error_json(int code)
-{
-	const char *cls = code == RKMP_E_TRUNCATED || code == RKMP_E_INVALID ? "malformed message" :
-	    rkmp_err_class(code);
-
-	return json_pack("{s:s,s:s,s:s,s:s,s:i}", "kind", rkmp_err_kind(code), "class", cls,
-	    "where", rkmp_err_where(), "detail", rkmp_err_detail(), "exit", rkmp_err_exit(code));
-}
-
-/* One error line (or JSON object with --json) and the exit status of code. */
+/* The run's one error (DESIGN.md §8): a line on stderr, or the error object
+ * on stdout with --json (lib/cli.c); the exit status of code. */
 static int
 report(const struct step *st, int code)
 {
-	if (st->json) {
-		json_t *e = json_pack("{s:o}", "error", error_json(code));
-
-		json_dumpf(e, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-		json_decref(e);
-	} else
-		fprintf(stderr, "%s: %s: %s: %s\n", st->d->prog, st->state ? st->state : "-",
-		    code == RKMP_E_TRUNCATED || code == RKMP_E_INVALID ? "malformed message" :
-		    rkmp_err_class(code), rkmp_err_text());
-	return rkmp_err_exit(code);
+	return rkmp_cli_error(&st->cli, st->state, code);
 }
 
 /* What to run next from a phase (for "wrong phase" refusals). */
@@ -284,7 +264,7 @@ parse_opts(struct step *st, int argc, char **argv)
 		case OPT_KEY: st->key = optarg; break;
 		case OPT_CA: st->ca = optarg; break;
 		case OPT_COOKIE: st->cookie = true; break;
-		case OPT_JSON: st->json = true; break;
+		case OPT_JSON: st->json = st->cli.json = true; break;
 		case OPT_SEED: st->seed = optarg; break;
 		case 't': st->rp.keytable = optarg; break;
 		case OPT_EVENTS: st->rp.events = optarg; break;
@@ -514,9 +494,8 @@ outcome(const struct step *st, const struct rkmp_sa *sa, const struct rkmp_ike_o
 			json_object_set_new(j, "events", ev);
 		}
 		if (code < 0)
-			json_object_set_new(j, "error", error_json(code));
-		json_dumpf(j, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
+			json_object_set_new(j, "error", rkmp_cli_error_object(code));
+		rkmp_cli_json_line(j);
 		json_decref(j);
 		return rkmp_err_exit(code < 0 ? code : 0);
 	}
@@ -596,7 +575,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	    "refused; recorded in the state), 2 usage, 3 state (unreadable, invalid, wrong\n"
 	    "phase, permissions), 4 malformed message, 5 crypto, 6 transport (no answer after\n"
 	    "retransmissions: recorded in the state), 7 system.  See rkmp(7).\n",
-	    d->tool };	/* this tool's options only */
+	    d->tool, false };	/* this tool's options only */
 	rkmp_sa_init(&sa);
 	rkmp_ike_out_init(&o);
 	rkmp_rp_defaults(&st.rp);

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "err.h"
 
 #define CLI_MAX_OPTS 64
 
@@ -24,12 +25,35 @@ rkmp_cli_has(const struct rkmp_cli *cli, const struct rkmp_opt *o)
 	return o->only == 0 || cli->mask == 0 || (o->only & cli->mask) != 0;
 }
 
+/*
+ * Whether argv gives --json (the row keyed key), as getopt_long reads it: a
+ * run over a copy of argv (which getopt permutes), quiet (so starts with
+ * ':'), then optind = 0 so that the real run starts afresh.
+ */
+static bool
+cli_scan_json(int argc, char **argv, const char *so, const struct option *lo, int key)
+{
+	char **copy = calloc((size_t)argc + 1, sizeof(*copy));
+	bool json = false;
+	int c;
+
+	if (copy == NULL)
+		return false;
+	memcpy(copy, argv, (size_t)argc * sizeof(*copy));
+	optind = 0;
+	while ((c = getopt_long(argc, copy, so, lo, NULL)) != -1)
+		json = json || c == key;
+	optind = 0;
+	free(copy);
+	return json;
+}
+
 int
-rkmp_cli_next(const struct rkmp_cli *cli, int argc, char **argv)
+rkmp_cli_next(struct rkmp_cli *cli, int argc, char **argv)
 {
 	static struct option lo[CLI_MAX_OPTS + 1];
 	static char so[CLI_MAX_OPTS * 2 + 2];
-	static const struct rkmp_cli *built;
+	static const struct rkmp_cli *built, *scanned;
 	static unsigned built_mask;
 
 	if (built != cli || built_mask != cli->mask) {
@@ -51,6 +75,12 @@ rkmp_cli_next(const struct rkmp_cli *cli, int argc, char **argv)
 		so[k] = '\0';
 		built = cli;
 		built_mask = cli->mask;
+	}
+	if (scanned != cli) {
+		scanned = cli;
+		for (const struct rkmp_opt *o = cli->opts; o->name != NULL; o++)
+			if (strcmp(o->name, "json") == 0 && rkmp_cli_has(cli, o))
+				cli->json = cli->json || cli_scan_json(argc, argv, so, lo, o->key);
 	}
 	return getopt_long(argc, argv, so, lo, NULL);
 }
@@ -124,15 +154,60 @@ rkmp_cli_help(const struct rkmp_cli *cli, FILE *f)
 int
 rkmp_cli_usage(const struct rkmp_cli *cli, const char *fmt, ...)
 {
+	char reason[512];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", cli->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s %s\nTry '%s --help' for more information.\n", cli->prog,
-	    cli->synopsis, cli->prog);
+	fprintf(stderr, "%s: %s\nusage: %s %s\nTry '%s --help' for more information.\n", cli->prog,
+	    reason, cli->prog, cli->synopsis, cli->prog);
+	if (cli->json) {
+		/* the reason names the option: no where */
+		rkmp_err_set(RKMP_E_USAGE, "", "%s", reason);
+		rkmp_cli_error(cli, NULL, RKMP_E_USAGE);
+	}
 	return 2;
+}
+
+json_t *
+rkmp_cli_error_object(int code)
+{
+	return json_pack("{s:s,s:i,s:s,s:s}", "class", rkmp_err_class(code), "exit",
+	    rkmp_err_exit(code), "where", rkmp_err_where(), "detail", rkmp_err_detail());
+}
+
+void
+rkmp_cli_json_line(const json_t *j)
+{
+	json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(16));
+	fputc('\n', stdout);
+}
+
+int
+rkmp_cli_error(const struct rkmp_cli *cli, const char *context, int code)
+{
+	const char *where = rkmp_err_where(), *detail = rkmp_err_detail();
+	bool said = false;
+
+	fflush(stdout);	/* after what the run printed */
+	if (cli->json) {
+		json_t *e = json_pack("{s:o}", "error", rkmp_cli_error_object(code));
+
+		if (e != NULL && !ferror(stdout)) {
+			rkmp_cli_json_line(e);
+			said = fflush(stdout) == 0 && !ferror(stdout);
+		}
+		json_decref(e);
+	}
+	if (!said) {
+		bool show_where = where[0] != '\0' && (context == NULL || strcmp(where, context) != 0);
+
+		fprintf(stderr, "%s: %s%s%s%s%s%s%s\n", cli->prog, context ? context : "",
+		    context ? ": " : "", rkmp_err_class(code), show_where ? ": " : "",
+		    show_where ? where : "", detail[0] ? ": " : "", detail);
+	}
+	return rkmp_err_exit(code);
 }
 
 void

@@ -6,7 +6,8 @@
 #include "err.h"
 #include "nitems.h"
 
-/* One table: code -> class and exit status (DESIGN.md §8). */
+/* One table: code -> class and exit status (DESIGN.md §8); the class is the
+ * §8 word for the exit status, so one status has one class. */
 static const struct {
 	int code;
 	const char *class;
@@ -21,7 +22,7 @@ static const struct {
 	{ RKMP_E_CRYPTO,	"crypto",		5 },
 	{ RKMP_E_TRANSPORT,	"transport",		6 },
 	{ RKMP_E_SYSTEM,	"system",		7 },
-	{ RKMP_E_NOMEM,		"out of memory",	7 },
+	{ RKMP_E_NOMEM,		"system",		7 },	/* §8: "system: local I/O, memory" */
 	{ RKMP_E_INTERNAL,	"internal error",	70 },
 };
 

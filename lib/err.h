@@ -26,11 +26,13 @@ enum rkmp_err {
 	RKMP_E_MAX_ = -11
 };
 
-/* Class name ("malformed message", "state", ...) of a code. */
+/* Class name ("malformed message", "state", ...) of a code: the word of
+ * DESIGN.md §8 for its exit status, the same for every code of that status. */
 const char *rkmp_err_class(int code);
 /* Documented exit status (DESIGN.md §8) of a code; 0 for RKMP_OK. */
 int rkmp_err_exit(int code);
-/* "truncated" or "invalid" for the two decode codes, else the class. */
+/* "truncated" or "invalid" for the two decode codes, else the class: the
+ * "kind" of rkmp-decode's per-message error (run-level errors have none). */
 const char *rkmp_err_kind(int code);
 
 /* Record where/detail for the current failure and return code. */

@@ -166,7 +166,7 @@ keymat() {
 		rm -f "$W/out.bin"
 		run -3 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/s.json" --liveness -o "$W/out.bin"
 		assert_equal "$output" ""
-		assert_equal "$stderr" "rkmp-child: $W/s.json: state: $W/s.json: $member: missing (phase established needs it)"
+		assert_equal "$stderr" "rkmp-child: $W/s.json: state: $member: missing (phase established needs it)"
 		[ ! -s "$W/out.bin" ]
 		cmp "$W/s.json" "$W/s.before"
 	done

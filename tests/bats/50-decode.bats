@@ -167,7 +167,7 @@ D=testdata/decode
 
 @test "missing input file: one error line, exit 7, other inputs still decoded" {
 	run -7 --separate-stderr "$RKMP_BIN/rkmp-decode" /nonexistent.bin testdata/msgs/a-aes128-cbc-modp2048-01.bin
-	[[ "$stderr" == *"rkmp-decode: /nonexistent.bin: No such file or directory"* ]]
+	[[ "$stderr" == *"rkmp-decode: /nonexistent.bin: system: No such file or directory"* ]]
 	assert_output --partial "IKE_SA_INIT initiator request"
 	run -7 --separate-stderr "$RKMP_BIN/rkmp-decode" -r /nonexistent.pcap
 	[[ "$stderr" == *"/nonexistent.pcap"* ]]
@@ -232,10 +232,10 @@ D=testdata/decode
 	[[ "$stderr" != *" messages, "* ]]
 	[[ "$stderr" != *"listening on"* ]]
 	run -6 --separate-stderr "$RKMP_BIN/rkmp-decode" --json -i rkmp-no-such-if0
-	assert_output ""
-	assert_equal "${#stderr_lines[@]}" 1
-	run jq -ce '.error | [.kind, .where]' <<< "$stderr"
-	assert_output '["system","rkmp-no-such-if0"]'
+	assert_equal "$stderr" ""
+	assert_equal "${#lines[@]}" 1
+	run jq -ce '.error | [.class, .exit, .where]' <<< "$output"
+	assert_output '["transport",6,"rkmp-no-such-if0"]'
 }
 
 @test "live capture says where it listens, with the filter and what stops it, on stderr (not with -q)" {
@@ -301,7 +301,8 @@ D=testdata/decode
 	assert_equal "${#stderr_lines[@]}" 1
 	[[ "$stderr" == *'filter "bogus((": '* ]]
 	run -7 --separate-stderr bash -c '"$1" -r "$2" > /dev/full' _ "$RKMP_BIN/rkmp-decode" "$D/a-aes128-cbc-modp2048.pcap"
-	assert_equal "$stderr" "rkmp-decode: writing output: No space left on device"
+	assert_equal "$stderr" "rkmp-decode: system: standard output: No space left on device"
+	# with --json the error object cannot go to stdout either: the text line says it
 	run -7 --separate-stderr bash -c '"$1" --json -r "$2" > /dev/full' _ "$RKMP_BIN/rkmp-decode" "$D/a-aes128-cbc-modp2048.pcap"
-	assert_equal "$stderr" '{"error":{"kind":"system","where":"standard output","detail":"No space left on device"}}'
+	assert_equal "$stderr" "rkmp-decode: system: standard output: No space left on device"
 }

@@ -209,19 +209,20 @@ flip() {	# flip TABLE OUT FIELD...
 	{ cat "$K/d-rekey-child-and-ike.ikev2_decryption_table"; echo '0011,2233,44,"AES-CBC-128 [RFC3602]"'; } > "$t"
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$t" -r "$D/d-rekey-child-and-ike.pcap"
 	assert_equal "$output" ""
-	assert_equal "$stderr" "rkmp-decode: $t:3: 4 fields, a Wireshark ikev2_decryption_table line has 8 (SPIi,SPIr,SK_ei,SK_er,\"ENCR\",SK_ai,SK_ar,\"INTEG\")"
+	assert_equal "$stderr" "rkmp-decode: $t:3: usage: 4 fields, a Wireshark ikev2_decryption_table line has 8 (SPIi,SPIr,SK_ei,SK_er,\"ENCR\",SK_ai,SK_ar,\"INTEG\")"
 	sed 's/"AES-CBC-128 \[RFC3602\]"/"AES-CBC-100 [RFC3602]"/' "$K/a-aes128-cbc-modp2048.ikev2_decryption_table" > "$t"
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$K/a-aes128-cbc-modp2048.all_keys.log" --keys "$t" -r "$D/a-aes128-cbc-modp2048.pcap"
 	assert_equal "$output" ""
-	[[ "$stderr" == "rkmp-decode: $t:1: encryption algorithm \"AES-CBC-100 [RFC3602]\" unknown"* ]]
+	[[ "$stderr" == "rkmp-decode: $t:1: usage: encryption algorithm \"AES-CBC-100 [RFC3602]\" unknown"* ]]
 	sed 's/ sk_ei=6a93/ sk_ei=6a9/' "$K/a-aes128-cbc-modp2048.all_keys.log" > "$t"
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$t" -r "$D/a-aes128-cbc-modp2048.pcap"
-	assert_equal "$stderr" "rkmp-decode: $t:1: sk_ei is not hex"
+	assert_equal "$stderr" "rkmp-decode: $t:1: usage: sk_ei is not hex"
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$BATS_TEST_TMPDIR/missing" -r "$D/a-aes128-cbc-modp2048.pcap"
-	assert_equal "$stderr" "rkmp-decode: $BATS_TEST_TMPDIR/missing: No such file or directory"
+	assert_equal "$stderr" "rkmp-decode: $BATS_TEST_TMPDIR/missing: usage: No such file or directory"
 	need jq
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" --json --keys "$t" -r "$D/a-aes128-cbc-modp2048.pcap"
-	assert_equal "$(jq -c . <<<"$stderr")" "{\"error\":{\"kind\":\"usage\",\"where\":\"$t:1\",\"detail\":\"sk_ei is not hex\"}}"
+	assert_equal "$stderr" ""
+	assert_equal "$output" "{\"error\":{\"class\":\"usage\",\"exit\":2,\"where\":\"$t:1\",\"detail\":\"sk_ei is not hex\"}}"
 }
 
 @test "-s: the keys of an rkmp state file; a state file without keys is exit 3" {
@@ -249,7 +250,7 @@ flip() {	# flip TABLE OUT FIELD...
 	chmod 600 "$s"
 	run -3 --separate-stderr "$RKMP_BIN/rkmp-decode" --state "$s" -r "$D/a-aes128-cbc-modp2048.pcap"
 	assert_equal "$output" ""
-	assert_equal "$stderr" "rkmp-decode: $s: phase new: no IKE SA keys yet"
+	assert_equal "$stderr" "rkmp-decode: $s: state: phase new: no IKE SA keys yet"
 	chmod 644 "$s"
 	run -3 --separate-stderr "$RKMP_BIN/rkmp-decode" -s "$s" -r "$D/a-aes128-cbc-modp2048.pcap"
 	[[ "$stderr" == "rkmp-decode: $s"*"0644"* ]]
@@ -301,7 +302,12 @@ flip() {	# flip TABLE OUT FIELD...
 		# shellcheck disable=SC2086
 		run -2 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$K/a-aes128-cbc-modp2048.all_keys.log" \
 		    --export-keys wireshark $opt
-		assert_equal "$output" ""
+		# with --json the usage error is JSON on stdout too (DESIGN.md §8)
+		if [ "$opt" = --json ]; then
+			assert_equal "$(jq -c '.error | [.class, .exit]' <<<"$output")" '["usage",2]'
+		else
+			assert_equal "$output" ""
+		fi
 		[[ "$stderr" == "rkmp-decode: ${opt%% *} does not apply to --export-keys, which decodes nothing"$'\n'* ]] ||
 		    fail "$opt: $stderr"
 	done

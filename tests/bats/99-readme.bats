@@ -27,7 +27,7 @@ load helpers
 	rkmp-decode: 1 message, 0 malformed, 0 ESP skipped, 0 keepalives, 0 reassembled from IP fragments, 0 other packets skipped
 	$ rkmp-decode -q nosuch.bin
 	$ rkmp-decode -q nosuch.bin
-	rkmp-decode: nosuch.bin: No such file or directory
+	rkmp-decode: nosuch.bin: system: No such file or directory
 	$ echo $?
 	7
 	$ sleep 0.2; echo late &
