@@ -59,182 +59,6 @@
 #define KT_SET_MAX	256		/* members of Peers, Interfaces */
 #define KT_INT_LIMIT	((INT64_C(1) << 53) - 1)	/* I-JSON's integers (RFC 7493 §2.2) */
 
-/* ================================================================ arena */
-
-struct chunk {
-	struct chunk	*next;
-	size_t		 cap, used;
-	bool		 mapped;
-	_Alignas(16) unsigned char data[];	/* arena_alloc keeps 8-octet alignment */
-};
-
-/*
- * Big blocks are mapped on their own and asked for huge pages: on the virtual
- * machines labs run on, touching fresh memory 4 KiB at a time costs more than
- * the parse that fills it (8 MiB: 16-30 ms against 1 ms with huge pages).
- */
-static void *
-big_alloc(size_t n, bool *mapped)
-{
-	void *p;
-
-	*mapped = false;
-	if (n >= (1u << 20)) {
-		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p != MAP_FAILED) {
-#ifdef MADV_HUGEPAGE
-			(void)madvise(p, n, MADV_HUGEPAGE);
-#endif
-			*mapped = true;
-			return p;
-		}
-	}
-	return malloc(n);
-}
-
-static void
-big_free(void *p, size_t n, bool mapped)
-{
-	if (mapped)
-		munmap(p, n);
-	else
-		free(p);
-}
-
-/* A growable output buffer on big_alloc (wiped when freed: it holds keys). */
-struct ob {
-	char	*p;
-	size_t	 len, cap;
-	bool	 mapped;
-	int	 err;
-};
-
-static int
-ob_reserve(struct ob *o, size_t n)
-{
-	size_t cap;
-	bool m;
-	char *np;
-
-	if (o->err)
-		return o->err;
-	if (n <= o->cap - o->len)
-		return 0;
-	if (n > RKMP_KEYTABLE_FILE_MAX || o->len > RKMP_KEYTABLE_FILE_MAX - n)
-		return o->err = rkmp_err_set(RKMP_E_STATE, "key table", "more than %u octets",
-		    RKMP_KEYTABLE_FILE_MAX);
-	for (cap = o->cap ? o->cap : 4096; cap < o->len + n; cap *= 2)
-		;
-	if ((np = big_alloc(cap, &m)) == NULL)
-		return o->err = rkmp_err_set(RKMP_E_NOMEM, "key table", "%zu octets", cap);
-	if (o->p != NULL) {
-		memcpy(np, o->p, o->len);
-		OPENSSL_cleanse(o->p, o->len);
-		big_free(o->p, o->cap, o->mapped);
-	}
-	o->p = np;
-	o->cap = cap;
-	o->mapped = m;
-	return 0;
-}
-
-static void
-ob_put(struct ob *o, const void *s, size_t n)
-{
-	if (n == 0 || ob_reserve(o, n) != 0)
-		return;
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-}
-
-static void
-ob_free(struct ob *o)
-{
-	if (o->p != NULL) {
-		OPENSSL_cleanse(o->p, o->len);
-		big_free(o->p, o->cap, o->mapped);
-	}
-	memset(o, 0, sizeof(*o));
-}
-
-/* Append an ob to a caller's rkmp_buf. */
-static int
-ob_to_buf(struct ob *o, struct rkmp_buf *out)
-{
-	int r = o->err;
-
-	if (r == 0) {
-		rkmp_buf_put(out, o->p, o->len);
-		r = out->err;
-	}
-	ob_free(o);
-	return r;
-}
-
-struct arena {
-	struct chunk	*head;
-	size_t		 next_cap;
-};
-
-static void *
-arena_alloc(struct arena *a, size_t n)
-{
-	struct chunk *c = a->head;
-
-	n = (n + 7) & ~(size_t)7;
-	if (c == NULL || c->cap - c->used < n) {
-		size_t cap = a->next_cap ? a->next_cap : 16384;
-
-		bool mapped;
-
-		while (cap < n)
-			cap *= 2;
-		if ((c = big_alloc(sizeof(*c) + cap, &mapped)) == NULL)
-			return NULL;
-		c->mapped = mapped;
-		c->cap = cap;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
-		if (a->next_cap < (8u << 20))
-			a->next_cap = cap * 2;
-	}
-	c->used += n;
-	return c->data + c->used - n;
-}
-
-static char *
-arena_strndup(struct arena *a, const char *s, size_t n)
-{
-	char *p = arena_alloc(a, n + 1);
-
-	if (p != NULL) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
-}
-
-static char *
-arena_strdup(struct arena *a, const char *s)
-{
-	return s == NULL ? NULL : arena_strndup(a, s, strlen(s));
-}
-
-static void
-arena_free(struct arena *a)
-{
-	struct chunk *c, *n;
-
-	for (c = a->head; c != NULL; c = n) {
-		n = c->next;
-		OPENSSL_cleanse(c->data, c->used);
-		big_free(c, sizeof(*c) + c->cap, c->mapped);
-	}
-	a->head = NULL;
-	a->next_cap = 0;
-}
-
 /* ================================================================ table */
 
 struct paddr {
@@ -278,7 +102,7 @@ struct rkmp_keytable {
 	struct entry	*v;
 	size_t		 n, cap;
 	bool		 v_mapped;
-	struct arena	 arena;
+	struct rkmp_arena arena;
 	struct textbuf	*texts;
 };
 
@@ -305,8 +129,8 @@ rkmp_keytable_free(struct rkmp_keytable *kt)
 			free(t->p);
 		free(t);
 	}
-	arena_free(&kt->arena);
-	big_free(kt->v, kt->cap * sizeof(*kt->v), kt->v_mapped);
+	rkmp_arena_free(&kt->arena);
+	rkmp_big_free(kt->v, kt->cap * sizeof(*kt->v), kt->v_mapped);
 	free(kt);
 }
 
@@ -334,7 +158,7 @@ text_new(struct rkmp_keytable *kt, size_t cap)
 	if (t == NULL)
 		return NULL;
 	t->cap = cap ? cap : 1;
-	if ((t->p = big_alloc(t->cap, &t->mapped)) == NULL) {
+	if ((t->p = rkmp_big_alloc(t->cap, &t->mapped)) == NULL) {
 		free(t);
 		return NULL;
 	}
@@ -351,12 +175,12 @@ table_reserve(struct rkmp_keytable *kt, size_t cap)
 
 	if (cap <= kt->cap)
 		return 0;
-	if ((v = big_alloc(cap * sizeof(*v), &mapped)) == NULL)
+	if ((v = rkmp_big_alloc(cap * sizeof(*v), &mapped)) == NULL)
 		return -1;
 	if (kt->n > 0)
 		memcpy(v, kt->v, kt->n * sizeof(*v));
 	if (kt->v != NULL)
-		big_free(kt->v, kt->cap * sizeof(*v), kt->v_mapped);
+		rkmp_big_free(kt->v, kt->cap * sizeof(*v), kt->v_mapped);
 	kt->v = v;
 	kt->cap = cap;
 	kt->v_mapped = mapped;
@@ -764,17 +588,45 @@ utf8_ok(const char *s)
 	return true;
 }
 
-static void
-put_str(struct ob *b, const char *s)
+/*
+ * The key table's text is at most RKMP_KEYTABLE_FILE_MAX octets: the cap_max
+ * of the buffers it is written in, whose overflow (rkmp_buf's RKMP_E_INVALID)
+ * is told as the key table's.  b's sticky error.
+ */
+static int
+kt_buf_err(struct rkmp_buf *b)
 {
-	ob_put(b, s, strlen(s));
+	if (b->err == RKMP_E_INVALID)
+		b->err = rkmp_err_set(RKMP_E_STATE, "key table", "more than %u octets",
+		    RKMP_KEYTABLE_FILE_MAX);
+	return b->err;
+}
+
+/* Append the key table's buffer b to a caller's out, and free b. */
+static int
+kt_buf_to(struct rkmp_buf *b, struct rkmp_buf *out)
+{
+	int r = kt_buf_err(b);
+
+	if (r == 0) {
+		rkmp_buf_put(out, b->p, b->len);
+		r = out->err;
+	}
+	rkmp_buf_free(b);
+	return r;
 }
 
 static void
-put_fmt(struct ob *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+put_str(struct rkmp_buf *b, const char *s)
+{
+	rkmp_buf_put(b, s, strlen(s));
+}
 
 static void
-put_fmt(struct ob *b, const char *fmt, ...)
+put_fmt(struct rkmp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+put_fmt(struct rkmp_buf *b, const char *fmt, ...)
 {
 	char tmp[512];
 	va_list ap;
@@ -784,7 +636,7 @@ put_fmt(struct ob *b, const char *fmt, ...)
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		ob_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+		rkmp_buf_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 /*
@@ -792,7 +644,7 @@ put_fmt(struct ob *b, const char *fmt, ...)
  * keeps to, or nothing and an error (a bug: every integer written is bounded).
  */
 static void
-put_int(struct ob *b, int64_t v)
+put_int(struct rkmp_buf *b, int64_t v)
 {
 	char num[24];
 	int n;
@@ -804,22 +656,22 @@ put_int(struct ob *b, int64_t v)
 		return;
 	}
 	n = snprintf(num, sizeof(num), "%" PRId64, v);
-	ob_put(b, num, (size_t)n);
+	rkmp_buf_put(b, num, (size_t)n);
 }
 
 /* A JSON string, quoted and escaped (UTF-8 passes through). */
 static void
-put_jstr(struct ob *b, const char *s)
+put_jstr(struct rkmp_buf *b, const char *s)
 {
 	const char *run = s;
 
-	ob_put(b, "\"", 1);
+	rkmp_buf_put(b, "\"", 1);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		ob_put(b, run, (size_t)(s - run));
+		rkmp_buf_put(b, run, (size_t)(s - run));
 		switch (c) {
 		case '"':
 			put_str(b, "\\\"");
@@ -841,17 +693,17 @@ put_jstr(struct ob *b, const char *s)
 		}
 		run = s + 1;
 	}
-	ob_put(b, run, (size_t)(s - run));
-	ob_put(b, "\"", 1);
+	rkmp_buf_put(b, run, (size_t)(s - run));
+	rkmp_buf_put(b, "\"", 1);
 }
 
 static void
-put_hex(struct ob *b, const uint8_t *p, size_t n, const char *sep)
+put_hex(struct rkmp_buf *b, const uint8_t *p, size_t n, const char *sep)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t sl = sep ? strlen(sep) : 0;
 
-	if (ob_reserve(b, n * (2 + sl)) != 0)
+	if (rkmp_buf_reserve(b, n * (2 + sl)) != 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && sl > 0) {
@@ -890,7 +742,7 @@ struct jframe {
 struct jr {
 	const char	*start, *p, *end;
 	const char	*name;		/* file name for errors */
-	struct arena	*arena;
+	struct rkmp_arena *arena;
 	int		 depth;
 	bool		 check;		/* free-form values only checked, not kept */
 	const struct jframe *at;	/* innermost frame, NULL: none */
@@ -997,7 +849,7 @@ names_free(struct names *ns)
 
 /* Where jr_value writes a value minified: a buffer, or in place (w <= p). */
 struct jout {
-	struct ob	*b;
+	struct rkmp_buf	*b;
 	char		*w;
 };
 
@@ -1007,7 +859,7 @@ jout_put(struct jout *o, const char *s, size_t n)
 	if (o == NULL)
 		return;
 	if (o->b != NULL)
-		ob_put(o->b, s, n);
+		rkmp_buf_put(o->b, s, n);
 	else {
 		memmove(o->w, s, n);
 		o->w += n;
@@ -1208,7 +1060,7 @@ jr_string_esc(struct jr *j, char **out, size_t *outlen, bool *escp)
 	}
 	d = NULL;
 	if (out != NULL) {
-		if ((d = arena_alloc(j->arena, (size_t)(j->p - s) + 1)) == NULL)
+		if ((d = rkmp_arena_alloc(j->arena, (size_t)(j->p - s) + 1)) == NULL)
 			return rkmp_err_set(RKMP_E_NOMEM, j->name, "out of memory");
 	}
 	w = d;
@@ -1702,7 +1554,7 @@ json_object_check(const char *text, bool members_only, const char *where, size_t
 {
 	struct jframe pf = { NULL, col_names[C_PSI], 20, 0, false };
 	struct rkmp_keytable_x x;
-	struct arena a = { 0 };
+	struct rkmp_arena a = { 0 };
 	struct jr j;
 	char *wrapped = NULL;
 	const char *col = members_only ? "x-rkmp" : col_names[C_PSI];
@@ -1740,7 +1592,7 @@ json_object_check(const char *text, bool members_only, const char *where, size_t
 	    x.rkmp_sa || x.role || x.state))
 		r = vfail(where, idx, "x-rkmp: a known member among the others (extra)");
 	free(wrapped);
-	arena_free(&a);
+	rkmp_arena_free(&a);
 	return r;
 }
 
@@ -1920,16 +1772,16 @@ entry_set(struct rkmp_keytable *kt, struct entry *e, const struct rkmp_keytable_
 	e->ae = r->accept_end;
 	e->npeers = r->npeers;
 	e->gname = NULL;
-	if ((e->paddr = arena_alloc(&kt->arena, r->npeers * sizeof(*e->paddr))) == NULL)
+	if ((e->paddr = rkmp_arena_alloc(&kt->arena, r->npeers * sizeof(*e->paddr))) == NULL)
 		return rkmp_err_set(RKMP_E_NOMEM, "key table", "out of memory");
 	for (size_t i = 0; i < r->npeers; i++) {
 		paddr_parse(r->peers[i], &e->paddr[i]);
 		if (e->paddr[i].af != 0)
 			continue;
 		if (e->gname == NULL &&
-		    (e->gname = arena_alloc(&kt->arena, r->npeers * sizeof(char *))) == NULL)
+		    (e->gname = rkmp_arena_alloc(&kt->arena, r->npeers * sizeof(char *))) == NULL)
 			return rkmp_err_set(RKMP_E_NOMEM, "key table", "out of memory");
-		if ((e->gname[i] = arena_strdup(&kt->arena, r->peers[i])) == NULL)
+		if ((e->gname[i] = rkmp_arena_strdup(&kt->arena, r->peers[i])) == NULL)
 			return rkmp_err_set(RKMP_E_NOMEM, "key table", "out of memory");
 	}
 	if (e->gname != NULL)
@@ -1939,7 +1791,7 @@ entry_set(struct rkmp_keytable *kt, struct entry *e, const struct rkmp_keytable_
 	e->iface_all = r->ninterfaces == 1 && strcmp(r->interfaces[0], "all") == 0;
 	if (ar != NULL)
 		e->alg = ar->alg;
-	else if ((e->alg = arena_strdup(&kt->arena, r->alg_id)) == NULL)
+	else if ((e->alg = rkmp_arena_strdup(&kt->arena, r->alg_id)) == NULL)
 		return rkmp_err_set(RKMP_E_NOMEM, "key table", "out of memory");
 	if (!rkmp_keytable_spi_parse(r->local_name, &e->local_id))
 		e->local_id = 0;
@@ -2097,8 +1949,7 @@ rfail(const struct jr *j, size_t idx, const char *fmt, ...)
 static int
 jr_name(struct jr *j, char *buf, size_t cap, size_t *len)
 {
-	struct chunk *mark = j->arena->head;
-	size_t used = mark ? mark->used : 0;
+	struct rkmp_arena_mark mark = rkmp_arena_mark(j->arena);
 	const char *p;
 	char *s;
 	size_t n;
@@ -2129,8 +1980,7 @@ jr_name(struct jr *j, char *buf, size_t cap, size_t *len)
 	buf[n] = '\0';
 	*len = n;
 	/* give the arena back its bytes */
-	if (j->arena->head == mark && mark != NULL)
-		mark->used = used;
+	rkmp_arena_rewind(j->arena, mark);
 	return 0;
 }
 
@@ -2168,7 +2018,7 @@ jr_string_set(struct jr *j, size_t idx, const char *col, const char ***out, size
 		}
 	else
 		j->p++;
-	if ((*out = arena_alloc(j->arena, (k ? k : 1) * sizeof(char *))) == NULL)
+	if ((*out = rkmp_arena_alloc(j->arena, (k ? k : 1) * sizeof(char *))) == NULL)
 		return rkmp_err_set(RKMP_E_NOMEM, j->name, "out of memory");
 	memcpy(*out, tmp, k * sizeof(char *));
 	*n = k;
@@ -2198,7 +2048,7 @@ jr_capture(struct jr *j, char **out)
 
 		if ((r = jr_value(&scan, NULL)) != 0)
 			return r;
-		if ((w0 = arena_alloc(j->arena, (size_t)(scan.p - s) + 1)) == NULL)
+		if ((w0 = rkmp_arena_alloc(j->arena, (size_t)(scan.p - s) + 1)) == NULL)
 			return rkmp_err_set(RKMP_E_NOMEM, j->name, "out of memory");
 		o.w = w0;
 		if ((r = jr_value(j, &o)) != 0)
@@ -2220,11 +2070,12 @@ parse_x(struct jr *j, size_t idx, struct rkmp_keytable_x *x)
 	    "rkmp_sa", "role", "state" };
 	static const size_t known_len[nitems(known)] = { 8, 15, 14, 7, 4, 5 };
 	bool seen[nitems(known)] = { false };
-	struct ob extra = { 0 };
+	struct rkmp_buf extra;
 	struct jframe xf = { j->at, "x-rkmp", 6, 0, false }, mf = { &xf, NULL, 0, 0, false };
 	struct names ns;
 	int r;
 
+	rkmp_buf_init(&extra, RKMP_KEYTABLE_FILE_MAX);
 	memset(x, 0, sizeof(*x));
 	x->present = true;
 	x->proto_id = -1;
@@ -2308,7 +2159,7 @@ parse_x(struct jr *j, size_t idx, struct rkmp_keytable_x *x)
 
 			if (extra.len > 0)
 				put_str(&extra, ",");
-			ob_put(&extra, ks, (size_t)(ke - ks));
+			rkmp_buf_put(&extra, ks, (size_t)(ke - ks));
 			put_str(&extra, ":");
 			if ((r = jr_value(j, &o)) != 0)
 				goto fail;
@@ -2323,11 +2174,11 @@ parse_x(struct jr *j, size_t idx, struct rkmp_keytable_x *x)
 	}
 done:
 	if (extra.err) {
-		r = extra.err;
+		r = kt_buf_err(&extra);
 		goto fail;
 	}
 	if (extra.len > 0) {
-		if ((x->extra = arena_strndup(j->arena, (const char *)extra.p, extra.len)) == NULL) {
+		if ((x->extra = rkmp_arena_strndup(j->arena, (const char *)extra.p, extra.len)) == NULL) {
 			r = rkmp_err_set(RKMP_E_NOMEM, j->name, "out of memory");
 			goto fail;
 		}
@@ -2336,7 +2187,7 @@ done:
 fail:
 	names_free(&ns);
 	j->at = xf.up;
-	ob_free(&extra);
+	rkmp_buf_free(&extra);
 	return r;
 }
 
@@ -2507,34 +2358,16 @@ parse_row_obj(struct jr *j, size_t idx, struct rkmp_keytable_row *row, bool *ali
 	return r;
 }
 
-/* Forget a scratch arena's contents (wiped: they hold a key) but keep its memory. */
-static void
-arena_reset(struct arena *a)
-{
-	struct chunk *c, *n;
-
-	if (a->head == NULL)
-		return;
-	for (c = a->head->next; c != NULL; c = n) {
-		n = c->next;
-		OPENSSL_cleanse(c->data, c->used);
-		big_free(c, sizeof(*c) + c->cap, c->mapped);
-	}
-	a->head->next = NULL;
-	OPENSSL_cleanse(a->head->data, a->head->used);
-	a->head->used = 0;
-}
-
 /*
  * One row object at j->p into a new entry of kt: parsed and checked in
  * scratch, kept as its text plus what matching needs.  A row on one line
  * with the uniform spelling is written back as it is.
  */
 static int
-parse_row(struct jr *j, struct rkmp_keytable *kt, size_t idx, struct arena *scratch)
+parse_row(struct jr *j, struct rkmp_keytable *kt, size_t idx, struct rkmp_arena *scratch)
 {
 	struct rkmp_keytable_row row;
-	struct arena *keep = j->arena;
+	struct rkmp_arena *keep = j->arena;
 	struct entry *e;
 	const char *start;
 	bool alias = false;
@@ -2560,7 +2393,7 @@ parse_row(struct jr *j, struct rkmp_keytable *kt, size_t idx, struct arena *scra
 				e->raw = NULL;	/* rewritten: keep the text for entry_row */
 			if (e->raw == NULL) {
 				/* build the row now: the text is not written back as it is */
-				struct rkmp_keytable_row *pr = arena_alloc(&kt->arena, sizeof(*pr));
+				struct rkmp_keytable_row *pr = rkmp_arena_alloc(&kt->arena, sizeof(*pr));
 				struct jr t = { j->start, start, j->end, j->name, &kt->arena, 0, false,
 				    NULL, false, 0 };
 
@@ -2570,13 +2403,14 @@ parse_row(struct jr *j, struct rkmp_keytable *kt, size_t idx, struct arena *scra
 			}
 		}
 	}
-	arena_reset(scratch);
+	/* forget the scratch arena's contents (wiped: they hold a key) but keep its memory */
+	rkmp_arena_reset(scratch);
 	return r;
 }
 
 /* The rows of a JSON array whose '[' was just read, through its ']'. */
 static int
-parse_row_array(struct jr *j, struct rkmp_keytable *kt, size_t *idx, struct arena *scratch)
+parse_row_array(struct jr *j, struct rkmp_keytable *kt, size_t *idx, struct rkmp_arena *scratch)
 {
 	int r;
 
@@ -2604,7 +2438,7 @@ entry_row(struct rkmp_keytable *kt, size_t i)
 
 	if (e->row != NULL)
 		return e->row;
-	if (e->raw == NULL || (r = arena_alloc(&kt->arena, sizeof(*r))) == NULL)
+	if (e->raw == NULL || (r = rkmp_arena_alloc(&kt->arena, sizeof(*r))) == NULL)
 		return NULL;
 	t = (struct jr){ e->raw, e->raw, e->raw + e->raw_len, NULL, &kt->arena, 0, false, NULL,
 	    false, 0 };
@@ -2641,7 +2475,7 @@ parse_end(struct jr *j)
 /* A table document (text belongs to kt and must live as long). */
 static int
 parse_doc_in(struct rkmp_keytable *kt, const char *name, const char *text, size_t len,
-    struct arena *scratch_)
+    struct rkmp_arena *scratch_)
 {
 #define scratch (*scratch_)
 	struct jr j;
@@ -2731,10 +2565,10 @@ parse_doc_in(struct rkmp_keytable *kt, const char *name, const char *text, size_
 static int
 parse_doc(struct rkmp_keytable *kt, const char *name, const char *text, size_t len)
 {
-	struct arena scratch = { 0 };
+	struct rkmp_arena scratch = { 0 };
 	int r = parse_doc_in(kt, name, text, len, &scratch);
 
-	arena_free(&scratch);
+	rkmp_arena_free(&scratch);
 	return r;
 }
 
@@ -2751,14 +2585,14 @@ rkmp_keytable_parse(struct rkmp_keytable *kt, const char *name, const char *text
 }
 
 static int parse_rows_in(struct rkmp_keytable *, const char *, const char *, size_t,
-    struct arena *);
+    struct rkmp_arena *);
 
 int
 rkmp_keytable_parse_rows(struct rkmp_keytable *kt, const char *name, const char *text,
     size_t len)
 {
 	char *buf = text_new(kt, len + 1);
-	struct arena scratch = { 0 };
+	struct rkmp_arena scratch = { 0 };
 	int r;
 
 	if (buf == NULL)
@@ -2766,13 +2600,13 @@ rkmp_keytable_parse_rows(struct rkmp_keytable *kt, const char *name, const char 
 	memcpy(buf, text, len);
 	buf[len] = '\0';
 	r = parse_rows_in(kt, name, buf, len, &scratch);
-	arena_free(&scratch);
+	rkmp_arena_free(&scratch);
 	return r;
 }
 
 static int
 parse_rows_in(struct rkmp_keytable *kt, const char *name, const char *buf, size_t len,
-    struct arena *scratch_)
+    struct rkmp_arena *scratch_)
 {
 #define scratch (*scratch_)
 	struct jr j;
@@ -2801,19 +2635,19 @@ parse_rows_in(struct rkmp_keytable *kt, const char *name, const char *buf, size_
 /* ================================================================ rows: JSON out */
 
 static void
-put_set(struct ob *b, const char *const *v, size_t n)
+put_set(struct rkmp_buf *b, const char *const *v, size_t n)
 {
-	ob_put(b, "[", 1);
+	rkmp_buf_put(b, "[", 1);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			put_str(b, ", ");
 		put_jstr(b, v[i]);
 	}
-	ob_put(b, "]", 1);
+	rkmp_buf_put(b, "]", 1);
 }
 
 static void
-put_col(struct ob *b, enum col c, const char *v)
+put_col(struct rkmp_buf *b, enum col c, const char *v)
 {
 	put_str(b, ", \"");
 	put_str(b, col_names[c]);
@@ -2822,7 +2656,7 @@ put_col(struct ob *b, enum col c, const char *v)
 }
 
 static void
-row_json(const struct rkmp_keytable_row *r, struct ob *b)
+row_json(const struct rkmp_keytable_row *r, struct rkmp_buf *b)
 {
 	char t[16];
 	const char *sep = "";
@@ -2886,17 +2720,18 @@ row_json(const struct rkmp_keytable_row *r, struct ob *b)
 int
 rkmp_keytable_row_json(const struct rkmp_keytable_row *row, struct rkmp_buf *out)
 {
-	struct ob b = { 0 };
+	struct rkmp_buf b;
 
+	rkmp_buf_init(&b, RKMP_KEYTABLE_FILE_MAX);
 	row_json(row, &b);
-	return ob_to_buf(&b, out);
+	return kt_buf_to(&b, out);
 }
 
 static int
-table_doc(const struct rkmp_keytable *kt, struct ob *b)
+table_doc(const struct rkmp_keytable *kt, struct rkmp_buf *b)
 {
 	/* one allocation: rows come out at about the size they went in */
-	ob_reserve(b, 256 + kt->n * 720);
+	rkmp_buf_reserve(b, 256 + kt->n * 720);
 	put_str(b, "{\n  \"format\": \"" RKMP_KEYTABLE_FORMAT "\",\n  \"version\": ");
 	put_int(b, RKMP_KEYTABLE_VERSION);
 	put_str(b, ",\n  \"rows\": [");
@@ -2907,23 +2742,24 @@ table_doc(const struct rkmp_keytable *kt, struct ob *b)
 		put_str(b, i == 0 ? "\n    " : ",\n    ");
 		/* a row read on one line and not changed: as it was */
 		if (e->raw != NULL)
-			ob_put(b, e->raw, e->raw_len);
+			rkmp_buf_put(b, e->raw, e->raw_len);
 		else if ((r = rkmp_keytable_at(kt, i)) != NULL)
 			row_json(r, b);
 		else
 			return b->err = rkmp_err_set(RKMP_E_NOMEM, "key table", "out of memory");
 	}
 	put_str(b, kt->n > 0 ? "\n  ]\n}\n" : "]\n}\n");
-	return b->err;
+	return kt_buf_err(b);
 }
 
 int
 rkmp_keytable_format(const struct rkmp_keytable *kt, struct rkmp_buf *out)
 {
-	struct ob b = { 0 };
+	struct rkmp_buf b;
 
+	rkmp_buf_init(&b, RKMP_KEYTABLE_FILE_MAX);
 	table_doc(kt, &b);
-	return ob_to_buf(&b, out);
+	return kt_buf_to(&b, out);
 }
 
 /* ================================================================ files */
@@ -3006,9 +2842,10 @@ out:
 int
 rkmp_keytable_save(const char *path, const struct rkmp_keytable *kt)
 {
-	struct ob b = { 0 };
+	struct rkmp_buf b;
 	int r;
 
+	rkmp_buf_init(&b, RKMP_KEYTABLE_FILE_MAX);
 	if ((r = table_doc(kt, &b)) != 0) {
 		char d[400];
 
@@ -3016,7 +2853,7 @@ rkmp_keytable_save(const char *path, const struct rkmp_keytable *kt)
 		r = rkmp_err_set(r, path, "%s", d);
 	} else
 		r = rkmp_file_replace(path, b.p, b.len);
-	ob_free(&b);
+	rkmp_buf_free(&b);
 	return r;
 }
 
@@ -3082,14 +2919,14 @@ out:
 /* ================================================================ operations */
 
 static int
-copy_strs(struct arena *a, const char *const *src, size_t n, const char *const **dst)
+copy_strs(struct rkmp_arena *a, const char *const *src, size_t n, const char *const **dst)
 {
-	const char **v = arena_alloc(a, (n ? n : 1) * sizeof(char *));
+	const char **v = rkmp_arena_alloc(a, (n ? n : 1) * sizeof(char *));
 
 	if (v == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		if ((v[i] = arena_strdup(a, src[i])) == NULL)
+		if ((v[i] = rkmp_arena_strdup(a, src[i])) == NULL)
 			return -1;
 	*dst = v;
 	return 0;
@@ -3097,14 +2934,15 @@ copy_strs(struct arena *a, const char *const *src, size_t n, const char *const *
 
 /* Free-form JSON as the reader stores it: minified (members only: no braces). */
 static int
-minify(struct arena *a, const char *text, bool members, const char **out)
+minify(struct rkmp_arena *a, const char *text, bool members, const char **out)
 {
-	struct ob b = { 0 };
+	struct rkmp_buf b;
 	struct jout o = { &b, NULL };
 	struct jr j;
 	char *wrapped = NULL;
 	int r;
 
+	rkmp_buf_init(&b, RKMP_KEYTABLE_FILE_MAX);
 	if (members) {
 		size_t n = strlen(text);
 
@@ -3116,40 +2954,40 @@ minify(struct arena *a, const char *text, bool members, const char **out)
 	j = (struct jr){ text, text, text + strlen(text), NULL, a, 0, false, NULL, false, 0 };
 	r = jr_value(&j, &o);
 	if (r == 0 && b.err == 0 && b.len >= 2) {
-		*out = members ? arena_strndup(a, (const char *)b.p + 1, b.len - 2) :
-		    arena_strndup(a, (const char *)b.p, b.len);
+		*out = members ? rkmp_arena_strndup(a, (const char *)b.p + 1, b.len - 2) :
+		    rkmp_arena_strndup(a, (const char *)b.p, b.len);
 		r = *out == NULL ? -1 : 0;
 	} else
 		r = -1;
-	ob_free(&b);
+	rkmp_buf_free(&b);
 	free(wrapped);
 	return r;
 }
 
 static int
-copy_row(struct arena *a, const struct rkmp_keytable_row *s, struct rkmp_keytable_row *d)
+copy_row(struct rkmp_arena *a, const struct rkmp_keytable_row *s, struct rkmp_keytable_row *d)
 {
 	uint8_t *key;
 
 	*d = *s;
-	if ((d->admin_name = arena_strdup(a, s->admin_name)) == NULL ||
-	    (d->local_name = arena_strdup(a, s->local_name)) == NULL ||
-	    (d->peer_name = arena_strdup(a, s->peer_name)) == NULL ||
+	if ((d->admin_name = rkmp_arena_strdup(a, s->admin_name)) == NULL ||
+	    (d->local_name = rkmp_arena_strdup(a, s->local_name)) == NULL ||
+	    (d->peer_name = rkmp_arena_strdup(a, s->peer_name)) == NULL ||
 	    copy_strs(a, s->peers, s->npeers, &d->peers) != 0 ||
 	    copy_strs(a, s->interfaces, s->ninterfaces, &d->interfaces) != 0 ||
 	    minify(a, s->psi, false, &d->psi) != 0 ||
-	    (d->kdf = arena_strdup(a, s->kdf)) == NULL ||
-	    (d->alg_id = arena_strdup(a, s->alg_id)) == NULL ||
-	    (key = arena_alloc(a, s->key_len)) == NULL)
+	    (d->kdf = rkmp_arena_strdup(a, s->kdf)) == NULL ||
+	    (d->alg_id = rkmp_arena_strdup(a, s->alg_id)) == NULL ||
+	    (key = rkmp_arena_alloc(a, s->key_len)) == NULL)
 		return rkmp_err_set(RKMP_E_NOMEM, "key table", "out of memory");
 	memcpy(key, s->key, s->key_len);
 	d->key = key;
 	if (s->x.present && ((s->x.child_spi_local &&
-	    !(d->x.child_spi_local = arena_strdup(a, s->x.child_spi_local))) ||
-	    (s->x.child_spi_peer && !(d->x.child_spi_peer = arena_strdup(a, s->x.child_spi_peer))) ||
-	    (s->x.rkmp_sa && !(d->x.rkmp_sa = arena_strdup(a, s->x.rkmp_sa))) ||
-	    (s->x.role && !(d->x.role = arena_strdup(a, s->x.role))) ||
-	    (s->x.state && !(d->x.state = arena_strdup(a, s->x.state))) ||
+	    !(d->x.child_spi_local = rkmp_arena_strdup(a, s->x.child_spi_local))) ||
+	    (s->x.child_spi_peer && !(d->x.child_spi_peer = rkmp_arena_strdup(a, s->x.child_spi_peer))) ||
+	    (s->x.rkmp_sa && !(d->x.rkmp_sa = rkmp_arena_strdup(a, s->x.rkmp_sa))) ||
+	    (s->x.role && !(d->x.role = rkmp_arena_strdup(a, s->x.role))) ||
+	    (s->x.state && !(d->x.state = rkmp_arena_strdup(a, s->x.state))) ||
 	    (s->x.extra && minify(a, s->x.extra, true, &d->x.extra) != 0)))
 		return rkmp_err_set(RKMP_E_NOMEM, "key table", "out of memory");
 	return 0;
@@ -3198,7 +3036,7 @@ rkmp_keytable_insert(struct rkmp_keytable *kt, const struct rkmp_keytable_row *r
 			    q(o ? o->admin_name : "?", c, sizeof(c)));
 		}
 	}
-	if ((copy = arena_alloc(&kt->arena, sizeof(*copy))) == NULL ||
+	if ((copy = rkmp_arena_alloc(&kt->arena, sizeof(*copy))) == NULL ||
 	    (r = copy_row(&kt->arena, row, copy)) != 0)
 		return copy == NULL ? rkmp_err_set(RKMP_E_NOMEM, "key table", "out of memory") : r;
 	if ((e = table_append(kt)) == NULL)
@@ -3230,7 +3068,7 @@ rkmp_keytable_insert_all(struct rkmp_keytable *kt, const struct rkmp_keytable *r
 		if (row == NULL)
 			r = rkmp_err_set(RKMP_E_NOMEM, "insert", "out of memory");
 		else if ((r = validate_in(row, k, "insert", false)) == 0) {
-			if ((copy = arena_alloc(&kt->arena, sizeof(*copy))) == NULL ||
+			if ((copy = rkmp_arena_alloc(&kt->arena, sizeof(*copy))) == NULL ||
 			    (e = table_append(kt)) == NULL)
 				r = rkmp_err_set(RKMP_E_NOMEM, "insert", "out of memory");
 			else if ((r = copy_row(&kt->arena, row, copy)) == 0 &&
@@ -3563,7 +3401,7 @@ rkmp_keytable_relink(struct rkmp_keytable *kt, uint64_t old_i, uint64_t old_r, u
 		if (!e->has_sa || e->sa_i != old_i || e->sa_r != old_r)
 			continue;
 		if ((row = entry_row(kt, i)) == NULL ||
-		    (s == NULL && (s = arena_strdup(&kt->arena, link)) == NULL))
+		    (s == NULL && (s = rkmp_arena_strdup(&kt->arena, link)) == NULL))
 			return SIZE_MAX;
 		row->x.rkmp_sa = s;
 		if (role != NULL)
@@ -4008,7 +3846,7 @@ local_tm(int64_t t, struct tm *tm)
 }
 
 static void
-tz_comment(struct ob *b, const char *c)
+tz_comment(struct rkmp_buf *b, const char *c)
 {
 	struct tm tm;
 	char z[64] = "";
@@ -4035,7 +3873,7 @@ frr_time(int64_t t, char *out, size_t n)
 }
 
 static void
-frr_lifetime(struct ob *b, const char *what, int64_t s, int64_t e)
+frr_lifetime(struct rkmp_buf *b, const char *what, int64_t s, int64_t e)
 {
 	char ts[64], te[64];
 
@@ -4140,7 +3978,7 @@ chain_id_taken(const struct rkmp_keytable *kt, const struct xitem *v, size_t g, 
 
 
 static void
-skip_note(struct ob *b, const char *c, const struct rkmp_keytable_row *r, const char *why,
+skip_note(struct rkmp_buf *b, const char *c, const struct rkmp_keytable_row *r, const char *why,
     size_t *skipped)
 {
 	put_fmt(b, "%s left out: %s: %s\n", c, r->admin_name, why);
@@ -4151,7 +3989,7 @@ skip_note(struct ob *b, const char *c, const struct rkmp_keytable_row *r, const 
  * one password per neighbor): each row left out with why, *i past the group. */
 static bool
 chain_less(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, size_t *i,
-    struct ob *b, const char *c, const char *why, size_t *skipped)
+    struct rkmp_buf *b, const char *c, const char *why, size_t *skipped)
 {
 	size_t g = *i;
 
@@ -4163,7 +4001,7 @@ chain_less(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, size
 }
 
 static int
-export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
+export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct rkmp_buf *b,
     size_t *skipped, int64_t now)
 {
 	(void)now;
@@ -4227,7 +4065,7 @@ export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, stru
 }
 
 static int
-export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
+export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct rkmp_buf *b,
     size_t *skipped, int64_t now)
 {
 	(void)now;
@@ -4295,7 +4133,7 @@ export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, str
 }
 
 static void
-rfc8177_lifetime(struct ob *b, const char *what, int64_t s, int64_t e)
+rfc8177_lifetime(struct rkmp_buf *b, const char *what, int64_t s, int64_t e)
 {
 	char ts[32], te[32];
 
@@ -4306,7 +4144,7 @@ rfc8177_lifetime(struct ob *b, const char *what, int64_t s, int64_t e)
 
 static int
 export_rfc8177(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
-    struct ob *b, size_t *skipped, int64_t now)
+    struct rkmp_buf *b, size_t *skipped, int64_t now)
 {
 	(void)now;
 	bool first_chain = true;
@@ -4358,7 +4196,7 @@ export_rfc8177(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
 
 static int
 export_wireshark(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
-    struct ob *b, size_t *skipped, int64_t now)
+    struct rkmp_buf *b, size_t *skipped, int64_t now)
 {
 	(void)now;
 	put_str(b, "# rkmp-keytable export: Wireshark ESP SAs (the esp_sa file; Protocols > ESP),\n"
@@ -4442,9 +4280,9 @@ export_wireshark(const struct rkmp_keytable *kt, const struct xitem *v, size_t n
  * text) when no peer got one.
  */
 static int
-bgp_passwords(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
+bgp_passwords(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct rkmp_buf *b,
     size_t *skipped, int64_t now, const char *c, const char *fmt, const char *peers,
-    void (*emit)(struct ob *, const char *, const struct rkmp_keytable_row *))
+    void (*emit)(struct rkmp_buf *, const char *, const struct rkmp_keytable_row *))
 {
 	char t[3][32];
 	size_t keys = 0;
@@ -4475,7 +4313,7 @@ bgp_passwords(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, s
 }
 
 static void
-bird_password(struct ob *b, const char *peer, const struct rkmp_keytable_row *r)
+bird_password(struct rkmp_buf *b, const char *peer, const struct rkmp_keytable_row *r)
 {
 	(void)peer;
 	put_str(b, "password \"");
@@ -4484,7 +4322,7 @@ bird_password(struct ob *b, const char *peer, const struct rkmp_keytable_row *r)
 }
 
 static void
-frr_password(struct ob *b, const char *peer, const struct rkmp_keytable_row *r)
+frr_password(struct rkmp_buf *b, const char *peer, const struct rkmp_keytable_row *r)
 {
 	put_fmt(b, " neighbor %s password ", peer);
 	put_hex(b, r->key, r->key_len, NULL);
@@ -4510,7 +4348,7 @@ peer_list(const struct xitem *v, size_t n, char *out, size_t cap, size_t *npeers
 
 /* BIRD 2.0 protocol bgp: one neighbor, one `password "...";` (the only form it takes). */
 static int
-export_bird_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
+export_bird_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct rkmp_buf *b,
     size_t *skipped, int64_t now)
 {
 	char peers[256], t[32];
@@ -4530,7 +4368,7 @@ export_bird_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
 
 /* FRR bgpd (8.x): "neighbor ADDR password ..." under the default instance. */
 static int
-export_frr_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct ob *b,
+export_frr_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, struct rkmp_buf *b,
     size_t *skipped, int64_t now)
 {
 	char peers[256], t[32];
@@ -4555,8 +4393,8 @@ export_frr_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, 
  */
 struct rkmp_keytable_format {
 	const char	*name;
-	int		(*fn)(const struct rkmp_keytable *, const struct xitem *, size_t, struct ob *,
-			    size_t *, int64_t);
+	int		(*fn)(const struct rkmp_keytable *, const struct xitem *, size_t,
+			    struct rkmp_buf *, size_t *, int64_t);
 	uint8_t		 proto;
 	bool		 esp;
 	bool		 alias;
@@ -4609,7 +4447,7 @@ rkmp_keytable_export(const struct rkmp_keytable *kt, const struct rkmp_keytable_
 {
 	struct xitem *v = NULL;
 	size_t n = 0, sk = 0;
-	struct ob ob = { 0 };
+	struct rkmp_buf ob;
 	int r;
 
 	if (fmt->proto != 0 && proto != 0 && proto != fmt->proto)
@@ -4626,13 +4464,14 @@ rkmp_keytable_export(const struct rkmp_keytable *kt, const struct rkmp_keytable_
 		return rkmp_err_set(RKMP_E_REFUSED, fmt->name, "no %s rows%s%s",
 		    rkmp_keytable_protocol_name(fmt->proto), peer ? " for " : "", peer ? peer : "");
 	}
+	rkmp_buf_init(&ob, RKMP_KEYTABLE_FILE_MAX);
 	r = fmt->fn(kt, v, n, &ob, &sk, now);
 	free(v);
 	if (skipped != NULL)
 		*skipped = sk;
 	if (r != 0) {
-		ob_free(&ob);
+		rkmp_buf_free(&ob);
 		return r;
 	}
-	return ob_to_buf(&ob, buf);
+	return kt_buf_to(&ob, buf);
 }
