@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <sys/mman.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +99,36 @@ rkmp_cur_sub(struct rkmp_cur *c, const char *field, size_t n, struct rkmp_cur *s
 	return 0;
 }
 
+/* ------------------------------------------------------------------ big blocks */
+
+void *
+rkmp_big_alloc(size_t n, bool *mapped)
+{
+	void *p;
+
+	*mapped = false;
+	if (n >= (1u << 20)) {
+		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p != MAP_FAILED) {
+#ifdef MADV_HUGEPAGE
+			(void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+			*mapped = true;
+			return p;
+		}
+	}
+	return malloc(n);
+}
+
+void
+rkmp_big_free(void *p, size_t n, bool mapped)
+{
+	if (mapped)
+		munmap(p, n);
+	else
+		free(p);
+}
+
 /* ------------------------------------------------------------------ write buffer */
 
 void
@@ -111,11 +143,12 @@ rkmp_buf_free(struct rkmp_buf *b)
 {
 	if (b->p != NULL) {
 		OPENSSL_cleanse(b->p, b->cap);
-		free(b->p);
+		rkmp_big_free(b->p, b->cap, b->mapped);
 	}
 	b->p = NULL;
 	b->len = b->cap = 0;
 	b->err = 0;
+	b->mapped = false;
 }
 
 void
@@ -130,6 +163,7 @@ rkmp_buf_reserve(struct rkmp_buf *b, size_t n)
 {
 	size_t want;
 	uint8_t *np;
+	bool mapped;
 
 	if (b->err)
 		return b->err;
@@ -141,15 +175,16 @@ rkmp_buf_reserve(struct rkmp_buf *b, size_t n)
 	want = b->cap ? b->cap : 256;
 	while (want < b->len + n)
 		want *= 2;
-	if ((np = malloc(want)) == NULL)
+	if ((np = rkmp_big_alloc(want, &mapped)) == NULL)
 		return b->err = rkmp_err_set(RKMP_E_NOMEM, "encode", "cannot allocate %zu octets", want);
 	if (b->p != NULL) {
 		memcpy(np, b->p, b->len);
 		OPENSSL_cleanse(b->p, b->cap);
-		free(b->p);
+		rkmp_big_free(b->p, b->cap, b->mapped);
 	}
 	b->p = np;
 	b->cap = want;
+	b->mapped = mapped;
 	return 0;
 }
 
@@ -209,4 +244,130 @@ rkmp_buf_set_u32(struct rkmp_buf *b, size_t at, uint32_t v)
 	b->p[at + 1] = (uint8_t)(v >> 16);
 	b->p[at + 2] = (uint8_t)(v >> 8);
 	b->p[at + 3] = (uint8_t)v;
+}
+
+/* ------------------------------------------------------------------ arena */
+
+struct rkmp_arena_blk {
+	struct rkmp_arena_blk	*next;
+	size_t			 size;
+	size_t			 used;
+	bool			 mapped;
+	_Alignas(16) unsigned char data[];
+};
+
+#define ARENA_BLK_MIN	(32 * 1024)
+#define ARENA_BLK_GROW	(8u << 20)	/* blocks double while the next is smaller */
+
+void *
+rkmp_arena_alloc(struct rkmp_arena *a, size_t n)
+{
+	struct rkmp_arena_blk *b;
+	void *p;
+
+	if (n > SIZE_MAX / 4)
+		return NULL;
+	n = (n + 15) & ~(size_t)15;
+	for (b = a->cur; b != NULL; b = b->next) {
+		if (b->size - b->used >= n)
+			break;
+		a->cur = b->next ? b->next : a->cur;
+	}
+	if (b == NULL) {
+		size_t sz = a->next ? a->next : ARENA_BLK_MIN;
+		bool mapped;
+
+		while (sz < n)
+			sz *= 2;
+		if ((b = rkmp_big_alloc(sizeof(*b) + sz, &mapped)) == NULL)
+			return NULL;
+		b->next = NULL;
+		b->size = sz;
+		b->used = 0;
+		b->mapped = mapped;
+		if (a->next < ARENA_BLK_GROW)
+			a->next = sz * 2;
+		if (a->head == NULL)
+			a->head = b;
+		else {
+			struct rkmp_arena_blk *t = a->head;
+
+			while (t->next != NULL)
+				t = t->next;
+			t->next = b;
+		}
+		a->cur = b;
+	}
+	p = b->data + b->used;
+	b->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+void
+rkmp_arena_reset(struct rkmp_arena *a)
+{
+	for (struct rkmp_arena_blk *b = a->head; b != NULL; b = b->next) {
+		OPENSSL_cleanse(b->data, b->used);
+		b->used = 0;
+	}
+	a->cur = a->head;
+}
+
+void
+rkmp_arena_free(struct rkmp_arena *a)
+{
+	struct rkmp_arena_blk *b, *n;
+
+	for (b = a->head; b != NULL; b = n) {
+		n = b->next;
+		OPENSSL_cleanse(b->data, b->used);
+		rkmp_big_free(b, sizeof(*b) + b->size, b->mapped);
+	}
+	a->head = a->cur = NULL;
+	a->next = 0;
+}
+
+char *
+rkmp_arena_strndup(struct rkmp_arena *a, const char *s, size_t n)
+{
+	char *p = rkmp_arena_alloc(a, n + 1);
+
+	if (p != NULL) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+char *
+rkmp_arena_strdup(struct rkmp_arena *a, const char *s)
+{
+	return s == NULL ? NULL : rkmp_arena_strndup(a, s, strlen(s));
+}
+
+struct rkmp_arena_mark
+rkmp_arena_mark(const struct rkmp_arena *a)
+{
+	return (struct rkmp_arena_mark){ a->cur, a->cur != NULL ? a->cur->used : 0 };
+}
+
+void
+rkmp_arena_rewind(struct rkmp_arena *a, struct rkmp_arena_mark m)
+{
+	if (m.blk == NULL) {		/* the arena was empty */
+		rkmp_arena_reset(a);
+		return;
+	}
+	/* what came after the mark: the rest of its block and the blocks after it
+	 * (the blocks after cur are unused) */
+	for (struct rkmp_arena_blk *b = m.blk->next; b != NULL; b = b->next) {
+		OPENSSL_cleanse(b->data, b->used);
+		b->used = 0;
+	}
+	if (m.used < m.blk->used) {
+		OPENSSL_cleanse(m.blk->data + m.used, m.blk->used - m.used);
+		m.blk->used = m.used;
+	}
+	a->cur = m.blk;
 }

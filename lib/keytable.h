@@ -324,7 +324,7 @@ int	rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 
 /* ------------------------------------------------------------ exports */
 
-/* One export format (keytable.c's table). */
+/* One export format (kt_export.c's table). */
 struct rkmp_keytable_format;
 
 /* The format named name: bird-bgp, frr-bgp, bird-keychain, frr-keychain,

@@ -4,7 +4,7 @@
  * every payload body, decoded into structs and encoded back to the same bytes.
  *
  * Decoded structures point into the message bytes (never copied) and live in
- * an arena that is reset per message, so decoding allocates nothing per
+ * an arena (buf.h) that is reset per message, so decoding allocates nothing per
  * packet once warm.  Reserved fields are kept, so encode(decode(b)) == b.
  *
  * Errors: RKMP_E_TRUNCATED when the datagram holds fewer octets than its IKE
@@ -21,18 +21,6 @@
 
 #include "buf.h"
 #include "wire.h"
-
-/* ------------------------------------------------------------------ arena */
-
-struct rkmp_arena_blk;
-struct rkmp_arena {
-	struct rkmp_arena_blk	*head;
-	struct rkmp_arena_blk	*cur;
-};
-
-void	*rkmp_arena_alloc(struct rkmp_arena *a, size_t n);	/* zeroed; NULL on ENOMEM */
-void	 rkmp_arena_reset(struct rkmp_arena *a);		/* keeps the blocks */
-void	 rkmp_arena_free(struct rkmp_arena *a);
 
 /* ------------------------------------------------------------------ payloads */
 

@@ -6,7 +6,7 @@
  * the command line and in the key table, its SPI length, how its key is
  * used) it reads here; the numbers themselves are wire.h's, the algorithm
  * rules stay with their modules (proposal.c: transforms; ike_child.c: master
- * key lengths; keytable.c: AlgIDs and exports).
+ * key lengths; kt_row.c: AlgIDs; kt_export.c: exports).
  */
 #ifndef RKMP_PROTOCOLS_H
 #define RKMP_PROTOCOLS_H

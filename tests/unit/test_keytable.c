@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_keytable.c — the RFC 7210 key table (lib/keytable.c): times, the
- * validation of every column with the exact detail a user sees, the table
- * document (round trip, refusals), insert's duplicate rule, select and lookup
- * as RFC 7210 §3 on rows with overlapping lifetimes, rekey's overlap
- * (RFC 7210 §6), expire, revoke, the row builder from a child SA, the files
- * (0600, refusing loose modes, the lock, a missing table) and the exports.
+ * test_keytable.c — the RFC 7210 key table (lib/keytable.c, lib/kt_*.c):
+ * times and the validation of every column with the exact detail a user sees
+ * (kt_row.c), the table document (round trip, refusals: kt_json.c), insert's
+ * duplicate rule, select and lookup as RFC 7210 §3 on rows with overlapping
+ * lifetimes, rekey's overlap (RFC 7210 §6), expire, revoke (kt_op.c), the row
+ * builder from a child SA (kt_child.c), the files (0600, refusing loose modes,
+ * the lock, a missing table: kt_file.c) and the exports (kt_export.c).
  */
 #include <sys/stat.h>
 
