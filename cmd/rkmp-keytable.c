@@ -4,7 +4,7 @@
  * insert, read, select, age out and export its rows, and derive the TCP-AO
  * traffic keys of a row, one row each of subs[] (at the end of this file).
  * Options and orchestration only: the table, its rules and its exports live
- * in lib/keytable.c, TCP-AO's KDF in lib/tcpao.c.
+ * in lib/keytable.c and lib/kt_*.c, TCP-AO's KDF in lib/tcpao.c.
  *
  *   rkmp-keytable -t FILE SUBCOMMAND [ARG] [options]
  *
