@@ -20,13 +20,53 @@ D=testdata/decode
 	[ "$n" -ge 54 ]
 }
 
-@test "every capture agrees with tshark field by field" {
-	need tshark
+# tshark's decodes are kept in testdata/tshark/ (tests/tshark-goldens.sh): the
+# comparison needs no tshark; the test after it checks the goldens with tshark.
+@test "every capture agrees with tshark field by field (tshark's goldens in testdata/tshark)" {
+	need jq
+	local n=0
 	for cap in "$D"/*.pcap; do
 		args=()
 		case "$cap" in *5500*) args=(--port 5500) ;; esac
-		run -0 tests/tshark-crosscheck.sh "$RKMP_BIN" "$cap" "${args[@]}"
+		run -0 tests/tshark-crosscheck.sh --golden "testdata/tshark/$(basename "$cap" .pcap).fields" \
+		    "$RKMP_BIN" "$cap" "${args[@]}"
+		n=$((n + 1))
 	done
+	[ "$n" = 18 ] || fail "$n captures"
+}
+
+@test "the tshark goldens are what tshark prints now (tests/tshark-goldens.sh --check); the cross-check with tshark live" {
+	need tshark
+	need mergecap
+	need capinfos
+	run -0 tests/tshark-goldens.sh --check
+	assert_line --regexp '^tshark-goldens: all 34 goldens are what TShark '
+	# the cross-check's live mode (tests/update-golden.sh uses it), on the capture with most kinds of payload
+	need jq
+	run -0 tests/tshark-crosscheck.sh "$RKMP_BIN" "$D/h-fragmentation.pcap"
+}
+
+@test "tshark-crosscheck.sh: a difference, or nothing on either side, is a failure" {
+	need jq
+	local g=$BATS_TEST_TMPDIR/g cap=$D/g-invalid-ke.pcap
+	grep -v '^# ' testdata/tshark/g-invalid-ke.fields > "$g"
+	run -0 tests/tshark-crosscheck.sh --golden "$g" "$RKMP_BIN" "$cap"
+	# one field changed: the diff names it
+	sed -i '1s/|34|0|8|/|34|0|32|/' "$g"
+	run -1 tests/tshark-crosscheck.sh --golden "$g" "$RKMP_BIN" "$cap"
+	assert_line --regexp '^-1\|[0-9a-f]{16}\|0{16}\|34\|0\|32\|'
+	# both sides empty: not an agreement
+	: > "$g"
+	run -1 tests/tshark-crosscheck.sh --golden "$g" "$RKMP_BIN" "$cap" -f arp
+	assert_output --partial "tshark shows no IKE message"
+	assert_output --partial "rkmp-decode shows no IKE message"
+	# either side empty
+	run -1 tests/tshark-crosscheck.sh --golden "$g" "$RKMP_BIN" "$cap"
+	assert_output --partial "tshark shows no IKE message"
+	run -1 tests/tshark-crosscheck.sh --golden testdata/tshark/g-invalid-ke.fields "$RKMP_BIN" "$cap" -f arp
+	assert_output --partial "rkmp-decode shows no IKE message"
+	refute_output --partial "tshark shows no IKE message"
+	run -1 tests/tshark-crosscheck.sh --golden "$BATS_TEST_TMPDIR/none" "$RKMP_BIN" "$cap"
 }
 
 @test "--json: one valid object per message, with the keys scripts rely on" {
