@@ -187,10 +187,18 @@ suites=(aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256
 }
 
 @test "a seeded negotiation is byte-for-byte reproducible" {
+	local warn="WARNING: --seed makes every nonce, SPI, IV and DH key predictable: for tests only"
 	for r in 1 2; do
 		mkdir -p "$W/$r"
 		(W=$W/$r; cp "$BATS_TEST_TMPDIR/k.psk" "$W/";
-		 init_pair --seed 11 -- --seed 22 && auth_pair) 2>/dev/null
+		 init_pair --seed 11 -- --seed 22 && auth_pair) 2>"$W/$r.err" || fail "run $r: $(cat "$W/$r.err")"
+		# stderr: the --seed warning of each step, and nothing else
+		run -0 sort -u "$W/$r.err"
+		assert_output "rkmp-auth: $warn
+rkmp-init: $warn"
+		assert_equal "$(grep -c WARNING "$W/$r.err")" 6
+		run -0 jq -r .phase "$W/$r/a.json" "$W/$r/b.json"
+		assert_output $'established\nestablished'
 	done
 	for f in 1.bin 2.bin 3.bin 4.bin a.json b.json; do cmp "$W/1/$f" "$W/2/$f"; done
 }
