@@ -51,11 +51,13 @@ same_keys() {
 	[ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 
-# pair_jq FILTER: one jq over both states, the initiator's as $a and the
-# responder's as $b; its output lines in the array v (empty lines kept)
+# pair_jq FILTER [JQ OPTIONS]: one jq over both states, the initiator's as $a
+# and the responder's as $b (JQ OPTIONS may bind more, --argjson row "$row");
+# its output lines in the array v (empty lines kept)
 pair_jq() {
-	local out
-	out=$(jq -rs ".[0] as \$a | .[1] as \$b | $1" "$W/a.json" "$W/b.json") || return 1
+	local out f=$1
+	shift
+	out=$(jq -rs "$@" ".[0] as \$a | .[1] as \$b | $f" "$W/a.json" "$W/b.json") || return 1
 	mapfile -t v <<<"$out"
 }
 
