@@ -82,7 +82,8 @@ flip_last() {	# flip_last FILE: change the last octet (inside the ICV/tag)
 	done
 	assert_equal "$(st a .role)" initiator
 	assert_equal "$(st b .role)" responder
-	[ "$(st a .ike_sa.spi_i)" != "$old_i" ] && [ "$(st a .ike_sa.spi_r)" != "$old_r" ]
+	[ "$(st a .ike_sa.spi_i)" != "$old_i" ] || fail "SPIi kept"
+	[ "$(st a .ike_sa.spi_r)" != "$old_r" ] || fail "SPIr kept"
 	[ "$(st a .secrets.sk_d)" != "$(jq -r .secrets.sk_d "$W/a.before.json")" ]
 	run -0 same_keys
 	# the exchange as rkmp-decode shows it: the old state's keys for the old SA's messages

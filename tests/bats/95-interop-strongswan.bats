@@ -128,7 +128,8 @@ load interop-helpers
 	run -0 us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --delete "$first" --peer 10.77.0.1 --retransmit 1,1.5,3
 	run -0 us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --liveness --peer 10.77.0.1 --retransmit 1,1.5,3
 	child_state_in_swanctl "$(jq -r '.children[1].spi_peer' "$W/a.json")" INSTALLED
-	! "$SW" swanctl --list-sas | grep -q "in  $(jq -r '.children[0].spi_peer' "$W/a.json")"
+	! "$SW" swanctl --list-sas | grep -q "in  $(jq -r '.children[0].spi_peer' "$W/a.json")" ||
+	    fail "the deleted child is still listed"
 	run -0 us "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --delete-ike --peer 10.77.0.1 --retransmit 1,1.5,3
 	assert_equal "$(jq -r .phase "$W/a.json")" deleted
 	! established_in_swanctl
