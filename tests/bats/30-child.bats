@@ -18,10 +18,6 @@ child() {	# child FILE INDEX FIELD
 	jq -r ".children[$2].$3" "$W/$1.json"
 }
 
-keymat() {
-	jq -r ".secrets.children[$2].keymat" "$W/$1.json"
-}
-
 @test "create TCP-AO, BFD, RSVP-TE and TCP-MD5 SAs, with and without PFS: matching keys, crossed SPIs" {
 	established
 	i=1
@@ -79,7 +75,7 @@ keymat() {
 	assert_line --index 0 --partial "INFORMATIONAL responder request mid 0"
 	assert_line --index 0 --partial "[SK{}]"
 	run -0 exchange b a c --protocol bfd
-	assert_equal "$(keymat a 1)" "$(keymat b 1)"
+	run -0 same_keymat 1
 	run -0 exchange b a dike --delete-ike
 	# an orderly delete keeps the children (rkmp-karp.md §8)
 	pair_jq '$a.phase, $b.phase, $a.children[0].state'
@@ -91,7 +87,7 @@ keymat() {
 	auth_pair --childless
 	run -0 exchange a b esp
 	assert_equal "$(child a 0 protocol)" ESP
-	assert_equal "$(keymat a 0)" "$(keymat b 0)"
+	run -0 same_keymat 0
 	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/esp.req"
 	assert_output --partial "SK{SA Nonce TSi TSr}"
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/a.json" --protocol nosuch -o "$W/x.req"
@@ -154,7 +150,7 @@ keymat() {
 	done
 	assert_equal "$(child a 0 state)" deleted
 	assert_equal "$(child a 1 state)" established
-	assert_equal "$(keymat a 2)" "$(keymat b 2)"
+	run -0 same_keymat 2
 }
 
 @test "a state missing a member its phase needs: exit 3 naming it, nothing written, the state byte for byte" {

@@ -61,6 +61,13 @@ pair_jq() {
 	mapfile -t v <<<"$out"
 }
 
+# same_keymat INDEX: the child INDEX has the same KEYMAT on both sides, a hex string
+same_keymat() {
+	pair_jq "\$a.secrets.children[$1].keymat, \$b.secrets.children[$1].keymat" || return 1
+	[[ "${v[0]}" =~ ^[0-9a-f]+$ ]] || { echo "child $1: KEYMAT ${v[0]}"; return 1; }
+	[ "${v[0]}" = "${v[1]}" ] || { echo "child $1: KEYMATs differ"; return 1; }
+}
+
 established() {	# established [init options] -- [responder options]: the DESIGN.md §6 flow
 	init_pair "$@" && auth_pair
 }
