@@ -11,7 +11,7 @@ D=testdata/decode
 		case "$name" in '#'*|'') continue ;; esac
 		# shellcheck disable=SC2086
 		run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -q -r "$D/$cap" $args
-		if [ "$output" != "$(cat "$D/$name.out")" ]; then
+		if [ "$output" != "$(<"$D/$name.out")" ]; then
 			diff -u "$D/$name.out" <(printf '%s\n' "$output") | head -40
 			fail "golden $name differs"
 		fi
