@@ -1,32 +1,30 @@
 #!/usr/bin/env bash
 # Cross-check rkmp-decode against tshark, field by field, on one capture:
-#   tests/tshark-crosscheck.sh BINDIR CAPTURE [rkmp-decode args...]
+#   tests/tshark-crosscheck.sh [--golden FILE] BINDIR CAPTURE [rkmp-decode args...]
 # For every IKE message both tools see: frame, SPIs, exchange, message ID,
 # I/R flags, Length, cleartext payload types in order, notify types, proposal
 # numbers and protocol IDs, transform types and IDs per type, KE groups,
-# nonces, SKF fragment numbers.  Prints a diff and exits 1 on any difference.
+# nonces, SKF fragment numbers.  The tshark side is tshark run now
+# (tests/tshark-goldens.sh --print fields), or with --golden the lines that
+# tests/tshark-goldens.sh kept from tshark in FILE (testdata/tshark/NAME.fields).
+# Prints a diff and exits 1 on any difference, and when either side has no
+# message at all (nothing compared is no agreement).
 set -euo pipefail
+golden=
+if [ "${1:-}" = --golden ]; then golden=$2; shift 2; fi
 bin=$1 cap=$2
 shift 2
-ports=(-d "udp.port==50500,isakmp")
+here=$(cd "$(dirname "$0")" && pwd)
+ports=()
 for ((i = 1; i <= $#; i++)); do
-	if [ "${!i}" = --port ]; then j=$((i + 1)); ports+=(-d "udp.port==${!j},isakmp"); fi
+	if [ "${!i}" = --port ]; then j=$((i + 1)); ports+=("${!j}"); fi
 done
 ts() {
-	tshark -r "$cap" -o ip.defragment:TRUE "${ports[@]}" -Y isakmp -T fields -E separator='|' \
-	    -E aggregator=',' -E occurrence=a -e frame.number -e isakmp.ispi -e isakmp.rspi \
-	    -e isakmp.exchangetype -e isakmp.messageid -e isakmp.flags -e isakmp.length \
-	    -e isakmp.typepayload -e isakmp.notify.msgtype -e isakmp.prop.number -e isakmp.prop.protoid \
-	    -e isakmp.tf.type -e isakmp.tf.id.encr -e isakmp.tf.id.prf -e isakmp.tf.id.integ \
-	    -e isakmp.tf.id.dh -e isakmp.key_exchange.dh_group -e isakmp.nonce \
-	    -e isakmp.frag.number -e isakmp.frag.total 2>/dev/null |
-	while IFS='|' read -r fr si sr ex mid fl len pt nt pn pp tt te tp ti td kg no fn ftot; do
-		# typepayload also lists proposal (2) and transform (3) substructures: drop them
-		pt=$(tr ',' '\n' <<<"$pt" | grep -vxE '2|3' | paste -sd, -)
-		printf '%s|%s|%s|%s|%d|%d|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s\n' "$fr" "$si" "$sr" "$ex" \
-		    "$mid" $((fl & 0x28)) "$len" "$pt" "$nt" "$pn" "$pp" "$tt" "$te" "$tp" "$ti" "$td" "$kg" \
-		    "${no//:/}" "$fn" "$ftot"
-	done
+	if [ -n "$golden" ]; then
+		sed '/^# /d' "$golden"
+	else
+		"$here/tshark-goldens.sh" --print fields "$cap" "${ports[@]}"
+	fi
 }
 ours() {
 	"$bin/rkmp-decode" -q --json -r "$cap" "$@" | jq -r '
@@ -46,4 +44,10 @@ ours() {
 	    ([.payloads[] | select(.type == 53) | .total] | join(","))
 	  ] | map(tostring) | join("|")'
 }
-diff -u --label tshark --label rkmp-decode <(ts) <(ours "$@")
+t=$(ts) || { echo "tshark-crosscheck: $cap: tshark failed" >&2; exit 1; }
+o=$(ours "$@") || { echo "tshark-crosscheck: $cap: rkmp-decode --json | jq failed" >&2; exit 1; }
+rc=0
+[ -n "$t" ] || { echo "tshark-crosscheck: $cap: tshark shows no IKE message${golden:+ ($golden)}" >&2; rc=1; }
+[ -n "$o" ] || { echo "tshark-crosscheck: $cap: rkmp-decode shows no IKE message" >&2; rc=1; }
+diff -u --label "tshark${golden:+ ($golden)}" --label rkmp-decode <(printf '%s\n' "$t") <(printf '%s\n' "$o") || rc=1
+exit $rc

@@ -50,7 +50,8 @@ load helpers
 		[ -x "$D/usr/local/bin/$b" ] || fail "$b not installed"
 		[ -f "$D/usr/local/share/bash-completion/completions/$b" ] || fail "no completion for $b"
 	done
-	[ -f "$D/usr/local/share/man/man8/rkmp-hook.8" ] && [ -f "$D/usr/local/share/man/man7/rkmp.7" ]
+	[ -f "$D/usr/local/share/man/man8/rkmp-hook.8" ]
+	[ -f "$D/usr/local/share/man/man7/rkmp.7" ]
 	run -0 "$D/usr/local/bin/rkmp-hook" --list-options bird
 	run -1 "$D/usr/local/bin/rkmp-hook" bird --include "$BATS_TEST_TMPDIR/x.inc" --peer 192.0.2.2 \
 	    -t "$BATS_TEST_TMPDIR/none.json"

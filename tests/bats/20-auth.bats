@@ -9,31 +9,37 @@ setup() { setup_step; }
 @test "the scripted six-step flow of DESIGN.md §6 establishes the RKMP SA" {
 	run -0 init_pair
 	run -0 auth_pair
-	assert_equal "$(jq -r .phase "$W/a.json")" established
-	assert_equal "$(jq -r .phase "$W/b.json")" established
 	run -0 same_keys
-	assert_equal "$(jq -r '.identities.peer_seen' "$W/a.json")" fqdn:b.rkmp.test
-	assert_equal "$(jq -r '.identities.peer_seen' "$W/b.json")" fqdn:a.rkmp.test
+	pair_jq '$a.phase, $b.phase, $a.identities.peer_seen, $b.identities.peer_seen,
+	    $a.children[0].protocol, $a.children[0].state, $a.secrets.children[0].keymat,
+	    $b.secrets.children[0].keymat, $a.children[0].spi_local, $b.children[0].spi_peer'
+	assert_equal "${v[0]} ${v[1]}" "established established"
+	assert_equal "${v[2]}" fqdn:b.rkmp.test
+	assert_equal "${v[3]}" fqdn:a.rkmp.test
 	# the rkmp profile's first child: a TCP-AO routing-protocol SA, same KEYMAT on both sides
-	assert_equal "$(jq -r '.children[0].protocol' "$W/a.json")" TCP_AO
-	assert_equal "$(jq -r '.children[0].state' "$W/a.json")" established
-	assert_equal "$(jq -r '.secrets.children[0].keymat' "$W/a.json")" "$(jq -r '.secrets.children[0].keymat' "$W/b.json")"
-	assert_equal "$(jq -r '.children[0].spi_local' "$W/a.json")" "$(jq -r '.children[0].spi_peer' "$W/b.json")"
+	assert_equal "${v[4]} ${v[5]}" "TCP_AO established"
+	[[ "${v[6]}" =~ ^[0-9a-f]+$ ]] || fail "KEYMAT ${v[6]}"
+	assert_equal "${v[6]}" "${v[7]}"
+	[[ "${v[8]}" =~ ^[0-9a-f]+$ ]] || fail "SPI ${v[8]}"
+	assert_equal "${v[8]}" "${v[9]}"
 }
 
 suites=(aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256
 	chacha20poly1305-prfsha256-x25519 aes128gcm16-prfsha512-curve448)
 
-@test "suite matrix x profiles: both sides end with identical SK_* (PSK)" {
+# The whole suite x profile matrix is driven in memory by tests/unit/test_auth_matrix.c
+# (the same assertions); through the step binaries each suite once, the profiles in turn.
+@test "every suite through the steps, the profiles in turn: both sides established with identical SK_* (PSK)" {
+	local prof=rkmp
 	for s in "${suites[@]}"; do
-		for prof in rkmp ikev2; do
-			rm -f "$W"/*.json "$W"/*.bin
-			init_pair --proposal "$s" --profile "$prof" -- --proposal "$s" --profile "$prof" ||
-			    fail "$s $prof: RKMP_SA_INIT failed"
-			auth_pair || fail "$s $prof: RKMP_SA_AUTH failed"
-			same_keys || fail "$s $prof: keys differ"
-			[ "$(jq -r .phase "$W/b.json")" = established ] || fail "$s $prof: not established"
-		done
+		rm -f "$W"/*.json "$W"/*.bin
+		init_pair --proposal "$s" --profile "$prof" -- --proposal "$s" --profile "$prof" ||
+		    fail "$s $prof: RKMP_SA_INIT failed"
+		auth_pair || fail "$s $prof: RKMP_SA_AUTH failed"
+		same_keys || fail "$s $prof: keys differ"
+		pair_jq '$a.phase, $b.phase, $a.profile, $b.profile, ($a.proposals == $b.proposals)'
+		assert_equal "${v[*]}" "established established $prof $prof true"
+		if [ $prof = rkmp ]; then prof=ikev2; else prof=rkmp; fi
 	done
 }
 
@@ -60,7 +66,7 @@ suites=(aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" -i "$W/4.bin"
 	assert_equal "$(jq -r '.children[0].protocol + " " + .children[0].state' "$W/a.json")" "BFD established"
 	assert_equal "$(jq -r '.children[0].protocol' "$W/b.json")" BFD
-	assert_equal "$(jq -r '.secrets.children[0].keymat' "$W/a.json")" "$(jq -r '.secrets.children[0].keymat' "$W/b.json")"
+	run -0 same_keymat 0
 	# --child-proposal is the --protocol's list
 	rm "$W"/*.json
 	init_pair
@@ -181,10 +187,18 @@ suites=(aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256
 }
 
 @test "a seeded negotiation is byte-for-byte reproducible" {
+	local warn="WARNING: --seed makes every nonce, SPI, IV and DH key predictable: for tests only"
 	for r in 1 2; do
 		mkdir -p "$W/$r"
 		(W=$W/$r; cp "$BATS_TEST_TMPDIR/k.psk" "$W/";
-		 init_pair --seed 11 -- --seed 22 && auth_pair) 2>/dev/null
+		 init_pair --seed 11 -- --seed 22 && auth_pair) 2>"$W/$r.err" || fail "run $r: $(cat "$W/$r.err")"
+		# stderr: the --seed warning of each step, and nothing else
+		run -0 sort -u "$W/$r.err"
+		assert_output "rkmp-auth: $warn
+rkmp-init: $warn"
+		assert_equal "$(grep -c WARNING "$W/$r.err")" 6
+		run -0 jq -r .phase "$W/$r/a.json" "$W/$r/b.json"
+		assert_output $'established\nestablished'
 	done
 	for f in 1.bin 2.bin 3.bin 4.bin a.json b.json; do cmp "$W/1/$f" "$W/2/$f"; done
 }
@@ -204,32 +218,31 @@ cert_pair() {	# cert_pair INITIATOR-CRED RESPONDER-CRED: RKMP_SA_AUTH with certi
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --ca "$P/ca.pem" -i "$W/4.bin"
 }
 
-@test "certificates: RSA and ECDSA (P-256, P-384), five suites, both profiles, RFC 7427" {
+# The whole suite x profile x certificate matrix is driven in memory by
+# tests/unit/test_auth_matrix.c (the same assertions); here each pair once
+# through the step binaries, both profiles and a CBC and a GCM suite among them.
+@test "certificates: RSA and ECDSA (P-256, P-384) through the steps, both profiles, RFC 7427" {
 	pki
-	for pair in "rsa p256" "p256 rsa" "p384 rsa"; do
-		for prof in rkmp ikev2; do
-		# every suite for one pair; the default suite for the others
-		list=("${suites[@]}")
-		[ "$pair" = "rsa p256" ] || list=(aes256gcm16-prfsha256-ecp256)
-		for s in "${list[@]}"; do
-			rm -f "$W"/*.json "$W"/*.bin
-			# identities come from the certificates (no --id)
-			"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --profile "$prof" --proposal "$s" -o "$W/1.bin"
-			"$RKMP_BIN/rkmp-init" -q -s "$W/b.json" --respond --profile "$prof" --proposal "$s" -i "$W/1.bin" -o "$W/2.bin"
-			"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" -i "$W/2.bin"
-			# shellcheck disable=SC2086
-			cert_pair $pair || fail "$pair $prof: certificate AUTH failed"
-			same_keys || fail "$pair $prof: keys differ"
-			[ "$(jq -r .phase "$W/b.json")" = established ] || fail "$pair $prof $s"
-		done
-		done
+	for run_ in "rsa p256 rkmp aes128-sha256-modp2048" "p256 rsa rkmp aes256gcm16-prfsha256-ecp256" \
+	    "p384 rsa ikev2 aes256gcm16-prfsha256-ecp256"; do
+		read -r ic rc prof s <<<"$run_"
+		rm -f "$W"/*.json "$W"/*.bin
+		# identities come from the certificates (no --id)
+		"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --profile "$prof" --proposal "$s" -o "$W/1.bin"
+		"$RKMP_BIN/rkmp-init" -q -s "$W/b.json" --respond --profile "$prof" --proposal "$s" -i "$W/1.bin" -o "$W/2.bin"
+		"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" -i "$W/2.bin"
+		cert_pair "$ic" "$rc" || fail "$run_: certificate AUTH failed"
+		same_keys || fail "$run_: keys differ"
+		pair_jq '$a.phase, $b.phase'
+		assert_equal "${v[*]}" "established established"
 	done
 	run -0 "$RKMP_BIN/rkmp-decode" -q -v -s "$W/a.json" "$W/3.bin"
 	assert_output --partial "AUTH(39)"
 	assert_output --partial "method DIGITAL_SIGNATURE(14)"
 	assert_output --partial "CERT(37)"
-	assert_equal "$(jq -r .identities.peer_seen "$W/a.json")" "fqdn:a.rkmp.test"
-	[[ "$(jq -r .identities.peer_seen "$W/b.json")" == dn:* ]]
+	pair_jq '$a.identities.peer_seen, $b.identities.peer_seen'
+	assert_equal "${v[0]}" "fqdn:a.rkmp.test"
+	[[ "${v[1]}" == dn:* ]]
 }
 
 @test "untrusted and expired certificates: AUTHENTICATION_FAILED, exit 1 on both sides" {

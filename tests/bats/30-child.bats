@@ -18,34 +18,34 @@ child() {	# child FILE INDEX FIELD
 	jq -r ".children[$2].$3" "$W/$1.json"
 }
 
-keymat() {
-	jq -r ".secrets.children[$2].keymat" "$W/$1.json"
-}
-
 @test "create TCP-AO, BFD, RSVP-TE and TCP-MD5 SAs, with and without PFS: matching keys, crossed SPIs" {
 	established
 	i=1
 	for proto in tcp-ao bfd rsvp-te tcp-md5; do
 		for pfs in "" x25519; do
 			exchange a b "c$proto$pfs" --protocol "$proto" ${pfs:+--pfs "$pfs"} || fail "$proto $pfs"
-			assert_equal "$(child a $i state)" established
-			assert_equal "$(child a $i spi_local)" "$(child b $i spi_peer)"
-			assert_equal "$(child a $i spi_peer)" "$(child b $i spi_local)"
-			assert_equal "$(keymat a $i)" "$(keymat b $i)"
-			[ "$(keymat a $i)" != "$(keymat a 0)" ]
+			# state, crossed SPIs, the same KEYMAT on both sides (there), not the first child's
+			pair_jq '$a.children['$i'] as $c | $b.children['$i'] as $d | $c.state,
+			    $c.spi_local == $d.spi_peer and $c.spi_local != null,
+			    $c.spi_peer == $d.spi_local and $c.spi_peer != null,
+			    $a.secrets.children['$i'].keymat == $b.secrets.children['$i'].keymat,
+			    ($a.secrets.children['$i'].keymat | test("^[0-9a-f]+$")),
+			    $a.secrets.children['$i'].keymat != $a.secrets.children[0].keymat'
+			assert_equal "${v[*]}" "established true true true true true"
 			i=$((i + 1))
 		done
 	done
-	assert_equal "$(child a 1 protocol)" TCP_AO
-	assert_equal "$(child a 3 protocol)" BFD
-	assert_equal "$(child a 5 protocol)" RSVP_TE
-	assert_equal "$(jq -r '.children[5].spi_local | length' "$W/a.json")" 12
 	# TCP-MD5 (DESIGN.md §2): Protocol ID 207, a 1-octet SPI, INTEG md5 as its label,
 	# a 32-octet master key
-	assert_equal "$(child a 7 protocol)" TCP_MD5
-	assert_equal "$(jq -c '.children[7].transforms' "$W/a.json")" '[{"type":"INTEG","id":"AUTH_HMAC_MD5_96"}]'
-	assert_equal "$(jq -r '.children[7].spi_local | length' "$W/a.json")" 2
-	assert_equal "$(keymat a 7 | tr -d '\n' | wc -c)" 64
+	pair_jq '$a.children[1].protocol, $a.children[3].protocol, $a.children[5].protocol,
+	    ($a.children[5].spi_local | length), $a.children[7].protocol, ($a.children[7].transforms | tojson),
+	    ($a.children[7].spi_local | length), ($a.secrets.children[7].keymat | length)'
+	assert_equal "${v[0]} ${v[1]} ${v[2]}" "TCP_AO BFD RSVP_TE"
+	assert_equal "${v[3]}" 12
+	assert_equal "${v[4]}" TCP_MD5
+	assert_equal "${v[5]}" '[{"type":"INTEG","id":"AUTH_HMAC_MD5_96"}]'
+	assert_equal "${v[6]}" 2
+	assert_equal "${v[7]}" 64
 	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/cbfdx25519.req" "$W/cbfdx25519.resp"
 	assert_line --index 0 --partial "CREATE_CHILD_SA initiator request"
 	assert_line --index 0 --partial "SK{SA Nonce KE}"
@@ -55,17 +55,17 @@ keymat() {
 	established
 	old=$(child a 0 spi_local)
 	run -0 exchange a b rk --rekey "$old" --pfs x25519
-	assert_equal "$(child a 0 state)" rekeyed
-	assert_equal "$(child b 0 state)" rekeyed
-	assert_equal "$(child a 1 state)" established
-	assert_equal "$(keymat a 1)" "$(keymat b 1)"
-	[ "$(child a 1 spi_local)" != "$old" ]
+	pair_jq '$a.children[0].state, $b.children[0].state, $a.children[1].state, $a.secrets.children[1].keymat,
+	    $b.secrets.children[1].keymat, $a.children[1].spi_local'
+	assert_equal "${v[0]} ${v[1]} ${v[2]}" "rekeyed rekeyed established"
+	[[ "${v[3]}" =~ ^[0-9a-f]+$ ]] || fail "KEYMAT ${v[3]}"
+	assert_equal "${v[3]}" "${v[4]}"
+	[ "${v[5]}" != "$old" ] || fail "the new child has the old SPI"
 	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/rk.req"
 	assert_output --partial "SK{N(REKEY_SA) SA Nonce KE}"
 	run -0 exchange a b del --delete "$old"
-	assert_equal "$(child a 0 state)" deleted
-	assert_equal "$(child b 0 state)" deleted
-	assert_equal "$(child a 1 state)" established
+	pair_jq '$a.children[0].state, $b.children[0].state, $a.children[1].state'
+	assert_equal "${v[*]}" "deleted deleted established"
 }
 
 @test "the responder of the RKMP SA may start: liveness, a child, deleting the RKMP SA" {
@@ -75,12 +75,11 @@ keymat() {
 	assert_line --index 0 --partial "INFORMATIONAL responder request mid 0"
 	assert_line --index 0 --partial "[SK{}]"
 	run -0 exchange b a c --protocol bfd
-	assert_equal "$(keymat a 1)" "$(keymat b 1)"
+	run -0 same_keymat 1
 	run -0 exchange b a dike --delete-ike
-	assert_equal "$(jq -r .phase "$W/a.json")" deleted
-	assert_equal "$(jq -r .phase "$W/b.json")" deleted
 	# an orderly delete keeps the children (rkmp-karp.md §8)
-	assert_equal "$(child a 0 state)" established
+	pair_jq '$a.phase, $b.phase, $a.children[0].state'
+	assert_equal "${v[*]}" "deleted deleted established"
 }
 
 @test "ikev2 profile: an ESP child with TSi/TSr after a childless RKMP_SA_AUTH" {
@@ -88,7 +87,7 @@ keymat() {
 	auth_pair --childless
 	run -0 exchange a b esp
 	assert_equal "$(child a 0 protocol)" ESP
-	assert_equal "$(keymat a 0)" "$(keymat b 0)"
+	run -0 same_keymat 0
 	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/esp.req"
 	assert_output --partial "SK{SA Nonce TSi TSr}"
 	run -2 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/a.json" --protocol nosuch -o "$W/x.req"
@@ -151,7 +150,7 @@ keymat() {
 	done
 	assert_equal "$(child a 0 state)" deleted
 	assert_equal "$(child a 1 state)" established
-	assert_equal "$(keymat a 2)" "$(keymat b 2)"
+	run -0 same_keymat 2
 }
 
 @test "a state missing a member its phase needs: exit 3 naming it, nothing written, the state byte for byte" {

@@ -43,47 +43,45 @@ flip_last() {	# flip_last FILE: change the last octet (inside the ICV/tag)
 
 @test "the original initiator rekeys the RKMP SA over files: new SPIs and keys on both sides, the old SA deleted, children kept" {
 	established
-	old_i=$(st a .ike_sa.spi_i) old_r=$(st a .ike_sa.spi_r)
-	child_keymat=$(st a '.secrets.children[0].keymat')
+	pair_jq '$a.ike_sa.spi_i, $a.ike_sa.spi_r, $a.secrets.children[0].keymat'
+	old_i=${v[0]} old_r=${v[1]} child_keymat=${v[2]}
+	[[ "$child_keymat" =~ ^[0-9a-f]+$ ]] || fail "KEYMAT $child_keymat"
 	cp "$W/a.json" "$W/a.before.json"
 	run -0 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/a.json" --rekey-ike -o "$W/r.1"
 	[[ "$stderr" == *"RKMP SA rekey request: our new SPI "* ]]
-	new_i=$(st a .ike_sa.pending.ike_spi)
-	assert_equal "$(st a .ike_sa.pending.op)" 6
+	pair_jq '$a.ike_sa.pending.ike_spi, $a.ike_sa.pending.op'
+	new_i=${v[0]}
+	assert_equal "${v[1]}" 6
 	run -0 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/b.json" --respond -i "$W/r.1" -o "$W/r.2"
 	[[ "$stderr" == *"RKMP SA rekeyed by the peer: new SPIs $new_i:"*"waiting for its Delete of the old one"* ]]
-	assert_equal "$(st b .ike_sa.spi_i)" "$new_i"
-	assert_equal "$(st b .ike_sa.old.spi_i)" "$old_i"
-	assert_equal "$(st b .ike_sa.old.role)" responder
-	[ "$(st b .secrets.old_sk_ei)" != null ]
+	pair_jq '$b.ike_sa.spi_i, $b.ike_sa.old.spi_i, $b.ike_sa.old.role, ($b.secrets.old_sk_ei | type)'
+	assert_equal "${v[*]}" "$new_i $old_i responder string"
 	run -0 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/a.json" --json -i "$W/r.2" -o "$W/r.3"
 	[[ "$stderr" == "" ]]
-	assert_equal "$(jq -r .spi_i <<<"$output")" "$new_i"
-	assert_equal "$(jq -r .spi_r <<<"$output")" "$(st b .ike_sa.spi_r)"
-	assert_equal "$(jq -r .role <<<"$output")" initiator
-	[[ "$(jq -r .note <<<"$output")" == "RKMP SA rekeyed: new SPIs $new_i:"*"; deleting the old one ($old_i:$old_r)" ]]
-	assert_equal "$(st a .ike_sa.pending.op)" 7
-	assert_equal "$(st a .ike_sa.old.spi_r)" "$old_r"
+	pair_jq '$out.spi_i, $out.spi_r, $b.ike_sa.spi_r, $out.role, $out.note, $a.ike_sa.pending.op, $a.ike_sa.old.spi_r' \
+	    --argjson out "$output"
+	assert_equal "${v[0]}" "$new_i"
+	assert_equal "${v[1]}" "${v[2]}"
+	assert_equal "${v[3]}" initiator
+	[[ "${v[4]}" == "RKMP SA rekeyed: new SPIs $new_i:"*"; deleting the old one ($old_i:$old_r)" ]] || fail "note ${v[4]}"
+	assert_equal "${v[5]} ${v[6]}" "7 $old_r"
 	run -0 same_keys
 	run -0 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/b.json" --respond -i "$W/r.3" -o "$W/r.4"
 	[[ "$stderr" == *"the peer deleted the old RKMP SA $old_i:$old_r; the RKMP SA goes on as $new_i:"* ]]
 	run -0 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/a.json" -i "$W/r.4"
 	[[ "$stderr" == *"the old RKMP SA $old_i:$old_r is deleted"* ]]
-	for s in a b; do
-		assert_equal "$(st $s .phase)" established
-		assert_equal "$(st $s '.ike_sa.old // "none"')" none
-		assert_equal "$(st $s '.ike_sa.pending // "none"')" none
-		assert_equal "$(st $s '.secrets.old_sk_ei // "none"')" none
-		assert_equal "$(st $s '.secrets.dh_private // "none"')" none
-		assert_equal "$(st $s .ike_sa.mid_next)" 0
-		assert_equal "$(st $s .ike_sa.mid_peer)" 0
-		assert_equal "$(st $s '.children[0].state')" established
-		assert_equal "$(st $s '.secrets.children[0].keymat')" "$child_keymat"
-	done
-	assert_equal "$(st a .role)" initiator
-	assert_equal "$(st b .role)" responder
-	[ "$(st a .ike_sa.spi_i)" != "$old_i" ] && [ "$(st a .ike_sa.spi_r)" != "$old_r" ]
-	[ "$(st a .secrets.sk_d)" != "$(jq -r .secrets.sk_d "$W/a.before.json")" ]
+	# each side: established, nothing of the old SA or the rekey left, Message IDs from 0,
+	# the child kept with its KEYMAT
+	run -0 jq -r '[.phase, (.ike_sa.old // "none"), (.ike_sa.pending // "none"), (.secrets.old_sk_ei // "none"),
+	    (.secrets.dh_private // "none"), .ike_sa.mid_next, .ike_sa.mid_peer, .children[0].state,
+	    .secrets.children[0].keymat == $k] | map(tostring) | join(" ")' --arg k "$child_keymat" "$W/a.json" "$W/b.json"
+	assert_output $'established none none none none 0 0 established true\nestablished none none none none 0 0 established true'
+	pair_jq '$a.role, $b.role, $a.ike_sa.spi_i, $a.ike_sa.spi_r, $a.secrets.sk_d, $before[0].secrets.sk_d' \
+	    --slurpfile before "$W/a.before.json"
+	assert_equal "${v[0]} ${v[1]}" "initiator responder"
+	[ "${v[2]}" != "$old_i" ] || fail "SPIi kept"
+	[ "${v[3]}" != "$old_r" ] || fail "SPIr kept"
+	[ "${v[4]}" != "${v[5]}" ] || fail "SK_d kept"
 	run -0 same_keys
 	# the exchange as rkmp-decode shows it: the old state's keys for the old SA's messages
 	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.before.json" "$W/r.1" "$W/r.2" "$W/r.3" "$W/r.4"
@@ -97,14 +95,14 @@ flip_last() {	# flip_last FILE: change the last octet (inside the ICV/tag)
 	assert_output --partial "spi $new_i"
 	# children after the rekey: a new one with PFS, a rekey of the first, from either side
 	run -0 exchange a b c1 --protocol bfd --pfs x25519
-	assert_equal "$(st a '.secrets.children[1].keymat')" "$(st b '.secrets.children[1].keymat')"
+	run -0 same_keymat 1
 	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/c1.req" "$W/c1.resp"
 	assert_line --index 0 --partial "$(st a .ike_sa.spi_i):$(st a .ike_sa.spi_r)"
 	assert_line --index 0 --partial "mid 0"
 	assert_line --index 0 --partial "SK{SA Nonce KE}"
 	run -0 exchange b a c2 --rekey "$(st b '.children[0].spi_local')"
 	assert_equal "$(st a '.children[0].state')" rekeyed
-	assert_equal "$(st a '.secrets.children[2].keymat')" "$(st b '.secrets.children[2].keymat')"
+	run -0 same_keymat 2
 	run -0 exchange b a live --liveness
 }
 
@@ -127,12 +125,12 @@ flip_last() {	# flip_last FILE: change the last octet (inside the ICV/tag)
 	assert_output --partial "INFORMATIONAL responder request"
 	# a child, then a rekey back the other way
 	run -0 exchange a b esp2
-	assert_equal "$(st a '.secrets.children[1].keymat')" "$(st b '.secrets.children[1].keymat')"
+	run -0 same_keymat 1
 	run -0 rekey_files a b r2
 	assert_equal "$(st a .role)" initiator
 	run -0 same_keys
 	run -0 exchange b a esp3 --rekey "$(st b '.children[1].spi_local')" --pfs modp2048
-	assert_equal "$(st a '.secrets.children[2].keymat')" "$(st b '.secrets.children[2].keymat')"
+	run -0 same_keymat 2
 }
 
 @test "files: the requester's answer step needs -o for the Delete of the old SA; without it nothing changes" {
@@ -223,8 +221,8 @@ flip_last() {	# flip_last FILE: change the last octet (inside the ICV/tag)
 		RPID=
 	done
 	assert_equal "$(st a '.children[0].state')" rekeyed
-	assert_equal "$(st a '.secrets.children[1].keymat')" "$(st b '.secrets.children[1].keymat')"
-	assert_equal "$(st a '.secrets.children[2].keymat')" "$(st b '.secrets.children[2].keymat')"
+	run -0 same_keymat 1
+	run -0 same_keymat 2
 }
 
 @test "over UDP: a tampered datagram is ignored by the listener, its state byte for byte as it was" {
@@ -265,7 +263,7 @@ flip_last() {	# flip_last FILE: change the last octet (inside the ICV/tag)
 	"$RKMP_BIN/rkmp-child" -q -s "$W/b.json" --respond -i "$W/k.3" -o "$W/k.4"
 	run -0 "$RKMP_BIN/rkmp-child" -q -s "$W/a.json" -i "$W/k.4"
 	assert_equal "$(st a '.children[1].state')" established
-	assert_equal "$(st a '.secrets.children[1].keymat')" "$(st b '.secrets.children[1].keymat')"
+	run -0 same_keymat 1
 	# the same for a rekey of the RKMP SA itself
 	run -0 rekey_retry_files
 	run -0 same_keys

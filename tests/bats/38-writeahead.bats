@@ -122,8 +122,8 @@ step_twice() {
 		step_twice rkmp-child "$b" --liveness -- - "$W/7.bin"
 		step_twice rkmp-child "$a" --respond -- "$W/7.bin" "$W/8.bin"
 		"$RKMP_BIN/rkmp-child" -q -s "$b" -i "$W/8.bin"
-		[ "$(jq -r .phase "$a")" = established ] && [ "$(jq -r .phase "$b")" = established ]
-		[ "$(jq -r .children[0].state "$b")" = established ]
+		assert_equal "$(jq -rs '[.[0].phase, .[1].phase, .[1].children[0].state] | join(" ")' "$a" "$b")" \
+		    "established established established"
 	done
 	[ "$N" -eq 32 ]
 	no_reuse "$OUT"
@@ -225,7 +225,7 @@ step_twice() {
 	"$RKMP_BIN/rkmp-init" -q -s "$a" --resend --peer "127.0.0.1:$PORT"
 	wait "$RPID"
 	RPID=
-	[ "$(jq -r .phase "$a")" = init-done ] && [ "$(jq -r .phase "$b")" = init-done ]
+	assert_equal "$(jq -r .phase "$a" "$b")" $'init-done\ninit-done'
 }
 
 @test "one writer per state: a second one is refused at once (exit 3, naming the holder) or waits with --wait-lock" {
@@ -268,12 +268,14 @@ step_twice() {
 	# the first step through a link to a file still to be made makes it
 	ln -s real/a.json "$W/a.json"
 	"$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --id fqdn:a.rkmp.test -o "$W/1.bin"
-	[ -L "$W/a.json" ] && [ -f "$W/real/a.json" ]
+	[ -L "$W/a.json" ]
+	[ -f "$W/real/a.json" ]
 	[ "$(jq -r .phase "$W/real/a.json")" = init-sent ]
 	[ "$(stat -c %a "$W/real/a.json")" = 600 ]
 	"$RKMP_BIN/rkmp-init" -q -s "$W/b.json" --respond --id fqdn:b.rkmp.test -i "$W/1.bin" -o "$W/2.bin"
 	"$RKMP_BIN/rkmp-init" -q -s "$W/real/a.json" -i "$W/2.bin"
-	[ -L "$W/a.json" ] && [ "$(jq -r .phase "$W/a.json")" = init-done ]
+	[ -L "$W/a.json" ]
+	[ "$(jq -r .phase "$W/a.json")" = init-done ]
 	# a holder through the link excludes a writer through the target
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --peer "127.0.0.1:$PORT" \
 	    --retransmit 3,1,1 2>/dev/null &
@@ -324,7 +326,7 @@ step_twice() {
 	# the last octet (in the ICV) complemented
 	last=$(tail -c 1 "$W/3.bin" | xxd -p)
 	{ head -c -1 "$W/3.bin"; printf "\\x$(printf %02x $((0xff ^ 16#$last)))"; } >"$W/forged"
-	! cmp -s "$W/3.bin" "$W/forged"
+	run ! cmp -s "$W/3.bin" "$W/forged"
 	"$RKMP_BIN/rkmp-auth" -v --json -s "$W/b.json" --respond --psk-file "$W/k.psk" \
 	    --listen "127.0.0.1:$PORT" --wait 20 >"$W/b.out" 2>"$W/b.err" &
 	RPID=$!
@@ -372,7 +374,7 @@ step_twice() {
 	wait "$RPID"
 	RPID=
 	grep -q "answered with NO_PROPOSAL_CHOSEN, which nothing authenticates" "$W/a.err"
-	[ "$(jq -r .phase "$W/a.json")" = init-done ] && [ "$(jq -r .phase "$W/b.json")" = init-done ]
+	assert_equal "$(jq -r .phase "$W/a.json" "$W/b.json")" $'init-done\ninit-done'
 	# with no other answer, the refusal decides: exit 1, recorded
 	"$RKMP_BIN/rkmp-init" -q -s "$W/y.json" --respond --proposal aes128-sha256-modp2048 \
 	    --listen "127.0.0.1:$PORT" --wait 10 2>/dev/null &

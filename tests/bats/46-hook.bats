@@ -47,7 +47,8 @@ hook() { "$RKMP_BIN/rkmp-hook" "$@"; }
 	mv "$W/bird.inc" "$W/real.inc"
 	ln -s real.inc "$W/bird.inc"
 	run -0 hook bird --include "$W/bird.inc" -t "$W/a.kt" --peer 10.78.0.2
-	[ -L "$W/bird.inc" ] && grep -q "$KEY" "$W/real.inc"
+	[ -L "$W/bird.inc" ]
+	grep -q "$KEY" "$W/real.inc"
 	# -q: silent
 	run -0 hook bird -q --include "$W/bird.inc" -t "$W/a.kt" --peer 10.78.0.2
 	assert_output ""

@@ -11,7 +11,7 @@ D=testdata/decode
 		case "$name" in '#'*|'') continue ;; esac
 		# shellcheck disable=SC2086
 		run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -q -r "$D/$cap" $args
-		if [ "$output" != "$(cat "$D/$name.out")" ]; then
+		if [ "$output" != "$(<"$D/$name.out")" ]; then
 			diff -u "$D/$name.out" <(printf '%s\n' "$output") | head -40
 			fail "golden $name differs"
 		fi
@@ -20,27 +20,77 @@ D=testdata/decode
 	[ "$n" -ge 54 ]
 }
 
-@test "every capture agrees with tshark field by field" {
-	need tshark
+# tshark's decodes are kept in testdata/tshark/ (tests/tshark-goldens.sh): the
+# comparison needs no tshark; the test after it checks the goldens with tshark.
+@test "every capture agrees with tshark field by field (tshark's goldens in testdata/tshark)" {
+	need jq
+	local n=0
 	for cap in "$D"/*.pcap; do
 		args=()
 		case "$cap" in *5500*) args=(--port 5500) ;; esac
-		run -0 tests/tshark-crosscheck.sh "$RKMP_BIN" "$cap" "${args[@]}"
+		run -0 tests/tshark-crosscheck.sh --golden "testdata/tshark/$(basename "$cap" .pcap).fields" \
+		    "$RKMP_BIN" "$cap" "${args[@]}"
+		n=$((n + 1))
 	done
+	[ "$n" = 18 ] || fail "$n captures"
+}
+
+@test "the tshark goldens are what tshark prints now (tests/tshark-goldens.sh --check); the cross-check with tshark live" {
+	need tshark
+	need mergecap
+	need capinfos
+	run -0 tests/tshark-goldens.sh --check
+	assert_line --regexp '^tshark-goldens: all 34 goldens are what TShark '
+	# the cross-check's live mode (tests/update-golden.sh uses it), on the capture with most kinds of payload
+	need jq
+	run -0 tests/tshark-crosscheck.sh "$RKMP_BIN" "$D/h-fragmentation.pcap"
+}
+
+@test "tshark-crosscheck.sh: a difference, or nothing on either side, is a failure" {
+	need jq
+	local g=$BATS_TEST_TMPDIR/g cap=$D/g-invalid-ke.pcap
+	grep -v '^# ' testdata/tshark/g-invalid-ke.fields > "$g"
+	run -0 tests/tshark-crosscheck.sh --golden "$g" "$RKMP_BIN" "$cap"
+	# one field changed: the diff names it
+	sed -i '1s/|34|0|8|/|34|0|32|/' "$g"
+	run -1 tests/tshark-crosscheck.sh --golden "$g" "$RKMP_BIN" "$cap"
+	assert_line --regexp '^-1\|[0-9a-f]{16}\|0{16}\|34\|0\|32\|'
+	# both sides empty: not an agreement
+	: > "$g"
+	run -1 tests/tshark-crosscheck.sh --golden "$g" "$RKMP_BIN" "$cap" -f arp
+	assert_output --partial "tshark shows no IKE message"
+	assert_output --partial "rkmp-decode shows no IKE message"
+	# either side empty
+	run -1 tests/tshark-crosscheck.sh --golden "$g" "$RKMP_BIN" "$cap"
+	assert_output --partial "tshark shows no IKE message"
+	run -1 tests/tshark-crosscheck.sh --golden testdata/tshark/g-invalid-ke.fields "$RKMP_BIN" "$cap" -f arp
+	assert_output --partial "rkmp-decode shows no IKE message"
+	refute_output --partial "tshark shows no IKE message"
+	run -1 tests/tshark-crosscheck.sh --golden "$BATS_TEST_TMPDIR/none" "$RKMP_BIN" "$cap"
 }
 
 @test "--json: one valid object per message, with the keys scripts rely on" {
 	need jq
+	local all=$BATS_TEST_TMPDIR/all.json n=0 objects=0
+	: > "$all"
 	for cap in "$D"/*.pcap; do
 		run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -q --json -r "$cap" --port 5500
-		lines=$(printf '%s\n' "$output" | wc -l)
-		valid=$(printf '%s\n' "$output" | jq -c 'select(has("file") and has("frame") and has("time")
-		    and has("src") and has("sport") and has("dst") and has("dport") and (.spi_i | test("^[0-9a-f]{16}$"))
-		    and (.spi_r | test("^[0-9a-f]{16}$")) and has("exchange_type") and has("exchange_type_name")
-		    and (.flags | has("initiator") and has("response")) and has("msg_id") and has("length")
-		    and (.payloads | all(has("type") and has("type_name") and has("critical") and has("length"))))' | wc -l)
-		[ "$lines" -gt 0 ] && [ "$lines" = "$valid" ] || fail "$cap: $valid of $lines objects valid"
+		[ "${#lines[@]}" -gt 0 ] || fail "$cap: no object"
+		printf '%s\n' "$output" >> "$all"
+		objects=$((objects + ${#lines[@]}))
+		n=$((n + 1))
 	done
+	[ "$n" = 18 ] || fail "$n captures"
+	# one jq for all captures: the objects that lack a key (with their file and frame);
+	# each line is parsed as JSON (jq fails on one that is not)
+	run -0 --separate-stderr jq -c 'select(has("file") and has("frame") and has("time")
+	    and has("src") and has("sport") and has("dst") and has("dport") and (.spi_i | test("^[0-9a-f]{16}$"))
+	    and (.spi_r | test("^[0-9a-f]{16}$")) and has("exchange_type") and has("exchange_type_name")
+	    and (.flags | has("initiator") and has("response")) and has("msg_id") and has("length")
+	    and (.payloads | all(has("type") and has("type_name") and has("critical") and has("length"))) | not)
+	    | [.file, .frame]' "$all"
+	assert_output ""
+	assert_equal "$(wc -l < "$all")" "$objects"
 }
 
 @test "--json carries the same facts as -v (payload names, notify names, transforms, groups)" {
@@ -197,15 +247,22 @@ D=testdata/decode
 @test "mutated messages through the CLI: each exit 0 or 4, never a crash" {
 	tmp=$BATS_TEST_TMPDIR
 	src=testdata/msgs/d-rekey-child-and-ike-01.bin
-	len=$(stat -c %s "$src")
+	# every 7th octet set to (offset * 37 + 11) & 255, one mutant file each (one python3)
+	python3 - "$src" "$tmp" <<-'EOF'
+	import sys
+	src = open(sys.argv[1], "rb").read()
+	for at in range(0, len(src), 7):
+	    m = bytearray(src)
+	    m[at] = (at * 37 + 11) & 255
+	    open("%s/m%05d.bin" % (sys.argv[2], at), "wb").write(m)
+	EOF
 	n=0
-	for ((at = 0; at < len; at += 7)); do
-		cp "$src" "$tmp/m.bin"
-		printf "\\x$(printf %02x $(( (at * 37 + 11) & 255 )))" | dd of="$tmp/m.bin" bs=1 seek=$at conv=notrunc status=none
-		run --separate-stderr "$RKMP_BIN/rkmp-decode" "$tmp/m.bin"
-		[ "$status" -eq 0 ] || [ "$status" -eq 4 ] || fail "offset $at: exit $status: $stderr"
+	for m in "$tmp"/m*.bin; do
+		run --separate-stderr "$RKMP_BIN/rkmp-decode" "$m"
+		[ "$status" -eq 0 ] || [ "$status" -eq 4 ] || fail "${m##*/}: exit $status: $stderr"
 		n=$((n + 1))
 	done
+	[ "$n" = $(( ($(stat -c %s "$src") + 6) / 7 )) ] || fail "$n mutants"
 	[ "$n" -gt 50 ]
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # rkmp-decode with keys: SK/SKF decryption checked against tshark (same key
-# tables) and, for ChaCha20-Poly1305 which tshark 4.0 cannot decrypt, against
+# tables; tshark's decodes kept in testdata/tshark/) and, for ChaCha20-Poly1305 which tshark 4.0 cannot decrypt, against
 # the peers' own AEAD check; ICV mismatches, key file errors, key export.
 
 load helpers
@@ -13,56 +13,51 @@ ports_of() {
 	case "$1" in *5500*) echo "--port 5500" ;; esac
 }
 
-# tshark with a throw-away profile holding TABLE as ikev2_decryption_table
-# (its own profile directory, so no user's Wireshark settings count): per IKE message,
-# frame|payload types (outer then inner, proposal/transform dropped)|notify types
-ts_inner() {	# ts_inner CAPTURE TABLE
-	local prof
-	prof=$(mktemp -d "$BATS_TEST_TMPDIR/ws.XXXXXX")
-	mkdir -p "$prof/wireshark"
-	cp "$2" "$prof/wireshark/ikev2_decryption_table"
-	XDG_CONFIG_HOME=$prof tshark -n -r "$1" -o ip.defragment:TRUE -d udp.port==5500,isakmp \
-	    -d udp.port==50500,isakmp -Y isakmp -T fields -E separator='|' -E aggregator=',' \
-	    -E occurrence=a -e frame.number -e isakmp.typepayload -e isakmp.notify.msgtype 2>/dev/null |
-	while IFS='|' read -r fr pt nt; do
-		pt=$(tr ',' '\n' <<<"$pt" | grep -vxE '2|3' | paste -sd, -)
-		printf '%s|%s|%s\n' "$fr" "$pt" "$nt"
-	done
-}
+# tshark's view of each capture decrypted with its key table is kept in
+# testdata/tshark/NAME.inner (tests/tshark-goldens.sh, which 50-decode.bats
+# checks against tshark): per IKE message, frame|payload types (outer then
+# inner, proposal/transform dropped)|notify types.
 
-# The same from rkmp-decode --json: the inner payloads follow their SK/SKF payload.
-ours_inner() {	# ours_inner CAPTURE KEYFILE [args]
-	local cap=$1 keys=$2
-	shift 2
-	"$RKMP_BIN/rkmp-decode" -q --json --keys "$keys" -r "$cap" "$@" | jq -r '
-	  [ .frame,
-	    ([.payloads[] | .type, ((.payloads // [])[] | .type)] | join(",")),
-	    ([.payloads[] | (select(.type == 41) | .notify_type),
-	      ((.payloads // [])[] | select(.type == 41) | .notify_type)] | join(","))
-	  ] | map(tostring) | join("|")'
-}
+# The same from rkmp-decode --json, a jq filter for one message: the inner
+# payloads follow their SK/SKF payload.
+inner_jq='[ .frame,
+    ([.payloads[] | .type, ((.payloads // [])[] | .type)] | join(",")),
+    ([.payloads[] | (select(.type == 41) | .notify_type),
+      ((.payloads // [])[] | select(.type == 41) | .notify_type)] | join(","))
+  ] | map(tostring) | join("|")'
 
 @test "every key table: every SK/SKF message verified and decrypted, inner payloads as tshark shows them" {
-	need tshark
 	need jq
-	local n=0 total=0
+	local n=0 total=0 l ref got
 	for table in "$K"/*.ikev2_decryption_table; do
 		[ -s "$table" ] || continue
-		name=$(basename "$table" .ikev2_decryption_table)
+		name=${table##*/}
+		name=${name%.ikev2_decryption_table}
 		cap=$D/$name.pcap
 		# shellcheck disable=SC2046
 		run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -q --json --keys "$table" -r "$cap" $(ports_of "$cap")
-		enc=$(jq -s '[.[] | select(.payloads[-1].type == 46 or .payloads[-1].type == 53)] | length' <<<"$output")
-		ok=$(jq -s '[.[] | .payloads[-1] | select((.type == 46 and .decrypted and .icv_ok)
-		    or (.type == 53 and .icv_ok))] | length' <<<"$output")
-		# SKF: exactly one decrypted fragment per fragmented message, the one that completes it
-		groups=$(jq -s '[.[] | select(.payloads[-1].type == 53) | [.spi_i, .msg_id, .flags.response]] | unique | length' <<<"$output")
-		done_=$(jq -s '[.[] | .payloads[-1] | select(.type == 53 and .decrypted)] | length' <<<"$output")
+		# one jq: encrypted messages; those verified and decrypted (SKF: verified); fragmented
+		# messages; SKF fragments decrypted (exactly one per fragmented message, the one that
+		# completes it); then the inner payloads per message
+		run -0 --separate-stderr jq -rs "([
+		    ([.[] | select(.payloads[-1].type == 46 or .payloads[-1].type == 53)] | length),
+		    ([.[] | .payloads[-1] | select((.type == 46 and .decrypted and .icv_ok) or (.type == 53 and .icv_ok))] | length),
+		    ([.[] | select(.payloads[-1].type == 53) | [.spi_i, .msg_id, .flags.response]] | unique | length),
+		    ([.[] | .payloads[-1] | select(.type == 53 and .decrypted)] | length)] | @tsv),
+		    (.[] | $inner_jq)" <<<"$output"
+		read -r enc ok groups done_ <<<"${lines[0]}"
 		[ "$enc" -gt 0 ] && [ "$enc" = "$ok" ] || fail "$name: $ok of $enc encrypted messages verified and decrypted"
 		[ "$groups" = "$done_" ] || fail "$name: $done_ of $groups fragmented messages reassembled"
-		# shellcheck disable=SC2046
-		diff -u --label tshark --label rkmp-decode <(ts_inner "$cap" "$table") \
-		    <(ours_inner "$cap" "$table" $(ports_of "$cap")) || fail "$name: inner payloads differ from tshark"
+		# tshark's lines: the golden without its "# " header
+		ref=
+		while IFS= read -r l; do [[ "$l" == "# "* ]] || ref+=$l$'\n'; done < "testdata/tshark/$name.inner"
+		[ -n "$ref" ] || fail "$name: no tshark golden"
+		got=$(printf '%s\n' "${lines[@]:1}")
+		if [ "$got"$'\n' != "$ref" ]; then
+			diff -u --label "tshark (testdata/tshark/$name.inner)" --label rkmp-decode <(printf '%s' "$ref") \
+			    <(printf '%s\n' "$got")
+			fail "$name: inner payloads differ from tshark"
+		fi
 		n=$((n + 1))
 		total=$((total + enc))
 	done
@@ -71,17 +66,22 @@ ours_inner() {	# ours_inner CAPTURE KEYFILE [args]
 }
 
 @test "the strongSwan key logs decrypt the same messages as the tables" {
-	need jq
+	local n=0 dec=0
 	for log in "$K"/*.all_keys.log; do
 		name=$(basename "$log" .all_keys.log)
 		cap=$D/$name.pcap
-		# shellcheck disable=SC2046
-		a=$("$RKMP_BIN/rkmp-decode" -q --json --keys "$log" -r "$cap" $(ports_of "$cap") | jq -c '[.frame, .payloads[-1].decrypted, .payloads[-1].icv_ok]')
 		[ "$name" = c-chacha20poly1305-x25519 ] && continue	# its table is empty
 		# shellcheck disable=SC2046
-		b=$("$RKMP_BIN/rkmp-decode" -q --json --keys "$K/$name.ikev2_decryption_table" -r "$cap" $(ports_of "$cap") | jq -c '[.frame, .payloads[-1].decrypted, .payloads[-1].icv_ok]')
-		[ "$a" = "$b" ] || fail "$name: key log and table disagree"
+		a=$("$RKMP_BIN/rkmp-decode" -q --json --keys "$log" -r "$cap" $(ports_of "$cap"))
+		# shellcheck disable=SC2046
+		b=$("$RKMP_BIN/rkmp-decode" -q --json --keys "$K/$name.ikev2_decryption_table" -r "$cap" $(ports_of "$cap"))
+		# the whole decode is the same, decrypted payloads and ICV verdicts included
+		[ -n "$a" ] && [ "$a" = "$b" ] || fail "$name: key log and table disagree"
+		[[ "$a" != *'"decrypted":true'* ]] || dec=$((dec + 1))
+		n=$((n + 1))
 	done
+	[ "$n" = 15 ] || fail "$n key logs"
+	[ "$dec" = 14 ] || fail "$dec key logs decrypted something (all but k-no-proposal-chosen should)"
 }
 
 @test "ChaCha20-Poly1305 (tshark cannot): decrypted with the key log, inner payloads as the peers' AEAD check saw them" {
@@ -180,10 +180,15 @@ flip() {	# flip TABLE OUT FIELD...
 		esac
 		# shellcheck disable=SC2046
 		run -1 --separate-stderr "$RKMP_BIN/rkmp-decode" -q --keys "$t" -r "$cap" $(ports_of "$cap")
-		enc=$(grep -cE '\[(SK|SKF\([0-9]+/[0-9]+\))\]' <<<"$output")
-		bad=$(grep -cE '\[(SK|SKF\([0-9]+/[0-9]+\))\] \[ICV mismatch\]$' <<<"$output")
+		# the lines with an SK or SKF payload; those that end in [ICV mismatch]; none decrypted
+		enc=0 bad=0
+		for l in "${lines[@]}"; do
+			[[ "$l" =~ \[(SK|SKF\([0-9]+/[0-9]+\))\] ]] || continue
+			enc=$((enc + 1))
+			[[ ! "$l" =~ \[(SK|SKF\([0-9]+/[0-9]+\))\]\ \[ICV\ mismatch\]$ ]] || bad=$((bad + 1))
+		done
 		[ "$enc" -gt 0 ] && [ "$enc" = "$bad" ] || fail "$name: $bad of $enc messages say [ICV mismatch]"
-		! grep -q '{' <<<"$output" || fail "$name: something was decrypted"
+		[[ "$output" != *"{"* ]] || fail "$name: something was decrypted"
 	done
 	need jq
 	run -1 --separate-stderr "$RKMP_BIN/rkmp-decode" -q --json --keys "$t" -r "$D/r-ipv6.pcap"
@@ -242,7 +247,7 @@ flip() {	# flip TABLE OUT FIELD...
 	assert_line --index 2 --partial "[SK{IDi IDr AUTH SA TSi TSr N(MULTIPLE_AUTH_SUPPORTED) N(EAP_ONLY_AUTHENTICATION) N(IKEV2_MESSAGE_ID_SYNC_SUPPORTED)}]"
 	assert_line --index 5 --partial "[SK{}]"
 	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" -s "$s" --export-keys wireshark
-	assert_equal "$output" "$(cat "$K/a-aes128-cbc-modp2048.ikev2_decryption_table")"
+	assert_equal "$output" "$(<"$K/a-aes128-cbc-modp2048.ikev2_decryption_table")"
 	cat > "$s" <<-EOF
 	{"format": "rkmp-state", "version": 1, "phase": "new", "role": "initiator", "profile": "ikev2",
 	 "proposals": "aes128-sha256-modp2048", "ike_sa": {"spi_i": "$si"}}
@@ -259,11 +264,11 @@ flip() {	# flip TABLE OUT FIELD...
 @test "--export-keys wireshark gives back every table's lines, from the table or the key log" {
 	for table in "$K"/*.ikev2_decryption_table; do
 		run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$table" --export-keys wireshark
-		assert_equal "$output" "$(cat "$table")"
+		assert_equal "$output" "$(<"$table")"
 		log=${table%.ikev2_decryption_table}.all_keys.log
 		[ -s "$table" ] && [ -f "$log" ] || continue
 		run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$log" --export-keys wireshark
-		assert_equal "$output" "$(cat "$table")"
+		assert_equal "$output" "$(<"$table")"
 	done
 	# ChaCha20-Poly1305 has no Wireshark name: left out, said so
 	run -0 --separate-stderr "$RKMP_BIN/rkmp-decode" --keys "$K/c-chacha20poly1305-x25519.all_keys.log" --export-keys wireshark

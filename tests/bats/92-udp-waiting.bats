@@ -21,7 +21,7 @@ teardown() {
 	grep -qE "^rkmp-init: listening on 127.0.0.1:$PORT \(until [0-9]{2}:[0-9]{2}:[0-9]{2}Z, --wait 0.5\)$" "$W/err"
 	"$RKMP_BIN/rkmp-child" -s "$W/none.json" --respond --listen "127.0.0.1:$PORT" 2>"$W/err" || true
 	# (no state: refused before it binds, so nothing said about listening)
-	! grep -q listening "$W/err"
+	run ! grep -q listening "$W/err"
 	"$RKMP_BIN/rkmp-init" -s "$W/c.json" --respond --listen "[::1]:$PORT" 2>"$W/err" &
 	RPID=$!
 	for _ in $(seq 50); do grep -q listening "$W/err" && break; sleep 0.05; done
@@ -44,7 +44,7 @@ teardown() {
 	# not on a terminal and without -v: only the outcome
 	rm -f "$W/a.json"
 	run -6 --separate-stderr "$RKMP_BIN/rkmp-init" -s "$W/a.json" --peer "127.0.0.1:$PORT" --retransmit 0.1,1,1
-	! grep -qE "retransmit|ICMP port unreachable from|waiting for the answer" <<<"$stderr"
+	! grep -qE "retransmit|ICMP port unreachable from|waiting for the answer" <<<"$stderr" || fail "$stderr"
 	grep -q "no answer from 127.0.0.1:$PORT after 1 retransmission (" <<<"$stderr"
 }
 
@@ -64,7 +64,8 @@ teardown() {
 	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" --liveness --peer "127.0.0.1:$PORT"
 	# the same request again, as a peer that lost our answer sends it
 	req=$(jq -r '.transcript | map(select(.dir == "sent" and .response == false)) | last | .message' "$W/a.json")
-	[ -n "$req" ] && [ "$req" != null ]
+	[ -n "$req" ]
+	[ "$req" != null ]
 	# one write, one datagram: the non-ESP marker (neither port is 500) and the request
 	{ printf '\0\0\0\0'; xxd -r -p <<<"$req"; } >"$W/copy.udp"
 	cat "$W/copy.udp" >/dev/udp/127.0.0.1/$PORT

@@ -21,7 +21,8 @@ load interop-helpers
 		    --retransmit 1,1.5,3
 		[[ "$stderr" == *"RKMP SA rekeyed: new SPIs "*"deleting the old one ($old_i:$old_r)"* ]] || fail "$s: $stderr"
 		[[ "$stderr" == *"the old RKMP SA $old_i:$old_r is deleted"* ]] || fail "$s: $stderr"
-		[ "$(st .ike_sa.spi_i)" != "$old_i" ] && [ "$(st .ike_sa.spi_r)" != "$old_r" ]
+		[ "$(st .ike_sa.spi_i)" != "$old_i" ] || fail "$s: SPIi kept"
+		[ "$(st .ike_sa.spi_r)" != "$old_r" ] || fail "$s: SPIr kept"
 		assert_equal "$(st .role)" initiator
 		assert_equal "$(st '.ike_sa.old // "none"')" none
 		established_in_swanctl || fail "$s: the new SA is not ESTABLISHED in swanctl --list-sas"

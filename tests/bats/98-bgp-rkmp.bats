@@ -169,7 +169,7 @@ $W/b.hook:1"
 	# b with another key: a's session goes down and stays down
 	"$LAB" stop b
 	sed -E 's/^password ([0-9a-f]{2})/password ff/' "$W/b.inc" > "$W/b-wrong.inc"
-	! cmp -s "$W/b.inc" "$W/b-wrong.inc"
+	run ! cmp -s "$W/b.inc" "$W/b-wrong.inc"
 	"$LAB" bird-bfd b "$auth" "$W/b-wrong.inc"
 	sleep 1
 	run -0 "$LAB" stays-down a 4

@@ -54,17 +54,19 @@ negotiate() {	# negotiate INIT-OPTS... -- AUTH-OPTS...: our initiator against th
 # our state's SK_* equal the keys charon logged for that IKE SA (by our SPIs;
 # after a rekey the harness's rkmp-keylog logs the new SA's keys with its SPIs)
 keys_match_charon() {
-	local log spi_i spi_r line k
+	local log line k i=2 theirs v
 	log=$("$SW" path keylog)
-	spi_i=$(st .ike_sa.spi_i)
-	spi_r=$(st .ike_sa.spi_r)
-	line=$(grep "^IKE spi_i=$spi_i spi_r=$spi_r " "$log" | tail -n 1)
-	[ -n "$line" ] || { echo "no keys logged for $spi_i:$spi_r"; return 1; }
+	# our SPIs and SK_* in one jq ("-" for a key the suite has not)
+	read -r -a v < <(jq -r '[.ike_sa.spi_i, .ike_sa.spi_r,
+	    (.secrets | .sk_d, .sk_ai, .sk_ar, .sk_ei, .sk_er, .sk_pi, .sk_pr | . // "-")] | @tsv' "${STATE:-$W/a.json}")
+	[ "${#v[@]}" = 9 ] || { echo "our state: ${v[*]}"; return 1; }
+	line=$(grep "^IKE spi_i=${v[0]} spi_r=${v[1]} " "$log" | tail -n 1)
+	[ -n "$line" ] || { echo "no keys logged for ${v[0]}:${v[1]}"; return 1; }
 	for k in sk_d sk_ai sk_ar sk_ei sk_er sk_pi sk_pr; do
-		local theirs ours
-		theirs=$(sed -nE "s/.* $k=([0-9a-f-]+).*/\1/p" <<<"$line")
-		ours=$(st ".secrets.$k // \"-\"")
-		[ "$theirs" = "$ours" ] || { echo "$k: charon $theirs, ours $ours"; return 1; }
+		theirs=
+		[[ " $line" =~ \ $k=([0-9a-f-]+) ]] && theirs=${BASH_REMATCH[1]}
+		[ "$theirs" = "${v[i]}" ] || { echo "$k: charon $theirs, ours ${v[i]}"; return 1; }
+		i=$((i + 1))
 	done
 }
 

@@ -32,13 +32,40 @@ auth_pair() {
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" -i "$W/4.bin"
 }
 
-# both states hold the same IKE SA: SPIs and every SK_*
+# both states hold the same IKE SA: SPIs and every SK_* (one jq for both
+# files), each of them there, save SK_ai and SK_ar where the suite has no INTEG
+# (AEAD) -- then neither side may have them
 same_keys() {
-	local k
-	for k in .ike_sa.spi_i .ike_sa.spi_r .secrets.skeyseed .secrets.sk_d .secrets.sk_ai .secrets.sk_ar \
-	    .secrets.sk_ei .secrets.sk_er .secrets.sk_pi .secrets.sk_pr; do
-		[ "$(jq -r "$k" "$W/a.json")" = "$(jq -r "$k" "$W/b.json")" ] || { echo "differs: $k"; return 1; }
-	done
+	local bad
+	bad=$(jq -rs 'def keys_of: [.ike_sa.spi_i, .ike_sa.spi_r, (.secrets | .skeyseed, .sk_d, .sk_ai, .sk_ar,
+	        .sk_ei, .sk_er, .sk_pi, .sk_pr)];
+	    [".ike_sa.spi_i", ".ike_sa.spi_r", ".secrets.skeyseed", ".secrets.sk_d", ".secrets.sk_ai",
+	     ".secrets.sk_ar", ".secrets.sk_ei", ".secrets.sk_er", ".secrets.sk_pi", ".secrets.sk_pr"] as $name
+	    | (.[0] | keys_of) as $a | (.[1] | keys_of) as $b | (.[0].suite.integ != null) as $integ
+	    | range($name | length) as $i
+	    | if $a[$i] != $b[$i] then "differs: \($name[$i])"
+	      elif $a[$i] == null and ($integ or ($i != 4 and $i != 5)) then "missing: \($name[$i])"
+	      elif $a[$i] != null and ($a[$i] | type != "string" or (test("^[0-9a-f]+$") | not)) then "not hex: \($name[$i])"
+	      elif $a[$i] != null and ($integ | not) and ($i == 4 or $i == 5) then "AEAD suite with \($name[$i])"
+	      else empty end' "$W/a.json" "$W/b.json") || { echo "jq could not read both states"; return 1; }
+	[ -z "$bad" ] || { echo "$bad"; return 1; }
+}
+
+# pair_jq FILTER [JQ OPTIONS]: one jq over both states, the initiator's as $a
+# and the responder's as $b (JQ OPTIONS may bind more, --argjson row "$row");
+# its output lines in the array v (empty lines kept)
+pair_jq() {
+	local out f=$1
+	shift
+	out=$(jq -rs "$@" ".[0] as \$a | .[1] as \$b | $f" "$W/a.json" "$W/b.json") || return 1
+	mapfile -t v <<<"$out"
+}
+
+# same_keymat INDEX: the child INDEX has the same KEYMAT on both sides, a hex string
+same_keymat() {
+	pair_jq "\$a.secrets.children[$1].keymat, \$b.secrets.children[$1].keymat" || return 1
+	[[ "${v[0]}" =~ ^[0-9a-f]+$ ]] || { echo "child $1: KEYMAT ${v[0]}"; return 1; }
+	[ "${v[0]}" = "${v[1]}" ] || { echo "child $1: KEYMATs differ"; return 1; }
 }
 
 established() {	# established [init options] -- [responder options]: the DESIGN.md §6 flow
