@@ -43,7 +43,7 @@ rows() {
 	run -0 jq -r '[.format, .version, (.rows | length), (.rows[0] | keys_unsorted | join(","))] | @tsv' "$T"
 	assert_output "$(printf 'rkmp-keytable\t1\t1\tAdminKeyName,LocalKeyName,PeerKeyName,Peers,Interfaces,Protocol,ProtocolSpecificInfo,KDF,AlgID,Key,Direction,SendLifetimeStart,SendLifetimeEnd,AcceptLifetimeStart,AcceptLifetimeEnd,x-rkmp')"
 	# the RFC's LifeTime spellings of the row file are written as Lifetime
-	! grep -q LifeTime "$T"
+	run ! grep -q LifeTime "$T"
 	run -0 kt -t "$T" list --now 20260101000010Z
 	assert_output "PROTO   PEER       RECV/SEND  ALGID          DIR   SEND         ACCEPT       STATE
 tcp-ao  192.0.2.2  54/3d      HMAC-SHA-1-96  both  -5s..+8h59m  -10s..+9h1m  active"
@@ -134,9 +134,11 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	assert_equal "${lines[0]}" "$(kt -t "$T" get --protocol tcp-ao --peer 192.0.2.2 --spi 54 --now 20260101010000Z --show-keys)"
 	# filters: --protocol and --peer; nothing listed is no output at all
 	run -0 kt -t "$T" list --protocol rsvp-te --now 20260101010000Z
-	[ "${#lines[@]}" = 2 ] && [[ "${lines[1]}" == "rsvp-te fe80::1:2:3:4:5+2 "* ]]
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[1]}" == "rsvp-te fe80::1:2:3:4:5+2 "* ]]
 	run -0 kt -t "$T" list --peer 192.0.2.8 --now 20260101010000Z
-	[ "${#lines[@]}" = 2 ] && [[ "${lines[1]}" == rsvp-te* ]]
+	[ "${#lines[@]}" = 2 ]
+	[[ "${lines[1]}" == rsvp-te* ]]
 	run -0 kt -t "$T" list --peer 2001:db8::2
 	[ "${#lines[@]}" = 3 ]
 	run -0 --separate-stderr kt -t "$T" list --peer 192.0.2.99
@@ -259,8 +261,8 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	    "$W/table-ok.json" > "$W/t-dup.json"
 	sed 's/"auth_type":4/"auth_type":1152921504606846976/' "$W/table-ok.json" > "$W/t-big.json"
 	chmod 600 "$W/t-dup.json" "$W/t-big.json"
-	! cmp -s "$W/t-dup.json" "$W/table-ok.json"
-	! cmp -s "$W/t-big.json" "$W/table-ok.json"
+	run ! cmp -s "$W/t-dup.json" "$W/table-ok.json"
+	run ! cmp -s "$W/t-big.json" "$W/table-ok.json"
 	for f in t-dup t-big; do
 		cp "$W/$f.json" "$W/before"
 		run -3 --separate-stderr kt list -t "$W/$f.json"

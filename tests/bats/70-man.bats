@@ -131,7 +131,12 @@ page_documents_exits() {
 	subs=$("$RKMP_BIN/rkmp-keytable" --list-commands)
 	[ -n "$subs" ] || fail "rkmp-keytable --list-commands prints nothing"
 	for sub in $subs; do
-		want=$("$RKMP_BIN/rkmp-keytable" --list-options "$sub" | grep -- '^--' |
+		run -0 "$RKMP_BIN/rkmp-keytable" --list-options "$sub"
+		# every subcommand lists the options all of them take: nothing listed is no match
+		[ -n "$output" ] || fail "rkmp-keytable --list-options $sub prints nothing"
+		assert_line -- --keytable
+		assert_line -- --json
+		want=$(grep -- '^--' <<<"$output" |
 		    grep -vxE -- '--(keytable|json|quiet|help|version|list-options|list-commands)' | sort)
 		got=$(awk -v s="$sub" '$1 == s { print $2 }' <<<"$forms" | sort -u)
 		assert_equal "$got" "$want"
