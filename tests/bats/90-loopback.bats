@@ -157,10 +157,10 @@ relay() {
 	RPID=$!
 	relay "$PORT" "$rport"
 	run -0 "$RKMP_BIN/rkmp-init" -q -s "$W/a.json" --id fqdn:a.rkmp.test --peer "127.0.0.1:$PORT" \
-	    --retransmit 0.5,1.5,2
+	    --retransmit 1,1.5,3
 	# rkmp-auth without --local: from the SA's port, which the relay answers to
 	run -0 "$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --peer "127.0.0.1:$PORT" \
-	    --retransmit 0.5,1.5,2
+	    --retransmit 1,1.5,3
 	wait "$RPID"
 	RPID=
 	assert_equal "$(jq -r .phase "$W/a.json")" established
@@ -174,7 +174,7 @@ relay() {
 	kill "$RELAY_PID"
 	relay "$PORT" "$rport"
 	"$RKMP_BIN/rkmp-init" -q -s "$W/b2.json" --id fqdn:a.rkmp.test --peer "127.0.0.1:$PORT" \
-	    --local "127.0.0.1:$lport" --retransmit 0.5,1.5,2	# the relay records $lport
+	    --local "127.0.0.1:$lport" --retransmit 1,1.5,3	# the relay records $lport
 	run -6 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/b2.json" --psk-file "$W/k.psk" \
 	    --peer "127.0.0.1:$PORT" --local "127.0.0.1:$((PORT + 2))" --retransmit 0.3,1.5,1
 	[[ "$stderr" == *"no answer from 127.0.0.1:$PORT after 1 retransmission"* ]]
