@@ -546,23 +546,19 @@ static int udp_send1(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const u
     size_t len);
 
 /*
- * Send what the engine made: one IKE message, or several one after another
- * (RFC 7383 fragments: each its own datagram, in order).  Anything else goes
- * out as it is, one datagram.
+ * Send what the engine made: one IKE message, or the RFC 7383 fragments of a
+ * message one after another (rkmp_frags_count), each its own datagram, in order.
+ * Anything else goes out as it is, one datagram.
  */
 static int
 udp_send_all(struct rkmp_udp *u, const uint8_t *msg, size_t len, const struct rkmp_udp_addr *to)
 {
-	size_t off = 0, mlen, n = 0;
+	size_t off = 0, mlen;
 	int r;
 
-	while ((r = rkmp_frags_next(msg, len, &off, &mlen)) > 0) {
-		off += mlen;
-		n++;
-	}
-	if (r < 0 || n < 2)
+	if (rkmp_frags_count(msg, len) < 2)
 		return udp_send1(u, to, msg, len);
-	for (off = 0; rkmp_frags_next(msg, len, &off, &mlen) > 0; off += mlen)
+	for (; rkmp_frags_next(msg, len, &off, &mlen) > 0; off += mlen)
 		if ((r = udp_send1(u, to, msg + off, mlen)) < 0)
 			return r;
 	return 0;
