@@ -877,9 +877,14 @@ cmd_traffic_keys(struct kt *k)
 	enum rkmp_tcpao_alg alg;
 	char rowname[600] = "";
 	const char *kdfname;
+	const struct rkmp_protocol *tk_proto = NULL;
 	json_t *j = NULL;
 	int r;
 
+	/* the protocol whose master keys make traffic keys (TCP-AO, RFC 5926) */
+	for (size_t i = 0; tk_proto == NULL && rkmp_protocol_at(i) != NULL; i++)
+		if (rkmp_protocol_at(i)->traffic_keys)
+			tk_proto = rkmp_protocol_at(i);
 	memset(&c, 0, sizeof(c));
 	if (k->src == NULL || k->dst == NULL || !k->has_sport || !k->has_dport ||
 	    !k->has_src_isn || !k->has_dst_isn)
@@ -921,9 +926,10 @@ cmd_traffic_keys(struct kt *k)
 			return rkmp_cli_usage(&cli, "--spi names the row: --interface, --prefer and --now "
 			    "select one without it");
 		if (!k->has_proto)
-			k->proto = RKMP_PROTO_TCP_AO;
-		if (k->proto != RKMP_PROTO_TCP_AO)
-			return rkmp_cli_usage(&cli, "traffic-keys: only tcp-ao rows have traffic keys");
+			k->proto = tk_proto->id;
+		if (!rkmp_protocol_by_id(k->proto)->traffic_keys)
+			return rkmp_cli_usage(&cli, "traffic-keys: only %s rows have traffic keys",
+			    tk_proto->name);
 		if (k->table == NULL)
 			return rkmp_cli_usage(&cli, "-t FILE is required to take a row's key");
 		if ((st = load(k, &kt)) != 0)
@@ -931,8 +937,8 @@ cmd_traffic_keys(struct kt *k)
 		if (k->spi != 0) {
 			long i = rkmp_keytable_get(kt, 0, k->proto, k->peer, k->spi);
 
-			r = i < 0 ? rkmp_err_set(RKMP_E_REFUSED, k->table, "no tcp-ao row for peer "
-			    "%s with LocalKeyName %" PRIx64, k->peer, k->spi) : 0;
+			r = i < 0 ? rkmp_err_set(RKMP_E_REFUSED, k->table, "no %s row for peer "
+			    "%s with LocalKeyName %" PRIx64, tk_proto->name, k->peer, k->spi) : 0;
 			row = i < 0 ? NULL : rkmp_keytable_at(kt, (size_t)i);
 		} else {
 			struct rkmp_keytable_query q = query(k);
@@ -944,8 +950,8 @@ cmd_traffic_keys(struct kt *k)
 		if (r == 0 && row == NULL)
 			r = rkmp_err_set(RKMP_E_NOMEM, k->table, "out of memory");
 		if (r == 0 && (r = rkmp_tcpao_alg_parse(row->alg_id, &alg)) != 0)
-			r = rkmp_err_set(RKMP_E_CRYPTO, k->table, "AlgID %s: no TCP-AO KDF",
-			    row->alg_id);
+			r = rkmp_err_set(RKMP_E_CRYPTO, k->table, "AlgID %s: no %s KDF",
+			    row->alg_id, tk_proto->title);
 		if (r == 0) {
 			memcpy(master, row->key, row->key_len);
 			mlen = row->key_len;
@@ -965,8 +971,9 @@ cmd_traffic_keys(struct kt *k)
 		if (rowname[0])
 			json_object_set_new(j, "row", json_string(rowname));
 	} else if (!k->quiet)
-		fprintf(stderr, "%s: TCP-AO traffic keys (%s%s%s), %s:%u -> %s:%u\n", PROG, kdfname,
-		    rowname[0] ? ", row " : "", rowname, k->src, k->sport, k->dst, k->dport);
+		fprintf(stderr, "%s: %s traffic keys (%s%s%s), %s:%u -> %s:%u\n", PROG,
+		    tk_proto->title, kdfname, rowname[0] ? ", row " : "", rowname, k->src, k->sport,
+		    k->dst, k->dport);
 	put_key_line(k, j, "send_syn", tk.send_syn, tk.len);
 	put_key_line(k, j, "receive_syn", tk.receive_syn, tk.len);
 	put_key_line(k, j, "send_other", tk.send_other, tk.len);

@@ -22,28 +22,15 @@
 
 /* ------------------------------------------------------------------ child SAs */
 
-/* Master key length L of a routing-protocol SA by its INTEG (rkmp-karp.md §7). */
-static const struct {
-	uint8_t		 protocol;
-	int		 integ;		/* -1: any */
-	size_t		 len;
-} rp_key_len[] = {
-	{ RKMP_PROTO_TCP_AO, 2, 20 },	/* HMAC-SHA-1-96: RFC 5926 Key_Length 160 */
-	{ RKMP_PROTO_TCP_AO, 8, 16 },	/* AES-128-CMAC-96: 128 */
-	{ RKMP_PROTO_BFD, 1, 16 },	/* keyed MD5 */
-	{ RKMP_PROTO_BFD, 2, 20 },	/* keyed SHA-1 */
-	{ RKMP_PROTO_BFD, 12, 32 },	/* HMAC-SHA-256 */
-	{ RKMP_PROTO_RSVP_TE, -1, 16 },	/* HMAC-MD5 (RFC 2747) */
-	{ RKMP_PROTO_TCP_MD5, 1, 32 },	/* RFC 2385 keyed MD5: DESIGN.md §7, a 32-octet key */
-};
-
-/* KEYMAT length of a child: an RP master key, or ESP's four keys (§2.17). */
+/* KEYMAT length of a child: an RP master key (its length by INTEG is the
+ * protocol's, protocols.c), or ESP's four keys (§2.17). */
 int
 rkmp_ike_child_keymat_len(const struct rkmp_prop_choice *c, size_t *len)
 {
+	const struct rkmp_protocol *p = rkmp_protocol_by_id(c->protocol);
 	int integ = rkmp_proposal_get(c, RKMP_TRANS_INTEG, NULL);
 
-	if (c->protocol == RKMP_PROTO_ESP) {
+	if (p != NULL && !p->rp) {
 		uint16_t bits = 0;
 		int encr = rkmp_proposal_get(c, RKMP_TRANS_ENCR, &bits);
 		const struct rkmp_encr_alg *e = encr < 0 ? NULL : rkmp_crypto_encr_lookup((uint16_t)encr, bits);
@@ -54,12 +41,8 @@ rkmp_ike_child_keymat_len(const struct rkmp_prop_choice *c, size_t *len)
 		*len = 2 * (e->key_len + e->salt_len + (i ? i->key_len : 0));
 		return 0;
 	}
-	for (size_t k = 0; k < nitems(rp_key_len); k++)
-		if (rp_key_len[k].protocol == c->protocol &&
-		    (rp_key_len[k].integ < 0 || rp_key_len[k].integ == integ)) {
-			*len = rp_key_len[k].len;
-			return 0;
-		}
+	if ((*len = rkmp_protocol_key_len(p, integ)) != 0)
+		return 0;
 	return rkmp_err_set(RKMP_E_CRYPTO, "child SA", "no master key length for %s with INTEG %d",
 	    rkmp_name_or(RKMP_REG_PROTOCOL, c->protocol), integ);
 }
@@ -70,7 +53,16 @@ rkmp_ike_child_protocol(const struct rkmp_sa *sa)
 {
 	if (sa->child_protocol != 0)
 		return sa->child_protocol;
-	return sa->profile == RKMP_PROFILE_IKEV2 ? RKMP_PROTO_ESP : RKMP_PROTO_TCP_AO;
+	return rkmp_protocol_default(sa->profile != RKMP_PROFILE_IKEV2)->id;
+}
+
+/* Whether a protocol's children are IPsec SAs (ESP: the ikev2 profile's). */
+static bool
+child_is_ipsec(uint8_t protocol)
+{
+	const struct rkmp_protocol *p = rkmp_protocol_by_id(protocol);
+
+	return p != NULL && !p->rp;
 }
 
 /* Child SPI octets of a protocol (protocols.c). */
@@ -375,10 +367,11 @@ rkmp_ike_child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8
 	case RKMP_CHILD_CREATE:
 	case RKMP_CHILD_REKEY:
 		proto = old ? old->protocol : req->protocol ? req->protocol : rkmp_ike_child_protocol(sa);
-		if ((sa->profile == RKMP_PROFILE_IKEV2) != (proto == RKMP_PROTO_ESP))
+		if ((sa->profile == RKMP_PROFILE_IKEV2) != child_is_ipsec(proto))
 			return rkmp_err_set(RKMP_E_USAGE, "--protocol", "the %s profile negotiates %s "
 			    "children", rkmp_profile_name(sa->profile), sa->profile ==
-			    RKMP_PROFILE_IKEV2 ? "ESP" : rkmp_protocol_names(false, true));
+			    RKMP_PROFILE_IKEV2 ? rkmp_protocol_default(false)->title :
+			    rkmp_protocol_names(false, true));
 		if ((r = rkmp_ike_child_specs_for(sa, proto, req->pfs_group, false, specs, &n)) != 0)
 			return r;
 		spi_len = rkmp_ike_child_spi_len(proto);

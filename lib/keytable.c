@@ -140,7 +140,7 @@ kt_table_remove(struct rkmp_keytable *kt, size_t i)
 int
 kt_entry_set(struct rkmp_keytable *kt, struct entry *e, const struct rkmp_keytable_row *r)
 {
-	const struct alg_rule *ar = kt_alg_rule(r->protocol, r->alg_id);
+	const struct rkmp_proto_alg *ar = kt_alg_rule(r->protocol, r->alg_id);
 
 	e->protocol = r->protocol;
 	e->dir = r->direction;

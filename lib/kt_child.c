@@ -41,6 +41,49 @@ child_transform(const struct rkmp_sa_child *ch, uint16_t type)
 	return -1;
 }
 
+/* Whether a child is an IPsec SA (protocols.h: rp false), not a routing protocol's. */
+static bool
+child_ipsec(const struct rkmp_sa_child *ch)
+{
+	const struct rkmp_protocol *p = rkmp_protocol_by_id(ch->protocol);
+
+	return p != NULL && !p->rp;
+}
+
+/*
+ * A routing-protocol child's KDF, AlgID and ProtocolSpecificInfo: the row of
+ * its protocol's AlgIDs (protocols.c) that its INTEG and mode transform pick.
+ */
+static int
+rp_alg(const struct rkmp_protocol *p, const struct rkmp_sa_child *ch, int integ,
+    struct rkmp_keytable_row *row, char *psi, size_t psi_len, const char *peer)
+{
+	int raw = p->mode_type != 0 ? child_transform(ch, p->mode_type) : -1;
+	int mode = raw < 0 ? 0 : raw;
+	const struct rkmp_proto_alg *a = NULL;
+	struct rkmp_proto_psi in;
+
+	if (p->nmode_names > 0 && (size_t)mode >= p->nmode_names)
+		return rkmp_err_set(RKMP_E_CRYPTO, "child SA", "%s %s %d", p->title, p->mode_label,
+		    mode);
+	for (size_t i = 0; i < p->nalgs && a == NULL; i++)
+		if ((p->algs[i].integ < 0 || p->algs[i].integ == integ) &&
+		    (p->algs[i].mode < 0 || p->algs[i].mode == mode))
+			a = &p->algs[i];
+	if (a == NULL && p->nmode_names > 0)
+		return rkmp_err_set(RKMP_E_CRYPTO, "child SA", "%s %s %s with INTEG %d", p->title,
+		    p->mode_label, p->mode_names[mode], integ);
+	if (a == NULL)
+		return rkmp_err_set(RKMP_E_CRYPTO, "child SA", "%s with INTEG %d%s%s", p->title,
+		    integ, p->alg_miss ? ": " : "", p->alg_miss ? p->alg_miss : "");
+	row->kdf = a->kdf;
+	row->alg_id = a->alg;
+	in.peer = peer;
+	in.mode = raw;
+	in.alg = a;
+	p->psi(&in, psi, psi_len);
+	return 0;
+}
 
 const char *
 rkmp_keytable_child_name(const struct rkmp_sa_child *ch, bool local,
@@ -50,7 +93,7 @@ rkmp_keytable_child_name(const struct rkmp_sa_child *ch, bool local,
 
 	/* TCP-AO, BFD, RSVP-TE: the SPI is its sender's ID, so we receive under
 	 * the peer's (rkmp-karp.md §5.1, §12.3); ESP as IPsec: our inbound SPI */
-	rkmp_hex_encode((ch->protocol == RKMP_PROTO_ESP) == local ? ch->spi_local : ch->spi_peer, n, out);
+	rkmp_hex_encode(child_ipsec(ch) == local ? ch->spi_local : ch->spi_peer, n, out);
 	return out;
 }
 
@@ -64,10 +107,11 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	const char *peers[1] = { cfg->peer };
 	const char *ifaces[1] = { cfg->interface ? cfg->interface : "all" };
 	uint8_t key[RKMP_KEYTABLE_KEY_MAX];
-	const char *pname = rkmp_keytable_protocol_name(ch->protocol);
+	const struct rkmp_protocol *p = rkmp_protocol_by_id(ch->protocol);
+	const char *pname = p != NULL ? p->name : NULL;
 	int integ = child_transform(ch, RKMP_TRANS_INTEG), r;
 
-	if (pname == NULL)
+	if (p == NULL)
 		return rkmp_err_set(RKMP_E_USAGE, "child SA", "protocol %u has no key table rows",
 		    ch->protocol);
 	if (ch->state != RKMP_CHILD_ESTABLISHED)
@@ -93,69 +137,14 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	/* key names: TCP-AO, BFD and RSVP-TE SPIs are the sender's ID (rkmp-karp.md §5.1) */
 	row.local_name = peer_spi;
 	row.peer_name = local_spi;
-	switch (ch->protocol) {
-	case RKMP_PROTO_TCP_AO: {
-		int opt = child_transform(ch, RKMP_TRANS_TCP_OPTIONS);
-		const char *flag = opt == 0 ? "exclude" : "include";
-		bool v6 = strchr(cfg->peer, ':') != NULL;
-
-		if (integ == 2)
-			row.kdf = "HMAC-SHA-1", row.alg_id = "HMAC-SHA-1-96";
-		else if (integ == 8)
-			row.kdf = "AES-128-CMAC", row.alg_id = "AES-128-CMAC-96";
-		else
-			return rkmp_err_set(RKMP_E_CRYPTO, "child SA", "TCP-AO with INTEG %d: no "
-			    "RFC 5926 MAC", integ);
-		snprintf(psi, sizeof(psi), "{\"send\": {\"tcp_option_flag\": \"%s\"}, \"recv\": "
-		    "{\"tcp_option_flag\": \"%s\"}, \"conn_id\": {\"peer_prefix\": \"%s/%d\", "
-		    "\"local_port\": \"*\", \"remote_port\": \"*\"}}", flag, flag, cfg->peer,
-		    v6 ? 128 : 32);
-		break;
-	}
-	case RKMP_PROTO_BFD: {
-		static const char *const modes[] = { "base", "base-meticulous", "generic",
-		    "generic-meticulous" };
-		int mode = child_transform(ch, RKMP_TRANS_BFD_AUTH);
-		int auth_type = 0;
-
-		if (mode < 0)
-			mode = 0;
-		if (mode > 3)
-			return rkmp_err_set(RKMP_E_CRYPTO, "child SA", "BFD auth mode %d", mode);
-		row.kdf = "none";
-		if (mode <= 1 && integ == 1) {
-			row.alg_id = mode ? "BFD-METICULOUS-KEYED-MD5" : "BFD-KEYED-MD5";
-			auth_type = mode ? 3 : 2;
-		} else if (mode <= 1 && integ == 2) {
-			row.alg_id = mode ? "BFD-METICULOUS-KEYED-SHA1" : "BFD-KEYED-SHA1";
-			auth_type = mode ? 5 : 4;
-		} else if (mode >= 2 && integ == 12)
-			row.alg_id = mode == 3 ? "BFD-GENERIC-METICULOUS-HMAC-SHA-256" :
-			    "BFD-GENERIC-HMAC-SHA-256";
-		else
-			return rkmp_err_set(RKMP_E_CRYPTO, "child SA", "BFD auth mode %s with INTEG %d",
-			    modes[mode], integ);
-		if (auth_type)
-			snprintf(psi, sizeof(psi), "{\"auth_mode\": \"%s\", \"auth_type\": %d}",
-			    modes[mode], auth_type);
-		else
-			snprintf(psi, sizeof(psi), "{\"auth_mode\": \"%s\"}", modes[mode]);
-		break;
-	}
-	case RKMP_PROTO_TCP_MD5:
-		/* RFC 2385: one key per peer address, both directions, no options */
-		row.kdf = "none";
-		row.alg_id = "TCP-MD5";
-		snprintf(psi, sizeof(psi), "{\"conn_id\": {\"peer_prefix\": \"%s/%d\"}}",
-		    cfg->peer, strchr(cfg->peer, ':') != NULL ? 128 : 32);
-		break;
-	case RKMP_PROTO_RSVP_TE:
-		row.kdf = "none";
-		row.alg_id = "HMAC-MD5";
-		snprintf(psi, sizeof(psi), "{\"integrity_handshake\": \"%s\"}",
-		    child_transform(ch, RKMP_TRANS_RSVP_HS) == 1 ? "allowed" : "not-allowed");
-		break;
-	default: {	/* ESP, the ikev2 profile's children: IPsec SPIs, four keys */
+	if (p->rp) {
+		if ((r = rp_alg(p, ch, integ, &row, psi, sizeof(psi), cfg->peer)) != 0)
+			return r;
+		if (ch->keymat_len > sizeof(key))
+			return rkmp_err_set(RKMP_E_STATE, "child SA", "KEYMAT %zu octets", ch->keymat_len);
+		memcpy(key, ch->keymat, ch->keymat_len);
+		row.key_len = ch->keymat_len;
+	} else {	/* ESP, the ikev2 profile's children: IPsec SPIs, four keys */
 		int encr = child_transform(ch, RKMP_TRANS_ENCR);
 		const struct rkmp_encr_alg *et, *e = NULL;
 		const struct rkmp_integ_alg *in = NULL;
@@ -185,14 +174,6 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 			snprintf(psi, sizeof(psi), "{\"local\": \"%s\"}", cfg->local);
 		else
 			snprintf(psi, sizeof(psi), "{}");
-		break;
-	}
-	}
-	if (ch->protocol != RKMP_PROTO_ESP) {
-		if (ch->keymat_len > sizeof(key))
-			return rkmp_err_set(RKMP_E_STATE, "child SA", "KEYMAT %zu octets", ch->keymat_len);
-		memcpy(key, ch->keymat, ch->keymat_len);
-		row.key_len = ch->keymat_len;
 	}
 	row.psi = psi;
 	snprintf(admin, sizeof(admin), "rkmp/%s/%s/%s-%s/%04u", pname, cfg->peer,
@@ -201,7 +182,7 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	/* rkmp-karp.md §9: accept from T, send from T + δ, to T + hard, accept G longer */
 	row.accept_start = cfg->now;
 	/* one key for both directions (TCP-MD5): nothing to stagger, it is sent from T */
-	row.send_start = cfg->now + (rkmp_protocol_by_id(ch->protocol)->one_key ? 0 :
+	row.send_start = cfg->now + (p->one_key ? 0 :
 	    cfg->send_delay);
 	row.send_end = cfg->now + cfg->lifetime;
 	if (row.send_end < row.send_start)

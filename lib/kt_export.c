@@ -17,6 +17,7 @@
 #include "keytable.h"
 #include "kt_int.h"
 #include "nitems.h"
+#include "protocols.h"
 #include "wire.h"
 
 /* ================================================================ exports */
@@ -41,8 +42,31 @@ xitem_cmp(const void *a, const void *b)
 	return x->row < y->row ? -1 : x->row > y->row;
 }
 
+/* Whether rows of protocol proto appear in (one of) the export forms forms (protocols.h). */
+static bool
+proto_in(uint8_t proto, unsigned forms)
+{
+	const struct rkmp_protocol *p = rkmp_protocol_by_id(proto);
+
+	return p != NULL && (p->exports & forms) != 0;
+}
+
+/* The names of the protocols whose rows appear in form: "tcp-md5". */
+static const char *
+form_names(unsigned form, char *out, size_t len)
+{
+	const struct rkmp_protocol *p;
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; (p = rkmp_protocol_at(i)) != NULL; i++)
+		if ((p->exports & form) != 0 && o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%s", o ? ", " : "", p->name);
+	return out;
+}
+
 static int
-export_items(const struct rkmp_keytable *kt, uint8_t proto, const char *peer, bool esp,
+export_items(const struct rkmp_keytable *kt, uint8_t proto, const char *peer, unsigned forms,
     struct xitem **out, size_t *n)
 {
 	struct paddr fp;
@@ -58,7 +82,7 @@ export_items(const struct rkmp_keytable *kt, uint8_t proto, const char *peer, bo
 	for (size_t i = 0; i < kt->n; i++) {
 		const struct entry *e = &kt->v[i];
 
-		if ((proto != 0 && e->protocol != proto) || (e->protocol == RKMP_PROTO_ESP) != esp)
+		if ((proto != 0 && e->protocol != proto) || !proto_in(e->protocol, forms))
 			continue;
 		for (size_t p = 0; p < e->npeers; p++) {
 			if (peer != NULL && !kt_entry_peer_eq(e, p, &fp, peer))
@@ -231,15 +255,16 @@ skip_note(struct rkmp_buf *b, const char *c, const struct rkmp_keytable_row *r, 
 	(*skipped)++;
 }
 
-/* A group (protocol, peer) of a key chain whose protocol takes none (TCP-MD5:
- * one password per neighbor): each row left out with why, *i past the group. */
+/* A group (protocol, peer) of a key chain whose protocol is not in key chains
+ * (TCP-MD5: one password per neighbor, RKMP_XF_BGP): each row left out with
+ * why, *i past the group. */
 static bool
 chain_less(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, size_t *i,
     struct rkmp_buf *b, const char *c, const char *why, size_t *skipped)
 {
 	size_t g = *i;
 
-	if (v[g].proto != RKMP_PROTO_TCP_MD5)
+	if (proto_in(v[g].proto, RKMP_XF_KEY_CHAIN))
 		return false;
 	for (; *i < n && v[*i].proto == v[g].proto && strcmp(v[*i].peer, v[g].peer) == 0; (*i)++)
 		skip_note(b, c, kt->v[v[*i].row].row, why, skipped);
@@ -264,7 +289,7 @@ export_frr(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, stru
 		kt_put_fmt(b, "key chain rkmp-%s-%s\n", rkmp_keytable_protocol_name(v[i].proto), v[i].peer);
 		for (; i < n && v[i].proto == v[g].proto && strcmp(v[i].peer, v[g].peer) == 0; i++) {
 			const struct rkmp_keytable_row *r = kt->v[v[i].row].row;
-			const struct alg_rule *ar = kt_alg_rule(r->protocol, r->alg_id);
+			const struct rkmp_proto_alg *ar = kt_alg_rule(r->protocol, r->alg_id);
 			struct chain_key k[2];
 			size_t nk = chain_keys(r, k);
 			char t[64];
@@ -329,7 +354,7 @@ export_bird(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, str
 		kt_put_fmt(b, "# %s, peer %s\n", rkmp_keytable_protocol_name(v[i].proto), v[i].peer);
 		for (; i < n && v[i].proto == v[g].proto && strcmp(v[i].peer, v[g].peer) == 0; i++) {
 			const struct rkmp_keytable_row *r = kt->v[v[i].row].row;
-			const struct alg_rule *ar = kt_alg_rule(r->protocol, r->alg_id);
+			const struct rkmp_proto_alg *ar = kt_alg_rule(r->protocol, r->alg_id);
 			struct chain_key k[2];
 			size_t nk = chain_keys(r, k);
 			char t[4][64];
@@ -408,7 +433,7 @@ export_rfc8177(const struct rkmp_keytable *kt, const struct xitem *v, size_t n,
 		    rkmp_keytable_protocol_name(v[i].proto), v[i].peer);
 		for (; i < n && v[i].proto == v[g].proto && strcmp(v[i].peer, v[g].peer) == 0; i++) {
 			const struct rkmp_keytable_row *r = kt->v[v[i].row].row;
-			const struct alg_rule *ar = kt_alg_rule(r->protocol, r->alg_id);
+			const struct rkmp_proto_alg *ar = kt_alg_rule(r->protocol, r->alg_id);
 			struct chain_key k[2];
 			size_t nk = chain_keys(r, k);
 
@@ -633,28 +658,35 @@ export_frr_bgp(const struct rkmp_keytable *kt, const struct xitem *v, size_t n, 
 }
 
 /*
- * The export formats, named after what they paste into.  proto: the only
- * protocol whose rows the format carries (0: any but ESP); esp: ESP rows only.
- * An alias (frr, bird: the key-chain forms' first names) is not listed.
+ * The export formats, named after what they paste into.  form: the export
+ * form it writes (protocols.h RKMP_XF_*; each protocol's descriptor says the
+ * forms its rows appear in); lists: the forms whose rows it lists (a key
+ * chain lists a BGP password's rows to leave them out with a note); only: a
+ * password file, of its form's protocols alone (another --protocol is a
+ * usage error, no row a refusal).  An alias (frr, bird: the key-chain forms'
+ * first names) is not listed.
  */
 struct rkmp_keytable_format {
 	const char	*name;
 	int		(*fn)(const struct rkmp_keytable *, const struct xitem *, size_t,
 			    struct rkmp_buf *, size_t *, int64_t);
-	uint8_t		 proto;
-	bool		 esp;
+	unsigned	 form;
+	unsigned	 lists;
+	bool		 only;
 	bool		 alias;
 };
 
+#define XF_CHAINS	(RKMP_XF_KEY_CHAIN | RKMP_XF_BGP)
+
 static const struct rkmp_keytable_format export_formats[] = {
-	{ "bird-bgp", export_bird_bgp, RKMP_PROTO_TCP_MD5, false, false },
-	{ "frr-bgp", export_frr_bgp, RKMP_PROTO_TCP_MD5, false, false },
-	{ "bird-keychain", export_bird, 0, false, false },
-	{ "frr-keychain", export_frr, 0, false, false },
-	{ "rfc8177", export_rfc8177, 0, false, false },
-	{ "wireshark-esp", export_wireshark, 0, true, false },
-	{ "bird", export_bird, 0, false, true },
-	{ "frr", export_frr, 0, false, true },
+	{ "bird-bgp", export_bird_bgp, RKMP_XF_BGP, RKMP_XF_BGP, true, false },
+	{ "frr-bgp", export_frr_bgp, RKMP_XF_BGP, RKMP_XF_BGP, true, false },
+	{ "bird-keychain", export_bird, RKMP_XF_KEY_CHAIN, XF_CHAINS, false, false },
+	{ "frr-keychain", export_frr, RKMP_XF_KEY_CHAIN, XF_CHAINS, false, false },
+	{ "rfc8177", export_rfc8177, RKMP_XF_RFC8177, RKMP_XF_RFC8177, false, false },
+	{ "wireshark-esp", export_wireshark, RKMP_XF_ESP_SA, RKMP_XF_ESP_SA, false, false },
+	{ "bird", export_bird, RKMP_XF_KEY_CHAIN, XF_CHAINS, false, true },
+	{ "frr", export_frr, RKMP_XF_KEY_CHAIN, XF_CHAINS, false, true },
 };
 
 const struct rkmp_keytable_format *
@@ -694,21 +726,22 @@ rkmp_keytable_export(const struct rkmp_keytable *kt, const struct rkmp_keytable_
 	struct xitem *v = NULL;
 	size_t n = 0, sk = 0;
 	struct rkmp_buf ob;
+	char names[96];
 	int r;
 
-	if (fmt->proto != 0 && proto != 0 && proto != fmt->proto)
+	if (fmt->only && proto != 0 && !proto_in(proto, fmt->form))
 		return rkmp_err_set(RKMP_E_USAGE, fmt->name, "carries %s keys, not %s",
-		    rkmp_keytable_protocol_name(fmt->proto), rkmp_keytable_protocol_name(proto));
+		    form_names(fmt->form, names, sizeof(names)), rkmp_keytable_protocol_name(proto));
 	/* every row is written: build them all */
 	for (size_t i = 0; i < kt->n; i++)
 		if (rkmp_keytable_at(kt, i) == NULL)
 			return rkmp_err_set(RKMP_E_NOMEM, "export", "out of memory");
-	if ((r = export_items(kt, fmt->proto ? fmt->proto : proto, peer, fmt->esp, &v, &n)) != 0)
+	if ((r = export_items(kt, proto, peer, fmt->lists, &v, &n)) != 0)
 		return r;
-	if (n == 0 && fmt->proto != 0) {	/* a password file with none is no file */
+	if (n == 0 && fmt->only) {	/* a password file with none is no file */
 		free(v);
 		return rkmp_err_set(RKMP_E_REFUSED, fmt->name, "no %s rows%s%s",
-		    rkmp_keytable_protocol_name(fmt->proto), peer ? " for " : "", peer ? peer : "");
+		    form_names(fmt->form, names, sizeof(names)), peer ? " for " : "", peer ? peer : "");
 	}
 	rkmp_buf_init(&ob, RKMP_KEYTABLE_FILE_MAX);
 	r = fmt->fn(kt, v, n, &ob, &sk, now);

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "keytable.h"
+#include "protocols.h"
 
 #define KT_DEPTH_MAX	64		/* nesting of free-form objects */
 #define KT_TEXT_MAX	4096		/* one string column */
@@ -66,19 +67,6 @@ struct rkmp_keytable {
 	struct textbuf	*texts;
 };
 
-/* An AlgID of a protocol: a row of alg_rules (kt_row.c, which says where they come from). */
-struct alg_rule {
-	uint8_t		 proto;
-	const char	*kdf;
-	const char	*alg;
-	size_t		 kmin, kmax;
-	int		 pref;
-	const char	*frr;		/* cryptographic-algorithm */
-	const char	*bird;		/* algorithm (bird_bfd: BFD authentication type) */
-	bool		 bird_bfd;
-	const char	*rfc8177;	/* ietf-key-chain identity */
-};
-
 /*
  * ESP AlgIDs are strongSwan-style suites ("aes128-sha256", "aes256gcm16");
  * the Key is our outbound encryption key (with its salt) and integrity key,
@@ -106,7 +94,8 @@ int	 kt_check_unique(struct rkmp_keytable *kt, const char *where);
 /* ------------------------------------------------------------ kt_row.c: rows */
 
 extern const char *const kt_dir_names[4];	/* enum rkmp_keytable_dir */
-const struct alg_rule *kt_alg_rule(uint8_t proto, const char *alg);
+/* An AlgID of a protocol (its descriptor's, protocols.c); NULL when none of that name. */
+const struct rkmp_proto_alg *kt_alg_rule(uint8_t proto, const char *alg);
 bool	 kt_esp_suite(const char *alg, struct esp_suite *s);
 void	 kt_time_split(int64_t t, int64_t *y, int *mo, int *d, int *h, int *mi, int *s);
 void	 kt_paddr_parse(const char *s, struct paddr *p);

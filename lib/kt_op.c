@@ -314,7 +314,7 @@ iface_ok(const struct rkmp_keytable *kt, size_t i, const char *iface)
 static int
 alg_rank(const struct entry *e, const struct rkmp_keytable_query *q)
 {
-	const struct alg_rule *ar;
+	const struct rkmp_proto_alg *ar;
 
 	if (q->prefer != NULL) {
 		for (size_t i = 0; i < q->nprefer; i++)

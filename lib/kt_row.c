@@ -51,44 +51,15 @@ rkmp_keytable_dir_name(enum rkmp_keytable_dir d)
 	return (unsigned)d < nitems(kt_dir_names) ? kt_dir_names[d] : "?";
 }
 
-/*
- * KDF and AlgID per protocol, the Key lengths they take, the preference for
- * select (higher first) and what each export calls them (NULL: none).
- * tcp-ao: RFC 5926 §3.2 (KDF fixed by the MAC; any master key length, up to
- * Linux's TCP_AO_MAXKEYLEN).  bfd: RFC 5880 §6.7 keys used as they are
- * (keyed MD5 up to 16 octets, keyed SHA1 up to 20) and the generic modes of
- * draft-ietf-bfd-generic-crypto-auth.  rsvp-te: RFC 2747 HMAC-MD5.  tcp-md5:
- * RFC 2385, the password being the Key's hex digits (DESIGN.md §7).  The BFD,
- * RSVP-TE and TCP-MD5 AlgIDs are rkmp's (the registry has none; rkmp-karp.md
- * §12.3).
- */
-static const struct alg_rule alg_rules[] = {
-	{ RKMP_PROTO_TCP_AO, "AES-128-CMAC", "AES-128-CMAC-96", 1, 80, 2, NULL, NULL, false,
-	    "aes-cmac-prf-128" },
-	{ RKMP_PROTO_TCP_AO, "HMAC-SHA-1", "HMAC-SHA-1-96", 1, 80, 1, "hmac-sha-1", "hmac sha1",
-	    false, "hmac-sha-1-12" },
-	{ RKMP_PROTO_BFD, "none", "BFD-GENERIC-METICULOUS-HMAC-SHA-256", 1, 64, 6, "hmac-sha-256",
-	    NULL, true, "hmac-sha-256" },
-	{ RKMP_PROTO_BFD, "none", "BFD-GENERIC-HMAC-SHA-256", 1, 64, 5, "hmac-sha-256", NULL, true,
-	    "hmac-sha-256" },
-	{ RKMP_PROTO_BFD, "none", "BFD-METICULOUS-KEYED-SHA1", 1, 20, 4, NULL,
-	    "meticulous keyed sha1", true, "sha-1" },
-	{ RKMP_PROTO_BFD, "none", "BFD-KEYED-SHA1", 1, 20, 3, NULL, "keyed sha1", true, "sha-1" },
-	{ RKMP_PROTO_BFD, "none", "BFD-METICULOUS-KEYED-MD5", 1, 16, 2, "md5",
-	    "meticulous keyed md5", true, "md5" },
-	{ RKMP_PROTO_BFD, "none", "BFD-KEYED-MD5", 1, 16, 1, "md5", "keyed md5", true, "md5" },
-	{ RKMP_PROTO_RSVP_TE, "none", "HMAC-MD5", 1, 64, 1, NULL, NULL, false, "md5" },
-	/* RFC 2385: a password of up to 80 octets (Linux TCP_MD5SIG_MAXKEYLEN);
-	 * the daemons take it as text: the exports write the Key's hex digits */
-	{ RKMP_PROTO_TCP_MD5, "none", "TCP-MD5", 1, 40, 1, NULL, NULL, false, "md5" },
-};
-
-const struct alg_rule *
+/* An AlgID of a protocol: a row of its descriptor's AlgIDs (protocols.c). */
+const struct rkmp_proto_alg *
 kt_alg_rule(uint8_t proto, const char *alg)
 {
-	for (size_t i = 0; i < nitems(alg_rules); i++)
-		if (alg_rules[i].proto == proto && strcmp(alg_rules[i].alg, alg) == 0)
-			return &alg_rules[i];
+	const struct rkmp_protocol *p = rkmp_protocol_by_id(proto);
+
+	for (size_t i = 0; p != NULL && i < p->nalgs; i++)
+		if (strcmp(p->algs[i].alg, alg) == 0)
+			return &p->algs[i];
 	return NULL;
 }
 
@@ -470,7 +441,7 @@ kt_validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *where,
 		return kt_vfail(where, idx, "Key: empty");
 	if (r->key_len > RKMP_KEYTABLE_KEY_MAX)
 		return kt_vfail(where, idx, "Key: %zu octets > %d", r->key_len, RKMP_KEYTABLE_KEY_MAX);
-	if (r->protocol == RKMP_PROTO_ESP) {
+	if (!pp->rp) {
 		struct esp_suite s;
 
 		if (strcmp(r->kdf, "none") != 0)
@@ -483,24 +454,23 @@ kt_validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *where,
 			return kt_vfail(where, idx, "Key: %zu octets; %s needs %zu (outbound and inbound "
 			    "keys, %zu each)", r->key_len, r->alg_id, 2 * s.half, s.half);
 	} else {
-		const struct alg_rule *ar = kt_alg_rule(r->protocol, r->alg_id);
+		const struct rkmp_proto_alg *ar = kt_alg_rule(r->protocol, r->alg_id);
 
 		if (ar == NULL) {
 			char list[160] = "";
 
-			for (size_t i = 0; i < nitems(alg_rules); i++)
-				if (alg_rules[i].proto == r->protocol) {
-					if (list[0])
-						strncat(list, ", ", sizeof(list) - strlen(list) - 1);
-					strncat(list, alg_rules[i].alg, sizeof(list) - strlen(list) - 1);
-				}
+			for (size_t i = 0; i < pp->nalgs; i++) {
+				if (list[0])
+					strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+				strncat(list, pp->algs[i].alg, sizeof(list) - strlen(list) - 1);
+			}
 			return kt_vfail(where, idx, "AlgID %s: not one for %s (%s)",
 			    kt_q(r->alg_id, b1, sizeof(b1)), pname, list);
 		}
 		if (strcmp(ar->kdf, r->kdf) != 0)
-			return kt_vfail(where, idx, "KDF %s: AlgID %s goes with KDF %s%s",
-			    kt_q(r->kdf, b1, sizeof(b1)), ar->alg, ar->kdf,
-			    r->protocol == RKMP_PROTO_TCP_AO ? " (RFC 5926 §3.2)" : "");
+			return kt_vfail(where, idx, "KDF %s: AlgID %s goes with KDF %s%s%s%s",
+			    kt_q(r->kdf, b1, sizeof(b1)), ar->alg, ar->kdf, pp->kdf_ref ? " (" : "",
+			    pp->kdf_ref ? pp->kdf_ref : "", pp->kdf_ref ? ")" : "");
 		if (r->key_len < ar->kmin || r->key_len > ar->kmax)
 			return kt_vfail(where, idx, "Key: %zu octets; %s takes %zu to %zu", r->key_len,
 			    ar->alg, ar->kmin, ar->kmax);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
 
 #include "names.h"
 #include "nitems.h"
+#include "protocols.h"
 
 struct name_map {
 	unsigned	 v;
@@ -45,10 +47,11 @@ static const struct name_map payload_long_names[] = {
 	{ 54, "Puzzle Solution" }, END
 };
 
+/* IANA's; RKMP's private-use values (201-255) are named by their descriptors
+ * (protocols.c: reg_name). */
 static const struct name_map protocol_names[] = {
 	{ 0, "NONE" }, { 1, "IKE" }, { 2, "AH" }, { 3, "ESP" }, { 4, "FC_ESP_HEADER" },
-	{ 5, "FC_CT_AUTHENTICATION" }, { 6, "GIKE_UPDATE" },
-	{ 201, "TCP_AO" }, { 202, "BFD" }, { 203, "RSVP_TE" }, { 207, "TCP_MD5" }, END
+	{ 5, "FC_CT_AUTHENTICATION" }, { 6, "GIKE_UPDATE" }, END
 };
 
 static const struct name_map transform_names[] = {
@@ -231,6 +234,7 @@ static const struct {
 const char *
 rkmp_name(enum rkmp_reg reg, unsigned v)
 {
+	const struct rkmp_protocol *p;
 	const struct name_map *m;
 
 	if ((unsigned)reg >= RKMP_REG_MAX_)
@@ -238,6 +242,8 @@ rkmp_name(enum rkmp_reg reg, unsigned v)
 	for (m = registries[reg]; m->name != NULL; m++)
 		if (m->v == v)
 			return m->name;
+	if (reg == RKMP_REG_PROTOCOL && v <= UINT8_MAX && (p = rkmp_protocol_by_id((uint8_t)v)) != NULL)
+		return p->reg_name;
 	return NULL;
 }
 
@@ -259,6 +265,7 @@ rkmp_name_or(enum rkmp_reg reg, unsigned v)
 bool
 rkmp_name_value(enum rkmp_reg reg, const char *name, unsigned *v)
 {
+	const struct rkmp_protocol *p;
 	const struct name_map *m;
 
 	if ((unsigned)reg >= RKMP_REG_MAX_ || name == NULL)
@@ -266,6 +273,11 @@ rkmp_name_value(enum rkmp_reg reg, const char *name, unsigned *v)
 	for (m = registries[reg]; m->name != NULL; m++)
 		if (strcasecmp(m->name, name) == 0) {
 			*v = m->v;
+			return true;
+		}
+	for (size_t i = 0; reg == RKMP_REG_PROTOCOL && (p = rkmp_protocol_at(i)) != NULL; i++)
+		if (strcasecmp(p->reg_name, name) == 0) {
+			*v = p->id;
 			return true;
 		}
 	return false;

@@ -9,6 +9,8 @@
  * checked against what we sent (initiator).  Keywords come from the crypto
  * tables (crypto.c), a few strongSwan aliases, "esn"/"noesn", and the
  * routing-protocol SA keywords below; sizes and names never from switches.
+ * What a protocol's proposals hold, must hold and default to, and which
+ * routing-protocol keywords it takes, is its descriptor's (protocols.c).
  *
  * Transform order on the wire: ascending type (ENCR, PRF, INTEG, DH, ESN,
  * 241-243), as in RFC 7296 §3.3.2's numbering and in the project's worked
@@ -25,6 +27,7 @@
 #include "names.h"
 #include "nitems.h"
 #include "proposal.h"
+#include "protocols.h"
 #include "wire.h"
 
 #define WHERE_LIST	"proposal list"
@@ -33,62 +36,12 @@
 #define TEXT_MAX	96		/* a proposal quoted in an error detail */
 #define ITEMS_MAX	(2 * RKMP_PROP_TRANSFORMS_MAX)
 
-/* Transform types as bits, for the per-protocol sets. */
-#define TB_ENCR		(1u << RKMP_TRANS_ENCR)
-#define TB_PRF		(1u << RKMP_TRANS_PRF)
-#define TB_INTEG	(1u << RKMP_TRANS_INTEG)
-#define TB_DH		(1u << RKMP_TRANS_DH)
-#define TB_ESN		(1u << RKMP_TRANS_ESN)
-#define TB_TCP		(1u << 8)
-#define TB_BFD		(1u << 9)
-#define TB_RSVP		(1u << 10)
-
-/* Routing-protocol SA protocols as bits, for the keywords that belong to them. */
-#define RP_TCP_AO	0x01
-#define RP_BFD		0x02
-#define RP_RSVP_TE	0x04
-#define RP_TCP_MD5	0x08
-
+/* A transform type as a bit of a protocol's allowed and required sets (protocols.h). */
 static uint32_t
 type_bit(unsigned type)
 {
-	if (type >= RKMP_TRANS_ENCR && type <= RKMP_TRANS_ESN)
-		return 1u << type;
-	if (type >= RKMP_TRANS_TCP_OPTIONS && type <= RKMP_TRANS_RSVP_HS)
-		return 1u << (type - RKMP_TRANS_TCP_OPTIONS + 8);
-	return 0;
+	return RKMP_TB(type);
 }
-
-/*
- * Per protocol: the transform types a proposal may hold and must hold
- * (RFC 7296 §3.3.3; rkmp-karp.md §5: INTEG + TCP options for TCP-AO, INTEG +
- * BFD auth mode for BFD, the handshake type for RSVP-TE; DH optional (PFS)).
- * TCP-MD5 (DESIGN.md §2) has one algorithm, RFC 2385's keyed MD5 digest: its
- * INTEG AUTH_HMAC_MD5_96 is a label, as for BFD's keyed MD5.
- */
-static const struct proto_rule {
-	uint8_t		 protocol;
-	const char	*name;
-	uint8_t		 rp;		/* RP_* bit; 0 for IKE and ESP */
-	uint32_t	 allowed;
-	uint32_t	 mandatory;
-	bool		 integ_unless_aead;	/* INTEG mandatory with a non-AEAD cipher */
-	bool		 prf_from_integ;	/* no prf keyword: one PRF per INTEG (IKE) */
-	bool		 default_noesn;		/* no ESN keyword: NO_ESN (ESP) */
-} proto_rules[] = {
-	{ RKMP_PROTO_IKE, "IKE", 0, TB_ENCR | TB_PRF | TB_INTEG | TB_DH,
-	    TB_ENCR | TB_PRF | TB_DH, true, true, false },
-	{ RKMP_PROTO_ESP, "ESP", 0, TB_ENCR | TB_INTEG | TB_DH | TB_ESN,
-	    TB_ENCR | TB_ESN, true, false, true },
-	{ RKMP_PROTO_TCP_AO, "TCP-AO", RP_TCP_AO, TB_INTEG | TB_DH | TB_TCP,
-	    TB_INTEG | TB_TCP, false, false, false },
-	{ RKMP_PROTO_BFD, "BFD", RP_BFD, TB_INTEG | TB_DH | TB_BFD,
-	    TB_INTEG | TB_BFD, false, false, false },
-	{ RKMP_PROTO_RSVP_TE, "RSVP-TE", RP_RSVP_TE, TB_DH | TB_RSVP,
-	    TB_RSVP, false, false, false },
-	{ RKMP_PROTO_TCP_MD5, "TCP-MD5", RP_TCP_MD5, TB_INTEG | TB_DH,
-	    TB_INTEG, false, false, false },
-};
 
 /* What a proposal string lacks, per mandatory type, in check order. */
 static const struct {
@@ -106,19 +59,6 @@ static const struct {
 	{ RKMP_TRANS_RSVP_HS, "no RSVP-TE handshake keyword (handshake or nohandshake)" },
 };
 
-/* Default lists; IKE is DESIGN.md §6's, TCP-AO is the draft's Fig. 4. */
-static const struct {
-	uint8_t		 protocol;
-	const char	*list;
-} default_lists[] = {
-	{ RKMP_PROTO_IKE, RKMP_PROPOSAL_DEFAULT },
-	{ RKMP_PROTO_ESP, "aes256gcm16,aes128-sha256" },
-	{ RKMP_PROTO_TCP_AO, "sha1-aescmac-tcpopts-notcpopts" },
-	{ RKMP_PROTO_BFD, "sha1-bfdmeticulous-bfdbase" },
-	{ RKMP_PROTO_RSVP_TE, "handshake-nohandshake" },
-	{ RKMP_PROTO_TCP_MD5, "md5" },
-};
-
 /* ------------------------------------------------------------------ keywords */
 
 struct kw {
@@ -126,43 +66,44 @@ struct kw {
 	uint8_t		 type;
 	uint16_t	 id;
 	uint16_t	 bits;		/* Key Length attribute; 0 = none */
-	uint8_t		 rp;		/* RP_* protocols it belongs to; 0 = IKE/ESP keyword */
+	bool		 rp;		/* a routing-protocol keyword (the descriptors name theirs) */
 	bool		 aead;
 	bool		 unsupported;	/* known to strongSwan, not to our crypto */
 };
 
 /*
  * Routing-protocol SA keywords (rkmp profile; rkmp-karp.md §5, DESIGN.md §2).
- * In a TCP-AO, BFD, RSVP-TE or TCP-MD5 proposal these come first; every DH keyword
+ * Which protocols take one is their descriptor's (protocols.c: keywords).  In
+ * a TCP-AO, BFD, RSVP-TE or TCP-MD5 proposal these come first; every DH keyword
  * is accepted too (PFS, optional).  ID 0 is a real value for types 241-243.
  *
- *   keyword               type                    ID  protocols     meaning
- *   sha1                  INTEG (3)                2  TCP-AO, BFD   AUTH_HMAC_SHA1_96
- *   aescmac               INTEG (3)                8  TCP-AO        AUTH_AES_CMAC_96
- *   md5                   INTEG (3)                1  BFD, TCP-MD5  AUTH_HMAC_MD5_96 (keyed MD5)
- *   sha256                INTEG (3)               12  BFD           AUTH_HMAC_SHA2_256_128
- *   tcpopts               TCP options (241)        1  TCP-AO        PROTECT_OPTIONS
- *   notcpopts             TCP options (241)        0  TCP-AO        NO_PROTECT_OPTIONS
- *   bfdbase               BFD auth mode (242)      0  BFD           BASE_AUTH
- *   bfdmeticulous         BFD auth mode (242)      1  BFD           BASE_METICULOUS_AUTH
- *   bfdgeneric            BFD auth mode (242)      2  BFD           GENERIC_AUTH
- *   bfdgenericmeticulous  BFD auth mode (242)      3  BFD           GENERIC_METICULOUS_AUTH
- *   handshake             RSVP-TE handshake (243)  1  RSVP-TE       ALLOWED
- *   nohandshake           RSVP-TE handshake (243)  0  RSVP-TE       NOT_ALLOWED
+ *   keyword               type                    ID  meaning
+ *   sha1                  INTEG (3)                2  AUTH_HMAC_SHA1_96
+ *   aescmac               INTEG (3)                8  AUTH_AES_CMAC_96
+ *   md5                   INTEG (3)                1  AUTH_HMAC_MD5_96 (keyed MD5)
+ *   sha256                INTEG (3)               12  AUTH_HMAC_SHA2_256_128
+ *   tcpopts               TCP options (241)        1  PROTECT_OPTIONS
+ *   notcpopts             TCP options (241)        0  NO_PROTECT_OPTIONS
+ *   bfdbase               BFD auth mode (242)      0  BASE_AUTH
+ *   bfdmeticulous         BFD auth mode (242)      1  BASE_METICULOUS_AUTH
+ *   bfdgeneric            BFD auth mode (242)      2  GENERIC_AUTH
+ *   bfdgenericmeticulous  BFD auth mode (242)      3  GENERIC_METICULOUS_AUTH
+ *   handshake             RSVP-TE handshake (243)  1  ALLOWED
+ *   nohandshake           RSVP-TE handshake (243)  0  NOT_ALLOWED
  */
 static const struct kw rp_keywords[] = {
-	{ "sha1", RKMP_TRANS_INTEG, 2, 0, RP_TCP_AO | RP_BFD, false, false },
-	{ "aescmac", RKMP_TRANS_INTEG, 8, 0, RP_TCP_AO, false, false },
-	{ "md5", RKMP_TRANS_INTEG, 1, 0, RP_BFD | RP_TCP_MD5, false, false },
-	{ "sha256", RKMP_TRANS_INTEG, 12, 0, RP_BFD, false, false },
-	{ "tcpopts", RKMP_TRANS_TCP_OPTIONS, 1, 0, RP_TCP_AO, false, false },
-	{ "notcpopts", RKMP_TRANS_TCP_OPTIONS, 0, 0, RP_TCP_AO, false, false },
-	{ "bfdbase", RKMP_TRANS_BFD_AUTH, 0, 0, RP_BFD, false, false },
-	{ "bfdmeticulous", RKMP_TRANS_BFD_AUTH, 1, 0, RP_BFD, false, false },
-	{ "bfdgeneric", RKMP_TRANS_BFD_AUTH, 2, 0, RP_BFD, false, false },
-	{ "bfdgenericmeticulous", RKMP_TRANS_BFD_AUTH, 3, 0, RP_BFD, false, false },
-	{ "handshake", RKMP_TRANS_RSVP_HS, 1, 0, RP_RSVP_TE, false, false },
-	{ "nohandshake", RKMP_TRANS_RSVP_HS, 0, 0, RP_RSVP_TE, false, false },
+	{ "sha1", RKMP_TRANS_INTEG, 2, 0, true, false, false },
+	{ "aescmac", RKMP_TRANS_INTEG, 8, 0, true, false, false },
+	{ "md5", RKMP_TRANS_INTEG, 1, 0, true, false, false },
+	{ "sha256", RKMP_TRANS_INTEG, 12, 0, true, false, false },
+	{ "tcpopts", RKMP_TRANS_TCP_OPTIONS, 1, 0, true, false, false },
+	{ "notcpopts", RKMP_TRANS_TCP_OPTIONS, 0, 0, true, false, false },
+	{ "bfdbase", RKMP_TRANS_BFD_AUTH, 0, 0, true, false, false },
+	{ "bfdmeticulous", RKMP_TRANS_BFD_AUTH, 1, 0, true, false, false },
+	{ "bfdgeneric", RKMP_TRANS_BFD_AUTH, 2, 0, true, false, false },
+	{ "bfdgenericmeticulous", RKMP_TRANS_BFD_AUTH, 3, 0, true, false, false },
+	{ "handshake", RKMP_TRANS_RSVP_HS, 1, 0, true, false, false },
+	{ "nohandshake", RKMP_TRANS_RSVP_HS, 0, 0, true, false, false },
 };
 
 /*
@@ -245,13 +186,14 @@ static const struct {
 	{ 14, 7 },	/* AUTH_HMAC_SHA2_512_256 -> PRF_HMAC_SHA2_512 */
 };
 
-static const struct proto_rule *
-rule_find(uint8_t protocol)
+/* Whether protocol pr takes routing-protocol keyword k (its descriptor's keywords). */
+static bool
+kw_of(const struct kw *k, const struct rkmp_protocol *pr)
 {
-	for (size_t i = 0; i < nitems(proto_rules); i++)
-		if (proto_rules[i].protocol == protocol)
-			return &proto_rules[i];
-	return NULL;
+	for (size_t i = 0; k->rp && pr->keywords != NULL && pr->keywords[i] != NULL; i++)
+		if (strcmp(pr->keywords[i], k->word) == 0)
+			return true;
+	return false;
 }
 
 /* The i-th keyword of all sources: RP table, crypto tables, extras. */
@@ -313,22 +255,22 @@ kw_get(size_t i, struct kw *k)
 
 /* Which of several entries with one word or one value a protocol means (lower wins). */
 static int
-kw_rank(const struct kw *k, const struct proto_rule *pr)
+kw_rank(const struct kw *k, const struct rkmp_protocol *pr)
 {
-	bool rp = pr != NULL && pr->rp != 0;
+	bool rp = pr != NULL && pr->rp;
 
-	if (k->rp != 0 && rp && (k->rp & pr->rp) != 0)
+	if (rp && kw_of(k, pr))
 		return 0;
-	if (k->rp == 0 && !k->unsupported)
+	if (!k->rp && !k->unsupported)
 		return 1;
 	/* "md5": not for TCP-AO (a BFD keyword) vs not supported (in IKE) */
-	if (k->rp != 0)
+	if (k->rp)
 		return rp ? 2 : 3;
 	return rp ? 3 : 2;
 }
 
 static bool
-kw_find(const char *word, const struct proto_rule *pr, struct kw *out)
+kw_find(const char *word, const struct rkmp_protocol *pr, struct kw *out)
 {
 	struct kw k;
 	int best = 4;
@@ -353,7 +295,7 @@ kw_find(const char *word, const struct proto_rule *pr, struct kw *out)
 
 /* The keyword of a transform (kl = Key Length, -1 absent), or NULL. */
 static const char *
-kw_name(const struct proto_rule *pr, uint8_t type, uint16_t id, int kl)
+kw_name(const struct rkmp_protocol *pr, uint8_t type, uint16_t id, int kl)
 {
 	const char *word = NULL;
 	struct kw k;
@@ -446,7 +388,7 @@ fmt_rank(uint8_t type)
 
 /* One transform: its keyword, else its IANA name (key length appended). */
 static void
-fmt_one(const struct proto_rule *pr, const struct fitem *it, char *buf, size_t len)
+fmt_one(const struct rkmp_protocol *pr, const struct fitem *it, char *buf, size_t len)
 {
 	const char *word, *name = NULL;
 	enum rkmp_reg reg;
@@ -471,7 +413,7 @@ fmt_one(const struct proto_rule *pr, const struct fitem *it, char *buf, size_t l
 }
 
 static void
-fmt_items(const struct proto_rule *pr, const struct fitem *it, size_t n, char *out,
+fmt_items(const struct rkmp_protocol *pr, const struct fitem *it, size_t n, char *out,
     size_t outlen)
 {
 	size_t idx[256], len = 0;
@@ -507,7 +449,7 @@ fmt_items(const struct proto_rule *pr, const struct fitem *it, size_t n, char *o
 }
 
 static void
-fmt_ptrans(const struct proto_rule *pr, const struct rkmp_prop_transform *t, size_t n,
+fmt_ptrans(const struct rkmp_protocol *pr, const struct rkmp_prop_transform *t, size_t n,
     char *out, size_t outlen)
 {
 	struct fitem it[RKMP_PROP_TRANSFORMS_MAX];
@@ -527,7 +469,7 @@ rkmp_proposal_format(const struct rkmp_prop_choice *c, char *out, size_t outlen)
 {
 	if (out == NULL || outlen == 0)
 		return;
-	fmt_ptrans(rule_find(c->protocol), c->trans,
+	fmt_ptrans(rkmp_protocol_proposals(c->protocol), c->trans,
 	    c->ntrans < nitems(c->trans) ? c->ntrans : nitems(c->trans), out, outlen);
 }
 
@@ -536,7 +478,7 @@ rkmp_proposal_format_spec(const struct rkmp_prop_spec *s, char *out, size_t outl
 {
 	if (out == NULL || outlen == 0)
 		return;
-	fmt_ptrans(rule_find(s->protocol), s->trans, s->ntrans, out, outlen);
+	fmt_ptrans(rkmp_protocol_proposals(s->protocol), s->trans, s->ntrans, out, outlen);
 }
 
 void
@@ -562,7 +504,7 @@ static void
 fmt_peer(const struct rkmp_proposal *p, uint8_t our_protocol, char *out, size_t outlen)
 {
 	struct fitem it[256];
-	const struct proto_rule *pr = rule_find(p->protocol);
+	const struct rkmp_protocol *pr = rkmp_protocol_proposals(p->protocol);
 	size_t n = p->ntrans < nitems(it) ? p->ntrans : nitems(it), len;
 
 	for (size_t i = 0; i < n; i++) {
@@ -572,7 +514,7 @@ fmt_peer(const struct rkmp_proposal *p, uint8_t our_protocol, char *out, size_t 
 	}
 	out[0] = '\0';
 	if (p->protocol != our_protocol)
-		snprintf(out, outlen, "%s:", pr != NULL ? pr->name :
+		snprintf(out, outlen, "%s:", pr != NULL ? pr->title :
 		    rkmp_name_or(RKMP_REG_PROTOCOL, p->protocol));
 	len = strlen(out);
 	fmt_items(pr, it, n, out + len, outlen - len);
@@ -639,13 +581,13 @@ enum { PART_ALL, PART_AEAD, PART_PLAIN };
 
 /* One spec from the items of one proposal string (or of its AEAD/non-AEAD half). */
 static int
-build_spec(const struct proto_rule *pr, const struct item *it, size_t nit, int part,
+build_spec(const struct rkmp_protocol *pr, const struct item *it, size_t nit, int part,
     size_t idx, const char *text, struct rkmp_prop_spec *s)
 {
 	bool any_aead = false, any_plain = false;
 
 	memset(s, 0, sizeof(*s));
-	s->protocol = pr->protocol;
+	s->protocol = pr->id;
 	for (size_t i = 0; i < nit; i++)
 		if (it[i].t.type == RKMP_TRANS_ENCR) {
 			if (it[i].aead)
@@ -678,7 +620,7 @@ build_spec(const struct proto_rule *pr, const struct item *it, size_t nit, int p
 	}
 	for (size_t i = 0; i < nitems(missing_text); i++) {
 		uint8_t t = missing_text[i].type;
-		bool need = (pr->mandatory & type_bit(t)) != 0;
+		bool need = (pr->required & type_bit(t)) != 0;
 
 		if (t == RKMP_TRANS_INTEG && pr->integ_unless_aead && part != PART_AEAD &&
 		    !(part == PART_ALL && any_aead && !any_plain))
@@ -699,12 +641,13 @@ is_space(char c)
 
 /* Keyword lookup with the protocol's rules; the item or a usage error. */
 static int
-parse_keyword(const struct proto_rule *pr, size_t idx, const char *text, const char *word,
+parse_keyword(const struct rkmp_protocol *pr, size_t idx, const char *text, const char *word,
     struct item *out)
 {
 	struct kw k;
 	bool ok;
 
+	memset(&k, 0, sizeof(k));
 	if (strlen(word) >= KW_MAX || !kw_find(word, pr, &k))
 		return rkmp_err_set(RKMP_E_USAGE, WHERE_LIST,
 		    "proposal %zu \"%s\": unknown keyword \"%s\"", idx, text, word);
@@ -713,14 +656,14 @@ parse_keyword(const struct proto_rule *pr, size_t idx, const char *text, const c
 		    "proposal %zu \"%s\": keyword \"%s\" (%s) is not supported", idx, text, word,
 		    rkmp_name_or(rkmp_transform_reg(k.type), k.id));
 	ok = (pr->allowed & type_bit(k.type)) != 0;
-	if (pr->rp != 0)
-		ok = ok && ((k.rp & pr->rp) != 0 || (k.rp == 0 && k.type == RKMP_TRANS_DH));
+	if (pr->rp)
+		ok = ok && (kw_of(&k, pr) || (!k.rp && k.type == RKMP_TRANS_DH));
 	else
-		ok = ok && k.rp == 0;
+		ok = ok && !k.rp;
 	if (!ok)
 		return rkmp_err_set(RKMP_E_USAGE, WHERE_LIST,
 		    "proposal %zu \"%s\": keyword \"%s\" is not for %s proposals", idx, text, word,
-		    pr->name);
+		    pr->title);
 	out->t.type = k.type;
 	out->t.id = k.id;
 	out->t.key_bits = k.bits;
@@ -740,7 +683,7 @@ item_dup(const struct item *it, size_t n, const struct rkmp_prop_transform *t)
 
 /* One comma-separated element: s[0..len), the idx-th (from 1). */
 static int
-parse_one(const struct proto_rule *pr, size_t idx, const char *s, size_t len,
+parse_one(const struct rkmp_protocol *pr, size_t idx, const char *s, size_t len,
     struct rkmp_prop_spec *specs, size_t max, size_t *count)
 {
 	struct item it[ITEMS_MAX];
@@ -838,14 +781,14 @@ int
 rkmp_proposal_parse(const char *list, uint8_t protocol, struct rkmp_prop_spec *specs,
     size_t max, size_t *n)
 {
-	const struct proto_rule *pr;
+	const struct rkmp_protocol *pr;
 	const char *p;
 	size_t count = 0, idx = 0;
 	int r;
 
 	if (n != NULL)
 		*n = 0;
-	if ((pr = rule_find(protocol)) == NULL)
+	if ((pr = rkmp_protocol_proposals(protocol)) == NULL)
 		return rkmp_err_set(RKMP_E_USAGE, WHERE_LIST,
 		    "protocol %u (%s) has no proposals here (IKE 1, ESP 3, TCP-AO 201, BFD 202, "
 		    "RSVP-TE 203)", protocol, rkmp_name_or(RKMP_REG_PROTOCOL, protocol));
@@ -871,10 +814,9 @@ rkmp_proposal_parse(const char *list, uint8_t protocol, struct rkmp_prop_spec *s
 const char *
 rkmp_proposal_default(uint8_t protocol)
 {
-	for (size_t i = 0; i < nitems(default_lists); i++)
-		if (default_lists[i].protocol == protocol)
-			return default_lists[i].list;
-	return NULL;
+	const struct rkmp_protocol *p = rkmp_protocol_proposals(protocol);
+
+	return p != NULL ? p->proposal : NULL;
 }
 
 /* ------------------------------------------------------------------ SA payload */
@@ -1012,7 +954,7 @@ peer_offers_none(const struct rkmp_proposal *p, uint8_t type)
 static bool
 choice_complete(const struct rkmp_prop_choice *c, uint8_t *missing)
 {
-	const struct proto_rule *pr = rule_find(c->protocol);
+	const struct rkmp_protocol *pr = rkmp_protocol_proposals(c->protocol);
 	uint32_t have = 0;
 	bool aead = false;
 
@@ -1025,7 +967,7 @@ choice_complete(const struct rkmp_prop_choice *c, uint8_t *missing)
 	}
 	for (size_t i = 0; i < nitems(missing_text); i++) {
 		uint8_t t = missing_text[i].type;
-		bool need = (pr->mandatory & type_bit(t)) != 0 ||
+		bool need = (pr->required & type_bit(t)) != 0 ||
 		    (t == RKMP_TRANS_INTEG && pr->integ_unless_aead && !aead);
 
 		if (need && !(have & type_bit(t))) {

@@ -1027,6 +1027,7 @@ ld_sk_lens(const struct ld *L, const json_t *sec, const struct rkmp_sa *sa, bool
 static size_t
 child_lens(const struct rkmp_sa_child *ch, size_t *lens, size_t max)
 {
+	const struct rkmp_protocol *pp;
 	struct rkmp_prop_choice c;
 	const struct rkmp_encr_alg *tab;
 	size_t ntab, n = 0, len, e = SIZE_MAX;
@@ -1041,7 +1042,9 @@ child_lens(const struct rkmp_sa_child *ch, size_t *lens, size_t max)
 		c.trans[c.ntrans].type = (uint8_t)ch->transforms[i][0];
 		c.trans[c.ntrans++].id = ch->transforms[i][1];
 	}
-	if (ch->protocol != RKMP_PROTO_ESP || e == SIZE_MAX) {
+	pp = rkmp_protocol_by_id(ch->protocol);
+	/* one master key, or ESP's keys with no ENCR to vary over */
+	if (pp == NULL || pp->rp || e == SIZE_MAX) {
 		if (rkmp_ike_child_keymat_len(&c, &len) != 0)
 			return 0;
 		lens[0] = len;
