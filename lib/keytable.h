@@ -86,7 +86,7 @@ struct rkmp_keytable_row {
 	size_t			  npeers;
 	const char * const	 *interfaces;	/* Interfaces: names, or "all" */
 	size_t			  ninterfaces;
-	uint8_t			  protocol;	/* RKMP_PROTO_TCP_AO, _BFD, _RSVP_TE, _ESP */
+	uint8_t			  protocol;	/* a descriptor's (protocols.c): RKMP_PROTO_TCP_AO, ... */
 	const char		 *psi;		/* ProtocolSpecificInfo: a JSON object (minified) */
 	const char		 *kdf;		/* KDF: "none", "HMAC-SHA-1", "AES-128-CMAC" */
 	const char		 *alg_id;	/* AlgID */
@@ -111,9 +111,9 @@ const struct rkmp_keytable_row *rkmp_keytable_at(const struct rkmp_keytable *kt,
 
 /* ------------------------------------------------------------ names, times */
 
-/* "tcp-ao", "bfd", "rsvp-te", "esp"; NULL for another protocol ID. */
+/* "tcp-ao", "bfd", ... (the protocols' descriptors, protocols.c); NULL for another ID. */
 const char *rkmp_keytable_protocol_name(uint8_t proto);
-/* A name above, or its protocol ID (201, 202, 203, 3); false when neither. */
+/* A name above, or its protocol ID (201, 202, 203, 207, 3); false when neither. */
 bool	rkmp_keytable_protocol_value(const char *name, uint8_t *proto);
 const char *rkmp_keytable_dir_name(enum rkmp_keytable_dir d);
 

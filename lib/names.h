@@ -2,7 +2,8 @@
 /*
  * names.h — value <-> name tables for every registry the codec prints.
  * Names are IANA's (RFC 7296 and successors) plus RKMP's private-use values
- * (DESIGN.md §2), which are named everywhere.
+ * (DESIGN.md §2), which are named everywhere; the private-use Protocol IDs
+ * are named by their descriptors (protocols.c).
  */
 #ifndef RKMP_NAMES_H
 #define RKMP_NAMES_H

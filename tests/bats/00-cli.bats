@@ -165,3 +165,23 @@ FOREIGN=(
 	assert_output --partial "IKE_SA_INIT initiator request"
 	assert_equal "$stderr" ""
 }
+
+@test "every list of protocols (--help, completion) is the descriptors' (lib/protocols.c), as the usage error names them" {
+	# the library's list: "tcp-ao, bfd, rsvp-te, tcp-md5 or esp"
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-keytable" -t x.json get --protocol nope --peer 192.0.2.1
+	all=$(sed -n "1s/.*' is not //p" <<<"$stderr" | sed 's/,//g; s/ or / /')
+	run -2 --separate-stderr "$RKMP_BIN/rkmp-auth" -s x.json --protocol nope
+	rp=$(sed -n "1s/.*' is not //p" <<<"$stderr" | sed 's/,//g; s/ or / /')
+	[ -n "$rp" ] && [ "$all" = "$rp esp" ] || fail "library lists '$all' and '$rp'"
+	# rkmp-keytable --help: the names, then their numbers
+	run -0 "$RKMP_BIN/rkmp-keytable" --help
+	line=$(grep -- '--protocol PROTO' <<<"$output" | sed 's/.*--protocol PROTO *//; s/ (or .*//; s/,//g; s/ or / /')
+	assert_equal "$line" "$all"
+	# the step tools: tcp-ao|bfd|...
+	run -0 "$RKMP_BIN/rkmp-auth" --help
+	line=$(grep -o -- '--protocol [a-z0-9|-]*' <<<"$output" | head -1 | sed 's/--protocol //; s/|/ /g')
+	assert_equal "$line" "$rp"
+	# completion: every --protocol word list
+	assert_equal "$(grep -c "_rkmp_words $all\$" completions/rkmp.bash)" 1
+	assert_equal "$(grep -c "_rkmp_words $rp\$" completions/rkmp.bash)" 1
+}

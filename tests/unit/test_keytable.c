@@ -925,6 +925,17 @@ TEST(keytable_row_from_child_sa)
 	child_sa(&sa, &ch, true, RKMP_PROTO_TCP_AO, 12);
 	cfg.peer = "192.0.2.3";
 	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), RKMP_E_CRYPTO);
+	ASSERT_STR_EQ(rkmp_err_detail(), "TCP-AO with INTEG 12: no RFC 5926 MAC");
+	/* BFD: a generic mode with keyed MD5, and a mode the registry has not */
+	child_sa(&sa, &ch, true, RKMP_PROTO_BFD, 1);
+	ch.transforms[1][0] = RKMP_TRANS_BFD_AUTH;
+	ch.transforms[1][1] = 2;
+	ch.ntransforms = 2;
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), RKMP_E_CRYPTO);
+	ASSERT_STR_EQ(rkmp_err_detail(), "BFD auth mode generic with INTEG 1");
+	ch.transforms[1][1] = 4;
+	ASSERT_INT_EQ(rkmp_keytable_add_child(kt, &sa, &ch, &cfg, &i), RKMP_E_CRYPTO);
+	ASSERT_STR_EQ(rkmp_err_detail(), "BFD auth mode 4");
 	/* not established */
 	child_sa(&sa, &ch, true, RKMP_PROTO_TCP_AO, 2);
 	ch.state = RKMP_CHILD_REFUSED;
