@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kt_json.c — the key table's JSON (keytable.h, DESIGN.md §10): the reader
+ * kt_json.c — the key table's JSON (keytable.h, DESIGN.md §10): the grammar
  * of a table document and of rows to insert, and the writer of both.
  *
- * The table is read with a JSON reader of its own rather than with jansson:
- * a table of 10,000 rows is about 8 MB, which jansson takes half a second to
- * parse on a lab machine, while a routing protocol asks for a key per
- * session.  The reader is a complete RFC 8259 parser (UTF-8 checked,
- * duplicate member names refused after unescaping, numbers within I-JSON's
- * range) that knows the columns of a row.
+ * The text is read with the library's one JSON reader (json_read.c), not
+ * with jansson's trees: a table of 10,000 rows is about 8 MB, which jansson
+ * takes half a second to parse on a lab machine, while a routing protocol
+ * asks for a key per session.  This file knows the columns of a row: it
+ * pulls them from the reader, checks them (kt_row.c) and keeps a row read
+ * as its text; the reader checks the JSON (RFC 8259, I-JSON's numbers,
+ * names once each), minifies the free-form values and says where a refusal
+ * is, after "row N: " (row_where).
  *
  * Rows inserted or changed are written by hand, one per line, in a fixed
  * column order, with the free-form objects (ProtocolSpecificInfo, unknown
@@ -16,7 +18,6 @@
  * bytes.
  */
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
