@@ -23,6 +23,172 @@
 
 /* ================================================================ reader (json_read.c) */
 
+/*
+ * A validating pull reader over a text it never writes to (a big key table
+ * is a read-only mapping of its file).  It follows RFC 8259 strictly: UTF-8
+ * only, no lone surrogates, no \u0000 (as jansson), no leading zeros, no
+ * trailing commas, no byte order mark, nesting within RKMP_JSON_DEPTH_MAX,
+ * member names once each after unescaping (in every object the caller gives
+ * a names set), and I-JSON's numbers (RFC 7493 §2.2): integers within
+ * ±RKMP_JSON_INT_MAX, other numbers within an IEEE 754 double.
+ *
+ * A grammar on top (the key table's, kt_json.c) reads with the functions
+ * below, looking at j->p between them; rkmp_json_value reads any value
+ * (checked, and minified when asked), rkmp_json_check a whole JSON text.
+ * Errors are RKMP_E_STATE, told "not JSON: line L column C: WHAT" for
+ * syntax, "PATH: ..." (the member path, jq's spelling) for what is JSON but
+ * refused (a name given twice, a number out of range), after the caller's
+ * prefix (where, e.g. "row 3: ").
+ */
+#define RKMP_JSON_DEPTH_MAX	64			/* objects and arrays within each other */
+#define RKMP_JSON_INT_MAX	((INT64_C(1) << 53) - 1)	/* I-JSON's integers */
+
+/* Where the reader is, for messages: "ProtocolSpecificInfo.send[2].flag". */
+struct rkmp_json_frame {
+	const struct rkmp_json_frame *up;
+	const char	*name;		/* the member being read (unescaped), in an object */
+	size_t		 nlen;
+	const char	*key;		/* that name as written, from its opening '"' */
+	size_t		 klen;		/* through its closing '"' */
+	size_t		 idx;		/* the element being read, in an array */
+	bool		 arr;
+	bool		 started;	/* rkmp_json_next: an element was read */
+};
+
+struct rkmp_json_reader {
+	const char	*start, *p, *end;
+	const char	*name;		/* file name for errors */
+	struct rkmp_arena *arena;	/* decoded strings */
+	int		 depth;
+	const struct rkmp_json_frame *at;	/* innermost frame, NULL: none */
+	/* the caller's prefix of a path message ("row 3: ") into buf; NULL: none */
+	void		(*where)(const void *arg, char *buf, size_t cap);
+	const void	*where_arg;
+};
+
+/*
+ * The member names of one object, to refuse a name given twice: a linear
+ * scan while the object is small, a hash set once it is not.  Names point
+ * into the text (no escapes) or into the arena (decoded).
+ */
+#define RKMP_JSON_NAMES_LINEAR	16
+
+struct rkmp_json_name {
+	const char	*s;
+	size_t		 n;
+};
+
+struct rkmp_json_names {
+	struct rkmp_json_name v[RKMP_JSON_NAMES_LINEAR];
+	size_t		 n;		/* names so far */
+	struct rkmp_json_name *slot;	/* the hash set, NULL while linear */
+	size_t		 cap;		/* its slots: a power of 2 */
+};
+
+/* Where rkmp_json_value writes a value minified: a buffer, or in place (w <= p). */
+struct rkmp_json_out {
+	struct rkmp_buf	*b;
+	char		*w;
+};
+
+/* What the value at j->p is, by its first character (reading it checks the rest). */
+enum rkmp_json_type {
+	RKMP_JSON_END,			/* the end of the text */
+	RKMP_JSON_OBJECT, RKMP_JSON_ARRAY, RKMP_JSON_STRING,
+	RKMP_JSON_TRUE, RKMP_JSON_FALSE, RKMP_JSON_NULL,
+	RKMP_JSON_NUMBER,		/* anything else: a bad one is a bad number */
+};
+
+/* Whether s[0..n) is UTF-8 (RFC 3629: no overlong forms, no surrogates, to U+10FFFF). */
+bool	 rkmp_json_utf8_valid(const char *s, size_t n);
+
+/* One JSON text, any value (RFC 8259 §2): 0 or RKMP_E_STATE (name: for messages). */
+int	 rkmp_json_check(const char *text, size_t len, const char *name);
+
+/* A reader at the start of text (arena: where strings are decoded). */
+void	 rkmp_json_init(struct rkmp_json_reader *j, const char *text, size_t len,
+	    const char *name, struct rkmp_arena *arena);
+int	 rkmp_json_text_begin(struct rkmp_json_reader *j);	/* refuses a byte order mark */
+int	 rkmp_json_text_end(struct rkmp_json_reader *j);	/* only white space left */
+
+/* Refusals: "not JSON: line L column C: what" at j->p; PATH of f and the message. */
+int	 rkmp_json_fail(const struct rkmp_json_reader *j, const char *what);
+int	 rkmp_json_pfail(const struct rkmp_json_reader *j, const struct rkmp_json_frame *f,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A value quoted for a message: at most 64 characters, control characters hidden. */
+const char *rkmp_json_quote(const char *s, char *buf, size_t n);
+
+static inline void
+rkmp_json_ws(struct rkmp_json_reader *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+/* Whether c is next, after white space (not consumed). */
+static inline bool
+rkmp_json_peek(struct rkmp_json_reader *j, char c)
+{
+	rkmp_json_ws(j);
+	return j->p < j->end && *j->p == c;
+}
+
+/* c next, consumed, or the refusal what. */
+static inline int
+rkmp_json_expect(struct rkmp_json_reader *j, char c, const char *what)
+{
+	if (!rkmp_json_peek(j, c))
+		return rkmp_json_fail(j, what);
+	j->p++;
+	return 0;
+}
+
+enum rkmp_json_type rkmp_json_type(struct rkmp_json_reader *j);
+/* The next token for a message: "a string", "an object", "the end of the text", "','". */
+const char *rkmp_json_kind(struct rkmp_json_reader *j);
+
+/*
+ * A string, checked; with out, its value decoded into the arena
+ * (NUL-terminated, *outlen its length).  *escp (when not NULL): whether it
+ * has escapes.
+ */
+int	 rkmp_json_string_esc(struct rkmp_json_reader *j, char **out, size_t *outlen,
+	    bool *escp);
+int	 rkmp_json_string(struct rkmp_json_reader *j, char **out, size_t *outlen);
+/* A member name decoded into buf (cut to cap - 1: a longer name is an unknown one). */
+int	 rkmp_json_name_buf(struct rkmp_json_reader *j, char *buf, size_t cap, size_t *len);
+/* A number, checked (grammar and I-JSON range; messages name the frame j->at): its text. */
+int	 rkmp_json_number(struct rkmp_json_reader *j, const char **s, size_t *len);
+/* Any value, checked, and written minified to out when out is not NULL. */
+int	 rkmp_json_value(struct rkmp_json_reader *j, struct rkmp_json_out *out);
+
+/*
+ * Objects and arrays, pulled: rkmp_json_enter at the '{' or '[' (ns: the
+ * object's names set, NULL for an array or when the caller checks names);
+ * then while rkmp_json_next says *more, one element is to read at j->p (in
+ * an object, its name is in fr->name and its ':' read).  When *more is false
+ * the container was closed and left; after an error of the caller's,
+ * rkmp_json_leave leaves it (rkmp_json_next leaves it on its own errors).
+ */
+int	 rkmp_json_enter(struct rkmp_json_reader *j, struct rkmp_json_frame *fr,
+	    struct rkmp_json_names *ns);
+int	 rkmp_json_next(struct rkmp_json_reader *j, struct rkmp_json_frame *fr,
+	    struct rkmp_json_names *ns, bool *more);
+void	 rkmp_json_leave(struct rkmp_json_reader *j, struct rkmp_json_frame *fr,
+	    struct rkmp_json_names *ns);
+
+/*
+ * A member name at j->p into fr (name unescaped, key as written), refused
+ * when ns has it already (ns NULL: the caller checks, with the two below).
+ */
+int	 rkmp_json_member(struct rkmp_json_reader *j, struct rkmp_json_names *ns,
+	    struct rkmp_json_frame *fr);
+/* 0: added; 1: the object has it already; -1: out of memory. */
+int	 rkmp_json_names_add(struct rkmp_json_names *ns, const char *s, size_t n);
+void	 rkmp_json_names_free(struct rkmp_json_names *ns);
+/* The refusal of fr's name given twice. */
+int	 rkmp_json_dup(const struct rkmp_json_reader *j, const struct rkmp_json_frame *fr);
+
 /* ================================================================ writer (json_write.c) */
 
 #endif

@@ -14,13 +14,13 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "json.h"
 #include "keytable.h"
 #include "protocols.h"
 
-#define KT_DEPTH_MAX	64		/* nesting of free-form objects */
 #define KT_TEXT_MAX	4096		/* one string column */
 #define KT_SET_MAX	256		/* members of Peers, Interfaces */
-#define KT_INT_LIMIT	((INT64_C(1) << 53) - 1)	/* I-JSON's integers (RFC 7493 §2.2) */
+#define KT_INT_LIMIT	RKMP_JSON_INT_MAX	/* I-JSON's integers (RFC 7493 §2.2) */
 
 struct paddr {
 	int		 af;		/* AF_INET, AF_INET6; 0: a group name */
@@ -108,7 +108,6 @@ int	 kt_validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *w
 
 /* ------------------------------------------------------------ kt_json.c: JSON in and out */
 
-bool	 kt_utf8_ok(const char *s);
 int	 kt_buf_to(struct rkmp_buf *b, struct rkmp_buf *out);
 void	 kt_put_str(struct rkmp_buf *b, const char *s);
 void	 kt_put_fmt(struct rkmp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -323,26 +323,11 @@ kt_vfail(const char *where, size_t idx, const char *fmt, ...)
 	return rkmp_err_set(RKMP_E_STATE, where ? where : "", "row %zu: %s", idx, msg);
 }
 
-/* A value quoted for a message: at most 64 characters, control characters hidden. */
+/* A value quoted for a message (as the JSON reader quotes a member name). */
 const char *
 kt_q(const char *s, char *buf, size_t n)
 {
-	size_t o = 0;
-
-	if (n < 8)
-		return "";
-	buf[o++] = '"';
-	for (size_t i = 0; s[i] && o < n - 6; i++) {
-		if (i == 64) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		buf[o++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
+	return rkmp_json_quote(s, buf, n);
 }
 
 static int
@@ -378,7 +363,8 @@ kt_validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *where,
 	/* AdminKeyName */
 	if (r->admin_name == NULL || r->admin_name[0] == '\0')
 		return kt_vfail(where, idx, "AdminKeyName: empty");
-	if (strlen(r->admin_name) > KT_TEXT_MAX || !kt_utf8_ok(r->admin_name))
+	if (strlen(r->admin_name) > KT_TEXT_MAX ||
+	    !rkmp_json_utf8_valid(r->admin_name, strlen(r->admin_name)))
 		return kt_vfail(where, idx, "AdminKeyName: over %d octets or not UTF-8", KT_TEXT_MAX);
 	if (pp == NULL)
 		return kt_vfail(where, idx, "Protocol %u: not %s", r->protocol,
@@ -419,7 +405,8 @@ kt_validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *where,
 	for (size_t i = 0; i < r->ninterfaces; i++) {
 		const char *n = r->interfaces[i];
 
-		if (n == NULL || n[0] == '\0' || strlen(n) > 255 || !kt_utf8_ok(n))
+		if (n == NULL || n[0] == '\0' || strlen(n) > 255 ||
+		    !rkmp_json_utf8_valid(n, strlen(n)))
 			return kt_vfail(where, idx, "Interfaces[%zu]: empty, over 255 octets or not UTF-8",
 			    i);
 		if (strcmp(n, "all") == 0 && r->ninterfaces > 1)
@@ -514,7 +501,7 @@ kt_validate_in(const struct rkmp_keytable_row *r, size_t idx, const char *where,
 			return kt_vfail(where, idx, "x-rkmp.role %s: not initiator or responder",
 			    kt_q(x->role, b1, sizeof(b1)));
 		if (x->state != NULL && (x->state[0] == '\0' || strlen(x->state) > 32 ||
-		    !kt_utf8_ok(x->state)))
+		    !rkmp_json_utf8_valid(x->state, strlen(x->state))))
 			return kt_vfail(where, idx, "x-rkmp.state: empty, over 32 octets or not UTF-8");
 		if (x->extra != NULL && !parsed && kt_json_object_check(x->extra, true, where, idx) != 0)
 			return RKMP_E_STATE;
