@@ -790,8 +790,8 @@ rkmp_proposal_parse(const char *list, uint8_t protocol, struct rkmp_prop_spec *s
 		*n = 0;
 	if ((pr = rkmp_protocol_proposals(protocol)) == NULL)
 		return rkmp_err_set(RKMP_E_USAGE, WHERE_LIST,
-		    "protocol %u (%s) has no proposals here (IKE 1, ESP 3, TCP-AO 201, BFD 202, "
-		    "RSVP-TE 203)", protocol, rkmp_name_or(RKMP_REG_PROTOCOL, protocol));
+		    "protocol %u (%s) has no proposals here (%s)", protocol,
+		    rkmp_name_or(RKMP_REG_PROTOCOL, protocol), rkmp_protocol_ids());
 	for (p = list; p != NULL && is_space(*p); p++)
 		;
 	if (p == NULL || *p == '\0')

@@ -298,3 +298,27 @@ rkmp_protocol_names(bool with_esp, bool or_last)
 	}
 	return s;
 }
+
+const char *
+rkmp_protocol_ids(void)
+{
+	static char out[160];
+	size_t len = 0;
+	int last = -1;
+
+	if (out[0] != '\0')
+		return out;
+	/* IKE's row, then the children's, each time the lowest ID above the last */
+	for (;;) {
+		const struct rkmp_protocol *next = last < (int)ike.id ? &ike : NULL;
+
+		for (size_t i = 0; i < nitems(protocols); i++)
+			if (protocols[i].id > last && (next == NULL || protocols[i].id < next->id))
+				next = &protocols[i];
+		if (next == NULL)
+			return out;
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s %u", len ? ", " : "",
+		    next->title, next->id);
+		last = next->id;
+	}
+}

@@ -125,5 +125,8 @@ size_t rkmp_protocol_key_len(const struct rkmp_protocol *p, int integ);
 /* The names joined for messages: "tcp-ao, bfd, rsvp-te, tcp-md5" (with_esp:
  * ", esp" added), with "or" before the last when or_last; a static string. */
 const char *rkmp_protocol_names(bool with_esp, bool or_last);
+/* Every protocol with proposals, title and ID in ID order, for messages:
+ * "IKE 1, ESP 3, TCP-AO 201, ..."; a static string. */
+const char *rkmp_protocol_ids(void);
 
 #endif

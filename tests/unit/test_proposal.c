@@ -365,7 +365,7 @@ static const struct {
 	    "proposal 1 \"aes128-averyveryveryveryveryveryverylongkeyword-modp2048\": "
 	    "unknown keyword \"averyveryveryveryveryveryverylongkeyword\"" },
 	{ RKMP_PROTO_AH, "sha256", "protocol 2 (AH) has no proposals here "
-	    "(IKE 1, ESP 3, TCP-AO 201, BFD 202, RSVP-TE 203)" },
+	    "(IKE 1, ESP 3, TCP-AO 201, BFD 202, RSVP-TE 203, TCP-MD5 207)" },
 };
 
 TEST(proposal_parse_errors)
