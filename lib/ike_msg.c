@@ -52,15 +52,35 @@ rkmp_ike_note(struct rkmp_ike_out *o, const char *fmt, ...)
  * Randomness.  With a seed (testing only) every value is
  * prf+(HMAC-SHA2-256, seed, label | role), so a whole negotiation is
  * byte-for-byte reproducible; labels name the purpose and the message.
+ * Without, the values come in order from the SA's pool of CSPRNG octets,
+ * filled by one RAND_bytes call at a time: each call pays the DRBG's locks
+ * and its fork and reseed checks (a getpid system call), which made up 7 %
+ * of a negotiation when each SPI and nonce had its own.  Octets served are
+ * wiped from the pool, and what is left of it goes with the SA.
  */
 int
 rkmp_ike_random(struct rkmp_sa *sa, const char *label, uint8_t *out, size_t n)
 {
 	const struct rkmp_prf_alg *prf;
 	char lab[96];
+	int r;
 
-	if (!sa->seeded)
-		return rkmp_crypto_random(out, n);
+	if (!sa->seeded) {
+		if (n > sizeof(sa->random.p))
+			return rkmp_crypto_random(out, n);
+		if (sa->random.len - sa->random.off < n) {
+			sa->random.off = sa->random.len = 0;
+			if ((r = rkmp_crypto_random(sa->random.p, sizeof(sa->random.p))) != 0) {
+				rkmp_crypto_wipe(sa->random.p, sizeof(sa->random.p));
+				return r;
+			}
+			sa->random.len = sizeof(sa->random.p);
+		}
+		memcpy(out, sa->random.p + sa->random.off, n);
+		rkmp_crypto_wipe(sa->random.p + sa->random.off, n);
+		sa->random.off += n;
+		return 0;
+	}
 	if ((prf = rkmp_crypto_prf_lookup(5)) == NULL)
 		return RKMP_E_CRYPTO;
 	snprintf(lab, sizeof(lab), "rkmp seed %s %s", label, sa->initiator ? "i" : "r");
