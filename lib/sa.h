@@ -193,6 +193,17 @@ struct rkmp_sa {
 		size_t	 off, len;
 		uint8_t	 p[RKMP_SA_RANDOM_POOL];
 	} random;
+	/* In memory only (a secret): prf(PSK, "Key Pad for IKEv2") with PRF prf of
+	 * the PSK a step of this process was given (struct rkmp_ike_cfg's psk: its
+	 * address and length), so that a side computes it once for the peer's
+	 * AUTH and its own (ike_auth.c); len 0: none. */
+	struct rkmp_sa_psk_pad {
+		const uint8_t	*psk;
+		size_t		 psk_len;
+		uint16_t	 prf;
+		size_t		 len;
+		uint8_t		 pad[RKMP_SA_SECRET_MAX];
+	} psk_pad_cache;
 
 	/* "secrets" object (DESIGN.md §6 names) */
 	struct {
