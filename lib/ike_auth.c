@@ -453,7 +453,8 @@ rkmp_ike_auth_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 				rkmp_ike_pl_ts(&l, RKMP_PLD_TSI, tsi->u.ts.ts, tsi->u.ts.count);
 				rkmp_ike_pl_ts(&l, RKMP_PLD_TSR, tsr->u.ts.ts, tsr->u.ts.count);
 			}
-			rkmp_proposal_format(&choice, child_note, sizeof(child_note));
+			if (rkmp_ike_noting(o))
+				rkmp_proposal_format(&choice, child_note, sizeof(child_note));
 		} else if (r == RKMP_E_REFUSED) {
 			snprintf(child_note, sizeof(child_note), "child refused: NO_PROPOSAL_CHOSEN");
 			rkmp_ike_child_refused(sa, sa_p->u.sa.prop[0].protocol, rkmp_err_detail());
@@ -548,7 +549,8 @@ rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 			    peer_spi_len, &cs)) != 0)
 				goto out;
 		}
-		rkmp_proposal_format(&choice, child_note, sizeof(child_note));
+		if (rkmp_ike_noting(o))
+			rkmp_proposal_format(&choice, child_note, sizeof(child_note));
 	}
 	sa->phase = RKMP_PHASE_ESTABLISHED;
 	o->save = true;

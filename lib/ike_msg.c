@@ -43,6 +43,8 @@ rkmp_ike_note(struct rkmp_ike_out *o, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!rkmp_ike_noting(o))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(o->note, sizeof(o->note), fmt, ap);
 	va_end(ap);
