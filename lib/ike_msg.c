@@ -427,25 +427,31 @@ rkmp_ike_emit_protected(struct rkmp_sa *sa, struct rkmp_ike_out *o, uint8_t exch
 	return rkmp_sa_record(sa, true, o->msg.p, o->msg.len);
 }
 
+/* What unprotect() does: all of it, or in two parts with checks between. */
+enum unprotect_part {
+	UP_ALL,
+	UP_HEADER,	/* decode the first message only (its header is checked before any crypto) */
+	UP_REST,	/* the rest, on the m UP_HEADER decoded (an SK message is not decoded again) */
+};
+
 /*
  * The peer's protected message, decoded into m with its inner chain: one
  * message with SK, or (RFC 7383, when agreed) all the Encrypted Fragments of
  * one message one after another, in order, as the transport collects them
- * (rkmp_frags); each is verified on its own and m is the last.  With first
- * set, only the first message's header is decoded (for the header checks
- * before any crypto).
+ * (rkmp_frags); each is verified on its own and m is the last.
  */
 static int
-unprotect(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t *p, size_t len, bool first,
-    struct rkmp_msg *m)
+unprotect(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t *p, size_t len,
+    enum unprotect_part part, struct rkmp_msg *m)
 {
 	struct rkmp_skf_reasm *rs;
 	struct rkmp_sk_dir d;
 	size_t off = 0, mlen;
 	int r = 0, k;
+	bool first = part == UP_HEADER;
 
 	if (len < RKMP_HDR_LEN || p[16] != RKMP_PLD_SKF) {
-		if ((r = decode_msg(a, p, len, m)) != 0 || first)
+		if ((part != UP_REST && (r = decode_msg(a, p, len, m)) != 0) || first)
 			return r;
 		if (m->npld == 0 || m->pld[m->npld - 1].type != RKMP_PLD_SK)
 			return rkmp_err_set(RKMP_E_INVALID, rkmp_name_or(RKMP_REG_EXCHANGE, m->exchange),
@@ -490,7 +496,7 @@ rkmp_ike_open_protected(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t 
 	struct rkmp_pld *sk;
 	int r;
 
-	if ((r = unprotect(sa, a, p, len, true, m)) != 0)
+	if ((r = unprotect(sa, a, p, len, UP_HEADER, m)) != 0)
 		return r;
 	if (m->spi_i != sa->spi_i || m->spi_r != sa->spi_r)
 		return rkmp_err_set(RKMP_E_INVALID, "IKE header", "SPIs %016llx:%016llx are not this SA's "
@@ -502,7 +508,7 @@ rkmp_ike_open_protected(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t 
 	if (rkmp_msg_is_initiator(m) == sa->initiator)
 		return rkmp_err_set(RKMP_E_INVALID, "IKE header", "I flag %s on the peer's message",
 		    sa->initiator ? "set" : "clear");
-	if ((r = unprotect(sa, a, p, len, false, m)) != 0)
+	if ((r = unprotect(sa, a, p, len, UP_REST, m)) != 0)
 		return r;
 	sk = &m->pld[m->npld - 1];
 	*inner = sk->u.sk.inner;
@@ -588,7 +594,7 @@ rkmp_ike_is_answer(void *ctx, const uint8_t *p, size_t len)
 		yes = 0;
 		goto out;
 	}
-	yes = unprotect(sa, &a, p, len, false, &m) == 0;
+	yes = unprotect(sa, &a, p, len, UP_ALL, &m) == 0;
 	rkmp_arena_free(&a);
 out:
 	if (on_old)
