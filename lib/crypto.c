@@ -887,17 +887,41 @@ pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, int selection, EVP_PKEY **p
 static int
 dh_generate(const struct rkmp_dh_group *g, EVP_PKEY **pkey)
 {
-	EVP_PKEY_CTX *ctx;
+	/*
+	 * One key generation context per group and thread, kept: making one
+	 * looks the key type up by name in the provider tables (a hash walk
+	 * with string compares, 4 % of a negotiation).  It holds the group,
+	 * never a key: each generated key is the caller's.
+	 */
+	static _Thread_local struct {
+		const struct rkmp_dh_group	*g;
+		EVP_PKEY_CTX			*ctx;
+	} kept[FETCH_CACHE];
 	const char *type = g->kind == RKMP_DH_MODP ? "DH" : g->kind == RKMP_DH_ECP ? "EC" : g->ossl;
-	int ok;
+	EVP_PKEY_CTX *ctx;
+	size_t i;
 
 	*pkey = NULL;
-	ok = (ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) != NULL &&
-	    EVP_PKEY_keygen_init(ctx) == 1 &&
-	    (g->kind == RKMP_DH_ECX || EVP_PKEY_CTX_set_group_name(ctx, g->ossl) == 1) &&
-	    EVP_PKEY_generate(ctx, pkey) == 1;
-	EVP_PKEY_CTX_free(ctx);
-	return ok ? 0 : ossl_fail("DH key generation");
+	for (i = 0; i < FETCH_CACHE && kept[i].g != NULL && kept[i].g != g; i++)
+		;
+	if (i == FETCH_CACHE)
+		return rkmp_err_set(RKMP_E_INTERNAL, WHERE, "more than %d DH groups", FETCH_CACHE);
+	if (kept[i].g == NULL) {
+		if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL)) == NULL ||
+		    EVP_PKEY_keygen_init(ctx) != 1 ||
+		    (g->kind != RKMP_DH_ECX && EVP_PKEY_CTX_set_group_name(ctx, g->ossl) != 1)) {
+			EVP_PKEY_CTX_free(ctx);
+			return ossl_fail("DH key generation");
+		}
+		kept[i].ctx = ctx;
+		kept[i].g = g;
+	}
+	if (EVP_PKEY_generate(kept[i].ctx, pkey) != 1) {
+		EVP_PKEY_free(*pkey);
+		*pkey = NULL;
+		return ossl_fail("DH key generation");
+	}
+	return 0;
 }
 
 /* The group's modulus and generator, from OpenSSL's named-group table. */
