@@ -368,6 +368,8 @@ hmac_keyed(const char *alg, const uint8_t *key, size_t key_len)
 	return h->ctx;
 }
 
+static void ciphers_forget(void);
+
 void
 rkmp_crypto_forget(void)
 {
@@ -375,6 +377,7 @@ rkmp_crypto_forget(void)
 		EVP_MAC_CTX_free(hmacs[i].ctx);
 		hmacs[i].ctx = NULL;
 	}
+	ciphers_forget();
 }
 
 /* One AES-128-ECB context, for the XCBC construction. */
@@ -1297,24 +1300,72 @@ out:
 
 /* ------------------------------------------------------------ SK ciphers */
 
+/*
+ * Cipher contexts, one per cipher, direction and thread, kept and keyed
+ * again for each message as the HMAC ones are (a context made and freed per
+ * message was 3 % of a negotiation); a kept one holds the key schedule of
+ * its last message, so rkmp_crypto_forget() frees them too.
+ */
+static _Thread_local struct cipher_slot {
+	const char	*ossl;		/* the cipher (several rows share one), or NULL: free */
+	int		 enc;
+	EVP_CIPHER_CTX	*ctx;
+} ciphers[2 * FETCH_CACHE];
+
+static void
+ciphers_forget(void)
+{
+	for (size_t i = 0; i < nitems(ciphers); i++) {
+		EVP_CIPHER_CTX_free(ciphers[i].ctx);
+		ciphers[i].ctx = NULL;
+		ciphers[i].ossl = NULL;
+	}
+}
+
+/* The kept context of encr in direction enc, cipher set, to be keyed by the caller. */
 static int
 cipher_ctx(const struct rkmp_encr_alg *encr, int enc, EVP_CIPHER_CTX **ctxp)
 {
+	struct cipher_slot *k = NULL;
 	EVP_CIPHER *c;
 	EVP_CIPHER_CTX *ctx = NULL;
-	int ok;
 
 	*ctxp = NULL;
+	for (size_t i = 0; i < nitems(ciphers); i++) {
+		if (ciphers[i].ossl == NULL) {
+			if (k == NULL)
+				k = &ciphers[i];
+		} else if (ciphers[i].enc == enc && strcmp(ciphers[i].ossl, encr->ossl) == 0) {
+			*ctxp = ciphers[i].ctx;
+			return 0;
+		}
+	}
+	if (k == NULL)	/* more rows than the table has: a bug */
+		return rkmp_err_set(RKMP_E_INTERNAL, WHERE, "more than %zu cipher contexts",
+		    nitems(ciphers));
 	if ((c = cipher_fetch(encr->ossl)) == NULL)
 		return ossl_fail(encr->ossl);
-	ok = (ctx = EVP_CIPHER_CTX_new()) != NULL &&
-	    EVP_CipherInit_ex2(ctx, c, NULL, NULL, enc, NULL) == 1;
-	if (!ok) {
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL ||
+	    EVP_CipherInit_ex2(ctx, c, NULL, NULL, enc, NULL) != 1) {
 		EVP_CIPHER_CTX_free(ctx);
 		return ossl_fail(encr->ossl);
 	}
-	*ctxp = ctx;
+	k->ossl = encr->ossl;
+	k->enc = enc;
+	k->ctx = *ctxp = ctx;
 	return 0;
+}
+
+/* After a failure a kept context is not trusted again. */
+static void
+cipher_failed(const EVP_CIPHER_CTX *ctx)
+{
+	for (size_t i = 0; i < nitems(ciphers); i++)
+		if (ciphers[i].ctx == ctx) {
+			EVP_CIPHER_CTX_free(ciphers[i].ctx);
+			ciphers[i].ctx = NULL;
+			ciphers[i].ossl = NULL;
+		}
 }
 
 static int
@@ -1336,9 +1387,10 @@ cbc_run(const struct rkmp_encr_alg *encr, int enc, const uint8_t *key, const uin
 	    EVP_CIPHER_CTX_set_padding(ctx, 0) != 1 ||
 	    EVP_CipherUpdate(ctx, out, &n1, in, (int)len) != 1 ||
 	    EVP_CipherFinal_ex(ctx, out + n1, &n2) != 1 ||
-	    (size_t)n1 + (size_t)n2 != len)
+	    (size_t)n1 + (size_t)n2 != len) {
 		rc = ossl_fail(encr->ossl);
-	EVP_CIPHER_CTX_free(ctx);
+		cipher_failed(ctx);
+	}
 	return rc;
 }
 
@@ -1380,8 +1432,9 @@ aead_start(const struct rkmp_encr_alg *encr, int enc, const uint8_t *key,
 	    (int)(encr->salt_len + encr->iv_len), NULL) != 1 ||
 	    EVP_CipherInit_ex2(ctx, NULL, key, nonce, enc, NULL) != 1 ||
 	    (aad_len > 0 && EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1)) {
-		EVP_CIPHER_CTX_free(ctx);
-		return ossl_fail(encr->ossl);
+		rc = ossl_fail(encr->ossl);
+		cipher_failed(ctx);
+		return rc;
 	}
 	*ctxp = ctx;
 	return 0;
@@ -1404,11 +1457,12 @@ rkmp_crypto_aead_encrypt(const struct rkmp_encr_alg *encr, const uint8_t *key,
 	if ((len > 0 && EVP_CipherUpdate(ctx, out, &n1, in, (int)len) != 1) ||
 	    EVP_CipherFinal_ex(ctx, out + n1, &n2) != 1 ||
 	    (size_t)n1 + (size_t)n2 != len ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_FULL, full) != 1)
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_FULL, full) != 1) {
 		rc = ossl_fail(encr->ossl);
-	else
+		cipher_failed(ctx);
+	} else
 		memcpy(tag, full, tag_len);
-	EVP_CIPHER_CTX_free(ctx);
+	OPENSSL_cleanse(full, sizeof(full));
 	return rc;
 }
 
@@ -1437,6 +1491,7 @@ rkmp_crypto_aead_decrypt(const struct rkmp_encr_alg *encr, const uint8_t *key,
 	/* Never hand out plaintext that failed authentication. */
 	if (rc != 0 && len > 0)
 		OPENSSL_cleanse(out, len);
-	EVP_CIPHER_CTX_free(ctx);
+	if (rc != 0)
+		cipher_failed(ctx);
 	return rc;
 }
