@@ -155,7 +155,8 @@ TEST(ike_random_seeded_no_pool)
 	ASSERT_INT_EQ(x.b.random.len, 0);
 	for (size_t i = 0; i < 6; i++) {
 		ASSERT_INT_EQ(x.o[i].msg.len, y.o[i].msg.len);
-		ASSERT_MEM_EQ(x.o[i].msg.p, y.o[i].msg.p, x.o[i].msg.len);
+		if (x.o[i].msg.len > 0)	/* steps 3 and 6 send nothing */
+			ASSERT_MEM_EQ(x.o[i].msg.p, y.o[i].msg.p, x.o[i].msg.len);
 	}
 	run_free(&x);
 	run_free(&y);
