@@ -235,12 +235,13 @@ int	rkmp_crypto_aead_decrypt(const struct rkmp_encr_alg *encr, const uint8_t *ke
 int	rkmp_crypto_ct_eq(const void *a, const void *b, size_t n);
 /* n octets from the OpenSSL CSPRNG. */
 int	rkmp_crypto_random(void *buf, size_t n);
-/* Wipe a secret (zeros that are not optimised away). */
+/* Wipe a secret (OPENSSL_cleanse: not optimised away). */
 void	rkmp_crypto_wipe(void *p, size_t n);
 /*
- * Free this thread's MAC contexts, which keep the key state of their last
- * MAC (they are made again on the next MAC): rkmp_sa_wipe() calls it, and
- * so should whoever wipes other keys it made MACs with.
+ * Free this thread's kept HMAC and SK cipher contexts, which hold the key
+ * state of their last MAC or message (they are made again on the next use):
+ * rkmp_sa_wipe() and rkmp_keys_free() call it, and so should whoever wipes
+ * other keys it made MACs or ciphertexts with.
  */
 void	rkmp_crypto_forget(void);
 

@@ -144,7 +144,7 @@ rkmp_sa_wipe(struct rkmp_sa *sa)
 		}
 	}
 	rkmp_crypto_dh_free(sa->dh_cache);
-	rkmp_crypto_forget();	/* the MAC contexts' key states: this SA's keys, or others' */
+	rkmp_crypto_forget();	/* the kept MAC and cipher contexts' last keys: this SA's or others' */
 	rkmp_crypto_wipe(sa, sizeof(*sa));
 	sa_defaults(sa);
 }
