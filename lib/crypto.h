@@ -237,5 +237,12 @@ int	rkmp_crypto_ct_eq(const void *a, const void *b, size_t n);
 int	rkmp_crypto_random(void *buf, size_t n);
 /* Wipe a secret (OPENSSL_cleanse: not optimised away). */
 void	rkmp_crypto_wipe(void *p, size_t n);
+/*
+ * Free this thread's kept HMAC and SK cipher contexts, which hold the key
+ * state of their last MAC or message (they are made again on the next use):
+ * rkmp_sa_wipe() and rkmp_keys_free() call it, and so should whoever wipes
+ * other keys it made MACs or ciphertexts with.
+ */
+void	rkmp_crypto_forget(void);
 
 #endif

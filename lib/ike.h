@@ -62,7 +62,8 @@ struct rkmp_child_req {
 /* Per-step inputs that are not part of the state. */
 struct rkmp_ike_cfg {
 	const uint8_t		*psk;		/* PSK authentication, or */
-	size_t			 psk_len;
+	size_t			 psk_len;	/* (the SA keeps the key pad it computes from
+						 * it while the same buffer is given) */
 	const struct rkmp_creds	*creds;		/* certificates (cert/key/ca) */
 	int			 auth_method;	/* 0 = choose */
 	bool			 require_cookie;/* responder: demand N(COOKIE) first */
@@ -78,6 +79,10 @@ struct rkmp_ike_out {
 	bool		 save;
 	unsigned	 fragments;	/* msg is this many RFC 7383 fragments (0: one message) */
 	char		 note[512];
+	/* Set by a caller that reads no note (the benchmark): the engine leaves
+	 * the notes of steps that succeed empty, and formats nothing for them;
+	 * a failure's note still says why.  rkmp_ike_out_init() clears it. */
+	bool		 no_note;
 };
 
 void	rkmp_ike_out_init(struct rkmp_ike_out *o);

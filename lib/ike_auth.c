@@ -92,6 +92,34 @@ peer_childless(const struct rkmp_sa *sa)
 	return yes;
 }
 
+/*
+ * prf(PSK, "Key Pad for IKEv2") of cfg->psk with the SA's PRF, into pad: once
+ * per side, for the peer's AUTH and ours, from the SA's in-memory copy when
+ * this process computed it from the same key (address and length) before.
+ */
+static int
+psk_pad(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const struct rkmp_prf_alg *prf,
+    uint8_t *pad)
+{
+	struct rkmp_sa_psk_pad *c = &sa->psk_pad_cache;
+	int r;
+
+	if (c->len != prf->out_len || c->prf != prf->id || c->psk != cfg->psk ||
+	    c->psk_len != cfg->psk_len) {
+		rkmp_crypto_wipe(c, sizeof(*c));
+		if ((r = rkmp_auth_psk_pad(prf, cfg->psk, cfg->psk_len, c->pad)) != 0) {
+			rkmp_crypto_wipe(c, sizeof(*c));
+			return r;
+		}
+		c->psk = cfg->psk;
+		c->psk_len = cfg->psk_len;
+		c->prf = prf->id;
+		c->len = prf->out_len;
+	}
+	memcpy(pad, c->pad, c->len);
+	return 0;
+}
+
 /* Our AUTH payload: PSK or signature, over our side's octets. */
 static int
 auth_make(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *id_body, size_t id_len,
@@ -107,7 +135,7 @@ auth_make(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *id_
 		return r;
 	if (cfg->psk != NULL) {
 		/* keep the key pad: the answer is checked with it, PSK file or not */
-		if ((r = rkmp_auth_psk_pad(s.prf, cfg->psk, cfg->psk_len, sa->sec.psk_pad)) != 0 ||
+		if ((r = psk_pad(sa, cfg, s.prf, sa->sec.psk_pad)) != 0 ||
 		    (r = rkmp_auth_psk_padded(s.prf, sa->sec.psk_pad, &oc, out)) != 0)
 			return r;
 		sa->sec.psk_pad_len = s.prf->out_len;
@@ -149,7 +177,7 @@ auth_check(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const struct rkmp
 		uint8_t pad[RKMP_CRYPTO_PRF_MAX];
 
 		if (cfg->psk != NULL)
-			r = rkmp_auth_psk_pad(s.prf, cfg->psk, cfg->psk_len, pad);
+			r = psk_pad(sa, cfg, s.prf, pad);
 		else if (sa->sec.psk_pad_len == s.prf->out_len)
 			memcpy(pad, sa->sec.psk_pad, s.prf->out_len);
 		else
@@ -425,7 +453,8 @@ rkmp_ike_auth_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 				rkmp_ike_pl_ts(&l, RKMP_PLD_TSI, tsi->u.ts.ts, tsi->u.ts.count);
 				rkmp_ike_pl_ts(&l, RKMP_PLD_TSR, tsr->u.ts.ts, tsr->u.ts.count);
 			}
-			rkmp_proposal_format(&choice, child_note, sizeof(child_note));
+			if (rkmp_ike_noting(o))
+				rkmp_proposal_format(&choice, child_note, sizeof(child_note));
 		} else if (r == RKMP_E_REFUSED) {
 			snprintf(child_note, sizeof(child_note), "child refused: NO_PROPOSAL_CHOSEN");
 			rkmp_ike_child_refused(sa, sa_p->u.sa.prop[0].protocol, rkmp_err_detail());
@@ -520,7 +549,8 @@ rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 			    peer_spi_len, &cs)) != 0)
 				goto out;
 		}
-		rkmp_proposal_format(&choice, child_note, sizeof(child_note));
+		if (rkmp_ike_noting(o))
+			rkmp_proposal_format(&choice, child_note, sizeof(child_note));
 	}
 	sa->phase = RKMP_PHASE_ESTABLISHED;
 	o->save = true;

@@ -767,7 +767,8 @@ rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 	}
 	if ((r = rkmp_ike_emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m.msg_id, &l)) != 0)
 		goto out;
-	rkmp_proposal_format(&choice, what, sizeof(what));
+	if (rkmp_ike_noting(o))
+		rkmp_proposal_format(&choice, what, sizeof(what));
 	rkmp_ike_note(o, "%s %s child SA: %s%s", old ? "rekeyed" : "new",
 	    rkmp_name_or(RKMP_REG_PROTOCOL, choice.protocol), what, ke_p ? " (PFS)" : "");
 out:
@@ -887,7 +888,8 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 			if (old != NULL)
 				old->state = RKMP_CHILD_REKEYED;
 		}
-		rkmp_proposal_format(&choice, what, sizeof(what));
+		if (rkmp_ike_noting(o))
+			rkmp_proposal_format(&choice, what, sizeof(what));
 		rkmp_ike_note(o, "%s %s child SA: %s%s",
 		    sa->pending.op == RKMP_CHILD_REKEY ? "rekeyed" : "new",
 		    rkmp_name_or(RKMP_REG_PROTOCOL, choice.protocol), what, ke_p ? " (PFS)" : "");

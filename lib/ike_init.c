@@ -240,6 +240,8 @@ init_done(struct rkmp_sa *sa, struct rkmp_ike_out *o, const struct rkmp_prop_cho
 
 	sa->phase = RKMP_PHASE_INIT_DONE;
 	o->save = true;
+	if (!rkmp_ike_noting(o))
+		return;
 	rkmp_proposal_format(c, prop, sizeof(prop));
 	rkmp_ike_note(o, "RKMP_SA_INIT %s: SPIs %016llx:%016llx, suite %s, keys derived%s%s", what,
 	    (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop,

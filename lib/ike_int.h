@@ -30,9 +30,16 @@ put64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)v;
 }
 
-/* One line for the user in o->note. */
+/* One line for the user in o->note (none when the caller set o->no_note). */
 void	rkmp_ike_note(struct rkmp_ike_out *o, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+
+/* Whether the caller reads o->note: what only a note says is worked out only then. */
+static inline bool
+rkmp_ike_noting(const struct rkmp_ike_out *o)
+{
+	return !o->no_note;
+}
 
 /* Record the SA's outcome (phase failed, reason) and return code with the reason as detail. */
 int	rkmp_ike_fail(struct rkmp_sa *sa, struct rkmp_ike_out *o, int code, const char *fmt, ...)

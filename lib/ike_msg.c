@@ -43,6 +43,8 @@ rkmp_ike_note(struct rkmp_ike_out *o, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (!rkmp_ike_noting(o))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(o->note, sizeof(o->note), fmt, ap);
 	va_end(ap);
@@ -52,15 +54,35 @@ rkmp_ike_note(struct rkmp_ike_out *o, const char *fmt, ...)
  * Randomness.  With a seed (testing only) every value is
  * prf+(HMAC-SHA2-256, seed, label | role), so a whole negotiation is
  * byte-for-byte reproducible; labels name the purpose and the message.
+ * Without, the values come in order from the SA's pool of CSPRNG octets,
+ * filled by one RAND_bytes call at a time: each call pays the DRBG's locks
+ * and its fork and reseed checks (a getpid system call), which made up 7 %
+ * of a negotiation when each SPI and nonce had its own.  Octets served are
+ * wiped from the pool, and what is left of it goes with the SA.
  */
 int
 rkmp_ike_random(struct rkmp_sa *sa, const char *label, uint8_t *out, size_t n)
 {
 	const struct rkmp_prf_alg *prf;
 	char lab[96];
+	int r;
 
-	if (!sa->seeded)
-		return rkmp_crypto_random(out, n);
+	if (!sa->seeded) {
+		if (n > sizeof(sa->random.p))
+			return rkmp_crypto_random(out, n);
+		if (sa->random.len - sa->random.off < n) {
+			sa->random.off = sa->random.len = 0;
+			if ((r = rkmp_crypto_random(sa->random.p, sizeof(sa->random.p))) != 0) {
+				rkmp_crypto_wipe(sa->random.p, sizeof(sa->random.p));
+				return r;
+			}
+			sa->random.len = sizeof(sa->random.p);
+		}
+		memcpy(out, sa->random.p + sa->random.off, n);
+		rkmp_crypto_wipe(sa->random.p + sa->random.off, n);
+		sa->random.off += n;
+		return 0;
+	}
 	if ((prf = rkmp_crypto_prf_lookup(5)) == NULL)
 		return RKMP_E_CRYPTO;
 	snprintf(lab, sizeof(lab), "rkmp seed %s %s", label, sa->initiator ? "i" : "r");
@@ -405,25 +427,31 @@ rkmp_ike_emit_protected(struct rkmp_sa *sa, struct rkmp_ike_out *o, uint8_t exch
 	return rkmp_sa_record(sa, true, o->msg.p, o->msg.len);
 }
 
+/* What unprotect() does: all of it, or in two parts with checks between. */
+enum unprotect_part {
+	UP_ALL,
+	UP_HEADER,	/* decode the first message only (its header is checked before any crypto) */
+	UP_REST,	/* the rest, on the m UP_HEADER decoded (an SK message is not decoded again) */
+};
+
 /*
  * The peer's protected message, decoded into m with its inner chain: one
  * message with SK, or (RFC 7383, when agreed) all the Encrypted Fragments of
  * one message one after another, in order, as the transport collects them
- * (rkmp_frags); each is verified on its own and m is the last.  With first
- * set, only the first message's header is decoded (for the header checks
- * before any crypto).
+ * (rkmp_frags); each is verified on its own and m is the last.
  */
 static int
-unprotect(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t *p, size_t len, bool first,
-    struct rkmp_msg *m)
+unprotect(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t *p, size_t len,
+    enum unprotect_part part, struct rkmp_msg *m)
 {
 	struct rkmp_skf_reasm *rs;
 	struct rkmp_sk_dir d;
 	size_t off = 0, mlen;
 	int r = 0, k;
+	bool first = part == UP_HEADER;
 
 	if (len < RKMP_HDR_LEN || p[16] != RKMP_PLD_SKF) {
-		if ((r = decode_msg(a, p, len, m)) != 0 || first)
+		if ((part != UP_REST && (r = decode_msg(a, p, len, m)) != 0) || first)
 			return r;
 		if (m->npld == 0 || m->pld[m->npld - 1].type != RKMP_PLD_SK)
 			return rkmp_err_set(RKMP_E_INVALID, rkmp_name_or(RKMP_REG_EXCHANGE, m->exchange),
@@ -468,7 +496,7 @@ rkmp_ike_open_protected(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t 
 	struct rkmp_pld *sk;
 	int r;
 
-	if ((r = unprotect(sa, a, p, len, true, m)) != 0)
+	if ((r = unprotect(sa, a, p, len, UP_HEADER, m)) != 0)
 		return r;
 	if (m->spi_i != sa->spi_i || m->spi_r != sa->spi_r)
 		return rkmp_err_set(RKMP_E_INVALID, "IKE header", "SPIs %016llx:%016llx are not this SA's "
@@ -480,7 +508,7 @@ rkmp_ike_open_protected(struct rkmp_sa *sa, struct rkmp_arena *a, const uint8_t 
 	if (rkmp_msg_is_initiator(m) == sa->initiator)
 		return rkmp_err_set(RKMP_E_INVALID, "IKE header", "I flag %s on the peer's message",
 		    sa->initiator ? "set" : "clear");
-	if ((r = unprotect(sa, a, p, len, false, m)) != 0)
+	if ((r = unprotect(sa, a, p, len, UP_REST, m)) != 0)
 		return r;
 	sk = &m->pld[m->npld - 1];
 	*inner = sk->u.sk.inner;
@@ -566,7 +594,7 @@ rkmp_ike_is_answer(void *ctx, const uint8_t *p, size_t len)
 		yes = 0;
 		goto out;
 	}
-	yes = unprotect(sa, &a, p, len, false, &m) == 0;
+	yes = unprotect(sa, &a, p, len, UP_ALL, &m) == 0;
 	rkmp_arena_free(&a);
 out:
 	if (on_old)

@@ -432,7 +432,8 @@ rkmp_ike_rekey_respond(struct rkmp_sa *sa, const struct rkmp_msg *m, const struc
 	if ((r = rkmp_ike_emit_protected(sa, o, RKMP_EXCH_CREATE_CHILD, true, m->msg_id, &l)) != 0)
 		goto out;
 	rekey_commit(sa, &rk, false);
-	rkmp_proposal_format(&choice, prop, sizeof(prop));
+	if (rkmp_ike_noting(o))
+		rkmp_proposal_format(&choice, prop, sizeof(prop));
 	rkmp_ike_note(o,
 	    "RKMP SA rekeyed by the peer: new SPIs %016llx:%016llx, suite %s; waiting for its "
 	    "Delete of the old one", (unsigned long long)sa->spi_i, (unsigned long long)sa->spi_r, prop);

@@ -181,6 +181,7 @@ rkmp_keys_free(struct rkmp_keys *k)
 	}
 	free(k->idx);
 	free(k);
+	rkmp_crypto_forget();	/* the kept MAC and cipher contexts' last keys */
 }
 
 int

@@ -25,22 +25,27 @@ nomem(void)
 
 /* ------------------------------------------------------------------ names for errors */
 
-/* "Notify payload", "SA payload": the name an error's where starts with. */
+/*
+ * "Notify payload", "SA payload": the name an error's where starts with,
+ * made once per type: decoding names each payload it meets before it knows
+ * whether there is an error to name it in.
+ */
 static const char *
 pld_where(uint8_t type)
 {
-	static _Thread_local char buf[4][40];
-	static _Thread_local unsigned next;
+	static _Thread_local char made[256][40];
+	char *b = made[type];
 	const char *n;
-	char *b = buf[next++ % 4];
 
+	if (b[0] != '\0')
+		return b;
 	switch (type) {
 	case RKMP_PLD_NOTIFY:	n = "Notify"; break;
 	case RKMP_PLD_DELETE:	n = "Delete"; break;
 	case RKMP_PLD_VID:	n = "Vendor ID"; break;
 	default:		n = rkmp_name_or(RKMP_REG_PAYLOAD, type); break;
 	}
-	snprintf(b, sizeof(buf[0]), "%s payload", n);
+	snprintf(b, sizeof(made[0]), "%s payload", n);
 	return b;
 }
 

@@ -109,13 +109,20 @@ rkmp_profile_value(const char *name, enum rkmp_profile *p)
 	return false;
 }
 
+/* What a zeroed struct gets to be as rkmp_sa_init() leaves it. */
+static void
+sa_defaults(struct rkmp_sa *sa)
+{
+	sa->version = RKMP_STATE_VERSION;
+	sa->phase = RKMP_PHASE_NEW;
+	sa->profile = RKMP_PROFILE_RKMP;
+}
+
 void
 rkmp_sa_init(struct rkmp_sa *sa)
 {
 	memset(sa, 0, sizeof(*sa));
-	sa->version = RKMP_STATE_VERSION;
-	sa->phase = RKMP_PHASE_NEW;
-	sa->profile = RKMP_PROFILE_RKMP;
+	sa_defaults(sa);
 }
 
 /*
@@ -137,8 +144,9 @@ rkmp_sa_wipe(struct rkmp_sa *sa)
 		}
 	}
 	rkmp_crypto_dh_free(sa->dh_cache);
-	OPENSSL_cleanse(sa, sizeof(*sa));
-	rkmp_sa_init(sa);
+	rkmp_crypto_forget();	/* the kept MAC and cipher contexts' last keys: this SA's or others' */
+	rkmp_crypto_wipe(sa, sizeof(*sa));
+	sa_defaults(sa);
 }
 
 /*

@@ -26,6 +26,7 @@ struct rkmp_dh;
 #define RKMP_SA_KEYMAT_MAX	256
 #define RKMP_SA_SPI_MAX		8	/* child SPI: 1 (TCP-AO, BFD), 4 (ESP), 6 (RSVP-TE) */
 #define RKMP_SA_TRANSCRIPT_MAX	64
+#define RKMP_SA_RANDOM_POOL	96	/* SPI, nonce, child SPI, an IV or two */
 
 /* Phases, in the order a negotiation goes through them (names as in the file). */
 enum rkmp_phase {
@@ -184,6 +185,25 @@ struct rkmp_sa {
 	 * a protected message is sent in RFC 7383 fragments (the transport sets
 	 * it from --fragment-size; 0: never fragment, as over files). */
 	size_t		 frag_max;
+	/* In memory only: random octets drawn ahead for the SA's nonces, SPIs and
+	 * IVs when not seeded (ike_msg.c), one RAND_bytes call where a negotiation
+	 * made three per side; served in order, each octet once, wiped with the
+	 * SA.  A struct rkmp_sa is therefore never copied to be used twice. */
+	struct {
+		size_t	 off, len;
+		uint8_t	 p[RKMP_SA_RANDOM_POOL];
+	} random;
+	/* In memory only (a secret): prf(PSK, "Key Pad for IKEv2") with PRF prf of
+	 * the PSK a step of this process was given (struct rkmp_ike_cfg's psk: its
+	 * address and length), so that a side computes it once for the peer's
+	 * AUTH and its own (ike_auth.c); len 0: none. */
+	struct rkmp_sa_psk_pad {
+		const uint8_t	*psk;
+		size_t		 psk_len;
+		uint16_t	 prf;
+		size_t		 len;
+		uint8_t		 pad[RKMP_SA_SECRET_MAX];
+	} psk_pad_cache;
 
 	/* "secrets" object (DESIGN.md §6 names) */
 	struct {

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "crypto.h"
 #include "err.h"
 #include "test_helper.h"
@@ -1269,4 +1271,87 @@ TEST(crypto_helpers)
 	rkmp_crypto_wipe(a, sizeof(a));
 	memset(b, 0, sizeof(b));
 	ASSERT_MEM_EQ(a, b, sizeof(a));
+}
+
+/*
+ * The kept MAC and cipher contexts (keyed again per use, freed by
+ * rkmp_crypto_forget()): a MAC with another key between two prf+ of the same
+ * key, a failed AEAD open, and a forget in between change nothing.  The
+ * oracle is OpenSSL called directly: prf+ (RFC 7296 §2.13) from one-shot
+ * EVP_Q_mac HMACs, AES-256-GCM from a fresh EVP_CIPHER_CTX.
+ */
+static void
+oracle_prf_plus(const uint8_t *k, size_t kl, const uint8_t *s, size_t sl, uint8_t *out, size_t len)
+{
+	uint8_t in[32 + 64 + 1], t[32] = { 0 };
+	size_t tl = 0, n = 0;
+
+	for (uint8_t i = 1; n < len; i++) {
+		memcpy(in, t, tl);
+		memcpy(in + tl, s, sl);
+		in[tl + sl] = i;
+		if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, k, kl, in, tl + sl + 1, t, sizeof(t),
+		    &tl) == NULL)
+			return;
+		memcpy(out + n, t, len - n < tl ? len - n : tl);
+		n += tl;
+	}
+}
+
+TEST(crypto_kept_contexts)
+{
+	const struct rkmp_prf_alg *prf = rkmp_crypto_prf_lookup(5);	/* HMAC-SHA2-256 */
+	const struct rkmp_encr_alg *gcm = rkmp_crypto_encr_lookup(20, 256);	/* 16-octet ICV */
+	static const uint8_t k1[32] = { 1, 2, 3 }, k2[20] = { 9 }, seed[64] = { 7, 7 };
+	static const uint8_t ek1[32] = { 0x11 }, ek2[32] = { 0x22 }, nonce[12] = { 5 }, aad[8] = { 3 };
+	static const uint8_t pt[40] = "forty octets of plaintext, more or less";
+	uint8_t want[100], out[100], x[32], ct[40], ct2[40], tag[16], tag2[16], back[40];
+	uint8_t want_ct[40], want_tag[16];
+	EVP_CIPHER_CTX *c;
+	int n = 0, m = 0;
+
+	ASSERT_TRUE(prf != NULL && gcm != NULL && gcm->icv_len == 16);
+	memset(want, 0xee, sizeof(want));
+	oracle_prf_plus(k1, sizeof(k1), seed, sizeof(seed), want, sizeof(want));
+	ASSERT_INT_EQ(rkmp_crypto_prf_plus(prf, k1, sizeof(k1), seed, sizeof(seed), out,
+	    sizeof(out)), 0);
+	ASSERT_MEM_EQ(out, want, sizeof(want));
+	ASSERT_INT_EQ(rkmp_crypto_prf(prf, k2, sizeof(k2), seed, 3, x), 0);
+	ASSERT_INT_EQ(rkmp_crypto_prf_plus(prf, k1, sizeof(k1), seed, sizeof(seed), out,
+	    sizeof(out)), 0);
+	ASSERT_MEM_EQ(out, want, sizeof(want));
+	rkmp_crypto_forget();
+	memset(out, 0, sizeof(out));
+	ASSERT_INT_EQ(rkmp_crypto_prf_plus(prf, k1, sizeof(k1), seed, sizeof(seed), out,
+	    sizeof(out)), 0);
+	ASSERT_MEM_EQ(out, want, sizeof(want));
+
+	/* AES-256-GCM: the oracle */
+	ASSERT_TRUE((c = EVP_CIPHER_CTX_new()) != NULL);
+	ASSERT_TRUE(EVP_EncryptInit_ex2(c, EVP_aes_256_gcm(), ek1, nonce, NULL) == 1 &&
+	    EVP_EncryptUpdate(c, NULL, &n, aad, sizeof(aad)) == 1 &&
+	    EVP_EncryptUpdate(c, want_ct, &n, pt, sizeof(pt)) == 1 &&
+	    EVP_EncryptFinal_ex(c, want_ct + n, &m) == 1 && n + m == sizeof(pt) &&
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, want_tag) == 1);
+	EVP_CIPHER_CTX_free(c);
+	/* sealed with another key first; a forged tag refused; then opened */
+	ASSERT_INT_EQ(rkmp_crypto_aead_encrypt(gcm, ek2, nonce, aad, sizeof(aad), pt, sizeof(pt), ct2,
+	    tag2, 16), 0);
+	ASSERT_INT_EQ(rkmp_crypto_aead_encrypt(gcm, ek1, nonce, aad, sizeof(aad), pt, sizeof(pt), ct,
+	    tag, 16), 0);
+	ASSERT_MEM_EQ(ct, want_ct, sizeof(ct));
+	ASSERT_MEM_EQ(tag, want_tag, sizeof(tag));
+	ASSERT_TRUE(memcmp(ct2, ct, sizeof(ct)) != 0);
+	tag[0] ^= 1;
+	ASSERT_INT_EQ(rkmp_crypto_aead_decrypt(gcm, ek1, nonce, aad, sizeof(aad), ct, sizeof(ct), tag,
+	    16, back), RKMP_E_REFUSED);
+	tag[0] ^= 1;
+	ASSERT_INT_EQ(rkmp_crypto_aead_decrypt(gcm, ek2, nonce, aad, sizeof(aad), ct2, sizeof(ct2),
+	    tag2, 16, back), 0);
+	ASSERT_MEM_EQ(back, pt, sizeof(pt));
+	rkmp_crypto_forget();
+	memset(back, 0, sizeof(back));
+	ASSERT_INT_EQ(rkmp_crypto_aead_decrypt(gcm, ek1, nonce, aad, sizeof(aad), ct, sizeof(ct), tag,
+	    16, back), 0);
+	ASSERT_MEM_EQ(back, pt, sizeof(pt));
 }
