@@ -63,7 +63,7 @@ struct rkmp_child_req {
 struct rkmp_ike_cfg {
 	const uint8_t		*psk;		/* PSK authentication, or */
 	size_t			 psk_len;	/* (the SA keeps the key pad it computes from
-						 * it while the same buffer is given) */
+						 * it while the same key is given) */
 	const struct rkmp_creds	*creds;		/* certificates (cert/key/ca) */
 	int			 auth_method;	/* 0 = choose */
 	bool			 require_cookie;/* responder: demand N(COOKIE) first */

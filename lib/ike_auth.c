@@ -95,7 +95,7 @@ peer_childless(const struct rkmp_sa *sa)
 /*
  * prf(PSK, "Key Pad for IKEv2") of cfg->psk with the SA's PRF, into pad: once
  * per side, for the peer's AUTH and ours, from the SA's in-memory copy when
- * this process computed it from the same key (address and length) before.
+ * this process computed it from the same key (the same octets) before.
  */
 static int
 psk_pad(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const struct rkmp_prf_alg *prf,
@@ -104,14 +104,16 @@ psk_pad(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const struct rkmp_pr
 	struct rkmp_sa_psk_pad *c = &sa->psk_pad_cache;
 	int r;
 
-	if (c->len != prf->out_len || c->prf != prf->id || c->psk != cfg->psk ||
-	    c->psk_len != cfg->psk_len) {
+	if (cfg->psk_len > sizeof(c->psk))
+		return rkmp_auth_psk_pad(prf, cfg->psk, cfg->psk_len, pad);
+	if (c->len != prf->out_len || c->prf != prf->id || c->psk_len != cfg->psk_len ||
+	    !rkmp_crypto_ct_eq(c->psk, cfg->psk, cfg->psk_len)) {
 		rkmp_crypto_wipe(c, sizeof(*c));
 		if ((r = rkmp_auth_psk_pad(prf, cfg->psk, cfg->psk_len, c->pad)) != 0) {
 			rkmp_crypto_wipe(c, sizeof(*c));
 			return r;
 		}
-		c->psk = cfg->psk;
+		memcpy(c->psk, cfg->psk, cfg->psk_len);
 		c->psk_len = cfg->psk_len;
 		c->prf = prf->id;
 		c->len = prf->out_len;

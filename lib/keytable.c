@@ -33,6 +33,7 @@
 #include <openssl/crypto.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "err.h"
 #include "keytable.h"
 #include "kt_int.h"
@@ -65,6 +66,7 @@ rkmp_keytable_free(struct rkmp_keytable *kt)
 	rkmp_arena_free(&kt->arena);
 	rkmp_big_free(kt->v, kt->cap * sizeof(*kt->v), kt->v_mapped);
 	free(kt);
+	rkmp_crypto_forget();	/* the kept MAC contexts' last keys (TCP-AO traffic keys) */
 }
 
 size_t

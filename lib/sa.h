@@ -193,12 +193,13 @@ struct rkmp_sa {
 		size_t	 off, len;
 		uint8_t	 p[RKMP_SA_RANDOM_POOL];
 	} random;
-	/* In memory only (a secret): prf(PSK, "Key Pad for IKEv2") with PRF prf of
-	 * the PSK a step of this process was given (struct rkmp_ike_cfg's psk: its
-	 * address and length), so that a side computes it once for the peer's
-	 * AUTH and its own (ike_auth.c); len 0: none. */
+	/* In memory only (secrets): prf(PSK, "Key Pad for IKEv2") with PRF prf of
+	 * the PSK a step of this process was given, and that PSK (a PSK longer
+	 * than psk[] is not kept, its pad computed each time), so that a side
+	 * computes it once for the peer's AUTH and its own (ike_auth.c); the
+	 * PSK is compared by content, in constant time; len 0: none. */
 	struct rkmp_sa_psk_pad {
-		const uint8_t	*psk;
+		uint8_t		 psk[RKMP_SA_SECRET_MAX];
 		size_t		 psk_len;
 		uint16_t	 prf;
 		size_t		 len;

@@ -184,10 +184,11 @@ TEST(ike_psk_pad_once)
 	ASSERT_INT_EQ(x.a.sec.psk_pad_len, 32);
 	ASSERT_MEM_EQ(x.a.sec.psk_pad, want, 32);
 	ASSERT_MEM_EQ(x.b.sec.psk_pad, want, 32);
-	ASSERT_TRUE(x.a.psk_pad_cache.psk == psk && x.a.psk_pad_cache.psk_len == sizeof(psk) - 1);
+	ASSERT_INT_EQ(x.a.psk_pad_cache.psk_len, sizeof(psk) - 1);
+	ASSERT_MEM_EQ(x.a.psk_pad_cache.psk, psk, sizeof(psk) - 1);
 	run_free(&x);
 	ASSERT_INT_EQ(x.a.psk_pad_cache.len, 0);
-	ASSERT_TRUE(x.a.psk_pad_cache.psk == NULL);
+	ASSERT_TRUE(all_zero(x.a.psk_pad_cache.psk, sizeof(x.a.psk_pad_cache.psk)));
 	ASSERT_TRUE(all_zero(x.a.psk_pad_cache.pad, sizeof(x.a.psk_pad_cache.pad)));
 	ASSERT_TRUE(all_zero(x.b.psk_pad_cache.pad, sizeof(x.b.psk_pad_cache.pad)));
 }
@@ -205,7 +206,8 @@ TEST(ike_psk_pad_other_key)
 	ASSERT_INT_EQ(x.a.phase, RKMP_PHASE_FAILED);
 	ASSERT_STR_CONTAINS(x.a.reason, "does not verify");
 	/* what the state keeps is still the pad of the key our AUTH was made with */
-	ASSERT_TRUE(x.a.psk_pad_cache.psk == wrong_psk);
+	ASSERT_INT_EQ(x.a.psk_pad_cache.psk_len, sizeof(wrong_psk) - 1);
+	ASSERT_MEM_EQ(x.a.psk_pad_cache.psk, wrong_psk, sizeof(wrong_psk) - 1);
 	ASSERT_TRUE(memcmp(x.a.sec.psk_pad, x.a.psk_pad_cache.pad, 32) != 0);
 	ASSERT_MEM_EQ(x.a.sec.psk_pad, x.b.sec.psk_pad, 32);
 	run_free(&x);
