@@ -13,8 +13,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 BUILD=(gcc make pkg-config libssl-dev libjansson-dev libpcap-dev)
 # bsdextrautils: col (the man page tests); tcpdump: --export-keys tcpdump and the
 # capture in the interop suite; iproute2: ip netns (the interop suites); python3:
-# a fake peer in 38-writeahead
-TEST=(bats bats-assert bats-support jq xxd tshark tcpdump mandoc bsdextrautils iproute2 python3 shellcheck
+# a fake peer in 38-writeahead; parallel: GNU parallel, for bats --jobs (run-checks.sh)
+TEST=(bats bats-assert parallel bats-support jq xxd tshark tcpdump mandoc bsdextrautils iproute2 python3 shellcheck
       bash-completion frr bird2
       clang libclang-rt-14-dev)	# clang + libFuzzer runtime: make fuzz
 BENCH=(time)

@@ -62,8 +62,14 @@ FOREIGN=(
 
 @test "an option of another tool is unknown: exit 2, one line naming it, nothing done" {
 	W=$BATS_TEST_TMPDIR
+	local -A lists helps
 	for entry in "${FOREIGN[@]}"; do
 		read -r b opt arg <<<"$entry"
+		if [ -z "${lists[$b]+x}" ]; then
+			lists[$b]=$("$RKMP_BIN/$b" --list-options)
+			helps[$b]=$("$RKMP_BIN/$b" --help)
+			[ -n "${lists[$b]}" ] && [ -n "${helps[$b]}" ] || fail "$b: no --list-options or --help"
+		fi
 		first=(-s "$W/x.json")
 		[ "$b" != rkmp-keytable ] || first=(-t "$W/x.json")
 		run -2 --separate-stderr "$RKMP_BIN/$b" "${first[@]}" "$opt" ${arg:+"$arg"}
@@ -73,10 +79,10 @@ FOREIGN=(
 		assert_equal "$(grep -c -- "$opt" <<<"$stderr")" 1
 		[ ! -e "$W/x.json" ] || fail "$b $opt created the state file"
 		# and neither its help nor its completion offers it
-		if "$RKMP_BIN/$b" --list-options | grep -qx -- "$opt"; then
+		if grep -qx -- "$opt" <<<"${lists[$b]}"; then
 			fail "$b --list-options lists $opt"
 		fi
-		if "$RKMP_BIN/$b" --help | grep -qE -- "^ +(-[a-zA-Z], )?$opt( |\$)"; then
+		if grep -qE -- "^ +(-[a-zA-Z], )?$opt( |\$)" <<<"${helps[$b]}"; then
 			fail "$b --help shows $opt"
 		fi
 	done

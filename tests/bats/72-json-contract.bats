@@ -44,22 +44,32 @@ page() {
 # when the run ends in an error (its last line is the error object, or a
 # step's summary carrying it), "none" when it prints no error object.
 json() {
-	local bin=$1 want=$2 kind=$3 line key keys last
+	local bin=$1 want=$2 kind=$3 keys missing last
 	shift 3
 	run --separate-stderr "$RKMP_BIN/$bin" "$@"
 	[ "$status" = "$want" ] || fail "$bin $*: exit $status, not $want; stderr: $stderr"
 	[ -n "$output" ] || [ "$kind" != error ] || fail "$bin $*: nothing on stdout"
-	# one compact JSON value per line: jq -c writes each line back unchanged
-	while IFS= read -r line; do
-		[ "$(jq -c . <<<"$line" 2>/dev/null)" = "$line" ] ||
-		    fail "$bin $*: not one compact JSON value: $line"
-	done <<<"$output"
-	# every key of every object is documented (a key is a word of the page)
+	# one compact JSON value per line: jq -c writes the lines back unchanged
+	# (a value over two lines comes back joined, two on one line split)
+	if [ -n "$output" ] && [ "$(jq -c . <<<"$output" 2>/dev/null)" != "$output" ]; then
+		fail "$bin $*: not one compact JSON value per line: $(diff <(jq -c . <<<"$output" 2>&1) <(echo "$output") | head -n 4)"
+	fi
+	# every key of every object is documented (a key is a word of the page:
+	# found with no letter, digit or _ on either side, as grep -w)
 	keys=$(jq -r '[paths | .[] | strings] | unique[]' <<<"$output" | sort -u)
-	while IFS= read -r key; do
-		[ -n "$key" ] || continue
-		grep -qwF -- "$key" <<<"$PAGE_TEXT" || fail "$bin $*: key \"$key\" is not in $bin's man page"
-	done <<<"$keys"
+	missing=$(PAGE=$PAGE_TEXT awk '
+		BEGIN { page = ENVIRON["PAGE"] }
+		NF == 0 { next }
+		{
+			k = $0; rest = page; off = 0; found = 0
+			while ((i = index(rest, k)) > 0) {
+				b = substr(page, off + i - 1, 1); a = substr(page, off + i + length(k), 1)
+				if ((off + i == 1 || b !~ /[A-Za-z0-9_]/) && a !~ /[A-Za-z0-9_]/) { found = 1; break }
+				off += i; rest = substr(rest, i + 1)
+			}
+			if (!found) print k
+		}' <<<"$keys")
+	[ -z "$missing" ] || fail "$bin $*: key(s) not in $bin's man page: ${missing//$'\n'/ }"
 	KEYS+=$'\n'$keys
 	last=$(tail -n 1 <<<"$output")
 	case $kind in

@@ -123,7 +123,7 @@ responder() {	# responder BIN [options]: in the background, logs to $W/resp.log
 # the SA, as libreswan does: every datagram to LISTEN_PORT goes on to TARGET_PORT
 # (our responder), and every answer goes back to the address and port the FIRST
 # datagram came from, whatever port later requests come from.  In the background
-# (RELAY_PID), its log in $W/relay.log.
+# (RELAY_PID), what it relays in relay_log.
 relay() {
 	cat > "$W/relay.py" <<-'PY'
 	import socket, sys
@@ -133,6 +133,7 @@ relay() {
 	back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 	back.bind(("127.0.0.1", 0))
 	recorded = None
+	print("ready", flush=True)
 	while True:
 	    data, src = front.recvfrom(65535)
 	    recorded = recorded or src
@@ -145,10 +146,20 @@ relay() {
 	        continue
 	    front.sendto(answer, recorded)
 	PY
-	python3 "$W/relay.py" "$1" "$2" >"$W/relay.log" 2>&1 &
+	python3 "$W/relay.py" "$1" "$2" >"$W/relay.out" 2>&1 &
 	RELAY_PID=$!
-	sleep 0.3
+	# ready once its port is bound, and our responder's too (a loaded machine
+	# starts either later than any fixed sleep)
+	udp_bound "$2"
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^ready$' "$W/relay.out" && break
+		sleep 0.1
+	done
+	grep -q '^ready$' "$W/relay.out" || fail "the relay did not start: $(cat "$W/relay.out")"
 }
+
+# relay_log: what the relay said about the datagrams it relayed
+relay_log() { grep -v '^ready$' "$W/relay.out"; }
 
 @test "a peer that answers to the port it recorded (libreswan) is reached by a later step without --local; from another port, not" {
 	rport=$((PORT + 1))
@@ -165,13 +176,14 @@ relay() {
 	RPID=
 	assert_equal "$(jq -r .phase "$W/a.json")" established
 	lport=$(jq -r .local.port "$W/a.json")
-	assert_equal "$(sort -u "$W/relay.log")" "from 127.0.0.1:$lport, answer to 127.0.0.1:$lport"
+	assert_equal "$(relay_log | sort -u)" "from 127.0.0.1:$lport, answer to 127.0.0.1:$lport"
 	# a new SA whose RKMP_SA_AUTH comes from another port (--local): the answer goes
 	# to the recorded port, so none comes (the relay is what makes this fail, not us)
 	"$RKMP_BIN/rkmp-init" -q -s "$W/b3.json" --respond --through auth --id fqdn:b.rkmp.test --psk-file "$W/k.psk" \
 	    --listen "127.0.0.1:$rport" --wait 20 &
 	RPID=$!
 	kill "$RELAY_PID"
+	wait "$RELAY_PID" 2>/dev/null || true
 	relay "$PORT" "$rport"
 	"$RKMP_BIN/rkmp-init" -q -s "$W/b2.json" --id fqdn:a.rkmp.test --peer "127.0.0.1:$PORT" \
 	    --local "127.0.0.1:$lport" --retransmit 1,1.5,3	# the relay records $lport

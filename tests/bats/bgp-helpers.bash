@@ -4,6 +4,11 @@
 # fails when RKMP_TEST_STRICT=1 (CI).
 # shellcheck shell=bash
 
+# each suite its own namespaces (NAME-97-a, ...), so that run-checks.sh can run
+# the suites side by side; RKMP_BGP_LAB_NAME (default rkmp-bgp) still sets NAME
+RKMP_SUITE=${BATS_TEST_FILENAME##*/}
+RKMP_SUITE=${RKMP_SUITE%%-*}
+[[ ${RKMP_BGP_LAB_NAME:-} == *-"$RKMP_SUITE" ]] || export RKMP_BGP_LAB_NAME=${RKMP_BGP_LAB_NAME:-rkmp-bgp}-$RKMP_SUITE
 LAB=$TOP/tests/routing/bgp-lab.sh
 
 bgp_lab_setup() {

@@ -7,6 +7,11 @@
 # one of our tools in the background keeps its pid in RPID: teardown kills it.
 # shellcheck shell=bash
 
+# each suite its own namespaces (NAME-94-peer, ...), so that run-checks.sh can
+# run the suites side by side; RKMP_INTEROP_NAME (default rkmp) still sets NAME
+RKMP_SUITE=${BATS_TEST_FILENAME##*/}
+RKMP_SUITE=${RKMP_SUITE%%-*}
+[[ ${RKMP_INTEROP_NAME:-} == *-"$RKMP_SUITE" ]] || export RKMP_INTEROP_NAME=${RKMP_INTEROP_NAME:-rkmp}-$RKMP_SUITE
 SW=$TOP/tests/interop/strongswan-peer.sh
 SW_INSTALL=$TOP/tests/interop/install-strongswan.sh
 NS_US=$("$SW" path ns-us)

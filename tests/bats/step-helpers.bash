@@ -8,6 +8,18 @@ setup_step() {
 	PORT=$((20000 + RANDOM % 20000))	# UDP on 127.0.0.1
 }
 
+# udp_bound PORT [NETNS]: wait (10 s at most) until a socket is bound to UDP PORT
+# on this machine (in NETNS), as a background responder is once it listens
+udp_bound() {
+	local i ns=()
+	[ -z "${2:-}" ] || ns=(ip netns exec "$2")
+	for ((i = 0; i < 100; i++)); do
+		"${ns[@]}" ss -Hlun "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	fail "nothing is bound to UDP port $1 after 10 s"
+}
+
 # a background responder ($RPID) never outlives its test
 teardown_step() {
 	[ -n "${RPID:-}" ] && kill "$RPID" 2>/dev/null || true
