@@ -13,7 +13,16 @@
 #include "err.h"
 #include "json.h"
 
-static const char hexdig[] = "0123456789abcdef";
+/* "00".."ff": an octet's two hex digits at a time */
+static const char hexpairs[513] =
+	"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+	"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+	"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+	"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+	"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+	"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+	"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 
 /*
  * How jansson escapes each octet: 0 as it is, 'u' as \u00XX, else the
@@ -142,16 +151,13 @@ rkmp_jw_array_end(struct rkmp_jw *w)
 	close_level(w, '[');
 }
 
-/* The quoted, escaped string: runs that need no escape are copied whole. */
+/* The rest of a string from p on, once an octet needs escaping: runs that
+ * need none are copied whole. */
 static void
-put_string(struct rkmp_buf *b, const char *s, size_t n)
+put_escaped(struct rkmp_buf *b, const unsigned char *p, const unsigned char *end)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+	const unsigned char *run = p;
 
-	/* the common case: nothing to escape, one copy */
-	if (!room(b, n + 2))
-		return;
-	b->p[b->len++] = '"';
 	for (; p < end; p++) {
 		char seq[6];
 
@@ -170,11 +176,59 @@ put_string(struct rkmp_buf *b, const char *s, size_t n)
 		}
 		run = p + 1;
 	}
-	if (room(b, (size_t)(end - run) + 1)) {
-		memcpy(b->p + b->len, run, (size_t)(end - run));
-		b->len += (size_t)(end - run);
-		b->p[b->len++] = '"';
+	put(b, (const char *)run, (size_t)(end - run));
+}
+
+#define ONES	UINT64_C(0x0101010101010101)
+
+/*
+ * lead (0-2 octets: a comma and its space), the string s quoted and escaped,
+ * then tail (0-2 octets: a member name's colon).  The common case, nothing
+ * to escape, is one reservation and a copy as it scans.
+ */
+static void
+put_string(struct rkmp_buf *b, const char *lead, size_t nlead, const char *s, size_t n,
+    const char *tail, size_t ntail)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	uint8_t *o;
+
+	if (!room(b, nlead + n + 2 + ntail))
+		return;
+	o = b->p + b->len;
+	memcpy(o, lead, nlead);
+	o += nlead;
+	*o++ = '"';
+	/* eight octets at a time while none is below 0x20, '"' or '\\' (a
+	 * false alarm only sends the word to the octet loop) */
+	while (end - p >= 8) {
+		uint64_t x, q, bs;
+
+		memcpy(&x, p, 8);
+		q = x ^ ONES * '"';
+		bs = x ^ ONES * '\\';
+		if ((((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) | ((bs - ONES) & ~bs)) & ONES * 0x80)
+			break;
+		memcpy(o, p, 8);
+		o += 8;
+		p += 8;
 	}
+	for (; p < end; p++) {
+		if (esc[*p] != 0)
+			break;
+		*o++ = *p;
+	}
+	if (p < end) {
+		b->len = (size_t)(o - b->p);
+		put_escaped(b, p, end);
+		if (!room(b, 1 + ntail))
+			return;
+		o = b->p + b->len;
+	}
+	*o++ = '"';
+	memcpy(o, tail, ntail);
+	o += ntail;
+	b->len = (size_t)(o - b->p);
 }
 
 void
@@ -184,11 +238,8 @@ rkmp_jw_keyn(struct rkmp_jw *w, const char *k, size_t n)
 		fail(w, "a member name outside an object");
 		return;
 	}
-	if (w->more)
-		put(w->b, ", ", w->spaced ? 2 : 1);
+	put_string(w->b, ", ", w->more ? 1 + w->spaced : 0, k, n, ": ", 1 + w->spaced);
 	w->more = true;
-	put_string(w->b, k, n);
-	put(w->b, ": ", w->spaced ? 2 : 1);
 	w->after_key = true;
 }
 
@@ -202,7 +253,7 @@ void
 rkmp_jw_strn(struct rkmp_jw *w, const char *s, size_t n)
 {
 	value_start(w);
-	put_string(w->b, s, n);
+	put_string(w->b, "", 0, s, n, "", 0);
 }
 
 void
@@ -286,10 +337,8 @@ rkmp_jw_hex(struct rkmp_jw *w, const uint8_t *p, size_t n)
 		return;
 	o = b->p + b->len;
 	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		*o++ = (uint8_t)hexdig[p[i] >> 4];
-		*o++ = (uint8_t)hexdig[p[i] & 15];
-	}
+	for (size_t i = 0; i < n; i++, o += 2)
+		memcpy(o, hexpairs + 2 * p[i], 2);
 	*o++ = '"';
 	b->len += 2 * n + 2;
 }

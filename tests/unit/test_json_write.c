@@ -81,6 +81,31 @@ TEST(json_write_escapes_every_ascii_octet_as_jansson)
 	SAME_STR("", 0);
 }
 
+TEST(json_write_escapes_at_every_offset_of_a_long_string)
+{
+	/* the writer scans eight octets at a time: a character to escape at every
+	 * offset of clean ASCII, and of UTF-8 (é, U+FFFF) */
+	static const char specials[] = { '"', '\\', '\n', '\x1f', '\0', '\x01', '/', '\x7f' };
+	char s[48];
+
+	for (size_t k = 0; k < sizeof(specials); k++)
+		for (size_t at = 0; at < sizeof(s); at++) {
+			for (size_t i = 0; i < sizeof(s); i++)
+				s[i] = (char)('A' + i % 26);
+			s[at] = specials[k];
+			SAME_STR(s, sizeof(s));
+			SAME_STR(s, at + 1);
+			for (size_t i = 0; i + 1 < sizeof(s); i += 2)
+				memcpy(s + i, "\xc3\xa9", 2);
+			s[at] = specials[k];
+			if (at % 2 == 0)
+				s[at + 1] = 'x';	/* keep the é's whole */
+			else
+				s[at - 1] = 'x';
+			SAME_STR(s, sizeof(s));
+		}
+}
+
 TEST(json_write_passes_utf8_through)
 {
 	/* é, €, U+2028, 𝄞 (4 octets), U+FFFF, U+10FFFF, with control characters between */
