@@ -134,7 +134,7 @@ TEST(json_write_integers_as_jansson)
 		json_array_append_new(a, json_integer(v[i]));
 	}
 	/* every power of ten and its neighbours, and xorshift values of every length */
-	for (int64_t p = 1; p <= INT64_C(1000000000000000000); p *= 10)
+	for (int64_t p = 1, k = 0; k < 19; k++, p = k < 19 ? p * 10 : p)
 		for (int64_t d = -1; d <= 1; d++) {
 			rkmp_jw_int(&w, p + d);
 			rkmp_jw_int(&w, -(p + d));
