@@ -93,6 +93,8 @@ struct decode {
 	int			 worst;		/* exit status so far */
 	int			 out_err;	/* errno of the first failed write to stdout */
 	struct rkmp_arena	 arena;
+	struct rkmp_buf		 out;		/* --json: lines not yet written to stdout */
+	bool			 live;		/* -i: each line written as it comes */
 	struct rkmp_track	*track;
 	struct rkmp_keys	*keys;		/* NULL without -s / --keys */
 	struct rkmp_skf_reasm	*reasm;
@@ -189,19 +191,39 @@ decrypt(struct decode *d, struct rkmp_print_meta *meta, struct rkmp_msg *m)
 	return r;
 }
 
-/* One JSON object per line (NDJSON). */
-static void
-put_json(json_t *j)
-{
-	rkmp_cli_json_line(j);
-}
-
 /* After a write to stdout: the first failure, with its errno, ends the run. */
 static void
 out_check(struct decode *d)
 {
 	if (d->out_err == 0 && ferror(stdout))
 		d->out_err = errno != 0 ? errno : EIO;
+}
+
+/* --json: the lines kept in d->out to stdout (before anything on stderr, and at the end). */
+static void
+out_flush(struct decode *d)
+{
+	if (d->out.err != 0 && d->out_err == 0)
+		d->out_err = d->out.err == RKMP_E_NOMEM ? ENOMEM : EOVERFLOW;
+	if (d->out.len > 0 && d->out_err == 0) {
+		fwrite(d->out.p, 1, d->out.len, stdout);
+		out_check(d);
+	}
+	rkmp_buf_reset(&d->out);
+}
+
+#define OUT_CHUNK	(64 * 1024)	/* --json lines go to stdout in writes of this much */
+
+/* One JSON object per line (NDJSON), through d->out. */
+static void
+put_json(struct decode *d, const struct rkmp_print_meta *meta, const struct rkmp_msg *m, int err)
+{
+	rkmp_print_json(&d->out, meta, m, err);
+	if (d->out.len >= OUT_CHUNK || d->out.err != 0 || d->live) {
+		out_flush(d);
+		if (d->live)
+			fflush(stdout);
+	}
 }
 
 static void
@@ -231,12 +253,9 @@ emit(struct decode *d, struct rkmp_print_meta *meta, const uint8_t *p, size_t le
 	case 1:
 		rkmp_print_tree(stdout, meta, &m, r);
 		break;
-	default: {
-		json_t *j = rkmp_json_msg(meta, &m, r);
-
-		put_json(j);
-		json_decref(j);
-	}
+	default:
+		put_json(d, meta, &m, r);
+		return;
 	}
 	out_check(d);
 }
@@ -270,6 +289,7 @@ report(struct decode *d, int code, const char *name, const char *what)
 	if (strncmp(detail, name, n) == 0 && strncmp(detail + n, ": ", 2) == 0)
 		detail += n + 2;
 	snprintf(det, sizeof(det), "%s%s%s", what ? what : "", what ? ": " : "", detail);
+	out_flush(d);
 	fflush(stdout);
 	if (d->mode != 2) {
 		say_text(code, name, name, det);
@@ -384,14 +404,12 @@ run_raw(struct decode *d, const char *path, uint64_t pos)
 		d->messages++;
 		d->malformed++;
 		set_worst(d, 4);
-		if (d->mode == 2) {
-			json_t *j = rkmp_json_msg(&meta, &m, r);
-
-			put_json(j);
-			json_decref(j);
-		} else
+		if (d->mode == 2)
+			put_json(d, &meta, &m, r);
+		else {
 			rkmp_print_line(stdout, &meta, &m, r);
-		out_check(d);
+			out_check(d);
+		}
 	} else
 		emit(d, &meta, p, len);
 	free(p);
@@ -491,6 +509,7 @@ decode_free(struct decode *d)
 	rkmp_keys_free(d->keys);
 	rkmp_skf_reasm_free(d->reasm);
 	rkmp_arena_free(&d->arena);
+	rkmp_buf_free(&d->out);
 }
 
 static int
@@ -511,6 +530,10 @@ int
 main(int argc, char **argv)
 {
 	struct decode d = { .rkmp_port = RKMP_PORT_RKMP };
+
+	/* one message's JSON is at most a few MiB (a 65,535-octet datagram in hex, or
+	 * thousands of tiny payloads): the buffer is flushed past OUT_CHUNK */
+	rkmp_buf_init(&d.out, 64u << 20);
 	const char *reads[64], *iface = NULL, *filter = NULL, *export = NULL;
 	struct keyarg keyargs[64];
 	size_t nreads = 0, nports = 0, nkeyargs = 0;
@@ -685,6 +708,7 @@ main(int argc, char **argv)
 			if (!quiet)
 				say_listening(&d, live_cap, iface);
 			setvbuf(stdout, NULL, _IOLBF, 0);
+			d.live = true;
 			signal(SIGINT, on_signal);
 			signal(SIGTERM, on_signal);
 			/* a read error ends a live capture: the run ends on its error line */
@@ -697,6 +721,7 @@ main(int argc, char **argv)
 	for (int i = optind; i < argc && !stopped(&d) && !fatal; i++)
 		run_raw(&d, argv[i], (uint64_t)(i - optind + 1));
 
+	out_flush(&d);
 	if (fflush(stdout) != 0)
 		out_check(&d);
 	if (d.out_err != 0) {

@@ -268,9 +268,9 @@ put_list(FILE *f, const char *const *v, size_t n)
 }
 
 /*
- * A row as the table's writer spells it (lib/keytable.c, ": " and ", " as in
- * the file), on one compact line (DESIGN.md §8: stdout JSON is compact): the
- * white space outside strings left out, the strings as they are.
+ * The rfc8177 export (lib/kt_export.c, indented) on one compact line
+ * (DESIGN.md §8: stdout JSON is compact): the white space outside strings
+ * left out, the strings as they are.
  */
 static void
 put_compact(const uint8_t *p, size_t n)
@@ -312,10 +312,15 @@ print_row(const struct kt *k, const struct rkmp_keytable_row *r)
 
 	if (k->json) {
 		struct rkmp_buf b;
+		int rr;
 
 		rkmp_buf_init(&b, 1u << 24);
-		rkmp_keytable_row_json(r, &b);
-		put_compact(b.p, b.len);
+		if ((rr = rkmp_keytable_row_json(r, true, &b)) != 0) {
+			rkmp_buf_free(&b);
+			exit(report(k, rr));
+		}
+		rkmp_buf_put(&b, "\n", 1);
+		fwrite(b.p, 1, b.len, stdout);
 		rkmp_buf_free(&b);
 		return;
 	}

@@ -150,8 +150,10 @@ int	rkmp_keytable_parse_rows(struct rkmp_keytable *kt, const char *name, const c
 /* Check one row; the detail starts with "row INDEX: " (nothing when
  * index is SIZE_MAX). */
 int	rkmp_keytable_validate(const struct rkmp_keytable_row *row, size_t index);
-/* One row as one line of JSON (no newline), columns in RFC 7210 order. */
-int	rkmp_keytable_row_json(const struct rkmp_keytable_row *row, struct rkmp_buf *out);
+/* One row as one line of JSON (no newline), columns in RFC 7210 order: as
+ * in the table file (", " and ": "), or compact (stdout's NDJSON). */
+int	rkmp_keytable_row_json(const struct rkmp_keytable_row *row, bool compact,
+	    struct rkmp_buf *out);
 /* The whole document: one row per line, a trailing newline. */
 int	rkmp_keytable_format(const struct rkmp_keytable *kt, struct rkmp_buf *out);
 

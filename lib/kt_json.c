@@ -12,10 +12,10 @@
  * names once each), minifies the free-form values and says where a refusal
  * is, after "row N: " (row_where).
  *
- * Rows inserted or changed are written by hand, one per line, in a fixed
- * column order, with the free-form objects (ProtocolSpecificInfo, unknown
- * x-rkmp members) minified, so two saves of the same table are the same
- * bytes.
+ * Rows inserted or changed are written with json_write.c, one per line, in
+ * a fixed column order, with the free-form objects (ProtocolSpecificInfo,
+ * unknown x-rkmp members) minified, so two saves of the same table are the
+ * same bytes; compact (no white space) for stdout.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "err.h"
 #include "hex.h"
+#include "json.h"
 #include "keytable.h"
 #include "kt_int.h"
 #include "nitems.h"
@@ -79,64 +80,6 @@ kt_put_fmt(struct rkmp_buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		rkmp_buf_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-/*
- * An integer: within I-JSON's ±(2^53-1) (RFC 7493 §2.2), which the reader
- * keeps to, or nothing and an error (a bug: every integer written is bounded).
- */
-static void
-put_int(struct rkmp_buf *b, int64_t v)
-{
-	char num[24];
-	int n;
-
-	if (v > KT_INT_LIMIT || v < -KT_INT_LIMIT) {
-		if (b->err == 0)
-			b->err = rkmp_err_set(RKMP_E_INTERNAL, "key table", "integer %" PRId64
-			    " outside I-JSON's ±(2^53-1)", v);
-		return;
-	}
-	n = snprintf(num, sizeof(num), "%" PRId64, v);
-	rkmp_buf_put(b, num, (size_t)n);
-}
-
-/* A JSON string, quoted and escaped (UTF-8 passes through). */
-static void
-put_jstr(struct rkmp_buf *b, const char *s)
-{
-	const char *run = s;
-
-	rkmp_buf_put(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		rkmp_buf_put(b, run, (size_t)(s - run));
-		switch (c) {
-		case '"':
-			kt_put_str(b, "\\\"");
-			break;
-		case '\\':
-			kt_put_str(b, "\\\\");
-			break;
-		case '\n':
-			kt_put_str(b, "\\n");
-			break;
-		case '\t':
-			kt_put_str(b, "\\t");
-			break;
-		case '\r':
-			kt_put_str(b, "\\r");
-			break;
-		default:
-			kt_put_fmt(b, "\\u%04x", c);
-		}
-		run = s + 1;
-	}
-	rkmp_buf_put(b, run, (size_t)(s - run));
-	rkmp_buf_put(b, "\"", 1);
 }
 
 void
@@ -964,106 +907,110 @@ parse_rows_in(struct rkmp_keytable *kt, const char *name, const char *buf, size_
 
 /* ================================================================ rows: JSON out */
 
+/* Rows are written with json_write.c: spaced (", " and ": ") in the file,
+ * compact on stdout. */
+
 static void
-put_set(struct rkmp_buf *b, const char *const *v, size_t n)
+put_set(struct rkmp_jw *w, enum col c, const char *const *v, size_t n)
 {
-	rkmp_buf_put(b, "[", 1);
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			kt_put_str(b, ", ");
-		put_jstr(b, v[i]);
-	}
-	rkmp_buf_put(b, "]", 1);
+	rkmp_jw_key(w, col_names[c]);
+	rkmp_jw_array(w);
+	for (size_t i = 0; i < n; i++)
+		rkmp_jw_str(w, v[i]);
+	rkmp_jw_array_end(w);
 }
 
 static void
-put_col(struct rkmp_buf *b, enum col c, const char *v)
+put_col(struct rkmp_jw *w, enum col c, const char *v)
 {
-	kt_put_str(b, ", \"");
-	kt_put_str(b, col_names[c]);
-	kt_put_str(b, "\": ");
-	put_jstr(b, v);
+	rkmp_jw_key(w, col_names[c]);
+	rkmp_jw_str(w, v);
 }
 
 static void
-row_json(const struct rkmp_keytable_row *r, struct rkmp_buf *b)
+put_time(struct rkmp_jw *w, enum col c, int64_t t)
 {
-	char t[16];
-	const char *sep = "";
+	char s[16];
 
-	kt_put_str(b, "{\"AdminKeyName\": ");
-	put_jstr(b, r->admin_name);
-	put_col(b, C_LOCAL, r->local_name);
-	put_col(b, C_PEERNAME, r->peer_name);
-	kt_put_str(b, ", \"Peers\": ");
-	put_set(b, r->peers, r->npeers);
-	kt_put_str(b, ", \"Interfaces\": ");
-	put_set(b, r->interfaces, r->ninterfaces);
-	put_col(b, C_PROTO, rkmp_keytable_protocol_name(r->protocol));
-	kt_put_str(b, ", \"ProtocolSpecificInfo\": ");
-	kt_put_str(b, r->psi);
-	put_col(b, C_KDF, r->kdf);
-	put_col(b, C_ALG, r->alg_id);
-	kt_put_str(b, ", \"Key\": \"");
-	kt_put_hex(b, r->key, r->key_len, NULL);
-	kt_put_str(b, "\"");
-	put_col(b, C_DIR, rkmp_keytable_dir_name(r->direction));
-	rkmp_keytable_time_format(r->send_start, t);
-	put_col(b, C_SS, t);
-	rkmp_keytable_time_format(r->send_end, t);
-	put_col(b, C_SE, t);
-	rkmp_keytable_time_format(r->accept_start, t);
-	put_col(b, C_AS, t);
-	rkmp_keytable_time_format(r->accept_end, t);
-	put_col(b, C_AE, t);
-	if (r->x.present) {
-		const struct rkmp_keytable_x *x = &r->x;
-		const char *names[] = { "child_spi_local", "child_spi_peer", "rkmp_sa", "role",
-		    "state" };
-		const char *vals[] = { x->child_spi_local, x->child_spi_peer, x->rkmp_sa, x->role,
-		    x->state };
+	rkmp_keytable_time_format(t, s);
+	put_col(w, c, s);
+}
 
-		kt_put_str(b, ", \"x-rkmp\": {");
-		if (x->proto_id >= 0) {
-			kt_put_str(b, "\"proto_id\": ");
-			put_int(b, x->proto_id);
-			sep = ", ";
-		}
-		for (size_t i = 0; i < nitems(names); i++)
-			if (vals[i] != NULL) {
-				kt_put_str(b, sep);
-				kt_put_str(b, "\"");
-				kt_put_str(b, names[i]);
-				kt_put_str(b, "\": ");
-				put_jstr(b, vals[i]);
-				sep = ", ";
-			}
-		if (x->extra != NULL) {
-			kt_put_str(b, sep);
-			kt_put_str(b, x->extra);
-		}
-		kt_put_str(b, "}");
+/* x-rkmp: the known members in a fixed order, then the others as read (minified). */
+static void
+put_x(struct rkmp_jw *w, const struct rkmp_keytable_x *x)
+{
+	const char *names[] = { "child_spi_local", "child_spi_peer", "rkmp_sa", "role", "state" };
+	const char *vals[] = { x->child_spi_local, x->child_spi_peer, x->rkmp_sa, x->role,
+	    x->state };
+
+	rkmp_jw_key(w, col_names[C_X]);
+	rkmp_jw_object(w);
+	if (x->proto_id >= 0) {
+		RKMP_JW_KEY(w, "proto_id");
+		rkmp_jw_int(w, x->proto_id);
 	}
-	kt_put_str(b, "}");
+	for (size_t i = 0; i < nitems(names); i++)
+		if (vals[i] != NULL) {
+			rkmp_jw_key(w, names[i]);
+			rkmp_jw_str(w, vals[i]);
+		}
+	if (x->extra != NULL)
+		rkmp_jw_raw_members(w, x->extra, strlen(x->extra));
+	rkmp_jw_object_end(w);
+}
+
+/* One row, columns in RFC 7210 order; ProtocolSpecificInfo as read (minified). */
+static int
+row_json(const struct rkmp_keytable_row *r, bool compact, struct rkmp_buf *b)
+{
+	struct rkmp_jw w;
+
+	rkmp_jw_init(&w, b, !compact);
+	rkmp_jw_object(&w);
+	put_col(&w, C_ADMIN, r->admin_name);
+	put_col(&w, C_LOCAL, r->local_name);
+	put_col(&w, C_PEERNAME, r->peer_name);
+	put_set(&w, C_PEERS, r->peers, r->npeers);
+	put_set(&w, C_IFACES, r->interfaces, r->ninterfaces);
+	put_col(&w, C_PROTO, rkmp_keytable_protocol_name(r->protocol));
+	rkmp_jw_key(&w, col_names[C_PSI]);
+	rkmp_jw_raw(&w, r->psi, strlen(r->psi));
+	put_col(&w, C_KDF, r->kdf);
+	put_col(&w, C_ALG, r->alg_id);
+	rkmp_jw_key(&w, col_names[C_KEY]);
+	rkmp_jw_hex(&w, r->key, r->key_len);
+	put_col(&w, C_DIR, rkmp_keytable_dir_name(r->direction));
+	put_time(&w, C_SS, r->send_start);
+	put_time(&w, C_SE, r->send_end);
+	put_time(&w, C_AS, r->accept_start);
+	put_time(&w, C_AE, r->accept_end);
+	if (r->x.present)
+		put_x(&w, &r->x);
+	rkmp_jw_object_end(&w);
+	return rkmp_jw_finish(&w);
 }
 
 int
-rkmp_keytable_row_json(const struct rkmp_keytable_row *row, struct rkmp_buf *out)
+rkmp_keytable_row_json(const struct rkmp_keytable_row *row, bool compact, struct rkmp_buf *out)
 {
 	struct rkmp_buf b;
 
 	rkmp_buf_init(&b, RKMP_KEYTABLE_FILE_MAX);
-	row_json(row, &b);
+	row_json(row, compact, &b);
 	return kt_buf_to(&b, out);
 }
 
 int
 kt_table_doc(const struct rkmp_keytable *kt, struct rkmp_buf *b)
 {
+	struct rkmp_jw w;
+
 	/* one allocation: rows come out at about the size they went in */
 	rkmp_buf_reserve(b, 256 + kt->n * 720);
 	kt_put_str(b, "{\n  \"format\": \"" RKMP_KEYTABLE_FORMAT "\",\n  \"version\": ");
-	put_int(b, RKMP_KEYTABLE_VERSION);
+	rkmp_jw_init(&w, b, true);
+	rkmp_jw_int(&w, RKMP_KEYTABLE_VERSION);
 	kt_put_str(b, ",\n  \"rows\": [");
 	for (size_t i = 0; i < kt->n && b->err == 0; i++) {
 		const struct entry *e = &kt->v[i];
@@ -1074,7 +1021,7 @@ kt_table_doc(const struct rkmp_keytable *kt, struct rkmp_buf *b)
 		if (e->raw != NULL)
 			rkmp_buf_put(b, e->raw, e->raw_len);
 		else if ((r = rkmp_keytable_at(kt, i)) != NULL)
-			row_json(r, b);
+			row_json(r, false, b);
 		else
 			return b->err = rkmp_err_set(RKMP_E_NOMEM, "key table", "out of memory");
 	}

@@ -10,6 +10,7 @@
 
 #include "err.h"
 #include "identity.h"
+#include "json.h"
 #include "names.h"
 #include "print.h"
 
@@ -30,26 +31,6 @@ rkmp_fput_hex(FILE *f, const uint8_t *p, size_t n)
 		}
 	}
 	fwrite(buf, 1, k, f);
-}
-
-json_t *
-rkmp_json_hex(const uint8_t *p, size_t n)
-{
-	char small[257], *s = small;
-	json_t *j;
-
-	if (n == 0)
-		return json_string("");
-	if (2 * n + 1 > sizeof(small) && (s = malloc(2 * n + 1)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i] = hexdig[p[i] >> 4];
-		s[2 * i + 1] = hexdig[p[i] & 15];
-	}
-	j = json_stringn(s, 2 * n);
-	if (s != small)
-		free(s);
-	return j;
 }
 
 /* ------------------------------------------------------------------ shared bits */
@@ -364,205 +345,309 @@ rkmp_print_tree(FILE *f, const struct rkmp_print_meta *meta, const struct rkmp_m
 
 /* ------------------------------------------------------------------ JSON */
 
+/*
+ * The JSON of a message is written with json_write.c straight into the
+ * caller's buffer, member for member in the order (and with the bytes) of
+ * the jansson tree it replaced: a value and its name under KEY_name.
+ */
+#define KEY(w, lit)	RKMP_JW_KEY(w, lit)
+
 static void
-jset_name(json_t *o, const char *key, unsigned v, enum rkmp_reg reg)
+put_named(struct rkmp_jw *w, const char *key, size_t klen, unsigned v, enum rkmp_reg reg)
 {
 	char k[64];
 
-	json_object_set_new(o, key, json_integer(v));
-	snprintf(k, sizeof(k), "%s_name", key);
-	json_object_set_new(o, k, json_string(rkmp_name_or(reg, v)));
+	rkmp_jw_keyn(w, key, klen);
+	rkmp_jw_uint(w, v);
+	memcpy(k, key, klen);
+	memcpy(k + klen, "_name", 5);
+	rkmp_jw_keyn(w, k, klen + 5);
+	rkmp_jw_str(w, rkmp_name_or(reg, v));
+}
+#define NAMED(w, lit, v, reg)	put_named((w), "" lit, sizeof(lit) - 1, (v), (reg))
+
+/* A string from outside the tables (a file name, an identity, an error's
+ * text): left out when it is not UTF-8, as jansson's json_string (NULL)
+ * left it out of the tree. */
+static void
+put_text(struct rkmp_jw *w, const char *key, size_t klen, const char *s)
+{
+	if (!rkmp_json_utf8_valid(s, strlen(s)))
+		return;
+	rkmp_jw_keyn(w, key, klen);
+	rkmp_jw_str(w, s);
+}
+#define TEXT(w, lit, s)	put_text((w), "" lit, sizeof(lit) - 1, (s))
+
+static void json_payloads(struct rkmp_jw *, const struct rkmp_print_meta *,
+    const struct rkmp_pld *, size_t);
+
+static void
+json_sa(struct rkmp_jw *w, const struct rkmp_pld *p)
+{
+	KEY(w, "proposals");
+	rkmp_jw_array(w);
+	for (size_t i = 0; i < p->u.sa.nprop; i++) {
+		const struct rkmp_proposal *pr = &p->u.sa.prop[i];
+
+		rkmp_jw_object(w);
+		KEY(w, "num");
+		rkmp_jw_uint(w, pr->num);
+		NAMED(w, "protocol_id", pr->protocol, RKMP_REG_PROTOCOL);
+		KEY(w, "spi");
+		rkmp_jw_hex(w, pr->spi, pr->spi_size);
+		KEY(w, "transforms");
+		rkmp_jw_array(w);
+		for (size_t t = 0; t < pr->ntrans; t++) {
+			const struct rkmp_transform *tr = &pr->trans[t];
+
+			rkmp_jw_object(w);
+			NAMED(w, "type", tr->type, RKMP_REG_TRANSFORM);
+			NAMED(w, "id", tr->id, rkmp_transform_reg(tr->type));
+			KEY(w, "key_length");
+			if (tr->key_length >= 0)
+				rkmp_jw_int(w, tr->key_length);
+			else
+				rkmp_jw_null(w);
+			rkmp_jw_object_end(w);
+		}
+		rkmp_jw_array_end(w);
+		rkmp_jw_object_end(w);
+	}
+	rkmp_jw_array_end(w);
 }
 
-static json_t *json_payloads(const struct rkmp_print_meta *, const struct rkmp_pld *, size_t);
-
-static json_t *
-json_payload(const struct rkmp_print_meta *meta, const struct rkmp_pld *p)
+static void
+json_ts(struct rkmp_jw *w, const struct rkmp_pld *p)
 {
-	json_t *o = json_object();
+	KEY(w, "selectors");
+	rkmp_jw_array(w);
+	for (unsigned i = 0; i < p->u.ts.count; i++) {
+		const struct rkmp_ts *t = &p->u.ts.ts[i];
+		char a[64];
+
+		rkmp_jw_object(w);
+		NAMED(w, "ts_type", t->type, RKMP_REG_TS);
+		KEY(w, "ip_protocol");
+		rkmp_jw_uint(w, t->ip_proto);
+		KEY(w, "start_port");
+		rkmp_jw_uint(w, t->start_port);
+		KEY(w, "end_port");
+		rkmp_jw_uint(w, t->end_port);
+		if (t->addr_len) {
+			int af = t->addr_len == 4 ? AF_INET : AF_INET6;
+
+			inet_ntop(af, t->start_addr, a, sizeof(a));
+			KEY(w, "start_addr");
+			rkmp_jw_str(w, a);
+			inet_ntop(af, t->end_addr, a, sizeof(a));
+			KEY(w, "end_addr");
+			rkmp_jw_str(w, a);
+		}
+		rkmp_jw_object_end(w);
+	}
+	rkmp_jw_array_end(w);
+}
+
+static void
+json_sk(struct rkmp_jw *w, const struct rkmp_print_meta *meta, const struct rkmp_pld *p)
+{
+	if (p->type == RKMP_PLD_SKF) {
+		KEY(w, "fragment");
+		rkmp_jw_uint(w, p->u.sk.frag_num);
+		KEY(w, "total");
+		rkmp_jw_uint(w, p->u.sk.frag_total);
+	}
+	NAMED(w, "next_payload", p->u.sk.first_inner, RKMP_REG_PAYLOAD);
+	KEY(w, "encrypted_length");
+	rkmp_jw_uint(w, p->u.sk.enc_len);
+	if (meta->sk_iv || meta->sk_icv) {
+		struct rkmp_sk_parts parts;
+
+		if (rkmp_sk_split(p, meta->sk_iv, meta->sk_icv, meta->sk_block, &parts) == 0) {
+			KEY(w, "iv");
+			rkmp_jw_hex(w, parts.iv, parts.iv_len);
+			KEY(w, "ciphertext_length");
+			rkmp_jw_uint(w, parts.ct_len);
+			KEY(w, "icv");
+			rkmp_jw_hex(w, parts.icv, parts.icv_len);
+		}
+	}
+	KEY(w, "decrypted");
+	rkmp_jw_bool(w, p->u.sk.decrypted);
+	if (p->u.sk.icv_ok >= 0) {
+		KEY(w, "icv_ok");
+		rkmp_jw_bool(w, p->u.sk.icv_ok);
+	}
+	if (p->u.sk.decrypted) {
+		KEY(w, "payloads");
+		json_payloads(w, meta, p->u.sk.inner, p->u.sk.ninner);
+	}
+}
+
+static void
+json_payload(struct rkmp_jw *w, const struct rkmp_print_meta *meta, const struct rkmp_pld *p)
+{
 	char idbuf[512];
 
-	jset_name(o, "type", p->type, RKMP_REG_PAYLOAD);
-	json_object_set_new(o, "critical", json_boolean(p->flags & RKMP_CRITICAL));
-	json_object_set_new(o, "length", json_integer(p->length));
+	rkmp_jw_object(w);
+	NAMED(w, "type", p->type, RKMP_REG_PAYLOAD);
+	KEY(w, "critical");
+	rkmp_jw_bool(w, p->flags & RKMP_CRITICAL);
+	KEY(w, "length");
+	rkmp_jw_uint(w, p->length);
 	if (!p->known) {
-		json_object_set_new(o, "data", rkmp_json_hex(p->u.opaque.data, p->u.opaque.len));
-		return o;
+		KEY(w, "data");
+		rkmp_jw_hex(w, p->u.opaque.data, p->u.opaque.len);
+		rkmp_jw_object_end(w);
+		return;
 	}
 	switch (p->type) {
-	case RKMP_PLD_SA: {
-		json_t *props = json_array();
-
-		for (size_t i = 0; i < p->u.sa.nprop; i++) {
-			const struct rkmp_proposal *pr = &p->u.sa.prop[i];
-			json_t *po = json_object(), *ts = json_array();
-
-			json_object_set_new(po, "num", json_integer(pr->num));
-			jset_name(po, "protocol_id", pr->protocol, RKMP_REG_PROTOCOL);
-			json_object_set_new(po, "spi", rkmp_json_hex(pr->spi, pr->spi_size));
-			for (size_t t = 0; t < pr->ntrans; t++) {
-				const struct rkmp_transform *tr = &pr->trans[t];
-				json_t *to = json_object();
-
-				jset_name(to, "type", tr->type, RKMP_REG_TRANSFORM);
-				jset_name(to, "id", tr->id, rkmp_transform_reg(tr->type));
-				json_object_set_new(to, "key_length",
-				    tr->key_length >= 0 ? json_integer(tr->key_length) : json_null());
-				json_array_append_new(ts, to);
-			}
-			json_object_set_new(po, "transforms", ts);
-			json_array_append_new(props, po);
-		}
-		json_object_set_new(o, "proposals", props);
+	case RKMP_PLD_SA:
+		json_sa(w, p);
 		break;
-	}
 	case RKMP_PLD_KE:
-		jset_name(o, "group", p->u.ke.group, RKMP_REG_DH);
-		json_object_set_new(o, "data", rkmp_json_hex(p->u.ke.data, p->u.ke.len));
+		NAMED(w, "group", p->u.ke.group, RKMP_REG_DH);
+		KEY(w, "data");
+		rkmp_jw_hex(w, p->u.ke.data, p->u.ke.len);
 		break;
 	case RKMP_PLD_IDI:
 	case RKMP_PLD_IDR:
-		jset_name(o, "id_type", p->u.id.id_type, RKMP_REG_ID);
+		NAMED(w, "id_type", p->u.id.id_type, RKMP_REG_ID);
 		rkmp_id_string(p->u.id.id_type, p->u.id.data, p->u.id.len, idbuf, sizeof(idbuf));
-		json_object_set_new(o, "id", json_string(idbuf));
-		json_object_set_new(o, "data", rkmp_json_hex(p->u.id.data, p->u.id.len));
+		TEXT(w, "id", idbuf);
+		KEY(w, "data");
+		rkmp_jw_hex(w, p->u.id.data, p->u.id.len);
 		break;
 	case RKMP_PLD_CERT:
 	case RKMP_PLD_CERTREQ:
-		jset_name(o, "encoding", p->u.cert.encoding, RKMP_REG_CERT);
-		json_object_set_new(o, "data", rkmp_json_hex(p->u.cert.data, p->u.cert.len));
+		NAMED(w, "encoding", p->u.cert.encoding, RKMP_REG_CERT);
+		KEY(w, "data");
+		rkmp_jw_hex(w, p->u.cert.data, p->u.cert.len);
 		break;
 	case RKMP_PLD_AUTH:
-		jset_name(o, "method", p->u.auth.method, RKMP_REG_AUTH);
-		json_object_set_new(o, "data", rkmp_json_hex(p->u.auth.data, p->u.auth.len));
+		NAMED(w, "method", p->u.auth.method, RKMP_REG_AUTH);
+		KEY(w, "data");
+		rkmp_jw_hex(w, p->u.auth.data, p->u.auth.len);
 		break;
 	case RKMP_PLD_NOTIFY:
-		jset_name(o, "notify_type", p->u.notify.type, RKMP_REG_NOTIFY);
-		jset_name(o, "protocol_id", p->u.notify.protocol, RKMP_REG_PROTOCOL);
-		json_object_set_new(o, "spi", rkmp_json_hex(p->u.notify.spi, p->u.notify.spi_size));
-		json_object_set_new(o, "data", rkmp_json_hex(p->u.notify.data, p->u.notify.len));
+		NAMED(w, "notify_type", p->u.notify.type, RKMP_REG_NOTIFY);
+		NAMED(w, "protocol_id", p->u.notify.protocol, RKMP_REG_PROTOCOL);
+		KEY(w, "spi");
+		rkmp_jw_hex(w, p->u.notify.spi, p->u.notify.spi_size);
+		KEY(w, "data");
+		rkmp_jw_hex(w, p->u.notify.data, p->u.notify.len);
 		break;
-	case RKMP_PLD_DELETE: {
-		json_t *spis = json_array();
-
-		jset_name(o, "protocol_id", p->u.del.protocol, RKMP_REG_PROTOCOL);
-		json_object_set_new(o, "spi_size", json_integer(p->u.del.spi_size));
+	case RKMP_PLD_DELETE:
+		NAMED(w, "protocol_id", p->u.del.protocol, RKMP_REG_PROTOCOL);
+		KEY(w, "spi_size");
+		rkmp_jw_uint(w, p->u.del.spi_size);
+		KEY(w, "spis");
+		rkmp_jw_array(w);
 		for (unsigned i = 0; i < p->u.del.nspi && p->u.del.spi_size; i++)
-			json_array_append_new(spis, rkmp_json_hex(p->u.del.spis +
-			    (size_t)i * p->u.del.spi_size, p->u.del.spi_size));
-		json_object_set_new(o, "spis", spis);
+			rkmp_jw_hex(w, p->u.del.spis + (size_t)i * p->u.del.spi_size, p->u.del.spi_size);
+		rkmp_jw_array_end(w);
 		break;
-	}
 	case RKMP_PLD_TSI:
-	case RKMP_PLD_TSR: {
-		json_t *sel = json_array();
-
-		for (unsigned i = 0; i < p->u.ts.count; i++) {
-			const struct rkmp_ts *t = &p->u.ts.ts[i];
-			json_t *so = json_object();
-			char a[64];
-
-			jset_name(so, "ts_type", t->type, RKMP_REG_TS);
-			json_object_set_new(so, "ip_protocol", json_integer(t->ip_proto));
-			json_object_set_new(so, "start_port", json_integer(t->start_port));
-			json_object_set_new(so, "end_port", json_integer(t->end_port));
-			if (t->addr_len) {
-				int af = t->addr_len == 4 ? AF_INET : AF_INET6;
-
-				inet_ntop(af, t->start_addr, a, sizeof(a));
-				json_object_set_new(so, "start_addr", json_string(a));
-				inet_ntop(af, t->end_addr, a, sizeof(a));
-				json_object_set_new(so, "end_addr", json_string(a));
-			}
-			json_array_append_new(sel, so);
-		}
-		json_object_set_new(o, "selectors", sel);
+	case RKMP_PLD_TSR:
+		json_ts(w, p);
 		break;
-	}
 	case RKMP_PLD_SK:
 	case RKMP_PLD_SKF:
-		if (p->type == RKMP_PLD_SKF) {
-			json_object_set_new(o, "fragment", json_integer(p->u.sk.frag_num));
-			json_object_set_new(o, "total", json_integer(p->u.sk.frag_total));
-		}
-		jset_name(o, "next_payload", p->u.sk.first_inner, RKMP_REG_PAYLOAD);
-		json_object_set_new(o, "encrypted_length", json_integer((json_int_t)p->u.sk.enc_len));
-		if (meta->sk_iv || meta->sk_icv) {
-			struct rkmp_sk_parts parts;
-
-			if (rkmp_sk_split(p, meta->sk_iv, meta->sk_icv, meta->sk_block, &parts) == 0) {
-				json_object_set_new(o, "iv", rkmp_json_hex(parts.iv, parts.iv_len));
-				json_object_set_new(o, "ciphertext_length",
-				    json_integer((json_int_t)parts.ct_len));
-				json_object_set_new(o, "icv", rkmp_json_hex(parts.icv, parts.icv_len));
-			}
-		}
-		json_object_set_new(o, "decrypted", json_boolean(p->u.sk.decrypted));
-		if (p->u.sk.icv_ok >= 0)
-			json_object_set_new(o, "icv_ok", json_boolean(p->u.sk.icv_ok));
-		if (p->u.sk.decrypted)
-			json_object_set_new(o, "payloads", json_payloads(meta, p->u.sk.inner,
-			    p->u.sk.ninner));
+		json_sk(w, meta, p);
 		break;
 	default:
-		json_object_set_new(o, "data", rkmp_json_hex(p->u.opaque.data, p->u.opaque.len));
+		KEY(w, "data");
+		rkmp_jw_hex(w, p->u.opaque.data, p->u.opaque.len);
 		break;
 	}
-	return o;
+	rkmp_jw_object_end(w);
 }
 
-static json_t *
-json_payloads(const struct rkmp_print_meta *meta, const struct rkmp_pld *pld, size_t n)
+static void
+json_payloads(struct rkmp_jw *w, const struct rkmp_print_meta *meta, const struct rkmp_pld *pld,
+    size_t n)
 {
-	json_t *a = json_array();
-
+	rkmp_jw_array(w);
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_payload(meta, &pld[i]));
-	return a;
+		json_payload(w, meta, &pld[i]);
+	rkmp_jw_array_end(w);
 }
 
-json_t *
-rkmp_json_msg(const struct rkmp_print_meta *meta, const struct rkmp_msg *m, int err)
+/* The SPI as 16 hex digits: its 8 octets in network order. */
+static void
+json_spi(struct rkmp_jw *w, uint64_t spi)
 {
-	json_t *o = json_object();
-	char spi[17];
+	uint8_t o[8];
 
-	json_object_set_new(o, "file", json_string(meta->file ? meta->file : "-"));
-	json_object_set_new(o, "frame", json_integer((json_int_t)meta->frame));
+	for (int i = 7; i >= 0; i--, spi >>= 8)
+		o[i] = (uint8_t)spi;
+	rkmp_jw_hex(w, o, sizeof(o));
+}
+
+int
+rkmp_print_json(struct rkmp_buf *out, const struct rkmp_print_meta *meta, const struct rkmp_msg *m,
+    int err)
+{
+	struct rkmp_jw w;
+
+	rkmp_jw_init(&w, out, false);
+	rkmp_jw_object(&w);
+	TEXT(&w, "file", meta->file ? meta->file : "-");
+	KEY(&w, "frame");
+	rkmp_jw_uint(&w, meta->frame);
 	if (meta->has_udp) {
-		json_object_set_new(o, "time", json_real((double)meta->ts_sec + meta->ts_usec / 1e6));
-		json_object_set_new(o, "src", json_string(meta->src));
-		json_object_set_new(o, "sport", json_integer(meta->sport));
-		json_object_set_new(o, "dst", json_string(meta->dst));
-		json_object_set_new(o, "dport", json_integer(meta->dport));
+		KEY(&w, "time");
+		rkmp_jw_time(&w, meta->ts_sec, meta->ts_usec);
+		KEY(&w, "src");
+		rkmp_jw_str(&w, meta->src);
+		KEY(&w, "sport");
+		rkmp_jw_uint(&w, meta->sport);
+		KEY(&w, "dst");
+		rkmp_jw_str(&w, meta->dst);
+		KEY(&w, "dport");
+		rkmp_jw_uint(&w, meta->dport);
 	}
-	if (meta->rkmp)
-		json_object_set_new(o, "rkmp", json_true());
+	if (meta->rkmp) {
+		KEY(&w, "rkmp");
+		rkmp_jw_bool(&w, true);
+	}
 	if (m->raw_len >= RKMP_HDR_LEN) {
-		json_t *fl = json_object();
-
-		snprintf(spi, sizeof(spi), "%016llx", (unsigned long long)m->spi_i);
-		json_object_set_new(o, "spi_i", json_string(spi));
-		snprintf(spi, sizeof(spi), "%016llx", (unsigned long long)m->spi_r);
-		json_object_set_new(o, "spi_r", json_string(spi));
-		jset_name(o, "exchange_type", m->exchange, RKMP_REG_EXCHANGE);
-		json_object_set_new(fl, "initiator", json_boolean(rkmp_msg_is_initiator(m)));
-		json_object_set_new(fl, "response", json_boolean(rkmp_msg_is_response(m)));
-		json_object_set_new(o, "flags", fl);
-		json_object_set_new(o, "version", json_integer(m->version));
-		json_object_set_new(o, "msg_id", json_integer(m->msg_id));
-		json_object_set_new(o, "length", json_integer(m->length));
-		json_object_set_new(o, "payloads", json_payloads(meta, m->pld, m->npld));
-		if (m->unsupported_critical)
-			json_object_set_new(o, "unsupported_critical", json_integer(m->unsupported_critical));
+		KEY(&w, "spi_i");
+		json_spi(&w, m->spi_i);
+		KEY(&w, "spi_r");
+		json_spi(&w, m->spi_r);
+		NAMED(&w, "exchange_type", m->exchange, RKMP_REG_EXCHANGE);
+		KEY(&w, "flags");
+		rkmp_jw_object(&w);
+		KEY(&w, "initiator");
+		rkmp_jw_bool(&w, rkmp_msg_is_initiator(m));
+		KEY(&w, "response");
+		rkmp_jw_bool(&w, rkmp_msg_is_response(m));
+		rkmp_jw_object_end(&w);
+		KEY(&w, "version");
+		rkmp_jw_uint(&w, m->version);
+		KEY(&w, "msg_id");
+		rkmp_jw_uint(&w, m->msg_id);
+		KEY(&w, "length");
+		rkmp_jw_uint(&w, m->length);
+		KEY(&w, "payloads");
+		json_payloads(&w, meta, m->pld, m->npld);
+		if (m->unsupported_critical) {
+			KEY(&w, "unsupported_critical");
+			rkmp_jw_uint(&w, m->unsupported_critical);
+		}
 	}
 	if (err != 0) {
-		json_t *e = json_object();
-
-		json_object_set_new(e, "kind", json_string(rkmp_err_kind(err)));
-		json_object_set_new(e, "where", json_string(rkmp_err_where()));
-		json_object_set_new(e, "detail", json_string(rkmp_err_detail()));
-		json_object_set_new(o, "error", e);
+		KEY(&w, "error");
+		rkmp_jw_object(&w);
+		KEY(&w, "kind");
+		rkmp_jw_str(&w, rkmp_err_kind(err));
+		TEXT(&w, "where", rkmp_err_where());
+		TEXT(&w, "detail", rkmp_err_detail());
+		rkmp_jw_object_end(&w);
 	}
-	return o;
+	rkmp_jw_object_end(&w);
+	rkmp_buf_put(out, "\n", 1);
+	return rkmp_jw_finish(&w);
 }

@@ -2,7 +2,8 @@
 /*
  * print.h — text and JSON renderings of a decoded message.
  * One line per message (tcpdump-like), a payload tree (-v), or one JSON
- * object (NDJSON, keys fixed by DESIGN.md §6).  No I/O besides the FILE given.
+ * object (NDJSON, keys fixed by DESIGN.md §6).  No I/O besides the FILE given;
+ * the JSON goes into a buffer.
  */
 #ifndef RKMP_PRINT_H
 #define RKMP_PRINT_H
@@ -11,8 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <jansson.h>
-
+#include "buf.h"
 #include "msg.h"
 
 struct rkmp_print_meta {
@@ -33,10 +33,12 @@ struct rkmp_print_meta {
  * (its where/detail are taken from rkmp_err_where()/rkmp_err_detail()). */
 void	 rkmp_print_line(FILE *f, const struct rkmp_print_meta *meta, const struct rkmp_msg *m, int err);
 void	 rkmp_print_tree(FILE *f, const struct rkmp_print_meta *meta, const struct rkmp_msg *m, int err);
-json_t	*rkmp_json_msg(const struct rkmp_print_meta *meta, const struct rkmp_msg *m, int err);
+/* The message as one line of NDJSON (the object and a newline) appended to
+ * out (lib/json_write.c); 0, or out's error. */
+int	 rkmp_print_json(struct rkmp_buf *out, const struct rkmp_print_meta *meta,
+	    const struct rkmp_msg *m, int err);
 
-/* Lowercase hex of n octets into a json string / a FILE. */
-json_t	*rkmp_json_hex(const uint8_t *p, size_t n);
+/* Lowercase hex of n octets into a FILE. */
 void	 rkmp_fput_hex(FILE *f, const uint8_t *p, size_t n);
 
 #endif

@@ -61,6 +61,10 @@ r_ours=$(rate "$msgs" "$t_ours") r_ours_v=$(rate "$msgs" "$t_ours_v") r_ours_j=$
 r_tcpdump=$(rate "$msgs" "$t_tcpdump") r_tshark=$(rate "$small_msgs" "$t_tshark")
 m_half=$(rss "$bin/rkmp-decode" -q -v -r "$half")
 m_big=$(rss "$bin/rkmp-decode" -q -v -r "$big")
+# --json is written through a buffer flushed every 64 KiB: flat too
+mj_small=$(rss "$bin/rkmp-decode" -q --json -r "$small")
+mj_half=$(rss "$bin/rkmp-decode" -q --json -r "$half")
+mj_big=$(rss "$bin/rkmp-decode" -q --json -r "$big")
 
 {
 	echo "rkmp-decode bench  $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) cores"
@@ -72,7 +76,9 @@ m_big=$(rss "$bin/rkmp-decode" -q -v -r "$big")
 	printf '%-34s %10s %12s %10s\n' "tshark -V -r ($small_msgs messages)" "$t_tshark" "$r_tshark" "$(awk -v a="$r_tshark" -v b="$r_tcpdump" 'BEGIN{printf "%.2fx", a/b}')"
 	echo "rkmp-decode -v vs tshark -V: $(awk -v a="$r_ours_v" -v b="$r_tshark" 'BEGIN{printf "%.1fx", a/b}') (same $small_msgs-message file: $t_ours_small_v s vs $t_tshark s)"
 	echo "rkmp-decode one line vs tshark -V: $(awk -v a="$r_ours" -v b="$r_tshark" 'BEGIN{printf "%.1fx", a/b}')"
+	echo "rkmp-decode --json vs tcpdump -vv: $(awk -v a="$r_ours_j" -v b="$r_tcpdump" 'BEGIN{printf "%.2fx", a/b}') (target >= 1.00x: NDJSON as fast as tcpdump's text)"
 	echo "peak RSS rkmp-decode -v: $m_half KiB at $((msgs / 2)) messages, $m_big KiB at $msgs messages"
+	echo "peak RSS rkmp-decode --json: $mj_small KiB at $small_msgs messages, $mj_half KiB at $((msgs / 2)), $mj_big KiB at $msgs (target: flat)"
 } | tee "$out/bench.txt"
 
 # 2. RKMP_SA_INIT + RKMP_SA_AUTH negotiations per CPU second (both sides in

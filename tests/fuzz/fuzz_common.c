@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "crypto.h"
 #include "err.h"
@@ -264,4 +266,27 @@ fz_fail(const char *what, const uint8_t *p, size_t n)
 	for (size_t i = 0; p != NULL && i < n && i < 4096; i++)
 		fprintf(stderr, "%02x%s", p[i], (i + 1) % 32 == 0 || i + 1 == n ? "\n" : "");
 	abort();
+}
+
+void
+fz_json_msg(const struct rkmp_print_meta *meta, const struct rkmp_msg *m, int err)
+{
+	struct rkmp_buf b;
+	json_error_t e;
+	json_t *j;
+
+	rkmp_buf_init(&b, 64u << 20);
+	if (rkmp_print_json(&b, meta, m, err) != 0)
+		fz_fail("rkmp_print_json failed", m->raw, m->raw_len);
+	if (b.len < 2 || b.p[b.len - 1] != '\n' || memchr(b.p, '\n', b.len - 1) != NULL)
+		fz_fail("rkmp_print_json: not one line", m->raw, m->raw_len);
+	if ((j = json_loadb((const char *)b.p, b.len - 1, JSON_REJECT_DUPLICATES, &e)) == NULL) {
+		fprintf(stderr, "fuzz: jansson: %s at %d: %.*s\n", e.text, e.position, (int)b.len,
+		    (const char *)b.p);
+		fz_fail("rkmp_print_json: jansson does not parse it", m->raw, m->raw_len);
+	}
+	if (!json_is_object(j))
+		fz_fail("rkmp_print_json: not an object", m->raw, m->raw_len);
+	json_decref(j);
+	rkmp_buf_free(&b);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "keys.h"
+#include "print.h"
 #include "sa.h"
 #include "sk.h"
 
@@ -47,6 +48,9 @@ bool	fz_unseal(const struct rkmp_sk_dir *k, uint8_t *msg, size_t len);
  * the ciphertext in msg.  false as above. */
 bool	fz_sk_region(const struct rkmp_sk_dir *k, const uint8_t *msg, size_t len, size_t *ct_off,
 	    size_t *ct_len);
+/* The message through rkmp_print_json: one line that jansson parses
+ * (json_loadb, duplicate names refused) into an object; else fz_fail. */
+void	fz_json_msg(const struct rkmp_print_meta *meta, const struct rkmp_msg *m, int err);
 /* A finding that does not abort: printed the first few times per kind, counted. */
 void	fz_note(const char *kind, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Abort with a message and a hex dump of the offending bytes. */

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "buf.h"
 #include "err.h"
 #include "fuzz_common.h"
@@ -45,19 +43,13 @@ print_all(const struct rkmp_msg *m, int err, size_t size, uint8_t salt)
 		.marker = (salt & 4) != 0,
 	};
 	const size_t *l = layouts[(salt >> 3) & 3];
-	json_t *j;
-	char *s;
 
 	meta.sk_iv = l[0];
 	meta.sk_icv = l[1];
 	meta.sk_block = l[2];
 	rkmp_print_line(devnull, &meta, m, err);
 	rkmp_print_tree(devnull, &meta, m, err);
-	if ((j = rkmp_json_msg(&meta, m, err)) == NULL)
-		fz_fail("rkmp_json_msg returned NULL", m->raw, m->raw_len);
-	s = json_dumps(j, JSON_COMPACT);
-	free(s);
-	json_decref(j);
+	fz_json_msg(&meta, m, err);
 }
 
 int

@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "buf.h"
 #include "err.h"
 #include "fuzz_common.h"
@@ -146,14 +144,12 @@ static void
 print_decrypted(const struct rkmp_msg *m, const struct rkmp_key_entry *e)
 {
 	struct rkmp_print_meta meta = { .file = "fuzz.bin", .frame = 1 };
-	json_t *j;
 
 	meta.sk_iv = e->encr->iv_len;
 	meta.sk_icv = e->encr->aead ? e->encr->icv_len : e->integ->icv_len;
 	meta.sk_block = e->encr->aead ? 1 : e->encr->block_len;
 	rkmp_print_tree(devnull, &meta, m, 0);
-	j = rkmp_json_msg(&meta, m, 0);
-	json_decref(j);
+	fz_json_msg(&meta, m, 0);
 }
 
 int

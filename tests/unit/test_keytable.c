@@ -368,7 +368,7 @@ TEST(keytable_json_syntax_refusals)
 		ASSERT_INT_EQ(rows(row, &kt), 0);
 		ASSERT_STR_EQ(rkmp_keytable_at(kt, 0)->x.extra, "\"note\":{\"by\":[1,\"\\u00e9\"]}");
 		rkmp_buf_init(&b, 1u << 20);
-		ASSERT_INT_EQ(rkmp_keytable_row_json(rkmp_keytable_at(kt, 0), &b), 0);
+		ASSERT_INT_EQ(rkmp_keytable_row_json(rkmp_keytable_at(kt, 0), false, &b), 0);
 		rkmp_buf_put(&b, "", 1);
 		ASSERT_STR_CONTAINS((const char *)b.p, "\"x-rkmp\": {\"proto_id\": 201, \"note\":{\"by\"");
 		rkmp_buf_free(&b);
