@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "err.h"
 #include "hex.h"
+#include "json.h"
 #include "keytable.h"
 #include "kt_int.h"
 #include "protocols.h"
@@ -56,12 +57,11 @@ child_ipsec(const struct rkmp_sa_child *ch)
  */
 static int
 rp_alg(const struct rkmp_protocol *p, const struct rkmp_sa_child *ch, int integ,
-    struct rkmp_keytable_row *row, char *psi, size_t psi_len, const char *peer)
+    struct rkmp_keytable_row *row, struct rkmp_proto_psi *in, const char *peer)
 {
 	int raw = p->mode_type != 0 ? child_transform(ch, p->mode_type) : -1;
 	int mode = raw < 0 ? 0 : raw;
 	const struct rkmp_proto_alg *a = NULL;
-	struct rkmp_proto_psi in;
 
 	if (p->nmode_names > 0 && (size_t)mode >= p->nmode_names)
 		return rkmp_err_set(RKMP_E_CRYPTO, "child SA", "%s %s %d", p->title, p->mode_label,
@@ -78,10 +78,9 @@ rp_alg(const struct rkmp_protocol *p, const struct rkmp_sa_child *ch, int integ,
 		    integ, p->alg_miss ? ": " : "", p->alg_miss ? p->alg_miss : "");
 	row->kdf = a->kdf;
 	row->alg_id = a->alg;
-	in.peer = peer;
-	in.mode = raw;
-	in.alg = a;
-	p->psi(&in, psi, psi_len);
+	in->peer = peer;
+	in->mode = raw;
+	in->alg = a;
 	return 0;
 }
 
@@ -104,6 +103,9 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	struct rkmp_keytable_row row;
 	char local_spi[2 * RKMP_SA_SPI_MAX + 1], peer_spi[2 * RKMP_SA_SPI_MAX + 1];
 	char admin[512], psi[512], rkmp_sa[40], alg[64];
+	struct rkmp_proto_psi pin = { 0 };
+	struct rkmp_buf pb;
+	struct rkmp_jw pw;
 	const char *peers[1] = { cfg->peer };
 	const char *ifaces[1] = { cfg->interface ? cfg->interface : "all" };
 	uint8_t key[RKMP_KEYTABLE_KEY_MAX];
@@ -138,7 +140,7 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 	row.local_name = peer_spi;
 	row.peer_name = local_spi;
 	if (p->rp) {
-		if ((r = rp_alg(p, ch, integ, &row, psi, sizeof(psi), cfg->peer)) != 0)
+		if ((r = rp_alg(p, ch, integ, &row, &pin, cfg->peer)) != 0)
 			return r;
 		if (ch->keymat_len > sizeof(key))
 			return rkmp_err_set(RKMP_E_STATE, "child SA", "KEYMAT %zu octets", ch->keymat_len);
@@ -170,11 +172,28 @@ rkmp_keytable_add_child(struct rkmp_keytable *kt, const struct rkmp_sa *sa,
 		memcpy(key, ch->keymat + ei, half);
 		memcpy(key + half, ch->keymat + (half - ei), half);
 		row.key_len = 2 * half;
-		if (cfg->local != NULL)
-			snprintf(psi, sizeof(psi), "{\"local\": \"%s\"}", cfg->local);
-		else
-			snprintf(psi, sizeof(psi), "{}");
 	}
+	/* ProtocolSpecificInfo: the protocol's, or ESP's local address */
+	rkmp_buf_init(&pb, sizeof(psi) - 1);
+	rkmp_jw_init(&pw, &pb, true);
+	if (p->rp)
+		p->psi(&pin, &pw);
+	else {
+		rkmp_jw_object(&pw);
+		if (cfg->local != NULL) {
+			RKMP_JW_KEY(&pw, "local");
+			rkmp_jw_str(&pw, cfg->local);
+		}
+		rkmp_jw_object_end(&pw);
+	}
+	if (rkmp_jw_finish(&pw) != 0 || pb.len >= sizeof(psi)) {
+		rkmp_buf_free(&pb);
+		return rkmp_err_set(RKMP_E_INTERNAL, "child SA", "ProtocolSpecificInfo of %zu octets",
+		    pb.len);
+	}
+	memcpy(psi, pb.p, pb.len);
+	psi[pb.len] = '\0';
+	rkmp_buf_free(&pb);
 	row.psi = psi;
 	snprintf(admin, sizeof(admin), "rkmp/%s/%s/%s-%s/%04u", pname, cfg->peer,
 	    sa->initiator ? local_spi : peer_spi, sa->initiator ? peer_spi : local_spi, cfg->serial);

@@ -4,11 +4,13 @@
  * child-SA protocol, with its small tables right above it, and the IKE SA's
  * proposal rules.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "nitems.h"
 #include "proposal.h"
 #include "protocols.h"
@@ -72,15 +74,42 @@ static const struct rkmp_proto_alg tcp_ao_algs[] = {
 	    "hmac-sha-1-12", 2, -1, 0 },
 };
 
+/* the conn_id of a key for one peer address: "192.0.2.1/32", "2001:db8::1/128" */
 static void
-tcp_ao_psi(const struct rkmp_proto_psi *in, char *out, size_t len)
+peer_prefix(struct rkmp_jw *w, const char *peer)
+{
+	char prefix[INET6_ADDRSTRLEN + 8];
+
+	snprintf(prefix, sizeof(prefix), "%s/%d", peer, host_bits(peer));
+	RKMP_JW_KEY(w, "peer_prefix");
+	rkmp_jw_str(w, prefix);
+}
+
+static void
+tcp_ao_psi(const struct rkmp_proto_psi *in, struct rkmp_jw *w)
 {
 	const char *flag = in->mode == 0 ? "exclude" : "include";
 
-	snprintf(out, len, "{\"send\": {\"tcp_option_flag\": \"%s\"}, \"recv\": "
-	    "{\"tcp_option_flag\": \"%s\"}, \"conn_id\": {\"peer_prefix\": \"%s/%d\", "
-	    "\"local_port\": \"*\", \"remote_port\": \"*\"}}", flag, flag, in->peer,
-	    host_bits(in->peer));
+	rkmp_jw_object(w);
+	RKMP_JW_KEY(w, "send");
+	rkmp_jw_object(w);
+	RKMP_JW_KEY(w, "tcp_option_flag");
+	rkmp_jw_str(w, flag);
+	rkmp_jw_object_end(w);
+	RKMP_JW_KEY(w, "recv");
+	rkmp_jw_object(w);
+	RKMP_JW_KEY(w, "tcp_option_flag");
+	rkmp_jw_str(w, flag);
+	rkmp_jw_object_end(w);
+	RKMP_JW_KEY(w, "conn_id");
+	rkmp_jw_object(w);
+	peer_prefix(w, in->peer);
+	RKMP_JW_KEY(w, "local_port");
+	rkmp_jw_str(w, "*");
+	RKMP_JW_KEY(w, "remote_port");
+	rkmp_jw_str(w, "*");
+	rkmp_jw_object_end(w);
+	rkmp_jw_object_end(w);
 }
 
 /* ------------------------------------------------------------------ BFD */
@@ -115,15 +144,16 @@ static const char *const bfd_modes[] = { "base", "base-meticulous", "generic",
 	"generic-meticulous" };
 
 static void
-bfd_psi(const struct rkmp_proto_psi *in, char *out, size_t len)
+bfd_psi(const struct rkmp_proto_psi *in, struct rkmp_jw *w)
 {
-	const char *mode = bfd_modes[in->mode < 0 ? 0 : in->mode];
-
-	if (in->alg->auth_type != 0)
-		snprintf(out, len, "{\"auth_mode\": \"%s\", \"auth_type\": %d}", mode,
-		    in->alg->auth_type);
-	else
-		snprintf(out, len, "{\"auth_mode\": \"%s\"}", mode);
+	rkmp_jw_object(w);
+	RKMP_JW_KEY(w, "auth_mode");
+	rkmp_jw_str(w, bfd_modes[in->mode < 0 ? 0 : in->mode]);
+	if (in->alg->auth_type != 0) {
+		RKMP_JW_KEY(w, "auth_type");
+		rkmp_jw_int(w, in->alg->auth_type);
+	}
+	rkmp_jw_object_end(w);
 }
 
 /* ------------------------------------------------------------------ RSVP-TE */
@@ -139,10 +169,12 @@ static const struct rkmp_proto_alg rsvp_te_algs[] = {
 };
 
 static void
-rsvp_te_psi(const struct rkmp_proto_psi *in, char *out, size_t len)
+rsvp_te_psi(const struct rkmp_proto_psi *in, struct rkmp_jw *w)
 {
-	snprintf(out, len, "{\"integrity_handshake\": \"%s\"}",
-	    in->mode == 1 ? "allowed" : "not-allowed");
+	rkmp_jw_object(w);
+	RKMP_JW_KEY(w, "integrity_handshake");
+	rkmp_jw_str(w, in->mode == 1 ? "allowed" : "not-allowed");
+	rkmp_jw_object_end(w);
 }
 
 /* ------------------------------------------------------------------ TCP-MD5 */
@@ -163,10 +195,14 @@ static const struct rkmp_proto_alg tcp_md5_algs[] = {
 
 /* one key per peer address, both directions, no options */
 static void
-tcp_md5_psi(const struct rkmp_proto_psi *in, char *out, size_t len)
+tcp_md5_psi(const struct rkmp_proto_psi *in, struct rkmp_jw *w)
 {
-	snprintf(out, len, "{\"conn_id\": {\"peer_prefix\": \"%s/%d\"}}", in->peer,
-	    host_bits(in->peer));
+	rkmp_jw_object(w);
+	RKMP_JW_KEY(w, "conn_id");
+	rkmp_jw_object(w);
+	peer_prefix(w, in->peer);
+	rkmp_jw_object_end(w);
+	rkmp_jw_object_end(w);
 }
 
 /* ------------------------------------------------------------------ the rows */

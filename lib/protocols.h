@@ -56,6 +56,8 @@ struct rkmp_proto_alg {
 };
 
 /* What a child SA's key-table row says in ProtocolSpecificInfo. */
+struct rkmp_jw;
+
 struct rkmp_proto_psi {
 	const char	*peer;		/* the peer's address */
 	int		 mode;		/* the child's mode transform's value; -1: none */
@@ -106,7 +108,7 @@ struct rkmp_protocol {
 	size_t		 nmode_names;
 	const char	*alg_miss;	/* why no AlgID fits a child: "no RFC 5926 MAC" */
 	/* ProtocolSpecificInfo of a child's row (JSON object text) */
-	void		(*psi)(const struct rkmp_proto_psi *in, char *out, size_t len);
+	void		(*psi)(const struct rkmp_proto_psi *in, struct rkmp_jw *w);
 	unsigned	 exports;	/* RKMP_XF_* */
 };
 
