@@ -708,7 +708,7 @@ list_match(const struct kt *k, const struct rkmp_keytable *kt, size_t i,
 {
 	if (k->has_proto && r->protocol != k->proto)
 		return false;
-	return k->peer == NULL || rkmp_keytable_get(kt, i, r->protocol, k->peer, 0) == (long)i;
+	return k->peer == NULL || rkmp_keytable_row_has_peer(kt, i, k->peer);
 }
 
 /*

@@ -199,6 +199,8 @@ int	rkmp_keytable_insert_all(struct rkmp_keytable *kt, const struct rkmp_keytabl
  */
 long	rkmp_keytable_get(const struct rkmp_keytable *kt, size_t from, uint8_t proto,
 	    const char *peer, uint64_t spi);
+/* Whether row i names peer among its Peers (as rkmp_keytable_get compares them). */
+bool	rkmp_keytable_row_has_peer(const struct rkmp_keytable *kt, size_t i, const char *peer);
 /*
  * Keytable_delete: remove the rows rkmp_keytable_get would return (spi 0:
  * every row of the protocol for the peer).  The count in *removed;

@@ -194,6 +194,17 @@ rkmp_keytable_get(const struct rkmp_keytable *kt, size_t from, uint8_t proto, co
 	return -1;
 }
 
+bool
+rkmp_keytable_row_has_peer(const struct rkmp_keytable *kt, size_t i, const char *peer)
+{
+	struct paddr p;
+
+	if (i >= kt->n)
+		return false;
+	kt_paddr_parse(peer, &p);
+	return kt_entry_has_peer(&kt->v[i], &p, peer);
+}
+
 /* Remove entry i, telling cb first. */
 static void
 remove_at(struct rkmp_keytable *kt, size_t i, rkmp_keytable_removed_fn cb, void *arg)
