@@ -44,19 +44,38 @@ page() {
 # when the run ends in an error (its last line is the error object, or a
 # step's summary carrying it), "none" when it prints no error object.
 json() {
-	local bin=$1 want=$2 kind=$3 keys missing last
+	local bin=$1 want=$2 kind=$3 keys missing last facts f
 	shift 3
 	run --separate-stderr "$RKMP_BIN/$bin" "$@"
 	[ "$status" = "$want" ] || fail "$bin $*: exit $status, not $want; stderr: $stderr"
 	[ -n "$output" ] || [ "$kind" != error ] || fail "$bin $*: nothing on stdout"
-	# one compact JSON value per line: jq -c writes the lines back unchanged
-	# (a value over two lines comes back joined, two on one line split)
-	if [ -n "$output" ] && [ "$(jq -c . <<<"$output" 2>/dev/null)" != "$output" ]; then
-		fail "$bin $*: not one compact JSON value per line: $(diff <(jq -c . <<<"$output" 2>&1) <(echo "$output") | head -n 4)"
-	fi
+	# one jq for all of it: the lines written back compact, then the facts
+	# checked below, one per line, then the keys of every object
+	facts=$(jq -s -r --arg status "$status" '
+		def runerr: map(select(type == "object" and has("error") and (has("file") | not))) | length;
+		(.[] | tojson),
+		"--facts--",
+		(.[:-1] | runerr),
+		runerr,
+		([.[] | select(type == "object" and has("file") and has("error")) | .error
+		    | select((keys_unsorted != ["kind","where","detail"]) or
+		        (.kind | IN("truncated","invalid") | not))] | length),
+		(last // {} | if type == "object" then
+			(if has("step") then (.exit | tostring) == $status else keys_unsorted == ["error"] end),
+			((.error // {}) | keys_unsorted | tojson),
+			(.error.exit | tostring), (.error.class // "")
+		else false, "", "", "" end),
+		"--keys--",
+		([.[] | paths | .[] | strings] | unique[])' <<<"$output" 2>&1) ||
+	    fail "$bin $*: not JSON: $facts"
+	# one compact JSON value per line: jq writes the lines back unchanged (a
+	# value over two lines comes back joined, two on one line split)
+	[ -z "$output" ] || [ "${facts%%$'\n'--facts--*}" = "$output" ] ||
+	    fail "$bin $*: not one compact JSON value per line: $output"
+	mapfile -t f < <(sed -n '/^--facts--$/,/^--keys--$/p' <<<"$facts" | sed '1d;$d')
+	keys=$(sed -n '/^--keys--$/,$p' <<<"$facts" | sed 1d)
 	# every key of every object is documented (a key is a word of the page:
 	# found with no letter, digit or _ on either side, as grep -w)
-	keys=$(jq -r '[paths | .[] | strings] | unique[]' <<<"$output" | sort -u)
 	missing=$(PAGE=$PAGE_TEXT awk '
 		BEGIN { page = ENVIRON["PAGE"] }
 		NF == 0 { next }
@@ -70,33 +89,24 @@ json() {
 			if (!found) print k
 		}' <<<"$keys")
 	[ -z "$missing" ] || fail "$bin $*: key(s) not in $bin's man page: ${missing//$'\n'/ }"
-	KEYS+=$'\n'$keys
 	last=$(tail -n 1 <<<"$output")
 	case $kind in
 	error)
 		# the run's error: the last line, the error object alone or a step's summary
-		if [ "$(jq -r 'has("step")' <<<"$last")" = true ]; then
-			[ "$(jq -r .exit <<<"$last")" = "$status" ] || fail "$bin $*: summary exit: $last"
-		else
-			[ "$(jq -c keys_unsorted <<<"$last")" = '["error"]' ] || fail "$bin $*: last line: $last"
-		fi
-		[ "$(jq -c '.error | keys_unsorted' <<<"$last")" = '["class","exit","where","detail"]' ] ||
-		    fail "$bin $*: error keys: $last"
-		[ "$(jq -r .error.exit <<<"$last")" = "$status" ] || fail "$bin $*: error exit: $last"
-		[ "$(jq -r .error.class <<<"$last")" = "$(class "$status")" ] || fail "$bin $*: class: $last"
+		# (whose exit is the run's)
+		[ "${f[3]}" = true ] || fail "$bin $*: last line: $last"
+		[ "${f[4]}" = '["class","exit","where","detail"]' ] || fail "$bin $*: error keys: $last"
+		[ "${f[5]}" = "$status" ] || fail "$bin $*: error exit: $last"
+		[ "${f[6]}" = "$(class "$status")" ] || fail "$bin $*: class: $last"
 		# exactly one: no line before the last has a run-level error
-		[ "$(head -n -1 <<<"$output" | jq -s 'map(select(has("error") and (has("file") | not))) | length')" = 0 ] ||
-		    fail "$bin $*: more than one error object"
+		[ "${f[0]}" = 0 ] || fail "$bin $*: more than one error object"
 		;;
 	none)
-		[ "$(jq -s 'map(select(has("error") and (has("file") | not))) | length' <<<"$output")" = 0 ] ||
-		    fail "$bin $*: an error object: $output"
+		[ "${f[1]}" = 0 ] || fail "$bin $*: an error object: $output"
 		;;
 	esac
 	# rkmp-decode's per-message error keeps kind (truncated|invalid) and nothing else
-	[ "$(jq -s -c '[.[] | select(has("file") and has("error")) | .error
-	    | select((keys_unsorted != ["kind","where","detail"]) or (.kind | IN("truncated","invalid") | not))]
-	    | length' <<<"$output")" = 0 ] || fail "$bin $*: a message's error is not {kind, where, detail}"
+	[ "${f[2]}" = 0 ] || fail "$bin $*: a message's error is not {kind, where, detail}"
 }
 
 @test "the step tools: summaries and errors, every key in the man page" {
