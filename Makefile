@@ -47,8 +47,10 @@ endif
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
-CMDS     := $(patsubst cmd/%.c,%,$(wildcard cmd/rkmp-*.c))
-CMD_COMMON := $(patsubst %.c,$(B)/%.o,$(filter-out cmd/rkmp-%.c,$(wildcard cmd/*.c)))
+# one file per binary: the step tools and rkmp-keytable, rkmp-decode, and the daemon and its client
+CMD_MAINS := $(wildcard cmd/rkmp-*.c) cmd/rkmpd.c cmd/rkmpctl.c
+CMDS     := $(patsubst cmd/%.c,%,$(CMD_MAINS))
+CMD_COMMON := $(patsubst %.c,$(B)/%.o,$(filter-out $(CMD_MAINS),$(wildcard cmd/*.c)))
 BINS     := $(CMDS:%=$(B)/bin/%)
 # Scripts shipped beside the binaries (cmd/rkmp-hook.sh -> rkmp-hook)
 SCRIPTS  := $(patsubst cmd/%.sh,%,$(wildcard cmd/rkmp-*.sh))
