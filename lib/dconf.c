@@ -112,7 +112,7 @@ get_text(json_t *o, const char *obj, const char *key, const char *dflt, char *bu
 	if ((r = get_str(o, obj, key, false, &s)) != 0)
 		return r;
 	if (s == NULL)
-		s = dflt;
+		s = dflt != NULL ? dflt : "";
 	if (strlen(s) >= n)
 		return rkmp_err_set(RKMP_E_USAGE, at(p, obj, key), "longer than %zu characters", n - 1);
 	snprintf(buf, n, "%s", s);
