@@ -286,11 +286,12 @@ read_socket(struct daemon *d, size_t i, unsigned k, double now)
 		size_t len;
 		int r;
 
-		if ((r = rkmp_udp_read(d->s[i].u, k, &p, &len, &from)) <= 0) {
-			if (r < 0)
-				say(d, 0, "%s: %s", d->s[i].name, rkmp_err_text());
+		if ((r = rkmp_udp_read(d->s[i].u, k, &p, &len, &from)) < 0) {
+			say(d, 0, "%s: %s", d->s[i].name, rkmp_err_text());
 			return;
 		}
+		if (r == 0)
+			continue;	/* nothing (the batch ends soon), or no IKE message: the next */
 		if ((copy = malloc(len ? len : 1)) == NULL)
 			return;
 		memcpy(copy, p, len);	/* the socket's buffer is reused by sends' reads */

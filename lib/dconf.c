@@ -267,7 +267,9 @@ peer(json_t *o, const char *obj, struct rkmp_dconf_peer *pe)
 	if ((r = get_text(o, obj, "id", "", pe->id, sizeof(pe->id))) != 0 ||
 	    (r = get_text(o, obj, "peer_id", "", pe->peer_id, sizeof(pe->peer_id))) != 0)
 		return r;
-	if (pe->id[0] && rkmp_id_parse(pe->id, &idt, idd, sizeof(idd), &idl) != 0)
+	if (pe->id[0] == '\0')	/* RKMP_SA_AUTH sends it: IDi/IDr */
+		return bad(at(p, obj, "id"), "missing (required)");
+	if (rkmp_id_parse(pe->id, &idt, idd, sizeof(idd), &idl) != 0)
 		return bad(at(p, obj, "id"), "%s", rkmp_err_detail());
 	if (pe->peer_id[0] && rkmp_id_parse(pe->peer_id, &idt, idd, sizeof(idd), &idl) != 0)
 		return bad(at(p, obj, "peer_id"), "%s", rkmp_err_detail());

@@ -113,7 +113,7 @@ page_documents_exits() {
 	chmod 600 "$W/k.psk"
 	for obj in '{"format":"rkmpd-config","version":1,"x":1}' \
 	    '{"format":"rkmpd-config","version":1,"state_dir":"/tmp","control":"/tmp/c.sock","peers":[{"x":1}]}' \
-	    "{\"format\":\"rkmpd-config\",\"version\":1,\"state_dir\":\"/tmp\",\"control\":\"/tmp/c.sock\",\"peers\":[{\"name\":\"b\",\"address\":\"192.0.2.2\",\"psk_file\":\"$W/k.psk\",\"children\":[{\"x\":1}]}]}"; do
+	    "{\"format\":\"rkmpd-config\",\"version\":1,\"state_dir\":\"/tmp\",\"control\":\"/tmp/c.sock\",\"peers\":[{\"name\":\"b\",\"address\":\"192.0.2.2\",\"id\":\"fqdn:a.test\",\"psk_file\":\"$W/k.psk\",\"children\":[{\"x\":1}]}]}"; do
 		echo "$obj" > "$W/c.json"
 		run -2 --separate-stderr "$RKMP_BIN/rkmpd" --check -c "$W/c.json"
 		keys=$(sed -n 's/.*known here: \(.*\))$/\1/p' <<<"$stderr" | tr -d ' ' | tr , ' ')

@@ -139,6 +139,7 @@ static const struct {
 	{ "peers/0/port", "\"500\"", "peers[0].port", "not an integer in 1..65535" },
 	{ "peers/0/profile", "\"ikev3\"", "peers[0].profile", "\"ikev3\" is not rkmp or ikev2" },
 	{ "peers/0/id", "\"host:r1\"", "peers[0].id", "" },
+	{ "peers/0/id", NULL, "peers[0].id", "missing (required)" },
 	{ "peers/0/psk_file", "\"/nonexistent.psk\"", "peers[0].psk_file", "/nonexistent.psk: No such file" },
 	{ "peers/0/psk_file", NULL, "peers[0]", "no credentials" },
 	{ "peers/0/proposal", "\"aes128-sha7-x25519\"", "peers[0].proposal", "" },
