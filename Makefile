@@ -7,6 +7,7 @@ DESTDIR     ?=
 BINDIR      ?= $(PREFIX)/bin
 MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDDIR  ?= $(PREFIX)/lib/systemd/system
 PKG_CONFIG  ?= pkg-config
 VERSION     ?= $(shell cat VERSION 2>/dev/null || echo unknown)
 COMMIT      ?= $(shell git describe --always --dirty --exclude='*' 2>/dev/null || echo unknown)
@@ -47,8 +48,10 @@ endif
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
-CMDS     := $(patsubst cmd/%.c,%,$(wildcard cmd/rkmp-*.c))
-CMD_COMMON := $(patsubst %.c,$(B)/%.o,$(filter-out cmd/rkmp-%.c,$(wildcard cmd/*.c)))
+# one file per binary: the step tools and rkmp-keytable, rkmp-decode, and the daemon and its client
+CMD_MAINS := $(wildcard cmd/rkmp-*.c) cmd/rkmpd.c cmd/rkmpctl.c
+CMDS     := $(patsubst cmd/%.c,%,$(CMD_MAINS))
+CMD_COMMON := $(patsubst %.c,$(B)/%.o,$(filter-out $(CMD_MAINS),$(wildcard cmd/*.c)))
 BINS     := $(CMDS:%=$(B)/bin/%)
 # Scripts shipped beside the binaries (cmd/rkmp-hook.sh -> rkmp-hook)
 SCRIPTS  := $(patsubst cmd/%.sh,%,$(wildcard cmd/rkmp-*.sh))
@@ -141,10 +144,13 @@ install: $(BINS) $(SCRIPT_BINS)
 	install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	for c in $(CMDS) $(SCRIPTS); do install -m 0644 completions/rkmp.bash $(DESTDIR)$(BASHCOMPDIR)/$$c; done
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/rkmpd.service >$(DESTDIR)$(SYSTEMDDIR)/rkmpd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/rkmpd.service
 
 uninstall:
 	for c in $(CMDS) $(SCRIPTS); do rm -f $(DESTDIR)$(BINDIR)/$$c $(DESTDIR)$(MANDIR)/man1/$$c.1 $(DESTDIR)$(MANDIR)/man8/$$c.8 $(DESTDIR)$(BASHCOMPDIR)/$$c; done
-	rm -f $(DESTDIR)$(MANDIR)/man7/rkmp.7
+	rm -f $(DESTDIR)$(MANDIR)/man7/rkmp.7 $(DESTDIR)$(SYSTEMDDIR)/rkmpd.service
 
 clean:
 	rm -rf build build-asan

@@ -173,27 +173,6 @@ read_file(const char *path, uint8_t **out, size_t *len)
 
 /* ------------------------------------------------------------------ options */
 
-/* A DH group by its proposal keyword (x25519, modp2048, ...). */
-static bool
-pfs_keyword(const char *kw, unsigned *g)
-{
-	static const struct { const char *alias, *kw; } aliases[] = {
-		{ "x25519", "curve25519" }, { "x448", "curve448" },
-	};
-	size_t n;
-	const struct rkmp_dh_group *t = rkmp_crypto_dh_table(&n);
-
-	for (size_t i = 0; i < nitems(aliases); i++)
-		if (strcmp(kw, aliases[i].alias) == 0)
-			kw = aliases[i].kw;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(t[i].keyword, kw) == 0) {
-			*g = t[i].id;
-			return true;
-		}
-	return false;
-}
-
 static int
 parse_double(const char *s, double *v)
 {
@@ -330,7 +309,7 @@ parse_opts(struct step *st, int argc, char **argv)
 		case OPT_PFS: {
 			unsigned g;
 
-			if (!rkmp_name_value(RKMP_REG_DH, optarg, &g) && !pfs_keyword(optarg, &g))
+			if (!rkmp_crypto_dh_by_name(optarg, &g))
 				return rkmp_cli_usage(&st->cli, "--pfs: '%s' is not a DH group "
 				    "(x25519, ecp256, modp2048, ...)", optarg);
 			st->child.pfs_group = (uint16_t)g;

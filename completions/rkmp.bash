@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # bash completion for the rkmp tools: rkmp-decode, rkmp-init, rkmp-auth,
-# rkmp-child, rkmp-keytable and rkmp-hook.  One file for all of them; it is
+# rkmp-child, rkmp-keytable, rkmp-hook, rkmpd and rkmpctl.  One file for all of them; it is
 # installed under each command's name so that bash-completion loads it on demand.
 #
 # Options come live from the tool itself (CMD --list-options prints one per
@@ -191,6 +191,45 @@ _rkmp()
 	done
 
 	case $name in
+	rkmpd)
+		# rkmpd -c FILE [-f] [-v] [--check]: rkmpd(8)
+		case $prev in
+		-c | --config | -[!-]*c)
+			_rkmp_files_ext json
+			return 0
+			;;
+		esac
+		_rkmp_options "$cmd"
+		return 0
+		;;
+	rkmpctl)
+		# rkmpctl [-s PATH] [--json] status [PEER] | rekey PEER SPI: rkmpctl(1)
+		case $prev in
+		-s | --socket | -[!-]*s)
+			_rkmp_files
+			return 0
+			;;
+		esac
+		if [[ $cur == -* ]]; then
+			_rkmp_options "$cmd"
+			return 0
+		fi
+		local cmdword='' w
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			w=${words[i]}
+			case $w in
+			-s | --socket) ((i++)) ;;
+			-* | =) ;;
+			*)
+				cmdword=$w
+				break
+				;;
+			esac
+		done
+		# the command; its arguments (peers, SPIs) are the daemon's
+		[[ -z $cmdword ]] && _rkmp_ask "$cmd" --list-commands
+		return 0
+		;;
 	rkmp-hook)
 		# rkmp-hook bird|frr [options]: rkmp-hook(8)
 		local daemon=

@@ -21,6 +21,7 @@
 
 #include "crypto.h"
 #include "err.h"
+#include "names.h"
 #include "nitems.h"
 
 #define WHERE		"crypto"
@@ -167,6 +168,28 @@ rkmp_crypto_dh_table(size_t *n)
 {
 	*n = nitems(dh_table);
 	return dh_table;
+}
+
+bool
+rkmp_crypto_dh_by_name(const char *kw, unsigned *g)
+{
+	static const struct { const char *alias, *kw; } aliases[] = {
+		{ "x25519", "curve25519" }, { "x448", "curve448" },
+	};
+
+	if (kw == NULL)
+		return false;
+	if (rkmp_name_value(RKMP_REG_DH, kw, g))
+		return true;
+	for (size_t i = 0; i < nitems(aliases); i++)
+		if (strcmp(kw, aliases[i].alias) == 0)
+			kw = aliases[i].kw;
+	for (size_t i = 0; i < nitems(dh_table); i++)
+		if (strcmp(dh_table[i].keyword, kw) == 0) {
+			*g = dh_table[i].id;
+			return true;
+		}
+	return false;
 }
 
 /* ---------------------------------------------------------------- helpers */

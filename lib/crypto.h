@@ -18,6 +18,7 @@
 #ifndef RKMP_CRYPTO_H
 #define RKMP_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -104,6 +105,9 @@ const struct rkmp_encr_alg	*rkmp_crypto_encr_table(size_t *n);
 const struct rkmp_prf_alg	*rkmp_crypto_prf_table(size_t *n);
 const struct rkmp_integ_alg	*rkmp_crypto_integ_table(size_t *n);
 const struct rkmp_dh_group	*rkmp_crypto_dh_table(size_t *n);
+/* A DH group by its registry name or proposal keyword ("x25519", "curve25519",
+ * "modp2048", "ecp256"): true with its ID in *g (--pfs, rkmpd's "pfs"). */
+bool	rkmp_crypto_dh_by_name(const char *name, unsigned *g);
 
 /* A piece of a concatenation: prf(K, a | b | c) without copying. */
 struct rkmp_crypto_iov {

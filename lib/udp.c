@@ -764,6 +764,26 @@ rkmp_udp_receive(struct rkmp_udp *u, const struct rkmp_udp_policy *pol, uint8_t 
 	return rkmp_err_set(RKMP_E_TRANSPORT, "", "no request on %s within %g s", name, wait);
 }
 
+unsigned
+rkmp_udp_fds(const struct rkmp_udp *u, int *fds, unsigned max)
+{
+	unsigned n;
+
+	for (n = 0; n < u->ns && n < max; n++)
+		fds[n] = u->s[n].fd;
+	return n;
+}
+
+int
+rkmp_udp_read(struct rkmp_udp *u, unsigned i, const uint8_t **p, size_t *len,
+    struct rkmp_udp_addr *from)
+{
+	if (i >= u->ns)
+		return rkmp_err_set(RKMP_E_INTERNAL, "udp", "no socket %u of %u", i, u->ns);
+	udp_use(u, i);
+	return udp_recv1(u, p, len, from);
+}
+
 int
 rkmp_udp_send(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const uint8_t *msg,
     size_t len)

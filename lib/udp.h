@@ -78,6 +78,16 @@ int	rkmp_udp_request(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, const
  */
 int	rkmp_udp_receive(struct rkmp_udp *u, const struct rkmp_udp_policy *pol, uint8_t **req,
 	    size_t *len, struct rkmp_udp_addr *from);
+/*
+ * An event loop's hold on the sockets (rkmpd): their descriptors (at most
+ * max) for poll(2), and one datagram read from socket i without blocking
+ * (marker stripped; sends go out of socket i from now on): 1 with it in *p
+ * (valid until the next read) and its source in *from, 0 when there was
+ * nothing usable, <0 on a socket error.
+ */
+unsigned rkmp_udp_fds(const struct rkmp_udp *u, int *fds, unsigned max);
+int	rkmp_udp_read(struct rkmp_udp *u, unsigned i, const uint8_t **p, size_t *len,
+	    struct rkmp_udp_addr *from);
 /* The address and port the socket is bound to (the one the last datagram came in on). */
 int	rkmp_udp_local(struct rkmp_udp *u, struct rkmp_udp_addr *out);
 /* Connect to peer and return the local address and port chosen for it. */

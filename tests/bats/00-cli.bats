@@ -3,7 +3,7 @@
 
 load helpers
 
-BINS=(rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable)
+BINS=(rkmp-decode rkmp-init rkmp-auth rkmp-child rkmp-keytable rkmpd rkmpctl)
 
 @test "--help prints usage, every option and the exit statuses, exit 0" {
 	for b in "${BINS[@]}"; do

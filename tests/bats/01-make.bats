@@ -46,11 +46,16 @@ load helpers
 	san=0
 	[[ $RKMP_BIN == */build-asan/bin ]] && san=1
 	run -0 make -s install SANITIZE=$san DESTDIR="$D" PREFIX=/usr/local
-	for b in rkmp-init rkmp-auth rkmp-child rkmp-keytable rkmp-decode rkmp-hook; do
+	for b in rkmp-init rkmp-auth rkmp-child rkmp-keytable rkmp-decode rkmp-hook rkmpd rkmpctl; do
 		[ -x "$D/usr/local/bin/$b" ] || fail "$b not installed"
 		[ -f "$D/usr/local/share/bash-completion/completions/$b" ] || fail "no completion for $b"
 	done
 	[ -f "$D/usr/local/share/man/man8/rkmp-hook.8" ]
+	[ -f "$D/usr/local/share/man/man8/rkmpd.8" ]
+	[ -f "$D/usr/local/share/man/man1/rkmpctl.1" ]
+	# the systemd unit starts the installed daemon
+	grep -qx 'ExecStart=/usr/local/bin/rkmpd -f -c /etc/rkmpd.json' "$D/usr/local/lib/systemd/system/rkmpd.service"
+	run -0 "$D/usr/local/bin/rkmpd" --version
 	[ -f "$D/usr/local/share/man/man7/rkmp.7" ]
 	run -0 "$D/usr/local/bin/rkmp-hook" --list-options bird
 	run -1 "$D/usr/local/bin/rkmp-hook" bird --include "$BATS_TEST_TMPDIR/x.inc" --peer 192.0.2.2 \

@@ -142,3 +142,18 @@ load helpers
 	assert_output ""
 	assert_equal "$stderr" ""
 }
+
+@test "rkmpd: its options from the daemon, -c a JSON file; rkmpctl: its commands from the client, then nothing it cannot know" {
+	run -0 complete_words rkmpd --c
+	assert_output "$(printf '%s\n' --config --check)"
+	run -0 complete_words rkmpctl ""
+	assert_equal "$output" "$("$RKMP_BIN/rkmpctl" --list-commands)"
+	assert_line status
+	assert_line rekey
+	run -0 complete_words rkmpctl -s /run/rkmpd.sock re
+	assert_output rekey
+	run -0 complete_words rkmpctl --json status ""
+	assert_output ""
+	run -0 complete_words rkmpctl --js
+	assert_output --json
+}

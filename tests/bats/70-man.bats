@@ -7,7 +7,8 @@ load helpers
 @test "man pages are mandoc -Tlint clean" {
 	need mandoc
 	run -0 mandoc -Tlint -W warning man/rkmp-decode.1 man/rkmp-init.1 man/rkmp-auth.1 \
-	    man/rkmp-child.1 man/rkmp-keytable.1 man/rkmp.7 man/rkmp-hook.8
+	    man/rkmp-child.1 man/rkmp-keytable.1 man/rkmp.7 man/rkmp-hook.8 \
+	    man/rkmpd.8 man/rkmpctl.1
 	assert_output ""
 }
 
@@ -96,6 +97,31 @@ page_documents_exits() {
 	done
 	# the script rkmp-hook, a section 8 page
 	page_documents_options rkmp-hook.8 rkmp-hook
+	# the daemon and its client
+	page_documents_options rkmpd.8 rkmpd
+	page_documents_options rkmpctl.1 rkmpctl
+}
+
+@test "rkmpd(8) and rkmpctl(1) document the exit statuses the binaries use; rkmpd(8) every configuration key" {
+	need mandoc
+	page_documents_exits rkmpd.8 0 2 3 6 7
+	page_documents_exits rkmpctl.1 0 1 2 3 6 7
+	page=$(mandoc -Tutf8 man/rkmpd.8 | col -b | sed -n '/^CONFIGURATION/,/^SIGNALS/p')
+	# the keys the validator knows: its own "known here" lists
+	W=$BATS_TEST_TMPDIR
+	echo k > "$W/k.psk"
+	chmod 600 "$W/k.psk"
+	for obj in '{"format":"rkmpd-config","version":1,"x":1}' \
+	    '{"format":"rkmpd-config","version":1,"state_dir":"/tmp","control":"/tmp/c.sock","peers":[{"x":1}]}' \
+	    "{\"format\":\"rkmpd-config\",\"version\":1,\"state_dir\":\"/tmp\",\"control\":\"/tmp/c.sock\",\"peers\":[{\"name\":\"b\",\"address\":\"192.0.2.2\",\"id\":\"fqdn:a.test\",\"psk_file\":\"$W/k.psk\",\"children\":[{\"x\":1}]}]}"; do
+		echo "$obj" > "$W/c.json"
+		run -2 --separate-stderr "$RKMP_BIN/rkmpd" --check -c "$W/c.json"
+		keys=$(sed -n 's/.*known here: \(.*\))$/\1/p' <<<"$stderr" | tr -d ' ' | tr , ' ')
+		[ -n "$keys" ] || fail "no key list in: $stderr"
+		for k in $keys; do
+			grep -qw -- "$k" <<<"$page" || fail "rkmpd(8) CONFIGURATION lacks $k"
+		done
+	done
 }
 
 @test "the option check fails for another tool's page, and for a binary that lists nothing" {

@@ -19,6 +19,8 @@ setup() {
 
 teardown() {
 	teardown_step
+	# shellcheck disable=SC2086
+	[ -z "${DPIDS:-}" ] || kill $DPIDS 2>/dev/null || true
 }
 
 # class STATUS: the §8 word for an exit status
@@ -259,4 +261,38 @@ json() {
 	# with --json nothing of it on stderr
 	run -4 --separate-stderr "$RKMP_BIN/rkmp-decode" --json -q -r testdata/capture/cut.pcap
 	assert_equal "$stderr" ""
+}
+
+@test "rkmpctl: status and rekey answers and errors, every key in the man page" {
+	local side other mine theirs start
+	PAGE_TEXT=$(page rkmpctl)
+	json rkmpctl 6 error --json -s "$W/none.sock" status
+	json rkmpctl 2 error --json bogus
+	json rkmpctl 2 error --json rekey b
+	# two daemons, a initiating to b, so that status has children to show
+	for side in a b; do
+		mkdir -p "$W/$side"
+		if [ $side = a ]; then other=b mine=$PORT theirs=$((PORT + 1)) start=always
+		else other=a mine=$((PORT + 1)) theirs=$PORT start=respond; fi
+		printf '{"format":"rkmpd-config","version":1,"listen":["127.0.0.1:%s"],"state_dir":"%s","control":"%s",
+		  "peers":[{"name":"%s","address":"127.0.0.1","port":%s,"id":"fqdn:%s.test","psk_file":"%s","start":"%s",
+		  "children":[{"protocol":"tcp-ao","lifetime":60,"rekey_margin":10}]}]}\n' "$mine" "$W/$side" \
+		    "$W/$side/ctl.sock" "$other" "$theirs" "$side" "$W/k.psk" "$start" > "$W/$side/c.json"
+	done
+	"$RKMP_BIN/rkmpd" -f -c "$W/b/c.json" 2>"$W/b.log" &
+	DPIDS="$!"
+	sleep 0.3
+	"$RKMP_BIN/rkmpd" -f -c "$W/a/c.json" 2>"$W/a.log" &
+	DPIDS+=" $!"
+	for _ in $(seq 50); do
+		[ "$(jq -r .phase "$W/a/b.json" 2>/dev/null)" = established ] && break
+		sleep 0.1
+	done
+	json rkmpctl 0 none --json -s "$W/a/ctl.sock" status
+	jq -e '.peers[0].children | length == 1' <<<"$output" || fail "$output $(cat "$W/a.log")"
+	json rkmpctl 0 none --json -s "$W/b/ctl.sock" status a
+	spi=$(jq -r '.children[0].spi_local' "$W/a/b.json")
+	json rkmpctl 0 none --json -s "$W/a/ctl.sock" rekey b "$spi"
+	json rkmpctl 1 error --json -s "$W/a/ctl.sock" rekey b ff
+	json rkmpctl 2 error --json -s "$W/a/ctl.sock" status nobody
 }

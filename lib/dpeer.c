@@ -1,0 +1,822 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dpeer.c — one peer of rkmpd (see dpeer.h): its SA driven by datagrams and
+ * time through the step tools' engine, state and key-table code.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "dpeer.h"
+#include "err.h"
+#include "file.h"
+#include "hex.h"
+#include "ike.h"
+#include "keytable.h"
+#include "names.h"
+#include "nitems.h"
+#include "protocols.h"
+#include "state.h"
+#include "wire.h"
+
+enum run { RUN_REQUEST, RUN_PROCESS, RUN_RESPOND };
+
+static const char *const op_names[] = {
+	[RKMP_CHILD_NONE] = "none", [RKMP_CHILD_CREATE] = "create", [RKMP_CHILD_REKEY] = "rekey",
+	[RKMP_CHILD_DELETE] = "delete", [RKMP_CHILD_DELETE_IKE] = "delete-ike",
+	[RKMP_CHILD_LIVENESS] = "liveness", [RKMP_CHILD_REKEY_IKE] = "rekey-ike",
+	[RKMP_CHILD_DELETE_OLD_IKE] = "delete-old-ike",
+};
+
+static void say(const struct rkmp_dpeer *p, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+say(const struct rkmp_dpeer *p, int level, const char *fmt, ...)
+{
+	char line[700];
+	va_list ap;
+
+	if (p->env->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	p->env->log(p->env->ctx, level, p->pc->name, line);
+}
+
+/* ------------------------------------------------------------------ endpoints */
+
+static void
+endpoint(char *addr, size_t n, uint16_t *port, const struct rkmp_udp_addr *a)
+{
+	if (getnameinfo((const struct sockaddr *)&a->ss, a->len, addr, (socklen_t)n, NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		addr[0] = '\0';
+	*port = rkmp_udp_port(a);
+}
+
+/* The SA's endpoints into the state (DESIGN.md §6): the peer where it is, we where it knows us. */
+static void
+set_endpoints(struct rkmp_dpeer *p)
+{
+	const struct rkmp_udp_addr *l = p->env->local(p->env->ctx, p->sock);
+
+	endpoint(p->sa.peer_addr, sizeof(p->sa.peer_addr), &p->sa.peer_port, &p->at);
+	if (l != NULL)
+		endpoint(p->sa.local_addr, sizeof(p->sa.local_addr), &p->sa.local_port, l);
+}
+
+/* ------------------------------------------------------------------ the SA */
+
+/* A new SA of ours with the peer, as rkmp-init and rkmp-auth configure one. */
+static void
+fresh(struct rkmp_dpeer *p, bool initiator)
+{
+	const struct rkmp_dconf_peer *pc = p->pc;
+
+	rkmp_sa_wipe(&p->sa);
+	rkmp_frags_reset(&p->frags);
+	p->sa.initiator = initiator;
+	p->sa.profile = pc->profile;
+	snprintf(p->sa.proposals, sizeof(p->sa.proposals), "%s", pc->proposal);
+	snprintf(p->sa.id_local, sizeof(p->sa.id_local), "%s", pc->id);
+	snprintf(p->sa.id_peer, sizeof(p->sa.id_peer), "%s", pc->peer_id);
+	snprintf(p->sa.child_proposals, sizeof(p->sa.child_proposals), "%s", pc->child_proposal);
+	if (pc->profile == RKMP_PROFILE_RKMP && pc->nchildren > 0)
+		p->sa.child_protocol = pc->children[0].protocol;
+	p->waiting = false;
+	p->ntimers = 0;
+	memset(p->create_at, 0, sizeof(p->create_at));
+}
+
+static const struct rkmp_dconf_child *
+child_cfg(const struct rkmp_dpeer *p, uint8_t protocol, size_t *idx)
+{
+	for (size_t i = 0; i < p->pc->nchildren; i++)
+		if (p->pc->children[i].protocol == protocol) {
+			if (idx != NULL)
+				*idx = i;
+			return &p->pc->children[i];
+		}
+	return NULL;
+}
+
+/* RFC 7210 §6 overlap of a child's rows (rkmp-karp.md §9): δ and G within its rekey margin */
+static uint32_t
+send_delay(const struct rkmp_dconf_child *c)
+{
+	return c->rekey_margin / 4 < RKMP_KEYTABLE_SEND_DELAY ? c->rekey_margin / 4 :
+	    RKMP_KEYTABLE_SEND_DELAY;
+}
+
+static uint32_t
+grace(const struct rkmp_dconf_child *c)
+{
+	return c->rekey_margin / 2 < RKMP_KEYTABLE_GRACE ? c->rekey_margin / 2 : RKMP_KEYTABLE_GRACE;
+}
+
+static struct rkmp_dpeer_child *
+timer_of(struct rkmp_dpeer *p, const struct rkmp_sa_child *ch)
+{
+	for (size_t i = 0; i < p->ntimers; i++)
+		if (p->timers[i].protocol == ch->protocol && p->timers[i].spi_size == ch->spi_size &&
+		    memcmp(p->timers[i].spi, ch->spi_local, ch->spi_size) == 0)
+			return &p->timers[i];
+	return NULL;
+}
+
+/* ± 10 % of x */
+static double
+jitter(double x)
+{
+	uint8_t b[2] = { 0, 0 };
+
+	(void)rkmp_crypto_random(b, sizeof(b));
+	return x * 0.1 * (((double)(b[0] << 8 | b[1]) / 32767.5) - 1.0);
+}
+
+/*
+ * The timers follow the SA's live children: a child seen for the first time
+ * gets its lifetime (from now: the state keeps no clock) and, when the RKMP
+ * SA is ours (we initiated it: one side rekeys, so the two never collide),
+ * its rekey `rekey_margin` ± 10 % before the end.  Timers of children gone
+ * are dropped.
+ */
+static void
+sync_children(struct rkmp_dpeer *p, double now)
+{
+	struct rkmp_dpeer_child keep[RKMP_SA_CHILD_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->sa.nchildren; i++) {
+		const struct rkmp_sa_child *ch = &p->sa.children[i];
+		const struct rkmp_dconf_child *c = child_cfg(p, ch->protocol, NULL);
+		struct rkmp_dpeer_child *t = timer_of(p, ch), nt;
+		double life = c != NULL ? c->lifetime : RKMP_DCONF_LIFETIME;
+
+		if (!rkmp_child_live(ch->state))
+			continue;
+		if (t != NULL)
+			nt = *t;
+		else {
+			memset(&nt, 0, sizeof(nt));
+			nt.protocol = ch->protocol;
+			nt.spi_size = ch->spi_size;
+			memcpy(nt.spi, ch->spi_local, sizeof(nt.spi));
+			nt.born = now;
+			nt.end = now + life;
+		}
+		if (ch->state == RKMP_CHILD_ESTABLISHED && p->sa.initiator && c != NULL && nt.rekey_at == 0)
+			nt.rekey_at = nt.end - c->rekey_margin + jitter(c->rekey_margin);
+		if (ch->state != RKMP_CHILD_ESTABLISHED)
+			nt.rekey_at = 0;
+		keep[n++] = nt;
+	}
+	memcpy(p->timers, keep, n * sizeof(keep[0]));
+	p->ntimers = n;
+}
+
+/* Write-ahead: the SA to its state file.  When that fails, the file is the
+ * truth: the SA is read back from it (nothing was sent). */
+static int
+commit(struct rkmp_dpeer *p)
+{
+	int r;
+
+	if ((r = rkmp_state_save(p->path, &p->sa)) == 0)
+		return 0;
+	say(p, 0, "%s: not saved (%s): nothing sent; the SA is read back from the file", p->path,
+	    rkmp_err_text());
+	rkmp_sa_wipe(&p->sa);
+	if (rkmp_state_exists(p->path) && rkmp_state_load(p->path, &p->sa) != 0)
+		rkmp_sa_init(&p->sa);
+	p->waiting = false;
+	return r;
+}
+
+static void
+send_out(struct rkmp_dpeer *p, const uint8_t *msg, size_t len)
+{
+	if (p->env->send(p->env->ctx, p->sock, &p->at, msg, len) != 0)
+		say(p, 0, "send: %s", rkmp_err_text());
+}
+
+/* The rp config of this exchange: the overlap of the child it inserts or rekeys. */
+static void
+rp_config(struct rkmp_dpeer *p, struct rkmp_rp *rp)
+{
+	for (size_t i = 0; i < rp->nev; i++) {
+		const struct rkmp_dconf_child *c;
+
+		if (rp->ev[i].kind != RKMP_RP_INSERT && rp->ev[i].kind != RKMP_RP_REKEY)
+			continue;
+		if ((c = child_cfg(p, p->sa.children[rp->ev[i].child].protocol, NULL)) != NULL) {
+			rp->cfg.lifetime = c->lifetime;
+			rp->cfg.send_delay = send_delay(c);
+			rp->cfg.grace = grace(c);
+		}
+		break;
+	}
+}
+
+static void
+wait_answer(struct rkmp_dpeer *p, double now)
+{
+	p->waiting = true;
+	p->rtx_n = 0;
+	p->rtx_iv = p->env->rtx_timeout;
+	p->rtx_at = now + p->rtx_iv;
+	p->rtx_start = now;
+}
+
+/* The engine's step of `what` (see enum run), write-ahead; its return code. */
+static int
+run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
+    const struct rkmp_child_req *req, double now)
+{
+	static struct rkmp_rp rp;	/* big: not on the stack; one exchange at a time */
+	struct rkmp_rp_cfg rc;
+	struct rkmp_ike_cfg cfg = { 0 };
+	struct rkmp_ike_out o;
+	struct rkmp_child_req none = { .op = RKMP_CHILD_NONE };
+	enum rkmp_phase ph = p->sa.phase;
+	bool save, rp_on;
+	int r;
+
+	cfg.psk = p->psk_len ? p->psk : NULL;
+	cfg.psk_len = p->psk_len;
+	cfg.creds = p->creds;
+	cfg.child = req != NULL ? req : &none;
+	cfg.require_cookie = p->env->cookies;
+	cfg.local = p->env->local(p->env->ctx, p->sock);
+	cfg.remote = cfg.local != NULL ? &p->at : NULL;
+	p->sa.frag_max = 0;
+	rkmp_rp_defaults(&rc);
+	rc.events = p->env->events;
+	rc.hook = p->env->hook;
+	rc.state = p->path;
+	rc.peer = p->pc->address;
+	/* the table was checked at start: the snapshot needs no reading of it */
+	rp_on = p->env->keytable != NULL || rc.events != NULL || rc.hook != NULL;
+	(void)rkmp_rp_begin(&rp, &rc, &p->sa);
+	rp.cfg.keytable = p->env->keytable;
+	rkmp_ike_out_init(&o);
+	if (what == RUN_REQUEST)
+		r = ph == RKMP_PHASE_NEW ? rkmp_ike_init_request(&p->sa, &cfg, &o) :
+		    ph == RKMP_PHASE_INIT_DONE ? rkmp_ike_auth_request(&p->sa, &cfg, &o) :
+		    rkmp_ike_child_request(&p->sa, &cfg, cfg.child, &o);
+	else if (what == RUN_PROCESS)
+		r = ph == RKMP_PHASE_INIT_SENT ? rkmp_ike_init_process(&p->sa, &cfg, m, len, &o) :
+		    ph == RKMP_PHASE_AUTH_SENT ? rkmp_ike_auth_process(&p->sa, &cfg, m, len, &o) :
+		    rkmp_ike_child_process(&p->sa, &cfg, m, len, &o);
+	else
+		r = ph == RKMP_PHASE_NEW ? rkmp_ike_init_respond(&p->sa, &cfg, m, len, &o) :
+		    ph == RKMP_PHASE_INIT_DONE ? rkmp_ike_auth_respond(&p->sa, &cfg, m, len, &o) :
+		    rkmp_ike_child_respond(&p->sa, &cfg, m, len, &o);
+	save = o.save && (r >= 0 || r == RKMP_E_REFUSED);
+	if (!save) {
+		if (r < 0) {
+			p->ignored++;
+			say(p, 1, "ignored a datagram (%zu octets): %s", len, rkmp_err_text());
+		}
+		/* a stateless answer (a repeated request's, a COOKIE) goes out as it is */
+		if (o.send)
+			send_out(p, o.msg.p, o.msg.len);
+		rkmp_ike_out_free(&o);
+		return r;
+	}
+	if (what == RUN_RESPOND && r != RKMP_IKE_AGAIN)
+		set_endpoints(p);
+	if (rp_on)
+		rkmp_rp_settle(&rp, &p->sa);
+	if (commit(p) != 0) {
+		rkmp_ike_out_free(&o);
+		return RKMP_E_SYSTEM;
+	}
+	if (o.send)
+		send_out(p, o.msg.p, o.msg.len);
+	if (rp_on) {
+		rp_config(p, &rp);
+		if (rkmp_rp_commit(&rp, &p->sa, p->env->prog) != 0)
+			say(p, 0, "key table: %s", rkmp_err_text());
+		for (size_t i = 0; i < rp.nev; i++)
+			if (rp.ev[i].kind == RKMP_RP_REKEY)
+				p->rekeys++;
+	}
+	p->exchanges++;
+	p->last_at = now;
+	snprintf(p->last, sizeof(p->last), "%s", o.note);
+	say(p, r < 0 ? 0 : 1, "%s%s%s", o.note, r < 0 ? ": " : "", r < 0 ? rkmp_err_text() : "");
+	if (o.send && (what == RUN_REQUEST || (what == RUN_PROCESS && r == RKMP_IKE_AGAIN)))
+		wait_answer(p, now);
+	rkmp_ike_out_free(&o);
+	sync_children(p, now);
+	return r;
+}
+
+/* ------------------------------------------------------------------ opening */
+
+int
+rkmp_dpeer_open(struct rkmp_dpeer *p, const struct rkmp_dpeer_env *env,
+    const struct rkmp_dconf_peer *pc, const char *state_dir, int sock, double now)
+{
+	char text[96];
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->lock_fd = -1;
+	p->pc = pc;
+	p->env = env;
+	p->sock = sock;
+	rkmp_sa_init(&p->sa);
+	snprintf(p->path, sizeof(p->path), "%s/%s.json", state_dir, pc->name);
+	snprintf(text, sizeof(text), strchr(pc->address, ':') ? "[%s]:%u" : "%s:%u", pc->address,
+	    pc->port);
+	if ((r = rkmp_udp_parse(text, pc->port, &p->addr)) != 0)
+		return r;
+	p->at = p->addr;
+	if (pc->psk_file != NULL &&
+	    (r = rkmp_auth_psk_load(pc->psk_file, p->psk, sizeof(p->psk), &p->psk_len)) != 0)
+		return r;
+	if (pc->cert != NULL && (r = rkmp_creds_load(&p->creds, pc->cert, pc->key, pc->ca)) != 0)
+		return r;
+	/* one writer per state: ours for as long as we run; a step tool is refused */
+	if ((r = rkmp_file_lock(p->path, env->prog, 0, &p->lock_fd)) != 0)
+		return r;
+	(void)rkmp_file_sweep(p->path);
+	if (rkmp_state_exists(p->path)) {
+		if ((r = rkmp_state_load(p->path, &p->sa)) != 0)
+			return r == RKMP_E_SYSTEM ? RKMP_E_STATE : r;
+		if (p->sa.seeded)
+			return rkmp_err_set(RKMP_E_STATE, p->path, "a --seed state (testing only): not for "
+			    "the daemon; remove it");
+		/* the peer may have moved: the state knows where it was last */
+		if (p->sa.peer_addr[0] != '\0') {
+			snprintf(text, sizeof(text), strchr(p->sa.peer_addr, ':') ? "[%s]:%u" : "%s:%u",
+			    p->sa.peer_addr, p->sa.peer_port);
+			if (rkmp_udp_parse(text, pc->port, &p->at) != 0)
+				p->at = p->addr;
+		}
+		sync_children(p, now);
+		/* a request of ours waits (killed while waiting): retransmitted from the transcript */
+		if (p->sa.phase == RKMP_PHASE_INIT_SENT || p->sa.phase == RKMP_PHASE_AUTH_SENT ||
+		    (p->sa.phase == RKMP_PHASE_ESTABLISHED && p->sa.pending.op != 0)) {
+			wait_answer(p, now);
+			p->rtx_at = now;
+		}
+		say(p, 0, "resumed from %s: %s, %s", p->path, rkmp_phase_name(p->sa.phase),
+		    p->sa.initiator ? "initiator" : "responder");
+	}
+	return 0;
+}
+
+void
+rkmp_dpeer_close(struct rkmp_dpeer *p)
+{
+	rkmp_sa_wipe(&p->sa);
+	rkmp_frags_reset(&p->frags);
+	rkmp_crypto_wipe(p->psk, sizeof(p->psk));
+	rkmp_creds_free(p->creds);
+	p->creds = NULL;
+	rkmp_file_unlock(p->lock_fd);
+	p->lock_fd = -1;
+}
+
+/* ------------------------------------------------------------------ datagrams */
+
+bool
+rkmp_dpeer_owns(const struct rkmp_dpeer *p, const uint8_t *m, size_t len)
+{
+	uint64_t si, sr;
+
+	if (len < RKMP_HDR_LEN || p->sa.spi_i == 0)
+		return false;
+	si = rkmp_get64(m);
+	sr = rkmp_get64(m + 8);
+	if (si == p->sa.spi_i && (sr == p->sa.spi_r || ((sr == 0 || p->sa.spi_r == 0) &&
+	    m[18] == RKMP_EXCH_IKE_SA_INIT)))
+		return true;
+	return p->sa.old.spi_i != 0 && si == p->sa.old.spi_i && sr == p->sa.old.spi_r;
+}
+
+bool
+rkmp_dpeer_is_from(const struct rkmp_dpeer *p, const struct rkmp_udp_addr *from, bool port_too)
+{
+	char a[64], b[64];
+	uint16_t pa, pb;
+
+	endpoint(a, sizeof(a), &pa, from);
+	endpoint(b, sizeof(b), &pb, &p->addr);
+	return strcmp(a, b) == 0 && (!port_too || pa == pb);
+}
+
+/* RFC 7383: a fragment of the peer's is kept until its message is whole (1
+ * with *d replaced), 0 while fragments are missing or it was broken. */
+static int
+gather(struct rkmp_dpeer *p, uint8_t **d, size_t *len)
+{
+	unsigned dropped = 0;
+	uint8_t *whole;
+	size_t wlen;
+	int r;
+
+	if ((r = rkmp_ike_fragment_check(&p->sa, *d, *len)) == 0)
+		return 1;
+	if (r > 0)
+		r = rkmp_frags_add(&p->frags, *d, *len, &dropped);
+	if (r < 0) {
+		p->ignored++;
+		say(p, 1, "ignored a fragment (%zu octets): %s", *len, rkmp_err_text());
+		return 0;
+	}
+	if (r == 0 || rkmp_frags_join(&p->frags, &whole, &wlen) != 0)
+		return 0;
+	free(*d);
+	*d = whole;
+	*len = wlen;
+	return 1;
+}
+
+/* The answer to our request came: go on (AUTH after INIT; the next child op). */
+static void
+answered(struct rkmp_dpeer *p, int r, const struct rkmp_sa_child *rekeyed, double now)
+{
+	if (r == RKMP_IKE_AGAIN)
+		return;	/* our next request is out (COOKIE, INVALID_KE, the old SA's Delete) */
+	p->waiting = false;
+	if (r == 0 && p->sa.phase == RKMP_PHASE_INIT_DONE && p->sa.initiator) {
+		run(p, RUN_REQUEST, NULL, 0, NULL, now);	/* RKMP_SA_AUTH */
+		return;
+	}
+	if (p->sa.phase == RKMP_PHASE_FAILED) {
+		say(p, 0, "RKMP SA failed: %s", p->sa.reason);
+		if (p->pc->start == RKMP_DCONF_ALWAYS) {
+			p->backoff = p->backoff > 0 ? (p->backoff * 2 > 600 ? 600 : p->backoff * 2) : 10;
+			p->retry_at = now + p->backoff;
+		}
+		return;
+	}
+	if (p->sa.phase == RKMP_PHASE_ESTABLISHED)
+		p->backoff = 0;
+	if (rekeyed != NULL) {
+		/* our rekey: the old child goes once its rows' overlap has run out */
+		struct rkmp_dpeer_child *t = timer_of(p, rekeyed);
+		const struct rkmp_dconf_child *c = child_cfg(p, rekeyed->protocol, NULL);
+		const struct rkmp_sa_child *nw = &p->sa.children[p->sa.nchildren - 1];
+		char spi[2 * RKMP_SA_SPI_MAX + 1], ospi[2 * RKMP_SA_SPI_MAX + 1];
+
+		rkmp_hex_encode(nw->spi_local, nw->spi_size, spi);
+		rkmp_hex_encode(rekeyed->spi_local, rekeyed->spi_size, ospi);
+		if (t != NULL && c != NULL && rekeyed->state == RKMP_CHILD_REKEYED)
+			t->delete_at = now + send_delay(c) + grace(c) + 1;
+		if (p->asked.on && strcmp(p->asked.old, ospi) == 0) {
+			p->asked.done = true;
+			p->asked.on = false;
+			snprintf(p->asked.new_spi, sizeof(p->asked.new_spi), "%s",
+			    nw->state == RKMP_CHILD_ESTABLISHED && nw->protocol == rekeyed->protocol ? spi : "");
+			snprintf(p->asked.why, sizeof(p->asked.why), "%s", p->last);
+		}
+	}
+}
+
+void
+rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *from,
+    const uint8_t *msg, size_t len, double now)
+{
+	struct rkmp_sa_child was;
+	uint8_t *d;
+	size_t dlen = len;
+	bool response, is_rekey;
+	int r;
+
+	if (len < RKMP_HDR_LEN)
+		return;
+	response = (msg[19] & RKMP_FLAG_R) != 0;
+	if ((d = malloc(len)) == NULL)
+		return;
+	memcpy(d, msg, len);
+	if (gather(p, &d, &dlen) <= 0)
+		goto out;
+	if (response) {
+		if (!p->waiting || !rkmp_ike_is_answer(&p->sa, d, dlen)) {
+			p->ignored++;
+			say(p, 1, "ignored a response (%zu octets): not the answer to a request of ours",
+			    dlen);
+			goto out;
+		}
+		is_rekey = p->sa.pending.op == RKMP_CHILD_REKEY;
+		memset(&was, 0, sizeof(was));
+		if (is_rekey) {
+			was.protocol = p->sa.pending.protocol;
+			was.spi_size = p->sa.pending.spi_size;
+			memcpy(was.spi_local, p->sa.pending.target, sizeof(was.spi_local));
+		}
+		r = run(p, RUN_PROCESS, d, dlen, NULL, now);
+		if (p->sa.pending.op == 0 || r == RKMP_IKE_AGAIN || p->sa.phase != RKMP_PHASE_ESTABLISHED) {
+			const struct rkmp_sa_child *old = NULL;
+
+			for (size_t i = 0; is_rekey && i < p->sa.nchildren; i++)
+				if (p->sa.children[i].protocol == was.protocol &&
+				    memcmp(p->sa.children[i].spi_local, was.spi_local, was.spi_size) == 0)
+					old = &p->sa.children[i];
+			if (r >= 0 || p->sa.phase == RKMP_PHASE_FAILED || p->sa.pending.op == 0)
+				answered(p, r, old, now);
+		}
+		goto out;
+	}
+	/* a request: a new RKMP_SA_INIT from the peer, or one on our SA */
+	if (d[18] == RKMP_EXCH_IKE_SA_INIT && rkmp_get64(d + 8) == 0 && !rkmp_dpeer_owns(p, d, dlen)) {
+		enum rkmp_phase ph = p->sa.phase;
+
+		if (ph == RKMP_PHASE_INIT_SENT || ph == RKMP_PHASE_AUTH_SENT ||
+		    ph == RKMP_PHASE_ESTABLISHED || (ph == RKMP_PHASE_INIT_DONE && p->sa.initiator)) {
+			p->ignored++;
+			say(p, 0, "ignored a new RKMP_SA_INIT request from the peer: our RKMP SA is %s "
+			    "(one SA per peer; it is answered once this one fails or is deleted)",
+			    rkmp_phase_name(ph));
+			goto out;
+		}
+		/* new, failed, deleted, or a half-open SA of the peer's: it starts again */
+		fresh(p, false);
+		p->sock = sock;
+		p->at = *from;
+		r = run(p, RUN_RESPOND, d, dlen, NULL, now);
+		if (p->sa.phase == RKMP_PHASE_NEW && !rkmp_state_exists(p->path))
+			goto out;	/* stateless (COOKIE) or refused before anything was kept */
+		goto out;
+	}
+	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == (p->sa.initiator ? RKMP_FLAG_I : 0)) {
+		p->ignored++;
+		say(p, 1, "ignored a request (%zu octets): not on our SA", dlen);
+		goto out;
+	}
+	p->sock = sock;
+	{
+		struct rkmp_udp_addr keep = p->at;
+
+		p->at = *from;	/* answered where it came from; kept when it verifies */
+		r = run(p, RUN_RESPOND, d, dlen, NULL, now);
+		if (r < 0 && r != RKMP_E_REFUSED)
+			p->at = keep;
+	}
+out:
+	free(d);
+}
+
+/* ------------------------------------------------------------------ time */
+
+static int
+request(struct rkmp_dpeer *p, enum rkmp_child_op op, uint8_t protocol, uint16_t pfs,
+    const uint8_t *spi, size_t spi_len, double now)
+{
+	struct rkmp_child_req req = { .op = op, .protocol = protocol, .pfs_group = pfs };
+
+	if (spi != NULL) {
+		memcpy(req.spi, spi, spi_len);
+		req.spi_len = spi_len;
+	}
+	return run(p, RUN_REQUEST, NULL, 0, &req, now);
+}
+
+/* Our request went unanswered through every retransmission: the RKMP SA failed
+ * (RP_revokeSA: rows removed, events, hook), and an `always` peer tries again. */
+static void
+timed_out(struct rkmp_dpeer *p, double now)
+{
+	static struct rkmp_rp rp;
+	struct rkmp_rp_cfg rc;
+	char where[64];
+
+	rkmp_udp_format(&p->at, where, sizeof(where));
+	rkmp_rp_defaults(&rc);
+	rc.events = p->env->events;
+	rc.hook = p->env->hook;
+	rc.state = p->path;
+	rc.peer = p->pc->address;
+	(void)rkmp_rp_begin(&rp, &rc, &p->sa);
+	rp.cfg.keytable = p->env->keytable;
+	snprintf(p->sa.reason, sizeof(p->sa.reason), "no answer from %s after %u retransmission%s "
+	    "(%.1f s)", where, p->env->rtx_tries, p->env->rtx_tries == 1 ? "" : "s", now - p->rtx_start);
+	p->sa.phase = RKMP_PHASE_FAILED;
+	rkmp_rp_settle(&rp, &p->sa);
+	p->waiting = false;
+	if (commit(p) == 0 && rkmp_rp_commit(&rp, &p->sa, p->env->prog) != 0)
+		say(p, 0, "key table: %s", rkmp_err_text());
+	snprintf(p->last, sizeof(p->last), "%s", p->sa.reason);
+	p->last_at = now;
+	sync_children(p, now);
+	if (p->asked.on) {
+		p->asked.on = false;
+		p->asked.done = true;
+		snprintf(p->asked.why, sizeof(p->asked.why), "%s", p->sa.reason);
+	}
+	answered(p, RKMP_E_TRANSPORT, NULL, now);
+}
+
+/* The next operation of an established SA of ours: a configured child that
+ * is missing, an old child whose overlap ran out, a child due for its rekey. */
+static void
+next_op(struct rkmp_dpeer *p, double now)
+{
+	if (!p->sa.initiator)
+		return;
+	for (size_t k = 0; k < p->pc->nchildren; k++) {
+		const struct rkmp_dconf_child *c = &p->pc->children[k];
+		bool have = false;
+
+		for (size_t i = 0; i < p->sa.nchildren && !have; i++)
+			have = p->sa.children[i].protocol == c->protocol &&
+			    rkmp_child_live(p->sa.children[i].state);
+		if (have || now < p->create_at[k])
+			continue;
+		p->create_at[k] = now + 60;	/* if it is refused: again in a minute */
+		request(p, RKMP_CHILD_CREATE, c->protocol, c->pfs, NULL, 0, now);
+		return;
+	}
+	for (size_t i = 0; i < p->ntimers; i++) {
+		struct rkmp_dpeer_child *t = &p->timers[i];
+
+		if (t->delete_at > 0 && now >= t->delete_at) {
+			t->delete_at = 0;
+			request(p, RKMP_CHILD_DELETE, t->protocol, 0, t->spi, t->spi_size, now);
+			return;
+		}
+	}
+	for (size_t i = 0; i < p->ntimers; i++) {
+		struct rkmp_dpeer_child *t = &p->timers[i];
+		const struct rkmp_dconf_child *c = child_cfg(p, t->protocol, NULL);
+
+		if (t->rekey_at > 0 && now >= t->rekey_at) {
+			t->rekey_at = 0;
+			request(p, RKMP_CHILD_REKEY, t->protocol, c ? c->pfs : 0, t->spi, t->spi_size, now);
+			return;
+		}
+	}
+}
+
+static double
+earliest(double a, double b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
+double
+rkmp_dpeer_tick(struct rkmp_dpeer *p, double now)
+{
+	double next = 0;
+
+	if (p->waiting && now >= p->rtx_at) {
+		if (p->rtx_n >= p->env->rtx_tries)
+			timed_out(p, now);
+		else {
+			const uint8_t *m;
+			size_t len;
+			char to[64];
+
+			p->rtx_n++;
+			p->rtx_iv *= p->env->rtx_base;
+			p->rtx_at = now + p->rtx_iv;
+			rkmp_udp_format(&p->at, to, sizeof(to));
+			if (rkmp_ike_pending_request(&p->sa, &m, &len) == 0) {
+				say(p, p->rtx_n == 1 ? 1 : 0, "retransmit %u/%u to %s, %s in %.1f s", p->rtx_n,
+				    p->env->rtx_tries, to, p->rtx_n < p->env->rtx_tries ? "next" : "giving up",
+				    p->rtx_iv);
+				send_out(p, m, len);
+			} else
+				p->waiting = false;
+		}
+	}
+	if (!p->waiting) {
+		enum rkmp_phase ph = p->sa.phase;
+
+		if (ph == RKMP_PHASE_ESTABLISHED && p->sa.pending.op == 0)
+			next_op(p, now);
+		else if (p->pc->start == RKMP_DCONF_ALWAYS && (ph == RKMP_PHASE_NEW ||
+		    ph == RKMP_PHASE_FAILED || ph == RKMP_PHASE_DELETED) && now >= p->retry_at) {
+			fresh(p, true);
+			p->at = p->addr;
+			set_endpoints(p);
+			say(p, 0, "initiating to %s port %u", p->pc->address, p->pc->port);
+			if (run(p, RUN_REQUEST, NULL, 0, NULL, now) < 0 && !p->waiting) {
+				p->backoff = p->backoff > 0 ? (p->backoff * 2 > 600 ? 600 : p->backoff * 2) : 10;
+				p->retry_at = now + p->backoff;
+			}
+		}
+	}
+	/* the next deadline */
+	if (p->waiting)
+		next = p->rtx_at;
+	else if (p->sa.phase == RKMP_PHASE_ESTABLISHED) {
+		if (p->sa.initiator)
+			for (size_t k = 0; k < p->pc->nchildren; k++) {
+				bool have = false;
+
+				for (size_t i = 0; i < p->sa.nchildren && !have; i++)
+					have = p->sa.children[i].protocol == p->pc->children[k].protocol &&
+					    rkmp_child_live(p->sa.children[i].state);
+				if (!have)
+					next = earliest(next, p->create_at[k] > now ? p->create_at[k] : now);
+			}
+		for (size_t i = 0; i < p->ntimers; i++) {
+			next = earliest(next, p->timers[i].delete_at);
+			next = earliest(next, p->timers[i].rekey_at);
+		}
+	} else if (p->pc->start == RKMP_DCONF_ALWAYS && p->sa.phase != RKMP_PHASE_INIT_DONE)
+		next = p->retry_at > now ? p->retry_at : now;
+	return next;
+}
+
+/* ------------------------------------------------------------------ control */
+
+int
+rkmp_dpeer_rekey(struct rkmp_dpeer *p, const char *spi, double now)
+{
+	uint8_t b[RKMP_SA_SPI_MAX];
+	size_t n;
+
+	if (p->sa.phase != RKMP_PHASE_ESTABLISHED)
+		return rkmp_err_set(RKMP_E_STATE, p->pc->name, "the RKMP SA is %s, not established",
+		    rkmp_phase_name(p->sa.phase));
+	if (spi[0] == '\0' || rkmp_hex_decode(spi, strlen(spi), b, sizeof(b), &n, NULL) != 0)
+		return rkmp_err_set(RKMP_E_USAGE, spi, "not an SPI in hex");
+	for (size_t i = 0; i < p->sa.nchildren; i++) {
+		const struct rkmp_sa_child *ch = &p->sa.children[i];
+		const struct rkmp_dconf_child *c = child_cfg(p, ch->protocol, NULL);
+
+		if (ch->state != RKMP_CHILD_ESTABLISHED || ch->spi_size != n ||
+		    memcmp(ch->spi_local, b, n) != 0)
+			continue;
+		if (p->waiting || p->sa.pending.op != 0)
+			return rkmp_err_set(RKMP_E_STATE, p->pc->name, "a request of ours (%s) waits for "
+			    "its answer: try again", op_names[p->sa.pending.op < nitems(op_names) ?
+			    p->sa.pending.op : 0]);
+		memset(&p->asked, 0, sizeof(p->asked));
+		p->asked.on = true;
+		rkmp_hex_encode(b, n, p->asked.old);
+		if (request(p, RKMP_CHILD_REKEY, ch->protocol, c ? c->pfs : 0, b, n, now) < 0) {
+			p->asked.on = false;
+			return rkmp_err_set(RKMP_E_STATE, p->pc->name, "rekey: %s", p->last);
+		}
+		return 0;
+	}
+	return rkmp_err_set(RKMP_E_REFUSED, p->pc->name, "no established child SA with our SPI %s", spi);
+}
+
+json_t *
+rkmp_dpeer_status(const struct rkmp_dpeer *p, double now)
+{
+	char si[17], sr[17];
+	json_t *j, *cs = json_array();
+
+	snprintf(si, sizeof(si), "%016" PRIx64, p->sa.spi_i);
+	snprintf(sr, sizeof(sr), "%016" PRIx64, p->sa.spi_r);
+	for (size_t i = 0; i < p->sa.nchildren; i++) {
+		const struct rkmp_sa_child *ch = &p->sa.children[i];
+		const struct rkmp_protocol *pr = rkmp_protocol_by_id(ch->protocol);
+		char sl[2 * RKMP_SA_SPI_MAX + 1], sp[2 * RKMP_SA_SPI_MAX + 1];
+		struct rkmp_dpeer_child *t = timer_of((struct rkmp_dpeer *)(uintptr_t)p, ch);
+		json_t *c;
+
+		if (!rkmp_child_live(ch->state))
+			continue;
+		rkmp_hex_encode(ch->spi_local, ch->spi_size, sl);
+		rkmp_hex_encode(ch->spi_peer, ch->spi_size, sp);
+		c = json_pack("{s:s,s:s,s:s,s:s}", "protocol", pr ? pr->name : "?", "spi", sl, "spi_peer",
+		    sp, "state", rkmp_child_state_name(ch->state));
+		if (t != NULL) {
+			json_object_set_new(c, "lifetime_left", json_integer(t->end > now ?
+			    (json_int_t)(t->end - now + 0.5) : 0));
+			if (t->rekey_at > 0)
+				json_object_set_new(c, "rekey_in", json_integer(t->rekey_at > now ?
+				    (json_int_t)(t->rekey_at - now + 0.5) : 0));
+		}
+		json_array_append_new(cs, c);
+	}
+	j = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:o}", "name", p->pc->name, "address",
+	    p->pc->address, "port", p->pc->port, "start", rkmp_dconf_start_name(p->pc->start), "phase",
+	    rkmp_phase_name(p->sa.phase), "role", p->sa.initiator ? "initiator" : "responder", "spi_i",
+	    si, "spi_r", sr, "children", cs);
+	json_object_set_new(j, "pending", p->waiting || p->sa.pending.op ? json_string(op_names[
+	    p->sa.pending.op < nitems(op_names) ? p->sa.pending.op : 0]) : json_null());
+	if (p->sa.phase == RKMP_PHASE_NEW && !p->waiting)
+		json_object_set_new(j, "pending", json_null());
+	if (p->last_at > 0)
+		json_object_set_new(j, "last_exchange", json_pack("{s:s,s:i}", "note", p->last, "ago",
+		    (json_int_t)(now - p->last_at + 0.5)));
+	else
+		json_object_set_new(j, "last_exchange", json_null());
+	if (p->sa.reason[0])
+		json_object_set_new(j, "reason", json_string(p->sa.reason));
+	json_object_set_new(j, "exchanges", json_integer(p->exchanges));
+	json_object_set_new(j, "rekeys", json_integer(p->rekeys));
+	json_object_set_new(j, "ignored", json_integer(p->ignored));
+	return j;
+}

@@ -1,0 +1,243 @@
+#!/usr/bin/env bats
+# rkmpd and rkmpctl on 127.0.0.1: two daemons (random high ports), the rkmp
+# profile, PSK, a TCP-AO and a BFD child with lifetimes of a few seconds;
+# the configuration validated whole; malformed datagrams; the state lock.
+
+load helpers
+
+setup() {
+	W=$BATS_TEST_TMPDIR
+	printf 'rkmpd-test-psk-0123456789\n' > "$W/k.psk"
+	chmod 600 "$W/k.psk"
+	PA=$((20000 + RANDOM % 20000))
+	PB=$((PA + 1))
+	mkdir -p "$W/a" "$W/b"
+	PIDS=()
+}
+
+teardown() {
+	for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+
+# conf SIDE OTHER MYPORT PEERPORT START: SIDE's configuration, peer OTHER
+conf() {
+	cat > "$W/$1/conf.json" <<-EOF
+	{"format": "rkmpd-config", "version": 1, "listen": ["127.0.0.1:$3"],
+	 "state_dir": "$W/$1", "keytable": "$W/$1/kt.json", "events": "$W/$1/events.json",
+	 "control": "$W/$1/ctl.sock",
+	 "peers": [{"name": "$2", "address": "127.0.0.1", "port": $4, "profile": "rkmp",
+	   "id": "fqdn:$1.rkmpd.test", "peer_id": "fqdn:$2.rkmpd.test", "psk_file": "$W/k.psk",
+	   "start": "$5",
+	   "children": [{"protocol": "tcp-ao", "lifetime": 8, "rekey_margin": 4},
+	                {"protocol": "bfd", "pfs": "x25519", "lifetime": 8, "rekey_margin": 4}]}]}
+	EOF
+}
+
+# start SIDE: rkmpd in the foreground of a background job, logging to SIDE/log
+start() {
+	"$RKMP_BIN/rkmpd" -f -v -c "$W/$1/conf.json" 2>>"$W/$1/log" &
+	PIDS+=($!)
+	for _ in $(seq 50); do [ -S "$W/$1/ctl.sock" ] && return 0; sleep 0.1; done
+	cat "$W/$1/log"
+	fail "rkmpd $1 did not start"
+}
+
+# pair: b answers, a initiates; both up
+pair() {
+	conf a b "$PA" "$PB" always
+	conf b a "$PB" "$PA" respond
+	start b
+	start a
+}
+
+# rekeys SIDE PROTOCOL: rekey events of PROTOCOL in SIDE's events file
+rekeys() {
+	[ -s "$W/$1/events.json" ] || { echo 0; return; }
+	jq -s --arg p "$2" '[.[] | select(.event == "rekey" and .protocol == $p)] | length' "$W/$1/events.json" 2>/dev/null || echo 0
+}
+
+# the keys of a table as "protocol sender-id receiver-id key" from SIDE's view: a's
+# LocalKeyName is b's PeerKeyName, so b's rows are read the other way round
+keys_of() {
+	if [ "$2" = local ]; then
+		jq -r '.rows[] | "\(.Protocol) \(.LocalKeyName) \(.PeerKeyName) \(.Key)"' "$W/$1/kt.json" | sort
+	else
+		jq -r '.rows[] | "\(.Protocol) \(.PeerKeyName) \(.LocalKeyName) \(.Key)"' "$W/$1/kt.json" | sort
+	fi
+}
+
+@test "two rkmpd: established, the same keys in both key tables, two rekeys of each child with RFC 7210 overlap, rkmpctl status" {
+	need jq
+	pair
+	# two rekeys of each child: lifetime 8 s, margin 4 s
+	for _ in $(seq 300); do
+		[ "$(rekeys a tcp-ao)" -ge 2 ] && [ "$(rekeys a bfd)" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(rekeys a tcp-ao)" -ge 2 ] || { cat "$W/a/log"; fail "fewer than 2 TCP-AO rekeys"; }
+	[ "$(rekeys a bfd)" -ge 2 ] || fail "fewer than 2 BFD rekeys"
+	# b saw them as the responder (its events can lag a's by one exchange)
+	sleep 0.5
+	[ "$(rekeys b tcp-ao)" -ge 2 ] || fail "b: fewer than 2 TCP-AO rekeys"
+	# both state files: one RKMP SA, its SPIs and keys (the step tools' format)
+	[ "$(jq -r .format "$W/a/b.json")" = rkmp-state ]
+	[ "$(jq -r .phase "$W/a/b.json")" = established ]
+	[ "$(jq -r .phase "$W/b/a.json")" = established ]
+	[ "$(jq -r .role "$W/a/b.json")" = initiator ]
+	[ "$(jq -r .ike_sa.spi_i "$W/a/b.json")" = "$(jq -r .ike_sa.spi_i "$W/b/a.json")" ]
+	[ "$(jq -r .secrets.sk_d "$W/a/b.json")" = "$(jq -r .secrets.sk_d "$W/b/a.json")" ]
+	# both key tables: the same rows, seen from the two ends (the key derived by each side)
+	# (read again while an exchange is half done: b's table is written before a's)
+	for _ in $(seq 20); do
+		ka=$(keys_of a local)
+		kb=$(keys_of b peer)
+		[ "$ka" = "$kb" ] && break
+		sleep 0.1
+	done
+	[ -n "$ka" ] || fail "a's key table is empty"
+	assert_equal "$ka" "$kb"
+	[ "$(grep -c '^tcp-ao ' <<<"$ka")" -ge 3 ] || fail "TCP-AO rows did not rotate: $ka"
+	# RFC 7210 §6: each replaced row stops sending where its successor starts, and is
+	# accepted after that (the grace)
+	run -0 jq -r '.rows | group_by(.Protocol)[] | sort_by(.SendLifetimeStart) | . as $r
+	    | range(1; length) as $i | $r[$i - 1] as $o | $r[$i] as $n
+	    | select($o.SendLifetimeEnd == $n.SendLifetimeStart and $o.AcceptLifetimeEnd > $o.SendLifetimeEnd
+	             and $n.AcceptLifetimeStart <= $n.SendLifetimeStart)
+	    | "\($o.Protocol) \($o.LocalKeyName)->\($n.LocalKeyName)"' "$W/a/kt.json"
+	[ "$(grep -c '^tcp-ao ' <<<"$output")" -ge 2 ] || fail "no overlap: $output"
+	[ "$(grep -c '^bfd ' <<<"$output")" -ge 2 ] || fail "no BFD overlap: $output"
+	# the old children were deleted by the rekeying side
+	grep -q "delete request" "$W/a/log"
+	grep -q "deleted 1 child SA" "$W/b/log"
+	# rkmpctl status, text and JSON
+	run -0 "$RKMP_BIN/rkmpctl" -s "$W/a/ctl.sock" status
+	assert_line --regexp "^b: established, initiator, 127\.0\.0\.1 port $PB, start always, SPIs [0-9a-f]{16} [0-9a-f]{16}$"
+	assert_line --regexp "^  tcp-ao SPI [0-9a-f]{2} \(peer's [0-9a-f]{2}\) established, lifetime left [0-9]+ s, rekey in [0-9]+ s$"
+	assert_line --regexp "^  bfd SPI [0-9a-f]{2} "
+	# (a, which starts every exchange, held still while b's answer and file are read)
+	kill -STOP "${PIDS[1]}"
+	sleep 0.3
+	run -0 "$RKMP_BIN/rkmpctl" --json -s "$W/b/ctl.sock" status a
+	[ "${#lines[@]}" = 1 ]
+	jq -e '.peers | length == 1' <<<"$output"
+	jq -e '.peers[0] | .name == "a" and .phase == "established" and .role == "responder"
+	    and (.spi_i | test("^[0-9a-f]{16}$")) and .rekeys >= 2
+	    and ([.children[].protocol] | unique == ["bfd", "tcp-ao"])
+	    and all(.children[]; .lifetime_left <= 8 and (.spi | test("^[0-9a-f]{2}$")))' <<<"$output" || fail "$output"
+	# the SPIs status shows are live children of the state file
+	run -0 jq -n --argjson st "$output" --slurpfile f "$W/b/a.json" '[$st.peers[0].children[]
+	    | . as $c | select(any($f[0].children[]; .spi_local == $c.spi and .spi_peer == $c.spi_peer
+	        and (.state == "established" or .state == "rekeyed")))] | length == ($st.peers[0].children | length)'
+	assert_output true
+	kill -CONT "${PIDS[1]}"
+	# unknown peer: an error object, exit 2
+	run -2 --separate-stderr "$RKMP_BIN/rkmpctl" --json -s "$W/a/ctl.sock" status nobody
+	jq -e '.error.class == "usage" and .error.exit == 2 and .error.where == "nobody"' <<<"$output"
+}
+
+@test "rkmpctl rekey PEER SPI: the new SPI once the exchange is done; an unknown SPI is refused" {
+	need jq
+	pair
+	for _ in $(seq 100); do
+		[ "$(jq -r '[.children[] | select(.state == "established")] | length' "$W/a/b.json" 2>/dev/null)" = 2 ] && break
+		sleep 0.1
+	done
+	spi=$(jq -r '[.children[] | select(.state == "established" and .protocol == "BFD")][0].spi_local' "$W/a/b.json")
+	[ -n "$spi" ] && [ "$spi" != null ] || fail "no BFD child: $(jq -c .children "$W/a/b.json")"
+	run "$RKMP_BIN/rkmpctl" -s "$W/a/ctl.sock" --json rekey b "$spi"
+	if [ "$status" = 3 ]; then	# a timed rekey was out: once more
+		sleep 0.5
+		run "$RKMP_BIN/rkmpctl" -s "$W/a/ctl.sock" --json rekey b "$spi"
+	fi
+	[ "$status" = 0 ] || fail "exit $status: $output"
+	jq -e --arg s "$spi" '.rekey.peer == "b" and .rekey.spi == $s and (.rekey.new_spi | test("^[0-9a-f]{2}$")) and .rekey.new_spi != $s' <<<"$output"
+	new=$(jq -r .rekey.new_spi <<<"$output")
+	jq -e --arg s "$new" '[.children[] | select(.spi_local == $s and .state == "established")] | length == 1' "$W/a/b.json"
+	run -1 --separate-stderr "$RKMP_BIN/rkmpctl" -s "$W/a/ctl.sock" rekey b ff
+	[ "$stderr" = "rkmpctl: refused: b: no established child SA with our SPI ff" ]
+}
+
+@test "malformed and forged datagrams are ignored (logged at -v) and the daemon goes on" {
+	need jq
+	pair
+	for _ in $(seq 100); do
+		[ "$(jq -r .phase "$W/b/a.json" 2>/dev/null)" = established ] && break
+		sleep 0.1
+	done
+	[ "$(jq -r .phase "$W/b/a.json")" = established ]
+	before=$(cat "$W/b/a.json" | jq -c .ike_sa)
+	spi_i=$(jq -r .ike_sa.spi_i "$W/b/a.json")
+	spi_r=$(jq -r .ike_sa.spi_r "$W/b/a.json")
+	# 300 datagrams: short ones, junk, and requests on the SA's SPIs whose ICV cannot verify
+	for i in $(seq 100); do
+		printf '\0\0\0\0garbage %d' "$i" > /dev/udp/127.0.0.1/$PB
+		printf 'x' > /dev/udp/127.0.0.1/$PB
+		printf "\\0\\0\\0\\0$(sed 's/../\\x&/g' <<<"$spi_i$spi_r")\\x2e\\x20\\x25\\x08\\x00\\x00\\x00\\x63\\x00\\x00\\x00\\x30\\x00\\x00\\x00\\x14forged-icv-%04d" "$i" > /dev/udp/127.0.0.1/$PB
+	done
+	for _ in $(seq 30); do
+		run -0 "$RKMP_BIN/rkmpctl" --json -s "$W/b/ctl.sock" status a
+		jq -e '.peers[0].ignored >= 100' <<<"$output" >/dev/null && break
+		sleep 0.1
+	done
+	kill -0 "${PIDS[0]}"
+	jq -e '.peers[0].phase == "established" and .peers[0].ignored >= 100' <<<"$output" ||
+	    fail "$output $(tail -5 "$W/b/log")"
+	grep -q "ignored a datagram" "$W/b/log"
+	# the forged ones changed nothing of the SA: its message IDs are the peer's
+	after=$(jq -c .ike_sa "$W/b/a.json")
+	[ "$(jq -r .spi_r <<<"$after")" = "$(jq -r .spi_r <<<"$before")" ]
+	# and the daemon still answers: a rekey after the flood
+	r0=$(rekeys b tcp-ao)
+	for _ in $(seq 100); do [ "$(rekeys b tcp-ao)" -gt "$r0" ] && break; sleep 0.1; done
+	[ "$(rekeys b tcp-ao)" -gt "$r0" ] || fail "no rekey after the flood"
+}
+
+@test "a step tool refuses a state file the daemon holds (exit 3, naming rkmpd)" {
+	need jq
+	pair
+	for _ in $(seq 100); do [ -f "$W/b/a.json" ] && break; sleep 0.1; done
+	cp "$W/b/a.json" "$W/before.json"
+	run -3 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/b/a.json" --liveness -o "$W/x.bin"
+	[[ "$stderr" == "rkmp-child: $W/b/a.json: state: locked by rkmpd pid ${PIDS[0]} since "* ]] || fail "$stderr"
+	[ ! -e "$W/x.bin" ]
+}
+
+@test "configuration errors: one line naming the file and the key, exit 2, nothing started" {
+	need jq
+	conf a b "$PA" "$PB" always
+	c=$W/a/conf.json
+	jq '.peers[0].children[0].lifetime = "8s"' "$c" > "$W/bad1.json"
+	run -2 --separate-stderr "$RKMP_BIN/rkmpd" -f -c "$W/bad1.json"
+	assert_equal "$stderr" "rkmpd: $W/bad1.json: usage: peers[0].children[0].lifetime: not an integer in 2..315360000"
+	jq '.peers[0].lifetime = 8' "$c" > "$W/bad2.json"
+	run -2 --separate-stderr "$RKMP_BIN/rkmpd" -f -c "$W/bad2.json"
+	[[ "$stderr" == "rkmpd: $W/bad2.json: usage: peers[0].lifetime: unknown key (known here: name, "* ]] || fail "$stderr"
+	jq --arg f "$W/none.psk" '.peers[0].psk_file = $f' "$c" > "$W/bad3.json"
+	run -2 --separate-stderr "$RKMP_BIN/rkmpd" -f -c "$W/bad3.json"
+	assert_equal "$stderr" "rkmpd: $W/bad3.json: usage: peers[0].psk_file: $W/none.psk: No such file or directory"
+	jq '.peers[0].children[1].protocol = "esp"' "$c" > "$W/bad4.json"
+	run -2 --separate-stderr "$RKMP_BIN/rkmpd" -f -c "$W/bad4.json"
+	[[ "$stderr" == "rkmpd: $W/bad4.json: usage: peers[0].children[1].protocol: \"esp\" is not "* ]] || fail "$stderr"
+	jq '.peers[0].start = "sometimes"' "$c" > "$W/bad5.json"
+	run -2 --separate-stderr "$RKMP_BIN/rkmpd" -f -c "$W/bad5.json"
+	assert_equal "$stderr" "rkmpd: $W/bad5.json: usage: peers[0].start: \"sometimes\" is not always, on-demand or respond"
+	jq '.peers += [.peers[0]]' "$c" > "$W/bad6.json"
+	run -2 --separate-stderr "$RKMP_BIN/rkmpd" -f -c "$W/bad6.json"
+	assert_equal "$stderr" "rkmpd: $W/bad6.json: usage: peers[1].name: \"b\" twice (peers[0])"
+	# nothing started: no socket, no state, no lock
+	[ ! -e "$W/a/ctl.sock" ] && [ ! -e "$W/a/b.json" ] && [ ! -e "$W/a/b.json.lock" ]
+	run -0 "$RKMP_BIN/rkmpd" --check -c "$c"
+	assert_output "$c: 1 peer, configuration valid"
+	run -2 "$RKMP_BIN/rkmpd"
+	assert_line "rkmpd: -c FILE is required"
+}
+
+@test "rkmpctl without a daemon: exit 6, the socket named; --json: the error object" {
+	run -6 --separate-stderr "$RKMP_BIN/rkmpctl" -s "$W/none.sock" status
+	assert_equal "$stderr" "rkmpctl: $W/none.sock: transport: no daemon listens (connect: No such file or directory)"
+	run -6 --separate-stderr "$RKMP_BIN/rkmpctl" --json -s "$W/none.sock" status
+	assert_equal "$output" '{"error":{"class":"transport","exit":6,"where":"","detail":"no daemon listens (connect: No such file or directory)"}}'
+	run -2 --separate-stderr "$RKMP_BIN/rkmpctl" --json bogus
+	jq -e '.error.class == "usage" and .error.exit == 2' <<<"$output"
+}
