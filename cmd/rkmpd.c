@@ -601,6 +601,14 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* what this milestone takes but does not act on yet: said, not silent */
+	for (size_t i = 0; i < d.cf->npeers; i++)
+		if (d.cf->peers[i].start == RKMP_DCONF_ON_DEMAND)
+			say(&d, 0, "%s: peers[%zu] (%s): start on-demand: not started, there is no "
+			    "rkmpctl generate yet (rkmpd(8) BUGS); it is answered as respond", config, i,
+			    d.cf->peers[i].name);
+	say(&d, 1, "%s: ike_lifetime and dpd are checked, not acted on yet: the RKMP SA is not "
+	    "rekeyed and no liveness check is sent (rkmpd(8) BUGS)", config);
 	if (check) {
 		printf("%s: %zu peer%s, configuration valid\n", config, d.cf->npeers,
 		    d.cf->npeers == 1 ? "" : "s");
