@@ -52,8 +52,9 @@ synopsis() {
 # hold an item for exactly the options BINARY lists, and its SYNOPSIS shows
 # each of them (by its short or its long name) and no other
 page_documents_options() {
-	local opts short='' line bad=0
+	local opts syn short='' line bad=0
 	opts=$(listed "$2")
+	syn=$(synopsis "$1")
 	[ -n "$opts" ] || fail "$2 --list-options prints nothing" || return
 	[ -n "$(items "$1")" ] || fail "$1 has no option items" || return
 	if ! diff -u <(echo "$opts") <(items "$1"); then
@@ -61,7 +62,7 @@ page_documents_options() {
 		bad=1
 	fi
 	# every option of the SYNOPSIS is the binary's
-	if ! diff <(synopsis "$1" | comm -23 - <(echo "$opts")) /dev/null; then
+	if ! diff <(comm -23 <(echo "$syn") <(echo "$opts")) /dev/null; then
 		echo "$1 SYNOPSIS shows options $2 does not take"
 		bad=1
 	fi
@@ -71,7 +72,7 @@ page_documents_options() {
 			short=$line
 			continue
 		fi
-		if ! synopsis "$1" | grep -qx -e "$line" ${short:+-e "$short"}; then
+		if ! grep -qx -e "$line" ${short:+-e "$short"} <<<"$syn"; then
 			echo "$1 SYNOPSIS lacks $line${short:+ ($short)}"
 			bad=1
 		fi
