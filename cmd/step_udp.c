@@ -55,26 +55,16 @@ udp_default_port(const struct rkmp_sa *sa)
 	return sa->profile == RKMP_PROFILE_IKEV2 ? RKMP_PORT_IKE : RKMP_PORT_RKMP;
 }
 
-/* An endpoint of the SA into the state ("peer" or "local": {"addr", "port"}). */
-static void
-set_endpoint(char *addr, size_t n, uint16_t *port, const struct rkmp_udp_addr *a)
-{
-	if (getnameinfo((const struct sockaddr *)&a->ss, a->len, addr, (socklen_t)n, NULL, 0,
-	    NI_NUMERICHOST) != 0)
-		addr[0] = '\0';
-	*port = rkmp_udp_port(a);
-}
-
 static void
 set_peer(struct rkmp_sa *sa, const struct rkmp_udp_addr *a)
 {
-	set_endpoint(sa->peer_addr, sizeof(sa->peer_addr), &sa->peer_port, a);
+	rkmp_udp_host(a, sa->peer_addr, sizeof(sa->peer_addr), &sa->peer_port);
 }
 
 static void
 set_local(struct rkmp_sa *sa, const struct rkmp_udp_addr *a)
 {
-	set_endpoint(sa->local_addr, sizeof(sa->local_addr), &sa->local_port, a);
+	rkmp_udp_host(a, sa->local_addr, sizeof(sa->local_addr), &sa->local_port);
 }
 
 /*
@@ -90,7 +80,7 @@ sa_local(const struct rkmp_sa *sa, const struct rkmp_udp_addr *peer, struct rkmp
 
 	if (sa->local_port == 0 || sa->local_addr[0] == '\0' || sa->peer_addr[0] == '\0')
 		return false;
-	set_endpoint(host, sizeof(host), &port, peer);
+	rkmp_udp_host(peer, host, sizeof(host), &port);
 	if (strcmp(host, sa->peer_addr) != 0 || port != sa->peer_port)
 		return false;	/* another peer: another SA's business */
 	snprintf(text, sizeof(text), strchr(sa->local_addr, ':') ? "[%s]:%u" : "%s:%u", sa->local_addr,
@@ -256,7 +246,7 @@ step_udp_request(struct step *st, struct rkmp_sa *sa, struct rkmp_ike_cfg *cfg,
 		char host[64];
 		uint16_t port;
 
-		set_endpoint(host, sizeof(host), &port, &peer);
+		rkmp_udp_host(&peer, host, sizeof(host), &port);
 		if (strcmp(host, sa->peer_addr) == 0)
 			rkmp_udp_set_port(&peer, sa->peer_port);
 	}

@@ -54,24 +54,15 @@ say(const struct rkmp_dpeer *p, int level, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ endpoints */
 
-static void
-endpoint(char *addr, size_t n, uint16_t *port, const struct rkmp_udp_addr *a)
-{
-	if (getnameinfo((const struct sockaddr *)&a->ss, a->len, addr, (socklen_t)n, NULL, 0,
-	    NI_NUMERICHOST) != 0)
-		addr[0] = '\0';
-	*port = rkmp_udp_port(a);
-}
-
 /* The SA's endpoints into the state (DESIGN.md §6): the peer where it is, we where it knows us. */
 static void
 set_endpoints(struct rkmp_dpeer *p)
 {
 	const struct rkmp_udp_addr *l = p->env->local(p->env->ctx, p->sock);
 
-	endpoint(p->sa.peer_addr, sizeof(p->sa.peer_addr), &p->sa.peer_port, &p->at);
+	rkmp_udp_host(&p->at, p->sa.peer_addr, sizeof(p->sa.peer_addr), &p->sa.peer_port);
 	if (l != NULL)
-		endpoint(p->sa.local_addr, sizeof(p->sa.local_addr), &p->sa.local_port, l);
+		rkmp_udp_host(l, p->sa.local_addr, sizeof(p->sa.local_addr), &p->sa.local_port);
 }
 
 /* ------------------------------------------------------------------ the SA */
@@ -413,8 +404,8 @@ rkmp_dpeer_is_from(const struct rkmp_dpeer *p, const struct rkmp_udp_addr *from,
 	char a[64], b[64];
 	uint16_t pa, pb;
 
-	endpoint(a, sizeof(a), &pa, from);
-	endpoint(b, sizeof(b), &pb, &p->addr);
+	rkmp_udp_host(from, a, sizeof(a), &pa);
+	rkmp_udp_host(&p->addr, b, sizeof(b), &pb);
 	return strcmp(a, b) == 0 && (!port_too || pa == pb);
 }
 

@@ -74,6 +74,15 @@ udp_salen(int family)
 	return 0;
 }
 
+void
+rkmp_udp_host(const struct rkmp_udp_addr *a, char *host, size_t n, uint16_t *port)
+{
+	if (getnameinfo((const struct sockaddr *)&a->ss, a->len, host, (socklen_t)n, NULL, 0,
+	    NI_NUMERICHOST) != 0)
+		host[0] = '\0';
+	*port = rkmp_udp_port(a);
+}
+
 uint16_t
 rkmp_udp_port(const struct rkmp_udp_addr *a)
 {

@@ -42,6 +42,8 @@ struct rkmp_udp_policy {
 int	rkmp_udp_parse(const char *text, uint16_t default_port, struct rkmp_udp_addr *out);
 void	rkmp_udp_format(const struct rkmp_udp_addr *a, char *out, size_t outlen);	/* "addr:port" */
 uint16_t rkmp_udp_port(const struct rkmp_udp_addr *a);
+/* The numeric host ("" when it has none) and the port apart, as a state keeps them. */
+void	rkmp_udp_host(const struct rkmp_udp_addr *a, char *host, size_t n, uint16_t *port);
 void	rkmp_udp_set_port(struct rkmp_udp_addr *a, uint16_t port);
 /* Whether text, as rkmp_udp_parse reads it, names a port ("a:500", "[v6]:500"). */
 bool	rkmp_udp_port_given(const char *text);
