@@ -19,10 +19,11 @@
 #include "wire.h"
 
 /* A transform type as a bit of allowed/required: types 1-5 as themselves,
- * the routing-protocol types 241-243 as bits 8-10; 0 for any other type. */
-#define RKMP_TB(t)	((t) >= RKMP_TRANS_ENCR && (t) <= RKMP_TRANS_ESN ? 1u << (t) : \
+ * the routing-protocol types 241-243 as bits 8-10; 0 for any other type.
+ * (The shift counts are masked: clang checks the branch not taken too.) */
+#define RKMP_TB(t)	((t) >= RKMP_TRANS_ENCR && (t) <= RKMP_TRANS_ESN ? 1u << ((t) & 31) : \
 			 (t) >= RKMP_TRANS_TCP_OPTIONS && (t) <= RKMP_TRANS_RSVP_HS ? \
-			 1u << ((t) - RKMP_TRANS_TCP_OPTIONS + 8) : 0u)
+			 1u << (((t) - RKMP_TRANS_TCP_OPTIONS + 8) & 31) : 0u)
 
 /* The export forms a protocol's key-table rows appear in (kt_export.c). */
 #define RKMP_XF_KEY_CHAIN	0x01	/* FRR and BIRD key chains */
