@@ -8,8 +8,9 @@ b=${1:-build}
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
-(cd tests/unit && "../../$b/bin/unit-tests") 2>&1 | tee "$log/unit"
-unit_rc=${PIPESTATUS[0]}
+# the unit tests beside the bats suites (their output shown after them)
+(cd tests/unit && "../../$b/bin/unit-tests") > "$log/unit" 2>&1 &
+unit_pid=$!
 # The suites side by side (bats --jobs, GNU parallel), each suite's tests in
 # order: the labs mostly wait on the network, so RKMP_TEST_JOBS (default 4)
 # suites at once take about a third of the time on 2 cores.  The highest
@@ -24,6 +25,9 @@ else
 fi
 RKMP_BIN=$PWD/$b/bin bats --tap "${par[@]}" "${suites[@]}" 2>&1 | tee "$log/bats"
 bats_rc=${PIPESTATUS[0]}
+wait "$unit_pid"
+unit_rc=$?
+cat "$log/unit"
 
 read -r up uf < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log/unit" | tail -n 1)
 up=${up:-0} uf=${uf:-1}
