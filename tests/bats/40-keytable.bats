@@ -15,10 +15,8 @@ setup() {
 	T=$W/kt.json
 	umask 077
 	# git keeps no modes: fixtures are copied 0600 before use
-	for f in "$D"/*.json; do
-		cp "$f" "$W/${f##*/}"
-		chmod 600 "$W/${f##*/}"
-	done
+	cp "$D"/*.json "$W/"
+	chmod 600 "$W"/*.json
 }
 
 kt() { "$RKMP_BIN/$KT" "$@"; }
@@ -561,19 +559,27 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	kt -q -t "$W/base.json" insert "$W/big.json"
 	rows 1 10.250 > "$W/one.json"
 	cp "$W/base.json" "$T"
+	t0=$EPOCHREALTIME
 	kt -q -t "$T" insert "$W/one.json"
+	t1=$EPOCHREALTIME
 	cp "$T" "$W/after"
-	for i in $(seq 25); do
+	# the kills spread over one insert's duration (reading, parsing, writing,
+	# renaming) and a little past it: at 1/10, 2/10, ... 12/10 of it
+	d=$((10#${t1/./} - 10#${t0/./}))
+	for i in $(seq 12); do
 		cp "$W/base.json" "$T"
 		kt -q -t "$T" insert "$W/one.json" &
 		pid=$!
-		sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+		us=$((i * d / 10))
+		printf -v frac %06d $((us % 1000000))
+		sleep "$((us / 1000000)).$frac"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
+		# either table is one that loads (both were written by kt)
 		cmp -s "$T" "$W/base.json" || cmp -s "$T" "$W/after" ||
-		    fail "round $i: the table is neither the old nor the new one"
-		kt -t "$T" list --peer 10.250.0.1 >/dev/null || fail "round $i: the table does not load"
+		    fail "round $i (killed after $us us of $d): the table is neither the old nor the new one"
 	done
+	kt -t "$T" list --peer 10.250.0.1 >/dev/null
 	# the next writer sweeps what killed ones left
 	kt -q -t "$T" delete --protocol tcp-ao --peer 10.250.0.1 --spi 54 || true
 	[ "$(ls -a "$W" | grep -c '^\.kt\.json\.')" = 0 ]
