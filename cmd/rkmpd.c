@@ -25,23 +25,28 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "cli.h"
 #include "clock.h"
+#include "crypto.h"
 #include "dconf.h"
 #include "dpeer.h"
 #include "err.h"
 #include "buf.h"
 #include "keytable.h"
 #include "nitems.h"
+#include "protocols.h"
 #include "udp.h"
 #include "wire.h"
 
-enum { OPT_VERSION = 256, OPT_LIST_OPTIONS, OPT_CHECK };
+enum { OPT_VERSION = 256, OPT_LIST_OPTIONS, OPT_CHECK, OPT_DELETE_ON_STOP };
 
 static const struct rkmp_opt opts[] = {
 	{ "config", 'c', 1, "FILE", "the configuration file (JSON, rkmpd(8))", 0 },
 	{ "foreground", 'f', 0, NULL, "stay in the foreground (default: detach once running)", 0 },
 	{ "check", OPT_CHECK, 0, NULL, "validate the configuration and exit", 0 },
+	{ "delete-on-stop", OPT_DELETE_ON_STOP, 0, NULL, "on SIGTERM, send a Delete of every RKMP SA with "
+	    "its children and revoke their rows before exiting (default: keep them)", 0 },
 	{ "verbose", 'v', 0, NULL, "every exchange and every ignored datagram on stderr", 0 },
 	{ "help", 'h', 0, NULL, "show this help", 0 },
 	{ "version", OPT_VERSION, 0, NULL, "show the version, the commit and the OpenSSL version", 0 },
@@ -52,24 +57,33 @@ static const struct rkmp_opt opts[] = {
 #define SOCKS_MAX	RKMP_DCONF_LISTEN_MAX
 #define CLIENTS_MAX	16
 #define LINE_MAX_CTL	4096
+#define EVENTS_KEPT	64	/* the last events, for rkmpctl events */
+
+enum wait { WAIT_NONE, WAIT_REKEY, WAIT_JOB };
 
 struct client {
 	int	 fd;
 	size_t	 len;
 	char	 buf[LINE_MAX_CTL];
-	size_t	 waits;		/* a rekey answer of this peer (index + 1); 0: none */
+	enum wait waits;	/* an answer that comes once the peer's exchanges are done */
+	char	 peer[RKMP_DCONF_NAME_MAX];
+	char	 cmd[16];	/* the request: the answer's key */
+	bool	 follow;	/* rkmpctl events --follow: each new event */
+	bool	 dead;		/* to be closed (a follower that did not keep up) */
+};
+
+struct lsock {
+	struct rkmp_udp		*u;
+	struct rkmp_udp_addr	 addr;
+	bool			 any;
+	char			 name[96];
 };
 
 struct daemon {
 	struct rkmp_cli		 cli;
 	struct rkmp_dconf	*cf;
 	int			 verbose;
-	struct {
-		struct rkmp_udp		*u;
-		struct rkmp_udp_addr	 addr;
-		bool			 any;
-		char			 name[96];
-	} s[SOCKS_MAX];
+	struct lsock		 s[SOCKS_MAX];
 	size_t			 ns;
 	struct rkmp_dpeer	*peers;
 	size_t			 np;
@@ -77,6 +91,9 @@ struct daemon {
 	int			 ctl;
 	struct client		 cl[CLIENTS_MAX];
 	size_t			 ncl;
+	bool			 delete_on_stop;
+	char			*events[EVENTS_KEPT];	/* a ring of lines, the oldest at nevents % EVENTS_KEPT */
+	size_t			 nevents;
 };
 
 static volatile sig_atomic_t got_term, got_hup;
@@ -148,36 +165,63 @@ is_any(const struct rkmp_udp_addr *a)
 	return memcmp(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr, zero, 16) == 0;
 }
 
-/* One socket per listen address; port 500 comes with 4500 (DESIGN.md §6). */
+/* The socket of one listen address (parsed into l->addr already); port 500
+ * comes with 4500 (DESIGN.md §6). */
+static int
+bind_listen(const struct daemon *d, const char *text, struct lsock *l)
+{
+	struct rkmp_udp_addr natt;
+	int r;
+
+	if ((r = rkmp_udp_open(&l->u, &l->addr, 0)) != 0)
+		return rkmp_err_set(r, "listen", "%s: %s", text, rkmp_err_text());
+	if (rkmp_udp_port(&l->addr) == RKMP_PORT_IKE) {
+		natt = l->addr;
+		rkmp_udp_set_port(&natt, RKMP_PORT_NATT);
+		if ((r = rkmp_udp_also(l->u, &natt)) != 0) {
+			rkmp_udp_close(l->u);
+			l->u = NULL;
+			return rkmp_err_set(r, "listen", "%s (port %u beside 500): %s", text,
+			    RKMP_PORT_NATT, rkmp_err_text());
+		}
+	}
+	say(d, 0, "listening on %s%s", l->name, rkmp_udp_port(&l->addr) == RKMP_PORT_IKE ?
+	    " and port 4500" : "");
+	return 0;
+}
+
+/* A listen address parsed (not bound). */
+static int
+parse_listen(const char *text, struct lsock *l)
+{
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if ((r = rkmp_udp_parse(text, RKMP_PORT_RKMP, &l->addr)) != 0)
+		return rkmp_err_set(r, "listen", "%s: %s", text, rkmp_err_text());
+	l->any = is_any(&l->addr);
+	rkmp_udp_format(&l->addr, l->name, sizeof(l->name));
+	return 0;
+}
+
 static int
 open_sockets(struct daemon *d)
 {
 	for (size_t i = 0; i < d->cf->nlisten; i++) {
-		struct rkmp_udp_addr natt;
 		int r;
 
-		if ((r = rkmp_udp_parse(d->cf->listen[i], RKMP_PORT_RKMP, &d->s[i].addr)) != 0 ||
-		    (r = rkmp_udp_open(&d->s[i].u, &d->s[i].addr, 0)) != 0)
-			return rkmp_err_set(r, "listen", "%s: %s", d->cf->listen[i], rkmp_err_text());
+		if ((r = parse_listen(d->cf->listen[i], &d->s[i])) != 0 ||
+		    (r = bind_listen(d, d->cf->listen[i], &d->s[i])) != 0)
+			return r;
 		d->ns = i + 1;
-		d->s[i].any = is_any(&d->s[i].addr);
-		rkmp_udp_format(&d->s[i].addr, d->s[i].name, sizeof(d->s[i].name));
-		if (rkmp_udp_port(&d->s[i].addr) == RKMP_PORT_IKE) {
-			natt = d->s[i].addr;
-			rkmp_udp_set_port(&natt, RKMP_PORT_NATT);
-			if ((r = rkmp_udp_also(d->s[i].u, &natt)) != 0)
-				return rkmp_err_set(r, "listen", "%s (port %u beside 500): %s",
-				    d->cf->listen[i], RKMP_PORT_NATT, rkmp_err_text());
-		}
-		say(d, 0, "listening on %s%s", d->s[i].name, rkmp_udp_port(&d->s[i].addr) ==
-		    RKMP_PORT_IKE ? " and port 4500" : "");
 	}
 	return 0;
 }
 
-/* The socket a peer is reached from: the first listen address of its family. */
+/* The socket a peer is reached from: the first listen address of its family
+ * (among the n of s). */
 static int
-sock_for(const struct daemon *d, const struct rkmp_dconf_peer *pc, int *sock)
+sock_of(const struct lsock *s, size_t n, const struct rkmp_dconf_peer *pc, int *sock)
 {
 	struct rkmp_udp_addr a;
 	char text[96];
@@ -185,13 +229,19 @@ sock_for(const struct daemon *d, const struct rkmp_dconf_peer *pc, int *sock)
 	snprintf(text, sizeof(text), strchr(pc->address, ':') ? "[%s]:%u" : "%s:%u", pc->address, pc->port);
 	if (rkmp_udp_parse(text, pc->port, &a) != 0)
 		return rkmp_err_set(RKMP_E_USAGE, pc->name, "%s", rkmp_err_text());
-	for (size_t i = 0; i < d->ns; i++)
-		if (d->s[i].addr.ss.ss_family == a.ss.ss_family) {
+	for (size_t i = 0; i < n; i++)
+		if (s[i].addr.ss.ss_family == a.ss.ss_family) {
 			*sock = (int)i;
 			return 0;
 		}
 	return rkmp_err_set(RKMP_E_USAGE, "listen", "no address of peer %s's family (%s)", pc->name,
 	    pc->address);
+}
+
+static int
+sock_for(const struct daemon *d, const struct rkmp_dconf_peer *pc, int *sock)
+{
+	return sock_of(d->s, d->ns, pc, sock);
 }
 
 /* The control socket (mode 0600); one that answers is another rkmpd's. */
@@ -271,6 +321,12 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
 		    len);
 		return;
 	}
+	if (p->down && !rkmp_dpeer_owns(p, m, len)) {
+		p->ignored++;
+		say(d, 1, "%s: ignored an RKMP_SA_INIT request from %s: the peer is down (rkmpctl up)",
+		    p->pc->name, src);
+		return;
+	}
 	d->env.cookies = half_open(d) >= d->cf->cookie_threshold;
 	rkmp_dpeer_datagram(p, sock, from, m, len, now);
 }
@@ -309,20 +365,34 @@ client_close(struct daemon *d, size_t i)
 	d->cl[i] = d->cl[--d->ncl];
 }
 
+/* One line to a client, not waiting for it: a client that cannot take it is
+ * dropped (closed at the top of the loop). */
+static void
+send_line(struct client *c, const char *s)
+{
+	size_t n = strlen(s);
+	char *l = malloc(n + 1);
+
+	if (l == NULL) {
+		c->dead = true;
+		return;
+	}
+	memcpy(l, s, n);
+	l[n] = '\n';
+	if (send(c->fd, l, n + 1, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)(n + 1))
+		c->dead = true;
+	free(l);
+}
+
 static void
 answer(struct client *c, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	size_t n;
 
 	json_decref(j);
 	if (s == NULL)
 		return;
-	n = strlen(s);
-	s[n] = '\0';
-	/* a short answer to a local client: written whole, or the client is gone */
-	if (write(c->fd, s, n) == (ssize_t)n)
-		(void)!write(c->fd, "\n", 1);
+	send_line(c, s);
 	free(s);
 }
 
@@ -341,24 +411,93 @@ peer_named(struct daemon *d, const char *name)
 	return NULL;
 }
 
-/* One request line: {"cmd": "status", "peer"?} or {"cmd": "rekey", "peer", "spi"}.
- * False when the client waits for a later answer. */
+/* A key-table event of a peer's (dpeer.c): kept for rkmpctl events and sent
+ * to every follower, as the events file has it with the peer's name first. */
+static void
+on_event(void *ctx, const char *peer, const char *line)
+{
+	struct daemon *d = ctx;
+	size_t n = strlen(line) + strlen(peer) + 16;
+	char *l = malloc(n), **slot = &d->events[d->nevents % EVENTS_KEPT];
+
+	if (l == NULL || line[0] != '{') {
+		free(l);
+		return;
+	}
+	/* a name is letters, digits, '.', '_' and '-' (dconf.c): nothing to escape */
+	snprintf(l, n, "{\"name\":\"%s\"%s%s", peer, line[1] == '}' ? "" : ",", line + 1);
+	free(*slot);
+	*slot = l;
+	d->nevents++;
+	for (size_t i = 0; i < d->ncl; i++)
+		if (d->cl[i].follow && !d->cl[i].dead)
+			send_line(&d->cl[i], l);
+}
+
+static void reload(struct daemon *d, struct client *c);
+
+static int
+job_generate(struct rkmp_dpeer *p, const char *protocol, double now)
+{
+	const struct rkmp_protocol *pr = NULL;
+
+	if (protocol != NULL && (pr = rkmp_protocol_by_name(protocol)) == NULL)
+		return rkmp_err_set(RKMP_E_USAGE, "--protocol", "\"%s\" is not %s", protocol,
+		    rkmp_protocol_names(true, true));
+	return rkmp_dpeer_generate(p, pr != NULL ? pr->id : 0, now);
+}
+
+static int
+job_up(struct rkmp_dpeer *p, const char *arg, double now)
+{
+	(void)arg;
+	return rkmp_dpeer_up(p, now);
+}
+
+static int
+job_delete(struct rkmp_dpeer *p, const char *spi, double now)
+{
+	return rkmp_dpeer_delete(p, spi, now);
+}
+
+static int
+job_down(struct rkmp_dpeer *p, const char *arg, double now)
+{
+	(void)arg;
+	return rkmp_dpeer_down(p, now);
+}
+
+static const struct {
+	const char *cmd;
+	int	(*start)(struct rkmp_dpeer *p, const char *arg, double now);
+} jobs[] = {
+	{ "generate", job_generate }, { "up", job_up }, { "delete", job_delete }, { "down", job_down },
+};
+
+#define REQUESTS "status [peer], rekey peer spi, generate peer [protocol], delete peer [spi], " \
+	"up peer, down peer, reload, events [follow]"
+
+/* One request line: {"cmd", "peer"?, "spi"?, "protocol"?, "follow"?}.
+ * False when the client waits for a later answer (or follows the events). */
 static bool
 request(struct daemon *d, struct client *c, const char *line, double now)
 {
-	const char *cmd = NULL, *peer = NULL, *spi = NULL;
+	const char *cmd = NULL, *peer = NULL, *spi = NULL, *protocol = NULL;
 	struct rkmp_dpeer *p = NULL;
 	json_error_t je;
 	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &je), *a;
-	int r;
+	int follow = 0, r;
+	size_t k;
 
-	if (j == NULL || json_unpack_ex(j, &je, JSON_STRICT, "{s:s,s?s,s?s}", "cmd", &cmd, "peer", &peer,
-	    "spi", &spi) != 0) {
+	if (j == NULL || json_unpack_ex(j, &je, JSON_STRICT, "{s:s,s?s,s?s,s?s,s?b}", "cmd", &cmd, "peer",
+	    &peer, "spi", &spi, "protocol", &protocol, "follow", &follow) != 0) {
 		rkmp_err_set(RKMP_E_USAGE, "request", "%s", je.text);
 		answer(c, error_json(RKMP_E_USAGE));
 		json_decref(j);
 		return true;
 	}
+	for (k = 0; k < nitems(jobs) && strcmp(jobs[k].cmd, cmd) != 0; k++)
+		;
 	if (peer != NULL && (p = peer_named(d, peer)) == NULL) {
 		rkmp_err_set(RKMP_E_USAGE, peer, "no such peer in %s", d->cf->path);
 		answer(c, error_json(RKMP_E_USAGE));
@@ -372,19 +511,43 @@ request(struct daemon *d, struct client *c, const char *line, double now)
 		if ((r = rkmp_dpeer_rekey(p, spi, now)) != 0)
 			answer(c, error_json(r));
 		else {
-			c->waits = (size_t)(p - d->peers) + 1;
+			c->waits = WAIT_REKEY;
+			snprintf(c->peer, sizeof(c->peer), "%s", p->pc->name);
+			json_decref(j);
+			return false;
+		}
+	} else if (k < nitems(jobs) && p != NULL) {
+		if ((r = jobs[k].start(p, strcmp(cmd, "generate") == 0 ? protocol : spi, now)) != 0)
+			answer(c, error_json(r));
+		else {
+			c->waits = WAIT_JOB;
+			snprintf(c->peer, sizeof(c->peer), "%s", p->pc->name);
+			snprintf(c->cmd, sizeof(c->cmd), "%s", cmd);
+			json_decref(j);
+			return false;
+		}
+	} else if (strcmp(cmd, "reload") == 0 && p == NULL) {
+		reload(d, c);
+	} else if (strcmp(cmd, "events") == 0 && p == NULL) {
+		size_t n = d->nevents < EVENTS_KEPT ? d->nevents : EVENTS_KEPT;
+
+		for (size_t i = d->nevents - n; i < d->nevents; i++)
+			send_line(c, d->events[i % EVENTS_KEPT]);
+		if (follow) {
+			c->follow = true;
 			json_decref(j);
 			return false;
 		}
 	} else {
-		rkmp_err_set(RKMP_E_USAGE, cmd, "not a request: status [peer], rekey peer spi");
+		rkmp_err_set(RKMP_E_USAGE, cmd, "not a request: " REQUESTS);
 		answer(c, error_json(RKMP_E_USAGE));
 	}
 	json_decref(j);
 	return true;
 }
 
-/* Answers that were waiting (rkmpctl rekey): sent once the exchange ended. */
+/* Answers that were waiting (rkmpctl rekey, generate, up, delete, down):
+ * sent once the exchanges ended. */
 static void
 answer_waiting(struct daemon *d)
 {
@@ -392,21 +555,36 @@ answer_waiting(struct daemon *d)
 		struct client *c = &d->cl[i];
 		struct rkmp_dpeer *p;
 
-		if (c->waits == 0)
+		if (c->waits == WAIT_NONE)
 			continue;
-		p = &d->peers[c->waits - 1];
-		if (!p->asked.done)
-			continue;
-		p->asked.done = false;
-		c->waits = 0;
-		if (p->asked.new_spi[0])
-			answer(c, json_pack("{s:{s:s,s:s,s:s}}", "rekey", "peer", p->pc->name, "spi",
-			    p->asked.old, "new_spi", p->asked.new_spi));
-		else {
-			rkmp_err_set(RKMP_E_REFUSED, p->pc->name, "rekey of %s: %s", p->asked.old,
-			    p->asked.why);
-			answer(c, error_json(RKMP_E_REFUSED));
+		if ((p = peer_named(d, c->peer)) == NULL) {
+			rkmp_err_set(RKMP_E_STATE, c->peer, "the peer was removed by a reload");
+			answer(c, error_json(RKMP_E_STATE));
+		} else if (c->waits == WAIT_REKEY) {
+			if (!p->asked.done)
+				continue;
+			p->asked.done = false;
+			if (p->asked.new_spi[0])
+				answer(c, json_pack("{s:{s:s,s:s,s:s}}", "rekey", "peer", p->pc->name, "spi",
+				    p->asked.old, "new_spi", p->asked.new_spi));
+			else {
+				rkmp_err_set(RKMP_E_REFUSED, p->pc->name, "rekey of %s: %s", p->asked.old,
+				    p->asked.why);
+				answer(c, error_json(RKMP_E_REFUSED));
+			}
+		} else {
+			if (!p->job.done)
+				continue;
+			if (p->job.code != 0) {
+				int code = p->job.code;
+
+				rkmp_err_set(code, p->pc->name, "%s", p->job.why);
+				memset(&p->job, 0, sizeof(p->job));
+				answer(c, error_json(code));
+			} else
+				answer(c, json_pack("{s:o}", c->cmd, rkmp_dpeer_job_answer(p)));
 		}
+		c->waits = WAIT_NONE;
 		client_close(d, i--);
 	}
 }
@@ -422,12 +600,14 @@ read_client(struct daemon *d, size_t i, double now)
 		client_close(d, i);	/* gone, or a line too long */
 		return;
 	}
+	if (c->follow || c->waits != WAIT_NONE)
+		return;	/* one request per connection */
 	c->buf[c->len] = '\0';
 	if ((nl = strchr(c->buf, '\n')) == NULL)
 		return;
 	*nl = '\0';
 	if (request(d, c, c->buf, now))
-		client_close(d, i);
+		c->dead = true;
 }
 
 static void
@@ -442,6 +622,239 @@ accept_client(struct daemon *d)
 		return;
 	}
 	d->cl[d->ncl++] = (struct client){ .fd = fd };
+}
+
+/* ------------------------------------------------------------------ reload */
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether peer o (running, of configuration oc) is n of configuration nc, word for word
+ * (and the PSK file says the same key). */
+static bool
+same_peer(const struct rkmp_dpeer *o, const struct rkmp_dconf *oc, const struct rkmp_dconf_peer *n,
+    const struct rkmp_dconf *nc)
+{
+	const struct rkmp_dconf_peer *a = o->pc;
+	uint8_t psk[sizeof(o->psk)];
+	size_t len = 0;
+	bool same;
+
+	if (strcmp(a->address, n->address) != 0 || a->port != n->port || a->profile != n->profile ||
+	    strcmp(a->id, n->id) != 0 || strcmp(a->peer_id, n->peer_id) != 0 ||
+	    !same_str(a->psk_file, n->psk_file) || !same_str(a->cert, n->cert) ||
+	    !same_str(a->key, n->key) || !same_str(a->ca, n->ca) ||
+	    strcmp(a->proposal, n->proposal) != 0 || strcmp(a->child_proposal, n->child_proposal) != 0 ||
+	    a->start != n->start || a->ike_lifetime != n->ike_lifetime || a->dpd != n->dpd ||
+	    a->nchildren != n->nchildren || strcmp(oc->state_dir, nc->state_dir) != 0 ||
+	    !same_str(oc->keytable, nc->keytable))
+		return false;
+	for (size_t i = 0; i < a->nchildren; i++)
+		if (a->children[i].protocol != n->children[i].protocol ||
+		    a->children[i].pfs != n->children[i].pfs ||
+		    a->children[i].lifetime != n->children[i].lifetime ||
+		    a->children[i].rekey_margin != n->children[i].rekey_margin)
+			return false;
+	if (n->psk_file == NULL)
+		return true;
+	if (rkmp_auth_psk_load(n->psk_file, psk, sizeof(psk), &len) != 0)
+		return false;
+	same = len == o->psk_len && rkmp_crypto_ct_eq(psk, o->psk, len) == 1;
+	rkmp_crypto_wipe(psk, sizeof(psk));
+	return same;
+}
+
+/* Names into a JSON array and a log text. */
+static void
+name_add(json_t *a, char *text, size_t size, const char *name)
+{
+	size_t n = strlen(text);
+
+	json_array_append_new(a, json_string(name));
+	snprintf(text + n, size - n, "%s%s", n ? " " : "", name);
+}
+
+/* The waiting client of a peer that leaves: told. */
+static void
+peer_leaves(struct daemon *d, const char *name, const char *why)
+{
+	for (size_t i = 0; i < d->ncl; i++)
+		if (d->cl[i].waits != WAIT_NONE && strcmp(d->cl[i].peer, name) == 0) {
+			rkmp_err_set(RKMP_E_STATE, name, "%s", why);
+			answer(&d->cl[i], error_json(RKMP_E_STATE));
+			d->cl[i].waits = WAIT_NONE;
+			d->cl[i].dead = true;
+		}
+}
+
+/*
+ * SIGHUP, rkmpctl reload: the configuration read again and validated whole;
+ * on an error one line and the running configuration untouched.  Else peers
+ * the same word for word are kept as they are (SA, socket, timers), removed
+ * ones retired (Delete sent, rows revoked, state file released), changed ones
+ * retired and started again, added ones started; listen addresses added are
+ * bound, removed ones closed.  c: the rkmpctl that asked (NULL: SIGHUP).
+ */
+static void
+reload(struct daemon *d, struct client *c)
+{
+	struct rkmp_dconf *nc = NULL, *oc = d->cf;
+	struct lsock ns[SOCKS_MAX];
+	bool reused[SOCKS_MAX] = { false }, fresh_sock[SOCKS_MAX] = { false };
+	int map[SOCKS_MAX];
+	struct rkmp_dpeer *np = NULL;
+	json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+	char ta[512] = "", tr[512] = "", tc[512] = "";
+	size_t nnp = 0, unchanged = 0;
+	double now = rkmp_clock_mono();
+	int r;
+
+	if ((r = rkmp_dconf_load(oc->path, &nc)) != 0)
+		goto fail;
+	if (strcmp(nc->control, oc->control) != 0) {
+		r = rkmp_err_set(RKMP_E_USAGE, "control", "%s: it is %s until rkmpd restarts", nc->control,
+		    oc->control);
+		goto fail;
+	}
+	if (nc->keytable != NULL && access(nc->keytable, F_OK) == 0) {
+		struct rkmp_keytable *kt = NULL;
+
+		r = rkmp_keytable_load(nc->keytable, &kt);
+		rkmp_keytable_free(kt);
+		if (r != 0) {
+			r = rkmp_err_set(r == RKMP_E_SYSTEM ? r : RKMP_E_STATE, "keytable", "%s: %s",
+			    nc->keytable, rkmp_err_text());
+			goto fail;
+		}
+	}
+	/* the listen addresses: parsed, every peer's family there, then the new ones bound */
+	for (size_t i = 0; i < nc->nlisten; i++)
+		if ((r = parse_listen(nc->listen[i], &ns[i])) != 0)
+			goto fail;
+	for (size_t i = 0; i < nc->npeers; i++) {
+		int sock;
+
+		if ((r = sock_of(ns, nc->nlisten, &nc->peers[i], &sock)) != 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < nc->nlisten; i++) {
+		for (size_t k = 0; k < d->ns && ns[i].u == NULL; k++)
+			if (!reused[k] && strcmp(d->s[k].name, ns[i].name) == 0) {
+				ns[i].u = d->s[k].u;
+				reused[k] = true;
+			}
+		if (ns[i].u == NULL) {
+			if ((r = bind_listen(d, nc->listen[i], &ns[i])) != 0) {
+				for (size_t k = 0; k < i; k++)
+					if (fresh_sock[k])
+						rkmp_udp_close(ns[k].u);
+				goto fail;
+			}
+			fresh_sock[i] = true;
+		}
+	}
+	if ((np = calloc(nc->npeers + 1, sizeof(*np))) == NULL) {
+		for (size_t k = 0; k < nc->nlisten; k++)
+			if (fresh_sock[k])
+				rkmp_udp_close(ns[k].u);
+		r = rkmp_err_set(RKMP_E_NOMEM, "", "out of memory");
+		goto fail;
+	}
+	/* from here on the new configuration is taken */
+	for (size_t k = 0; k < d->ns; k++) {
+		map[k] = -1;
+		for (size_t i = 0; i < nc->nlisten && map[k] < 0; i++)
+			if (ns[i].u == d->s[k].u)
+				map[k] = (int)i;
+	}
+	/* peers that leave (removed, changed, or whose socket goes): retired with the old configuration */
+	for (size_t i = 0; i < d->np; i++) {
+		struct rkmp_dpeer *o = &d->peers[i];
+		const struct rkmp_dconf_peer *n = rkmp_dconf_peer(nc, o->pc->name);
+		int sock = -1;
+
+		if (n != NULL && same_peer(o, oc, n, nc) && sock_of(ns, nc->nlisten, n, &sock) == 0 &&
+		    map[o->sock] == sock)
+			continue;
+		peer_leaves(d, o->pc->name, n ? "the peer was changed by a reload" :
+		    "the peer was removed by a reload");
+		rkmp_dpeer_retire(o, n ? "its configuration changed (reload)" :
+		    "removed from the configuration (reload)", now);
+		say(d, 0, "reload: %s: %s", o->pc->name, n ? "changed: restarted" :
+		    "removed: its SA deleted, rows revoked, state file released");
+		if (n != NULL)
+			name_add(changed, tc, sizeof(tc), o->pc->name);
+		else
+			name_add(removed, tr, sizeof(tr), o->pc->name);
+		rkmp_dpeer_close(o);
+		o->pc = NULL;
+	}
+	for (size_t k = 0; k < d->ns; k++)
+		if (!reused[k]) {
+			say(d, 0, "reload: no longer listening on %s", d->s[k].name);
+			rkmp_udp_close(d->s[k].u);
+		}
+	memcpy(d->s, ns, sizeof(ns[0]) * nc->nlisten);
+	d->ns = nc->nlisten;
+	d->env.keytable = nc->keytable;
+	d->env.events = nc->events;
+	d->env.hook = nc->rp_hook;
+	for (size_t i = 0; i < nc->npeers; i++) {
+		const struct rkmp_dconf_peer *n = &nc->peers[i];
+		struct rkmp_dpeer *o = NULL;
+		int sock = 0;
+
+		for (size_t k = 0; k < d->np && o == NULL; k++)
+			if (d->peers[k].pc != NULL && strcmp(d->peers[k].pc->name, n->name) == 0)
+				o = &d->peers[k];
+		(void)sock_of(d->s, d->ns, n, &sock);
+		if (o != NULL) {
+			np[nnp] = *o;	/* the same SA, timers and lock: only its configuration moves */
+			np[nnp].pc = n;
+			np[nnp++].sock = sock;
+			o->pc = NULL;
+			unchanged++;
+			continue;
+		}
+		if (rkmp_dconf_peer(oc, n->name) == NULL)
+			name_add(added, ta, sizeof(ta), n->name);
+		if ((r = rkmp_dpeer_open(&np[nnp], &d->env, n, nc->state_dir, sock, now)) != 0) {
+			say(d, 0, "reload: %s: not started: %s", n->name, rkmp_err_text());
+			rkmp_dpeer_close(&np[nnp]);
+			continue;
+		}
+		nnp++;
+	}
+	free(d->peers);
+	d->peers = np;
+	d->np = nnp;
+	d->cf = nc;
+	rkmp_dconf_free(oc);
+	say(d, 0, "reload: %s: %zu peer%s: added %s, removed %s, changed %s, %zu unchanged", nc->path,
+	    d->np, d->np == 1 ? "" : "s", ta[0] ? ta : "none", tr[0] ? tr : "none", tc[0] ? tc : "none",
+	    unchanged);
+	if (c != NULL)
+		answer(c, json_pack("{s:{s:s,s:I,s:o,s:o,s:o,s:I}}", "reload", "file", nc->path, "peers",
+		    (json_int_t)d->np, "added", added, "removed", removed, "changed", changed, "unchanged",
+		    (json_int_t)unchanged));
+	else {
+		json_decref(added);
+		json_decref(removed);
+		json_decref(changed);
+	}
+	return;
+fail:
+	say(d, 0, "reload: %s: %s: %s; the running configuration is kept", oc->path, rkmp_err_class(r),
+	    rkmp_err_text());
+	if (c != NULL)
+		answer(c, error_json(r));
+	rkmp_dconf_free(nc);
+	json_decref(added);
+	json_decref(removed);
+	json_decref(changed);
 }
 
 /* ------------------------------------------------------------------ the loop */
@@ -462,10 +875,18 @@ loop(struct daemon *d)
 
 		if (got_hup) {
 			got_hup = 0;
-			say(d, 0, "SIGHUP: reload is not implemented yet; the configuration is unchanged");
+			say(d, 0, "SIGHUP: reloading %s", d->cf->path);
+			reload(d, NULL);
 		}
+		for (size_t i = d->ncl; i-- > 0;)
+			if (d->cl[i].dead)
+				client_close(d, i);
 		for (size_t i = 0; i < d->np; i++) {
-			double t = rkmp_dpeer_tick(&d->peers[i], now);
+			struct rkmp_dpeer *p = &d->peers[i];
+			double t = rkmp_dpeer_tick(p, now);
+
+			if (p->down && !p->waiting && p->sa.phase != RKMP_PHASE_ESTABLISHED)
+				t = 0;	/* nothing to do until rkmpctl up */
 
 			if (t != 0 && (next == 0 || t < next))
 				next = t;
@@ -510,8 +931,17 @@ loop(struct daemon *d)
 			accept_client(d);
 		answer_waiting(d);
 	}
-	say(d, 0, "SIGTERM: stopping; the state files are kept, the children stay usable until "
-	    "their lifetimes end");
+	if (!d->delete_on_stop) {
+		say(d, 0, "SIGTERM: stopping; the state files are kept, the children stay usable until "
+		    "their lifetimes end");
+		return 0;
+	}
+	say(d, 0, "SIGTERM: stopping with --delete-on-stop: a Delete of each RKMP SA with its "
+	    "children, their rows revoked");
+	for (size_t i = 0; i < d->np; i++) {
+		peer_leaves(d, d->peers[i].pc->name, "rkmpd stops");
+		rkmp_dpeer_retire(&d->peers[i], "rkmpd stopped with --delete-on-stop", rkmp_clock_mono());
+	}
 	return 0;
 }
 
@@ -564,11 +994,13 @@ main(int argc, char **argv)
 	sigset_t block;
 	int c, r, status = 0, ready = -1;
 
-	d.cli = (struct rkmp_cli){ "rkmpd", "-c FILE [-f] [-v] [--check]",
+	d.cli = (struct rkmp_cli){ "rkmpd", "-c FILE [-f] [-v] [--delete-on-stop] [--check]",
 	    "Keep RKMP SAs with the peers of the configuration file alive: answer them\n"
 	    "whenever they come, initiate to the `always` ones, rekey each child SA before\n"
 	    "its lifetime ends (key-table rows rotated with RFC 7210 overlap), with one\n"
-	    "state file per peer in the step tools' format.  rkmpctl(1) talks to it.",
+	    "state file per peer in the step tools' format.  rkmpctl(1) talks to it.\n"
+	    "SIGHUP reloads the configuration (peers added, removed, changed; the others\n"
+	    "untouched; an invalid file is said and the running one kept); SIGTERM stops.",
 	    opts, "exit status: 0 stopped (SIGTERM), 2 usage or configuration, 3 state (a state\n"
 	    "file held by another process or invalid, another rkmpd on the control socket),\n"
 	    "6 transport (a listen address cannot be bound), 7 system.  See rkmpd(8).\n", 0, false };
@@ -579,6 +1011,7 @@ main(int argc, char **argv)
 		case 'f': foreground = true; break;
 		case 'v': d.verbose = 1; break;
 		case OPT_CHECK: check = true; break;
+		case OPT_DELETE_ON_STOP: d.delete_on_stop = true; break;
 		case 'h': rkmp_cli_help(&d.cli, stdout); return 0;
 		case OPT_VERSION: rkmp_cli_version(&d.cli, stdout, NULL); return 0;
 		case OPT_LIST_OPTIONS: rkmp_cli_list(&d.cli, stdout); return 0;
@@ -602,11 +1035,6 @@ main(int argc, char **argv)
 		}
 	}
 	/* what this milestone takes but does not act on yet: said, not silent */
-	for (size_t i = 0; i < d.cf->npeers; i++)
-		if (d.cf->peers[i].start == RKMP_DCONF_ON_DEMAND)
-			say(&d, 0, "%s: peers[%zu] (%s): start on-demand: not started, there is no "
-			    "rkmpctl generate yet (rkmpd(8) BUGS); it is answered as respond", config, i,
-			    d.cf->peers[i].name);
 	say(&d, 1, "%s: ike_lifetime and dpd are checked, not acted on yet: the RKMP SA is not "
 	    "rekeyed and no liveness check is sent (rkmpd(8) BUGS)", config);
 	if (check) {
@@ -631,7 +1059,7 @@ main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, NULL);	/* taken in ppoll only */
 
 	d.env = (struct rkmp_dpeer_env){ "rkmpd", d.cf->keytable, d.cf->events, d.cf->rp_hook,
-	    env_send, env_local, logline, &d, 4.0, 1.8, 5, false };
+	    env_send, env_local, logline, &d, 4.0, 1.8, 5, false, on_event };
 	if ((r = open_sockets(&d)) != 0 || (r = open_control(&d)) != 0) {
 		status = rkmp_cli_error(&d.cli, config, r);
 		goto out;
@@ -668,6 +1096,8 @@ out:
 	for (size_t i = 0; i < d.np; i++)
 		rkmp_dpeer_close(&d.peers[i]);
 	free(d.peers);
+	for (size_t i = 0; i < EVENTS_KEPT; i++)
+		free(d.events[i]);
 	for (size_t i = 0; i < d.ns; i++)
 		rkmp_udp_close(d.s[i].u);
 	rkmp_dconf_free(d.cf);

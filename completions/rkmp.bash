@@ -16,6 +16,12 @@ _rkmp_words()
 	done
 }
 
+# Every child protocol (lib/protocols.c): --protocol of rkmp-keytable and rkmpctl.
+_rkmp_protocols()
+{
+	_rkmp_words tcp-ao bfd rsvp-te tcp-md5 esp
+}
+
 # Files (and directories, to descend into) whose names match one of the
 # extensions given, compared case-insensitively.
 _rkmp_files_ext()
@@ -192,7 +198,7 @@ _rkmp()
 
 	case $name in
 	rkmpd)
-		# rkmpd -c FILE [-f] [-v] [--check]: rkmpd(8)
+		# rkmpd -c FILE [-f] [-v] [--delete-on-stop] [--check]: rkmpd(8)
 		case $prev in
 		-c | --config | -[!-]*c)
 			_rkmp_files_ext json
@@ -203,10 +209,19 @@ _rkmp()
 		return 0
 		;;
 	rkmpctl)
-		# rkmpctl [-s PATH] [--json] status [PEER] | rekey PEER SPI: rkmpctl(1)
+		# rkmpctl [-s PATH] [--json] [--timeout S] status [PEER] | rekey PEER SPI |
+		# generate PEER [--protocol P] | delete PEER [SPI] | up PEER | down PEER | reload |
+		# events [--follow]: rkmpctl(1)
 		case $prev in
 		-s | --socket | -[!-]*s)
 			_rkmp_files
+			return 0
+			;;
+		--protocol)
+			_rkmp_protocols
+			return 0
+			;;
+		--timeout)
 			return 0
 			;;
 		esac
@@ -218,7 +233,7 @@ _rkmp()
 		for ((i = 1; i < COMP_CWORD; i++)); do
 			w=${words[i]}
 			case $w in
-			-s | --socket) ((i++)) ;;
+			-s | --socket | --protocol | --timeout) ((i++)) ;;
 			-* | =) ;;
 			*)
 				cmdword=$w
@@ -307,7 +322,7 @@ _rkmp()
 			return 0
 			;;
 		--protocol)
-			_rkmp_words tcp-ao bfd rsvp-te tcp-md5 esp
+			_rkmp_protocols
 			return 0
 			;;
 		--format)

@@ -49,6 +49,8 @@ struct rkmp_dpeer_env {
 	unsigned rtx_tries;
 	/* half-open SAs are over cookie_threshold: RKMP_SA_INIT wants a COOKIE first */
 	bool	 cookies;
+	/* each key-table event of a peer's (the events file's line, compact); NULL: none */
+	void	(*event)(void *ctx, const char *peer, const char *line);
 };
 
 /* The timers of one live child of ours, by our SPI. */
@@ -68,6 +70,37 @@ struct rkmp_dpeer_asked {
 	char		 old[2 * RKMP_SA_SPI_MAX + 1];
 	char		 new_spi[2 * RKMP_SA_SPI_MAX + 1];
 	char		 why[520];
+};
+
+/*
+ * An operation of rkmpctl's that takes exchanges (generate, up, delete,
+ * down): driven by rkmp_dpeer_ctl() as the exchanges end, done when `done`
+ * (code 0, or RKMP_E_* with why).  One at a time per peer.
+ */
+enum rkmp_dpeer_job_kind {
+	RKMP_DPEER_JOB_NONE,
+	RKMP_DPEER_JOB_GENERATE,	/* the RKMP SA if none, then children of want[] */
+	RKMP_DPEER_JOB_DELETE_CHILD,	/* the child of ours with SPI spi */
+	RKMP_DPEER_JOB_DELETE_SA,	/* the RKMP SA with its children */
+};
+
+struct rkmp_dpeer_job {
+	enum rkmp_dpeer_job_kind kind;
+	bool		 started, done;
+	int		 code;
+	char		 why[560];
+	/* generate: the protocols wanted, whether each was asked for, the child
+	 * that came (index into sa.children + 1; 0: none yet) */
+	uint8_t		 want[RKMP_DCONF_CHILD_MAX];
+	bool		 sent[RKMP_DCONF_CHILD_MAX];
+	size_t		 got[RKMP_DCONF_CHILD_MAX];
+	size_t		 nwant;
+	/* generate: the live children before (our SPIs), so that a new one is told apart */
+	struct { uint8_t protocol, spi_size, spi[RKMP_SA_SPI_MAX]; } before[RKMP_SA_CHILD_MAX];
+	size_t		 nbefore;
+	/* delete: the child (or the children of the RKMP SA) deleted */
+	uint8_t		 protocol, spi_size, spi[RKMP_SA_SPI_MAX];
+	char		 deleted[RKMP_SA_CHILD_MAX * 24];	/* "tcp-ao:30 bfd:9c" */
 };
 
 struct rkmp_dpeer {
@@ -96,6 +129,9 @@ struct rkmp_dpeer {
 	char		 last[520];
 	unsigned	 exchanges, rekeys, ignored;
 	struct rkmp_dpeer_asked asked;
+	/* rkmpctl: down (no initiation, no new children until up), the operation under way */
+	bool		 down;
+	struct rkmp_dpeer_job job;
 };
 
 /* Lock and load (or begin) the state of peer pc, its credentials read.
@@ -118,6 +154,37 @@ double	rkmp_dpeer_tick(struct rkmp_dpeer *p, double now);
  * has that SPI (hex), RKMP_E_STATE when the SA is not established; the answer
  * comes in p->asked. */
 int	rkmp_dpeer_rekey(struct rkmp_dpeer *p, const char *spi, double now);
+/*
+ * rkmpctl's operations (DESIGN.md §9).  Each starts a job (p->job) and
+ * returns 0, or fails at once: RKMP_E_STATE when another job or a request of
+ * ours is under way, or there is no RKMP SA to delete; RKMP_E_REFUSED when
+ * no live child has the SPI; RKMP_E_USAGE for a protocol the profile has not.
+ *
+ * generate: RKMP_generateSA: the initial exchanges when there is no RKMP SA,
+ * then a new child of protocol (0: each configured protocol that has no live
+ * child).  up: the peer is no longer down, and generate.  delete: one child
+ * (spi, ours, hex) or, spi NULL, the RKMP SA with its children in one
+ * INFORMATIONAL.  down: delete the RKMP SA (if any) and neither initiate nor
+ * create children until up.
+ */
+int	rkmp_dpeer_generate(struct rkmp_dpeer *p, uint8_t protocol, double now);
+int	rkmp_dpeer_up(struct rkmp_dpeer *p, double now);
+int	rkmp_dpeer_delete(struct rkmp_dpeer *p, const char *spi, double now);
+int	rkmp_dpeer_down(struct rkmp_dpeer *p, double now);
+/* The job's next step, from rkmp_dpeer_tick when no request of ours waits:
+ * true when it sent a request or the peer is down (nothing else to start). */
+bool	rkmp_dpeer_ctl(struct rkmp_dpeer *p, double now);
+/* A done job's answer: {"peer", "children": [{protocol, spi, spi_peer, new}]}
+ * for generate and up, {"peer", "deleted": [...], "rkmp_sa": bool} for delete
+ * and down; the job is cleared. */
+json_t	*rkmp_dpeer_job_answer(struct rkmp_dpeer *p);
+/*
+ * The peer leaves (removed or changed by a reload, rkmpd --delete-on-stop):
+ * an established RKMP SA gets one Delete with its children (write-ahead, not
+ * retransmitted: the answer is not awaited), then whatever of it is left is
+ * revoked here (RP_revokeSA: rows removed, event, hook) with reason why.
+ */
+void	rkmp_dpeer_retire(struct rkmp_dpeer *p, const char *why, double now);
 /* The peer for rkmpctl status: name, address, port, start, phase, role,
  * spi_i, spi_r, children[], pending, last_exchange, exchanges, rekeys, ignored. */
 json_t	*rkmp_dpeer_status(const struct rkmp_dpeer *p, double now);

@@ -57,6 +57,10 @@ struct rkmp_child_req {
 	uint16_t		 pfs_group;	/* create/rekey: KE group, 0 = no PFS */
 	uint8_t			 spi[RKMP_SA_SPI_MAX];	/* rekey/delete: our SPI of the child */
 	size_t			 spi_len;
+	/* delete-ike: the live children's Delete payloads too, in the same
+	 * INFORMATIONAL (RFC 7296 §1.4.1): the peer deletes them (their rows
+	 * leave its key table) instead of keeping them until their lifetimes end */
+	bool			 with_children;
 };
 
 /* Per-step inputs that are not part of the state. */

@@ -441,12 +441,34 @@ rkmp_ike_child_build(struct rkmp_sa *sa, const struct rkmp_child_req *req, uint8
 		rkmp_ike_note(o, "delete request: %s child",
 		    rkmp_name_or(RKMP_REG_PROTOCOL, old->protocol));
 		break;
-	case RKMP_CHILD_DELETE_IKE:
+	case RKMP_CHILD_DELETE_IKE: {
+		size_t nd = 0;
+
 		exch = RKMP_EXCH_INFORMATIONAL;
+		for (size_t i = 0; req->with_children && i < sa->nchildren; i++) {
+			struct rkmp_sa_child *c = &sa->children[i];
+
+			if (!rkmp_child_live(c->state) || (p = rkmp_ike_pl_add(&l, RKMP_PLD_DELETE)) == NULL)
+				continue;
+			p->u.del.protocol = c->protocol;
+			p->u.del.spi_size = c->spi_size;
+			p->u.del.nspi = 1;
+			p->u.del.spis = c->spi_local;
+			nd++;
+		}
 		p = rkmp_ike_pl_add(&l, RKMP_PLD_DELETE);
+		if (p == NULL) {
+			r = rkmp_err_set(RKMP_E_INTERNAL, "Delete", "too many payloads");
+			goto out;
+		}
 		p->u.del.protocol = RKMP_PROTO_IKE;
-		rkmp_ike_note(o, "delete request: the RKMP SA (its children live on)");
+		if (nd > 0)
+			rkmp_ike_note(o, "delete request: the RKMP SA and its %zu child SA%s", nd,
+			    nd == 1 ? "" : "s");
+		else
+			rkmp_ike_note(o, "delete request: the RKMP SA (its children live on)");
 		break;
+	}
 	case RKMP_CHILD_LIVENESS:
 		exch = RKMP_EXCH_INFORMATIONAL;
 		rkmp_ike_note(o, "liveness check (empty INFORMATIONAL)");
@@ -660,7 +682,11 @@ rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		ndel = rkmp_ike_info_deletes(sa, inner, ninner, &l, delspis, &ike);
 		if (ike) {
 			sa->phase = RKMP_PHASE_DELETED;
-			snprintf(what, sizeof(what), "the peer deleted the RKMP SA (children live on)");
+			if (ndel > 0)
+				snprintf(what, sizeof(what), "the peer deleted the RKMP SA with %zu child SA%s",
+				    ndel, ndel == 1 ? "" : "s");
+			else
+				snprintf(what, sizeof(what), "the peer deleted the RKMP SA (children live on)");
 		} else
 			snprintf(what, sizeof(what), ndel ? "deleted %zu child SA%s" : "liveness check answered",
 			    ndel, ndel == 1 ? "" : "s");
@@ -913,10 +939,20 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		rkmp_ike_note(o, "child SA deleted");
 		break;
 	}
-	case RKMP_CHILD_DELETE_IKE:
+	case RKMP_CHILD_DELETE_IKE: {
+		/* the children the peer deleted with it are named in its answer (§1.4.1) */
+		struct pl_list dl = { .n = 0 };
+		uint8_t delspis[RKMP_SA_CHILD_MAX][RKMP_SA_SPI_MAX];
+		bool ike;
+		size_t nd = rkmp_ike_info_deletes(sa, inner, ninner, &dl, delspis, &ike);
+
 		sa->phase = RKMP_PHASE_DELETED;
-		rkmp_ike_note(o, "RKMP SA deleted (its children live on until their lifetimes end)");
+		if (nd > 0)
+			rkmp_ike_note(o, "RKMP SA deleted with %zu child SA%s", nd, nd == 1 ? "" : "s");
+		else
+			rkmp_ike_note(o, "RKMP SA deleted (its children live on until their lifetimes end)");
 		break;
+	}
 	default:
 		rkmp_ike_note(o, "the peer is alive");
 		break;

@@ -48,7 +48,7 @@ rkmp_rp_defaults(struct rkmp_rp_cfg *cfg)
 bool
 rkmp_rp_wanted(const struct rkmp_rp_cfg *cfg)
 {
-	return cfg->keytable != NULL || cfg->events != NULL || cfg->hook != NULL;
+	return cfg->keytable != NULL || cfg->events != NULL || cfg->hook != NULL || cfg->tell != NULL;
 }
 
 /* Does a key-table row belong to this child? */
@@ -348,8 +348,13 @@ event_json(const struct rkmp_rp *rp, const struct rkmp_rp_event *e, const struct
 		json_object_set_new(j, "children", a);
 		json_object_set_new(j, "reason", json_string(sa->reason));
 	}
-	if (e->kind == RKMP_RP_CLOSE)
-		json_object_set_new(j, "children_kept", json_true());
+	if (e->kind == RKMP_RP_CLOSE) {
+		bool kept = false;
+
+		for (size_t i = 0; i < sa->nchildren; i++)
+			kept = kept || rkmp_child_live(sa->children[i].state);
+		json_object_set_new(j, "children_kept", json_boolean(kept));
+	}
 	if (rp->cfg.keytable != NULL) {
 		json_object_set_new(j, "keytable", json_string(rp->cfg.keytable));
 		json_object_set_new(j, "rows", json_integer((json_int_t)e->rows));
@@ -498,6 +503,8 @@ rkmp_rp_commit(struct rkmp_rp *rp, const struct rkmp_sa *sa, const char *prog)
 					free(nl);
 				}
 			}
+			if (rp->cfg.tell != NULL)
+				rp->cfg.tell(rp->cfg.tell_ctx, line);
 			if (rp->cfg.hook != NULL)
 				run_hook(rp->cfg.hook, j, line, rp->revoked, prog);
 			free(line);

@@ -64,6 +64,9 @@ struct rkmp_rp_cfg {
 	const char	*interface;	/* Interfaces; NULL: "all" */
 	int64_t		 now;		/* install time T */
 	uint32_t	 send_delay, grace, lifetime;	/* δ, G, hard lifetime */
+	/* each event's line (compact JSON, no newline) also given here; NULL: none */
+	void		(*tell)(void *ctx, const char *line);
+	void		*tell_ctx;
 };
 
 #define RKMP_RP_EVENTS_MAX	(2 * RKMP_SA_CHILD_MAX + 2)

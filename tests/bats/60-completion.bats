@@ -151,7 +151,13 @@ load helpers
 	assert_line status
 	assert_line rekey
 	run -0 complete_words rkmpctl -s /run/rkmpd.sock re
-	assert_output rekey
+	assert_output "$(printf '%s\n' rekey reload)"
+	run -0 complete_words rkmpctl --timeout 5 -s /run/rkmpd.sock ge
+	assert_output generate
+	run -0 complete_words rkmpctl generate b --protocol b
+	assert_output bfd
+	run -0 complete_words rkmpd --del
+	assert_output --delete-on-stop
 	run -0 complete_words rkmpctl --json status ""
 	assert_output ""
 	run -0 complete_words rkmpctl --js

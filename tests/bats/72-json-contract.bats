@@ -256,7 +256,7 @@ json() {
 	assert_equal "$stderr" ""
 }
 
-@test "rkmpctl: status and rekey answers and errors, every key in the man page" {
+@test "rkmpctl: status, rekey, generate, delete, down, up, reload and events answers and errors, every key in the man page" {
 	local side other mine theirs start
 	PAGE_TEXT=$(page rkmpctl)
 	json rkmpctl 6 error --json -s "$W/none.sock" status
@@ -288,4 +288,16 @@ json() {
 	json rkmpctl 0 none --json -s "$W/a/ctl.sock" rekey b "$spi"
 	json rkmpctl 1 error --json -s "$W/a/ctl.sock" rekey b ff
 	json rkmpctl 2 error --json -s "$W/a/ctl.sock" status nobody
+	# generate, delete, down, up, reload, events: their answers and errors
+	json rkmpctl 0 none --json -s "$W/a/ctl.sock" generate b --protocol tcp-ao
+	spi=$(jq -r '.generate.children[0].spi' <<<"$output")
+	json rkmpctl 0 none --json -s "$W/a/ctl.sock" delete b "$spi"
+	json rkmpctl 1 error --json -s "$W/a/ctl.sock" delete b ff
+	json rkmpctl 2 error --json -s "$W/a/ctl.sock" generate b --protocol esp
+	json rkmpctl 0 none --json -s "$W/a/ctl.sock" reload
+	json rkmpctl 0 none --json -s "$W/a/ctl.sock" down b
+	json rkmpctl 0 none --json -s "$W/a/ctl.sock" up b
+	json rkmpctl 0 none --json -s "$W/a/ctl.sock" status b
+	json rkmpctl 0 none --json -s "$W/a/ctl.sock" events
+	jq -s -e 'any(.[]; .event == "close")' <<<"$output" >/dev/null || fail "no close event: $output"
 }
