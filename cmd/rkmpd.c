@@ -607,8 +607,6 @@ main(int argc, char **argv)
 			say(&d, 0, "%s: peers[%zu] (%s): start on-demand: not started, there is no "
 			    "rkmpctl generate yet (rkmpd(8) BUGS); it is answered as respond", config, i,
 			    d.cf->peers[i].name);
-	say(&d, 1, "%s: ike_lifetime and dpd are checked, not acted on yet: the RKMP SA is not "
-	    "rekeyed and no liveness check is sent (rkmpd(8) BUGS)", config);
 	if (check) {
 		printf("%s: %zu peer%s, configuration valid\n", config, d.cf->npeers,
 		    d.cf->npeers == 1 ? "" : "s");
@@ -631,7 +629,8 @@ main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, NULL);	/* taken in ppoll only */
 
 	d.env = (struct rkmp_dpeer_env){ "rkmpd", d.cf->keytable, d.cf->events, d.cf->rp_hook,
-	    env_send, env_local, logline, &d, 4.0, 1.8, 5, false };
+	    env_send, env_local, logline, &d, d.cf->retransmit_timeout, 1.8,
+	    d.cf->retransmit_tries, false };
 	if ((r = open_sockets(&d)) != 0 || (r = open_control(&d)) != 0) {
 		status = rkmp_cli_error(&d.cli, config, r);
 		goto out;
