@@ -32,6 +32,10 @@
 #include "sa.h"
 #include "udp.h"
 
+/* Seconds a new SA of the peer's has to be authenticated to replace an
+ * established one (strongSwan's half-open timeout). */
+#define RKMP_DPEER_HALF_OPEN	30
+
 /* What the daemon gives every peer. */
 struct rkmp_dpeer_env {
 	const char	*prog;		/* "rkmpd": lock holder, warnings */
@@ -108,7 +112,7 @@ struct rkmp_dpeer {
 	bool		 replacing;
 	struct rkmp_sa	*prev;		/* malloc'd while replacing */
 	double		 replace_until;
-	char		 path_new[608];
+	char		 path_new[600];	/* (the other of NAME.json and NAME.new.json) */
 };
 
 /* Lock and load (or begin) the state of peer pc, its credentials read.
