@@ -804,7 +804,9 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 		p->ntimers = 0;
 		goto out;
 	}
-	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == (p->sa.initiator ? RKMP_FLAG_I : 0)) {
+	/* the peer's requests bear the other role's I flag: on the old SA of a rekey, that SA's */
+	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == ((rkmp_get64(d) == p->sa.old.spi_i &&
+	    p->sa.old.spi_i != 0 ? p->sa.old.initiator : p->sa.initiator) ? RKMP_FLAG_I : 0)) {
 		p->ignored++;
 		say(p, 1, "ignored a request (%zu octets): not on our SA", dlen);
 		goto out;
