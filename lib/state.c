@@ -17,6 +17,11 @@
  * Every refusal names the file, the member by its JSON path and the reason:
  * "a.json: ike_sa.mid_next: missing (phase established needs it)".  Secret
  * values are never quoted.
+ *
+ * Added later, optional, so that older files still load: children[].created
+ * and ike_sa.created (Unix seconds, the daemon's clock for lifetimes across
+ * restarts), and a rekeyed-in child's rekey_of, initiator and nonce_min
+ * (RFC 7296 §2.8.1; rekey_of brings the other two).
  */
 #include <sys/stat.h>
 
