@@ -174,6 +174,11 @@ teardown() {
 	assert_equal "$(jq -r .ike_sa.spi_i "$W/a/b.json")" "$spi"
 	[ "$(grep -c "RKMP_SA_INIT answered" "$W/b/log")" = 1 ]
 	same_keys || fail "key tables differ"
+	# the new keys checked like the others: a child's rekey_of not of its SPI's size is refused
+	jq '.children[0].rekey_of = "0102" | .children[0].initiator = true' "$W/a/b.json" > "$W/bad.json"
+	chmod 600 "$W/bad.json"
+	run -3 --separate-stderr "$RKMP_BIN/rkmp-decode" -s "$W/bad.json" /dev/null
+	assert_equal "$stderr" "rkmp-decode: $W/bad.json: state: children[0].rekey_of: 2 octets != spi_local's 1"
 }
 
 @test "a peer restarted with a fresh state: its new RKMP_SA_INIT is answered, and once authenticated the new SA replaces the old one (rows revoked, then inserted)" {

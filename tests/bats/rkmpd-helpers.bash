@@ -17,9 +17,10 @@ rkmpd_setup() {
 
 rkmpd_teardown() {
 	local p
-	[ -n "${RKMP_KEEP:-}" ] && rm -rf "$RKMP_KEEP" && cp -r "$W" "$RKMP_KEEP"
 	for p in "${PID[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done
 	for p in "${PID[@]}"; do wait "$p" 2>/dev/null || true; done
+	# RKMP_KEEP=DIR: the last test's files and logs kept there (debugging)
+	if [ -n "${RKMP_KEEP:-}" ]; then rm -rf "$RKMP_KEEP"; cp -r "$W" "$RKMP_KEEP"; fi
 }
 
 # conf SIDE OTHER MYPORT PEERPORT START CHILDREN [PEER-EXTRA [TOP-EXTRA]]: SIDE's
