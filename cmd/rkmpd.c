@@ -802,6 +802,8 @@ reload(struct daemon *d, struct client *c)
 	d->env.keytable = nc->keytable;
 	d->env.events = nc->events;
 	d->env.hook = nc->rp_hook;
+	d->env.rtx_timeout = nc->retransmit_timeout;
+	d->env.rtx_tries = nc->retransmit_tries;
 	for (size_t i = 0; i < nc->npeers; i++) {
 		const struct rkmp_dconf_peer *n = &nc->peers[i];
 		struct rkmp_dpeer *o = NULL;
@@ -1034,9 +1036,6 @@ main(int argc, char **argv)
 			goto out;
 		}
 	}
-	/* what this milestone takes but does not act on yet: said, not silent */
-	say(&d, 1, "%s: ike_lifetime and dpd are checked, not acted on yet: the RKMP SA is not "
-	    "rekeyed and no liveness check is sent (rkmpd(8) BUGS)", config);
 	if (check) {
 		printf("%s: %zu peer%s, configuration valid\n", config, d.cf->npeers,
 		    d.cf->npeers == 1 ? "" : "s");
@@ -1059,7 +1058,8 @@ main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &block, NULL);	/* taken in ppoll only */
 
 	d.env = (struct rkmp_dpeer_env){ "rkmpd", d.cf->keytable, d.cf->events, d.cf->rp_hook,
-	    env_send, env_local, logline, &d, 4.0, 1.8, 5, false, on_event };
+	    env_send, env_local, logline, &d, d.cf->retransmit_timeout, 1.8,
+	    d.cf->retransmit_tries, false, on_event };
 	if ((r = open_sockets(&d)) != 0 || (r = open_control(&d)) != 0) {
 		status = rkmp_cli_error(&d.cli, config, r);
 		goto out;

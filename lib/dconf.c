@@ -30,7 +30,7 @@
 
 static const char *const top_keys[] = {
 	"format", "version", "listen", "state_dir", "keytable", "events", "rp_hook", "control",
-	"cookie_threshold", "peers",
+	"cookie_threshold", "retransmit_timeout", "retransmit_tries", "peers",
 };
 static const char *const peer_keys[] = {
 	"name", "address", "port", "profile", "id", "peer_id", "psk_file", "cert", "key", "ca",
@@ -326,7 +326,7 @@ peer(json_t *o, const char *obj, struct rkmp_dconf_peer *pe)
 			return bad(at(p, obj, "start"), "\"%s\" is not always, on-demand or respond", s);
 		pe->start = (enum rkmp_dconf_start)i;
 	}
-	if ((r = get_uint(o, obj, "ike_lifetime", 60, 10L * 365 * 86400, RKMP_DCONF_IKE_LIFETIME,
+	if ((r = get_uint(o, obj, "ike_lifetime", 10, 10L * 365 * 86400, RKMP_DCONF_IKE_LIFETIME,
 	    &pe->ike_lifetime)) != 0 ||
 	    (r = get_uint(o, obj, "dpd", 0, 86400, RKMP_DCONF_DPD, &pe->dpd)) != 0)
 		return r;
@@ -433,6 +433,12 @@ top(json_t *d, struct rkmp_dconf *c)
 	if ((r = get_uint(d, "", "cookie_threshold", 0, 1000000, RKMP_DCONF_COOKIE, &u)) != 0)
 		return r;
 	c->cookie_threshold = u;
+	if ((r = get_uint(d, "", "retransmit_timeout", 1, 600, RKMP_DCONF_RTX_TIMEOUT, &u)) != 0)
+		return r;
+	c->retransmit_timeout = u;
+	if ((r = get_uint(d, "", "retransmit_tries", 0, 20, RKMP_DCONF_RTX_TRIES, &u)) != 0)
+		return r;
+	c->retransmit_tries = u;
 	if ((r = dir_writable("state_dir", c->state_dir, "")) != 0 ||
 	    (r = parent_writable("control", c->control)) != 0 ||
 	    (c->keytable && (r = parent_writable("keytable", c->keytable)) != 0) ||

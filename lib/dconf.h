@@ -2,7 +2,8 @@
 /*
  * dconf.h — rkmpd's configuration file (DESIGN.md §9): one JSON document
  * {"format": "rkmpd-config", "version": 1, "listen", "state_dir", "keytable",
- * "events", "rp_hook", "control", "cookie_threshold", "peers": [...]},
+ * "events", "rp_hook", "control", "cookie_threshold", "retransmit_timeout",
+ * "retransmit_tries", "peers": [...]},
  * validated whole before anything starts.  A value takes the words of the
  * step tools' options (profiles, identities, proposals, protocols, DH groups).
  *
@@ -57,6 +58,7 @@ struct rkmp_dconf {
 	size_t		 nlisten;
 	const char	*state_dir, *keytable, *events, *rp_hook, *control;
 	unsigned	 cookie_threshold;
+	unsigned	 retransmit_timeout, retransmit_tries;	/* base 1.8 (DESIGN.md §6) */
 	struct rkmp_dconf_peer *peers;
 	size_t		 npeers;
 	void		*doc;		/* the JSON document the strings live in */
@@ -69,6 +71,8 @@ struct rkmp_dconf {
 #define RKMP_DCONF_LIFETIME	(9 * 3600)	/* a child's, as the key table's */
 #define RKMP_DCONF_IKE_LIFETIME	(4 * 3600)
 #define RKMP_DCONF_DPD		30
+#define RKMP_DCONF_RTX_TIMEOUT	4		/* strongSwan's retransmit_timeout */
+#define RKMP_DCONF_RTX_TRIES	5		/* and retransmit_tries */
 
 /* Read and validate path into a new *out (freed with rkmp_dconf_free). */
 int	rkmp_dconf_load(const char *path, struct rkmp_dconf **out);

@@ -137,12 +137,89 @@ jitter(double x)
 	return x * 0.1 * (((double)(b[0] << 8 | b[1]) / 32767.5) - 1.0);
 }
 
+/* Unix seconds now, and a Unix time as a time on the caller's monotonic clock */
+static uint64_t
+wall(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+static double
+mono_of(uint64_t created, double now)
+{
+	uint64_t w = wall();
+
+	return created == 0 ? now : now - (w > created ? (double)(w - created) : 0.0);
+}
+
+/* Children and the RKMP SA established by this exchange get their creation
+ * time, saved with them, so that a restarted daemon counts their lifetimes on. */
+static void
+stamp(struct rkmp_sa *sa)
+{
+	uint64_t t = wall();
+
+	for (size_t i = 0; i < sa->nchildren; i++)
+		if (rkmp_child_live(sa->children[i].state) && sa->children[i].created == 0)
+			sa->children[i].created = t;
+	if (sa->phase == RKMP_PHASE_ESTABLISHED && sa->created == 0)
+		sa->created = t;
+}
+
+static struct rkmp_dpeer_child *
+timer_of_spi(struct rkmp_dpeer *p, uint8_t protocol, const uint8_t *spi, size_t len)
+{
+	for (size_t i = 0; i < p->ntimers; i++)
+		if (p->timers[i].protocol == protocol && p->timers[i].spi_size == len &&
+		    memcmp(p->timers[i].spi, spi, len) == 0)
+			return &p->timers[i];
+	return NULL;
+}
+
+/*
+ * RFC 7296 §2.8.1: two rekeys of one child crossed, ours and the peer's.  The
+ * new child of the exchange with the lowest nonce is redundant: ours, we
+ * delete it now and leave the old child to the peer (whose rekey stands);
+ * the peer's, we delete the old child as after any rekey of ours and the
+ * peer deletes its redundant one.  Neither redundant child is rekeyed.
+ */
+static void
+resolve(struct rkmp_dpeer *p, double now)
+{
+	for (size_t i = 0; i < p->sa.nchildren; i++) {
+		const struct rkmp_sa_child *ch = &p->sa.children[i];
+		struct rkmp_dpeer_child *t = timer_of(p, ch), *old;
+		char spi[2 * RKMP_SA_SPI_MAX + 1], ospi[2 * RKMP_SA_SPI_MAX + 1];
+
+		if (t == NULL || rkmp_ike_child_crossed(&p->sa, i, NULL) != 1)
+			continue;
+		if (p->sa.pending.op == RKMP_CHILD_DELETE && p->sa.pending.protocol == ch->protocol &&
+		    memcmp(p->sa.pending.target, ch->spi_local, ch->spi_size) == 0)
+			continue;	/* its Delete is out */
+		t->rekey_at = 0;
+		if (!ch->ours)
+			continue;
+		if ((old = timer_of_spi(p, ch->protocol, ch->rekey_of, ch->spi_size)) != NULL)
+			old->delete_at = 0;
+		if (t->delete_at != 0)
+			continue;
+		t->delete_at = now;
+		rkmp_hex_encode(ch->spi_local, ch->spi_size, spi);
+		rkmp_hex_encode(ch->rekey_of, ch->spi_size, ospi);
+		say(p, 0, "simultaneous rekey of %s child %s (RFC 7296 §2.8.1): ours (%s) has the lowest "
+		    "nonce, is redundant and is deleted; the peer's stands", rkmp_name_or(RKMP_REG_PROTOCOL,
+		    ch->protocol), ospi, spi);
+	}
+}
+
 /*
  * The timers follow the SA's live children: a child seen for the first time
- * gets its lifetime (from now: the state keeps no clock) and, when the RKMP
- * SA is ours (we initiated it: one side rekeys, so the two never collide),
- * its rekey `rekey_margin` ± 10 % before the end.  Timers of children gone
- * are dropped.
+ * gets its lifetime (from its creation time, kept in the state) and, once
+ * established, its rekey `rekey_margin` ± 10 % before the end: both sides
+ * rekey, the jitter keeps them apart mostly, and resolve() settles the rest.
+ * A rekeyed child found (at start) is deleted after the overlap.  Timers of
+ * children gone are dropped.  The RKMP SA's rekey is counted from its
+ * creation, again for each new SA.
  */
 static void
 sync_children(struct rkmp_dpeer *p, double now)
@@ -165,10 +242,13 @@ sync_children(struct rkmp_dpeer *p, double now)
 			nt.protocol = ch->protocol;
 			nt.spi_size = ch->spi_size;
 			memcpy(nt.spi, ch->spi_local, sizeof(nt.spi));
-			nt.born = now;
-			nt.end = now + life;
+			nt.born = mono_of(ch->created, now);
+			nt.end = nt.born + life;
+			if (ch->state == RKMP_CHILD_REKEYED && c != NULL)
+				nt.delete_at = now + send_delay(c) + grace(c) + 1;
 		}
-		if (ch->state == RKMP_CHILD_ESTABLISHED && p->sa.initiator && c != NULL && nt.rekey_at == 0)
+		if (ch->state == RKMP_CHILD_ESTABLISHED && c != NULL && nt.rekey_at == 0 &&
+		    rkmp_ike_child_crossed(&p->sa, i, NULL) != 1)
 			nt.rekey_at = nt.end - c->rekey_margin + jitter(c->rekey_margin);
 		if (ch->state != RKMP_CHILD_ESTABLISHED)
 			nt.rekey_at = 0;
@@ -176,6 +256,17 @@ sync_children(struct rkmp_dpeer *p, double now)
 	}
 	memcpy(p->timers, keep, n * sizeof(keep[0]));
 	p->ntimers = n;
+	resolve(p, now);
+	if (p->sa.phase != RKMP_PHASE_ESTABLISHED) {
+		p->ike_rekey_at = 0;
+		p->ike_spi_i = p->ike_spi_r = 0;
+	} else if (p->ike_rekey_at == 0 || p->sa.spi_i != p->ike_spi_i || p->sa.spi_r != p->ike_spi_r) {
+		double m = p->pc->ike_lifetime / 10.0;
+
+		p->ike_spi_i = p->sa.spi_i;
+		p->ike_spi_r = p->sa.spi_r;
+		p->ike_rekey_at = mono_of(p->sa.created, now) + p->pc->ike_lifetime - m + jitter(m);
+	}
 }
 
 /* Write-ahead: the SA to its state file.  When that fails, the file is the
@@ -231,6 +322,113 @@ wait_answer(struct rkmp_dpeer *p, double now)
 	p->rtx_start = now;
 }
 
+/*
+ * RP_revokeSA of an SA that failed or was replaced (sa may be the old SA of
+ * a replacement): its live children's rows removed, events, hook.  The SA is
+ * marked failed with `why`; the caller saves it, or drops it.
+ */
+static void
+revoke_sa(struct rkmp_dpeer *p, struct rkmp_sa *sa, const char *path, const char *why)
+{
+	static struct rkmp_rp rp;
+	struct rkmp_rp_cfg rc;
+
+	rkmp_rp_defaults(&rc);
+	rc.events = p->env->events;
+	rc.hook = p->env->hook;
+	rc.state = path;
+	rc.peer = p->pc->address;
+	rc.tell = tell_event;
+	rc.tell_ctx = p;
+	(void)rkmp_rp_begin(&rp, &rc, sa);
+	rp.cfg.keytable = p->env->keytable;
+	snprintf(sa->reason, sizeof(sa->reason), "%s", why);
+	sa->phase = RKMP_PHASE_FAILED;
+	rkmp_rp_settle(&rp, sa);
+	if (sa == &p->sa && commit(p) != 0)
+		return;
+	if (rkmp_rp_commit(&rp, sa, p->env->prog) != 0)
+		say(p, 0, "key table: %s", rkmp_err_text());
+}
+
+/* While a replacement is negotiated, sa goes to NAME.new.json: the two names swap. */
+static void
+replace_paths(struct rkmp_dpeer *p)
+{
+	char t[sizeof(p->path)];
+
+	_Static_assert(sizeof(p->path) == sizeof(p->path_new), "the two names swap");
+	memcpy(t, p->path, sizeof(t));
+	memcpy(p->path, p->path_new, sizeof(t));
+	memcpy(p->path_new, t, sizeof(t));
+}
+
+/*
+ * A new RKMP_SA_INIT from the peer while our SA is established: the peer
+ * restarted, or someone says so.  As strongSwan does by default (a new SA
+ * replaces an old one of the same identities once it is authenticated),
+ * the new SA is answered beside the old one, which waits, answered but not
+ * driven, and keeps its file and rows until the new SA is authenticated.
+ */
+static int
+replace_begin(struct rkmp_dpeer *p, double now)
+{
+	size_t n = strlen(p->path);
+
+	if (n + 4 >= sizeof(p->path) || n < 5)
+		return rkmp_err_set(RKMP_E_STATE, p->path, "no room for its .new.json beside it");
+	if ((p->prev = malloc(sizeof(*p->prev))) == NULL)
+		return rkmp_err_set(RKMP_E_NOMEM, "", "out of memory");
+	memcpy(p->prev, &p->sa, sizeof(p->sa));	/* moved: p->sa starts empty */
+	rkmp_sa_init(&p->sa);
+	p->replacing = true;
+	p->replace_until = now + RKMP_DPEER_HALF_OPEN;
+	memcpy(p->path_new, p->path, sizeof(p->path));
+	memcpy(p->path + n - 5, ".new.json", 10);	/* NAME.json -> NAME.new.json */
+	return 0;
+}
+
+/* The new SA is established (its state saved in place of the old one's): the
+ * old SA's children are revoked and the old SA dropped. */
+static void
+replaced(struct rkmp_dpeer *p, double now)
+{
+	char si[40];
+
+	snprintf(si, sizeof(si), "%016" PRIx64 ":%016" PRIx64, p->prev->spi_i, p->prev->spi_r);
+	revoke_sa(p, p->prev, p->path, "replaced by a new RKMP SA of the peer's (it restarted)");
+	rkmp_sa_wipe(p->prev);
+	free(p->prev);
+	p->prev = NULL;
+	p->replacing = false;
+	(void)unlink(p->path_new);
+	say(p, 0, "the new RKMP SA %016" PRIx64 ":%016" PRIx64 " of the peer's is authenticated: it "
+	    "replaces %s, whose children are revoked", p->sa.spi_i, p->sa.spi_r, si);
+	(void)now;
+}
+
+/* The new SA failed or did not complete in time: the old SA goes on. */
+static void
+replace_abandon(struct rkmp_dpeer *p, double now, const char *why)
+{
+	say(p, 0, "the new RKMP SA of the peer's %s: the established one %016" PRIx64 ":%016" PRIx64
+	    " goes on", why, p->prev->spi_i, p->prev->spi_r);
+	(void)unlink(p->path);
+	replace_paths(p);
+	rkmp_sa_wipe(&p->sa);
+	memcpy(&p->sa, p->prev, sizeof(p->sa));
+	free(p->prev);
+	p->prev = NULL;
+	p->replacing = false;
+	p->waiting = false;
+	p->ntimers = 0;
+	if (p->sa.pending.op != 0) {
+		wait_answer(p, now);	/* ours that waited: retransmitted */
+		p->rtx_at = now;
+	}
+	sync_children(p, now);
+}
+
 /* The engine's step of `what` (see enum run), write-ahead; its return code. */
 static int
 run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
@@ -278,6 +476,8 @@ run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 		    ph == RKMP_PHASE_INIT_DONE ? rkmp_ike_auth_respond(&p->sa, &cfg, m, len, &o) :
 		    rkmp_ike_child_respond(&p->sa, &cfg, m, len, &o);
 	save = o.save && (r >= 0 || r == RKMP_E_REFUSED);
+	if (what != RUN_REQUEST && (r >= 0 || r == RKMP_E_REFUSED))
+		p->heard_at = now;	/* the peer is alive (DPD) */
 	if (!save) {
 		if (r < 0) {
 			p->ignored++;
@@ -291,14 +491,25 @@ run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 	}
 	if (what == RUN_RESPOND && r != RKMP_IKE_AGAIN)
 		set_endpoints(p);
+	stamp(&p->sa);
+	if (p->replacing && p->sa.phase == RKMP_PHASE_ESTABLISHED) {
+		/* the new SA is authenticated: it takes the state file of the old one */
+		replace_paths(p);
+	}
 	if (rp_on)
 		rkmp_rp_settle(&rp, &p->sa);
 	if (commit(p) != 0) {
+		if (p->replacing && p->sa.phase == RKMP_PHASE_ESTABLISHED) {
+			replace_paths(p);
+			replace_abandon(p, now, "could not be saved");
+		}
 		rkmp_ike_out_free(&o);
 		return RKMP_E_SYSTEM;
 	}
 	if (o.send)
 		send_out(p, o.msg.p, o.msg.len);
+	if (p->replacing && p->sa.phase == RKMP_PHASE_ESTABLISHED)
+		replaced(p, now);	/* the old SA's rows go before the new SA's come */
 	if (rp_on) {
 		rp_config(p, &rp);
 		if (rkmp_rp_commit(&rp, &p->sa, p->env->prog) != 0)
@@ -333,6 +544,7 @@ rkmp_dpeer_open(struct rkmp_dpeer *p, const struct rkmp_dpeer_env *env,
 	p->env = env;
 	p->sock = sock;
 	rkmp_sa_init(&p->sa);
+	p->heard_at = now;
 	snprintf(p->path, sizeof(p->path), "%s/%s.json", state_dir, pc->name);
 	snprintf(text, sizeof(text), strchr(pc->address, ':') ? "[%s]:%u" : "%s:%u", pc->address,
 	    pc->port);
@@ -361,6 +573,8 @@ rkmp_dpeer_open(struct rkmp_dpeer *p, const struct rkmp_dpeer_env *env,
 			if (rkmp_udp_parse(text, pc->port, &p->at) != 0)
 				p->at = p->addr;
 		}
+		/* its children's lifetimes go on from when they were made (else from now) */
+		stamp(&p->sa);
 		sync_children(p, now);
 		/* a request of ours waits (killed while waiting): retransmitted from the transcript */
 		if (p->sa.phase == RKMP_PHASE_INIT_SENT || p->sa.phase == RKMP_PHASE_AUTH_SENT ||
@@ -377,6 +591,11 @@ rkmp_dpeer_open(struct rkmp_dpeer *p, const struct rkmp_dpeer_env *env,
 void
 rkmp_dpeer_close(struct rkmp_dpeer *p)
 {
+	if (p->prev != NULL) {
+		rkmp_sa_wipe(p->prev);
+		free(p->prev);
+		p->prev = NULL;
+	}
 	rkmp_sa_wipe(&p->sa);
 	rkmp_frags_reset(&p->frags);
 	rkmp_crypto_wipe(p->psk, sizeof(p->psk));
@@ -400,7 +619,21 @@ rkmp_dpeer_owns(const struct rkmp_dpeer *p, const uint8_t *m, size_t len)
 	if (si == p->sa.spi_i && (sr == p->sa.spi_r || ((sr == 0 || p->sa.spi_r == 0) &&
 	    m[18] == RKMP_EXCH_IKE_SA_INIT)))
 		return true;
+	if (p->replacing && si == p->prev->spi_i && sr == p->prev->spi_r)
+		return true;
 	return p->sa.old.spi_i != 0 && si == p->sa.old.spi_i && sr == p->sa.old.spi_r;
+}
+
+/* Swap the SA with the one waiting for its replacement (and their files). */
+static void
+swap_prev(struct rkmp_dpeer *p)
+{
+	static struct rkmp_sa t;
+
+	memcpy(&t, &p->sa, sizeof(t));
+	memcpy(&p->sa, p->prev, sizeof(t));
+	memcpy(p->prev, &t, sizeof(t));
+	replace_paths(p);
 }
 
 bool
@@ -481,6 +714,7 @@ answered(struct rkmp_dpeer *p, int r, const struct rkmp_sa_child *rekeyed, doubl
 			snprintf(p->asked.why, sizeof(p->asked.why), "%s", p->last);
 		}
 	}
+	resolve(p, now);
 }
 
 void
@@ -533,23 +767,53 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 		enum rkmp_phase ph = p->sa.phase;
 
 		if (ph == RKMP_PHASE_INIT_SENT || ph == RKMP_PHASE_AUTH_SENT ||
-		    ph == RKMP_PHASE_ESTABLISHED || (ph == RKMP_PHASE_INIT_DONE && p->sa.initiator)) {
+		    (ph == RKMP_PHASE_INIT_DONE && p->sa.initiator)) {
 			p->ignored++;
 			say(p, 0, "ignored a new RKMP_SA_INIT request from the peer: our RKMP SA is %s "
-			    "(one SA per peer; it is answered once this one fails or is deleted)",
+			    "(both initiate: one of the two meets the other after its back-off)",
 			    rkmp_phase_name(ph));
 			goto out;
+		}
+		if (ph == RKMP_PHASE_ESTABLISHED) {
+			say(p, 0, "a new RKMP_SA_INIT request from the peer while our RKMP SA %016" PRIx64
+			    ":%016" PRIx64 " is established: answered; once authenticated it replaces "
+			    "that one (until then that one stays)", p->sa.spi_i, p->sa.spi_r);
+			if (replace_begin(p, now) != 0) {
+				say(p, 0, "ignored it: %s", rkmp_err_text());
+				goto out;
+			}
 		}
 		/* new, failed, deleted, or a half-open SA of the peer's: it starts again */
 		fresh(p, false);
 		p->sock = sock;
 		p->at = *from;
 		r = run(p, RUN_RESPOND, d, dlen, NULL, now);
-		if (p->sa.phase == RKMP_PHASE_NEW && !rkmp_state_exists(p->path))
-			goto out;	/* stateless (COOKIE) or refused before anything was kept */
 		goto out;
 	}
-	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == (p->sa.initiator ? RKMP_FLAG_I : 0)) {
+	if (p->replacing && rkmp_get64(d) == p->prev->spi_i && rkmp_get64(d + 8) == p->prev->spi_r) {
+		/* a request on the SA a new one may replace: answered there, nothing started */
+		struct rkmp_udp_addr keep = p->at;
+		double heard = p->heard_at;
+
+		if ((d[19] & RKMP_FLAG_I) == (p->prev->initiator ? RKMP_FLAG_I : 0)) {
+			p->ignored++;
+			say(p, 1, "ignored a datagram (%zu octets) on the RKMP SA being replaced", dlen);
+			goto out;
+		}
+		p->replacing = false;
+		swap_prev(p);
+		p->at = *from;
+		r = run(p, RUN_RESPOND, d, dlen, NULL, now);
+		p->at = keep;
+		p->heard_at = heard;
+		swap_prev(p);
+		p->replacing = true;
+		p->ntimers = 0;
+		goto out;
+	}
+	/* the peer's requests bear the other role's I flag: on the old SA of a rekey, that SA's */
+	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == ((rkmp_get64(d) == p->sa.old.spi_i &&
+	    p->sa.old.spi_i != 0 ? p->sa.old.initiator : p->sa.initiator) ? RKMP_FLAG_I : 0)) {
 		p->ignored++;
 		say(p, 1, "ignored a request (%zu octets): not on our SA", dlen);
 		goto out;
@@ -564,6 +828,10 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 			p->at = keep;
 	}
 out:
+	if (p->replacing && (p->sa.phase == RKMP_PHASE_NEW || p->sa.phase == RKMP_PHASE_FAILED ||
+	    p->sa.phase == RKMP_PHASE_DELETED))
+		replace_abandon(p, now, p->sa.phase == RKMP_PHASE_NEW ? "was not taken" :
+		    p->sa.phase == RKMP_PHASE_FAILED ? "failed" : "was deleted");
 	free(d);
 }
 
@@ -587,27 +855,14 @@ request(struct rkmp_dpeer *p, enum rkmp_child_op op, uint8_t protocol, uint16_t 
 static void
 timed_out(struct rkmp_dpeer *p, double now)
 {
-	static struct rkmp_rp rp;
-	struct rkmp_rp_cfg rc;
-	char where[64];
+	char where[64], why[RKMP_SA_TEXT_MAX];
 
 	rkmp_udp_format(&p->at, where, sizeof(where));
-	rkmp_rp_defaults(&rc);
-	rc.events = p->env->events;
-	rc.hook = p->env->hook;
-	rc.state = p->path;
-	rc.peer = p->pc->address;
-	rc.tell = tell_event;
-	rc.tell_ctx = p;
-	(void)rkmp_rp_begin(&rp, &rc, &p->sa);
-	rp.cfg.keytable = p->env->keytable;
-	snprintf(p->sa.reason, sizeof(p->sa.reason), "no answer from %s after %u retransmission%s "
-	    "(%.1f s)", where, p->env->rtx_tries, p->env->rtx_tries == 1 ? "" : "s", now - p->rtx_start);
-	p->sa.phase = RKMP_PHASE_FAILED;
-	rkmp_rp_settle(&rp, &p->sa);
+	snprintf(why, sizeof(why), "%sno answer from %s after %u retransmission%s (%.1f s)",
+	    p->sa.pending.op == RKMP_CHILD_LIVENESS ? "DPD: " : "", where, p->env->rtx_tries,
+	    p->env->rtx_tries == 1 ? "" : "s", now - p->rtx_start);
 	p->waiting = false;
-	if (commit(p) == 0 && rkmp_rp_commit(&rp, &p->sa, p->env->prog) != 0)
-		say(p, 0, "key table: %s", rkmp_err_text());
+	revoke_sa(p, &p->sa, p->path, why);
 	snprintf(p->last, sizeof(p->last), "%s", p->sa.reason);
 	p->last_at = now;
 	sync_children(p, now);
@@ -619,14 +874,18 @@ timed_out(struct rkmp_dpeer *p, double now)
 	answered(p, RKMP_E_TRANSPORT, NULL, now);
 }
 
-/* The next operation of an established SA of ours: a configured child that
- * is missing, an old child whose overlap ran out, a child due for its rekey. */
+/*
+ * The next operation of an established SA: a configured child that is
+ * missing (the RKMP SA's initiator creates them, so that two are not made
+ * at once), an old child whose overlap ran out, a child due for its rekey,
+ * the RKMP SA due for its rekey, a liveness check after `dpd` seconds of
+ * silence.  A rekey that is refused (the peer was rekeying too: RFC 7296
+ * §2.25 TEMPORARY_FAILURE) is tried again 1 to 3 s later.
+ */
 static void
 next_op(struct rkmp_dpeer *p, double now)
 {
-	if (!p->sa.initiator)
-		return;
-	for (size_t k = 0; k < p->pc->nchildren; k++) {
+	for (size_t k = 0; p->sa.initiator && k < p->pc->nchildren; k++) {
 		const struct rkmp_dconf_child *c = &p->pc->children[k];
 		bool have = false;
 
@@ -653,10 +912,24 @@ next_op(struct rkmp_dpeer *p, double now)
 		const struct rkmp_dconf_child *c = child_cfg(p, t->protocol, NULL);
 
 		if (t->rekey_at > 0 && now >= t->rekey_at) {
-			t->rekey_at = 0;
+			t->rekey_at = now + 2 + jitter(10);
 			request(p, RKMP_CHILD_REKEY, t->protocol, c ? c->pfs : 0, t->spi, t->spi_size, now);
 			return;
 		}
+	}
+	if (p->ike_rekey_at > 0 && now >= p->ike_rekey_at) {
+		say(p, 1, "the RKMP SA is due for its rekey (ike_lifetime %u s)", p->pc->ike_lifetime);
+		p->ike_rekey_at = now + 2 + jitter(10);
+		request(p, RKMP_CHILD_REKEY_IKE, 0, 0, NULL, 0, now);
+		return;
+	}
+	if (p->pc->dpd > 0 && now >= p->heard_at + p->pc->dpd) {
+		char where[64];
+
+		rkmp_udp_format(&p->at, where, sizeof(where));
+		say(p, 1, "DPD: nothing from %s for %.1f s: liveness check", where, now - p->heard_at);
+		if (request(p, RKMP_CHILD_LIVENESS, 0, 0, NULL, 0, now) < 0)
+			p->heard_at = now;	/* not sent: not again at once */
 	}
 }
 
@@ -671,6 +944,12 @@ rkmp_dpeer_tick(struct rkmp_dpeer *p, double now)
 {
 	double next = 0;
 
+	if (p->replacing && now >= p->replace_until) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "was not authenticated within %d s", RKMP_DPEER_HALF_OPEN);
+		replace_abandon(p, now, why);
+	}
 	if (p->waiting && now >= p->rtx_at) {
 		if (p->rtx_n >= p->env->rtx_tries)
 			timed_out(p, now);
@@ -712,7 +991,7 @@ rkmp_dpeer_tick(struct rkmp_dpeer *p, double now)
 	/* the next deadline */
 	if (p->waiting)
 		next = p->rtx_at;
-	else if (p->sa.phase == RKMP_PHASE_ESTABLISHED) {
+	else if (p->sa.phase == RKMP_PHASE_ESTABLISHED && p->sa.pending.op == 0) {
 		if (p->sa.initiator)
 			for (size_t k = 0; k < p->pc->nchildren; k++) {
 				bool have = false;
@@ -727,8 +1006,14 @@ rkmp_dpeer_tick(struct rkmp_dpeer *p, double now)
 			next = earliest(next, p->timers[i].delete_at);
 			next = earliest(next, p->timers[i].rekey_at);
 		}
-	} else if (p->pc->start == RKMP_DCONF_ALWAYS && p->sa.phase != RKMP_PHASE_INIT_DONE)
+		next = earliest(next, p->ike_rekey_at);
+		if (p->pc->dpd > 0)
+			next = earliest(next, p->heard_at + p->pc->dpd);
+	} else if (p->pc->start == RKMP_DCONF_ALWAYS && p->sa.phase != RKMP_PHASE_INIT_DONE &&
+	    p->sa.phase != RKMP_PHASE_ESTABLISHED)
 		next = p->retry_at > now ? p->retry_at : now;
+	if (p->replacing)
+		next = earliest(next, p->replace_until);
 	return next;
 }
 
@@ -847,29 +1132,13 @@ child_list(const struct rkmp_dpeer *p, const uint8_t *spi, size_t n, char *out, 
 	}
 }
 
-/* RP_revokeSA of what is left of the SA (as a failure: rows removed), reason why. */
+/* RP_revokeSA of what is left of our SA (as a failure: rows removed), reason why. */
 static void
-revoke_sa(struct rkmp_dpeer *p, const char *why, double now)
+revoke_ours(struct rkmp_dpeer *p, const char *why, double now)
 {
-	static struct rkmp_rp rp;
-	struct rkmp_rp_cfg rc;
-
-	rkmp_rp_defaults(&rc);
-	rc.events = p->env->events;
-	rc.hook = p->env->hook;
-	rc.state = p->path;
-	rc.peer = p->pc->address;
-	rc.tell = tell_event;
-	rc.tell_ctx = p;
-	(void)rkmp_rp_begin(&rp, &rc, &p->sa);
-	rp.cfg.keytable = p->env->keytable;
-	snprintf(p->sa.reason, sizeof(p->sa.reason), "%s", why);
-	p->sa.phase = RKMP_PHASE_FAILED;
 	memset(&p->sa.pending, 0, sizeof(p->sa.pending));
-	rkmp_rp_settle(&rp, &p->sa);
 	p->waiting = false;
-	if (commit(p) == 0 && rkmp_rp_commit(&rp, &p->sa, p->env->prog) != 0)
-		say(p, 0, "key table: %s", rkmp_err_text());
+	revoke_sa(p, &p->sa, p->path, why);
 	snprintf(p->last, sizeof(p->last), "%s", why);
 	p->last_at = now;
 	sync_children(p, now);
@@ -1165,7 +1434,7 @@ rkmp_dpeer_down(struct rkmp_dpeer *p, double now)
 	/* our RKMP_SA_INIT or RKMP_SA_AUTH that waits: given up */
 	if (ph == RKMP_PHASE_INIT_SENT || ph == RKMP_PHASE_AUTH_SENT ||
 	    (ph == RKMP_PHASE_INIT_DONE && p->sa.initiator))
-		revoke_sa(p, "down (rkmpctl) before the RKMP SA was established", now);
+		revoke_ours(p, "down (rkmpctl) before the RKMP SA was established", now);
 	return begin(p, RKMP_DPEER_JOB_DELETE_SA, now);
 }
 
@@ -1222,7 +1491,7 @@ rkmp_dpeer_retire(struct rkmp_dpeer *p, const char *why, double now)
 	ph = p->sa.phase;
 	if (ph == RKMP_PHASE_NEW || ph == RKMP_PHASE_FAILED || (ph == RKMP_PHASE_DELETED && !any_live(p)))
 		return;
-	revoke_sa(p, why, now);
+	revoke_ours(p, why, now);
 }
 
 json_t *

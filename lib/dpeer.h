@@ -32,6 +32,10 @@
 #include "sa.h"
 #include "udp.h"
 
+/* Seconds a new SA of the peer's has to be authenticated to replace an
+ * established one (strongSwan's half-open timeout). */
+#define RKMP_DPEER_HALF_OPEN	30
+
 /* What the daemon gives every peer. */
 struct rkmp_dpeer_env {
 	const char	*prog;		/* "rkmpd": lock holder, warnings */
@@ -57,7 +61,7 @@ struct rkmp_dpeer_env {
 struct rkmp_dpeer_child {
 	uint8_t		 protocol, spi_size;
 	uint8_t		 spi[RKMP_SA_SPI_MAX];
-	double		 born;		/* established (or found at start) */
+	double		 born;		/* established (its "created", or found at start) */
 	double		 end;		/* its lifetime ends */
 	double		 rekey_at;	/* 0: not ours to rekey */
 	double		 delete_at;	/* 0: not ours to delete (yet) */
@@ -132,6 +136,19 @@ struct rkmp_dpeer {
 	/* rkmpctl: down (no initiation, no new children until up), the operation under way */
 	bool		 down;
 	struct rkmp_dpeer_job job;
+	/* liveness (DPD): the last datagram of the peer's that the engine took */
+	double		 heard_at;
+	/* the RKMP SA's rekey before ike_lifetime (0: not counted yet), for SPIs */
+	double		 ike_rekey_at;
+	uint64_t	 ike_spi_i, ike_spi_r;
+	/* A new RKMP_SA_INIT of the peer's while our SA is established (the peer
+	 * restarted): the new SA is negotiated in sa (its state in path_new until
+	 * it is established), the old one waits in prev, answered but not driven,
+	 * until the new one replaces it or fails by replace_until. */
+	bool		 replacing;
+	struct rkmp_sa	*prev;		/* malloc'd while replacing */
+	double		 replace_until;
+	char		 path_new[600];	/* (the other of NAME.json and NAME.new.json) */
 };
 
 /* Lock and load (or begin) the state of peer pc, its credentials read.

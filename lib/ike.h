@@ -113,6 +113,15 @@ int	rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, c
 	    size_t len, struct rkmp_ike_out *o);
 
 /*
+ * RFC 7296 §2.8.1: whether child i (established, made by a rekey) and another
+ * established child replaced the same child in two rekeys that crossed, one
+ * ours and one the peer's.  1: child i is the redundant one (its exchange
+ * has the lowest of the four nonces; whoever sent its request deletes it),
+ * 0: the other one is (*other, when not NULL, is its index), -1: no crossing.
+ */
+int	rkmp_ike_child_crossed(const struct rkmp_sa *sa, size_t i, size_t *other);
+
+/*
  * Our request that waits for an answer, exactly as it was sent (from the
  * transcript), so that a run after a crash retransmits it bitwise-identical
  * instead of building another one.  RKMP_E_STATE when none waits.

@@ -443,7 +443,7 @@ rkmp_ike_auth_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 				if ((r = rkmp_ike_random(sa, "child spi", spi, spi_len)) != 0)
 					goto out;
 			} while (spi_len == 4 && spi[0] == 0);
-			struct child_seed cs = { NULL, sa->ni.p, sa->nr.p, 0, sa->ni.len, sa->nr.len };
+			struct child_seed cs = { NULL, sa->ni.p, sa->nr.p, 0, sa->ni.len, sa->nr.len, NULL, false };
 
 			if ((r = rkmp_ike_child_establish(sa, &choice, spi, peer_spi, spi_len, &cs)) != 0)
 				goto out;
@@ -545,7 +545,7 @@ rkmp_ike_auth_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 				    peer_spi_len, ch ? ch->spi_size : 0);
 				goto out;
 			}
-			struct child_seed cs = { NULL, sa->ni.p, sa->nr.p, 0, sa->ni.len, sa->nr.len };
+			struct child_seed cs = { NULL, sa->ni.p, sa->nr.p, 0, sa->ni.len, sa->nr.len, NULL, true };
 
 			if ((r = rkmp_ike_child_establish(sa, &choice, ch->spi_local, peer_spi,
 			    peer_spi_len, &cs)) != 0)

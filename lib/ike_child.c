@@ -93,12 +93,41 @@ rkmp_ike_child_specs(const struct rkmp_sa *sa, uint8_t protocol, struct rkmp_pro
 	return rkmp_ike_parse_cached(list, protocol, specs, n);
 }
 
+static struct rkmp_sa_child *child_slot_new(struct rkmp_sa *sa);
+
 /* The child an answer completes: the one we proposed, or a new entry. */
 struct rkmp_sa_child *
 rkmp_ike_child_slot(struct rkmp_sa *sa)
 {
 	if (sa->nchildren > 0 && sa->children[sa->nchildren - 1].state == RKMP_CHILD_PROPOSED)
 		return &sa->children[sa->nchildren - 1];
+	return child_slot_new(sa);
+}
+
+/*
+ * A new entry for the peer's child while ours may be proposed (our request
+ * pending, RFC 7296 §2.8.1): it goes before our proposed child, which stays
+ * the last entry for the answer to complete.
+ */
+static struct rkmp_sa_child *
+child_slot_peer(struct rkmp_sa *sa)
+{
+	struct rkmp_sa_child *ch, t;
+
+	if (sa->nchildren == 0 || sa->children[sa->nchildren - 1].state != RKMP_CHILD_PROPOSED)
+		return child_slot_new(sa);
+	if ((ch = child_slot_new(sa)) == NULL || sa->nchildren < 2)
+		return ch;
+	t = sa->children[sa->nchildren - 2];
+	sa->children[sa->nchildren - 2] = *ch;
+	*ch = t;
+	rkmp_crypto_wipe(&t, sizeof(t));
+	return &sa->children[sa->nchildren - 2];
+}
+
+static struct rkmp_sa_child *
+child_slot_new(struct rkmp_sa *sa)
+{
 	if (sa->nchildren == RKMP_SA_CHILD_MAX) {
 		/* full: make room by forgetting the oldest deleted or refused child */
 		size_t k;
@@ -123,7 +152,7 @@ int
 rkmp_ike_child_establish(struct rkmp_sa *sa, const struct rkmp_prop_choice *c,
     const uint8_t *spi_local, const uint8_t *spi_peer, size_t spi_size, const struct child_seed *cs)
 {
-	struct rkmp_sa_child *ch = rkmp_ike_child_slot(sa);
+	struct rkmp_sa_child *ch = cs->ours ? rkmp_ike_child_slot(sa) : child_slot_peer(sa);
 	struct ike_suite s;
 	uint8_t mine[RKMP_SA_SPI_MAX];
 	int r;
@@ -150,8 +179,52 @@ rkmp_ike_child_establish(struct rkmp_sa *sa, const struct rkmp_prop_choice *c,
 	if ((r = rkmp_crypto_child_keymat(s.prf, sa->sec.sk_d, sa->sec.d_len, cs->gir, cs->gir_len,
 	    cs->ni, cs->ni_len, cs->nr, cs->nr_len, ch->keymat, ch->keymat_len)) != 0)
 		return r;
+	if (cs->rekey_of != NULL) {
+		/* §2.8.1: the lowest nonce of the exchange, for a rekey that crossed ours */
+		size_t k = cs->ni_len < cs->nr_len ? cs->ni_len : cs->nr_len;
+		int cmp = memcmp(cs->ni, cs->nr, k);
+		bool i_low = cmp < 0 || (cmp == 0 && cs->ni_len <= cs->nr_len);
+		size_t len = i_low ? cs->ni_len : cs->nr_len;
+
+		ch->rekey = true;
+		memcpy(ch->rekey_of, cs->rekey_of, spi_size);
+		ch->nonce_min.len = len < sizeof(ch->nonce_min.p) ? len : sizeof(ch->nonce_min.p);
+		memcpy(ch->nonce_min.p, i_low ? cs->ni : cs->nr, ch->nonce_min.len);
+	}
+	ch->ours = cs->ours;
 	ch->state = RKMP_CHILD_ESTABLISHED;
 	return 0;
+}
+
+/* a < b as RFC 7296 §2.8.1 compares nonces: octet by octet, a prefix lower */
+static bool
+nonce_lower(const struct rkmp_bytes *a, const struct rkmp_bytes *b)
+{
+	size_t k = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->p, b->p, k);
+
+	return c < 0 || (c == 0 && a->len < b->len);
+}
+
+int
+rkmp_ike_child_crossed(const struct rkmp_sa *sa, size_t i, size_t *other)
+{
+	const struct rkmp_sa_child *a = &sa->children[i];
+
+	if (i >= sa->nchildren || a->state != RKMP_CHILD_ESTABLISHED || !a->rekey)
+		return -1;
+	for (size_t j = 0; j < sa->nchildren; j++) {
+		const struct rkmp_sa_child *b = &sa->children[j];
+
+		if (j == i || b->state != RKMP_CHILD_ESTABLISHED || !b->rekey || b->ours == a->ours ||
+		    b->protocol != a->protocol || b->spi_size != a->spi_size ||
+		    memcmp(b->rekey_of, a->rekey_of, a->spi_size) != 0)
+			continue;
+		if (other != NULL)
+			*other = j;
+		return nonce_lower(&a->nonce_min, &b->nonce_min) ? 1 : 0;
+	}
+	return -1;
 }
 
 void
@@ -767,14 +840,19 @@ rkmp_ike_child_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 	if (ke_p != NULL && (r = rkmp_ike_child_gir(sa, ke_p, true, gir, &gir_len, &dh)) != 0)
 		goto out;
 	{
+		uint8_t of[RKMP_SA_SPI_MAX], of_proto = old ? old->protocol : 0, of_size = old ?
+		    old->spi_size : 0;
 		struct child_seed cs = { ke_p ? gir : NULL, ni_p->u.opaque.data, nr, gir_len,
-		    ni_p->u.opaque.len, sizeof(nr) };
+		    ni_p->u.opaque.len, sizeof(nr), old ? of : NULL, false };
 
+		if (old != NULL)
+			memcpy(of, old->spi_local, sizeof(of));
 		if ((r = rkmp_ike_child_establish(sa, &choice, spi, peer_spi, peer_spi_len, &cs)) != 0)
 			goto out;
+		/* the entries may have moved to make room: the old child found again */
+		if (old != NULL && (old = child_find(sa, of_proto, of, of_size, true)) != NULL)
+			old->state = RKMP_CHILD_REKEYED;
 	}
-	if (old != NULL)
-		old->state = RKMP_CHILD_REKEYED;
 	p = rkmp_ike_pl_add(&l, RKMP_PLD_SA);
 	if ((r = rkmp_proposal_choice_to_sa(&a, &choice, spi, peer_spi_len, p)) != 0)
 		goto out;
@@ -901,7 +979,8 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		}
 		{
 			struct child_seed cs = { ke_p ? gir : NULL, sa->pending.nonce.p, nr_p->u.opaque.data,
-			    gir_len, sa->pending.nonce.len, nr_p->u.opaque.len };
+			    gir_len, sa->pending.nonce.len, nr_p->u.opaque.len,
+			    sa->pending.op == RKMP_CHILD_REKEY ? sa->pending.target : NULL, true };
 
 			if ((r = rkmp_ike_child_establish(sa, &choice, ch->spi_local, peer_spi,
 			    peer_spi_len, &cs)) != 0)

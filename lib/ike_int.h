@@ -132,6 +132,10 @@ struct rkmp_sa_child *rkmp_ike_child_slot(struct rkmp_sa *sa);
 struct child_seed {
 	const uint8_t	*gir, *ni, *nr;
 	size_t		 gir_len, ni_len, nr_len;
+	/* a rekey: our SPI of the child replaced (NULL: none); ours: we sent
+	 * the request (else the peer's, answered while ours may be pending) */
+	const uint8_t	*rekey_of;
+	bool		 ours;
 };
 
 /* Record an established child: choice, SPIs, KEYMAT = prf+(SK_d, Ni | Nr). */

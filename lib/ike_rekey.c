@@ -233,6 +233,7 @@ rekey_commit(struct rkmp_sa *sa, const struct rekey *rk, bool initiator)
 	sa->mid_next = 0;
 	sa->mid_peer = 0;
 	sa->iv_counter_out = 0;
+	sa->created = 0;	/* a new SA: its clock (the daemon's) starts again */
 	sa->suite = rk->suite;
 	/* the state's nonces are the new SA's: those of the rekey */
 	memmove(sa->ni.p, rk->ni, rk->ni_len);

@@ -93,6 +93,18 @@ struct rkmp_sa_child {
 	char		 reason[RKMP_SA_TEXT_MAX];
 	size_t		 keymat_len;		/* secret */
 	uint8_t		 keymat[RKMP_SA_KEYMAT_MAX];
+	/* When it was established, Unix seconds ("created"; 0: not known, as in
+	 * states written before it was kept): the daemon counts its lifetime from
+	 * it across restarts; the engine has no clock and leaves it 0. */
+	uint64_t	 created;
+	/* A child made by a rekey (RFC 7296 §2.8.1): our SPI of the child it
+	 * replaced ("rekey_of"), whether we sent the request ("initiator") and
+	 * the lowest nonce of that exchange ("nonce_min"): of two rekeys of one
+	 * child that crossed, the one with the lowest nonce is redundant. */
+	bool		 rekey;
+	bool		 ours;
+	uint8_t		 rekey_of[RKMP_SA_SPI_MAX];
+	struct rkmp_bytes nonce_min;
 };
 
 struct rkmp_sa {
@@ -131,6 +143,8 @@ struct rkmp_sa {
 	uint16_t	 ke_group_sent;		/* group of our KE (may differ after INVALID_KE) */
 	unsigned	 init_retries;		/* COOKIE + INVALID_KE rounds used */
 	uint64_t	 iv_counter_out;	/* per-direction counter for AEAD IVs */
+	uint64_t	 created;		/* "ike_sa"."created": established, Unix
+						 * seconds (the daemon's; 0: not known) */
 
 	/* testing */
 	bool		 seeded;		/* "seed" stamped: deterministic mode */

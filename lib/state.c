@@ -17,6 +17,11 @@
  * Every refusal names the file, the member by its JSON path and the reason:
  * "a.json: ike_sa.mid_next: missing (phase established needs it)".  Secret
  * values are never quoted.
+ *
+ * Added later, optional, so that older files still load: children[].created
+ * and ike_sa.created (Unix seconds, the daemon's clock for lifetimes across
+ * restarts), and a rekeyed-in child's rekey_of, initiator and nonce_min
+ * (RFC 7296 §2.8.1; rekey_of brings the other two).
  */
 #include <sys/stat.h>
 
@@ -453,6 +458,19 @@ ld_child(const struct ld *L, const json_t *c, size_t i, struct rkmp_sa_child *ch
 		    "or revoked)", key_name(k, sizeof(k), pfx, "state"), quote(s, q, sizeof(q)));
 	if ((r = ld_text(L, c, pfx, "reason", ch->reason, sizeof(ch->reason))) != 0)
 		return r;
+	/* optional (older files have none): when, and of which rekey (RFC 7296 §2.8.1) */
+	if ((r = ld_uint(L, c, pfx, "created", false, INT64_MAX, &ch->created)) != 0)
+		return r;
+	if (json_object_get(c, "rekey_of") == NULL)
+		return 0;
+	ch->rekey = true;
+	if ((r = ld_hex(L, c, pfx, "rekey_of", ch->rekey_of, RKMP_SA_SPI_MAX, &llen, NULL)) != 0 ||
+	    (r = ld_bool(L, c, pfx, "initiator", true, &ch->ours)) != 0 ||
+	    (r = ld_bytes(L, c, pfx, "nonce_min", RKMP_SA_NONCE_MAX, &ch->nonce_min, NULL)) != 0)
+		return r;
+	if (llen != ch->spi_size)
+		return ld_err(L, "%s: %zu octets != spi_local's %u",
+		    key_name(k, sizeof(k), pfx, "rekey_of"), llen, ch->spi_size);
 	return 0;
 }
 
@@ -750,7 +768,8 @@ ld_ike_sa(const struct ld *L, const json_t *ike, struct rkmp_sa *sa)
 		return r;
 	sa->init_retries = (unsigned)u;
 	if ((r = ld_uint(L, ike, "ike_sa", "iv_counter_out", false, INT64_MAX,
-	    &sa->iv_counter_out)) != 0)
+	    &sa->iv_counter_out)) != 0 ||
+	    (r = ld_uint(L, ike, "ike_sa", "created", false, INT64_MAX, &sa->created)) != 0)
 		return r;
 	if ((r = ld_pending(L, json_object_get(ike, "pending"), sa)) != 0)
 		return r;
@@ -1552,6 +1571,15 @@ sv_child(struct sv *S, json_t *arr, const struct rkmp_sa_child *ch, size_t i)
 		snprintf(k, sizeof(k), "children[%zu].reason", i);
 		sv_put_text(S, c, "reason", k, ch->reason, sizeof(ch->reason));
 	}
+	if (ch->created != 0)
+		sv_put(S, c, "created", json_integer((json_int_t)(ch->created & INT64_MAX)));
+	if (ch->rekey) {
+		snprintf(k, sizeof(k), "children[%zu].rekey_of", i);
+		sv_put_hex(S, c, "rekey_of", k, ch->rekey_of, ch->spi_size, RKMP_SA_SPI_MAX);
+		sv_put(S, c, "initiator", json_boolean(ch->ours));
+		snprintf(k, sizeof(k), "children[%zu].nonce_min", i);
+		sv_put_hex(S, c, "nonce_min", k, ch->nonce_min.p, ch->nonce_min.len, RKMP_SA_NONCE_MAX);
+	}
 }
 
 static void
@@ -1732,6 +1760,8 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 		sv_put(S, ike, "ke_group_sent", sv_enum(RKMP_REG_DH, sa->ke_group_sent));
 	sv_put(S, ike, "init_retries", json_integer(sa->init_retries));
 	sv_put(S, ike, "iv_counter_out", json_integer((json_int_t)sa->iv_counter_out));
+	if (sa->created != 0)
+		sv_put(S, ike, "created", json_integer((json_int_t)(sa->created & INT64_MAX)));
 	if (sa->pending.op != 0) {
 		json_t *p = json_object();
 

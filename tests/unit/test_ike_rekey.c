@@ -870,6 +870,104 @@ TEST(ike_rekey_collision)
 	pair_free(&p);
 }
 
+/* The child of x (an SA) whose peer SPI is y's local SPI of child j, or NULL. */
+static const struct rkmp_sa_child *
+mirror(const struct rkmp_sa *x, const struct rkmp_sa_child *yc)
+{
+	for (size_t i = 0; i < x->nchildren; i++)
+		if (x->children[i].protocol == yc->protocol && x->children[i].spi_size == yc->spi_size &&
+		    memcmp(x->children[i].spi_peer, yc->spi_local, yc->spi_size) == 0)
+			return &x->children[i];
+	return NULL;
+}
+
+/*
+ * RFC 7296 §2.8.1: both sides rekey the same child at once; each answers the
+ * other's request while its own waits (the peer's new child must not take the
+ * entry of our proposed one), then takes the answer to its own.  Both end
+ * with the same two new children, and agree which one is redundant: that of
+ * the exchange with the lowest nonce.  The states are saved and loaded
+ * between the steps (the crossing survives a restart).
+ */
+TEST(child_rekey_collision)
+{
+	struct pair p;
+	struct rkmp_child_req ra = { .op = RKMP_CHILD_REKEY }, rb = { .op = RKMP_CHILD_REKEY };
+	struct msgb qa = { 0 }, qb = { 0 }, sa_ = { 0 }, sb = { 0 };
+	struct rkmp_bytes nia, nib;
+	const struct rkmp_sa_child *ca = NULL, *cb = NULL, *x;
+	size_t ia = 0, ib = 0, other = 99;
+	int da, db;
+
+	ASSERT_INT_EQ(pair_new(&p, RKMP_PROPOSAL_DEFAULT, RKMP_PROFILE_RKMP, false), 0);
+	ra.spi_len = rb.spi_len = p.a->children[0].spi_size;
+	memcpy(ra.spi, p.a->children[0].spi_local, ra.spi_len);
+	memcpy(rb.spi, p.b->children[0].spi_local, rb.spi_len);
+	ASSERT_INT_EQ(step(REQ, p.a, &ra, NULL, &qa), 0);
+	nia = p.a->pending.nonce;
+	ASSERT_INT_EQ(step(REQ, p.b, &rb, NULL, &qb), 0);
+	nib = p.b->pending.nonce;
+	ASSERT_INT_EQ(reload(&p, p.a), 0);
+	ASSERT_INT_EQ(reload(&p, p.b), 0);
+	/* the requests cross: each answers the other's while its own is pending */
+	ASSERT_INT_EQ(step(RESP, p.a, NULL, &qb, &sb), 0);
+	ASSERT_STR_CONTAINS(last_note, "rekeyed");
+	ASSERT_INT_EQ(step(RESP, p.b, NULL, &qa, &sa_), 0);
+	ASSERT_STR_EQ(rkmp_child_state_name(p.a->children[p.a->nchildren - 1].state), "proposed");
+	ASSERT_INT_EQ(reload(&p, p.a), 0);
+	ASSERT_INT_EQ(reload(&p, p.b), 0);
+	ASSERT_INT_EQ(step(PROC, p.a, NULL, &sa_, NULL), 0);
+	ASSERT_INT_EQ(step(PROC, p.b, NULL, &sb, NULL), 0);
+	ASSERT_INT_EQ(reload(&p, p.a), 0);
+	ASSERT_INT_EQ(reload(&p, p.b), 0);
+	/* on each side: the old child rekeyed, two new ones, each the other side's mirror */
+	ASSERT_STR_EQ(rkmp_child_state_name(p.a->children[0].state), "rekeyed");
+	ASSERT_STR_EQ(rkmp_child_state_name(p.b->children[0].state), "rekeyed");
+	for (size_t i = 0; i < p.a->nchildren; i++) {
+		const struct rkmp_sa_child *c = &p.a->children[i];
+
+		if (c->state != RKMP_CHILD_ESTABLISHED || !c->rekey)
+			continue;
+		ASSERT_MEM_EQ(c->rekey_of, ra.spi, ra.spi_len);
+		if (c->ours) {
+			ca = c;
+			ia = i;
+		} else {
+			cb = c;
+			ib = i;
+		}
+	}
+	ASSERT_TRUE(ca != NULL && cb != NULL);
+	x = mirror(p.b, ca);
+	ASSERT_TRUE(x != NULL && !x->ours && x->keymat_len == ca->keymat_len &&
+	    memcmp(x->keymat, ca->keymat, ca->keymat_len) == 0);
+	ASSERT_INT_EQ(x->nonce_min.len, ca->nonce_min.len);
+	ASSERT_MEM_EQ(x->nonce_min.p, ca->nonce_min.p, ca->nonce_min.len);
+	x = mirror(p.b, cb);
+	ASSERT_TRUE(x != NULL && x->ours && memcmp(x->keymat, cb->keymat, cb->keymat_len) == 0);
+	ASSERT_MEM_EQ(x->rekey_of, rb.spi, rb.spi_len);
+	/* each exchange's lowest nonce is at most its Ni */
+	ASSERT_TRUE(memcmp(ca->nonce_min.p, nia.p, nia.len) <= 0);
+	ASSERT_TRUE(memcmp(cb->nonce_min.p, nib.p, nib.len) <= 0);
+	/* one is redundant, the same one seen from both sides: the lowest nonce's */
+	da = rkmp_ike_child_crossed(p.a, ia, &other);
+	ASSERT_INT_EQ(other, ib);
+	ASSERT_INT_EQ(rkmp_ike_child_crossed(p.a, ib, NULL), !da);
+	ASSERT_INT_EQ(da, memcmp(ca->nonce_min.p, cb->nonce_min.p, ca->nonce_min.len) < 0);
+	db = -1;
+	for (size_t i = 0; i < p.b->nchildren; i++)
+		if (p.b->children[i].state == RKMP_CHILD_ESTABLISHED && p.b->children[i].ours)
+			db = rkmp_ike_child_crossed(p.b, i, NULL);
+	ASSERT_INT_EQ(db, !da);
+	/* an ordinary rekey is no crossing */
+	ASSERT_INT_EQ(rkmp_ike_child_crossed(p.a, 0, NULL), -1);
+	msgb_free(&qa);
+	msgb_free(&qb);
+	msgb_free(&sa_);
+	msgb_free(&sb);
+	pair_free(&p);
+}
+
 /* The state file keeps the old SA and the pending rekey; older files still load. */
 TEST(ike_rekey_state_round_trip)
 {

@@ -1,0 +1,105 @@
+# shellcheck shell=bash
+# Shared by the rkmpd suites (81-rkmpd-life): two daemons on 127.0.0.1 with
+# random high ports, their configurations, starting them, waiting on files.
+
+rkmpd_setup() {
+	W=$BATS_TEST_TMPDIR
+	printf 'rkmpd-test-psk-0123456789\n' > "$W/k.psk"
+	chmod 600 "$W/k.psk"
+	PA=$((20000 + RANDOM % 20000))
+	PB=$((PA + 1))
+	mkdir -p "$W/a" "$W/b"
+	# the hook: one line per call, as the events file has one per event
+	printf '#!/bin/sh\nprintf "%%s %%s\\n" "$RKMP_EVENT" "$RKMP_PROTOCOL" >> "$1"\n' > "$W/hook.sh"
+	chmod 755 "$W/hook.sh"
+	declare -gA PID=()
+}
+
+rkmpd_teardown() {
+	local p
+	for p in "${PID[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done
+	for p in "${PID[@]}"; do wait "$p" 2>/dev/null || true; done
+	# RKMP_KEEP=DIR: the last test's files and logs kept there (debugging)
+	if [ -n "${RKMP_KEEP:-}" ]; then rm -rf "$RKMP_KEEP"; cp -r "$W" "$RKMP_KEEP"; fi
+}
+
+# conf SIDE OTHER MYPORT PEERPORT START CHILDREN [PEER-EXTRA [TOP-EXTRA]]: SIDE's
+# configuration, peer OTHER; CHILDREN the JSON array; the extras are ", "-led keys
+conf() {
+	cat > "$W/$1/conf.json" <<-EOF2
+	{"format": "rkmpd-config", "version": 1, "listen": ["127.0.0.1:$3"],
+	 "state_dir": "$W/$1", "keytable": "$W/$1/kt.json", "events": "$W/$1/events.json",
+	 "rp_hook": "$W/hook.sh $W/$1/hook.log",
+	 "control": "$W/$1/ctl.sock"${8:-},
+	 "peers": [{"name": "$2", "address": "127.0.0.1", "port": $4, "profile": "rkmp",
+	   "id": "fqdn:$1.rkmpd.test", "peer_id": "fqdn:$2.rkmpd.test", "psk_file": "$W/k.psk",
+	   "start": "$5", "children": $6${7:-}}]}
+	EOF2
+}
+
+# start SIDE: rkmpd in the foreground of a background job, logging to SIDE/log
+start() {
+	"$RKMP_BIN/rkmpd" -f -v -c "$W/$1/conf.json" 2>>"$W/$1/log" &
+	PID[$1]=$!
+	wait_for 5 "rkmpd $1 to listen" test -S "$W/$1/ctl.sock"
+}
+
+# wait_for SECONDS WHAT CMD...: CMD polled every 0.1 s until it succeeds; a
+# failure names WHAT and shows both logs
+wait_for() {
+	local secs=$1 end=$((SECONDS + $1)) what=$2
+	shift 2
+	while ! "$@" >/dev/null 2>&1; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			echo "--- a/log"; tail -n 30 "$W/a/log" 2>/dev/null
+			echo "--- b/log"; tail -n 30 "$W/b/log" 2>/dev/null
+			fail "no $what within $secs s"
+		fi
+		sleep 0.1
+	done
+}
+
+# events SIDE KIND [PROTOCOL]: how many events of KIND (of PROTOCOL) SIDE's file has
+events() {
+	[ -s "$W/$1/events.json" ] || { echo 0; return; }
+	jq -s --arg k "$2" --arg p "${3:-}" '[.[] | select(.event == $k and ($p == "" or .protocol == $p))] | length' "$W/$1/events.json"
+}
+
+# at_least N CMD...: CMD's output is a number >= N
+at_least() {
+	local n=$1
+	shift
+	[ "$("$@")" -ge "$n" ]
+}
+
+# established SIDE PEER: SIDE's state of PEER is established with every child
+# of its configuration live
+established() {
+	jq -e --argjson n "$(jq '.peers[0].children | length' "$W/$1/conf.json")" \
+	    '.phase == "established" and ([.children[] | select(.state == "established")] | length) >= $n' "$W/$1/$2.json" >/dev/null
+}
+
+# keys_of SIDE local|peer: the keys of SIDE's table as "protocol sender receiver key";
+# a's LocalKeyName is b's PeerKeyName, so b's rows are read the other way round
+keys_of() {
+	if [ "$2" = local ]; then
+		jq -r '.rows[] | "\(.Protocol) \(.LocalKeyName) \(.PeerKeyName) \(.Key)"' "$W/$1/kt.json" | sort
+	else
+		jq -r '.rows[] | "\(.Protocol) \(.PeerKeyName) \(.LocalKeyName) \(.Key)"' "$W/$1/kt.json" | sort
+	fi
+}
+
+# same_keys: a's and b's tables hold the same keys (read again for up to 1 s:
+# an exchange half done has written one table and not yet the other)
+same_keys() {
+	local ka kb
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		ka=$(keys_of a local)
+		kb=$(keys_of b peer)
+		[ -n "$ka" ] && [ "$ka" = "$kb" ] && return 0
+		sleep 0.1
+	done
+	echo "a: $ka"
+	echo "b: $kb"
+	return 1
+}
