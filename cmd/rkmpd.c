@@ -50,6 +50,13 @@ static const struct rkmp_opt opts[] = {
 };
 
 #define SOCKS_MAX	RKMP_DCONF_LISTEN_MAX
+/*
+ * A peer's socket, as lib/dpeer.c keeps it: listen address i, and which of
+ * its sockets k (0, or 1 the port 4500 one beside port 500), so that an SA's
+ * messages go out of the port its peer floated to whatever came in last.
+ */
+#define SUBS		2
+#define SOCK_ID(i, k)	((int)((i) * SUBS + (k)))
 #define CLIENTS_MAX	16
 #define LINE_MAX_CTL	4096
 
@@ -67,6 +74,7 @@ struct daemon {
 	struct {
 		struct rkmp_udp		*u;
 		struct rkmp_udp_addr	 addr;
+		struct rkmp_udp_addr	 natt;	/* port 4500 beside addr's 500 */
 		bool			 any;
 		char			 name[96];
 	} s[SOCKS_MAX];
@@ -127,7 +135,7 @@ env_send(void *ctx, int sock, const struct rkmp_udp_addr *to, const uint8_t *msg
 {
 	struct daemon *d = ctx;
 
-	return rkmp_udp_send(d->s[sock].u, to, msg, len);
+	return rkmp_udp_send_on(d->s[sock / SUBS].u, (unsigned)(sock % SUBS), to, msg, len);
 }
 
 static const struct rkmp_udp_addr *
@@ -135,7 +143,9 @@ env_local(void *ctx, int sock)
 {
 	struct daemon *d = ctx;
 
-	return d->s[sock].any ? NULL : &d->s[sock].addr;
+	if (d->s[sock / SUBS].any)
+		return NULL;
+	return sock % SUBS ? &d->s[sock / SUBS].natt : &d->s[sock / SUBS].addr;
 }
 
 static bool
@@ -153,7 +163,7 @@ static int
 open_sockets(struct daemon *d)
 {
 	for (size_t i = 0; i < d->cf->nlisten; i++) {
-		struct rkmp_udp_addr natt;
+		struct rkmp_udp_addr *natt = &d->s[i].natt;
 		int r;
 
 		if ((r = rkmp_udp_parse(d->cf->listen[i], RKMP_PORT_RKMP, &d->s[i].addr)) != 0 ||
@@ -163,9 +173,9 @@ open_sockets(struct daemon *d)
 		d->s[i].any = is_any(&d->s[i].addr);
 		rkmp_udp_format(&d->s[i].addr, d->s[i].name, sizeof(d->s[i].name));
 		if (rkmp_udp_port(&d->s[i].addr) == RKMP_PORT_IKE) {
-			natt = d->s[i].addr;
-			rkmp_udp_set_port(&natt, RKMP_PORT_NATT);
-			if ((r = rkmp_udp_also(d->s[i].u, &natt)) != 0)
+			*natt = d->s[i].addr;
+			rkmp_udp_set_port(natt, RKMP_PORT_NATT);
+			if ((r = rkmp_udp_also(d->s[i].u, natt)) != 0)
 				return rkmp_err_set(r, "listen", "%s (port %u beside 500): %s",
 				    d->cf->listen[i], RKMP_PORT_NATT, rkmp_err_text());
 		}
@@ -175,23 +185,34 @@ open_sockets(struct daemon *d)
 	return 0;
 }
 
-/* The socket a peer is reached from: the first listen address of its family. */
+/* The socket a peer is reached from: the first listen address of its family,
+ * for an ikev2 peer the first on port 500 (the one 4500 comes with; dconf.c
+ * made sure there is one). */
 static int
 sock_for(const struct daemon *d, const struct rkmp_dconf_peer *pc, int *sock)
 {
 	struct rkmp_udp_addr a;
 	char text[96];
+	int first = -1;
 
 	snprintf(text, sizeof(text), strchr(pc->address, ':') ? "[%s]:%u" : "%s:%u", pc->address, pc->port);
 	if (rkmp_udp_parse(text, pc->port, &a) != 0)
 		return rkmp_err_set(RKMP_E_USAGE, pc->name, "%s", rkmp_err_text());
-	for (size_t i = 0; i < d->ns; i++)
-		if (d->s[i].addr.ss.ss_family == a.ss.ss_family) {
-			*sock = (int)i;
-			return 0;
+	for (size_t i = 0; i < d->ns; i++) {
+		if (d->s[i].addr.ss.ss_family != a.ss.ss_family)
+			continue;
+		if (first < 0)
+			first = (int)i;
+		if (pc->profile == RKMP_PROFILE_IKEV2 && rkmp_udp_port(&d->s[i].addr) == RKMP_PORT_IKE) {
+			first = (int)i;
+			break;
 		}
-	return rkmp_err_set(RKMP_E_USAGE, "listen", "no address of peer %s's family (%s)", pc->name,
-	    pc->address);
+	}
+	if (first < 0)
+		return rkmp_err_set(RKMP_E_USAGE, "listen", "no address of peer %s's family (%s)",
+		    pc->name, pc->address);
+	*sock = SOCK_ID(first, 0);
+	return 0;
 }
 
 /* The control socket (mode 0600); one that answers is another rkmpd's. */
@@ -295,7 +316,7 @@ read_socket(struct daemon *d, size_t i, unsigned k, double now)
 		if ((copy = malloc(len ? len : 1)) == NULL)
 			return;
 		memcpy(copy, p, len);	/* the socket's buffer is reused by sends' reads */
-		dispatch(d, (int)i, &from, copy, len, now);
+		dispatch(d, SOCK_ID(i, k), &from, copy, len, now);
 		free(copy);
 	}
 }
