@@ -436,6 +436,17 @@ gather(struct rkmp_dpeer *p, uint8_t **d, size_t *len)
 	return 1;
 }
 
+/* Our I flag on the SA of message m: the old RKMP SA's (kept until the peer's
+ * Delete of it) after the peer rekeyed it, who may have been its responder. */
+static uint8_t
+our_i_flag(const struct rkmp_dpeer *p, const uint8_t *m)
+{
+	bool old = p->sa.old.spi_i != 0 && rkmp_get64(m) == p->sa.old.spi_i &&
+	    rkmp_get64(m + 8) == p->sa.old.spi_r;
+
+	return (old ? p->sa.old.initiator : p->sa.initiator) ? RKMP_FLAG_I : 0;
+}
+
 /* The answer to our request came: go on (AUTH after INIT; the next child op). */
 static void
 answered(struct rkmp_dpeer *p, int r, const struct rkmp_sa_child *rekeyed, double now)
@@ -544,7 +555,9 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 			goto out;	/* stateless (COOKIE) or refused before anything was kept */
 		goto out;
 	}
-	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == (p->sa.initiator ? RKMP_FLAG_I : 0)) {
+	/* the peer's request carries the I flag we do not have on its SA: the old
+	 * SA's (its Delete after the peer rekeyed the RKMP SA) may be the other one */
+	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == our_i_flag(p, d)) {
 		p->ignored++;
 		say(p, 1, "ignored a request (%zu octets): not on our SA", dlen);
 		goto out;
