@@ -305,7 +305,12 @@ run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 	p->exchanges++;
 	p->last_at = now;
 	snprintf(p->last, sizeof(p->last), "%s", o.note);
-	say(p, r < 0 ? 0 : 1, "%s%s%s", o.note, r < 0 ? ": " : "", r < 0 ? rkmp_err_text() : "");
+	{
+		/* a refusal's note is often the error itself: said once */
+		const char *e = r < 0 && strstr(o.note, rkmp_err_text()) == NULL ? rkmp_err_text() : "";
+
+		say(p, r < 0 ? 0 : 1, "%s%s%s", o.note, o.note[0] && e[0] ? ": " : "", e);
+	}
 	if (o.send && (what == RUN_REQUEST || (what == RUN_PROCESS && r == RKMP_IKE_AGAIN)))
 		wait_answer(p, now);
 	rkmp_ike_out_free(&o);
