@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # strongSwan (charon) as an independent IKEv2 peer for the interop suites
-# (tests/bats/94-interop-udp.bats, 95-interop-strongswan.bats,
+# (tests/bats/85-rkmpd-strongswan.bats, 94-interop-udp.bats, 95-interop-strongswan.bats,
 # 96-interop-rekey-ike.bats), in a network namespace of its own; root only.
 # charon answers our initiators and, on "initiate", starts an IKE SA toward us.
 #
