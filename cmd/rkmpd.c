@@ -55,6 +55,13 @@ static const struct rkmp_opt opts[] = {
 };
 
 #define SOCKS_MAX	RKMP_DCONF_LISTEN_MAX
+/*
+ * A peer's socket, as lib/dpeer.c keeps it: listen address i, and which of
+ * its sockets k (0, or 1 the port 4500 one beside port 500), so that an SA's
+ * messages go out of the port its peer floated to whatever came in last.
+ */
+#define SUBS		2
+#define SOCK_ID(i, k)	((int)((i) * SUBS + (k)))
 #define CLIENTS_MAX	16
 #define LINE_MAX_CTL	4096
 #define EVENTS_KEPT	64	/* the last events, for rkmpctl events */
@@ -75,6 +82,7 @@ struct client {
 struct lsock {
 	struct rkmp_udp		*u;
 	struct rkmp_udp_addr	 addr;
+	struct rkmp_udp_addr	 natt;	/* port 4500 beside addr's 500 */
 	bool			 any;
 	char			 name[96];
 };
@@ -144,7 +152,7 @@ env_send(void *ctx, int sock, const struct rkmp_udp_addr *to, const uint8_t *msg
 {
 	struct daemon *d = ctx;
 
-	return rkmp_udp_send(d->s[sock].u, to, msg, len);
+	return rkmp_udp_send_on(d->s[sock / SUBS].u, (unsigned)(sock % SUBS), to, msg, len);
 }
 
 static const struct rkmp_udp_addr *
@@ -152,7 +160,9 @@ env_local(void *ctx, int sock)
 {
 	struct daemon *d = ctx;
 
-	return d->s[sock].any ? NULL : &d->s[sock].addr;
+	if (d->s[sock / SUBS].any)
+		return NULL;
+	return sock % SUBS ? &d->s[sock / SUBS].natt : &d->s[sock / SUBS].addr;
 }
 
 static bool
@@ -170,15 +180,14 @@ is_any(const struct rkmp_udp_addr *a)
 static int
 bind_listen(const struct daemon *d, const char *text, struct lsock *l)
 {
-	struct rkmp_udp_addr natt;
 	int r;
 
 	if ((r = rkmp_udp_open(&l->u, &l->addr, 0)) != 0)
 		return rkmp_err_set(r, "listen", "%s: %s", text, rkmp_err_text());
 	if (rkmp_udp_port(&l->addr) == RKMP_PORT_IKE) {
-		natt = l->addr;
-		rkmp_udp_set_port(&natt, RKMP_PORT_NATT);
-		if ((r = rkmp_udp_also(l->u, &natt)) != 0) {
+		l->natt = l->addr;
+		rkmp_udp_set_port(&l->natt, RKMP_PORT_NATT);
+		if ((r = rkmp_udp_also(l->u, &l->natt)) != 0) {
 			rkmp_udp_close(l->u);
 			l->u = NULL;
 			return rkmp_err_set(r, "listen", "%s (port %u beside 500): %s", text,
@@ -218,24 +227,34 @@ open_sockets(struct daemon *d)
 	return 0;
 }
 
-/* The socket a peer is reached from: the first listen address of its family
- * (among the n of s). */
+/* The socket a peer is reached from (among the n of s): the first listen
+ * address of its family, for an ikev2 peer the first on port 500 (the one
+ * 4500 comes with; dconf.c made sure there is one); SOCK_ID(listen, 0). */
 static int
 sock_of(const struct lsock *s, size_t n, const struct rkmp_dconf_peer *pc, int *sock)
 {
 	struct rkmp_udp_addr a;
 	char text[96];
+	int first = -1;
 
 	snprintf(text, sizeof(text), strchr(pc->address, ':') ? "[%s]:%u" : "%s:%u", pc->address, pc->port);
 	if (rkmp_udp_parse(text, pc->port, &a) != 0)
 		return rkmp_err_set(RKMP_E_USAGE, pc->name, "%s", rkmp_err_text());
-	for (size_t i = 0; i < n; i++)
-		if (s[i].addr.ss.ss_family == a.ss.ss_family) {
-			*sock = (int)i;
-			return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i].addr.ss.ss_family != a.ss.ss_family)
+			continue;
+		if (first < 0)
+			first = (int)i;
+		if (pc->profile == RKMP_PROFILE_IKEV2 && rkmp_udp_port(&s[i].addr) == RKMP_PORT_IKE) {
+			first = (int)i;
+			break;
 		}
-	return rkmp_err_set(RKMP_E_USAGE, "listen", "no address of peer %s's family (%s)", pc->name,
-	    pc->address);
+	}
+	if (first < 0)
+		return rkmp_err_set(RKMP_E_USAGE, "listen", "no address of peer %s's family (%s)",
+		    pc->name, pc->address);
+	*sock = SOCK_ID(first, 0);
+	return 0;
 }
 
 static int
@@ -351,7 +370,7 @@ read_socket(struct daemon *d, size_t i, unsigned k, double now)
 		if ((copy = malloc(len ? len : 1)) == NULL)
 			return;
 		memcpy(copy, p, len);	/* the socket's buffer is reused by sends' reads */
-		dispatch(d, (int)i, &from, copy, len, now);
+		dispatch(d, SOCK_ID(i, k), &from, copy, len, now);
 		free(copy);
 	}
 }
@@ -777,7 +796,7 @@ reload(struct daemon *d, struct client *c)
 		int sock = -1;
 
 		if (n != NULL && same_peer(o, oc, n, nc) && sock_of(ns, nc->nlisten, n, &sock) == 0 &&
-		    map[o->sock] == sock)
+		    map[o->sock / SUBS] == sock / SUBS)
 			continue;
 		peer_leaves(d, o->pc->name, n ? "the peer was changed by a reload" :
 		    "the peer was removed by a reload");
@@ -816,7 +835,7 @@ reload(struct daemon *d, struct client *c)
 		if (o != NULL) {
 			np[nnp] = *o;	/* the same SA, timers and lock: only its configuration moves */
 			np[nnp].pc = n;
-			np[nnp++].sock = sock;
+			np[nnp++].sock = SOCK_ID(sock / SUBS, o->sock % SUBS);	/* 4500 if it floated */
 			o->pc = NULL;
 			unchanged++;
 			continue;

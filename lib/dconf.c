@@ -375,12 +375,43 @@ peer(json_t *o, const char *obj, struct rkmp_dconf_peer *pe)
 
 /* ------------------------------------------------------------------ the document */
 
+/* An ikev2 peer is answered on 500 and 4500, where it floats to (DESIGN.md §6,
+ * RFC 7296 §2.23): a listen address of its family on port 500 (4500 comes with it). */
+static int
+ikev2_listen(const struct rkmp_dconf *c)
+{
+	for (size_t i = 0; i < c->npeers; i++) {
+		const struct rkmp_dconf_peer *pe = &c->peers[i];
+		int family = strchr(pe->address, ':') ? AF_INET6 : AF_INET;
+		bool found = false;
+		char p[PATH_MAX_TEXT];
+
+		if (pe->profile != RKMP_PROFILE_IKEV2)
+			continue;
+		for (size_t k = 0; k < c->nlisten && !found; k++) {
+			struct rkmp_udp_addr a;
+
+			found = rkmp_udp_parse(c->listen[k], RKMP_PORT_RKMP, &a) == 0 &&
+			    a.ss.ss_family == family && rkmp_udp_port(&a) == RKMP_PORT_IKE;
+		}
+		if (!found) {
+			snprintf(p, sizeof(p), "peers[%zu].profile", i);
+			return rkmp_err_set(RKMP_E_USAGE, p, "ikev2: no listen address of %s on port %u, "
+			    "where an ikev2 peer is answered (and on %u beside it): add one, e.g. \"%s\"",
+			    family == AF_INET ? "IPv4" : "IPv6", RKMP_PORT_IKE, RKMP_PORT_NATT,
+			    family == AF_INET ? "0.0.0.0:500" : "[::]:500");
+		}
+	}
+	return 0;
+}
+
 static int
 top(json_t *d, struct rkmp_dconf *c)
 {
 	const char *s;
 	json_t *v;
 	uint32_t u;
+	bool ike = false, rkmp = false;
 	int r;
 
 	if (!json_is_object(d))
@@ -395,10 +426,8 @@ top(json_t *d, struct rkmp_dconf *c)
 	if (!json_is_integer(v) || json_integer_value(v) != 1)
 		return bad("version", "not 1, the one version this rkmpd reads");
 	v = json_object_get(d, "listen");
-	if (v == NULL)
-		c->listen[c->nlisten++] = RKMP_DCONF_LISTEN;
-	else if (!json_is_array(v) || json_array_size(v) == 0 ||
-	    json_array_size(v) > RKMP_DCONF_LISTEN_MAX)
+	if (v != NULL && (!json_is_array(v) || json_array_size(v) == 0 ||
+	    json_array_size(v) > RKMP_DCONF_LISTEN_MAX))
 		return rkmp_err_set(RKMP_E_USAGE, "listen", "not an array of 1..%d addresses",
 		    RKMP_DCONF_LISTEN_MAX);
 	for (size_t i = 0; v != NULL && i < json_array_size(v); i++) {
@@ -469,7 +498,18 @@ top(json_t *d, struct rkmp_dconf *c)
 		}
 		c->npeers = i + 1;
 	}
-	return 0;
+	if (json_object_get(d, "listen") != NULL)
+		return ikev2_listen(c);
+	/* the default: the rkmp profile's port, and 500 (+ 4500) for ikev2 peers */
+	for (size_t i = 0; i < c->npeers; i++)
+		ike |= c->peers[i].profile == RKMP_PROFILE_IKEV2 && !strchr(c->peers[i].address, ':');
+	for (size_t i = 0; i < c->npeers; i++)
+		rkmp |= c->peers[i].profile == RKMP_PROFILE_RKMP;
+	if (rkmp || !ike)
+		c->listen[c->nlisten++] = RKMP_DCONF_LISTEN;
+	if (ike)
+		c->listen[c->nlisten++] = RKMP_DCONF_LISTEN_IKE;
+	return ikev2_listen(c);
 }
 
 int

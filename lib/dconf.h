@@ -66,7 +66,8 @@ struct rkmp_dconf {
 
 #define RKMP_DCONF_STATE_DIR	"/var/lib/rkmpd"
 #define RKMP_DCONF_CONTROL	"/run/rkmpd.sock"
-#define RKMP_DCONF_LISTEN	"0.0.0.0:50500"
+#define RKMP_DCONF_LISTEN	"0.0.0.0:50500"	/* without "listen": with rkmp peers (or none) */
+#define RKMP_DCONF_LISTEN_IKE	"0.0.0.0:500"	/* ... and with IPv4 ikev2 peers (+ 4500) */
 #define RKMP_DCONF_COOKIE	64		/* half-open SAs before cookies */
 #define RKMP_DCONF_LIFETIME	(9 * 3600)	/* a child's, as the key table's */
 #define RKMP_DCONF_IKE_LIFETIME	(4 * 3600)

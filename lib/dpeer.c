@@ -521,7 +521,12 @@ run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 	p->exchanges++;
 	p->last_at = now;
 	snprintf(p->last, sizeof(p->last), "%s", o.note);
-	say(p, r < 0 ? 0 : 1, "%s%s%s", o.note, r < 0 ? ": " : "", r < 0 ? rkmp_err_text() : "");
+	{
+		/* a refusal's note is often the error itself: said once */
+		const char *e = r < 0 && strstr(o.note, rkmp_err_text()) == NULL ? rkmp_err_text() : "";
+
+		say(p, r < 0 ? 0 : 1, "%s%s%s", o.note, o.note[0] && e[0] ? ": " : "", e);
+	}
 	if (o.send && (what == RUN_REQUEST || (what == RUN_PROCESS && r == RKMP_IKE_AGAIN)))
 		wait_answer(p, now);
 	rkmp_ike_out_free(&o);
@@ -674,6 +679,17 @@ gather(struct rkmp_dpeer *p, uint8_t **d, size_t *len)
 	return 1;
 }
 
+/* Our I flag on the SA of message m: the old RKMP SA's (kept until the peer's
+ * Delete of it) after the peer rekeyed it, who may have been its responder. */
+static uint8_t
+our_i_flag(const struct rkmp_dpeer *p, const uint8_t *m)
+{
+	bool old = p->sa.old.spi_i != 0 && rkmp_get64(m) == p->sa.old.spi_i &&
+	    rkmp_get64(m + 8) == p->sa.old.spi_r;
+
+	return (old ? p->sa.old.initiator : p->sa.initiator) ? RKMP_FLAG_I : 0;
+}
+
 /* The answer to our request came: go on (AUTH after INIT; the next child op). */
 static void
 answered(struct rkmp_dpeer *p, int r, const struct rkmp_sa_child *rekeyed, double now)
@@ -811,9 +827,9 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 		p->ntimers = 0;
 		goto out;
 	}
-	/* the peer's requests bear the other role's I flag: on the old SA of a rekey, that SA's */
-	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == ((rkmp_get64(d) == p->sa.old.spi_i &&
-	    p->sa.old.spi_i != 0 ? p->sa.old.initiator : p->sa.initiator) ? RKMP_FLAG_I : 0)) {
+	/* the peer's request carries the I flag we do not have on its SA: the old
+	 * SA's (its Delete after the peer rekeyed the RKMP SA) may be the other one */
+	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == our_i_flag(p, d)) {
 		p->ignored++;
 		say(p, 1, "ignored a request (%zu octets): not on our SA", dlen);
 		goto out;

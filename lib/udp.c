@@ -801,6 +801,16 @@ rkmp_udp_send(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const uint8_t 
 }
 
 int
+rkmp_udp_send_on(struct rkmp_udp *u, unsigned i, const struct rkmp_udp_addr *to,
+    const uint8_t *msg, size_t len)
+{
+	if (i >= u->ns)
+		return rkmp_err_set(RKMP_E_INTERNAL, "udp", "no socket %u of %u", i, u->ns);
+	udp_use(u, i);
+	return udp_send_all(u, msg, len, to);
+}
+
+int
 rkmp_udp_linger(struct rkmp_udp *u, const uint8_t *req, size_t req_len, const uint8_t *resp,
     size_t resp_len, double linger)
 {

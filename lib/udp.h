@@ -104,6 +104,11 @@ size_t	rkmp_udp_room(struct rkmp_udp *u, const struct rkmp_udp_addr *peer, size_
  * rkmp_udp_linger send so too. */
 int	rkmp_udp_send(struct rkmp_udp *u, const struct rkmp_udp_addr *to, const uint8_t *msg,
 	    size_t len);
+/* The same out of socket i (as rkmp_udp_fds numbers them; sends go out of it
+ * from now on): an event loop sends each SA's messages from the port its peer
+ * knows it by (500, or 4500 after the peer floated), whatever came in last. */
+int	rkmp_udp_send_on(struct rkmp_udp *u, unsigned i, const struct rkmp_udp_addr *to,
+	    const uint8_t *msg, size_t len);
 /*
  * Responder, after answering: keep answering bitwise-identical copies of
  * request req with the cached response resp for linger seconds (the peer may

@@ -1,4 +1,4 @@
-# Shared by the strongSwan interop suites (94, 95, 96): charon in a network
+# Shared by the strongSwan interop suites (85, 94, 95, 96): charon in a network
 # namespace of its own (tests/interop/strongswan-peer.sh), us in another
 # (10.77.0.2), the peer at 10.77.0.1.  Skips without root; without strongSwan and
 # the harness's plugins (tests/interop/install-strongswan.sh, which make check runs

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # strongSwan (charon) as an independent IKEv2 peer for the interop suites
-# (tests/bats/94-interop-udp.bats, 95-interop-strongswan.bats,
+# (tests/bats/85-rkmpd-strongswan.bats, 94-interop-udp.bats, 95-interop-strongswan.bats,
 # 96-interop-rekey-ike.bats), in a network namespace of its own; root only.
 # charon answers our initiators and, on "initiate", starts an IKE SA toward us.
 #
@@ -45,8 +45,10 @@
 #                     status: 0 established; non-zero when charon gave up or
 #                     after S seconds (default 20; charon then goes on trying in
 #                     the background until its retransmissions give up)
-#   rekey-child       charon rekeys the CHILD SA rkmp-child
-#   rekey-ike         charon rekeys the IKE SA rkmp
+#   rekey-child [CHILD]
+#                     charon rekeys the CHILD SA CHILD (default rkmp-child; the
+#                     one charon initiated: rkmp-out-child)
+#   rekey-ike [IKE]   charon rekeys the IKE SA IKE (default rkmp; rkmp-out)
 #   retransmits [--received] [MID]
 #                     how many requests charon sent again ("retransmit N of
 #                     request with message ID M"), of message ID MID only when
@@ -472,8 +474,8 @@ path)
 	esac ;;
 load) cmd_load ;;
 initiate) cmd_initiate "$@" ;;
-rekey-child) sw --rekey --child rkmp-child ;;
-rekey-ike) sw --rekey --ike rkmp ;;
+rekey-child) sw --rekey --child "${1:-rkmp-child}" ;;
+rekey-ike) sw --rekey --ike "${1:-rkmp}" ;;
 retransmits) cmd_retransmits "$@" ;;
 fragments) cmd_fragments "$@" ;;
 swanctl) sw "$@" ;;

@@ -205,6 +205,48 @@ TEST(dconf_refusals_name_the_key)
 	rmenv();
 }
 
+/* An ikev2 peer needs a listen address of its family on port 500 (4500 comes
+ * with it); without "listen" the default has one. */
+TEST(dconf_ikev2_listens_on_500)
+{
+	struct rkmp_dconf *c = NULL;
+	json_t *d, *pe;
+
+	mkenv();
+	d = base();
+	pe = json_array_get(json_object_get(d, "peers"), 0);
+	json_object_set_new(pe, "profile", json_string("ikev2"));
+	json_object_del(pe, "children");
+	json_object_del(pe, "port");
+	ASSERT_INT_EQ(parse(d, &c), RKMP_E_USAGE);
+	ASSERT_STR_EQ(rkmp_err_where(), "peers[0].profile");
+	ASSERT_STR_EQ(rkmp_err_detail(), "ikev2: no listen address of IPv4 on port 500, where an "
+	    "ikev2 peer is answered (and on 4500 beside it): add one, e.g. \"0.0.0.0:500\"");
+	/* an IPv6 one on 500 is not the IPv4 peer's */
+	json_object_set_new(d, "listen", json_pack("[s,s]", "127.0.0.1:40000", "[::1]:500"));
+	ASSERT_INT_EQ(parse(d, &c), RKMP_E_USAGE);
+	json_object_set_new(d, "listen", json_pack("[s,s]", "127.0.0.1:40000", "127.0.0.1:500"));
+	ASSERT_INT_EQ(parse(d, &c), 0);
+	ASSERT_INT_EQ(c->peers[0].port, RKMP_PORT_IKE);
+	ASSERT_INT_EQ(c->peers[0].children[0].protocol, RKMP_PROTO_ESP);
+	rkmp_dconf_free(c);
+	/* no "listen": 500 for the ikev2 peer, and 50500 only with rkmp peers */
+	json_object_del(d, "listen");
+	ASSERT_INT_EQ(parse(d, &c), 0);
+	ASSERT_INT_EQ(c->nlisten, 1);
+	ASSERT_STR_EQ(c->listen[0], "0.0.0.0:500");
+	rkmp_dconf_free(c);
+	json_array_append_new(json_object_get(d, "peers"), json_pack("{s:s,s:s,s:s,s:O}", "name", "c",
+	    "address", "192.0.2.3", "id", "fqdn:a.example", "psk_file", json_object_get(pe, "psk_file")));
+	ASSERT_INT_EQ(parse(d, &c), 0);
+	ASSERT_INT_EQ(c->nlisten, 2);
+	ASSERT_STR_EQ(c->listen[0], "0.0.0.0:50500");
+	ASSERT_STR_EQ(c->listen[1], "0.0.0.0:500");
+	rkmp_dconf_free(c);
+	json_decref(d);
+	rmenv();
+}
+
 TEST(dconf_not_json_and_duplicates)
 {
 	struct rkmp_dconf *c = NULL;
