@@ -401,12 +401,7 @@ rkmp_dpeer_owns(const struct rkmp_dpeer *p, const uint8_t *m, size_t len)
 bool
 rkmp_dpeer_is_from(const struct rkmp_dpeer *p, const struct rkmp_udp_addr *from, bool port_too)
 {
-	char a[64], b[64];
-	uint16_t pa, pb;
-
-	rkmp_udp_host(from, a, sizeof(a), &pa);
-	rkmp_udp_host(&p->addr, b, sizeof(b), &pb);
-	return strcmp(a, b) == 0 && (!port_too || pa == pb);
+	return rkmp_udp_same(from, &p->addr, port_too);
 }
 
 /* RFC 7383: a fragment of the peer's is kept until its message is whole (1
