@@ -530,8 +530,12 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 			    rkmp_phase_name(ph));
 			goto out;
 		}
-		/* new, failed, deleted, or a half-open SA of the peer's: it starts again */
+		/* new, failed, deleted, or a half-open SA of the peer's: it starts again;
+		 * the COOKIE we asked for stays, or its repeat with it is never let in */
+		struct rkmp_bytes cookie = p->sa.cookie;
+
 		fresh(p, false);
+		p->sa.cookie = cookie;
 		p->sock = sock;
 		p->at = *from;
 		r = run(p, RUN_RESPOND, d, dlen, NULL, now);
