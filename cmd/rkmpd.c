@@ -148,6 +148,23 @@ is_any(const struct rkmp_udp_addr *a)
 	return memcmp(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr, zero, 16) == 0;
 }
 
+/* A receive buffer for bursts: one thread answers every peer, and a burst of
+ * new RKMP_SA_INITs (each a DH) must wait in the socket, not be dropped (the
+ * kernel's default, rmem_default, holds about 200 small datagrams).  Beyond
+ * rmem_max with CAP_NET_ADMIN; without it the kernel's cap silently applies. */
+#define RCVBUF_OCTETS	(4 << 20)
+
+static void
+grow_rcvbuf(struct rkmp_udp *u)
+{
+	int fds[2], n = RCVBUF_OCTETS;
+	unsigned m = rkmp_udp_fds(u, fds, 2);
+
+	for (unsigned k = 0; k < m; k++)
+		if (setsockopt(fds[k], SOL_SOCKET, SO_RCVBUFFORCE, &n, sizeof(n)) != 0)
+			(void)setsockopt(fds[k], SOL_SOCKET, SO_RCVBUF, &n, sizeof(n));
+}
+
 /* One socket per listen address; port 500 comes with 4500 (DESIGN.md §6). */
 static int
 open_sockets(struct daemon *d)
@@ -169,6 +186,7 @@ open_sockets(struct daemon *d)
 				return rkmp_err_set(r, "listen", "%s (port %u beside 500): %s",
 				    d->cf->listen[i], RKMP_PORT_NATT, rkmp_err_text());
 		}
+		grow_rcvbuf(d->s[i].u);
 		say(d, 0, "listening on %s%s", d->s[i].name, rkmp_udp_port(&d->s[i].addr) ==
 		    RKMP_PORT_IKE ? " and port 4500" : "");
 	}
