@@ -289,10 +289,12 @@ rkmpd_start() {
 	local pid
 	rm -rf "$state_root/state" && mkdir -p "$state_root/state"
 	rkmpd_conf "$1" "$2" > "$RUN/rkmpd.json"
-	ip netns exec $NS_D "$bin/rkmpd" -f ${BENCH_IKE_VERBOSE:+-v} -c "$RUN/rkmpd.json" </dev/null 2>"$RUN/rkmpd.log" &
+	rkmpd_n=$((${rkmpd_n:-0} + 1))	# each start its own log: rkmpd-1.log, ...
+	ip netns exec $NS_D "$bin/rkmpd" -f ${BENCH_IKE_VERBOSE:+-v} -c "$RUN/rkmpd.json" </dev/null \
+	    2>"$RUN/rkmpd-$rkmpd_n.log" &
 	pid=$!
 	pids+=("$pid")
-	wait_for "rkmpd" 20 grep -q "^rkmpd: running: " "$RUN/rkmpd.log"
+	wait_for "rkmpd" 20 grep -q "^rkmpd: running: " "$RUN/rkmpd-$rkmpd_n.log"
 	started=$pid
 }
 
@@ -340,7 +342,7 @@ load_run() {
 }
 
 # ------------------------------------------------------------------ 1. rate
-rm -f "$out/rounds"
+rm -f "$out/rounds" "$out/udp.txt"
 say "ike-load: $ROUNDS rounds of $N IKE SAs, each rkmpd then charon (rkmpd's state on $state_fs)"
 for ((r = 1; r <= ROUNDS; r++)); do
 	rkmpd_start "$N" 1000000
@@ -449,6 +451,7 @@ c_load=$(col charon load | med)
 d_total=$(awk -v a="$d_rss1" -v b="$rss_one" -v n="$N" 'BEGIN { printf "%.1f", (a - b) / n }')
 per_peer=$(awk -v a="$d_rss0" -v b="$rss_one" -v n="$N" 'BEGIN { printf "%.1f", (a - b) / (n - 1) }')
 failed_all=$(awk '{ f += $4 } END { print f + 0 }' "$out/rounds")
+drops() { awk -v ns="$1" '$1 == ns { n = $7 } END { print n + 0 }' "$out/udp.txt"; }
 per_half() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.2f", (b - a) / n; else print "nan" }'; }
 {
 	echo "rkmpd under strongSwan's load-tester  $(date -u +%Y-%m-%dT%H:%MZ)  $(nproc) cores"
@@ -460,7 +463,9 @@ per_half() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { if (n > 0) printf "%.2f"
 	printf '%-8s %10s %15s %16s %26s\n' rkmpd "$d_rate" "$d_cpu" "$d_kib" "$d_load"
 	printf '%-8s %10s %15s %16s %26s\n' charon "$c_rate" "$c_cpu" "$c_kib" "$c_load"
 	echo "rkmpd/charon: ${rate_ratio}x the SAs per second (target >= 2x), ${cpu_ratio}x the SAs per CPU second"
-	echo "failed SAs (load-tester '-'), all rounds: $failed_all"
+	echo "failed SAs (load-tester '-'), all rounds: $failed_all; datagrams dropped for a full receive" \
+	    "buffer (RcvbufErrors) in the loads: rkmpd $(drops $NS_D), charon $(drops $NS_C)," \
+	    "load-tester $(drops $NS_L)"
 	echo "rkmpd RSS: $rss_one KiB with 1 peer, $d_rss0 KiB with $N (${per_peer} KiB per configured peer, before any SA);"
 	echo "  $d_rss1 KiB with the $N SAs up: ${d_total} KiB per SA, its peer included"
 	echo "half-open, $FLOOD IKE_SA_INITs without IKE_AUTH (cookie_threshold above that):"
