@@ -265,9 +265,11 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
     double now)
 {
 	struct rkmp_dpeer *p = NULL;
-	char src[96];
+	char src[96] = "";
+	bool init;
 
-	rkmp_udp_format(from, src, sizeof(src));
+	if (d->verbose >= 1)	/* for the lines below only: no text per datagram otherwise */
+		rkmp_udp_format(from, src, sizeof(src));
 	if (len < RKMP_HDR_LEN) {
 		say(d, 1, "ignored a datagram from %s: %zu octets, no IKE header", src, len);
 		return;
@@ -275,8 +277,8 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
 	for (size_t i = 0; i < d->np && p == NULL; i++)
 		if (rkmp_dpeer_owns(&d->peers[i], m, len))
 			p = &d->peers[i];
-	if (p == NULL && m[18] == RKMP_EXCH_IKE_SA_INIT && !(m[19] & RKMP_FLAG_R) &&
-	    rkmp_get64(m + 8) == 0) {
+	init = m[18] == RKMP_EXCH_IKE_SA_INIT && !(m[19] & RKMP_FLAG_R) && rkmp_get64(m + 8) == 0;
+	if (p == NULL && init) {
 		for (size_t i = 0; i < d->np && p == NULL; i++)
 			if (rkmp_dpeer_is_from(&d->peers[i], from, true))
 				p = &d->peers[i];
@@ -289,7 +291,8 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
 		    len);
 		return;
 	}
-	d->env.cookies = half_open(d) >= d->cf->cookie_threshold;
+	if (init)	/* a COOKIE is asked for of new IKE_SA_INIT requests only */
+		d->env.cookies = half_open(d) >= d->cf->cookie_threshold;
 	rkmp_dpeer_datagram(p, sock, from, m, len, now);
 }
 

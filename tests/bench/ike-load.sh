@@ -4,7 +4,7 @@
 # in the same run; and rkmpd's memory per established and per half-open SA.
 # Root only (network namespaces); skips with a message when it cannot run.
 #   tests/bench/ike-load.sh [BINDIR]
-#   env: BENCH_IKE_SAS      IKE SAs per round, 10..900 (default 400)
+#   env: BENCH_IKE_SAS      IKE SAs per round, 10..900 (default 800)
 #        BENCH_IKE_ROUNDS   rounds, each rkmpd then charon (default 3)
 #        BENCH_IKE_FLOOD    IKE_SA_INITs of each flood, 1..10000 (default 1000)
 #        BENCH_IKE_STATE    the parent of rkmpd's state_dir (default /dev/shm
@@ -58,7 +58,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${1:-build/bin}
 bin=$(cd "$bin" && pwd)
-N=${BENCH_IKE_SAS:-400}
+N=${BENCH_IKE_SAS:-800}
 ROUNDS=${BENCH_IKE_ROUNDS:-3}
 FLOOD=${BENCH_IKE_FLOOD:-1000}
 out=$PWD/bench-out/ike-load
