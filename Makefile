@@ -101,6 +101,10 @@ $(B)/bin/rkmp-bench: $(B)/tests/bench/bench_ike.o $(B)/librkmp.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/librkmp.a $(PKG_LIBS)
 
+$(B)/bin/rkmp-ike-flood: $(B)/tests/bench/ike_flood.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
+
 # A missing build dependency: the packages and the one apt-get line
 # (tests/install-deps.sh holds the package list), then stop.
 build-deps:
@@ -128,9 +132,10 @@ demo:
 	$(MAKE) $(BINS) $(SCRIPT_BINS)
 	tests/demo.sh $(B)/bin
 
-bench: all $(B)/bin/rkmp-bench
+bench: all $(B)/bin/rkmp-bench $(B)/bin/rkmp-ike-flood
 	tests/bench/bench.sh $(B)/bin
 	tests/bench/keytable.sh $(B)/bin
+	tests/bench/ike-load.sh $(B)/bin
 
 lint:
 	mandoc -Tlint -W warning man/*.[178]

@@ -175,6 +175,24 @@ is_any(const struct rkmp_udp_addr *a)
 	return memcmp(&((const struct sockaddr_in6 *)&a->ss)->sin6_addr, zero, 16) == 0;
 }
 
+/* A receive buffer for bursts: one thread answers every peer, and a burst of
+ * new RKMP_SA_INITs (each a DH) must wait in the socket, not be dropped (the
+ * kernel's default, rmem_default, holds about 200 small datagrams).  Beyond
+ * rmem_max with CAP_NET_ADMIN; without it the kernel's cap silently applies. */
+#define RCVBUF_OCTETS	(4 << 20)
+
+static void
+grow_rcvbuf(struct rkmp_udp *u)
+{
+	int fds[2], n = RCVBUF_OCTETS;
+	unsigned m = rkmp_udp_fds(u, fds, 2);
+
+	for (unsigned k = 0; k < m; k++)
+		if (setsockopt(fds[k], SOL_SOCKET, SO_RCVBUFFORCE, &n, sizeof(n)) != 0)
+			(void)setsockopt(fds[k], SOL_SOCKET, SO_RCVBUF, &n, sizeof(n));
+}
+
+
 /* The socket of one listen address (parsed into l->addr already); port 500
  * comes with 4500 (DESIGN.md §6). */
 static int
@@ -194,6 +212,7 @@ bind_listen(const struct daemon *d, const char *text, struct lsock *l)
 			    RKMP_PORT_NATT, rkmp_err_text());
 		}
 	}
+	grow_rcvbuf(l->u);
 	say(d, 0, "listening on %s%s", l->name, rkmp_udp_port(&l->addr) == RKMP_PORT_IKE ?
 	    " and port 4500" : "");
 	return 0;
@@ -316,9 +335,11 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
     double now)
 {
 	struct rkmp_dpeer *p = NULL;
-	char src[96];
+	char src[96] = "";
+	bool init;
 
-	rkmp_udp_format(from, src, sizeof(src));
+	if (d->verbose >= 1)	/* for the lines below only: no text per datagram otherwise */
+		rkmp_udp_format(from, src, sizeof(src));
 	if (len < RKMP_HDR_LEN) {
 		say(d, 1, "ignored a datagram from %s: %zu octets, no IKE header", src, len);
 		return;
@@ -326,8 +347,8 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
 	for (size_t i = 0; i < d->np && p == NULL; i++)
 		if (rkmp_dpeer_owns(&d->peers[i], m, len))
 			p = &d->peers[i];
-	if (p == NULL && m[18] == RKMP_EXCH_IKE_SA_INIT && !(m[19] & RKMP_FLAG_R) &&
-	    rkmp_get64(m + 8) == 0) {
+	init = m[18] == RKMP_EXCH_IKE_SA_INIT && !(m[19] & RKMP_FLAG_R) && rkmp_get64(m + 8) == 0;
+	if (p == NULL && init) {
 		for (size_t i = 0; i < d->np && p == NULL; i++)
 			if (rkmp_dpeer_is_from(&d->peers[i], from, true))
 				p = &d->peers[i];
@@ -346,7 +367,8 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
 		    p->pc->name, src);
 		return;
 	}
-	d->env.cookies = half_open(d) >= d->cf->cookie_threshold;
+	if (init)	/* a COOKIE is asked for of new IKE_SA_INIT requests only */
+		d->env.cookies = half_open(d) >= d->cf->cookie_threshold;
 	rkmp_dpeer_datagram(p, sock, from, m, len, now);
 }
 

@@ -644,12 +644,7 @@ swap_prev(struct rkmp_dpeer *p)
 bool
 rkmp_dpeer_is_from(const struct rkmp_dpeer *p, const struct rkmp_udp_addr *from, bool port_too)
 {
-	char a[64], b[64];
-	uint16_t pa, pb;
-
-	rkmp_udp_host(from, a, sizeof(a), &pa);
-	rkmp_udp_host(&p->addr, b, sizeof(b), &pb);
-	return strcmp(a, b) == 0 && (!port_too || pa == pb);
+	return rkmp_udp_same(from, &p->addr, port_too);
 }
 
 /* RFC 7383: a fragment of the peer's is kept until its message is whole (1
@@ -799,8 +794,12 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 				goto out;
 			}
 		}
-		/* new, failed, deleted, or a half-open SA of the peer's: it starts again */
+		/* new, failed, deleted, or a half-open SA of the peer's: it starts again;
+		 * the COOKIE we asked for stays, or its repeat with it is never let in */
+		struct rkmp_bytes cookie = p->sa.cookie;
+
 		fresh(p, false);
+		p->sa.cookie = cookie;
 		p->sock = sock;
 		p->at = *from;
 		r = run(p, RUN_RESPOND, d, dlen, NULL, now);

@@ -83,6 +83,24 @@ rkmp_udp_host(const struct rkmp_udp_addr *a, char *host, size_t n, uint16_t *por
 	*port = rkmp_udp_port(a);
 }
 
+bool
+rkmp_udp_same(const struct rkmp_udp_addr *a, const struct rkmp_udp_addr *b, bool port_too)
+{
+	if (a->ss.ss_family != b->ss.ss_family || (port_too && rkmp_udp_port(a) != rkmp_udp_port(b)))
+		return false;
+	if (a->ss.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&a->ss)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)&b->ss)->sin_addr.s_addr;
+	if (a->ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&a->ss,
+		    *y = (const struct sockaddr_in6 *)&b->ss;
+
+		return memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0 &&
+		    x->sin6_scope_id == y->sin6_scope_id;
+	}
+	return false;
+}
+
 uint16_t
 rkmp_udp_port(const struct rkmp_udp_addr *a)
 {

@@ -44,6 +44,10 @@ void	rkmp_udp_format(const struct rkmp_udp_addr *a, char *out, size_t outlen);	/
 uint16_t rkmp_udp_port(const struct rkmp_udp_addr *a);
 /* The numeric host ("" when it has none) and the port apart, as a state keeps them. */
 void	rkmp_udp_host(const struct rkmp_udp_addr *a, char *host, size_t n, uint16_t *port);
+/* Whether a and b are the same address (IPv6: with its scope) and, when
+ * port_too, the same port; compared as octets, no text (rkmpd matches every
+ * new RKMP_SA_INIT against each configured peer). */
+bool	rkmp_udp_same(const struct rkmp_udp_addr *a, const struct rkmp_udp_addr *b, bool port_too);
 void	rkmp_udp_set_port(struct rkmp_udp_addr *a, uint16_t port);
 /* Whether text, as rkmp_udp_parse reads it, names a port ("a:500", "[v6]:500"). */
 bool	rkmp_udp_port_given(const char *text);

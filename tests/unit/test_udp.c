@@ -348,6 +348,30 @@ TEST(udp_parse_format)
 	ASSERT_STR_EQ(s, "192.");
 }
 
+/* rkmp_udp_same: address octets (and scope), the port only when asked */
+TEST(udp_same)
+{
+	struct rkmp_udp_addr a, b;
+
+	ASSERT_INT_EQ(rkmp_udp_parse("192.0.2.1:500", 500, &a), 0);
+	ASSERT_INT_EQ(rkmp_udp_parse("192.0.2.1:4500", 500, &b), 0);
+	ASSERT_TRUE(rkmp_udp_same(&a, &b, false));
+	ASSERT_TRUE(!rkmp_udp_same(&a, &b, true));
+	ASSERT_INT_EQ(rkmp_udp_parse("192.0.2.1:500", 500, &b), 0);
+	ASSERT_TRUE(rkmp_udp_same(&a, &b, true));
+	ASSERT_INT_EQ(rkmp_udp_parse("192.0.2.2:500", 500, &b), 0);
+	ASSERT_TRUE(!rkmp_udp_same(&a, &b, false));
+	/* another family, even for the "same" address (IPv4-mapped) */
+	ASSERT_INT_EQ(rkmp_udp_parse("[::ffff:192.0.2.1]:500", 500, &b), 0);
+	ASSERT_TRUE(!rkmp_udp_same(&a, &b, false));
+	ASSERT_INT_EQ(rkmp_udp_parse("[2001:db8::1]:500", 500, &a), 0);
+	ASSERT_INT_EQ(rkmp_udp_parse("[2001:db8::1]:9", 500, &b), 0);
+	ASSERT_TRUE(rkmp_udp_same(&a, &b, false));
+	ASSERT_TRUE(!rkmp_udp_same(&a, &b, true));
+	ASSERT_INT_EQ(rkmp_udp_parse("[2001:db8::2]:9", 500, &a), 0);
+	ASSERT_TRUE(!rkmp_udp_same(&a, &b, false));
+}
+
 TEST(udp_parse_errors)
 {
 	static const struct {

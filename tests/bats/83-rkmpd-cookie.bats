@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# rkmpd answering behind COOKIEs (RFC 7296 §2.6; rkmpd(8) cookie_threshold): on
+# 127.0.0.1, a responder whose threshold is 0 asks every new RKMP_SA_INIT for a
+# COOKIE; an initiating rkmpd repeats its request with it and gets through.
+# (Found by make bench: the responder wiped the cookie it had asked for when
+# the repeat came, and asked again, and again.)
+
+load helpers
+
+setup() {
+	W=$BATS_TEST_TMPDIR
+	printf 'rkmpd-cookie-psk-0123456789\n' > "$W/k.psk"
+	chmod 600 "$W/k.psk"
+	PA=$((20000 + RANDOM % 20000))
+	PB=$((PA + 1))
+	mkdir -p "$W/a" "$W/b"
+	PIDS=()
+}
+
+teardown() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+
+# conf SIDE OTHER MYPORT PEERPORT START COOKIE_THRESHOLD
+conf() {
+	cat > "$W/$1/conf.json" <<-EOF
+	{"format": "rkmpd-config", "version": 1, "listen": ["127.0.0.1:$3"],
+	 "state_dir": "$W/$1", "control": "$W/$1/ctl.sock", "cookie_threshold": $6,
+	 "peers": [{"name": "$2", "address": "127.0.0.1", "port": $4, "profile": "rkmp",
+	   "id": "fqdn:$1.rkmpd.test", "peer_id": "fqdn:$2.rkmpd.test", "psk_file": "$W/k.psk",
+	   "start": "$5"}]}
+	EOF
+}
+
+start() {
+	"$RKMP_BIN/rkmpd" -f -v -c "$W/$1/conf.json" 2>>"$W/$1/log" &
+	PIDS+=($!)
+	for _ in $(seq 50); do [ -S "$W/$1/ctl.sock" ] && return 0; sleep 0.1; done
+	cat "$W/$1/log"
+	fail "rkmpd $1 did not start"
+}
+
+@test "rkmpd with cookie_threshold 0: every new RKMP_SA_INIT is asked for a COOKIE, the repeat with it is answered, the SA is established" {
+	need jq
+	conf a b "$PA" "$PB" always 64
+	conf b a "$PB" "$PA" respond 0
+	start b
+	start a
+	for _ in $(seq 100); do
+		[ "$(jq -r .phase "$W/a/b.json" 2>/dev/null)" = established ] && break
+		sleep 0.1
+	done
+	[ "$(jq -r .phase "$W/a/b.json")" = established ] || { cat "$W/a/log" "$W/b/log"; fail "not established"; }
+	[ "$(jq -r .phase "$W/b/a.json")" = established ]
+	# one COOKIE asked for and answered with: no second round
+	[ "$(grep -c 'answered N(COOKIE)' "$W/b/log")" = 1 ] || { cat "$W/b/log"; fail "not one COOKIE round"; }
+	run grep -c 'its cookie was wrong' "$W/b/log"
+	assert_output 0
+	grep -q 'responder asked for a COOKIE' "$W/a/log"
+}
+
+@test "rkmpd with cookie_threshold 0: a new RKMP_SA_INIT without the COOKIE is answered with one and no SA is kept" {
+	conf b a "$PB" "$PA" respond 0
+	start b
+	"$RKMP_BIN/rkmp-init" -q -s "$W/i.json" --id fqdn:a.rkmpd.test -o "$W/1.bin"
+	# the non-ESP marker (RFC 3948 §2.2: neither port is 500), one write, one datagram
+	{ printf '\0\0\0\0'; cat "$W/1.bin"; } > "$W/1.dgram"
+	# twice, from a port of its own (rkmpd then matches the peer by its address)
+	for n in 1 2; do
+		cat "$W/1.dgram" > "/dev/udp/127.0.0.1/$PB"
+		for _ in $(seq 50); do
+			[ "$(grep -c 'answered N(COOKIE)' "$W/b/log")" = "$n" ] && break
+			sleep 0.1
+		done
+		[ "$(grep -c 'answered N(COOKIE)' "$W/b/log")" = "$n" ] || { cat "$W/b/log"; fail "no COOKIE $n"; }
+	done
+	# no SA: the peer is where it was (the state file, when written, says so too)
+	[ ! -e "$W/b/a.json" ] || [ "$(jq -r .phase "$W/b/a.json")" = new ]
+	run "$RKMP_BIN/rkmpctl" -s "$W/b/ctl.sock" --json status a
+	assert_success
+	echo "$output" | jq -e '.peers[0].phase == "new"'
+}
