@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dpeer.c — one peer of rkmpd (see dpeer.h): its SA driven by datagrams and
- * time through the step tools' engine, state and key-table code.
+ * time through the step tools' engine, state and key-table code.  What
+ * rkmpctl asks of a peer is in dpeer_ctl.c; what the two share, dpeer_int.h.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +16,7 @@
 
 #include "crypto.h"
 #include "dpeer.h"
+#include "dpeer_int.h"
 #include "err.h"
 #include "file.h"
 #include "hex.h"
@@ -26,8 +28,6 @@
 #include "state.h"
 #include "wire.h"
 
-enum run { RUN_REQUEST, RUN_PROCESS, RUN_RESPOND };
-
 static const char *const op_names[] = {
 	[RKMP_CHILD_NONE] = "none", [RKMP_CHILD_CREATE] = "create", [RKMP_CHILD_REKEY] = "rekey",
 	[RKMP_CHILD_DELETE] = "delete", [RKMP_CHILD_DELETE_IKE] = "delete-ike",
@@ -35,11 +35,14 @@ static const char *const op_names[] = {
 	[RKMP_CHILD_DELETE_OLD_IKE] = "delete-old-ike",
 };
 
-static void say(const struct rkmp_dpeer *p, int level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+const char *
+rkmp_dpeer_op_name(enum rkmp_child_op op)
+{
+	return (size_t)op < nitems(op_names) && op_names[op] ? op_names[op] : "none";
+}
 
-static void
-say(const struct rkmp_dpeer *p, int level, const char *fmt, ...)
+void
+rkmp_dpeer_say(const struct rkmp_dpeer *p, int level, const char *fmt, ...)
 {
 	char line[700];
 	va_list ap;
@@ -52,14 +55,11 @@ say(const struct rkmp_dpeer *p, int level, const char *fmt, ...)
 	p->env->log(p->env->ctx, level, p->pc->name, line);
 }
 
-/* each event of the key table's, to the daemon (rkmpctl events); in the control section */
-static void tell_event(void *ctx, const char *line);
-
 /* ------------------------------------------------------------------ endpoints */
 
 /* The SA's endpoints into the state (DESIGN.md §6): the peer where it is, we where it knows us. */
-static void
-set_endpoints(struct rkmp_dpeer *p)
+void
+rkmp_dpeer_set_endpoints(struct rkmp_dpeer *p)
 {
 	const struct rkmp_udp_addr *l = p->env->local(p->env->ctx, p->sock);
 
@@ -71,8 +71,8 @@ set_endpoints(struct rkmp_dpeer *p)
 /* ------------------------------------------------------------------ the SA */
 
 /* A new SA of ours with the peer, as rkmp-init and rkmp-auth configure one. */
-static void
-fresh(struct rkmp_dpeer *p, bool initiator)
+void
+rkmp_dpeer_fresh(struct rkmp_dpeer *p, bool initiator)
 {
 	const struct rkmp_dconf_peer *pc = p->pc;
 
@@ -91,8 +91,8 @@ fresh(struct rkmp_dpeer *p, bool initiator)
 	memset(p->create_at, 0, sizeof(p->create_at));
 }
 
-static const struct rkmp_dconf_child *
-child_cfg(const struct rkmp_dpeer *p, uint8_t protocol, size_t *idx)
+const struct rkmp_dconf_child *
+rkmp_dpeer_child_cfg(const struct rkmp_dpeer *p, uint8_t protocol, size_t *idx)
 {
 	for (size_t i = 0; i < p->pc->nchildren; i++)
 		if (p->pc->children[i].protocol == protocol) {
@@ -117,8 +117,8 @@ grace(const struct rkmp_dconf_child *c)
 	return c->rekey_margin / 2 < RKMP_KEYTABLE_GRACE ? c->rekey_margin / 2 : RKMP_KEYTABLE_GRACE;
 }
 
-static struct rkmp_dpeer_child *
-timer_of(struct rkmp_dpeer *p, const struct rkmp_sa_child *ch)
+struct rkmp_dpeer_child *
+rkmp_dpeer_timer_of(struct rkmp_dpeer *p, const struct rkmp_sa_child *ch)
 {
 	for (size_t i = 0; i < p->ntimers; i++)
 		if (p->timers[i].protocol == ch->protocol && p->timers[i].spi_size == ch->spi_size &&
@@ -188,7 +188,7 @@ resolve(struct rkmp_dpeer *p, double now)
 {
 	for (size_t i = 0; i < p->sa.nchildren; i++) {
 		const struct rkmp_sa_child *ch = &p->sa.children[i];
-		struct rkmp_dpeer_child *t = timer_of(p, ch), *old;
+		struct rkmp_dpeer_child *t = rkmp_dpeer_timer_of(p, ch), *old;
 		char spi[2 * RKMP_SA_SPI_MAX + 1], ospi[2 * RKMP_SA_SPI_MAX + 1];
 
 		if (t == NULL || rkmp_ike_child_crossed(&p->sa, i, NULL) != 1)
@@ -206,7 +206,7 @@ resolve(struct rkmp_dpeer *p, double now)
 		t->delete_at = now;
 		rkmp_hex_encode(ch->spi_local, ch->spi_size, spi);
 		rkmp_hex_encode(ch->rekey_of, ch->spi_size, ospi);
-		say(p, 0, "simultaneous rekey of %s child %s (RFC 7296 §2.8.1): ours (%s) has the lowest "
+		rkmp_dpeer_say(p, 0, "simultaneous rekey of %s child %s (RFC 7296 §2.8.1): ours (%s) has the lowest "
 		    "nonce, is redundant and is deleted; the peer's stands", rkmp_name_or(RKMP_REG_PROTOCOL,
 		    ch->protocol), ospi, spi);
 	}
@@ -221,16 +221,16 @@ resolve(struct rkmp_dpeer *p, double now)
  * children gone are dropped.  The RKMP SA's rekey is counted from its
  * creation, again for each new SA.
  */
-static void
-sync_children(struct rkmp_dpeer *p, double now)
+void
+rkmp_dpeer_sync_children(struct rkmp_dpeer *p, double now)
 {
 	struct rkmp_dpeer_child keep[RKMP_SA_CHILD_MAX];
 	size_t n = 0;
 
 	for (size_t i = 0; i < p->sa.nchildren; i++) {
 		const struct rkmp_sa_child *ch = &p->sa.children[i];
-		const struct rkmp_dconf_child *c = child_cfg(p, ch->protocol, NULL);
-		struct rkmp_dpeer_child *t = timer_of(p, ch), nt;
+		const struct rkmp_dconf_child *c = rkmp_dpeer_child_cfg(p, ch->protocol, NULL);
+		struct rkmp_dpeer_child *t = rkmp_dpeer_timer_of(p, ch), nt;
 		double life = c != NULL ? c->lifetime : RKMP_DCONF_LIFETIME;
 
 		if (!rkmp_child_live(ch->state))
@@ -278,7 +278,7 @@ commit(struct rkmp_dpeer *p)
 
 	if ((r = rkmp_state_save(p->path, &p->sa)) == 0)
 		return 0;
-	say(p, 0, "%s: not saved (%s): nothing sent; the SA is read back from the file", p->path,
+	rkmp_dpeer_say(p, 0, "%s: not saved (%s): nothing sent; the SA is read back from the file", p->path,
 	    rkmp_err_text());
 	rkmp_sa_wipe(&p->sa);
 	if (rkmp_state_exists(p->path) && rkmp_state_load(p->path, &p->sa) != 0)
@@ -291,7 +291,7 @@ static void
 send_out(struct rkmp_dpeer *p, const uint8_t *msg, size_t len)
 {
 	if (p->env->send(p->env->ctx, p->sock, &p->at, msg, len) != 0)
-		say(p, 0, "send: %s", rkmp_err_text());
+		rkmp_dpeer_say(p, 0, "send: %s", rkmp_err_text());
 }
 
 /* The rp config of this exchange: the overlap of the child it inserts or rekeys. */
@@ -303,7 +303,7 @@ rp_config(struct rkmp_dpeer *p, struct rkmp_rp *rp)
 
 		if (rp->ev[i].kind != RKMP_RP_INSERT && rp->ev[i].kind != RKMP_RP_REKEY)
 			continue;
-		if ((c = child_cfg(p, p->sa.children[rp->ev[i].child].protocol, NULL)) != NULL) {
+		if ((c = rkmp_dpeer_child_cfg(p, p->sa.children[rp->ev[i].child].protocol, NULL)) != NULL) {
 			rp->cfg.lifetime = c->lifetime;
 			rp->cfg.send_delay = send_delay(c);
 			rp->cfg.grace = grace(c);
@@ -327,8 +327,8 @@ wait_answer(struct rkmp_dpeer *p, double now)
  * a replacement): its live children's rows removed, events, hook.  The SA is
  * marked failed with `why`; the caller saves it, or drops it.
  */
-static void
-revoke_sa(struct rkmp_dpeer *p, struct rkmp_sa *sa, const char *path, const char *why)
+void
+rkmp_dpeer_revoke_sa(struct rkmp_dpeer *p, struct rkmp_sa *sa, const char *path, const char *why)
 {
 	static struct rkmp_rp rp;
 	struct rkmp_rp_cfg rc;
@@ -338,7 +338,7 @@ revoke_sa(struct rkmp_dpeer *p, struct rkmp_sa *sa, const char *path, const char
 	rc.hook = p->env->hook;
 	rc.state = path;
 	rc.peer = p->pc->address;
-	rc.tell = tell_event;
+	rc.tell = rkmp_dpeer_tell_event;
 	rc.tell_ctx = p;
 	(void)rkmp_rp_begin(&rp, &rc, sa);
 	rp.cfg.keytable = p->env->keytable;
@@ -348,7 +348,7 @@ revoke_sa(struct rkmp_dpeer *p, struct rkmp_sa *sa, const char *path, const char
 	if (sa == &p->sa && commit(p) != 0)
 		return;
 	if (rkmp_rp_commit(&rp, sa, p->env->prog) != 0)
-		say(p, 0, "key table: %s", rkmp_err_text());
+		rkmp_dpeer_say(p, 0, "key table: %s", rkmp_err_text());
 }
 
 /* While a replacement is negotiated, sa goes to NAME.new.json: the two names swap. */
@@ -396,13 +396,13 @@ replaced(struct rkmp_dpeer *p, double now)
 	char si[40];
 
 	snprintf(si, sizeof(si), "%016" PRIx64 ":%016" PRIx64, p->prev->spi_i, p->prev->spi_r);
-	revoke_sa(p, p->prev, p->path, "replaced by a new RKMP SA of the peer's (it restarted)");
+	rkmp_dpeer_revoke_sa(p, p->prev, p->path, "replaced by a new RKMP SA of the peer's (it restarted)");
 	rkmp_sa_wipe(p->prev);
 	free(p->prev);
 	p->prev = NULL;
 	p->replacing = false;
 	(void)unlink(p->path_new);
-	say(p, 0, "the new RKMP SA %016" PRIx64 ":%016" PRIx64 " of the peer's is authenticated: it "
+	rkmp_dpeer_say(p, 0, "the new RKMP SA %016" PRIx64 ":%016" PRIx64 " of the peer's is authenticated: it "
 	    "replaces %s, whose children are revoked", p->sa.spi_i, p->sa.spi_r, si);
 	(void)now;
 }
@@ -411,7 +411,7 @@ replaced(struct rkmp_dpeer *p, double now)
 static void
 replace_abandon(struct rkmp_dpeer *p, double now, const char *why)
 {
-	say(p, 0, "the new RKMP SA of the peer's %s: the established one %016" PRIx64 ":%016" PRIx64
+	rkmp_dpeer_say(p, 0, "the new RKMP SA of the peer's %s: the established one %016" PRIx64 ":%016" PRIx64
 	    " goes on", why, p->prev->spi_i, p->prev->spi_r);
 	(void)unlink(p->path);
 	replace_paths(p);
@@ -426,12 +426,12 @@ replace_abandon(struct rkmp_dpeer *p, double now, const char *why)
 		wait_answer(p, now);	/* ours that waited: retransmitted */
 		p->rtx_at = now;
 	}
-	sync_children(p, now);
+	rkmp_dpeer_sync_children(p, now);
 }
 
 /* The engine's step of `what` (see enum run), write-ahead; its return code. */
-static int
-run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
+int
+rkmp_dpeer_run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
     const struct rkmp_child_req *req, double now)
 {
 	static struct rkmp_rp rp;	/* big: not on the stack; one exchange at a time */
@@ -456,7 +456,7 @@ run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 	rc.hook = p->env->hook;
 	rc.state = p->path;
 	rc.peer = p->pc->address;
-	rc.tell = tell_event;
+	rc.tell = rkmp_dpeer_tell_event;
 	rc.tell_ctx = p;
 	/* the table was checked at start: the snapshot needs no reading of it */
 	rp_on = p->env->keytable != NULL || rkmp_rp_wanted(&rc);
@@ -481,7 +481,7 @@ run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 	if (!save) {
 		if (r < 0) {
 			p->ignored++;
-			say(p, 1, "ignored a datagram (%zu octets): %s", len, rkmp_err_text());
+			rkmp_dpeer_say(p, 1, "ignored a datagram (%zu octets): %s", len, rkmp_err_text());
 		}
 		/* a stateless answer (a repeated request's, a COOKIE) goes out as it is */
 		if (o.send)
@@ -490,7 +490,7 @@ run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 		return r;
 	}
 	if (what == RUN_RESPOND && r != RKMP_IKE_AGAIN)
-		set_endpoints(p);
+		rkmp_dpeer_set_endpoints(p);
 	stamp(&p->sa);
 	if (p->replacing && p->sa.phase == RKMP_PHASE_ESTABLISHED) {
 		/* the new SA is authenticated: it takes the state file of the old one */
@@ -513,7 +513,7 @@ run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 	if (rp_on) {
 		rp_config(p, &rp);
 		if (rkmp_rp_commit(&rp, &p->sa, p->env->prog) != 0)
-			say(p, 0, "key table: %s", rkmp_err_text());
+			rkmp_dpeer_say(p, 0, "key table: %s", rkmp_err_text());
 		for (size_t i = 0; i < rp.nev; i++)
 			if (rp.ev[i].kind == RKMP_RP_REKEY)
 				p->rekeys++;
@@ -525,12 +525,12 @@ run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 		/* a refusal's note is often the error itself: said once */
 		const char *e = r < 0 && strstr(o.note, rkmp_err_text()) == NULL ? rkmp_err_text() : "";
 
-		say(p, r < 0 ? 0 : 1, "%s%s%s", o.note, o.note[0] && e[0] ? ": " : "", e);
+		rkmp_dpeer_say(p, r < 0 ? 0 : 1, "%s%s%s", o.note, o.note[0] && e[0] ? ": " : "", e);
 	}
 	if (o.send && (what == RUN_REQUEST || (what == RUN_PROCESS && r == RKMP_IKE_AGAIN)))
 		wait_answer(p, now);
 	rkmp_ike_out_free(&o);
-	sync_children(p, now);
+	rkmp_dpeer_sync_children(p, now);
 	return r;
 }
 
@@ -580,14 +580,14 @@ rkmp_dpeer_open(struct rkmp_dpeer *p, const struct rkmp_dpeer_env *env,
 		}
 		/* its children's lifetimes go on from when they were made (else from now) */
 		stamp(&p->sa);
-		sync_children(p, now);
+		rkmp_dpeer_sync_children(p, now);
 		/* a request of ours waits (killed while waiting): retransmitted from the transcript */
 		if (p->sa.phase == RKMP_PHASE_INIT_SENT || p->sa.phase == RKMP_PHASE_AUTH_SENT ||
 		    (p->sa.phase == RKMP_PHASE_ESTABLISHED && p->sa.pending.op != 0)) {
 			wait_answer(p, now);
 			p->rtx_at = now;
 		}
-		say(p, 0, "resumed from %s: %s, %s", p->path, rkmp_phase_name(p->sa.phase),
+		rkmp_dpeer_say(p, 0, "resumed from %s: %s, %s", p->path, rkmp_phase_name(p->sa.phase),
 		    p->sa.initiator ? "initiator" : "responder");
 	}
 	return 0;
@@ -663,7 +663,7 @@ gather(struct rkmp_dpeer *p, uint8_t **d, size_t *len)
 		r = rkmp_frags_add(&p->frags, *d, *len, &dropped);
 	if (r < 0) {
 		p->ignored++;
-		say(p, 1, "ignored a fragment (%zu octets): %s", *len, rkmp_err_text());
+		rkmp_dpeer_say(p, 1, "ignored a fragment (%zu octets): %s", *len, rkmp_err_text());
 		return 0;
 	}
 	if (r == 0 || rkmp_frags_join(&p->frags, &whole, &wlen) != 0)
@@ -693,11 +693,11 @@ answered(struct rkmp_dpeer *p, int r, const struct rkmp_sa_child *rekeyed, doubl
 		return;	/* our next request is out (COOKIE, INVALID_KE, the old SA's Delete) */
 	p->waiting = false;
 	if (r == 0 && p->sa.phase == RKMP_PHASE_INIT_DONE && p->sa.initiator) {
-		run(p, RUN_REQUEST, NULL, 0, NULL, now);	/* RKMP_SA_AUTH */
+		rkmp_dpeer_run(p, RUN_REQUEST, NULL, 0, NULL, now);	/* RKMP_SA_AUTH */
 		return;
 	}
 	if (p->sa.phase == RKMP_PHASE_FAILED) {
-		say(p, 0, "RKMP SA failed: %s", p->sa.reason);
+		rkmp_dpeer_say(p, 0, "RKMP SA failed: %s", p->sa.reason);
 		if (p->pc->start == RKMP_DCONF_ALWAYS) {
 			p->backoff = p->backoff > 0 ? (p->backoff * 2 > 600 ? 600 : p->backoff * 2) : 10;
 			p->retry_at = now + p->backoff;
@@ -708,8 +708,8 @@ answered(struct rkmp_dpeer *p, int r, const struct rkmp_sa_child *rekeyed, doubl
 		p->backoff = 0;
 	if (rekeyed != NULL) {
 		/* our rekey: the old child goes once its rows' overlap has run out */
-		struct rkmp_dpeer_child *t = timer_of(p, rekeyed);
-		const struct rkmp_dconf_child *c = child_cfg(p, rekeyed->protocol, NULL);
+		struct rkmp_dpeer_child *t = rkmp_dpeer_timer_of(p, rekeyed);
+		const struct rkmp_dconf_child *c = rkmp_dpeer_child_cfg(p, rekeyed->protocol, NULL);
 		const struct rkmp_sa_child *nw = &p->sa.children[p->sa.nchildren - 1];
 		char spi[2 * RKMP_SA_SPI_MAX + 1], ospi[2 * RKMP_SA_SPI_MAX + 1];
 
@@ -749,7 +749,7 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 	if (response) {
 		if (!p->waiting || !rkmp_ike_is_answer(&p->sa, d, dlen)) {
 			p->ignored++;
-			say(p, 1, "ignored a response (%zu octets): not the answer to a request of ours",
+			rkmp_dpeer_say(p, 1, "ignored a response (%zu octets): not the answer to a request of ours",
 			    dlen);
 			goto out;
 		}
@@ -760,7 +760,7 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 			was.spi_size = p->sa.pending.spi_size;
 			memcpy(was.spi_local, p->sa.pending.target, sizeof(was.spi_local));
 		}
-		r = run(p, RUN_PROCESS, d, dlen, NULL, now);
+		r = rkmp_dpeer_run(p, RUN_PROCESS, d, dlen, NULL, now);
 		if (p->sa.pending.op == 0 || r == RKMP_IKE_AGAIN || p->sa.phase != RKMP_PHASE_ESTABLISHED) {
 			const struct rkmp_sa_child *old = NULL;
 
@@ -780,17 +780,17 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 		if (ph == RKMP_PHASE_INIT_SENT || ph == RKMP_PHASE_AUTH_SENT ||
 		    (ph == RKMP_PHASE_INIT_DONE && p->sa.initiator)) {
 			p->ignored++;
-			say(p, 0, "ignored a new RKMP_SA_INIT request from the peer: our RKMP SA is %s "
+			rkmp_dpeer_say(p, 0, "ignored a new RKMP_SA_INIT request from the peer: our RKMP SA is %s "
 			    "(both initiate: one of the two meets the other after its back-off)",
 			    rkmp_phase_name(ph));
 			goto out;
 		}
 		if (ph == RKMP_PHASE_ESTABLISHED) {
-			say(p, 0, "a new RKMP_SA_INIT request from the peer while our RKMP SA %016" PRIx64
+			rkmp_dpeer_say(p, 0, "a new RKMP_SA_INIT request from the peer while our RKMP SA %016" PRIx64
 			    ":%016" PRIx64 " is established: answered; once authenticated it replaces "
 			    "that one (until then that one stays)", p->sa.spi_i, p->sa.spi_r);
 			if (replace_begin(p, now) != 0) {
-				say(p, 0, "ignored it: %s", rkmp_err_text());
+				rkmp_dpeer_say(p, 0, "ignored it: %s", rkmp_err_text());
 				goto out;
 			}
 		}
@@ -798,11 +798,11 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 		 * the COOKIE we asked for stays, or its repeat with it is never let in */
 		struct rkmp_bytes cookie = p->sa.cookie;
 
-		fresh(p, false);
+		rkmp_dpeer_fresh(p, false);
 		p->sa.cookie = cookie;
 		p->sock = sock;
 		p->at = *from;
-		r = run(p, RUN_RESPOND, d, dlen, NULL, now);
+		r = rkmp_dpeer_run(p, RUN_RESPOND, d, dlen, NULL, now);
 		goto out;
 	}
 	if (p->replacing && rkmp_get64(d) == p->prev->spi_i && rkmp_get64(d + 8) == p->prev->spi_r) {
@@ -812,13 +812,13 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 
 		if ((d[19] & RKMP_FLAG_I) == (p->prev->initiator ? RKMP_FLAG_I : 0)) {
 			p->ignored++;
-			say(p, 1, "ignored a datagram (%zu octets) on the RKMP SA being replaced", dlen);
+			rkmp_dpeer_say(p, 1, "ignored a datagram (%zu octets) on the RKMP SA being replaced", dlen);
 			goto out;
 		}
 		p->replacing = false;
 		swap_prev(p);
 		p->at = *from;
-		r = run(p, RUN_RESPOND, d, dlen, NULL, now);
+		r = rkmp_dpeer_run(p, RUN_RESPOND, d, dlen, NULL, now);
 		p->at = keep;
 		p->heard_at = heard;
 		swap_prev(p);
@@ -830,7 +830,7 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 	 * SA's (its Delete after the peer rekeyed the RKMP SA) may be the other one */
 	if (!rkmp_dpeer_owns(p, d, dlen) || (d[19] & RKMP_FLAG_I) == our_i_flag(p, d)) {
 		p->ignored++;
-		say(p, 1, "ignored a request (%zu octets): not on our SA", dlen);
+		rkmp_dpeer_say(p, 1, "ignored a request (%zu octets): not on our SA", dlen);
 		goto out;
 	}
 	p->sock = sock;
@@ -838,7 +838,7 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 		struct rkmp_udp_addr keep = p->at;
 
 		p->at = *from;	/* answered where it came from; kept when it verifies */
-		r = run(p, RUN_RESPOND, d, dlen, NULL, now);
+		r = rkmp_dpeer_run(p, RUN_RESPOND, d, dlen, NULL, now);
 		if (r < 0 && r != RKMP_E_REFUSED)
 			p->at = keep;
 	}
@@ -852,8 +852,8 @@ out:
 
 /* ------------------------------------------------------------------ time */
 
-static int
-request(struct rkmp_dpeer *p, enum rkmp_child_op op, uint8_t protocol, uint16_t pfs,
+int
+rkmp_dpeer_request(struct rkmp_dpeer *p, enum rkmp_child_op op, uint8_t protocol, uint16_t pfs,
     const uint8_t *spi, size_t spi_len, double now)
 {
 	struct rkmp_child_req req = { .op = op, .protocol = protocol, .pfs_group = pfs };
@@ -862,7 +862,7 @@ request(struct rkmp_dpeer *p, enum rkmp_child_op op, uint8_t protocol, uint16_t 
 		memcpy(req.spi, spi, spi_len);
 		req.spi_len = spi_len;
 	}
-	return run(p, RUN_REQUEST, NULL, 0, &req, now);
+	return rkmp_dpeer_run(p, RUN_REQUEST, NULL, 0, &req, now);
 }
 
 /* Our request went unanswered through every retransmission: the RKMP SA failed
@@ -877,10 +877,10 @@ timed_out(struct rkmp_dpeer *p, double now)
 	    p->sa.pending.op == RKMP_CHILD_LIVENESS ? "DPD: " : "", where, p->env->rtx_tries,
 	    p->env->rtx_tries == 1 ? "" : "s", now - p->rtx_start);
 	p->waiting = false;
-	revoke_sa(p, &p->sa, p->path, why);
+	rkmp_dpeer_revoke_sa(p, &p->sa, p->path, why);
 	snprintf(p->last, sizeof(p->last), "%s", p->sa.reason);
 	p->last_at = now;
-	sync_children(p, now);
+	rkmp_dpeer_sync_children(p, now);
 	if (p->asked.on) {
 		p->asked.on = false;
 		p->asked.done = true;
@@ -910,7 +910,7 @@ next_op(struct rkmp_dpeer *p, double now)
 		if (have || now < p->create_at[k])
 			continue;
 		p->create_at[k] = now + 60;	/* if it is refused: again in a minute */
-		request(p, RKMP_CHILD_CREATE, c->protocol, c->pfs, NULL, 0, now);
+		rkmp_dpeer_request(p, RKMP_CHILD_CREATE, c->protocol, c->pfs, NULL, 0, now);
 		return;
 	}
 	for (size_t i = 0; i < p->ntimers; i++) {
@@ -918,32 +918,32 @@ next_op(struct rkmp_dpeer *p, double now)
 
 		if (t->delete_at > 0 && now >= t->delete_at) {
 			t->delete_at = 0;
-			request(p, RKMP_CHILD_DELETE, t->protocol, 0, t->spi, t->spi_size, now);
+			rkmp_dpeer_request(p, RKMP_CHILD_DELETE, t->protocol, 0, t->spi, t->spi_size, now);
 			return;
 		}
 	}
 	for (size_t i = 0; i < p->ntimers; i++) {
 		struct rkmp_dpeer_child *t = &p->timers[i];
-		const struct rkmp_dconf_child *c = child_cfg(p, t->protocol, NULL);
+		const struct rkmp_dconf_child *c = rkmp_dpeer_child_cfg(p, t->protocol, NULL);
 
 		if (t->rekey_at > 0 && now >= t->rekey_at) {
 			t->rekey_at = now + 2 + jitter(10);
-			request(p, RKMP_CHILD_REKEY, t->protocol, c ? c->pfs : 0, t->spi, t->spi_size, now);
+			rkmp_dpeer_request(p, RKMP_CHILD_REKEY, t->protocol, c ? c->pfs : 0, t->spi, t->spi_size, now);
 			return;
 		}
 	}
 	if (p->ike_rekey_at > 0 && now >= p->ike_rekey_at) {
-		say(p, 1, "the RKMP SA is due for its rekey (ike_lifetime %u s)", p->pc->ike_lifetime);
+		rkmp_dpeer_say(p, 1, "the RKMP SA is due for its rekey (ike_lifetime %u s)", p->pc->ike_lifetime);
 		p->ike_rekey_at = now + 2 + jitter(10);
-		request(p, RKMP_CHILD_REKEY_IKE, 0, 0, NULL, 0, now);
+		rkmp_dpeer_request(p, RKMP_CHILD_REKEY_IKE, 0, 0, NULL, 0, now);
 		return;
 	}
 	if (p->pc->dpd > 0 && now >= p->heard_at + p->pc->dpd) {
 		char where[64];
 
 		rkmp_udp_format(&p->at, where, sizeof(where));
-		say(p, 1, "DPD: nothing from %s for %.1f s: liveness check", where, now - p->heard_at);
-		if (request(p, RKMP_CHILD_LIVENESS, 0, 0, NULL, 0, now) < 0)
+		rkmp_dpeer_say(p, 1, "DPD: nothing from %s for %.1f s: liveness check", where, now - p->heard_at);
+		if (rkmp_dpeer_request(p, RKMP_CHILD_LIVENESS, 0, 0, NULL, 0, now) < 0)
 			p->heard_at = now;	/* not sent: not again at once */
 	}
 }
@@ -978,7 +978,7 @@ rkmp_dpeer_tick(struct rkmp_dpeer *p, double now)
 			p->rtx_at = now + p->rtx_iv;
 			rkmp_udp_format(&p->at, to, sizeof(to));
 			if (rkmp_ike_pending_request(&p->sa, &m, &len) == 0) {
-				say(p, p->rtx_n == 1 ? 1 : 0, "retransmit %u/%u to %s, %s in %.1f s", p->rtx_n,
+				rkmp_dpeer_say(p, p->rtx_n == 1 ? 1 : 0, "retransmit %u/%u to %s, %s in %.1f s", p->rtx_n,
 				    p->env->rtx_tries, to, p->rtx_n < p->env->rtx_tries ? "next" : "giving up",
 				    p->rtx_iv);
 				send_out(p, m, len);
@@ -993,11 +993,11 @@ rkmp_dpeer_tick(struct rkmp_dpeer *p, double now)
 			next_op(p, now);
 		else if (p->pc->start == RKMP_DCONF_ALWAYS && (ph == RKMP_PHASE_NEW ||
 		    ph == RKMP_PHASE_FAILED || ph == RKMP_PHASE_DELETED) && now >= p->retry_at) {
-			fresh(p, true);
+			rkmp_dpeer_fresh(p, true);
 			p->at = p->addr;
-			set_endpoints(p);
-			say(p, 0, "initiating to %s port %u", p->pc->address, p->pc->port);
-			if (run(p, RUN_REQUEST, NULL, 0, NULL, now) < 0 && !p->waiting) {
+			rkmp_dpeer_set_endpoints(p);
+			rkmp_dpeer_say(p, 0, "initiating to %s port %u", p->pc->address, p->pc->port);
+			if (rkmp_dpeer_run(p, RUN_REQUEST, NULL, 0, NULL, now) < 0 && !p->waiting) {
 				p->backoff = p->backoff > 0 ? (p->backoff * 2 > 600 ? 600 : p->backoff * 2) : 10;
 				p->retry_at = now + p->backoff;
 			}
@@ -1032,531 +1032,3 @@ rkmp_dpeer_tick(struct rkmp_dpeer *p, double now)
 	return next;
 }
 
-/* ------------------------------------------------------------------ control */
-
-int
-rkmp_dpeer_rekey(struct rkmp_dpeer *p, const char *spi, double now)
-{
-	uint8_t b[RKMP_SA_SPI_MAX];
-	size_t n;
-
-	if (p->sa.phase != RKMP_PHASE_ESTABLISHED)
-		return rkmp_err_set(RKMP_E_STATE, p->pc->name, "the RKMP SA is %s, not established",
-		    rkmp_phase_name(p->sa.phase));
-	if (spi[0] == '\0' || rkmp_hex_decode(spi, strlen(spi), b, sizeof(b), &n, NULL) != 0)
-		return rkmp_err_set(RKMP_E_USAGE, spi, "not an SPI in hex");
-	for (size_t i = 0; i < p->sa.nchildren; i++) {
-		const struct rkmp_sa_child *ch = &p->sa.children[i];
-		const struct rkmp_dconf_child *c = child_cfg(p, ch->protocol, NULL);
-
-		if (ch->state != RKMP_CHILD_ESTABLISHED || ch->spi_size != n ||
-		    memcmp(ch->spi_local, b, n) != 0)
-			continue;
-		if (p->waiting || p->sa.pending.op != 0)
-			return rkmp_err_set(RKMP_E_STATE, p->pc->name, "a request of ours (%s) waits for "
-			    "its answer: try again", op_names[p->sa.pending.op < nitems(op_names) ?
-			    p->sa.pending.op : 0]);
-		memset(&p->asked, 0, sizeof(p->asked));
-		p->asked.on = true;
-		rkmp_hex_encode(b, n, p->asked.old);
-		if (request(p, RKMP_CHILD_REKEY, ch->protocol, c ? c->pfs : 0, b, n, now) < 0) {
-			p->asked.on = false;
-			return rkmp_err_set(RKMP_E_STATE, p->pc->name, "rekey: %s", p->last);
-		}
-		return 0;
-	}
-	return rkmp_err_set(RKMP_E_REFUSED, p->pc->name, "no established child SA with our SPI %s", spi);
-}
-
-/* A deleted child of a configured protocol is not created again until
- * rkmpctl generate or up: its create time is put this far off. */
-#define HOLD	(366.0 * 86400)
-
-static void tell_event(void *ctx, const char *line)
-{
-	struct rkmp_dpeer *p = ctx;
-
-	if (p->env->event != NULL)
-		p->env->event(p->env->ctx, p->pc->name, line);
-}
-
-static void finish(struct rkmp_dpeer *p, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* The job is done: code 0, or RKMP_E_* with why. */
-static void
-finish(struct rkmp_dpeer *p, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	p->job.done = true;
-	p->job.code = code;
-	va_start(ap, fmt);
-	vsnprintf(p->job.why, sizeof(p->job.why), fmt, ap);
-	va_end(ap);
-}
-
-static bool
-job_busy(const struct rkmp_dpeer *p)
-{
-	return p->job.kind != RKMP_DPEER_JOB_NONE && !p->job.done;
-}
-
-static const char *const job_names[] = {
-	[RKMP_DPEER_JOB_NONE] = "none", [RKMP_DPEER_JOB_GENERATE] = "generate",
-	[RKMP_DPEER_JOB_DELETE_CHILD] = "delete", [RKMP_DPEER_JOB_DELETE_SA] = "delete",
-};
-
-static int
-busy(const struct rkmp_dpeer *p)
-{
-	return rkmp_err_set(RKMP_E_STATE, p->pc->name, "rkmpctl's %s of this peer is under way: try "
-	    "again once it is done", job_names[p->job.kind]);
-}
-
-static bool
-any_live(const struct rkmp_dpeer *p)
-{
-	for (size_t i = 0; i < p->sa.nchildren; i++)
-		if (rkmp_child_live(p->sa.children[i].state))
-			return true;
-	return false;
-}
-
-/* "tcp-ao:30 bfd:9c": the live children (or the one with our SPI spi) */
-static void
-child_list(const struct rkmp_dpeer *p, const uint8_t *spi, size_t n, char *out, size_t size)
-{
-	size_t len = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < p->sa.nchildren; i++) {
-		const struct rkmp_sa_child *ch = &p->sa.children[i];
-		const struct rkmp_protocol *pr = rkmp_protocol_by_id(ch->protocol);
-		char h[2 * RKMP_SA_SPI_MAX + 1];
-		int w;
-
-		if (!rkmp_child_live(ch->state) || (spi != NULL && (ch->spi_size != n ||
-		    memcmp(ch->spi_local, spi, n) != 0)))
-			continue;
-		rkmp_hex_encode(ch->spi_local, ch->spi_size, h);
-		w = snprintf(out + len, size - len, "%s%s:%s", len ? " " : "", pr ? pr->name : "?", h);
-		if (w < 0 || (size_t)w >= size - len)
-			break;
-		len += (size_t)w;
-	}
-}
-
-/* RP_revokeSA of what is left of our SA (as a failure: rows removed), reason why. */
-static void
-revoke_ours(struct rkmp_dpeer *p, const char *why, double now)
-{
-	memset(&p->sa.pending, 0, sizeof(p->sa.pending));
-	p->waiting = false;
-	revoke_sa(p, &p->sa, p->path, why);
-	snprintf(p->last, sizeof(p->last), "%s", why);
-	p->last_at = now;
-	sync_children(p, now);
-}
-
-static bool
-was_before(const struct rkmp_dpeer_job *j, const struct rkmp_sa_child *ch)
-{
-	for (size_t i = 0; i < j->nbefore; i++)
-		if (j->before[i].protocol == ch->protocol && j->before[i].spi_size == ch->spi_size &&
-		    memcmp(j->before[i].spi, ch->spi_local, ch->spi_size) == 0)
-			return true;
-	return false;
-}
-
-static bool
-ctl_generate(struct rkmp_dpeer *p, double now)
-{
-	struct rkmp_dpeer_job *j = &p->job;
-	enum rkmp_phase ph = p->sa.phase;
-	size_t missing = 0;
-	int r;
-
-	if (ph == RKMP_PHASE_NEW || ph == RKMP_PHASE_FAILED || ph == RKMP_PHASE_DELETED) {
-		if (j->started) {
-			finish(p, RKMP_E_REFUSED, "the RKMP SA is %s: %s", rkmp_phase_name(ph),
-			    p->sa.reason[0] ? p->sa.reason : p->last);
-			return p->down;
-		}
-		j->started = true;
-		j->nbefore = 0;
-		fresh(p, true);
-		p->at = p->addr;
-		set_endpoints(p);
-		say(p, 0, "initiating to %s port %u (rkmpctl)", p->pc->address, p->pc->port);
-		if ((r = run(p, RUN_REQUEST, NULL, 0, NULL, now)) < 0 && !p->waiting)
-			finish(p, r == RKMP_E_SYSTEM ? r : RKMP_E_REFUSED, "initiating: %s", rkmp_err_text());
-		return true;
-	}
-	if (ph != RKMP_PHASE_ESTABLISHED || p->sa.pending.op != 0)
-		return false;	/* the initial exchanges are under way (ours or the peer's) */
-	j->started = true;
-	for (size_t i = 0; i < j->nwant; i++)
-		for (size_t c = 0; c < p->sa.nchildren && j->got[i] == 0; c++) {
-			const struct rkmp_sa_child *ch = &p->sa.children[c];
-			bool taken = false;
-
-			for (size_t k = 0; k < j->nwant; k++)
-				taken = taken || j->got[k] == c + 1;
-			if (!taken && ch->protocol == j->want[i] && ch->state == RKMP_CHILD_ESTABLISHED &&
-			    !was_before(j, ch))
-				j->got[i] = c + 1;
-		}
-	for (size_t i = 0; i < j->nwant; i++) {
-		const struct rkmp_dconf_child *c = child_cfg(p, j->want[i], NULL);
-
-		if (j->got[i] != 0)
-			continue;
-		if (j->sent[i]) {
-			missing++;
-			continue;
-		}
-		j->sent[i] = true;
-		if ((r = request(p, RKMP_CHILD_CREATE, j->want[i], c ? c->pfs : 0, NULL, 0, now)) < 0 &&
-		    !p->waiting)
-			finish(p, r == RKMP_E_SYSTEM ? r : RKMP_E_REFUSED, "%s child: %s",
-			    rkmp_protocol_by_id(j->want[i])->name, rkmp_err_text());
-		return true;
-	}
-	if (missing > 0)
-		finish(p, RKMP_E_REFUSED, "%s", p->last);
-	else
-		finish(p, 0, "done");
-	return p->down;
-}
-
-static bool
-ctl_delete_child(struct rkmp_dpeer *p, double now)
-{
-	struct rkmp_dpeer_job *j = &p->job;
-	char h[2 * RKMP_SA_SPI_MAX + 1];
-	int r;
-
-	rkmp_hex_encode(j->spi, j->spi_size, h);
-	if (!j->started) {
-		if (p->sa.phase != RKMP_PHASE_ESTABLISHED) {
-			finish(p, RKMP_E_STATE, "the RKMP SA is %s, not established",
-			    rkmp_phase_name(p->sa.phase));
-			return p->down;
-		}
-		if (p->sa.pending.op != 0)
-			return false;
-		child_list(p, j->spi, j->spi_size, j->deleted, sizeof(j->deleted));
-		if (j->deleted[0] == '\0') {
-			finish(p, RKMP_E_REFUSED, "no live child SA with our SPI %s", h);
-			return p->down;
-		}
-		j->started = true;
-		if ((r = request(p, RKMP_CHILD_DELETE, j->protocol, 0, j->spi, j->spi_size, now)) < 0 &&
-		    !p->waiting)
-			finish(p, r == RKMP_E_SYSTEM ? r : RKMP_E_REFUSED, "delete of %s: %s", h,
-			    rkmp_err_text());
-		return true;
-	}
-	if (p->sa.phase == RKMP_PHASE_ESTABLISHED && p->sa.pending.op != 0)
-		return false;
-	for (size_t i = 0; i < p->sa.nchildren; i++) {
-		const struct rkmp_sa_child *ch = &p->sa.children[i];
-		size_t k;
-
-		if (ch->spi_size != j->spi_size || memcmp(ch->spi_local, j->spi, j->spi_size) != 0 ||
-		    ch->state != RKMP_CHILD_DELETED)
-			continue;
-		/* a configured child is not created again at once (that would undo the delete) */
-		if (child_cfg(p, ch->protocol, &k) != NULL) {
-			bool other = false;
-
-			for (size_t m = 0; m < p->sa.nchildren; m++)
-				other = other || (p->sa.children[m].protocol == ch->protocol &&
-				    rkmp_child_live(p->sa.children[m].state));
-			if (!other)
-				p->create_at[k] = now + HOLD;
-		}
-		finish(p, 0, "done");
-		return p->down;
-	}
-	finish(p, RKMP_E_REFUSED, "delete of %s: %s", h, p->sa.reason[0] ? p->sa.reason : p->last);
-	return p->down;
-}
-
-static bool
-ctl_delete_sa(struct rkmp_dpeer *p, double now)
-{
-	struct rkmp_dpeer_job *j = &p->job;
-	struct rkmp_child_req req = { .op = RKMP_CHILD_DELETE_IKE, .with_children = true };
-	int r;
-
-	if (!j->started) {
-		if (p->sa.phase != RKMP_PHASE_ESTABLISHED) {
-			if (p->down)
-				finish(p, 0, "done");
-			else
-				finish(p, RKMP_E_STATE, "no RKMP SA to delete: it is %s",
-				    rkmp_phase_name(p->sa.phase));
-			return p->down;
-		}
-		if (p->sa.pending.op != 0)
-			return false;
-		child_list(p, NULL, 0, j->deleted, sizeof(j->deleted));
-		j->started = true;
-		if ((r = run(p, RUN_REQUEST, NULL, 0, &req, now)) < 0 && !p->waiting)
-			finish(p, r == RKMP_E_SYSTEM ? r : RKMP_E_REFUSED, "delete of the RKMP SA: %s",
-			    rkmp_err_text());
-		return true;
-	}
-	if (p->sa.phase == RKMP_PHASE_ESTABLISHED && p->sa.pending.op != 0)
-		return false;
-	if (p->sa.phase == RKMP_PHASE_DELETED)
-		finish(p, 0, "done");
-	else
-		finish(p, RKMP_E_REFUSED, "the RKMP SA is %s: %s", rkmp_phase_name(p->sa.phase),
-		    p->sa.reason[0] ? p->sa.reason : p->last);
-	return p->down;
-}
-
-bool
-rkmp_dpeer_ctl(struct rkmp_dpeer *p, double now)
-{
-	if (!job_busy(p))
-		return p->down;
-	switch (p->job.kind) {
-	case RKMP_DPEER_JOB_GENERATE: return ctl_generate(p, now);
-	case RKMP_DPEER_JOB_DELETE_CHILD: return ctl_delete_child(p, now);
-	case RKMP_DPEER_JOB_DELETE_SA: return ctl_delete_sa(p, now);
-	default: return p->down;
-	}
-}
-
-/* A new job; its first step at once when no request of ours waits. */
-static int
-begin(struct rkmp_dpeer *p, enum rkmp_dpeer_job_kind kind, double now)
-{
-	p->job.kind = kind;
-	if (!p->waiting)
-		(void)rkmp_dpeer_ctl(p, now);
-	return 0;
-}
-
-int
-rkmp_dpeer_generate(struct rkmp_dpeer *p, uint8_t protocol, double now)
-{
-	struct rkmp_dpeer_job *j = &p->job;
-	bool established = p->sa.phase == RKMP_PHASE_ESTABLISHED;
-
-	if (job_busy(p))
-		return busy(p);
-	if (protocol != 0) {
-		const struct rkmp_protocol *pr = rkmp_protocol_by_id(protocol);
-
-		if (pr == NULL || (p->pc->profile == RKMP_PROFILE_IKEV2) == pr->rp)
-			return rkmp_err_set(RKMP_E_USAGE, "--protocol", "the %s profile of peer %s "
-			    "negotiates %s children", rkmp_profile_name(p->pc->profile), p->pc->name,
-			    p->pc->profile == RKMP_PROFILE_IKEV2 ? rkmp_protocol_default(false)->name :
-			    rkmp_protocol_names(false, true));
-	}
-	memset(j, 0, sizeof(*j));
-	if (protocol != 0)
-		j->want[j->nwant++] = protocol;
-	for (size_t k = 0; protocol == 0 && k < p->pc->nchildren; k++) {
-		bool have = false;
-
-		for (size_t i = 0; established && i < p->sa.nchildren && !have; i++)
-			have = p->sa.children[i].protocol == p->pc->children[k].protocol &&
-			    rkmp_child_live(p->sa.children[i].state);
-		if (!have)
-			j->want[j->nwant++] = p->pc->children[k].protocol;
-	}
-	for (size_t k = 0; k < p->pc->nchildren; k++)
-		for (size_t i = 0; i < j->nwant; i++)
-			if (p->pc->children[k].protocol == j->want[i] && p->create_at[k] > now)
-				p->create_at[k] = 0;	/* held by a delete: wanted again */
-	for (size_t i = 0; established && i < p->sa.nchildren; i++) {
-		const struct rkmp_sa_child *ch = &p->sa.children[i];
-
-		if (!rkmp_child_live(ch->state))
-			continue;
-		j->before[j->nbefore].protocol = ch->protocol;
-		j->before[j->nbefore].spi_size = ch->spi_size;
-		memcpy(j->before[j->nbefore++].spi, ch->spi_local, ch->spi_size);
-	}
-	if (established && j->nwant == 0) {
-		j->kind = RKMP_DPEER_JOB_GENERATE;
-		finish(p, 0, "nothing missing");
-		return 0;
-	}
-	return begin(p, RKMP_DPEER_JOB_GENERATE, now);
-}
-
-int
-rkmp_dpeer_up(struct rkmp_dpeer *p, double now)
-{
-	if (job_busy(p))
-		return busy(p);
-	if (p->down)
-		say(p, 0, "up (rkmpctl)");
-	p->down = false;
-	p->retry_at = now;
-	p->backoff = 0;
-	return rkmp_dpeer_generate(p, 0, now);
-}
-
-int
-rkmp_dpeer_delete(struct rkmp_dpeer *p, const char *spi, double now)
-{
-	struct rkmp_dpeer_job *j = &p->job;
-	uint8_t b[RKMP_SA_SPI_MAX];
-	size_t n = 0;
-
-	if (job_busy(p))
-		return busy(p);
-	if (spi != NULL && (spi[0] == '\0' || rkmp_hex_decode(spi, strlen(spi), b, sizeof(b), &n,
-	    NULL) != 0))
-		return rkmp_err_set(RKMP_E_USAGE, spi, "not an SPI in hex");
-	if (p->sa.phase != RKMP_PHASE_ESTABLISHED)
-		return rkmp_err_set(RKMP_E_STATE, p->pc->name, "no RKMP SA to delete: it is %s",
-		    rkmp_phase_name(p->sa.phase));
-	memset(j, 0, sizeof(*j));
-	if (spi == NULL)
-		return begin(p, RKMP_DPEER_JOB_DELETE_SA, now);
-	for (size_t i = 0; i < p->sa.nchildren; i++) {
-		const struct rkmp_sa_child *ch = &p->sa.children[i];
-
-		if (rkmp_child_live(ch->state) && ch->spi_size == n && memcmp(ch->spi_local, b, n) == 0) {
-			j->protocol = ch->protocol;
-			j->spi_size = (uint8_t)n;
-			memcpy(j->spi, b, n);
-			return begin(p, RKMP_DPEER_JOB_DELETE_CHILD, now);
-		}
-	}
-	return rkmp_err_set(RKMP_E_REFUSED, p->pc->name, "no live child SA with our SPI %s", spi);
-}
-
-int
-rkmp_dpeer_down(struct rkmp_dpeer *p, double now)
-{
-	enum rkmp_phase ph = p->sa.phase;
-
-	if (job_busy(p))
-		return busy(p);
-	memset(&p->job, 0, sizeof(p->job));
-	p->down = true;
-	say(p, 0, "down (rkmpctl): no initiation and no new child SA until rkmpctl up");
-	/* our RKMP_SA_INIT or RKMP_SA_AUTH that waits: given up */
-	if (ph == RKMP_PHASE_INIT_SENT || ph == RKMP_PHASE_AUTH_SENT ||
-	    (ph == RKMP_PHASE_INIT_DONE && p->sa.initiator))
-		revoke_ours(p, "down (rkmpctl) before the RKMP SA was established", now);
-	return begin(p, RKMP_DPEER_JOB_DELETE_SA, now);
-}
-
-json_t *
-rkmp_dpeer_job_answer(struct rkmp_dpeer *p)
-{
-	struct rkmp_dpeer_job *j = &p->job;
-	json_t *a = json_pack("{s:s}", "peer", p->pc->name), *cs = json_array();
-
-	if (j->kind == RKMP_DPEER_JOB_GENERATE) {
-		for (size_t i = 0; i < p->sa.nchildren; i++) {
-			const struct rkmp_sa_child *ch = &p->sa.children[i];
-			const struct rkmp_protocol *pr = rkmp_protocol_by_id(ch->protocol);
-			char sl[2 * RKMP_SA_SPI_MAX + 1], sp[2 * RKMP_SA_SPI_MAX + 1];
-			bool isnew = false;
-
-			for (size_t k = 0; k < j->nwant; k++)
-				isnew = isnew || j->got[k] == i + 1;
-			/* the new children; when none was missing, the configured ones there are */
-			if (!isnew && (j->nwant > 0 || ch->state != RKMP_CHILD_ESTABLISHED ||
-			    child_cfg(p, ch->protocol, NULL) == NULL))
-				continue;
-			rkmp_hex_encode(ch->spi_local, ch->spi_size, sl);
-			rkmp_hex_encode(ch->spi_peer, ch->spi_size, sp);
-			json_array_append_new(cs, json_pack("{s:s,s:s,s:s,s:b}", "protocol", pr ? pr->name :
-			    "?", "spi", sl, "spi_peer", sp, "new", isnew));
-		}
-		json_object_set_new(a, "children", cs);
-	} else {
-		char buf[sizeof(j->deleted)], *save = NULL;
-
-		snprintf(buf, sizeof(buf), "%s", j->deleted);
-		for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
-			json_array_append_new(cs, json_string(t));
-		json_object_set_new(a, "deleted", cs);
-		json_object_set_new(a, "rkmp_sa", json_boolean(j->kind == RKMP_DPEER_JOB_DELETE_SA &&
-		    j->started));
-	}
-	memset(j, 0, sizeof(*j));
-	return a;
-}
-
-void
-rkmp_dpeer_retire(struct rkmp_dpeer *p, const char *why, double now)
-{
-	struct rkmp_child_req req = { .op = RKMP_CHILD_DELETE_IKE, .with_children = true };
-	enum rkmp_phase ph = p->sa.phase;
-
-	if (ph == RKMP_PHASE_ESTABLISHED && !p->waiting && p->sa.pending.op == 0)
-		(void)run(p, RUN_REQUEST, NULL, 0, &req, now);
-	else if (ph == RKMP_PHASE_ESTABLISHED)
-		say(p, 0, "a request of ours waits for its answer: no Delete sent; the peer's SA ends "
-		    "when it fails there");
-	ph = p->sa.phase;
-	if (ph == RKMP_PHASE_NEW || ph == RKMP_PHASE_FAILED || (ph == RKMP_PHASE_DELETED && !any_live(p)))
-		return;
-	revoke_ours(p, why, now);
-}
-
-json_t *
-rkmp_dpeer_status(const struct rkmp_dpeer *p, double now)
-{
-	char si[17], sr[17];
-	json_t *j, *cs = json_array();
-
-	snprintf(si, sizeof(si), "%016" PRIx64, p->sa.spi_i);
-	snprintf(sr, sizeof(sr), "%016" PRIx64, p->sa.spi_r);
-	for (size_t i = 0; i < p->sa.nchildren; i++) {
-		const struct rkmp_sa_child *ch = &p->sa.children[i];
-		const struct rkmp_protocol *pr = rkmp_protocol_by_id(ch->protocol);
-		char sl[2 * RKMP_SA_SPI_MAX + 1], sp[2 * RKMP_SA_SPI_MAX + 1];
-		struct rkmp_dpeer_child *t = timer_of((struct rkmp_dpeer *)(uintptr_t)p, ch);
-		json_t *c;
-
-		if (!rkmp_child_live(ch->state))
-			continue;
-		rkmp_hex_encode(ch->spi_local, ch->spi_size, sl);
-		rkmp_hex_encode(ch->spi_peer, ch->spi_size, sp);
-		c = json_pack("{s:s,s:s,s:s,s:s}", "protocol", pr ? pr->name : "?", "spi", sl, "spi_peer",
-		    sp, "state", rkmp_child_state_name(ch->state));
-		if (t != NULL) {
-			json_object_set_new(c, "lifetime_left", json_integer(t->end > now ?
-			    (json_int_t)(t->end - now + 0.5) : 0));
-			if (t->rekey_at > 0)
-				json_object_set_new(c, "rekey_in", json_integer(t->rekey_at > now ?
-				    (json_int_t)(t->rekey_at - now + 0.5) : 0));
-		}
-		json_array_append_new(cs, c);
-	}
-	j = json_pack("{s:s,s:s,s:i,s:s,s:s,s:s,s:s,s:s,s:o}", "name", p->pc->name, "address",
-	    p->pc->address, "port", p->pc->port, "start", rkmp_dconf_start_name(p->pc->start), "phase",
-	    rkmp_phase_name(p->sa.phase), "role", p->sa.initiator ? "initiator" : "responder", "spi_i",
-	    si, "spi_r", sr, "children", cs);
-	json_object_set_new(j, "pending", p->waiting || p->sa.pending.op ? json_string(op_names[
-	    p->sa.pending.op < nitems(op_names) ? p->sa.pending.op : 0]) : json_null());
-	if (p->sa.phase == RKMP_PHASE_NEW && !p->waiting)
-		json_object_set_new(j, "pending", json_null());
-	if (p->last_at > 0)
-		json_object_set_new(j, "last_exchange", json_pack("{s:s,s:i}", "note", p->last, "ago",
-		    (json_int_t)(now - p->last_at + 0.5)));
-	else
-		json_object_set_new(j, "last_exchange", json_null());
-	if (p->sa.reason[0])
-		json_object_set_new(j, "reason", json_string(p->sa.reason));
-	json_object_set_new(j, "exchanges", json_integer(p->exchanges));
-	json_object_set_new(j, "rekeys", json_integer(p->rekeys));
-	json_object_set_new(j, "ignored", json_integer(p->ignored));
-	json_object_set_new(j, "down", json_boolean(p->down));
-	return j;
-}
