@@ -314,6 +314,15 @@ rkmp_ike_child_specs_for(const struct rkmp_sa *sa, uint8_t protocol, uint16_t pf
 	return 0;
 }
 
+/* A child deleted (by us or by the peer): its keys are no longer anyone's. */
+static void
+child_deleted(struct rkmp_sa_child *c)
+{
+	c->state = RKMP_CHILD_DELETED;
+	rkmp_crypto_wipe(c->keymat, sizeof(c->keymat));
+	c->keymat_len = 0;
+}
+
 static struct rkmp_sa_child *
 child_find(struct rkmp_sa *sa, uint8_t protocol, const uint8_t *spi, size_t len, bool local)
 {
@@ -650,7 +659,7 @@ rkmp_ike_info_deletes(struct rkmp_sa *sa, const struct rkmp_pld *inner, size_t n
 
 			if (c == NULL || (p = rkmp_ike_pl_add(l, RKMP_PLD_DELETE)) == NULL)
 				continue;
-			c->state = RKMP_CHILD_DELETED;
+			child_deleted(c);
 			memcpy(delspis[ndel], c->spi_local, c->spi_size);
 			p->u.del.protocol = c->protocol;
 			p->u.del.spi_size = c->spi_size;
@@ -1014,7 +1023,7 @@ rkmp_ike_child_process(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const
 		    sa->pending.spi_size, true);
 
 		if (c != NULL)
-			c->state = RKMP_CHILD_DELETED;
+			child_deleted(c);
 		rkmp_ike_note(o, "child SA deleted");
 		break;
 	}

@@ -64,8 +64,11 @@ child() {	# child FILE INDEX FIELD
 	run -0 "$RKMP_BIN/rkmp-decode" -q -s "$W/a.json" "$W/rk.req"
 	assert_output --partial "SK{N(REKEY_SA) SA Nonce KE}"
 	run -0 exchange a b del --delete "$old"
-	pair_jq '$a.children[0].state, $b.children[0].state, $a.children[1].state'
-	assert_equal "${v[*]}" "deleted deleted established"
+	# the deleted child's keys are wiped from both states, the live one's kept
+	pair_jq '$a.children[0].state, $b.children[0].state, $a.children[1].state,
+	    ($a.secrets.children[0].keymat // "none"), ($b.secrets.children[0].keymat // "none"),
+	    ($a.secrets.children[1].keymat | length > 0)'
+	assert_equal "${v[*]}" "deleted deleted established none none true"
 }
 
 @test "the responder of the RKMP SA may start: liveness, a child, deleting the RKMP SA" {
