@@ -6,29 +6,16 @@
 load helpers
 load rkmpd-helpers
 
-setup() {
-	rkmpd_setup
-}
-
-teardown() {
-	rkmpd_teardown
-}
+setup() { rkmpd_setup; }
+teardown() { rkmpd_teardown; }
 
 # the children: lifetimes of 8 s, rekeyed 4 s before they end
 CHILDREN='[{"protocol": "tcp-ao", "lifetime": 8, "rekey_margin": 4},
            {"protocol": "bfd", "pfs": "x25519", "lifetime": 8, "rekey_margin": 4}]'
 
-# pair: b answers, a initiates; both up
-pair() {
-	conf a b "$PA" "$PB" always "$CHILDREN"
-	conf b a "$PB" "$PA" respond "$CHILDREN"
-	start b
-	start a
-}
-
 @test "two rkmpd: established, the same keys in both key tables, two rekeys of each child with RFC 7210 overlap, rkmpctl status" {
 	need jq
-	pair
+	pair always "$CHILDREN"
 	# two rekeys of each child: lifetime 8 s, margin 4 s
 	for _ in $(seq 300); do
 		[ "$(events a rekey tcp-ao)" -ge 2 ] && [ "$(events a rekey bfd)" -ge 2 ] && break
@@ -97,7 +84,7 @@ pair() {
 
 @test "rkmpctl rekey PEER SPI: the new SPI once the exchange is done; an unknown SPI is refused" {
 	need jq
-	pair
+	pair always "$CHILDREN"
 	for _ in $(seq 100); do
 		[ "$(jq -r '[.children[] | select(.state == "established")] | length' "$W/a/b.json" 2>/dev/null)" = 2 ] && break
 		sleep 0.1
@@ -119,7 +106,7 @@ pair() {
 
 @test "malformed and forged datagrams are ignored (logged at -v) and the daemon goes on" {
 	need jq
-	pair
+	pair always "$CHILDREN"
 	for _ in $(seq 100); do
 		[ "$(jq -r .phase "$W/b/a.json" 2>/dev/null)" = established ] && break
 		sleep 0.1
@@ -155,7 +142,7 @@ pair() {
 
 @test "a step tool refuses a state file the daemon holds (exit 3, naming rkmpd)" {
 	need jq
-	pair
+	pair always "$CHILDREN"
 	for _ in $(seq 100); do [ -f "$W/b/a.json" ] && break; sleep 0.1; done
 	cp "$W/b/a.json" "$W/before.json"
 	run -3 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/b/a.json" --liveness -o "$W/x.bin"

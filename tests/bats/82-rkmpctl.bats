@@ -10,13 +10,8 @@
 load helpers
 load rkmpd-helpers
 
-setup() {
-	rkmpd_setup
-}
-
-teardown() {
-	rkmpd_teardown
-}
+setup() { rkmpd_setup; }
+teardown() { rkmpd_teardown; }
 
 # the children: 60 s, no timed rekey during a test
 CHILDREN='[{"protocol": "tcp-ao", "lifetime": 60, "rekey_margin": 10},
@@ -42,10 +37,7 @@ rows() {
 
 @test "generate: an on-demand peer gets its RKMP SA and configured children; --protocol a new child; the SPIs are the state's and the key tables'" {
 	need jq
-	conf a b "$PA" "$PB" on-demand "$CHILDREN"
-	conf b a "$PB" "$PA" respond "$CHILDREN"
-	start b
-	start a
+	pair on-demand "$CHILDREN"
 	sleep 0.3
 	# on-demand: nothing happens until asked
 	run -0 ctl a --json status b
@@ -97,10 +89,7 @@ rows() {
 
 @test "delete PEER SPI: one child, its rows gone from both key tables; delete PEER: the RKMP SA with its children; the errors" {
 	need jq
-	conf a b "$PA" "$PB" always "$CHILDREN"
-	conf b a "$PB" "$PA" respond "$CHILDREN"
-	start b
-	start a
+	pair always "$CHILDREN"
 	wait_established a b
 	wait_established b a
 	spi=$(jq -r '[.children[] | select(.state == "established" and .protocol == "BFD")][0].spi_local' "$W/a/b.json")
@@ -143,10 +132,7 @@ rows() {
 
 @test "down: the RKMP SA deleted and no initiation until up; up: initiated now" {
 	need jq
-	conf a b "$PA" "$PB" always "$CHILDREN"
-	conf b a "$PB" "$PA" respond "$CHILDREN"
-	start b
-	start a
+	pair always "$CHILDREN"
 	wait_established a b
 	run -0 ctl a down b
 	[[ "$output" == "b: down, deleted the RKMP SA and its child SAs tcp-ao:"*" bfd:"* ]] || fail "$output"
@@ -172,10 +158,7 @@ rows() {
 
 @test "events: the daemon's last events, --json the events file's lines with the peer's name; --follow the new ones as they happen" {
 	need jq
-	conf a b "$PA" "$PB" on-demand "$CHILDREN"
-	conf b a "$PB" "$PA" respond "$CHILDREN"
-	start b
-	start a
+	pair on-demand "$CHILDREN"
 	run -0 ctl a events
 	assert_output ""
 	ctl b --json events --follow > "$W/follow.json" &

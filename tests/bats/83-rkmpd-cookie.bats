@@ -8,13 +8,8 @@
 load helpers
 load rkmpd-helpers
 
-setup() {
-	rkmpd_setup
-}
-
-teardown() {
-	rkmpd_teardown
-}
+setup() { rkmpd_setup; }
+teardown() { rkmpd_teardown; }
 
 # one child: the profile's first with its defaults (what no "children" key means)
 CHILDREN='[{}]'

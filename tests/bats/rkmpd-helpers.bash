@@ -57,6 +57,14 @@ start() {
 	wait_for 5 "rkmpd $side to listen" test -S "$W/$side/ctl.sock"
 }
 
+# pair START CHILDREN: b answers, a initiates (START: always or on-demand); both up
+pair() {
+	conf a b "$PA" "$PB" "$1" "$2"
+	conf b a "$PB" "$PA" respond "$2"
+	start b
+	start a
+}
+
 # wait_for SECONDS WHAT CMD...: CMD polled every 0.1 s until it succeeds; a
 # failure names WHAT and shows both logs
 wait_for() {
