@@ -72,8 +72,8 @@ wait_for() {
 	shift 2
 	while ! "$@" >/dev/null 2>&1; do
 		if [ "$SECONDS" -ge "$end" ]; then
-			echo "--- a/log"; tail -n 30 "$W/a/log" 2>/dev/null
-			echo "--- b/log"; tail -n 30 "$W/b/log" 2>/dev/null
+			echo "--- a/log"; tail -n 30 "$W/a/log" 2>/dev/null || true
+			echo "--- b/log"; tail -n 30 "$W/b/log" 2>/dev/null || true
 			fail "no $what within $secs s"
 		fi
 		sleep 0.1
