@@ -4,82 +4,28 @@
 # the configuration validated whole; malformed datagrams; the state lock.
 
 load helpers
+load rkmpd-helpers
 
-setup() {
-	W=$BATS_TEST_TMPDIR
-	printf 'rkmpd-test-psk-0123456789\n' > "$W/k.psk"
-	chmod 600 "$W/k.psk"
-	PA=$((20000 + RANDOM % 20000))
-	PB=$((PA + 1))
-	mkdir -p "$W/a" "$W/b"
-	PIDS=()
-}
+setup() { rkmpd_setup; }
+teardown() { rkmpd_teardown; }
 
-teardown() {
-	for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-
-# conf SIDE OTHER MYPORT PEERPORT START: SIDE's configuration, peer OTHER
-conf() {
-	cat > "$W/$1/conf.json" <<-EOF
-	{"format": "rkmpd-config", "version": 1, "listen": ["127.0.0.1:$3"],
-	 "state_dir": "$W/$1", "keytable": "$W/$1/kt.json", "events": "$W/$1/events.json",
-	 "control": "$W/$1/ctl.sock",
-	 "peers": [{"name": "$2", "address": "127.0.0.1", "port": $4, "profile": "rkmp",
-	   "id": "fqdn:$1.rkmpd.test", "peer_id": "fqdn:$2.rkmpd.test", "psk_file": "$W/k.psk",
-	   "start": "$5",
-	   "children": [{"protocol": "tcp-ao", "lifetime": 8, "rekey_margin": 4},
-	                {"protocol": "bfd", "pfs": "x25519", "lifetime": 8, "rekey_margin": 4}]}]}
-	EOF
-}
-
-# start SIDE: rkmpd in the foreground of a background job, logging to SIDE/log
-start() {
-	"$RKMP_BIN/rkmpd" -f -v -c "$W/$1/conf.json" 2>>"$W/$1/log" &
-	PIDS+=($!)
-	for _ in $(seq 50); do [ -S "$W/$1/ctl.sock" ] && return 0; sleep 0.1; done
-	cat "$W/$1/log"
-	fail "rkmpd $1 did not start"
-}
-
-# pair: b answers, a initiates; both up
-pair() {
-	conf a b "$PA" "$PB" always
-	conf b a "$PB" "$PA" respond
-	start b
-	start a
-}
-
-# rekeys SIDE PROTOCOL: rekey events of PROTOCOL in SIDE's events file
-rekeys() {
-	[ -s "$W/$1/events.json" ] || { echo 0; return; }
-	jq -s --arg p "$2" '[.[] | select(.event == "rekey" and .protocol == $p)] | length' "$W/$1/events.json" 2>/dev/null || echo 0
-}
-
-# the keys of a table as "protocol sender-id receiver-id key" from SIDE's view: a's
-# LocalKeyName is b's PeerKeyName, so b's rows are read the other way round
-keys_of() {
-	if [ "$2" = local ]; then
-		jq -r '.rows[] | "\(.Protocol) \(.LocalKeyName) \(.PeerKeyName) \(.Key)"' "$W/$1/kt.json" | sort
-	else
-		jq -r '.rows[] | "\(.Protocol) \(.PeerKeyName) \(.LocalKeyName) \(.Key)"' "$W/$1/kt.json" | sort
-	fi
-}
+# the children: lifetimes of 8 s, rekeyed 4 s before they end
+CHILDREN='[{"protocol": "tcp-ao", "lifetime": 8, "rekey_margin": 4},
+           {"protocol": "bfd", "pfs": "x25519", "lifetime": 8, "rekey_margin": 4}]'
 
 @test "two rkmpd: established, the same keys in both key tables, two rekeys of each child with RFC 7210 overlap, rkmpctl status" {
 	need jq
-	pair
+	pair always "$CHILDREN"
 	# two rekeys of each child: lifetime 8 s, margin 4 s
 	for _ in $(seq 300); do
-		[ "$(rekeys a tcp-ao)" -ge 2 ] && [ "$(rekeys a bfd)" -ge 2 ] && break
+		[ "$(events a rekey tcp-ao)" -ge 2 ] && [ "$(events a rekey bfd)" -ge 2 ] && break
 		sleep 0.1
 	done
-	[ "$(rekeys a tcp-ao)" -ge 2 ] || { cat "$W/a/log"; fail "fewer than 2 TCP-AO rekeys"; }
-	[ "$(rekeys a bfd)" -ge 2 ] || fail "fewer than 2 BFD rekeys"
+	[ "$(events a rekey tcp-ao)" -ge 2 ] || { cat "$W/a/log"; fail "fewer than 2 TCP-AO rekeys"; }
+	[ "$(events a rekey bfd)" -ge 2 ] || fail "fewer than 2 BFD rekeys"
 	# b saw them as the responder (its events can lag a's by one exchange)
 	sleep 0.5
-	[ "$(rekeys b tcp-ao)" -ge 2 ] || fail "b: fewer than 2 TCP-AO rekeys"
+	[ "$(events b rekey tcp-ao)" -ge 2 ] || fail "b: fewer than 2 TCP-AO rekeys"
 	# both state files: one RKMP SA, its SPIs and keys (the step tools' format)
 	[ "$(jq -r .format "$W/a/b.json")" = rkmp-state ]
 	[ "$(jq -r .phase "$W/a/b.json")" = established ]
@@ -118,7 +64,7 @@ keys_of() {
 	assert_line --regexp "^  tcp-ao SPI [0-9a-f]{2} \(peer's [0-9a-f]{2}\) established, lifetime left [0-9]+ s, rekey in [0-9]+ s$"
 	assert_line --regexp "^  bfd SPI [0-9a-f]{2} "
 	# (a, which starts every exchange, held still while b's answer and file are read)
-	kill -STOP "${PIDS[1]}"
+	kill -STOP "${PID[a]}"
 	sleep 0.3
 	run -0 "$RKMP_BIN/rkmpctl" --json -s "$W/b/ctl.sock" status a
 	[ "${#lines[@]}" = 1 ]
@@ -132,7 +78,7 @@ keys_of() {
 	    | . as $c | select(any($f[0].children[]; .spi_local == $c.spi and .spi_peer == $c.spi_peer
 	        and (.state == "established" or .state == "rekeyed")))] | length == ($st.peers[0].children | length)'
 	assert_output true
-	kill -CONT "${PIDS[1]}"
+	kill -CONT "${PID[a]}"
 	# unknown peer: an error object, exit 2
 	run -2 --separate-stderr "$RKMP_BIN/rkmpctl" --json -s "$W/a/ctl.sock" status nobody
 	jq -e '.error.class == "usage" and .error.exit == 2 and .error.where == "nobody"' <<<"$output"
@@ -140,7 +86,7 @@ keys_of() {
 
 @test "rkmpctl rekey PEER SPI: the new SPI once the exchange is done; an unknown SPI is refused" {
 	need jq
-	pair
+	pair always "$CHILDREN"
 	for _ in $(seq 100); do
 		[ "$(jq -r '[.children[] | select(.state == "established")] | length' "$W/a/b.json" 2>/dev/null)" = 2 ] && break
 		sleep 0.1
@@ -162,7 +108,7 @@ keys_of() {
 
 @test "malformed and forged datagrams are ignored (logged at -v) and the daemon goes on" {
 	need jq
-	pair
+	pair always "$CHILDREN"
 	for _ in $(seq 100); do
 		[ "$(jq -r .phase "$W/b/a.json" 2>/dev/null)" = established ] && break
 		sleep 0.1
@@ -183,7 +129,7 @@ keys_of() {
 		jq -e '.peers[0].ignored >= 100' <<<"$output" >/dev/null && break
 		sleep 0.1
 	done
-	kill -0 "${PIDS[0]}"
+	kill -0 "${PID[b]}"
 	jq -e '.peers[0].phase == "established" and .peers[0].ignored >= 100' <<<"$output" ||
 	    fail "$output; b logged $(grep -c 'ignored a' "$W/b/log") ignored datagrams, SPIs sent $spi_i $spi_r; $(tail -5 "$W/b/log")"
 	grep -q "ignored a datagram" "$W/b/log"
@@ -191,24 +137,24 @@ keys_of() {
 	after=$(jq -c .ike_sa "$W/b/a.json")
 	[ "$(jq -r .spi_r <<<"$after")" = "$(jq -r .spi_r <<<"$before")" ]
 	# and the daemon still answers: a rekey after the flood
-	r0=$(rekeys b tcp-ao)
-	for _ in $(seq 100); do [ "$(rekeys b tcp-ao)" -gt "$r0" ] && break; sleep 0.1; done
-	[ "$(rekeys b tcp-ao)" -gt "$r0" ] || fail "no rekey after the flood"
+	r0=$(events b rekey tcp-ao)
+	for _ in $(seq 100); do [ "$(events b rekey tcp-ao)" -gt "$r0" ] && break; sleep 0.1; done
+	[ "$(events b rekey tcp-ao)" -gt "$r0" ] || fail "no rekey after the flood"
 }
 
 @test "a step tool refuses a state file the daemon holds (exit 3, naming rkmpd)" {
 	need jq
-	pair
+	pair always "$CHILDREN"
 	for _ in $(seq 100); do [ -f "$W/b/a.json" ] && break; sleep 0.1; done
 	cp "$W/b/a.json" "$W/before.json"
 	run -3 --separate-stderr "$RKMP_BIN/rkmp-child" -s "$W/b/a.json" --liveness -o "$W/x.bin"
-	[[ "$stderr" == "rkmp-child: $W/b/a.json: state: locked by rkmpd pid ${PIDS[0]} since "* ]] || fail "$stderr"
+	[[ "$stderr" == "rkmp-child: $W/b/a.json: state: locked by rkmpd pid ${PID[b]} since "* ]] || fail "$stderr"
 	[ ! -e "$W/x.bin" ]
 }
 
 @test "configuration errors: one line naming the file and the key, exit 2, nothing started" {
 	need jq
-	conf a b "$PA" "$PB" always
+	conf a b "$PA" "$PB" always "$CHILDREN"
 	c=$W/a/conf.json
 	jq '.peers[0].children[0].lifetime = "8s"' "$c" > "$W/bad1.json"
 	run -2 --separate-stderr "$RKMP_BIN/rkmpd" -f -c "$W/bad1.json"

@@ -9,7 +9,7 @@ load rkmpd-helpers
 
 setup() {
 	need jq
-	rkmpd_setup
+	rkmpd_setup hook
 }
 
 teardown() {

@@ -8,58 +8,24 @@
 # invalid configuration on reload.
 
 load helpers
+load rkmpd-helpers
 
-setup() {
-	W=$BATS_TEST_TMPDIR
-	printf 'rkmpctl-test-psk-0123456789\n' > "$W/k.psk"
-	chmod 600 "$W/k.psk"
-	PA=$((20000 + RANDOM % 20000))
-	PB=$((PA + 1))
-	mkdir -p "$W/a" "$W/b"
-	PIDS=()
-}
+setup() { rkmpd_setup; }
+teardown() { rkmpd_teardown; }
 
-teardown() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-
-# conf SIDE OTHER MYPORT PEERPORT START: SIDE's configuration, peer OTHER
-conf() {
-	cat > "$W/$1/conf.json" <<-EOF
-	{"format": "rkmpd-config", "version": 1, "listen": ["127.0.0.1:$3"],
-	 "state_dir": "$W/$1", "keytable": "$W/$1/kt.json", "events": "$W/$1/events.json",
-	 "control": "$W/$1/ctl.sock",
-	 "peers": [{"name": "$2", "address": "127.0.0.1", "port": $4, "profile": "rkmp",
-	   "id": "fqdn:$1.rkmpctl.test", "peer_id": "fqdn:$2.rkmpctl.test", "psk_file": "$W/k.psk",
-	   "start": "$5",
-	   "children": [{"protocol": "tcp-ao", "lifetime": 60, "rekey_margin": 10},
-	                {"protocol": "bfd", "lifetime": 60, "rekey_margin": 10}]}]}
-	EOF
-}
-
-# start SIDE [OPTIONS]: rkmpd in the foreground of a background job, logging to SIDE/log
-start() {
-	local side=$1
-	shift
-	"$RKMP_BIN/rkmpd" -f -v "$@" -c "$W/$side/conf.json" 2>>"$W/$side/log" &
-	PIDS+=($!)
-	for _ in $(seq 50); do [ -S "$W/$side/ctl.sock" ] && return 0; sleep 0.1; done
-	cat "$W/$side/log"
-	fail "rkmpd $side did not start"
-}
+# the children: 60 s, no timed rekey during a test
+CHILDREN='[{"protocol": "tcp-ao", "lifetime": 60, "rekey_margin": 10},
+           {"protocol": "bfd", "lifetime": 60, "rekey_margin": 10}]'
 
 ctl() {
 	"$RKMP_BIN/rkmpctl" -s "$W/$1/ctl.sock" "${@:2}"
 }
 
-# established SIDE PEER: wait for SIDE's SA with PEER to be established with 2 children
-established() {
-	for _ in $(seq 100); do
-		[ "$(jq -r '[.children[] | select(.state == "established")] | length' "$W/$1/$2.json" 2>/dev/null)" = 2 ] && return 0
-		sleep 0.1
-	done
-	fail "$1: no established SA with 2 children: $(tail -5 "$W/$1/log")"
+# wait_established SIDE PEER: wait for SIDE's SA with PEER to be established with
+# 2 children (exactly: the configured two, none made twice)
+wait_established() {
+	wait_for 10 "established SA with 2 children in $1's state of $2" \
+	    jq -e '[.children[] | select(.state == "established")] | length == 2' "$W/$1/$2.json"
 }
 
 # rows SIDE: the key table's rows as "protocol SPI", SPI the side's own of the child (a
@@ -71,10 +37,7 @@ rows() {
 
 @test "generate: an on-demand peer gets its RKMP SA and configured children; --protocol a new child; the SPIs are the state's and the key tables'" {
 	need jq
-	conf a b "$PA" "$PB" on-demand
-	conf b a "$PB" "$PA" respond
-	start b
-	start a
+	pair on-demand "$CHILDREN"
 	sleep 0.3
 	# on-demand: nothing happens until asked
 	run -0 ctl a --json status b
@@ -110,7 +73,7 @@ rows() {
 
 @test "generate to a peer that does not answer: rkmpctl says it waits (where, until when) and gives up after --timeout, exit 6" {
 	need jq
-	conf a b "$PA" "$PB" on-demand
+	conf a b "$PA" "$PB" on-demand "$CHILDREN"
 	start a
 	run -6 --separate-stderr ctl a --timeout 2.5 generate b
 	[[ "${stderr_lines[0]}" =~ ^rkmpctl:\ waiting\ for\ rkmpd\'s\ answer\ on\ $W/a/ctl.sock\ until\ [0-9]{2}:[0-9]{2}:[0-9]{2}\ \(--timeout\ 2.5\)$ ]] || fail "$stderr"
@@ -126,12 +89,9 @@ rows() {
 
 @test "delete PEER SPI: one child, its rows gone from both key tables; delete PEER: the RKMP SA with its children; the errors" {
 	need jq
-	conf a b "$PA" "$PB" always
-	conf b a "$PB" "$PA" respond
-	start b
-	start a
-	established a b
-	established b a
+	pair always "$CHILDREN"
+	wait_established a b
+	wait_established b a
 	spi=$(jq -r '[.children[] | select(.state == "established" and .protocol == "BFD")][0].spi_local' "$W/a/b.json")
 	peer=$(jq -r --arg s "$spi" '.children[] | select(.spi_local == $s) | .spi_peer' "$W/a/b.json")
 	for _ in $(seq 20); do rows b | grep -qx "bfd $peer" && break; sleep 0.1; done
@@ -172,11 +132,8 @@ rows() {
 
 @test "down: the RKMP SA deleted and no initiation until up; up: initiated now" {
 	need jq
-	conf a b "$PA" "$PB" always
-	conf b a "$PB" "$PA" respond
-	start b
-	start a
-	established a b
+	pair always "$CHILDREN"
+	wait_established a b
 	run -0 ctl a down b
 	[[ "$output" == "b: down, deleted the RKMP SA and its child SAs tcp-ao:"*" bfd:"* ]] || fail "$output"
 	[ "$(jq -r .phase "$W/a/b.json")" = deleted ]
@@ -201,15 +158,12 @@ rows() {
 
 @test "events: the daemon's last events, --json the events file's lines with the peer's name; --follow the new ones as they happen" {
 	need jq
-	conf a b "$PA" "$PB" on-demand
-	conf b a "$PB" "$PA" respond
-	start b
-	start a
+	pair on-demand "$CHILDREN"
 	run -0 ctl a events
 	assert_output ""
 	ctl b --json events --follow > "$W/follow.json" &
 	fpid=$!
-	PIDS+=("$fpid")
+	PID[follow]=$fpid
 	sleep 0.2
 	run -0 ctl a generate b
 	for _ in $(seq 30); do [ "$(wc -l < "$W/follow.json")" -ge 2 ] && break; sleep 0.1; done
@@ -228,14 +182,14 @@ rows() {
 @test "reload and SIGHUP: a peer added, one removed (its SA deleted, rows revoked, lock released), the unchanged one untouched; an invalid file keeps the running configuration" {
 	need jq
 	need flock
-	conf a b "$PA" "$PB" always
-	conf b a "$PB" "$PA" respond
+	conf a b "$PA" "$PB" always "$CHILDREN"
+	conf b a "$PB" "$PA" respond "$CHILDREN"
 	# a also has peer x (respond, nobody there)
-	jq '.peers += [{"name": "x", "address": "127.0.0.1", "port": 9, "id": "fqdn:a.rkmpctl.test",
+	jq '.peers += [{"name": "x", "address": "127.0.0.1", "port": 9, "id": .peers[0].id,
 	    "psk_file": .peers[0].psk_file, "start": "respond"}]' "$W/a/conf.json" > "$W/a/c2" && mv "$W/a/c2" "$W/a/conf.json"
 	start b
 	start a
-	established a b
+	wait_established a b
 	run -0 ctl a --json status b
 	before=$(jq -c '.peers[0] | [.spi_i, .spi_r, .exchanges, [.children[].spi]]' <<<"$output")
 	# an invalid file: said, refused (exit 2, the key named), nothing changes
@@ -244,15 +198,15 @@ rows() {
 	run -2 --separate-stderr ctl a reload
 	[[ "$stderr" == "rkmpctl: usage: peers[0].port: "* ]] || fail "$stderr"
 	grep -q "^rkmpd: reload: $W/a/conf.json: usage: peers\[0\].port: .*; the running configuration is kept$" "$W/a/log"
-	kill -HUP "${PIDS[1]}"
+	kill -HUP "${PID[a]}"
 	for _ in $(seq 20); do [ "$(grep -c 'the running configuration is kept' "$W/a/log")" = 2 ] && break; sleep 0.1; done
 	[ "$(grep -c 'the running configuration is kept' "$W/a/log")" = 2 ]
 	run -0 ctl a --json status
 	jq -e '[.peers[].name] == ["b", "x"]' <<<"$output"
 	# x removed, c added, b the same: SIGHUP
-	jq '.peers = [.peers[0], {"name": "c", "address": "127.0.0.1", "port": 9, "id": "fqdn:a.rkmpctl.test",
+	jq '.peers = [.peers[0], {"name": "c", "address": "127.0.0.1", "port": 9, "id": .peers[0].id,
 	    "psk_file": .peers[0].psk_file, "start": "respond"}]' "$W/a/good.json" > "$W/a/conf.json"
-	kill -HUP "${PIDS[1]}"
+	kill -HUP "${PID[a]}"
 	for _ in $(seq 30); do grep -q "reload: $W/a/conf.json: 2 peers: added c, removed x" "$W/a/log" && break; sleep 0.1; done
 	grep -q "reload: $W/a/conf.json: 2 peers: added c, removed x, changed none, 1 unchanged" "$W/a/log" || fail "$(tail -5 "$W/a/log")"
 	run -0 ctl a --json status
@@ -277,16 +231,16 @@ rows() {
 
 @test "rkmpd --delete-on-stop: the other daemon sees the Delete (its rows removed); without it both keep their rows" {
 	need jq
-	conf a b "$PA" "$PB" always
-	conf b a "$PB" "$PA" respond
+	conf a b "$PA" "$PB" always "$CHILDREN"
+	conf b a "$PB" "$PA" respond "$CHILDREN"
 	start b
 	start a --delete-on-stop
-	established a b
-	established b a
+	wait_established a b
+	wait_established b a
 	for _ in $(seq 20); do [ "$(rows b | wc -l)" = 2 ] && break; sleep 0.1; done
 	[ "$(rows b | wc -l)" = 2 ]
-	kill -TERM "${PIDS[1]}"
-	wait "${PIDS[1]}"
+	kill -TERM "${PID[a]}"
+	wait "${PID[a]}"
 	grep -q "SIGTERM: stopping with --delete-on-stop" "$W/a/log"
 	[ -z "$(rows a)" ] || fail "a kept rows: $(rows a)"
 	for _ in $(seq 20); do [ -z "$(rows b)" ] && break; sleep 0.1; done
@@ -294,11 +248,11 @@ rows() {
 	[ "$(jq -r .phase "$W/b/a.json")" = deleted ]
 	# without it: b stops and both keep their rows (a started again, new SA)
 	start a
-	established a b
-	established b a
+	wait_established a b
+	wait_established b a
 	for _ in $(seq 20); do [ "$(rows b | wc -l)" = 2 ] && break; sleep 0.1; done
-	kill -TERM "${PIDS[0]}"
-	wait "${PIDS[0]}"
+	kill -TERM "${PID[b]}"
+	wait "${PID[b]}"
 	[ "$(rows b | wc -l)" = 2 ]
 	[ "$(rows a | wc -l)" = 2 ]
 }
@@ -308,10 +262,10 @@ rows() {
 	run -6 --separate-stderr "$RKMP_BIN/rkmpctl" -s "$W/none.sock" generate b
 	assert_equal "$stderr" "rkmpctl: $W/none.sock: transport: no daemon listens (connect: No such file or directory)"
 	# a daemon killed: its socket stays, nobody listens
-	conf a b "$PA" "$PB" respond
+	conf a b "$PA" "$PB" respond "$CHILDREN"
 	start a
-	kill -KILL "${PIDS[0]}"
-	wait "${PIDS[0]}" || true
+	kill -KILL "${PID[a]}"
+	wait "${PID[a]}" || true
 	run -6 --separate-stderr ctl a status
 	assert_equal "$stderr" "rkmpctl: $W/a/ctl.sock: transport: no daemon listens (connect: Connection refused): the socket of an rkmpd that is gone?"
 	: > "$W/file.sock"
@@ -327,7 +281,7 @@ c, _ = s.accept()
 c.recv(4096)
 c.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
 c.close()' "$W/other.sock" &
-	PIDS+=($!)
+	PID[other]=$!
 	for _ in $(seq 50); do [ -S "$W/other.sock" ] && break; sleep 0.1; done
 	run -6 --separate-stderr "$RKMP_BIN/rkmpctl" -s "$W/other.sock" --json status
 	jq -e '.error.class == "transport" and (.error.detail | startswith("not an rkmpd answer (")) and (.error.detail | endswith("is '"$W"'/other.sock rkmpd'"'"'s control socket?"))' <<<"$output" || fail "$output"

@@ -6,45 +6,18 @@
 # the repeat came, and asked again, and again.)
 
 load helpers
+load rkmpd-helpers
 
-setup() {
-	W=$BATS_TEST_TMPDIR
-	printf 'rkmpd-cookie-psk-0123456789\n' > "$W/k.psk"
-	chmod 600 "$W/k.psk"
-	PA=$((20000 + RANDOM % 20000))
-	PB=$((PA + 1))
-	mkdir -p "$W/a" "$W/b"
-	PIDS=()
-}
+setup() { rkmpd_setup; }
+teardown() { rkmpd_teardown; }
 
-teardown() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-
-# conf SIDE OTHER MYPORT PEERPORT START COOKIE_THRESHOLD
-conf() {
-	cat > "$W/$1/conf.json" <<-EOF
-	{"format": "rkmpd-config", "version": 1, "listen": ["127.0.0.1:$3"],
-	 "state_dir": "$W/$1", "control": "$W/$1/ctl.sock", "cookie_threshold": $6,
-	 "peers": [{"name": "$2", "address": "127.0.0.1", "port": $4, "profile": "rkmp",
-	   "id": "fqdn:$1.rkmpd.test", "peer_id": "fqdn:$2.rkmpd.test", "psk_file": "$W/k.psk",
-	   "start": "$5"}]}
-	EOF
-}
-
-start() {
-	"$RKMP_BIN/rkmpd" -f -v -c "$W/$1/conf.json" 2>>"$W/$1/log" &
-	PIDS+=($!)
-	for _ in $(seq 50); do [ -S "$W/$1/ctl.sock" ] && return 0; sleep 0.1; done
-	cat "$W/$1/log"
-	fail "rkmpd $1 did not start"
-}
+# one child: the profile's first with its defaults (what no "children" key means)
+CHILDREN='[{}]'
 
 @test "rkmpd with cookie_threshold 0: every new RKMP_SA_INIT is asked for a COOKIE, the repeat with it is answered, the SA is established" {
 	need jq
-	conf a b "$PA" "$PB" always 64
-	conf b a "$PB" "$PA" respond 0
+	conf a b "$PA" "$PB" always "$CHILDREN" "" ', "cookie_threshold": 64'
+	conf b a "$PB" "$PA" respond "$CHILDREN" "" ', "cookie_threshold": 0'
 	start b
 	start a
 	for _ in $(seq 100); do
@@ -61,7 +34,7 @@ start() {
 }
 
 @test "rkmpd with cookie_threshold 0: a new RKMP_SA_INIT without the COOKIE is answered with one and no SA is kept" {
-	conf b a "$PB" "$PA" respond 0
+	conf b a "$PB" "$PA" respond "$CHILDREN" "" ', "cookie_threshold": 0'
 	start b
 	"$RKMP_BIN/rkmp-init" -q -s "$W/i.json" --id fqdn:a.rkmpd.test -o "$W/1.bin"
 	# the non-ESP marker (RFC 3948 §2.2: neither port is 500), one write, one datagram

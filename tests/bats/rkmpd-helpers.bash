@@ -1,17 +1,26 @@
 # shellcheck shell=bash
-# Shared by the rkmpd suites (81-rkmpd-life): two daemons on 127.0.0.1 with
-# random high ports, their configurations, starting them, waiting on files.
+# Shared by the rkmpd suites (80-rkmpd, 81-rkmpd-life, 82-rkmpctl,
+# 83-rkmpd-cookie): two daemons on 127.0.0.1 with random high ports, their
+# configurations, starting them (PID[SIDE]), waiting on files.
 
+# rkmpd_setup [hook]: the test's directory W with a/ and b/, the PSK, the ports PA
+# and PB; hook: the configurations name an rp_hook that logs each call to SIDE/hook.log
 rkmpd_setup() {
 	W=$BATS_TEST_TMPDIR
 	printf 'rkmpd-test-psk-0123456789\n' > "$W/k.psk"
 	chmod 600 "$W/k.psk"
 	PA=$((20000 + RANDOM % 20000))
+	# shellcheck disable=SC2034 # (the suites')
 	PB=$((PA + 1))
 	mkdir -p "$W/a" "$W/b"
-	# the hook: one line per call, as the events file has one per event
-	printf '#!/bin/sh\nprintf "%%s %%s\\n" "$RKMP_EVENT" "$RKMP_PROTOCOL" >> "$1"\n' > "$W/hook.sh"
-	chmod 755 "$W/hook.sh"
+	HOOK=${1:-}
+	if [ -n "$HOOK" ]; then
+		# the hook: one line per call, as the events file has one per event
+		# shellcheck disable=SC2016 # (the hook's $ expands when it runs)
+		printf '#!/bin/sh\nprintf "%%s %%s\\n" "$RKMP_EVENT" "$RKMP_PROTOCOL" >> "$1"\n' > "$W/hook.sh"
+		chmod 755 "$W/hook.sh"
+	fi
+	# every process a test starts, by name (start: the side); teardown ends them
 	declare -gA PID=()
 }
 
@@ -26,22 +35,34 @@ rkmpd_teardown() {
 # conf SIDE OTHER MYPORT PEERPORT START CHILDREN [PEER-EXTRA [TOP-EXTRA]]: SIDE's
 # configuration, peer OTHER; CHILDREN the JSON array; the extras are ", "-led keys
 conf() {
+	local hook=
+	[ -z "$HOOK" ] || hook=", \"rp_hook\": \"$W/hook.sh $W/$1/hook.log\""
 	cat > "$W/$1/conf.json" <<-EOF2
 	{"format": "rkmpd-config", "version": 1, "listen": ["127.0.0.1:$3"],
 	 "state_dir": "$W/$1", "keytable": "$W/$1/kt.json", "events": "$W/$1/events.json",
-	 "rp_hook": "$W/hook.sh $W/$1/hook.log",
-	 "control": "$W/$1/ctl.sock"${8:-},
+	 "control": "$W/$1/ctl.sock"$hook${8:-},
 	 "peers": [{"name": "$2", "address": "127.0.0.1", "port": $4, "profile": "rkmp",
 	   "id": "fqdn:$1.rkmpd.test", "peer_id": "fqdn:$2.rkmpd.test", "psk_file": "$W/k.psk",
 	   "start": "$5", "children": $6${7:-}}]}
 	EOF2
 }
 
-# start SIDE: rkmpd in the foreground of a background job, logging to SIDE/log
+# start SIDE [OPTION...]: rkmpd (with the options) in the foreground of a
+# background job, logging to SIDE/log; PID[SIDE] its PID; back once it listens
 start() {
-	"$RKMP_BIN/rkmpd" -f -v -c "$W/$1/conf.json" 2>>"$W/$1/log" &
-	PID[$1]=$!
-	wait_for 5 "rkmpd $1 to listen" test -S "$W/$1/ctl.sock"
+	local side=$1
+	shift
+	"$RKMP_BIN/rkmpd" -f -v "$@" -c "$W/$side/conf.json" 2>>"$W/$side/log" &
+	PID[$side]=$!
+	wait_for 5 "rkmpd $side to listen" test -S "$W/$side/ctl.sock"
+}
+
+# pair START CHILDREN: b answers, a initiates (START: always or on-demand); both up
+pair() {
+	conf a b "$PA" "$PB" "$1" "$2"
+	conf b a "$PB" "$PA" respond "$2"
+	start b
+	start a
 }
 
 # wait_for SECONDS WHAT CMD...: CMD polled every 0.1 s until it succeeds; a
@@ -51,8 +72,8 @@ wait_for() {
 	shift 2
 	while ! "$@" >/dev/null 2>&1; do
 		if [ "$SECONDS" -ge "$end" ]; then
-			echo "--- a/log"; tail -n 30 "$W/a/log" 2>/dev/null
-			echo "--- b/log"; tail -n 30 "$W/b/log" 2>/dev/null
+			echo "--- a/log"; tail -n 30 "$W/a/log" 2>/dev/null || true
+			echo "--- b/log"; tail -n 30 "$W/b/log" 2>/dev/null || true
 			fail "no $what within $secs s"
 		fi
 		sleep 0.1
@@ -62,7 +83,8 @@ wait_for() {
 # events SIDE KIND [PROTOCOL]: how many events of KIND (of PROTOCOL) SIDE's file has
 events() {
 	[ -s "$W/$1/events.json" ] || { echo 0; return; }
-	jq -s --arg k "$2" --arg p "${3:-}" '[.[] | select(.event == $k and ($p == "" or .protocol == $p))] | length' "$W/$1/events.json"
+	# (0 while a line is half written)
+	jq -s --arg k "$2" --arg p "${3:-}" '[.[] | select(.event == $k and ($p == "" or .protocol == $p))] | length' "$W/$1/events.json" 2>/dev/null || echo 0
 }
 
 # at_least N CMD...: CMD's output is a number >= N
