@@ -102,8 +102,12 @@ CHILDREN='[{"protocol": "tcp-ao", "lifetime": 8, "rekey_margin": 4},
 	jq -e --arg s "$spi" '.rekey.peer == "b" and .rekey.spi == $s and (.rekey.new_spi | test("^[0-9a-f]{2}$")) and .rekey.new_spi != $s' <<<"$output"
 	new=$(jq -r .rekey.new_spi <<<"$output")
 	jq -e --arg s "$new" '[.children[] | select(.spi_local == $s and .state == "established")] | length == 1' "$W/a/b.json"
-	run -1 --separate-stderr "$RKMP_BIN/rkmpctl" -s "$W/a/ctl.sock" rekey b ff
-	[ "$stderr" = "rkmpctl: refused: b: no established child SA with our SPI ff" ]
+	# an SPI none of a's children has (SPIs are one octet: ff may be one)
+	free=$(jq -r '[.children[].spi_local] as $used | first(range(255; 0; -1)
+	    | . as $n | "0123456789abcdef" | .[$n / 16 | floor:$n / 16 | floor + 1] + .[$n % 16:$n % 16 + 1]
+	    | select(IN($used[]) | not))' "$W/a/b.json")
+	run -1 --separate-stderr "$RKMP_BIN/rkmpctl" -s "$W/a/ctl.sock" rekey b "$free"
+	[ "$stderr" = "rkmpctl: refused: b: no established child SA with our SPI $free" ]
 }
 
 @test "malformed and forged datagrams are ignored (logged at -v) and the daemon goes on" {
@@ -118,10 +122,14 @@ CHILDREN='[{"protocol": "tcp-ao", "lifetime": 8, "rekey_margin": 4},
 	spi_i=$(jq -r .ike_sa.spi_i "$W/b/a.json")
 	spi_r=$(jq -r .ike_sa.spi_r "$W/b/a.json")
 	# 300 datagrams: short ones, junk, and requests on the SA's SPIs whose ICV cannot verify
+	# (each forged one written whole to a file first and sent with one write:
+	# bash's printf writes up to each newline, and an SPI may hold a 0x0a)
+	hdr="\\0\\0\\0\\0$(sed 's/../\\x&/g' <<<"$spi_i$spi_r")\\x2e\\x20\\x25\\x08\\x00\\x00\\x00\\x63\\x00\\x00\\x00\\x30\\x00\\x00\\x00\\x14"
 	for i in $(seq 100); do
 		printf '\0\0\0\0garbage %d' "$i" > /dev/udp/127.0.0.1/$PB
 		printf 'x' > /dev/udp/127.0.0.1/$PB
-		printf "\\0\\0\\0\\0$(sed 's/../\\x&/g' <<<"$spi_i$spi_r")\\x2e\\x20\\x25\\x08\\x00\\x00\\x00\\x63\\x00\\x00\\x00\\x30\\x00\\x00\\x00\\x14forged-icv-%04d" "$i" > /dev/udp/127.0.0.1/$PB
+		printf '%bforged-icv-%04d' "$hdr" "$i" > "$W/forged"
+		cat "$W/forged" > /dev/udp/127.0.0.1/$PB
 	done
 	# (a loaded machine: the daemon may be in a slow fsync of a rekey when they come)
 	for _ in $(seq 150); do
