@@ -31,6 +31,7 @@
 #include "crypto.h"
 #include "dconf.h"
 #include "dpeer.h"
+#include "ike.h"
 #include "err.h"
 #include "buf.h"
 #include "keytable.h"
@@ -102,7 +103,12 @@ struct daemon {
 	bool			 delete_on_stop;
 	char			*events[EVENTS_KEPT];	/* a ring of lines, the oldest at nevents % EVENTS_KEPT */
 	size_t			 nevents;
+	/* stateless COOKIEs: in memory only, a new secret every COOKIE_ROTATE s */
+	struct rkmp_cookie_secrets cookie;
+	double			 cookie_at;	/* the current one's birth (monotonic) */
 };
+
+#define COOKIE_ROTATE	300	/* seconds; a cookie holds for one to two of them */
 
 static volatile sig_atomic_t got_term, got_hup;
 
@@ -329,6 +335,25 @@ half_open(const struct daemon *d)
 	return n;
 }
 
+/*
+ * The COOKIE secret, renewed when COOKIE_ROTATE seconds old (the one before
+ * it still accepted), both renewed when two periods passed since.  Done when
+ * cookies are asked for: an idle daemon has nothing to wake for.
+ */
+static void
+cookie_secret_age(struct daemon *d, double now)
+{
+	int n = now - d->cookie_at >= 2 * COOKIE_ROTATE ? 2 : now - d->cookie_at >= COOKIE_ROTATE;
+
+	for (int i = 0; i < n; i++)
+		if (rkmp_cookie_rotate(&d->cookie) != 0) {
+			say(d, 0, "COOKIE secret not renewed: %s", rkmp_err_text());
+			return;
+		}
+	if (n > 0)
+		d->cookie_at = now;
+}
+
 /* A datagram to its peer: by the SPIs of its SA, or a new RKMP_SA_INIT by its source. */
 static void
 dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uint8_t *m, size_t len,
@@ -367,8 +392,11 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
 		    p->pc->name, src);
 		return;
 	}
-	if (init)	/* a COOKIE is asked for of new IKE_SA_INIT requests only */
+	if (init) {	/* a COOKIE is asked for of new IKE_SA_INIT requests only */
 		d->env.cookies = half_open(d) >= d->cf->cookie_threshold;
+		if (d->env.cookies)
+			cookie_secret_age(d, now);
+	}
 	rkmp_dpeer_datagram(p, sock, from, m, len, now);
 }
 
@@ -1100,7 +1128,12 @@ main(int argc, char **argv)
 
 	d.env = (struct rkmp_dpeer_env){ "rkmpd", d.cf->keytable, d.cf->events, d.cf->rp_hook,
 	    env_send, env_local, logline, &d, d.cf->retransmit_timeout, 1.8,
-	    d.cf->retransmit_tries, false, on_event };
+	    d.cf->retransmit_tries, false, &d.cookie, on_event };
+	if ((r = rkmp_cookie_rotate(&d.cookie)) != 0) {
+		status = rkmp_cli_error(&d.cli, config, r);
+		goto out;
+	}
+	d.cookie_at = rkmp_clock_mono();
 	if ((r = open_sockets(&d)) != 0 || (r = open_control(&d)) != 0) {
 		status = rkmp_cli_error(&d.cli, config, r);
 		goto out;
@@ -1142,5 +1175,6 @@ out:
 	for (size_t i = 0; i < d.ns; i++)
 		rkmp_udp_close(d.s[i].u);
 	rkmp_dconf_free(d.cf);
+	rkmp_cookie_wipe(&d.cookie);
 	return status;
 }

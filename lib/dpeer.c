@@ -448,6 +448,7 @@ rkmp_dpeer_run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len
 	cfg.creds = p->creds;
 	cfg.child = req != NULL ? req : &none;
 	cfg.require_cookie = p->env->cookies;
+	cfg.cookie_secrets = p->env->cookie_secrets;
 	cfg.local = p->env->local(p->env->ctx, p->sock);
 	cfg.remote = cfg.local != NULL ? &p->at : NULL;
 	p->sa.frag_max = 0;
@@ -486,6 +487,8 @@ rkmp_dpeer_run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len
 		/* a stateless answer (a repeated request's, a COOKIE) goes out as it is */
 		if (o.send)
 			send_out(p, o.msg.p, o.msg.len);
+		if (r == RKMP_IKE_AGAIN)
+			rkmp_dpeer_say(p, 1, "%s", o.note);
 		rkmp_ike_out_free(&o);
 		return r;
 	}
@@ -794,12 +797,9 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 				goto out;
 			}
 		}
-		/* new, failed, deleted, or a half-open SA of the peer's: it starts again;
-		 * the COOKIE we asked for stays, or its repeat with it is never let in */
-		struct rkmp_bytes cookie = p->sa.cookie;
-
+		/* new, failed, deleted, or a half-open SA of the peer's: it starts again
+		 * (a COOKIE we asked for is checked by making it again: nothing kept) */
 		rkmp_dpeer_fresh(p, false);
-		p->sa.cookie = cookie;
 		p->sock = sock;
 		p->at = *from;
 		r = rkmp_dpeer_run(p, RUN_RESPOND, d, dlen, NULL, now);

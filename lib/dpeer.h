@@ -32,6 +32,8 @@
 #include "sa.h"
 #include "udp.h"
 
+struct rkmp_cookie_secrets;	/* ike.h */
+
 /* Seconds a new SA of the peer's has to be authenticated to replace an
  * established one (strongSwan's half-open timeout). */
 #define RKMP_DPEER_HALF_OPEN	30
@@ -53,6 +55,9 @@ struct rkmp_dpeer_env {
 	unsigned rtx_tries;
 	/* half-open SAs are over cookie_threshold: RKMP_SA_INIT wants a COOKIE first */
 	bool	 cookies;
+	/* the secrets its stateless COOKIEs are made from (RFC 7296 §2.6):
+	 * nothing is written for a COOKIE answer */
+	const struct rkmp_cookie_secrets *cookie_secrets;
 	/* each key-table event of a peer's (the events file's line, compact); NULL: none */
 	void	(*event)(void *ctx, const char *peer, const char *line);
 };

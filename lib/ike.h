@@ -63,6 +63,37 @@ struct rkmp_child_req {
 	bool			 with_children;
 };
 
+/*
+ * Stateless COOKIEs (RFC 7296 §2.6): Cookie = version | HMAC-SHA2-256(secret,
+ * Ni | IPi | SPIi) truncated, 1 + RKMP_COOKIE_MAC octets; IPi is the address
+ * (4 or 16 octets, no port) the request came from, empty in file mode.  The
+ * responder keeps nothing per request: a returned cookie is checked by making
+ * it again (constant-time compare) with the secret its version octet names,
+ * the current one or the one before it.  rkmp_cookie_rotate makes a new
+ * current secret (CSPRNG) and keeps the old one as previous: a cookie is
+ * accepted for at most two rotation periods; one of an older secret, or a
+ * forged one, is refused.
+ */
+#define RKMP_COOKIE_SECRET	32
+#define RKMP_COOKIE_MAC		16
+#define RKMP_COOKIE_LEN		(1 + RKMP_COOKIE_MAC)
+
+struct rkmp_cookie_secrets {
+	uint8_t		 version;			/* of cur; prev's is version - 1 */
+	bool		 have_cur, have_prev;
+	uint8_t		 cur[RKMP_COOKIE_SECRET], prev[RKMP_COOKIE_SECRET];
+};
+
+int	rkmp_cookie_rotate(struct rkmp_cookie_secrets *s);
+void	rkmp_cookie_wipe(struct rkmp_cookie_secrets *s);
+/* The cookie of (Ni, IPi, SPIi) under secret (ip NULL: empty address). */
+int	rkmp_cookie_make(const uint8_t secret[RKMP_COOKIE_SECRET], uint8_t version,
+	    const uint8_t *ni, size_t ni_len, const struct rkmp_udp_addr *ip, uint64_t spi_i,
+	    uint8_t out[RKMP_COOKIE_LEN]);
+/* Whether cookie ck (len octets) is one of s's for (Ni, IPi, SPIi). */
+bool	rkmp_cookie_check(const struct rkmp_cookie_secrets *s, const uint8_t *ni, size_t ni_len,
+	    const struct rkmp_udp_addr *ip, uint64_t spi_i, const uint8_t *ck, size_t len);
+
 /* Per-step inputs that are not part of the state. */
 struct rkmp_ike_cfg {
 	const uint8_t		*psk;		/* PSK authentication, or */
@@ -71,6 +102,10 @@ struct rkmp_ike_cfg {
 	const struct rkmp_creds	*creds;		/* certificates (cert/key/ca) */
 	int			 auth_method;	/* 0 = choose */
 	bool			 require_cookie;/* responder: demand N(COOKIE) first */
+	/* responder: the secrets stateless cookies are made from (rkmpd keeps
+	 * them in memory); NULL: one secret kept in the state (ike_sa.cookie),
+	 * for the step tools, whose steps are separate processes */
+	const struct rkmp_cookie_secrets *cookie_secrets;
 	/* UDP endpoints, for NAT_DETECTION_*; NULL in file mode (then none are sent) */
 	const struct rkmp_udp_addr *local, *remote;
 	/* rkmp-child: the operation its request performs */

@@ -263,6 +263,139 @@ init_notify(struct rkmp_sa *sa, struct rkmp_ike_out *o, const struct rkmp_msg *r
 	    &l, false);
 }
 
+/* ------------------------------------------------------------------ stateless COOKIEs */
+
+int
+rkmp_cookie_make(const uint8_t secret[RKMP_COOKIE_SECRET], uint8_t version, const uint8_t *ni,
+    size_t ni_len, const struct rkmp_udp_addr *ip, uint64_t spi_i, uint8_t out[RKMP_COOKIE_LEN])
+{
+	const struct rkmp_prf_alg *prf = rkmp_crypto_prf_lookup(5);	/* PRF_HMAC_SHA2_256 */
+	struct rkmp_crypto_iov v[3];
+	uint8_t spi[8], mac[32];
+	int r;
+
+	if (prf == NULL || prf->out_len != sizeof(mac))
+		return rkmp_err_set(RKMP_E_CRYPTO, "COOKIE", "no HMAC-SHA2-256");
+	put64(spi, spi_i);
+	v[0] = (struct rkmp_crypto_iov){ ni, ni_len };
+	v[1] = (struct rkmp_crypto_iov){ NULL, 0 };
+	if (ip != NULL && ip->ss.ss_family == AF_INET)
+		v[1] = (struct rkmp_crypto_iov){
+		    (const uint8_t *)&((const struct sockaddr_in *)&ip->ss)->sin_addr, 4 };
+	else if (ip != NULL && ip->ss.ss_family == AF_INET6)
+		v[1] = (struct rkmp_crypto_iov){
+		    (const uint8_t *)&((const struct sockaddr_in6 *)&ip->ss)->sin6_addr, 16 };
+	v[2] = (struct rkmp_crypto_iov){ spi, sizeof(spi) };
+	if ((r = rkmp_crypto_prfv(prf, secret, RKMP_COOKIE_SECRET, v, 3, mac)) != 0)
+		return r;
+	out[0] = version;
+	memcpy(out + 1, mac, RKMP_COOKIE_MAC);
+	rkmp_crypto_wipe(mac, sizeof(mac));
+	return 0;
+}
+
+bool
+rkmp_cookie_check(const struct rkmp_cookie_secrets *s, const uint8_t *ni, size_t ni_len,
+    const struct rkmp_udp_addr *ip, uint64_t spi_i, const uint8_t *ck, size_t len)
+{
+	const uint8_t *secret;
+	uint8_t want[RKMP_COOKIE_LEN];
+	bool ok;
+
+	if (len != RKMP_COOKIE_LEN)
+		return false;
+	/* the version octet says which secret; the MAC is compared in constant time */
+	if (s->have_cur && ck[0] == s->version)
+		secret = s->cur;
+	else if (s->have_prev && ck[0] == (uint8_t)(s->version - 1))
+		secret = s->prev;
+	else
+		return false;
+	ok = rkmp_cookie_make(secret, ck[0], ni, ni_len, ip, spi_i, want) == 0 &&
+	    rkmp_crypto_ct_eq(want, ck, sizeof(want));
+	rkmp_crypto_wipe(want, sizeof(want));
+	return ok;
+}
+
+int
+rkmp_cookie_rotate(struct rkmp_cookie_secrets *s)
+{
+	uint8_t next[RKMP_COOKIE_SECRET];
+	int r;
+
+	if ((r = rkmp_crypto_random(next, sizeof(next))) != 0)
+		return r;
+	if (s->have_cur) {
+		memcpy(s->prev, s->cur, sizeof(s->prev));
+		s->have_prev = true;
+		s->version++;
+	}
+	memcpy(s->cur, next, sizeof(s->cur));
+	s->have_cur = true;
+	rkmp_crypto_wipe(next, sizeof(next));
+	return 0;
+}
+
+void
+rkmp_cookie_wipe(struct rkmp_cookie_secrets *s)
+{
+	rkmp_crypto_wipe(s, sizeof(*s));
+}
+
+/*
+ * The responder's COOKIE check (§2.6): 0 when request m carries a cookie of
+ * ours for its Ni, source address and SPIi; else the answer N(COOKIE) in o
+ * and RKMP_IKE_AGAIN.  With cfg's secrets (rkmpd) nothing is saved for it;
+ * without (the step tools, one process a step), the secret is the state's
+ * ike_sa.cookie, made and saved at the first COOKIE answer only.
+ */
+static int
+cookie_gate(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const struct rkmp_msg *m,
+    const struct rkmp_pld *ni, struct rkmp_ike_out *o)
+{
+	struct rkmp_cookie_secrets own = { 0 };
+	const struct rkmp_cookie_secrets *cs = cfg->cookie_secrets;
+	const struct rkmp_pld *ck = rkmp_msg_find_notify(m->pld, m->npld, RKMP_N_COOKIE);
+	uint8_t cookie[RKMP_COOKIE_LEN];
+	bool made = false;
+	int r;
+
+	if (cs == NULL) {
+		if (sa->cookie.len != RKMP_COOKIE_SECRET) {
+			sa->cookie.len = RKMP_COOKIE_SECRET;
+			if ((r = rkmp_ike_random(sa, "cookie secret", sa->cookie.p,
+			    sa->cookie.len)) != 0) {
+				sa->cookie.len = 0;
+				return r;
+			}
+			made = true;
+		}
+		own.have_cur = true;
+		memcpy(own.cur, sa->cookie.p, RKMP_COOKIE_SECRET);
+		cs = &own;
+	}
+	if (ck != NULL && rkmp_cookie_check(cs, ni->u.opaque.data, ni->u.opaque.len, cfg->remote,
+	    m->spi_i, ck->u.notify.data, ck->u.notify.len)) {
+		r = 0;
+		goto out;
+	}
+	if (!cs->have_cur) {
+		r = rkmp_err_set(RKMP_E_INTERNAL, "COOKIE", "no cookie secret");
+		goto out;
+	}
+	if ((r = rkmp_cookie_make(cs->cur, cs->version, ni->u.opaque.data, ni->u.opaque.len,
+	    cfg->remote, m->spi_i, cookie)) != 0 ||
+	    (r = init_notify(sa, o, m, RKMP_N_COOKIE, cookie, sizeof(cookie))) != 0)
+		goto out;
+	o->save = made;
+	rkmp_ike_note(o, "answered N(COOKIE)%s: waiting for the request again with it",
+	    ck ? " (its cookie was wrong)" : "");
+	r = RKMP_IKE_AGAIN;
+out:
+	rkmp_cookie_wipe(&own);
+	return r;
+}
+
 int
 rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const uint8_t *req,
     size_t len, struct rkmp_ike_out *o)
@@ -272,7 +405,7 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	struct rkmp_arena a = { 0 };
 	struct rkmp_msg m;
 	struct pl_list l = { .n = 0 };
-	const struct rkmp_pld *sa_p, *ke_p, *ni_p, *ck;
+	const struct rkmp_pld *sa_p, *ke_p, *ni_p;
 	const uint8_t *peer_spi;
 	size_t n, peer_spi_len, klen;
 	struct rkmp_dh *dh = NULL;
@@ -312,22 +445,8 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 		goto out;
 	}
 	/* COOKIE (§2.6): the first request gets one; the repeat must carry it. */
-	if (cfg->require_cookie) {
-		ck = rkmp_msg_find_notify(m.pld, m.npld, RKMP_N_COOKIE);
-		if (ck == NULL || sa->cookie.len == 0 || ck->u.notify.len != sa->cookie.len ||
-		    !rkmp_crypto_ct_eq(ck->u.notify.data, sa->cookie.p, sa->cookie.len)) {
-			sa->cookie.len = 16;
-			if ((r = rkmp_ike_random(sa, ck ? "cookie again" : "cookie", sa->cookie.p,
-			    sa->cookie.len)) != 0 ||
-			    (r = init_notify(sa, o, &m, RKMP_N_COOKIE, sa->cookie.p, sa->cookie.len)) != 0)
-				goto out;
-			o->save = true;
-			rkmp_ike_note(o, "answered N(COOKIE)%s: waiting for the request again with it",
-			    ck ? " (its cookie was wrong)" : "");
-			r = RKMP_IKE_AGAIN;
-			goto out;
-		}
-	}
+	if (cfg->require_cookie && (r = cookie_gate(sa, cfg, &m, ni_p, o)) != 0)
+		goto out;
 	if ((r = rkmp_ike_parse_specs(sa, specs, &n)) != 0)
 		goto out;
 	r = rkmp_proposal_select(sa_p, specs, n, &choice, &peer_spi, &peer_spi_len);
@@ -421,6 +540,7 @@ rkmp_ike_init_respond(struct rkmp_sa *sa, const struct rkmp_ike_cfg *cfg, const 
 	    (r = rkmp_ike_emit_clear(sa, o, sa->spi_i, sa->spi_r, RKMP_EXCH_IKE_SA_INIT, RKMP_FLAG_R, 0,
 	    &l, true)) != 0)
 		goto out;
+	rkmp_crypto_wipe(sa->cookie.p, sa->cookie.len);
 	sa->cookie.len = 0;
 	sa->mid_peer = 1;
 	sa->mid_next = 0;

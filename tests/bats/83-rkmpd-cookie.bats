@@ -33,7 +33,7 @@ CHILDREN='[{}]'
 	grep -q 'responder asked for a COOKIE' "$W/a/log"
 }
 
-@test "rkmpd with cookie_threshold 0: a new RKMP_SA_INIT without the COOKIE is answered with one and no SA is kept" {
+@test "rkmpd with cookie_threshold 0: a new RKMP_SA_INIT without the COOKIE is answered with one, no SA is kept and nothing written" {
 	conf b a "$PB" "$PA" respond "$CHILDREN" "" ', "cookie_threshold": 0'
 	start b
 	"$RKMP_BIN/rkmp-init" -q -s "$W/i.json" --id fqdn:a.rkmpd.test -o "$W/1.bin"
@@ -48,8 +48,17 @@ CHILDREN='[{}]'
 		done
 		[ "$(grep -c 'answered N(COOKIE)' "$W/b/log")" = "$n" ] || { cat "$W/b/log"; fail "no COOKIE $n"; }
 	done
-	# no SA: the peer is where it was (the state file, when written, says so too)
-	[ ! -e "$W/b/a.json" ] || [ "$(jq -r .phase "$W/b/a.json")" = new ]
+	# a flood of them: each answered, nothing written (the cookies are
+	# stateless, RFC 7296 §2.6): no state file, no temp file beside it
+	for _ in $(seq 30); do cat "$W/1.dgram"; done > "/dev/udp/127.0.0.1/$PB"
+	for _ in $(seq 50); do
+		[ "$(grep -c 'answered N(COOKIE)' "$W/b/log")" -ge 32 ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c 'answered N(COOKIE)' "$W/b/log")" -ge 32 ] || { cat "$W/b/log"; fail "not 30 more COOKIEs"; }
+	[ ! -e "$W/b/a.json" ] || fail "a state file written: $(cat "$W/b/a.json")"
+	run ls -A "$W/b"
+	refute_output --partial .a.json.	# a temp file of the atomic write
 	run "$RKMP_BIN/rkmpctl" -s "$W/b/ctl.sock" --json status a
 	assert_success
 	echo "$output" | jq -e '.peers[0].phase == "new"'
