@@ -79,12 +79,7 @@ teardown() {
 @test "two rekeys of one child cross (RFC 7296 §2.8.1): the redundant one is deleted by the side that made it, one child per protocol left, the same keys" {
 	# (a margin of 4 s: the old child goes 1 + 2 s after its rekey, RFC 7210 δ and G)
 	children='[{"protocol": "tcp-ao", "lifetime": 600, "rekey_margin": 4}]'
-	conf a b "$PA" "$PB" always "$children"
-	conf b a "$PB" "$PA" respond "$children"
-	start b
-	start a
-	wait_for 10 "established SA" established a b
-	wait_for 5 "b established" established b a
+	established_pair "$children"
 	crossed=0
 	for _ in 1 2 3 4 5; do
 		sa=$(jq -r '[.children[] | select(.state == "established")][0].spi_local' "$W/a/b.json")
@@ -183,12 +178,7 @@ teardown() {
 
 @test "a peer restarted with a fresh state: its new RKMP_SA_INIT is answered, and once authenticated the new SA replaces the old one (rows revoked, then inserted)" {
 	children='[{"protocol": "tcp-ao", "lifetime": 600, "rekey_margin": 60}, {"protocol": "bfd", "lifetime": 600, "rekey_margin": 60}]'
-	conf a b "$PA" "$PB" always "$children"
-	conf b a "$PB" "$PA" respond "$children"
-	start b
-	start a
-	wait_for 10 "established SA" established a b
-	wait_for 5 "b established" established b a
+	established_pair "$children"
 	old=$(jq -r .ike_sa.spi_i "$W/b/a.json")
 	kill -9 "${PID[a]}"
 	wait "${PID[a]}" 2>/dev/null || true
@@ -213,12 +203,7 @@ teardown() {
 
 @test "a new RKMP_SA_INIT that fails its authentication leaves the established SA as it was" {
 	children='[{"protocol": "tcp-ao", "lifetime": 600, "rekey_margin": 60}]'
-	conf a b "$PA" "$PB" always "$children"
-	conf b a "$PB" "$PA" respond "$children"
-	start b
-	start a
-	wait_for 10 "established SA" established a b
-	wait_for 5 "b established" established b a
+	established_pair "$children"
 	cp "$W/b/a.json" "$W/before.json"
 	rows=$(jq -c .rows "$W/b/kt.json")
 	# someone at a's address with another key

@@ -65,6 +65,14 @@ pair() {
 	start a
 }
 
+# established_pair CHILDREN: pair always CHILDREN, both sides established with
+# every child of their configuration live
+established_pair() {
+	pair always "$1"
+	wait_for 10 "established SA" established a b
+	wait_for 5 "b established" established b a
+}
+
 # wait_for SECONDS WHAT CMD...: CMD polled every 0.1 s until it succeeds; a
 # failure names WHAT and shows both logs
 wait_for() {
