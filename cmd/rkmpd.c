@@ -448,8 +448,23 @@ send_line(struct client *c, const char *s)
 	}
 	memcpy(l, s, n);
 	l[n] = '\n';
-	if (send(c->fd, l, n + 1, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)(n + 1))
-		c->dead = true;
+	/* Written whole: an answer (status of many peers is larger than the
+	 * socket's buffer) waits for the client to read, a second at most each
+	 * time it stalls; a follower of the events that does not keep up is dropped. */
+	for (size_t at = 0; at <= n && !c->dead;) {
+		ssize_t w = send(c->fd, l + at, n + 1 - at, MSG_DONTWAIT | MSG_NOSIGNAL);
+		struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+
+		if (w > 0)
+			at += (size_t)w;
+		else if ((w < 0 && errno == EINTR))
+			continue;
+		else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && !c->follow &&
+		    poll(&pfd, 1, 1000) > 0)
+			continue;
+		else
+			c->dead = true;
+	}
 	free(l);
 }
 

@@ -288,3 +288,19 @@ c.close()' "$W/other.sock" &
 	run -2 --separate-stderr "$RKMP_BIN/rkmpctl" --timeout 0 status
 	assert_equal "${stderr_lines[0]}" "rkmpctl: --timeout '0': not a number of seconds in (0, 86400]"
 }
+
+@test "status of 1000 peers: one answer larger than the socket's buffer comes whole" {
+	need jq
+	# a's configuration with 1000 peers that only answer (ports 30000-30999)
+	conf a b "$PA" "$PB" respond '[{"protocol": "tcp-ao"}]'
+	jq '.peers = [range(1000) as $i | .peers[0] | .name = "p\($i)" | .port = 30000 + $i]' \
+	    "$W/a/conf.json" > "$W/a/many.json"
+	mv "$W/a/many.json" "$W/a/conf.json"
+	start a
+	run -0 --separate-stderr "$RKMP_BIN/rkmpctl" -s "$W/a/ctl.sock" --json status
+	buf=$(cat /proc/sys/net/core/wmem_default 2>/dev/null || echo 212992)
+	[ "${#output}" -gt "$buf" ] || fail "only ${#output} octets: not larger than the socket's buffer ($buf)"
+	jq -e '.peers | length == 1000 and .[999].name == "p999" and all(.[]; .phase == "new")' <<<"$output"
+	run -0 "$RKMP_BIN/rkmpctl" -s "$W/a/ctl.sock" status
+	[ "$(grep -c '^p[0-9]*: new' <<<"$output")" = 1000 ] || fail "$(head -3 <<<"$output")"
+}
