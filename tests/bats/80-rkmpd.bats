@@ -84,6 +84,49 @@ CHILDREN='[{"protocol": "tcp-ao", "lifetime": 8, "rekey_margin": 4},
 	jq -e '.error.class == "usage" and .error.exit == 2 and .error.where == "nobody"' <<<"$output"
 }
 
+# certs SIDE CRED CA: SIDE's peer authenticates with testdata/pki's CRED
+# (its key copied 0600) and trusts CA; the identities are the certificates'
+certs() {
+	local P=testdata/pki
+	cp "$P/$2.key" "$W/$1/$2.key"
+	chmod 600 "$W/$1/$2.key"
+	jq --arg c "$P/$2.pem" --arg k "$W/$1/$2.key" --arg ca "$P/$3.pem" \
+	    '.peers[0] |= (del(.psk_file) | .cert = $c | .key = $k | .ca = $ca
+	        | .id |= sub("rkmpd"; "rkmp") | .peer_id |= sub("rkmpd"; "rkmp"))' \
+	    "$W/$1/conf.json" > "$W/$1/c.json"
+	mv "$W/$1/c.json" "$W/$1/conf.json"
+}
+
+@test "two rkmpd with certificates (RSA and ECDSA P-256): established, the same keys; a certificate of another CA is refused, no row" {
+	need jq
+	conf a b "$PA" "$PB" always "$CHILDREN"
+	conf b a "$PB" "$PA" respond "$CHILDREN"
+	certs a rsa ca
+	certs b p256 ca
+	start b
+	start a
+	wait_for 10 "established SA" established a b
+	wait_for 5 "b established" established b a
+	same_keys
+	jq -e '.identities.peer_seen == "fqdn:b.rkmp.test"' "$W/a/b.json"
+	jq -e '.identities.peer_seen == "fqdn:a.rkmp.test"' "$W/b/a.json"
+	# b with a certificate of a CA a does not trust: AUTHENTICATION_FAILED, said once, no row
+	rkmpd_teardown
+	PID=()
+	rm -rf "$W/a" "$W/b"
+	mkdir -p "$W/a" "$W/b"
+	conf a b "$PA" "$PB" always "$CHILDREN"
+	conf b a "$PB" "$PA" respond "$CHILDREN"
+	certs a rsa ca
+	certs b rogue rogue-ca
+	start b
+	start a
+	wait_for 10 "a's failure" grep -q "RKMP SA failed" "$W/a/log"
+	[ ! -s "$W/a/kt.json" ] || [ "$(jq '.rows | length' "$W/a/kt.json")" = 0 ] || fail "a has rows"
+	[ ! -s "$W/b/kt.json" ] || [ "$(jq '.rows | length' "$W/b/kt.json")" = 0 ] || fail "b has rows"
+	kill -0 "${PID[a]}" && kill -0 "${PID[b]}"
+}
+
 @test "rkmpctl rekey PEER SPI: the new SPI once the exchange is done; an unknown SPI is refused" {
 	need jq
 	pair always "$CHILDREN"
