@@ -24,6 +24,7 @@
 #include "dconf.h"
 #include "err.h"
 #include "nitems.h"
+#include "udp.h"
 
 enum { OPT_VERSION = 256, OPT_LIST_OPTIONS, OPT_LIST_COMMANDS, OPT_JSON, OPT_PROTOCOL, OPT_FOLLOW,
 	OPT_TIMEOUT };
@@ -77,14 +78,25 @@ static void
 print_peer(json_t *p)
 {
 	json_t *cs = json_object_get(p, "children"), *c, *last = json_object_get(p, "last_exchange");
+	const char *addr = json_string_value(json_object_get(p, "address"));
+	const char *at = json_string_value(json_object_get(p, "peer_at"));
+	json_int_t port = json_integer_value(json_object_get(p, "port"));
+	struct rkmp_udp_addr conf, now;
+	char text[96];
 	size_t i;
 
-	printf("%s: %s, %s, %s port %" JSON_INTEGER_FORMAT ", start %s, SPIs %s %s\n",
+	printf("%s: %s, %s, %s port %" JSON_INTEGER_FORMAT ", start %s, SPIs %s %s",
 	    json_string_value(json_object_get(p, "name")), json_string_value(json_object_get(p, "phase")),
-	    json_string_value(json_object_get(p, "role")),
-	    json_string_value(json_object_get(p, "address")),
-	    json_integer_value(json_object_get(p, "port")), json_string_value(json_object_get(p, "start")),
+	    json_string_value(json_object_get(p, "role")), addr, port,
+	    json_string_value(json_object_get(p, "start")),
 	    json_string_value(json_object_get(p, "spi_i")), json_string_value(json_object_get(p, "spi_r")));
+	/* where the peer is now, when not where it is configured (it floated to 4500, NAT) */
+	snprintf(text, sizeof(text), addr && strchr(addr, ':') ? "[%s]:%" JSON_INTEGER_FORMAT :
+	    "%s:%" JSON_INTEGER_FORMAT, addr ? addr : "", port);
+	if (at != NULL && (rkmp_udp_parse(text, 0, &conf) != 0 || rkmp_udp_parse(at, 0, &now) != 0 ||
+	    !rkmp_udp_same(&conf, &now, true)))
+		printf(", now at %s", at);
+	printf("\n");
 	json_array_foreach(cs, i, c) {
 		json_t *left = json_object_get(c, "lifetime_left"), *rk = json_object_get(c, "rekey_in");
 

@@ -531,6 +531,12 @@ rkmp_dpeer_status(const struct rkmp_dpeer *p, double now)
 	    p->pc->address, "port", p->pc->port, "start", rkmp_dconf_start_name(p->pc->start), "phase",
 	    rkmp_phase_name(p->sa.phase), "role", p->sa.initiator ? "initiator" : "responder", "spi_i",
 	    si, "spi_r", sr, "children", cs);
+	{
+		char at[72];
+
+		rkmp_udp_format(&p->at, at, sizeof(at));
+		json_object_set_new(j, "peer_at", json_string(at));
+	}
 	json_object_set_new(j, "pending", p->waiting || p->sa.pending.op ? json_string(
 	    rkmp_dpeer_op_name(p->sa.pending.op)) : json_null());
 	if (p->sa.phase == RKMP_PHASE_NEW && !p->waiting)

@@ -69,8 +69,8 @@ CHILDREN='[{"protocol": "tcp-ao", "lifetime": 8, "rekey_margin": 4},
 	run -0 "$RKMP_BIN/rkmpctl" --json -s "$W/b/ctl.sock" status a
 	[ "${#lines[@]}" = 1 ]
 	jq -e '.peers | length == 1' <<<"$output"
-	jq -e '.peers[0] | .name == "a" and .phase == "established" and .role == "responder"
-	    and (.spi_i | test("^[0-9a-f]{16}$")) and .rekeys >= 2
+	jq -e --arg at "127.0.0.1:$PA" '.peers[0] | .name == "a" and .phase == "established" and .role == "responder"
+	    and .peer_at == $at and (.spi_i | test("^[0-9a-f]{16}$")) and .rekeys >= 2
 	    and ([.children[].protocol] | unique == ["bfd", "tcp-ao"])
 	    and all(.children[]; .lifetime_left <= 8 and (.spi | test("^[0-9a-f]{2}$")))' <<<"$output" || fail "$output"
 	# the SPIs status shows are live children of the state file

@@ -131,7 +131,10 @@ sw_count() { grep -cE "$1" "$("$SW" path log)" || true; }
 	assert_equal "$("$SW" retransmits)" 0
 	run -0 "$RKMP_BIN/rkmpctl" --json -s "$W/ctl.sock" status charon
 	jq -e '.peers[0] | .phase == "established" and .role == "responder"
-	    and ([.children[].protocol] == ["esp"])' <<<"$output" || fail "$output"
+	    and ([.children[].protocol] == ["esp"]) and .peer_at == "10.77.0.1:4500"' <<<"$output" || fail "$output"
+	# status says where the peer is now: configured on 500, at 4500
+	run -0 "$RKMP_BIN/rkmpctl" -s "$W/ctl.sock" status charon
+	assert_line --regexp '^charon: established, responder, 10\.77\.0\.1 port 500, start respond, SPIs [0-9a-f]{16} [0-9a-f]{16}, now at 10\.77\.0\.1:4500$'
 }
 
 @test "charon's DPD, child rekey and IKE SA rekey answered on 4500, keys equal to charon's after each; rkmpd's own rekey after a datagram on 500 still leaves from 4500" {
