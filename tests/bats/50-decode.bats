@@ -275,7 +275,7 @@ D=testdata/decode
 @test "live capture on loopback (-i lo with a filter as trailing words, -c 1)" {
 	[ "$(id -u)" = 0 ] || skip "live capture needs root"
 	out=$BATS_TEST_TMPDIR/live.out
-	timeout 10 "$RKMP_BIN/rkmp-decode" -q -c 1 -i lo udp port 500 > "$out" 2>&1 &
+	timeout -k 5 10 "$RKMP_BIN/rkmp-decode" -q -c 1 -i lo udp port 500 > "$out" 2>&1 &
 	pid=$!
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		sleep 0.3
@@ -304,12 +304,12 @@ D=testdata/decode
 @test "live capture says where it listens, with the filter and what stops it, on stderr (not with -q)" {
 	[ "$(id -u)" = 0 ] || skip "live capture needs root"
 	local head="rkmp-decode: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes"
-	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -i lo
+	run --separate-stderr timeout -k 5 1 "$RKMP_BIN/rkmp-decode" -i lo
 	assert_output ""
 	assert_equal "${stderr_lines[0]}" "$head, capture filter \"udp or (ip[6:2] & 0x1fff != 0) or ip6\" (until Ctrl-C)"
-	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -c 3 -i lo udp port 500
+	run --separate-stderr timeout -k 5 1 "$RKMP_BIN/rkmp-decode" -c 3 -i lo udp port 500
 	assert_equal "${stderr_lines[0]}" "$head, capture filter \"udp port 500\" (until 3 messages, -c 3, or Ctrl-C)"
-	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" --json -c 1 -i lo -f $'udp\tport 4500'
+	run --separate-stderr timeout -k 5 1 "$RKMP_BIN/rkmp-decode" --json -c 1 -i lo -f $'udp\tport 4500'
 	assert_output ""
 	assert_equal "${stderr_lines[0]}" "$head, capture filter \"udp port 4500\" (until 1 message, -c 1, or Ctrl-C)"
 	# stopped by a signal: the summary follows, as after files
@@ -318,16 +318,16 @@ D=testdata/decode
 
 @test "-q: no startup line and no summary for a live capture" {
 	[ "$(id -u)" = 0 ] || skip "live capture needs root"
-	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" -q -i lo
+	run --separate-stderr timeout -k 5 1 "$RKMP_BIN/rkmp-decode" -q -i lo
 	assert_equal "$stderr" ""
-	run --separate-stderr timeout 1 "$RKMP_BIN/rkmp-decode" --json -q -c 2 -i lo udp
+	run --separate-stderr timeout -k 5 1 "$RKMP_BIN/rkmp-decode" --json -q -c 2 -i lo udp
 	assert_equal "$stderr" ""
 }
 
 @test "live capture stopped by -c: startup line, the message, then the summary" {
 	[ "$(id -u)" = 0 ] || skip "live capture needs root"
 	out=$BATS_TEST_TMPDIR/live.out err=$BATS_TEST_TMPDIR/live.err
-	timeout 10 "$RKMP_BIN/rkmp-decode" -c 1 -i lo udp port 500 > "$out" 2> "$err" &
+	timeout -k 5 10 "$RKMP_BIN/rkmp-decode" -c 1 -i lo udp port 500 > "$out" 2> "$err" &
 	pid=$!
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		sleep 0.3
