@@ -714,8 +714,14 @@ main(int argc, char **argv)
 			/* a read error ends a live capture: the run ends on its error line */
 			if (run_capture(&d, live_cap, iface, ports, nports) < 0)
 				fatal = true;
-			rkmp_cap_close(live_cap);
-			live_cap = NULL;
+			{
+				/* the handler's capture gone before it is closed: a
+				 * signal now has nothing to break (not freed memory) */
+				struct rkmp_cap *lc = live_cap;
+
+				live_cap = NULL;
+				rkmp_cap_close(lc);
+			}
 		}
 	}
 	for (int i = optind; i < argc && !stopped(&d) && !fatal; i++)
