@@ -38,6 +38,13 @@ teardown() {
 # daemon_conf START [JQ-ARGS]: rkmpd's configuration, $W/conf.json: listening on
 # 10.77.0.2:500 (and 4500), the one peer "charon" at 10.77.0.1 with the ikev2
 # profile, the harness's PSK and identities, an ESP child; JQ changes it
+# bad_psk_conf START: daemon_conf START with a PSK charon does not have
+bad_psk_conf() {
+	printf 'not-the-psk' > "$W/bad.psk"
+	chmod 600 "$W/bad.psk"
+	daemon_conf "$1" --arg w "$W" '.peers[0].psk_file = "\($w)/bad.psk"'
+}
+
 daemon_conf() {
 	local start=$1
 	shift
@@ -229,9 +236,7 @@ sw_count() { grep -cE "$1" "$("$SW" path log)" || true; }
 
 @test "wrong PSK, charon initiating: charon is told AUTHENTICATION_FAILED, rkmpd logs one line, the SA failed without a child; rkmpd goes on" {
 	"$SW" up --mobike yes >/dev/null
-	printf 'not-the-psk' > "$W/bad.psk"
-	chmod 600 "$W/bad.psk"
-	daemon_conf respond --arg w "$W" '.peers[0].psk_file = "\($w)/bad.psk"'
+	bad_psk_conf respond
 	start_daemon
 	run ! "$SW" initiate --timeout 10
 	[ "$(sw_count 'received AUTHENTICATION_FAILED notify error')" = 1 ] || fail "$("$SW" logs 20)"
@@ -248,9 +253,7 @@ sw_count() { grep -cE "$1" "$("$SW" path log)" || true; }
 
 @test "wrong PSK, rkmpd initiating: charon refuses (its MAC mismatch, AUTHENTICATION_FAILED to us), rkmpd logs one line and keeps no child" {
 	"$SW" up --mobike yes >/dev/null
-	printf 'not-the-psk' > "$W/bad.psk"
-	chmod 600 "$W/bad.psk"
-	daemon_conf always --arg w "$W" '.peers[0].psk_file = "\($w)/bad.psk"'
+	bad_psk_conf always
 	start_daemon
 	wait_until 15 '[ "$(st .phase 2>/dev/null)" = failed ]' || fail "$(cat "$W/log")"
 	[ "$(sw_count "tried 1 shared key for 'peer.rkmp.test' - 'us.rkmp.test', but MAC mismatched")" -ge 1 ] ||
