@@ -780,12 +780,19 @@ rkmp_dpeer_datagram(struct rkmp_dpeer *p, int sock, const struct rkmp_udp_addr *
 	if (d[18] == RKMP_EXCH_IKE_SA_INIT && rkmp_get64(d + 8) == 0 && !rkmp_dpeer_owns(p, d, dlen)) {
 		enum rkmp_phase ph = p->sa.phase;
 
-		if (ph == RKMP_PHASE_INIT_SENT || ph == RKMP_PHASE_AUTH_SENT ||
+		if (ph == RKMP_PHASE_INIT_SENT && rkmp_get64(d) > p->sa.spi_i) {
+			/* both initiate at once: the RKMP_SA_INIT with the higher SPIi goes
+			 * on, on both sides (each sees both SPIs); ours is given up */
+			rkmp_dpeer_say(p, 0, "both sides initiate: the peer's RKMP_SA_INIT (SPIi %016" PRIx64
+			    ") goes on over ours (SPIi %016" PRIx64 "), which is given up; answered",
+			    rkmp_get64(d), p->sa.spi_i);
+		} else if (ph == RKMP_PHASE_INIT_SENT || ph == RKMP_PHASE_AUTH_SENT ||
 		    (ph == RKMP_PHASE_INIT_DONE && p->sa.initiator)) {
 			p->ignored++;
-			rkmp_dpeer_say(p, 0, "ignored a new RKMP_SA_INIT request from the peer: our RKMP SA is %s "
-			    "(both initiate: one of the two meets the other after its back-off)",
-			    rkmp_phase_name(ph));
+			rkmp_dpeer_say(p, 0, "ignored a new RKMP_SA_INIT request from the peer (SPIi %016" PRIx64
+			    "): our RKMP SA (SPIi %016" PRIx64 ") is %s%s", rkmp_get64(d), p->sa.spi_i,
+			    rkmp_phase_name(ph), ph == RKMP_PHASE_INIT_SENT ?
+			    " and both sides initiate: ours goes on (its SPIi is not the lower)" : "");
 			goto out;
 		}
 		if (ph == RKMP_PHASE_ESTABLISHED) {

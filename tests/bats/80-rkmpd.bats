@@ -97,6 +97,29 @@ certs() {
 	mv "$W/$1/c.json" "$W/$1/conf.json"
 }
 
+@test "both sides start: always at once: the RKMP_SA_INIT with the higher SPIi goes on, established within a retransmission" {
+	need jq
+	# b starts first: its RKMP_SA_INIT finds nobody, and is sent again 2 s later;
+	# a starts meanwhile and initiates too, so each side has its own request
+	# out when the other's comes (before, both ignored the other's and met
+	# only after a back-off of 10 s or more)
+	conf a b "$PA" "$PB" always "$CHILDREN" "" ', "retransmit_timeout": 2'
+	conf b a "$PB" "$PA" always "$CHILDREN" "" ', "retransmit_timeout": 2'
+	start b
+	start a
+	wait_for 6 "established SA (within one retransmission)" established a b
+	wait_for 2 "b established" established b a
+	# one side gave its own up for the other's, the other went on with its own
+	run grep -h "both sides initiate" "$W/a/log" "$W/b/log"
+	assert_output --partial "goes on over ours"
+	# the one SA both hold: the SPIs of the winning RKMP_SA_INIT on both sides
+	[ "$(jq -r '.ike_sa.spi_i + .ike_sa.spi_r' "$W/a/b.json")" = "$(jq -r '.ike_sa.spi_i + .ike_sa.spi_r' "$W/b/a.json")" ]
+	same_keys
+	# no back-off, no failure
+	run grep -hE "RKMP SA failed|back-off" "$W/a/log" "$W/b/log"
+	assert_failure
+}
+
 @test "two rkmpd with certificates (RSA and ECDSA P-256): established, the same keys; a certificate of another CA is refused, no row" {
 	need jq
 	conf a b "$PA" "$PB" always "$CHILDREN"
