@@ -1849,34 +1849,67 @@ rkmp_state_save(const char *path, const struct rkmp_sa *sa)
 	return r;
 }
 
+/* json_dump_callback's sink: a malloc'd buffer that grows by doubling and
+ * wipes what it leaves behind (the serialized secrets). */
+struct dump_sink {
+	char	*p;
+	size_t	 len, cap;
+};
+
+static int
+dump_put(const char *s, size_t n, void *data)
+{
+	struct dump_sink *k = data;
+
+	if (n + 1 > k->cap - k->len) {	/* room for the newline too */
+		size_t cap = k->cap ? k->cap : 16384;
+		char *np;
+
+		while (n + 1 > cap - k->len) {
+			if (cap > STATE_FILE_MAX)
+				return -1;
+			cap *= 2;
+		}
+		if ((np = malloc(cap)) == NULL)
+			return -1;
+		if (k->p != NULL) {
+			memcpy(np, k->p, k->len);
+			OPENSSL_cleanse(k->p, k->cap);
+			free(k->p);
+		}
+		k->p = np;
+		k->cap = cap;
+	}
+	memcpy(k->p + k->len, s, n);
+	k->len += n;
+	return 0;
+}
+
 int
 rkmp_state_dump(const char *name, const struct rkmp_sa *sa, char **out, size_t *outlen)
 {
 	struct sv S = { .path = name, .err = 0 };
+	struct dump_sink k = { NULL, 0, 0 };
 	json_t *root;
-	char *buf;
-	size_t len;
+	int r;
 
 	*out = NULL;
 	*outlen = 0;
 	state_json_wipe_on_free();
 	if ((root = sv_root(&S, sa)) == NULL)
 		return S.err != 0 ? S.err : rkmp_err_set(RKMP_E_NOMEM, name, "building JSON");
-	/* Into a buffer of ours, so the serialized secrets can be wiped. */
-	len = json_dumpb(root, NULL, 0, STATE_DUMP_FLAGS);
-	if (len == 0 || (buf = malloc(len + 1)) == NULL) {
-		json_decref(root);
-		return rkmp_err_set(RKMP_E_NOMEM, name, "serializing %zu octets", len);
-	}
-	if (json_dumpb(root, buf, len, STATE_DUMP_FLAGS) != len) {
-		json_decref(root);
-		OPENSSL_cleanse(buf, len + 1);
-		free(buf);
-		return rkmp_err_set(RKMP_E_INTERNAL, name, "json_dumpb changed its length");
-	}
+	/* In one pass into a buffer of ours, so the serialized secrets can be wiped. */
+	r = json_dump_callback(root, dump_put, &k, STATE_DUMP_FLAGS);
 	json_decref(root);
-	buf[len] = '\n';
-	*out = buf;
-	*outlen = len + 1;
+	if (r != 0 || k.len == 0) {
+		if (k.p != NULL) {
+			OPENSSL_cleanse(k.p, k.cap);
+			free(k.p);
+		}
+		return rkmp_err_set(RKMP_E_NOMEM, name, "serializing %zu octets", k.len);
+	}
+	k.p[k.len] = '\n';
+	*out = k.p;
+	*outlen = k.len + 1;
 	return 0;
 }
