@@ -351,6 +351,17 @@ rkmp_dpeer_revoke_sa(struct rkmp_dpeer *p, struct rkmp_sa *sa, const char *path,
 		rkmp_dpeer_say(p, 0, "key table: %s", rkmp_err_text());
 }
 
+void
+rkmp_dpeer_revoke_ours(struct rkmp_dpeer *p, const char *why, double now)
+{
+	memset(&p->sa.pending, 0, sizeof(p->sa.pending));
+	p->waiting = false;
+	rkmp_dpeer_revoke_sa(p, &p->sa, p->path, why);
+	snprintf(p->last, sizeof(p->last), "%s", p->sa.reason);
+	p->last_at = now;
+	rkmp_dpeer_sync_children(p, now);
+}
+
 /* While a replacement is negotiated, sa goes to NAME.new.json: the two names swap. */
 static void
 replace_paths(struct rkmp_dpeer *p)
@@ -883,11 +894,7 @@ timed_out(struct rkmp_dpeer *p, double now)
 	snprintf(why, sizeof(why), "%sno answer from %s after %u retransmission%s (%.1f s)",
 	    p->sa.pending.op == RKMP_CHILD_LIVENESS ? "DPD: " : "", where, p->env->rtx_tries,
 	    p->env->rtx_tries == 1 ? "" : "s", now - p->rtx_start);
-	p->waiting = false;
-	rkmp_dpeer_revoke_sa(p, &p->sa, p->path, why);
-	snprintf(p->last, sizeof(p->last), "%s", p->sa.reason);
-	p->last_at = now;
-	rkmp_dpeer_sync_children(p, now);
+	rkmp_dpeer_revoke_ours(p, why, now);
 	if (p->asked.on) {
 		p->asked.on = false;
 		p->asked.done = true;

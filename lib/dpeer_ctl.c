@@ -135,18 +135,6 @@ child_list(const struct rkmp_dpeer *p, const uint8_t *spi, size_t n, char *out, 
 	}
 }
 
-/* RP_revokeSA of what is left of our SA (as a failure: rows removed), reason why. */
-static void
-revoke_ours(struct rkmp_dpeer *p, const char *why, double now)
-{
-	memset(&p->sa.pending, 0, sizeof(p->sa.pending));
-	p->waiting = false;
-	rkmp_dpeer_revoke_sa(p, &p->sa, p->path, why);
-	snprintf(p->last, sizeof(p->last), "%s", why);
-	p->last_at = now;
-	rkmp_dpeer_sync_children(p, now);
-}
-
 static bool
 was_before(const struct rkmp_dpeer_job *j, const struct rkmp_sa_child *ch)
 {
@@ -437,7 +425,7 @@ rkmp_dpeer_down(struct rkmp_dpeer *p, double now)
 	/* our RKMP_SA_INIT or RKMP_SA_AUTH that waits: given up */
 	if (ph == RKMP_PHASE_INIT_SENT || ph == RKMP_PHASE_AUTH_SENT ||
 	    (ph == RKMP_PHASE_INIT_DONE && p->sa.initiator))
-		revoke_ours(p, "down (rkmpctl) before the RKMP SA was established", now);
+		rkmp_dpeer_revoke_ours(p, "down (rkmpctl) before the RKMP SA was established", now);
 	return begin(p, RKMP_DPEER_JOB_DELETE_SA, now);
 }
 
@@ -494,7 +482,7 @@ rkmp_dpeer_retire(struct rkmp_dpeer *p, const char *why, double now)
 	ph = p->sa.phase;
 	if (ph == RKMP_PHASE_NEW || ph == RKMP_PHASE_FAILED || (ph == RKMP_PHASE_DELETED && !any_live(p)))
 		return;
-	revoke_ours(p, why, now);
+	rkmp_dpeer_revoke_ours(p, why, now);
 }
 
 json_t *

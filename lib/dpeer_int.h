@@ -38,6 +38,9 @@ void	rkmp_dpeer_sync_children(struct rkmp_dpeer *p, double now);
 /* RP_revokeSA of sa (ours, or the old SA of a replacement) kept at path, reason why. */
 void	rkmp_dpeer_revoke_sa(struct rkmp_dpeer *p, struct rkmp_sa *sa, const char *path,
 	    const char *why);
+/* RP_revokeSA of our SA as a failure (rows removed), its request dropped, reason
+ * why, the last exchange and the timers told: no answer, DPD, rkmpctl down/delete. */
+void	rkmp_dpeer_revoke_ours(struct rkmp_dpeer *p, const char *why, double now);
 /* One step of the engine, write-ahead: the state saved, then sent, then the key table told. */
 int	rkmp_dpeer_run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len,
 	    const struct rkmp_child_req *req, double now);
