@@ -302,7 +302,8 @@ rkmp_ike_find_error(const struct rkmp_pld *pld, size_t n)
 	return NULL;
 }
 
-/* Record the SA's outcome (phase failed, reason) and return code with the reason as detail. */
+/* Record the SA's outcome (phase failed, reason; a child we proposed refused) and
+ * return code with the reason as detail. */
 int
 rkmp_ike_fail(struct rkmp_sa *sa, struct rkmp_ike_out *o, int code, const char *fmt, ...)
 {
@@ -312,6 +313,13 @@ rkmp_ike_fail(struct rkmp_sa *sa, struct rkmp_ike_out *o, int code, const char *
 	vsnprintf(sa->reason, sizeof(sa->reason), fmt, ap);
 	va_end(ap);
 	sa->phase = RKMP_PHASE_FAILED;
+	/* a child we had proposed will never come to be */
+	for (size_t i = 0; i < sa->nchildren; i++)
+		if (sa->children[i].state == RKMP_CHILD_PROPOSED) {
+			sa->children[i].state = RKMP_CHILD_REFUSED;
+			snprintf(sa->children[i].reason, sizeof(sa->children[i].reason),
+			    "its RKMP SA failed: %.400s", sa->reason);
+		}
 	o->save = true;
 	snprintf(o->note, sizeof(o->note), "%s", sa->reason);
 	return rkmp_err_set(code, "", "%s", sa->reason);

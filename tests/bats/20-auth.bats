@@ -112,6 +112,9 @@ suites=(aes128-sha256-modp2048 aes256-sha384-ecp384 aes256gcm16-prfsha256-ecp256
 	run -1 --separate-stderr "$RKMP_BIN/rkmp-auth" -s "$W/a.json" -i "$W/4.bin"
 	[[ "$stderr" == *"AUTHENTICATION_FAILED"* ]]
 	assert_equal "$(jq -r .phase "$W/a.json")" failed
+	# the child a proposed in RKMP_SA_AUTH never came to be: refused, with why
+	assert_equal "$(jq -r '[.children[] | "\(.state): \(.reason)"] | join(",")' "$W/a.json")" \
+	    "refused: its RKMP SA failed: responder refused: AUTHENTICATION_FAILED"
 }
 
 @test "a refusal is said once: one line on stderr on each side, one JSON object with --json" {
