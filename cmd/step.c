@@ -121,6 +121,16 @@ step_say(const struct step *st, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* A warning of the key table's routing-protocol side (a hook that failed, an
+ * events file not written): said also with -q, as it was always. */
+static void
+step_warn(void *ctx, const char *text)
+{
+	const struct step *st = ctx;
+
+	fprintf(stderr, "%s: warning: %s\n", st->d->prog, text);
+}
+
 /* The run's one error (DESIGN.md §8): a line on stderr, or the error object
  * on stdout with --json (lib/cli.c); the exit status of code. */
 static int
@@ -558,6 +568,8 @@ step_main(const struct step_desc *d, int argc, char **argv)
 	rkmp_sa_init(&sa);
 	rkmp_ike_out_init(&o);
 	rkmp_rp_defaults(&st.rp);
+	st.rp.warn = step_warn;
+	st.rp.warn_ctx = &st;
 	st.pol.say = step_udp_progress;
 	st.pol.say_ctx = &st;
 	if ((status = parse_opts(&st, argc, argv)) != 0)
@@ -746,7 +758,7 @@ step_main(const struct step_desc *d, int argc, char **argv)
 		snprintf(where, sizeof(where), "%s", rkmp_err_where());
 		snprintf(detail, sizeof(detail), "%s", rkmp_err_detail());
 		rp.cfg.peer_seen = seen_peer(&st, &sa, peer_buf, sizeof(peer_buf));
-		if ((w = rkmp_rp_commit(&rp, &sa, d->prog)) != 0) {
+		if ((w = rkmp_rp_commit(&rp, &sa)) != 0) {
 			if (r >= 0) {
 				status = outcome(&st, &sa, &o, w, &rp, false);
 				goto done;

@@ -322,6 +322,31 @@ wait_answer(struct rkmp_dpeer *p, double now)
 	p->rtx_start = now;
 }
 
+/* A warning of the routing-protocol side (the hook failed, the events file
+ * not written) to the daemon's log, naming them as the configuration does. */
+static void
+rp_warn(void *ctx, const char *text)
+{
+	rkmp_dpeer_say(ctx, 0, "warning: %s", text);
+}
+
+/* The routing-protocol side of an exchange of p's whose state is at path. */
+static void
+rp_cfg(struct rkmp_dpeer *p, struct rkmp_rp_cfg *rc, const char *path)
+{
+	rkmp_rp_defaults(rc);
+	rc->events = p->env->events;
+	rc->hook = p->env->hook;
+	rc->state = path;
+	rc->peer = p->pc->address;
+	rc->tell = rkmp_dpeer_tell_event;
+	rc->tell_ctx = p;
+	rc->warn = rp_warn;
+	rc->warn_ctx = p;
+	rc->events_name = "events";
+	rc->hook_name = "rp_hook";
+}
+
 /*
  * RP_revokeSA of an SA that failed or was replaced (sa may be the old SA of
  * a replacement): its live children's rows removed, events, hook.  The SA is
@@ -333,13 +358,7 @@ rkmp_dpeer_revoke_sa(struct rkmp_dpeer *p, struct rkmp_sa *sa, const char *path,
 	static struct rkmp_rp rp;
 	struct rkmp_rp_cfg rc;
 
-	rkmp_rp_defaults(&rc);
-	rc.events = p->env->events;
-	rc.hook = p->env->hook;
-	rc.state = path;
-	rc.peer = p->pc->address;
-	rc.tell = rkmp_dpeer_tell_event;
-	rc.tell_ctx = p;
+	rp_cfg(p, &rc, path);
 	(void)rkmp_rp_begin(&rp, &rc, sa);
 	rp.cfg.keytable = p->env->keytable;
 	snprintf(sa->reason, sizeof(sa->reason), "%s", why);
@@ -347,7 +366,7 @@ rkmp_dpeer_revoke_sa(struct rkmp_dpeer *p, struct rkmp_sa *sa, const char *path,
 	rkmp_rp_settle(&rp, sa);
 	if (sa == &p->sa && commit(p) != 0)
 		return;
-	if (rkmp_rp_commit(&rp, sa, p->env->prog) != 0)
+	if (rkmp_rp_commit(&rp, sa) != 0)
 		rkmp_dpeer_say(p, 0, "key table: %s", rkmp_err_text());
 }
 
@@ -463,13 +482,7 @@ rkmp_dpeer_run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len
 	cfg.local = p->env->local(p->env->ctx, p->sock);
 	cfg.remote = cfg.local != NULL ? &p->at : NULL;
 	p->sa.frag_max = 0;
-	rkmp_rp_defaults(&rc);
-	rc.events = p->env->events;
-	rc.hook = p->env->hook;
-	rc.state = p->path;
-	rc.peer = p->pc->address;
-	rc.tell = rkmp_dpeer_tell_event;
-	rc.tell_ctx = p;
+	rp_cfg(p, &rc, p->path);
 	/* the table was checked at start: the snapshot needs no reading of it */
 	rp_on = p->env->keytable != NULL || rkmp_rp_wanted(&rc);
 	(void)rkmp_rp_begin(&rp, &rc, &p->sa);
@@ -526,7 +539,7 @@ rkmp_dpeer_run(struct rkmp_dpeer *p, enum run what, const uint8_t *m, size_t len
 		replaced(p, now);	/* the old SA's rows go before the new SA's come */
 	if (rp_on) {
 		rp_config(p, &rp);
-		if (rkmp_rp_commit(&rp, &p->sa, p->env->prog) != 0)
+		if (rkmp_rp_commit(&rp, &p->sa) != 0)
 			rkmp_dpeer_say(p, 0, "key table: %s", rkmp_err_text());
 		for (size_t i = 0; i < rp.nev; i++)
 			if (rp.ev[i].kind == RKMP_RP_REKEY)

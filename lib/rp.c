@@ -43,6 +43,8 @@ rkmp_rp_defaults(struct rkmp_rp_cfg *cfg)
 	cfg->grace = RKMP_KEYTABLE_GRACE;
 	cfg->lifetime = RKMP_KEYTABLE_LIFETIME;
 	cfg->now = (int64_t)time(NULL);
+	cfg->events_name = "--events";
+	cfg->hook_name = "--rp-hook";
 }
 
 bool
@@ -365,37 +367,39 @@ event_json(const struct rkmp_rp *rp, const struct rkmp_rp_event *e, const struct
 }
 
 static void
-warn(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+warn(const struct rkmp_rp_cfg *cfg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
-warn(const char *prog, const char *fmt, ...)
+warn(const struct rkmp_rp_cfg *cfg, const char *fmt, ...)
 {
+	char text[512];
 	va_list ap;
 
-	fprintf(stderr, "%s: warning: ", prog);
+	if (cfg->warn == NULL)
+		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	cfg->warn(cfg->warn_ctx, text);
 }
 
 static void
-append_event(const char *path, const char *line, const char *prog)
+append_event(const struct rkmp_rp_cfg *cfg, const char *path, const char *line)
 {
 	size_t n = strlen(line);
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	ssize_t w;
 
 	if (fd < 0) {
-		warn(prog, "--events %s: %s", path, strerror(errno));
+		warn(cfg, "%s %s: %s", cfg->events_name, path, strerror(errno));
 		return;
 	}
 	/* one write per line: appends of concurrent writers do not interleave */
 	w = write(fd, line, n);
 	if (w != (ssize_t)n)
-		warn(prog, "--events %s: %s", path, w < 0 ? strerror(errno) : "short write");
+		warn(cfg, "%s %s: %s", cfg->events_name, path, w < 0 ? strerror(errno) : "short write");
 	if (close(fd) != 0)
-		warn(prog, "--events %s: %s", path, strerror(errno));
+		warn(cfg, "%s %s: %s", cfg->events_name, path, strerror(errno));
 }
 
 /* The event's environment variable from a JSON member ("" when absent). */
@@ -416,7 +420,8 @@ env_from(json_t *j, const char *var, const char *key)
 }
 
 static void
-run_hook(const char *hook, json_t *j, const char *line, const char *children, const char *prog)
+run_hook(const struct rkmp_rp_cfg *cfg, const char *hook, json_t *j, const char *line,
+    const char *children)
 {
 	static const struct { const char *var, *key; } vars[] = {
 		{ "RKMP_EVENT", "event" }, { "RKMP_SA", "rkmp_sa" }, { "RKMP_ROLE", "role" },
@@ -432,7 +437,7 @@ run_hook(const char *hook, json_t *j, const char *line, const char *children, co
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) < 0) {
-		warn(prog, "--rp-hook: fork: %s", strerror(errno));
+		warn(cfg, "%s: fork: %s", cfg->hook_name, strerror(errno));
 		return;
 	}
 	if (pid == 0) {
@@ -448,19 +453,19 @@ run_hook(const char *hook, json_t *j, const char *line, const char *children, co
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
-			warn(prog, "--rp-hook: waitpid: %s", strerror(errno));
+			warn(cfg, "%s: waitpid: %s", cfg->hook_name, strerror(errno));
 			return;
 		}
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		warn(prog, "--rp-hook exited %d for the %s event", WEXITSTATUS(status),
+		warn(cfg, "%s exited %d for the %s event", cfg->hook_name, WEXITSTATUS(status),
 		    json_string_value(json_object_get(j, "event")));
 	else if (WIFSIGNALED(status))
-		warn(prog, "--rp-hook killed by signal %d for the %s event", WTERMSIG(status),
+		warn(cfg, "%s killed by signal %d for the %s event", cfg->hook_name, WTERMSIG(status),
 		    json_string_value(json_object_get(j, "event")));
 }
 
 int
-rkmp_rp_commit(struct rkmp_rp *rp, const struct rkmp_sa *sa, const char *prog)
+rkmp_rp_commit(struct rkmp_rp *rp, const struct rkmp_sa *sa)
 {
 	int r = 0;
 
@@ -499,14 +504,14 @@ rkmp_rp_commit(struct rkmp_rp *rp, const struct rkmp_sa *sa, const char *prog)
 					memcpy(nl, line, n);
 					nl[n] = '\n';
 					nl[n + 1] = '\0';
-					append_event(rp->cfg.events, nl, prog);
+					append_event(&rp->cfg, rp->cfg.events, nl);
 					free(nl);
 				}
 			}
 			if (rp->cfg.tell != NULL)
 				rp->cfg.tell(rp->cfg.tell_ctx, line);
 			if (rp->cfg.hook != NULL)
-				run_hook(rp->cfg.hook, j, line, rp->revoked, prog);
+				run_hook(&rp->cfg, rp->cfg.hook, j, line, rp->revoked);
 			free(line);
 		}
 		json_decref(j);

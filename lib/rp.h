@@ -67,6 +67,12 @@ struct rkmp_rp_cfg {
 	/* each event's line (compact JSON, no newline) also given here; NULL: none */
 	void		(*tell)(void *ctx, const char *line);
 	void		*tell_ctx;
+	/* a warning (the events file not written, the hook failed), one line
+	 * naming the two by events_name and hook_name ("--events" and
+	 * "--rp-hook" by default, the step tools' options); NULL: not said */
+	void		(*warn)(void *ctx, const char *text);
+	void		*warn_ctx;
+	const char	*events_name, *hook_name;
 };
 
 #define RKMP_RP_EVENTS_MAX	(2 * RKMP_SA_CHILD_MAX + 2)
@@ -94,7 +100,8 @@ struct rkmp_rp {
 	char		 revoked[RKMP_SA_CHILD_MAX * 24];	/* "tcp-ao:54 bfd:12" */
 };
 
-/* δ 5 s, G 120 s, lifetime 9 h, now from the clock; the rest NULL. */
+/* δ 5 s, G 120 s, lifetime 9 h, now from the clock, the step tools' option
+ * names; the rest NULL. */
 void	rkmp_rp_defaults(struct rkmp_rp_cfg *cfg);
 /* Is there anything to do (a key table, an events file or a hook)? */
 bool	rkmp_rp_wanted(const struct rkmp_rp_cfg *cfg);
@@ -113,9 +120,9 @@ void	rkmp_rp_settle(struct rkmp_rp *rp, struct rkmp_sa *sa);
  * After the state is saved: the key table (one locked update for all events),
  * the events file, the hook.  RKMP_E_USAGE when rows are due and the peer's
  * address is unknown; the key table's errors; a failing hook or events file
- * is a warning on stderr (prog: ...), not an error.
+ * is a warning (cfg.warn), not an error.
  */
-int	rkmp_rp_commit(struct rkmp_rp *rp, const struct rkmp_sa *sa, const char *prog);
+int	rkmp_rp_commit(struct rkmp_rp *rp, const struct rkmp_sa *sa);
 const char *rkmp_rp_kind_name(enum rkmp_rp_kind k);
 
 #endif

@@ -150,6 +150,24 @@ certs() {
 	kill -0 "${PID[a]}" && kill -0 "${PID[b]}"
 }
 
+@test "a failing rp_hook and an events file that cannot be written: a warning line each in the daemon's log, named as the configuration names them; the SA goes on" {
+	need jq
+	rkmpd_setup hook
+	printf '#!/bin/sh\nexit 3\n' > "$W/hook.sh"
+	mkdir "$W/a/events.json"
+	conf a b "$PA" "$PB" always "$CHILDREN"
+	conf b a "$PB" "$PA" respond "$CHILDREN"
+	start b
+	start a
+	wait_for 10 "established SA" established a b
+	wait_for 5 "the hook's warning" grep -q "^rkmpd: b: warning: rp_hook exited 3 for the insert event$" "$W/a/log"
+	grep -q "^rkmpd: b: warning: events $W/a/events.json: Is a directory$" "$W/a/log" || fail "$(cat "$W/a/log")"
+	# the step tools' option names are not the daemon's
+	run grep -c -- "--rp-hook\|--events" "$W/a/log"
+	assert_output 0
+	same_keys
+}
+
 @test "rkmpctl rekey PEER SPI: the new SPI once the exchange is done; an unknown SPI is refused" {
 	need jq
 	pair always "$CHILDREN"
