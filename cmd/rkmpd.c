@@ -96,6 +96,12 @@ struct daemon {
 	size_t			 ns;
 	struct rkmp_dpeer	*peers;
 	size_t			 np;
+	/* each peer's SA's SPIi as of the last call into it (the loop's tick of
+	 * every peer, a datagram's dispatch): where a datagram's SA is looked
+	 * for first, in one compact array instead of every peer's SA */
+	uint64_t		*spi;
+	size_t			 nspi;
+	size_t			 half;		/* half-open SAs (is_half_open) */
 	struct rkmp_dpeer_env	 env;
 	int			 ctl;
 	struct client		 cl[CLIENTS_MAX];
@@ -325,14 +331,13 @@ open_control(struct daemon *d)
 
 /* ------------------------------------------------------------------ datagrams */
 
-static size_t
-half_open(const struct daemon *d)
+/* A half-open SA: the peer's RKMP_SA_INIT answered, its RKMP_SA_AUTH not yet
+ * (what cookie_threshold counts; d->half, counted in the loop's tick of every
+ * peer and followed through each datagram's dispatch). */
+static bool
+is_half_open(const struct rkmp_dpeer *p)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < d->np; i++)
-		n += d->peers[i].sa.phase == RKMP_PHASE_INIT_DONE && !d->peers[i].sa.initiator;
-	return n;
+	return p->sa.phase == RKMP_PHASE_INIT_DONE && !p->sa.initiator;
 }
 
 /*
@@ -361,7 +366,7 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
 {
 	struct rkmp_dpeer *p = NULL;
 	char src[96] = "";
-	bool init;
+	bool init, half;
 
 	if (d->verbose >= 1)	/* for the lines below only: no text per datagram otherwise */
 		rkmp_udp_format(from, src, sizeof(src));
@@ -369,11 +374,21 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
 		say(d, 1, "ignored a datagram from %s: %zu octets, no IKE header", src, len);
 		return;
 	}
-	for (size_t i = 0; i < d->np && p == NULL; i++)
-		if (rkmp_dpeer_owns(&d->peers[i], m, len))
-			p = &d->peers[i];
 	init = m[18] == RKMP_EXCH_IKE_SA_INIT && !(m[19] & RKMP_FLAG_R) && rkmp_get64(m + 8) == 0;
-	if (p == NULL && init) {
+	/* on one of our SAs: by the SPIi known from the last call into each peer,
+	 * then (another SA of the peer's: the old one of a rekey, one being
+	 * replaced) every peer asked.  An RKMP_SA_INIT request goes by its source:
+	 * the peer found there sees whether it is a copy on its SA. */
+	if (!init) {
+		uint64_t si = rkmp_get64(m);
+
+		for (size_t i = 0; i < d->nspi && i < d->np && p == NULL; i++)
+			if (d->spi[i] == si && rkmp_dpeer_owns(&d->peers[i], m, len))
+				p = &d->peers[i];
+		for (size_t i = 0; i < d->np && p == NULL; i++)
+			if (rkmp_dpeer_owns(&d->peers[i], m, len))
+				p = &d->peers[i];
+	} else {
 		for (size_t i = 0; i < d->np && p == NULL; i++)
 			if (rkmp_dpeer_is_from(&d->peers[i], from, true))
 				p = &d->peers[i];
@@ -393,11 +408,20 @@ dispatch(struct daemon *d, int sock, const struct rkmp_udp_addr *from, const uin
 		return;
 	}
 	if (init) {	/* a COOKIE is asked for of new IKE_SA_INIT requests only */
-		d->env.cookies = half_open(d) >= d->cf->cookie_threshold;
+		d->env.cookies = d->half >= d->cf->cookie_threshold;
 		if (d->env.cookies)
 			cookie_secret_age(d, now);
 	}
+	half = is_half_open(p);
 	rkmp_dpeer_datagram(p, sock, from, m, len, now);
+	if (half != is_half_open(p)) {
+		if (!half)
+			d->half++;
+		else if (d->half > 0)
+			d->half--;
+	}
+	if ((size_t)(p - d->peers) < d->nspi)
+		d->spi[p - d->peers] = p->sa.spi_i;
 }
 
 static void
@@ -967,9 +991,23 @@ loop(struct daemon *d)
 		for (size_t i = d->ncl; i-- > 0;)
 			if (d->cl[i].dead)
 				client_close(d, i);
+		if (d->nspi != d->np) {	/* at start and after a reload */
+			uint64_t *ns = realloc(d->spi, (d->np + 1) * sizeof(*ns));
+
+			if (ns != NULL) {
+				d->spi = ns;
+				d->nspi = d->np;
+			} else
+				d->nspi = 0;	/* every peer asked, as without the array */
+		}
+		d->half = 0;
 		for (size_t i = 0; i < d->np; i++) {
 			struct rkmp_dpeer *p = &d->peers[i];
 			double t = rkmp_dpeer_tick(p, now);
+
+			if (i < d->nspi)
+				d->spi[i] = p->sa.spi_i;
+			d->half += is_half_open(p);
 
 			if (p->down && !p->waiting && p->sa.phase != RKMP_PHASE_ESTABLISHED)
 				t = 0;	/* nothing to do until rkmpctl up */
@@ -1185,6 +1223,7 @@ out:
 	for (size_t i = 0; i < d.np; i++)
 		rkmp_dpeer_close(&d.peers[i]);
 	free(d.peers);
+	free(d.spi);
 	for (size_t i = 0; i < EVENTS_KEPT; i++)
 		free(d.events[i]);
 	for (size_t i = 0; i < d.ns; i++)
