@@ -934,6 +934,7 @@ reload(struct daemon *d, struct client *c)
 		if ((r = rkmp_dpeer_open(&np[nnp], &d->env, n, nc->state_dir, sock, now)) != 0) {
 			say(d, 0, "reload: %s: not started: %s", n->name, rkmp_err_text());
 			rkmp_dpeer_close(&np[nnp]);
+			memset(&np[nnp], 0, sizeof(np[nnp]));	/* zeroed for the next one */
 			continue;
 		}
 		nnp++;

@@ -570,12 +570,13 @@ rkmp_dpeer_open(struct rkmp_dpeer *p, const struct rkmp_dpeer_env *env,
 	char text[96];
 	int r;
 
-	memset(p, 0, sizeof(*p));
+	/* zeroed already (calloc): not written again, so that an idle peer's SA
+	 * costs no memory until it begins */
 	p->lock_fd = -1;
 	p->pc = pc;
 	p->env = env;
 	p->sock = sock;
-	rkmp_sa_init(&p->sa);
+	rkmp_sa_init_zeroed(&p->sa);
 	p->heard_at = now;
 	snprintf(p->path, sizeof(p->path), "%s/%s.json", state_dir, pc->name);
 	snprintf(text, sizeof(text), strchr(pc->address, ':') ? "[%s]:%u" : "%s:%u", pc->address,

@@ -156,7 +156,8 @@ struct rkmp_dpeer {
 	char		 path_new[600];	/* (the other of NAME.json and NAME.new.json) */
 };
 
-/* Lock and load (or begin) the state of peer pc, its credentials read.
+/* Lock and load (or begin) the state of peer pc, its credentials read; p is
+ * zeroed memory (calloc), whose pages an SA not yet begun leaves untouched.
  * RKMP_E_STATE when another process holds the state file or it is invalid. */
 int	rkmp_dpeer_open(struct rkmp_dpeer *p, const struct rkmp_dpeer_env *env,
 	    const struct rkmp_dconf_peer *pc, const char *state_dir, int sock, double now);

@@ -125,6 +125,12 @@ rkmp_sa_init(struct rkmp_sa *sa)
 	sa_defaults(sa);
 }
 
+void
+rkmp_sa_init_zeroed(struct rkmp_sa *sa)
+{
+	sa_defaults(sa);
+}
+
 /*
  * Everything goes, not only the "secrets" object: nonces, SPIs and the
  * transcript are what an attacker would pair with a leaked key.  The struct

@@ -251,6 +251,9 @@ const char *rkmp_profile_name(enum rkmp_profile p);
 bool	rkmp_profile_value(const char *name, enum rkmp_profile *p);
 
 void	rkmp_sa_init(struct rkmp_sa *sa);		/* zeroed, version set, phase new */
+/* rkmp_sa_init of memory already zeroed (calloc): the defaults only, so that
+ * the pages of an SA not yet used are not touched (rkmpd's idle peers). */
+void	rkmp_sa_init_zeroed(struct rkmp_sa *sa);
 void	rkmp_sa_wipe(struct rkmp_sa *sa);		/* wipe secrets, free transcript */
 /* Append a message to the transcript (copied); RKMP_E_STATE when full. */
 int	rkmp_sa_record(struct rkmp_sa *sa, bool sent, const uint8_t *p, size_t len);
