@@ -200,6 +200,10 @@ int	 rkmp_json_dup(const struct rkmp_json_reader *j, const struct rkmp_json_fram
  * other control characters as \u00XX with uppercase hex; '/', DEL and
  * UTF-8 as they are), integers as "%lld", reals as JSON_REAL_PRECISION(16).
  * spaced: ", " and ": " instead (the key table file's rows, kt_json.c).
+ * rkmp_jw_indent: what JSON_INDENT(n) gives instead (the state file, state.c):
+ * each value of a container on a line of its own, indented n spaces a level,
+ * "," at the end of a line, ": " after a member name, an empty container as
+ * {} or [] (not for rkmp_jw_raw_members).
  *
  * Strings must be UTF-8 (jansson's json_string refuses anything else): the
  * writer does not check, its callers do (rkmp_json_utf8_valid).  A misuse (a member
@@ -213,6 +217,7 @@ int	 rkmp_json_dup(const struct rkmp_json_reader *j, const struct rkmp_json_fram
 struct rkmp_jw {
 	struct rkmp_buf	*b;
 	bool		 spaced;
+	unsigned	 indent;	/* rkmp_jw_indent; 0: none */
 	bool		 more;		/* this level has a value: the next one needs a comma */
 	bool		 after_key;	/* a member name was written: its value comes next */
 	unsigned	 depth;
@@ -220,6 +225,8 @@ struct rkmp_jw {
 };
 
 void	rkmp_jw_init(struct rkmp_jw *w, struct rkmp_buf *b, bool spaced);
+/* Indented as JSON_INDENT(n), 1..16, from here on (before the first value). */
+void	rkmp_jw_indent(struct rkmp_jw *w, unsigned n);
 /* 0, or the buffer's sticky error (RKMP_E_INTERNAL when a container is left open). */
 int	rkmp_jw_finish(struct rkmp_jw *w);
 

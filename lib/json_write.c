@@ -68,6 +68,23 @@ put(struct rkmp_buf *b, const char *s, size_t n)
 	}
 }
 
+/* Indented: a new line, and the depth's indentation (after a comma if more). */
+static void
+new_line(struct rkmp_jw *w, bool comma, unsigned depth)
+{
+	static const char sp[] = ",\n                                                                "
+	    "                                                                ";
+	size_t n = (size_t)depth * w->indent;
+
+	put(w->b, comma ? sp : sp + 1, comma ? 2 : 1);
+	while (n > 0) {
+		size_t k = n < sizeof(sp) - 3 ? n : sizeof(sp) - 3;
+
+		put(w->b, sp + 2, k);
+		n -= k;
+	}
+}
+
 /* Before a value: the comma after the level's last value, unless a member
  * name was just written. */
 static inline void
@@ -81,7 +98,9 @@ value_start(struct rkmp_jw *w)
 		fail(w, "a value without its member name");
 		return;
 	}
-	if (w->more)
+	if (w->indent > 0 && w->depth > 0)
+		new_line(w, w->more, w->depth);
+	else if (w->more)
 		put(w->b, ", ", w->spaced ? 2 : 1);
 	w->more = true;
 }
@@ -92,6 +111,15 @@ rkmp_jw_init(struct rkmp_jw *w, struct rkmp_buf *b, bool spaced)
 	memset(w, 0, sizeof(*w));
 	w->b = b;
 	w->spaced = spaced;
+}
+
+void
+rkmp_jw_indent(struct rkmp_jw *w, unsigned n)
+{
+	if (n < 1 || n > 16 || w->depth != 0 || w->more)
+		fail(w, "an indentation of 1 to 16 before the first value");
+	else
+		w->indent = n;
 }
 
 int
@@ -123,6 +151,8 @@ close_level(struct rkmp_jw *w, char c)
 		return;
 	}
 	w->depth--;
+	if (w->indent > 0 && w->more)	/* an empty one stays {} or [] */
+		new_line(w, false, w->depth);
 	w->more = true;
 	put(w->b, c == '{' ? "}" : "]", 1);
 }
@@ -238,7 +268,11 @@ rkmp_jw_keyn(struct rkmp_jw *w, const char *k, size_t n)
 		fail(w, "a member name outside an object");
 		return;
 	}
-	put_string(w->b, ", ", w->more ? 1 + w->spaced : 0, k, n, ": ", 1 + w->spaced);
+	if (w->indent > 0) {
+		new_line(w, w->more, w->depth);
+		put_string(w->b, "", 0, k, n, ": ", 2);
+	} else
+		put_string(w->b, ", ", w->more ? 1 + w->spaced : 0, k, n, ": ", 1 + w->spaced);
 	w->more = true;
 	w->after_key = true;
 }
@@ -422,8 +456,8 @@ rkmp_jw_raw(struct rkmp_jw *w, const char *json, size_t n)
 void
 rkmp_jw_raw_members(struct rkmp_jw *w, const char *json, size_t n)
 {
-	if (w->depth == 0 || w->open[w->depth - 1] != '{' || w->after_key) {
-		fail(w, "members outside an object");
+	if (w->depth == 0 || w->open[w->depth - 1] != '{' || w->after_key || w->indent > 0) {
+		fail(w, "members outside an object, or indented");
 		return;
 	}
 	if (n == 0)

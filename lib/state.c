@@ -49,6 +49,7 @@
 #include "file.h"
 #include "hex.h"
 #include "ike.h"
+#include "json.h"
 #include "names.h"
 #include "nitems.h"
 #include "proposal.h"
@@ -1419,9 +1420,12 @@ rkmp_state_exists(const char *path)
 
 /* ----------------------------------------------------------------- save */
 
+/* The document streamed in its one key order through the JSON writer
+ * (lib/json.h), indented as JSON_INDENT(2) with a newline at the end. */
 struct sv {
 	const char	*path;
 	int		 err;		/* first failure; its detail is the one kept */
+	struct rkmp_jw	 w;
 };
 
 static void
@@ -1442,105 +1446,101 @@ sv_fail(struct sv *S, int code, const char *fmt, ...)
 	S->err = rkmp_err_set(code, S->path, "%s", detail);
 }
 
-/* obj[key] = v, taking v; failures (v NULL, obj NULL) are sticky in S. */
+#define KEY(S, lit)	RKMP_JW_KEY(&(S)->w, lit)
+
 static void
-sv_put(struct sv *S, json_t *obj, const char *key, json_t *v)
+sv_str(struct sv *S, const char *key, const char *v)
 {
-	if (v == NULL || json_object_set_new(obj, key, v) != 0)
-		sv_fail(S, RKMP_E_NOMEM, "building %s", key);
+	rkmp_jw_key(&S->w, key);
+	rkmp_jw_str(&S->w, v);
 }
 
 static void
-sv_append(struct sv *S, json_t *arr, json_t *v)
+sv_int(struct sv *S, const char *key, int64_t v)
 {
-	if (v == NULL || json_array_append_new(arr, v) != 0)
-		sv_fail(S, RKMP_E_NOMEM, "building an array");
+	rkmp_jw_key(&S->w, key);
+	rkmp_jw_int(&S->w, v);
 }
 
-/* A text field of a char array: NUL-terminated and UTF-8, or it is a bug. */
-static json_t *
-sv_text(struct sv *S, const char *k, const char *s, size_t size)
+static void
+sv_bool(struct sv *S, const char *key, bool v)
+{
+	rkmp_jw_key(&S->w, key);
+	rkmp_jw_bool(&S->w, v);
+}
+
+/* A text field of a char array: NUL-terminated and UTF-8, or it is a bug
+ * (k names it in the error). */
+static void
+sv_text(struct sv *S, const char *key, const char *k, const char *s, size_t size)
 {
 	size_t n = strnlen(s, size);
-	json_t *v;
 
-	if (n == size) {
+	if (n == size)
 		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s is not NUL-terminated", k);
-		return NULL;
-	}
-	if ((v = json_stringn(s, n)) != NULL)
-		return v;
-	/* Out of memory, or not UTF-8 (which the unchecked variant accepts)? */
-	if ((v = json_stringn_nocheck(s, n)) != NULL) {
-		json_decref(v);
+	else if (!rkmp_json_utf8_valid(s, n))
 		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s is not UTF-8", k);
-	}
-	return NULL;
+	if (S->err != 0)
+		return;
+	rkmp_jw_key(&S->w, key);
+	rkmp_jw_strn(&S->w, s, n);
 }
 
 static void
-sv_put_text(struct sv *S, json_t *obj, const char *key, const char *k, const char *s,
-    size_t size)
+sv_hex(struct sv *S, const char *key, const char *k, const uint8_t *p, size_t len, size_t max)
 {
-	json_t *v;
-
-	if ((v = sv_text(S, k, s, size)) != NULL)
-		sv_put(S, obj, key, v);
-	else
-		sv_fail(S, RKMP_E_NOMEM, "building %s", k);
-}
-
-static json_t *
-sv_hex(struct sv *S, const char *k, const uint8_t *p, size_t len, size_t max)
-{
-	char *h;
-	json_t *v;
-
 	if (len > max) {
 		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s: %zu octets > %zu", k, len, max);
-		return NULL;
+		return;
 	}
-	if ((h = malloc(2 * len + 1)) == NULL)
-		return NULL;
-	rkmp_hex_encode(p, len, h);
-	v = json_stringn_nocheck(h, 2 * len);
-	OPENSSL_cleanse(h, 2 * len + 1);
-	free(h);
-	return v;
-}
-
-static void
-sv_put_hex(struct sv *S, json_t *obj, const char *key, const char *k, const uint8_t *p,
-    size_t len, size_t max)
-{
-	sv_put(S, obj, key, sv_hex(S, k, p, len, max));
+	rkmp_jw_key(&S->w, key);
+	rkmp_jw_hex(&S->w, p, len);
 }
 
 /* Registry value by name, or as a number when the registry has no name. */
-static json_t *
-sv_enum(enum rkmp_reg reg, unsigned v)
+static void
+sv_enum(struct sv *S, const char *key, enum rkmp_reg reg, unsigned v)
 {
 	const char *n = rkmp_name(reg, v);
 
-	return n != NULL ? json_string(n) : json_integer(v);
-}
-
-static json_t *
-sv_spi(uint64_t spi)
-{
-	char h[17];
-
-	snprintf(h, sizeof(h), "%016" PRIx64, spi);
-	return json_string(h);
+	rkmp_jw_key(&S->w, key);
+	if (n != NULL)
+		rkmp_jw_str(&S->w, n);
+	else
+		rkmp_jw_uint(&S->w, v);
 }
 
 static void
-sv_child(struct sv *S, json_t *arr, const struct rkmp_sa_child *ch, size_t i)
+sv_spi(struct sv *S, const char *key, uint64_t spi)
 {
-	json_t *c = json_object(), *ts = json_array();
+	uint8_t b[8];
+
+	for (size_t i = 0; i < sizeof(b); i++)	/* as "%016" PRIx64 */
+		b[i] = (uint8_t)(spi >> (56 - 8 * i));
+	rkmp_jw_key(&S->w, key);
+	rkmp_jw_hex(&S->w, b, sizeof(b));
+}
+
+static void
+sv_suite(struct sv *S, const struct rkmp_sa_suite *su)
+{
+	KEY(S, "suite");
+	rkmp_jw_object(&S->w);
+	sv_enum(S, "encr", RKMP_REG_ENCR, su->encr);
+	if (su->encr_bits != 0)
+		sv_int(S, "encr_key_length", su->encr_bits);
+	sv_enum(S, "prf", RKMP_REG_PRF, su->prf);
+	if (su->integ != 0)
+		sv_enum(S, "integ", RKMP_REG_INTEG, su->integ);
+	sv_enum(S, "dh", RKMP_REG_DH, su->dh);
+	rkmp_jw_object_end(&S->w);
+}
+
+static void
+sv_child(struct sv *S, const struct rkmp_sa_child *ch, size_t i)
+{
 	char k[64];
 
-	sv_append(S, arr, c);
 	snprintf(k, sizeof(k), "children[%zu].spi_local", i);
 	if (ch->spi_size > RKMP_SA_SPI_MAX)
 		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s: %u octets > %d", k,
@@ -1550,60 +1550,59 @@ sv_child(struct sv *S, json_t *arr, const struct rkmp_sa_child *ch, size_t i)
 		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s: %zu > %d", k, ch->ntransforms,
 		    STATE_CHILD_TRANSFORMS);
 	}
-	if (S->err != 0) {
-		json_decref(ts);
+	if (S->err != 0)
 		return;
-	}
-	sv_put(S, c, "protocol", sv_enum(RKMP_REG_PROTOCOL, ch->protocol));
-	sv_put_hex(S, c, "spi_local", k, ch->spi_local, ch->spi_size, RKMP_SA_SPI_MAX);
-	sv_put_hex(S, c, "spi_peer", k, ch->spi_peer, ch->spi_size, RKMP_SA_SPI_MAX);
-	sv_put(S, c, "transforms", ts);
+	rkmp_jw_object(&S->w);
+	sv_enum(S, "protocol", RKMP_REG_PROTOCOL, ch->protocol);
+	sv_hex(S, "spi_local", k, ch->spi_local, ch->spi_size, RKMP_SA_SPI_MAX);
+	sv_hex(S, "spi_peer", k, ch->spi_peer, ch->spi_size, RKMP_SA_SPI_MAX);
+	KEY(S, "transforms");
+	rkmp_jw_array(&S->w);
 	for (size_t j = 0; j < ch->ntransforms; j++) {
-		json_t *t = json_object();
-
-		sv_append(S, ts, t);
-		sv_put(S, t, "type", sv_enum(RKMP_REG_TRANSFORM, ch->transforms[j][0]));
-		sv_put(S, t, "id", sv_enum(rkmp_transform_reg(ch->transforms[j][0]),
-		    ch->transforms[j][1]));
+		rkmp_jw_object(&S->w);
+		sv_enum(S, "type", RKMP_REG_TRANSFORM, ch->transforms[j][0]);
+		sv_enum(S, "id", rkmp_transform_reg(ch->transforms[j][0]), ch->transforms[j][1]);
+		rkmp_jw_object_end(&S->w);
 	}
-	sv_put(S, c, "state", json_string(rkmp_child_state_name(ch->state)));
+	rkmp_jw_array_end(&S->w);
+	sv_str(S, "state", rkmp_child_state_name(ch->state));
 	if (ch->reason[0] != '\0') {
 		snprintf(k, sizeof(k), "children[%zu].reason", i);
-		sv_put_text(S, c, "reason", k, ch->reason, sizeof(ch->reason));
+		sv_text(S, "reason", k, ch->reason, sizeof(ch->reason));
 	}
 	if (ch->created != 0)
-		sv_put(S, c, "created", json_integer((json_int_t)(ch->created & INT64_MAX)));
+		sv_int(S, "created", (int64_t)(ch->created & INT64_MAX));
 	if (ch->rekey) {
 		snprintf(k, sizeof(k), "children[%zu].rekey_of", i);
-		sv_put_hex(S, c, "rekey_of", k, ch->rekey_of, ch->spi_size, RKMP_SA_SPI_MAX);
-		sv_put(S, c, "initiator", json_boolean(ch->ours));
+		sv_hex(S, "rekey_of", k, ch->rekey_of, ch->spi_size, RKMP_SA_SPI_MAX);
+		sv_bool(S, "initiator", ch->ours);
 		snprintf(k, sizeof(k), "children[%zu].nonce_min", i);
-		sv_put_hex(S, c, "nonce_min", k, ch->nonce_min.p, ch->nonce_min.len, RKMP_SA_NONCE_MAX);
+		sv_hex(S, "nonce_min", k, ch->nonce_min.p, ch->nonce_min.len, RKMP_SA_NONCE_MAX);
 	}
+	rkmp_jw_object_end(&S->w);
 }
 
 static void
-sv_message(struct sv *S, json_t *arr, const struct rkmp_sa_msg *m, size_t i)
+sv_message(struct sv *S, const struct rkmp_sa_msg *m, size_t i)
 {
-	json_t *e = json_object();
 	char k[64];
 
 	snprintf(k, sizeof(k), "transcript[%zu].message", i);
 	if (m->len > 0 && m->p == NULL) {
 		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s: %zu octets at NULL", k, m->len);
-		json_decref(e);
 		return;
 	}
-	sv_append(S, arr, e);
-	sv_put(S, e, "dir", json_string(m->sent ? "sent" : "received"));
-	sv_put(S, e, "exchange", sv_enum(RKMP_REG_EXCHANGE, m->exchange));
-	sv_put(S, e, "response", json_boolean(m->response));
-	sv_put(S, e, "msg_id", json_integer(m->msg_id));
-	sv_put_hex(S, e, "message", k, m->p, m->len, RKMP_MSG_MAX);
+	rkmp_jw_object(&S->w);
+	sv_str(S, "dir", m->sent ? "sent" : "received");
+	sv_enum(S, "exchange", RKMP_REG_EXCHANGE, m->exchange);
+	sv_bool(S, "response", m->response);
+	sv_int(S, "msg_id", m->msg_id);
+	sv_hex(S, "message", k, m->p, m->len, RKMP_MSG_MAX);
+	rkmp_jw_object_end(&S->w);
 }
 
 static void
-sv_secrets(struct sv *S, json_t *sec, const struct rkmp_sa *sa)
+sv_secrets(struct sv *S, const struct rkmp_sa *sa)
 {
 	static const struct {
 		const char	*key;
@@ -1632,9 +1631,10 @@ sv_secrets(struct sv *S, json_t *sec, const struct rkmp_sa *sa)
 #undef OLD
 	};
 	const uint8_t *base = (const uint8_t *)sa;
-	json_t *kids;
 	char k[64];
 
+	KEY(S, "secrets");
+	rkmp_jw_object(&S->w);
 	for (size_t i = 0; i < nitems(f); i++) {
 		size_t len;
 
@@ -1642,92 +1642,82 @@ sv_secrets(struct sv *S, json_t *sec, const struct rkmp_sa *sa)
 		if (len == 0)
 			continue;
 		snprintf(k, sizeof(k), "secrets.%s", f[i].key);
-		sv_put_hex(S, sec, f[i].key, k, base + f[i].off, len, f[i].max);
+		sv_hex(S, f[i].key, k, base + f[i].off, len, f[i].max);
 	}
-	kids = json_array();
-	sv_put(S, sec, "children", kids);
+	KEY(S, "children");
+	rkmp_jw_array(&S->w);
 	for (size_t i = 0; i < sa->nchildren && S->err == 0; i++) {
 		const struct rkmp_sa_child *ch = &sa->children[i];
-		json_t *c = json_object();
 
-		sv_append(S, kids, c);
-		if (ch->keymat_len == 0)
-			continue;
-		snprintf(k, sizeof(k), "secrets.children[%zu].keymat", i);
-		sv_put_hex(S, c, "keymat", k, ch->keymat, ch->keymat_len, RKMP_SA_KEYMAT_MAX);
+		rkmp_jw_object(&S->w);
+		if (ch->keymat_len != 0) {
+			snprintf(k, sizeof(k), "secrets.children[%zu].keymat", i);
+			sv_hex(S, "keymat", k, ch->keymat, ch->keymat_len, RKMP_SA_KEYMAT_MAX);
+		}
+		rkmp_jw_object_end(&S->w);
 	}
+	rkmp_jw_array_end(&S->w);
+	rkmp_jw_object_end(&S->w);
 }
 
 /* The document, in the one key order DESIGN.md §6 and the goldens use. */
-static json_t *
+static void
 sv_root(struct sv *S, const struct rkmp_sa *sa)
 {
-	json_t *root, *ids, *ike, *kids, *tr, *sec;
 	const char *phase = rkmp_phase_name(sa->phase);
 	const char *profile = rkmp_profile_name(sa->profile);
 
 	if (phase == NULL || profile == NULL) {
 		sv_fail(S, RKMP_E_INTERNAL, "cannot save: phase %d, profile %d", (int)sa->phase,
 		    (int)sa->profile);
-		return NULL;
+		return;
 	}
 	if (sa->nchildren > RKMP_SA_CHILD_MAX || sa->ntranscript > RKMP_SA_TRANSCRIPT_MAX) {
 		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %zu children (max %d), "
 		    "%zu messages (max %d)", sa->nchildren, RKMP_SA_CHILD_MAX,
 		    sa->ntranscript, RKMP_SA_TRANSCRIPT_MAX);
-		return NULL;
+		return;
 	}
-	if (sa->iv_counter_out > INT64_MAX) {
-		sv_fail(S, RKMP_E_INTERNAL, "cannot save: ike_sa.iv_counter_out %" PRIu64
-		    " > 2^63-1", sa->iv_counter_out);
-		return NULL;
+	if (sa->iv_counter_out > INT64_MAX || (sa->old.spi_i != 0 && sa->old.iv_counter_out > INT64_MAX)) {
+		sv_fail(S, RKMP_E_INTERNAL, "cannot save: %s %" PRIu64 " > 2^63-1",
+		    sa->iv_counter_out > INT64_MAX ? "ike_sa.iv_counter_out" : "ike_sa.old.iv_counter_out",
+		    sa->iv_counter_out > INT64_MAX ? sa->iv_counter_out : sa->old.iv_counter_out);
+		return;
 	}
-	if ((root = json_object()) == NULL) {
-		sv_fail(S, RKMP_E_NOMEM, "building the document");
-		return NULL;
-	}
-	sv_put(S, root, "format", json_string(STATE_FORMAT));
-	sv_put(S, root, "version", json_integer(RKMP_STATE_VERSION));
-	sv_put(S, root, "phase", json_string(phase));
+	rkmp_jw_object(&S->w);
+	sv_str(S, "format", STATE_FORMAT);
+	sv_int(S, "version", RKMP_STATE_VERSION);
+	sv_str(S, "phase", phase);
 	if (sa->reason[0] != '\0')
-		sv_put_text(S, root, "reason", "reason", sa->reason, sizeof(sa->reason));
-	sv_put(S, root, "role", json_string(sa->initiator ? "initiator" : "responder"));
-	sv_put(S, root, "profile", json_string(profile));
+		sv_text(S, "reason", "reason", sa->reason, sizeof(sa->reason));
+	sv_str(S, "role", sa->initiator ? "initiator" : "responder");
+	sv_str(S, "profile", profile);
 
-	ids = json_object();
-	sv_put(S, root, "identities", ids);
-	sv_put_text(S, ids, "local", "identities.local", sa->id_local, sizeof(sa->id_local));
+	KEY(S, "identities");
+	rkmp_jw_object(&S->w);
+	sv_text(S, "local", "identities.local", sa->id_local, sizeof(sa->id_local));
 	if (sa->id_peer[0] != '\0')
-		sv_put_text(S, ids, "peer", "identities.peer", sa->id_peer, sizeof(sa->id_peer));
+		sv_text(S, "peer", "identities.peer", sa->id_peer, sizeof(sa->id_peer));
 	if (sa->id_peer_seen[0] != '\0')
-		sv_put_text(S, ids, "peer_seen", "identities.peer_seen", sa->id_peer_seen,
+		sv_text(S, "peer_seen", "identities.peer_seen", sa->id_peer_seen,
 		    sizeof(sa->id_peer_seen));
+	rkmp_jw_object_end(&S->w);
 
-	sv_put_text(S, root, "proposals", "proposals", sa->proposals, sizeof(sa->proposals));
+	sv_text(S, "proposals", "proposals", sa->proposals, sizeof(sa->proposals));
 	if (sa->child_proposals[0] != '\0')
-		sv_put_text(S, root, "child_proposals", "child_proposals", sa->child_proposals,
+		sv_text(S, "child_proposals", "child_proposals", sa->child_proposals,
 		    sizeof(sa->child_proposals));
 	if (sa->child_protocol != 0)
-		sv_put(S, root, "child_protocol", sv_enum(RKMP_REG_PROTOCOL, sa->child_protocol));
-	sv_put(S, root, "childless", json_boolean(sa->childless));
+		sv_enum(S, "child_protocol", RKMP_REG_PROTOCOL, sa->child_protocol);
+	sv_bool(S, "childless", sa->childless);
 	if (sa->fragmentation)
-		sv_put(S, root, "fragmentation", json_true());
+		sv_bool(S, "fragmentation", true);
 	if (sa->nat)
-		sv_put(S, root, "nat", json_true());
+		sv_bool(S, "nat", true);
 
 	/* No suite before RKMP_SA_INIT has chosen one (every suite has a PRF). */
-	if (sa->suite.prf != 0) {
-		json_t *suite = json_object();
-
-		sv_put(S, root, "suite", suite);
-		sv_put(S, suite, "encr", sv_enum(RKMP_REG_ENCR, sa->suite.encr));
-		if (sa->suite.encr_bits != 0)
-			sv_put(S, suite, "encr_key_length", json_integer(sa->suite.encr_bits));
-		sv_put(S, suite, "prf", sv_enum(RKMP_REG_PRF, sa->suite.prf));
-		if (sa->suite.integ != 0)
-			sv_put(S, suite, "integ", sv_enum(RKMP_REG_INTEG, sa->suite.integ));
-		sv_put(S, suite, "dh", sv_enum(RKMP_REG_DH, sa->suite.dh));
-	}
+	if (sa->suite.prf != 0)
+		sv_suite(S, &sa->suite);
 
 	for (size_t i = 0; i < nitems(endpoints); i++) {
 		const struct endpoint *e = &endpoints[i];
@@ -1735,103 +1725,87 @@ sv_root(struct sv *S, const struct rkmp_sa *sa)
 		char k[32];
 
 		if (addr[0] != '\0') {
-			json_t *ep = json_object();
-
 			snprintf(k, sizeof(k), "%s.addr", e->name);
-			sv_put(S, root, e->name, ep);
-			sv_put_text(S, ep, "addr", k, addr, sizeof(sa->peer_addr));
-			sv_put(S, ep, "port", json_integer(*(const uint16_t *)(const void *)
-			    ((const char *)sa + e->port)));
+			rkmp_jw_key(&S->w, e->name);
+			rkmp_jw_object(&S->w);
+			sv_text(S, "addr", k, addr, sizeof(sa->peer_addr));
+			sv_int(S, "port", *(const uint16_t *)(const void *)((const char *)sa + e->port));
+			rkmp_jw_object_end(&S->w);
 		}
 	}
 
-	ike = json_object();
-	sv_put(S, root, "ike_sa", ike);
-	sv_put(S, ike, "spi_i", sv_spi(sa->spi_i));
-	sv_put(S, ike, "spi_r", sv_spi(sa->spi_r));
-	sv_put(S, ike, "mid_next", json_integer(sa->mid_next));
-	sv_put(S, ike, "mid_peer", json_integer(sa->mid_peer));
-	sv_put_hex(S, ike, "ni", "ike_sa.ni", sa->ni.p, sa->ni.len, RKMP_SA_NONCE_MAX);
-	sv_put_hex(S, ike, "nr", "ike_sa.nr", sa->nr.p, sa->nr.len, RKMP_SA_NONCE_MAX);
+	KEY(S, "ike_sa");
+	rkmp_jw_object(&S->w);
+	sv_spi(S, "spi_i", sa->spi_i);
+	sv_spi(S, "spi_r", sa->spi_r);
+	sv_int(S, "mid_next", sa->mid_next);
+	sv_int(S, "mid_peer", sa->mid_peer);
+	sv_hex(S, "ni", "ike_sa.ni", sa->ni.p, sa->ni.len, RKMP_SA_NONCE_MAX);
+	sv_hex(S, "nr", "ike_sa.nr", sa->nr.p, sa->nr.len, RKMP_SA_NONCE_MAX);
 	if (sa->cookie.len != 0)
-		sv_put_hex(S, ike, "cookie", "ike_sa.cookie", sa->cookie.p, sa->cookie.len,
-		    RKMP_SA_COOKIE_MAX);
+		sv_hex(S, "cookie", "ike_sa.cookie", sa->cookie.p, sa->cookie.len, RKMP_SA_COOKIE_MAX);
 	if (sa->ke_group_sent != 0)
-		sv_put(S, ike, "ke_group_sent", sv_enum(RKMP_REG_DH, sa->ke_group_sent));
-	sv_put(S, ike, "init_retries", json_integer(sa->init_retries));
-	sv_put(S, ike, "iv_counter_out", json_integer((json_int_t)sa->iv_counter_out));
+		sv_enum(S, "ke_group_sent", RKMP_REG_DH, sa->ke_group_sent);
+	sv_int(S, "init_retries", sa->init_retries);
+	sv_int(S, "iv_counter_out", (int64_t)sa->iv_counter_out);
 	if (sa->created != 0)
-		sv_put(S, ike, "created", json_integer((json_int_t)(sa->created & INT64_MAX)));
+		sv_int(S, "created", (int64_t)(sa->created & INT64_MAX));
 	if (sa->pending.op != 0) {
-		json_t *p = json_object();
-
-		sv_put(S, ike, "pending", p);
-		sv_put(S, p, "op", json_integer(sa->pending.op));
-		sv_put(S, p, "msg_id", json_integer(sa->pending.msg_id));
+		KEY(S, "pending");
+		rkmp_jw_object(&S->w);
+		sv_int(S, "op", sa->pending.op);
+		sv_int(S, "msg_id", sa->pending.msg_id);
 		if (sa->pending.protocol != 0)
-			sv_put(S, p, "protocol", sv_enum(RKMP_REG_PROTOCOL, sa->pending.protocol));
+			sv_enum(S, "protocol", RKMP_REG_PROTOCOL, sa->pending.protocol);
 		if (sa->pending.spi_size != 0) {
-			sv_put_hex(S, p, "spi_local", "ike_sa.pending.spi_local", sa->pending.spi_local,
+			sv_hex(S, "spi_local", "ike_sa.pending.spi_local", sa->pending.spi_local,
 			    sa->pending.spi_size, RKMP_SA_SPI_MAX);
-			sv_put_hex(S, p, "target", "ike_sa.pending.target", sa->pending.target,
+			sv_hex(S, "target", "ike_sa.pending.target", sa->pending.target,
 			    sa->pending.spi_size, RKMP_SA_SPI_MAX);
 		}
 		if (sa->pending.nonce.len != 0)
-			sv_put_hex(S, p, "nonce", "ike_sa.pending.nonce", sa->pending.nonce.p,
+			sv_hex(S, "nonce", "ike_sa.pending.nonce", sa->pending.nonce.p,
 			    sa->pending.nonce.len, RKMP_SA_NONCE_MAX);
 		if (sa->pending.dh_group != 0)
-			sv_put(S, p, "dh_group", sv_enum(RKMP_REG_DH, sa->pending.dh_group));
+			sv_enum(S, "dh_group", RKMP_REG_DH, sa->pending.dh_group);
 		if (sa->pending.ike_spi != 0)
-			sv_put(S, p, "ike_spi", sv_spi(sa->pending.ike_spi));
+			sv_spi(S, "ike_spi", sa->pending.ike_spi);
 		if (sa->pending.retries != 0)
-			sv_put(S, p, "retries", json_integer(sa->pending.retries));
+			sv_int(S, "retries", sa->pending.retries);
+		rkmp_jw_object_end(&S->w);
 	}
 	if (sa->old.spi_i != 0) {
-		json_t *o = json_object(), *suite = json_object();
-
-		if (sa->old.iv_counter_out > INT64_MAX)
-			sv_fail(S, RKMP_E_INTERNAL, "cannot save: ike_sa.old.iv_counter_out %" PRIu64
-			    " > 2^63-1", sa->old.iv_counter_out);
-		sv_put(S, ike, "old", o);
-		sv_put(S, o, "spi_i", sv_spi(sa->old.spi_i));
-		sv_put(S, o, "spi_r", sv_spi(sa->old.spi_r));
-		sv_put(S, o, "role", json_string(sa->old.initiator ? "initiator" : "responder"));
-		sv_put(S, o, "mid_next", json_integer(sa->old.mid_next));
-		sv_put(S, o, "mid_peer", json_integer(sa->old.mid_peer));
-		sv_put(S, o, "iv_counter_out", json_integer((json_int_t)sa->old.iv_counter_out));
-		sv_put(S, o, "suite", suite);
-		sv_put(S, suite, "encr", sv_enum(RKMP_REG_ENCR, sa->old.suite.encr));
-		if (sa->old.suite.encr_bits != 0)
-			sv_put(S, suite, "encr_key_length", json_integer(sa->old.suite.encr_bits));
-		sv_put(S, suite, "prf", sv_enum(RKMP_REG_PRF, sa->old.suite.prf));
-		if (sa->old.suite.integ != 0)
-			sv_put(S, suite, "integ", sv_enum(RKMP_REG_INTEG, sa->old.suite.integ));
-		sv_put(S, suite, "dh", sv_enum(RKMP_REG_DH, sa->old.suite.dh));
+		KEY(S, "old");
+		rkmp_jw_object(&S->w);
+		sv_spi(S, "spi_i", sa->old.spi_i);
+		sv_spi(S, "spi_r", sa->old.spi_r);
+		sv_str(S, "role", sa->old.initiator ? "initiator" : "responder");
+		sv_int(S, "mid_next", sa->old.mid_next);
+		sv_int(S, "mid_peer", sa->old.mid_peer);
+		sv_int(S, "iv_counter_out", (int64_t)sa->old.iv_counter_out);
+		sv_suite(S, &sa->old.suite);
+		rkmp_jw_object_end(&S->w);
 	}
+	rkmp_jw_object_end(&S->w);
 
 	if (sa->seeded)
-		sv_put_hex(S, root, "seed", "seed", sa->seed.p, sa->seed.len, RKMP_SA_SEED_MAX);
+		sv_hex(S, "seed", "seed", sa->seed.p, sa->seed.len, RKMP_SA_SEED_MAX);
 
-	kids = json_array();
-	sv_put(S, root, "children", kids);
+	KEY(S, "children");
+	rkmp_jw_array(&S->w);
 	for (size_t i = 0; i < sa->nchildren && S->err == 0; i++)
-		sv_child(S, kids, &sa->children[i], i);
+		sv_child(S, &sa->children[i], i);
+	rkmp_jw_array_end(&S->w);
 
-	tr = json_array();
-	sv_put(S, root, "transcript", tr);
+	KEY(S, "transcript");
+	rkmp_jw_array(&S->w);
 	for (size_t i = 0; i < sa->ntranscript && S->err == 0; i++)
-		sv_message(S, tr, &sa->transcript[i], i);
+		sv_message(S, &sa->transcript[i], i);
+	rkmp_jw_array_end(&S->w);
 
-	sec = json_object();
-	sv_put(S, root, "secrets", sec);
 	if (S->err == 0)
-		sv_secrets(S, sec, sa);
-
-	if (S->err != 0) {
-		json_decref(root);
-		return NULL;
-	}
-	return root;
+		sv_secrets(S, sa);
+	rkmp_jw_object_end(&S->w);
 }
 
 int
@@ -1849,67 +1823,29 @@ rkmp_state_save(const char *path, const struct rkmp_sa *sa)
 	return r;
 }
 
-/* json_dump_callback's sink: a malloc'd buffer that grows by doubling and
- * wipes what it leaves behind (the serialized secrets). */
-struct dump_sink {
-	char	*p;
-	size_t	 len, cap;
-};
-
-static int
-dump_put(const char *s, size_t n, void *data)
-{
-	struct dump_sink *k = data;
-
-	if (n + 1 > k->cap - k->len) {	/* room for the newline too */
-		size_t cap = k->cap ? k->cap : 16384;
-		char *np;
-
-		while (n + 1 > cap - k->len) {
-			if (cap > STATE_FILE_MAX)
-				return -1;
-			cap *= 2;
-		}
-		if ((np = malloc(cap)) == NULL)
-			return -1;
-		if (k->p != NULL) {
-			memcpy(np, k->p, k->len);
-			OPENSSL_cleanse(k->p, k->cap);
-			free(k->p);
-		}
-		k->p = np;
-		k->cap = cap;
-	}
-	memcpy(k->p + k->len, s, n);
-	k->len += n;
-	return 0;
-}
-
 int
 rkmp_state_dump(const char *name, const struct rkmp_sa *sa, char **out, size_t *outlen)
 {
 	struct sv S = { .path = name, .err = 0 };
-	struct dump_sink k = { NULL, 0, 0 };
-	json_t *root;
+	struct rkmp_buf b;
 	int r;
 
 	*out = NULL;
 	*outlen = 0;
-	state_json_wipe_on_free();
-	if ((root = sv_root(&S, sa)) == NULL)
-		return S.err != 0 ? S.err : rkmp_err_set(RKMP_E_NOMEM, name, "building JSON");
-	/* In one pass into a buffer of ours, so the serialized secrets can be wiped. */
-	r = json_dump_callback(root, dump_put, &k, STATE_DUMP_FLAGS);
-	json_decref(root);
-	if (r != 0 || k.len == 0) {
-		if (k.p != NULL) {
-			OPENSSL_cleanse(k.p, k.cap);
-			free(k.p);
-		}
-		return rkmp_err_set(RKMP_E_NOMEM, name, "serializing %zu octets", k.len);
+	rkmp_buf_init(&b, STATE_FILE_MAX);
+	rkmp_jw_init(&S.w, &b, false);
+	rkmp_jw_indent(&S.w, 2);
+	sv_root(&S, sa);
+	if (S.err == 0 && (r = rkmp_jw_finish(&S.w)) != 0)
+		S.err = rkmp_err_set(r, name, "serializing: %s", rkmp_err_detail());
+	/* into a malloc'd copy with the newline; the buffer is wiped as it is freed */
+	if (S.err == 0 && (*out = malloc(b.len + 1)) == NULL)
+		S.err = rkmp_err_set(RKMP_E_NOMEM, name, "serializing %zu octets", b.len);
+	if (S.err == 0) {
+		memcpy(*out, b.p, b.len);
+		(*out)[b.len] = '\n';
+		*outlen = b.len + 1;
 	}
-	k.p[k.len] = '\n';
-	*out = k.p;
-	*outlen = k.len + 1;
-	return 0;
+	rkmp_buf_free(&b);
+	return S.err;
 }

@@ -269,6 +269,62 @@ TEST(json_write_nesting_and_commas_compact_and_spaced)
 	rkmp_buf_free(&b);
 }
 
+/* Indented as JSON_INDENT(n) (the state file's form, n = 2), n of 1, 2, 3 and 16. */
+TEST(json_write_indented_as_jansson)
+{
+	static const unsigned ns[] = { 1, 2, 3, 16 };
+	struct rkmp_buf b;
+	struct rkmp_jw w;
+	json_t *j;
+
+	rkmp_buf_init(&b, 1u << 20);
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		rkmp_buf_reset(&b);
+		rkmp_jw_init(&w, &b, false);
+		rkmp_jw_indent(&w, ns[i]);
+		j = nested(&w);
+		ASSERT_INT_EQ(rkmp_jw_finish(&w), 0);
+		SAME(&b, j, JSON_INDENT(ns[i]) | JSON_REAL_PRECISION(16) | JSON_ENCODE_ANY);
+	}
+	/* a top-level empty container and a scalar */
+	rkmp_buf_reset(&b);
+	rkmp_jw_init(&w, &b, false);
+	rkmp_jw_indent(&w, 2);
+	rkmp_jw_array(&w);
+	rkmp_jw_array_end(&w);
+	ASSERT_INT_EQ(rkmp_jw_finish(&w), 0);
+	SAME(&b, json_array(), JSON_INDENT(2) | JSON_ENCODE_ANY);
+	rkmp_buf_reset(&b);
+	rkmp_jw_init(&w, &b, false);
+	rkmp_jw_indent(&w, 2);
+	rkmp_jw_int(&w, 7);
+	ASSERT_INT_EQ(rkmp_jw_finish(&w), 0);
+	SAME(&b, json_integer(7), JSON_INDENT(2) | JSON_ENCODE_ANY);
+	/* misuse: 0 or 17 spaces, after the first value, raw members */
+	rkmp_buf_reset(&b);
+	rkmp_jw_init(&w, &b, false);
+	rkmp_jw_indent(&w, 0);
+	ASSERT_INT_EQ(rkmp_jw_finish(&w), RKMP_E_INTERNAL);
+	rkmp_buf_reset(&b);
+	rkmp_jw_init(&w, &b, false);
+	rkmp_jw_indent(&w, 17);
+	ASSERT_INT_EQ(rkmp_jw_finish(&w), RKMP_E_INTERNAL);
+	rkmp_buf_reset(&b);
+	rkmp_jw_init(&w, &b, false);
+	rkmp_jw_array(&w);
+	rkmp_jw_indent(&w, 2);
+	rkmp_jw_array_end(&w);
+	ASSERT_INT_EQ(rkmp_jw_finish(&w), RKMP_E_INTERNAL);
+	rkmp_buf_reset(&b);
+	rkmp_jw_init(&w, &b, false);
+	rkmp_jw_indent(&w, 2);
+	rkmp_jw_object(&w);
+	rkmp_jw_raw_members(&w, "\"a\": 1", 6);
+	rkmp_jw_object_end(&w);
+	ASSERT_INT_EQ(rkmp_jw_finish(&w), RKMP_E_INTERNAL);
+	rkmp_buf_free(&b);
+}
+
 TEST(json_write_reals_as_jansson)
 {
 	static const double v[] = { 0.0, -0.0, 1.0, -1.0, 0.5, 0.1, 1.0 / 3, 123.456, 1e15, 1e16,
