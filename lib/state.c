@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * state.c — the JSON state file of one side of one RKMP SA (DESIGN.md §6),
- * mapped to and from struct rkmp_sa with jansson.
+ * read into struct rkmp_sa with jansson, written from it with the JSON
+ * writer (lib/json.h).
  *
- * Writing: one fixed key order, JSON_INDENT(2), a trailing newline, so two
- * saves of the same SA are the same bytes and goldens can compare files.
+ * Writing: one fixed key order, indented as JSON_INDENT(2) (rkmp_jw_indent),
+ * a trailing newline, so two saves of the same SA are the same bytes and
+ * goldens can compare files.
  * Empty optional values are left out rather than written as "" or 0.
  *
  * Reading, in three passes: every member present is read and checked for
@@ -60,7 +62,6 @@
 
 #define STATE_FORMAT		"rkmp-state"
 #define STATE_FILE_MAX		(64u << 20)	/* a full transcript is ~9 MiB */
-#define STATE_DUMP_FLAGS	(JSON_INDENT(2) | JSON_PRESERVE_ORDER)
 #define STATE_CHILD_TRANSFORMS	8		/* struct rkmp_sa_child.transforms */
 
 
