@@ -56,35 +56,36 @@ tcp-ao  192.0.2.2  54/3d      HMAC-SHA-1-96  both  -5s..+8h59m  -10s..+9h1m  act
 wide_table() {
 	local long
 	long=rkmp/lab/$(printf 'core-router-%02d/' $(seq 20))0001
-	{
-		jq -c '.rows[]' "$W/table-ok.json"
-		jq -c --arg n "$long" '.rows[0] | .AdminKeyName = $n | .LocalKeyName = "9f" | .PeerKeyName = "a0"
+	# (one jq for the six kinds of row, one a line)
+	jq -c --arg n "$long" '
+		(.rows[]),
+		(.rows[0] | .AdminKeyName = $n | .LocalKeyName = "9f" | .PeerKeyName = "a0"
 		    | .Peers = ["2001:db8:1234:5678:9abc:def0:1234:5678"] | .KDF = "AES-128-CMAC" | .AlgID = "AES-128-CMAC-96"
-		    | .Key = "0f0e0d0c0b0a09080706050403020100"' "$W/table-ok.json"
-		jq -c '.rows[1] | .AdminKeyName = "bfd generic, IPv6" | .Peers = ["2001:0DB8:0000:0000:0000:0000:0000:0002"]
+		    | .Key = "0f0e0d0c0b0a09080706050403020100"),
+		(.rows[1] | .AdminKeyName = "bfd generic, IPv6" | .Peers = ["2001:0DB8:0000:0000:0000:0000:0000:0002"]
 		    | .AlgID = "BFD-GENERIC-METICULOUS-HMAC-SHA-256" | .Direction = "in"
-		    | .Key = "a1a2a3a4a5a6a7a8a9aaabacadaeaf"' "$W/table-ok.json"
-		jq -c '.rows[0] | .AdminKeyName = "rsvp-te, three peers, forever" | .Protocol = "rsvp-te"
+		    | .Key = "a1a2a3a4a5a6a7a8a9aaabacadaeaf"),
+		(.rows[0] | .AdminKeyName = "rsvp-te, three peers, forever" | .Protocol = "rsvp-te"
 		    | .Peers = ["fe80::1:2:3:4:5", "192.0.2.7", "192.0.2.8"] | .LocalKeyName = "0123456789ab"
 		    | .PeerKeyName = "ba9876543210" | .KDF = "none" | .AlgID = "HMAC-MD5" | .ProtocolSpecificInfo = {}
 		    | .Direction = "out" | .Key = "b1b2b3b4b5b6b7b8b9babbbcbdbebf"
 		    | .SendLifetimeStart = "19700101000000Z" | .SendLifetimeEnd = "99991231235959Z"
 		    | .AcceptLifetimeStart = "19700101000000Z" | .AcceptLifetimeEnd = "99991231235959Z"
-		    | del(.["x-rkmp"])' "$W/table-ok.json"
-		jq -c '.rows[0] | .AdminKeyName = "group key" | .LocalKeyName = "77" | .PeerKeyName = ""
+		    | del(.["x-rkmp"])),
+		(.rows[0] | .AdminKeyName = "group key" | .LocalKeyName = "77" | .PeerKeyName = ""
 		    | .Peers = ["group:the-core-routers-of-the-lab-network-in-building-seven-room-twelve"]
-		    | .Direction = "disabled" | .Key = "c1c2c3c4c5c6c7c8c9cacbcccdcecf"' "$W/table-ok.json"
-		jq -c '.rows[0] | .AdminKeyName = "next key" | .LocalKeyName = "55"
+		    | .Direction = "disabled" | .Key = "c1c2c3c4c5c6c7c8c9cacbcccdcecf"),
+		(.rows[0] | .AdminKeyName = "next key" | .LocalKeyName = "55"
 		    | .SendLifetimeStart = "20260102000005Z" | .SendLifetimeEnd = "20260102090000Z"
 		    | .AcceptLifetimeStart = "20260102000000Z" | .AcceptLifetimeEnd = "20260102090200Z"
-		    | .Key = "d1d2d3d4d5d6d7d8d9dadbdcdddedf"' "$W/table-ok.json"
-	} > "$W/wide-rows.json"
+		    | .Key = "d1d2d3d4d5d6d7d8d9dadbdcdddedf")' "$W/table-ok.json" > "$W/wide-rows.json"
 	kt -q -t "$1" insert "$W/wide-rows.json"
 }
 
 @test "list: a header and aligned columns within 100 characters, no keys; --show-keys has them" {
 	wide_table "$T"
 	n=$(jq '.rows | length' "$T")
+	jq -r '.rows[].Key' "$T" > "$W/keys"
 	for now in 20260101000001Z 20260101010000Z 20260101090100Z 20260102000003Z 20270101000000Z; do
 		run -0 --separate-stderr kt -t "$T" list --now "$now"
 		assert_equal "$stderr" ""
@@ -100,7 +101,7 @@ wide_table() {
 			{ for (k = 1; k <= n; k++) if (!starts($0, off[k])) print "a column does not start at " off[k] - 1 ": " $0 }' <<<"$output")
 		[ -z "$bad" ] || fail "$now: $bad"
 		# no key listed
-		! grep -oFf <(jq -r '.rows[].Key' "$T") <<<"$output" || fail "$now: a key is listed"
+		! grep -oFf "$W/keys" <<<"$output" || fail "$now: a key is listed"
 	done
 	# the widest table: long cells lose their middle to "~", a peer keeps its "+N"
 	run -0 kt -t "$T" list --now 20260101010000Z
@@ -410,40 +411,51 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	[[ "$stderr" == *"usage: rkmp-keytable"* ]]
 }
 
-@test "each subcommand takes the options its --list-options names, and refuses every other, naming it" {
+# options_apply T W: each subcommand takes the options its --list-options
+# names, and refuses every other, naming it; the first failure on stdout, exit 1
+# (in a shell of its own: the 250 runs under bats's trap before each command
+# cost more than the runs themselves)
+options_apply() {
+	local all subs sub mine opt listed err st
 	# a valid argument for each option, so that only where it applies decides
 	declare -A arg=(
-		[--keytable]=$T [--protocol]=tcp-ao [--peer]=192.0.2.2 [--spi]=54 [--old-spi]=54
+		[--keytable]=$1 [--protocol]=tcp-ao [--peer]=192.0.2.2 [--spi]=54 [--old-spi]=54
 		[--interface]=eth0 [--key-name]=54 [--rkmp-sa]=0000000000000001:0000000000000002
 		[--format]=frr [--now]=20260101000000Z [--grace]=10 [--prefer]=HMAC-SHA-1-96
-		[--master-key-file]=$W/mk [--kdf]=hmac-sha1 [--src]=10.0.0.1 [--dst]=10.0.0.2
+		[--master-key-file]=$2/mk [--kdf]=hmac-sha1 [--src]=10.0.0.1 [--dst]=10.0.0.2
 		[--sport]=1 [--dport]=2 [--src-isn]=1 [--dst-isn]=2
 	)
 	all=$(kt --list-options | grep -- '^--' | grep -vxE -- '--(help|version|list-options|list-commands)')
-	[ -n "$all" ] || fail "--list-options prints nothing"
+	[ -n "$all" ] || { echo "--list-options prints nothing"; return 1; }
 	subs=$(kt --list-commands)
-	[ -n "$subs" ] || fail "--list-commands prints nothing"
+	[ -n "$subs" ] || { echo "--list-commands prints nothing"; return 1; }
 	for sub in $subs; do
 		mine=$(kt --list-options "$sub")
-		[ -n "$mine" ] || fail "--list-options $sub prints nothing"
+		[ -n "$mine" ] || { echo "--list-options $sub prints nothing"; return 1; }
 		# what it lists, all in one run (the first option that did not apply would be named)
 		listed=()
 		for opt in $all; do
 			[[ $'\n'$mine$'\n' == *$'\n'$opt$'\n'* ]] || continue
 			listed+=("$opt" ${arg[$opt]:+"${arg[$opt]}"})
 		done
-		[ "${#listed[@]}" -gt 0 ] || fail "$sub takes none of the options"
+		[ "${#listed[@]}" -gt 0 ] || { echo "$sub takes none of the options"; return 1; }
 		err=$(kt "$sub" "${listed[@]}" 2>&1 </dev/null) || true	# (--json: errors on stdout)
-		[[ "$err" != *"does not apply"* ]] || fail "$sub refuses an option it lists: $err"
+		[[ "$err" != *"does not apply"* ]] || { echo "$sub refuses an option it lists: $err"; return 1; }
 		# what it does not list, one run each: refused, naming it
 		for opt in $all; do
 			[[ $'\n'$mine$'\n' != *$'\n'$opt$'\n'* ]] || continue
 			st=0
 			err=$(kt "$sub" "$opt" ${arg[$opt]:+"${arg[$opt]}"} 2>&1 >/dev/null </dev/null) || st=$?
 			[[ $st = 2 && ${err%%$'\n'*} = "rkmp-keytable: $opt does not apply to $sub" ]] ||
-			    fail "$sub $opt: exit $st: ${err%%$'\n'*}"
+			    { echo "$sub $opt: exit $st: ${err%%$'\n'*}"; return 1; }
 		done
 	done
+}
+
+@test "each subcommand takes the options its --list-options names, and refuses every other, naming it" {
+	run env RKMP_BIN="$RKMP_BIN" KT="$KT" bash -c "$(declare -f kt options_apply); options_apply \"\$@\"" _ "$T" "$W"
+	assert_output ""	# (else the first failure)
+	assert_success
 	# what a subcommand does not take is not offered for it
 	run -0 kt --list-options list
 	refute_line -- --format
@@ -498,22 +510,24 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	run -0 kt --help
 	help=$output
 	# the list of subcommands: each once, in the order --list-commands gives
-	assert_equal "$(sed -n '/^subcommands/,/^$/p' <<<"$help" | awk 'NF > 1 { print $1 }' | sed 1d)" "$subs"
+	list=$(sed -n '/^subcommands/,/^$/p' <<<"$help")
+	assert_equal "$(awk 'NF > 1 { print $1 }' <<<"$list" | sed 1d)" "$subs"
 	for sub in $subs; do
 		run -0 --separate-stderr kt "$sub" --help
 		assert_equal "$stderr" ""
 		assert_line --index 0 "usage: rkmp-keytable -t FILE SUBCOMMAND [ARG] [options]"
 		assert_line --index 1 --regexp "^  $sub( |\$)"
 		# the usage shows exactly the options the subcommand takes
-		want=$(kt --list-options "$sub" | grep -- '^--' | grep -vxE -- "$common" | sort)
+		opts=$(kt --list-options "$sub" | grep -- '^--')
+		want=$(grep -vxE -- "$common" <<<"$opts" | sort)
 		got=$(sed -n '2,/^$/p' <<<"$output" | grep -oE -- '--[a-z][a-z-]*' | sort -u)
 		assert_equal "$got" "$want"
 		# its line of the list, and its options: those it takes, no other
-		line=$(sed -n '/^subcommands/,/^$/p' <<<"$help" | grep -E "^  $sub +") ||
-		    fail "--help does not list $sub"
-		assert_output --partial "$sub: $(sed -E "s/^  $sub +//" <<<"$line")."
+		line=$(grep -E "^  $sub +" <<<"$list") || fail "--help does not list $sub"
+		[[ $line =~ ^"  $sub "+(.*)$ ]] || fail "--help: $line"
+		assert_output --partial "$sub: ${BASH_REMATCH[1]}."
 		assert_equal "$(sed -n '/^options:/,/^$/p' <<<"$output" | grep -oE -- '^ +(-[a-z], )?--[a-z-]+' |
-		    sed -E 's/^ +(-[a-z], )?//')" "$(kt --list-options "$sub" | grep -- '^--')"
+		    sed -E 's/^ +(-[a-z], )?//')" "$opts"
 		# the subcommand may come after --help too
 		assert_equal "$(kt --help "$sub")" "$output"
 	done
@@ -529,7 +543,8 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 
 @test "50 concurrent writers inserting distinct rows lose none" {
 	rows 50 10.50 > "$W/all.json"
-	for i in $(seq 50); do sed -n "${i}p" "$W/all.json" > "$W/row$i.json"; done
+	# one row file each, W/row1.json ... (one awk, not a sed each)
+	awk -v d="$W" '{ f = d "/row" NR ".json"; print > f; close(f) }' "$W/all.json"
 	for i in $(seq 50); do kt -q -t "$T" insert "$W/row$i.json" & done
 	wait
 	[ "$(jq '.rows | length' "$T")" = 50 ]
@@ -537,7 +552,7 @@ bfd    2001:db8::2            54/3d             BFD-GEN~-SHA-256 in   -59m55s..+
 	[ "$(stat -c %a "$T")" = 600 ]
 	# and concurrent deleters next to inserters
 	rows 20 10.60 > "$W/more.json"
-	for i in $(seq 20); do sed -n "${i}p" "$W/more.json" > "$W/m$i.json"; done
+	awk -v d="$W" '{ f = d "/m" NR ".json"; print > f; close(f) }' "$W/more.json"
 	for i in $(seq 20); do
 		kt -q -t "$T" insert "$W/m$i.json" &
 		kt -q -t "$T" delete --protocol tcp-ao --peer "10.50.0.$i" --spi 54 &

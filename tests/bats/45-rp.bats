@@ -20,16 +20,18 @@ teardown() {
 	teardown_step
 }
 
-# rp SIDE: the routing-protocol options of that side
+# rp VAR SIDE [NOW]: the routing-protocol options of that side into the array
+# VAR, --now NOW (default T0) (set here, not read from a process)
 rp() {
-	printf '%s\n' -t "$W/$1.kt" --events "$W/$1.ev" --rp-hook "$HOOK" --now "$T0"
+	local -n rp_var=$1
+	rp_var=(-t "$W/$2.kt" --events "$W/$2.ev" --rp-hook "$HOOK" --now "${3:-$T0}")
 }
 
 # the DESIGN.md §6 flow over files, A and B with key tables; rkmp profile: a TCP-AO child
 established_rp() {
 	local rpa rpb
-	mapfile -t rpa < <(rp a)
-	mapfile -t rpb < <(rp b)
+	rp rpa a
+	rp rpb b
 	init_pair "$@" &&
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" "${rpa[@]}" --peer-address 192.0.2.2 -o "$W/3.bin" 2>/dev/null &&
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/b.json" --respond --psk-file "$W/k.psk" "${rpb[@]}" --peer-address 192.0.2.1 \
@@ -41,8 +43,8 @@ established_rp() {
 exchange() {
 	local from=$1 to=$2 name=$3 f t
 	shift 3
-	mapfile -t f < <(rp "$from")
-	mapfile -t t < <(rp "$to")
+	rp f "$from"
+	rp t "$to"
 	"$RKMP_BIN/rkmp-child" -q -s "$W/$from.json" "${f[@]}" "$@" -o "$W/$name.req" 2>/dev/null &&
 	"$RKMP_BIN/rkmp-child" -q -s "$W/$to.json" "${t[@]}" --respond -i "$W/$name.req" -o "$W/$name.resp" 2>/dev/null &&
 	"$RKMP_BIN/rkmp-child" -q -s "$W/$from.json" "${f[@]}" -i "$W/$name.resp" 2>/dev/null
@@ -65,7 +67,10 @@ rows_match() {
 	local proto=$1 at=$2 pa=${3:-192.0.2.2} pb=${4:-192.0.2.1} sa sb la lb na nb verdict
 	sa=$(kt a select --protocol "$proto" --peer "$pa" --now "$at") || { echo "A selects no $proto key"; return 1; }
 	sb=$(kt b select --protocol "$proto" --peer "$pb" --now "$at") || { echo "B selects no $proto key"; return 1; }
-	{ read -r na; read -r nb; } < <(jq -r .PeerKeyName <<<"$sa"$'\n'"$sb")
+	# the names each sends under ("PeerKeyName":"HEX" in the one-line rows;
+	# read in bash, the jq below checks them crossed)
+	[[ $sa =~ \"PeerKeyName\":\"([0-9a-f]*)\" ]] && na=${BASH_REMATCH[1]} || { echo "A's row: $sa"; return 1; }
+	[[ $sb =~ \"PeerKeyName\":\"([0-9a-f]*)\" ]] && nb=${BASH_REMATCH[1]} || { echo "B's row: $sb"; return 1; }
 	lb=$(kt b lookup --protocol "$proto" --peer "$pb" --now "$at" --key-name "$na") ||
 	    { echo "B cannot look up A's $proto key $na"; return 1; }
 	la=$(kt a lookup --protocol "$proto" --peer "$pa" --now "$at" --key-name "$nb") ||
@@ -148,8 +153,8 @@ EOF
 
 @test "TCP-MD5 (rkmp-auth --protocol tcp-md5): one key both ways, sent from T; a rekey switches at once; the exports follow" {
 	local rpa rpb
-	mapfile -t rpa < <(rp a)
-	mapfile -t rpb < <(rp b)
+	rp rpa a
+	rp rpb b
 	init_pair
 	"$RKMP_BIN/rkmp-auth" -q -s "$W/a.json" --psk-file "$W/k.psk" --protocol tcp-md5 "${rpa[@]}" \
 	    --peer-address 192.0.2.2 -o "$W/3.bin"
@@ -177,8 +182,8 @@ EOF
 	run -0 "$RKMP_BIN/rkmp-keytable" -q -t "$W/a.kt" export --format bird-bgp --now 20260101000000Z
 	assert_line "password \"$k1\";"
 	# a rekey at T1 = T0 + 60 s: the new key is sent from T1, the old one not after T1
-	mapfile -t rpa < <(rp a | sed 's/^20260101000000Z$/20260101000100Z/')
-	mapfile -t rpb < <(rp b | sed 's/^20260101000000Z$/20260101000100Z/')
+	rp rpa a 20260101000100Z
+	rp rpb b 20260101000100Z
 	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" "${rpa[@]}" --rekey "$spi" -o "$W/5.bin"
 	"$RKMP_BIN/rkmp-child" -q -s "$W/b.json" "${rpb[@]}" --respond -i "$W/5.bin" -o "$W/6.bin"
 	"$RKMP_BIN/rkmp-child" -q -s "$W/a.json" "${rpa[@]}" -i "$W/6.bin"
@@ -199,8 +204,8 @@ EOF
 
 @test "over UDP: TCP-AO, BFD and RSVP-TE with PFS: create, rekey, delete; both tables agree" {
 	established_rp
-	mapfile -t A < <(rp a)
-	mapfile -t B < <(rp b)
+	rp A a
+	rp B b
 	udp() {	# udp [request options]: A asks B over UDP on loopback
 		"$RKMP_BIN/rkmp-child" -s "$W/b.json" "${B[@]}" --respond --listen "127.0.0.1:$PORT" --wait 10 2>>"$W/udp.err" &
 		RPID=$!
@@ -248,7 +253,7 @@ EOF
 
 @test "RP_revokeSA: the peer stops answering (killed): rows gone, children revoked, hook and event log told" {
 	established_rp
-	mapfile -t A < <(rp a)
+	rp A a
 	exchange a b cb --protocol bfd
 	assert_equal "$(kt a list | wc -l)" 2
 	# B answers nothing: started, then killed before A asks
@@ -282,7 +287,7 @@ EOF
 
 @test "RP_revokeSA: a failed liveness check (no answer) revokes; an answered one changes nothing" {
 	established_rp
-	mapfile -t A < <(rp a)
+	rp A a
 	exchange a b live --liveness
 	assert_equal "$(kt a list | wc -l)" 1
 	before=$(wc -l < "$W/a.ev")
@@ -294,8 +299,8 @@ EOF
 }
 
 @test "RP_revokeSA: AUTHENTICATION_FAILED revokes on both sides (nothing to remove yet), hook and log told" {
-	mapfile -t A < <(rp a)
-	mapfile -t B < <(rp b)
+	rp A a
+	rp B b
 	init_pair
 	printf 'another-psk-0123456789\n' > "$W/wrong.psk"
 	chmod 600 "$W/wrong.psk"
@@ -326,8 +331,8 @@ EOF
 
 @test "a peer deleting our child over UDP: the responder's row goes too" {
 	established_rp
-	mapfile -t A < <(rp a)
-	mapfile -t B < <(rp b)
+	rp A a
+	rp B b
 	"$RKMP_BIN/rkmp-child" -q -s "$W/b.json" "${B[@]}" --respond --listen "127.0.0.1:$PORT" --wait 10 2>>"$W/udp.err" &
 	RPID=$!
 	sleep 0.2
@@ -390,7 +395,7 @@ EOF
 
 @test "a key table that cannot be written after a failed exchange: said, and the step's own error is the one reported" {
 	established_rp
-	mapfile -t A < <(rp a)
+	rp A a
 	assert_equal "$(kt a list | wc -l)" 1
 	# the revoke must write the table; its lock cannot be taken
 	rm -f "$W/a.kt.lock"

@@ -28,8 +28,11 @@ teardown() {
 	spi0=$(jq -r '.ike_sa.spi_i + ":" + .ike_sa.spi_r' "$W/a/b.json")
 	samples=0
 	end=$((SECONDS + 25))
-	until [ "$(events a rekey tcp-ao)" -ge 3 ] && [ "$(events a rekey bfd)" -ge 3 ] &&
-	    [ "$(jq -r '.ike_sa.spi_i + ":" + .ike_sa.spi_r' "$W/a/b.json")" != "$spi0" ]; do
+	# (one jq a sample: 3 rekey events of each child in a's file, a's RKMP SA
+	# no longer spi0; false while the events file has a line half written)
+	until jq -en --arg s0 "$spi0" 'input as $st | [inputs | select(.event == "rekey") | .protocol] as $r
+	    | ([$r[] | select(. == "tcp-ao")] | length) >= 3 and ([$r[] | select(. == "bfd")] | length) >= 3
+	    and ($st.ike_sa.spi_i + ":" + $st.ike_sa.spi_r) != $s0' "$W/a/b.json" "$W/a/events.json" >/dev/null 2>&1; do
 		[ "$SECONDS" -lt "$end" ] || { tail -n 40 "$W/a/log"; fail "fewer than 3 rekeys of each child, or no RKMP SA rekey"; }
 		same_keys || fail "the two key tables differ (sample $samples)"
 		samples=$((samples + 1))

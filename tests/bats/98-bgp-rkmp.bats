@@ -13,6 +13,7 @@ load bgp-helpers
 
 setup() {
 	bgp_lab_setup
+	lab_paths
 	printf 'rkmp-bgp-psk-0123456789abcdef\n' > "$W/k.psk"
 	chmod 600 "$W/k.psk"
 }
@@ -24,8 +25,7 @@ teardown() {
 
 # hook SIDE KIND: the --rp-hook command of SIDE's router
 hook() {
-	local run
-	run=$("$LAB" path dir)/$1
+	local run=$LAB_DIR/$1
 	if [ "$2" = bird ]; then
 		echo "$RKMP_BIN/rkmp-hook bird --include $W/$1.inc --socket $run/bird.ctl"
 	else
@@ -75,13 +75,23 @@ key() {
 	jq -r '[.rows[] | select(.Protocol == "tcp-md5")] | max_by(.SendLifetimeStart) | .Key' "$W/$1.kt"
 }
 
+# keys: key a in KA and key b in KB, with one jq
+keys() {
+	local out
+	out=$(jq -r '[.rows[] | select(.Protocol == "tcp-md5")] | max_by(.SendLifetimeStart) | .Key' "$W/a.kt" "$W/b.kt") ||
+		fail "jq: the tables $W/a.kt $W/b.kt"
+	[[ $out == *$'\n'* ]] || fail "jq: not two keys: $out"
+	KA=${out%%$'\n'*} KB=${out#*$'\n'}
+}
+
 # the whole loop with router KIND_A on a and KIND_B on b
 loop() {
 	local ka=$1 kb=$2 k1 k2
 	run -0 negotiate "$ka" "$kb"
-	k1=$(key a)
+	keys
+	k1=$KA
 	[ "${#k1}" = 64 ] || fail "a tcp-md5 key of 32 octets, got '$k1'"
-	assert_equal "$(key b)" "$k1"
+	assert_equal "$KB" "$k1"
 	# the hooks wrote the files before the routers run: each starts with its key
 	grep -q "not running: $W/a.inc written" "$W/a.hook" || fail "a's hook: $(cat "$W/a.hook")"
 	grep -q "$k1" "$W/a.inc" && grep -q "$k1" "$W/b.inc" || fail "the key is not in the routers' files"
@@ -91,9 +101,10 @@ loop() {
 
 	# a child rekey: both hooks install the new password, the session follows
 	run -0 rekey "$ka" "$kb"
-	k2=$(key a)
+	keys
+	k2=$KA
 	[ "$k2" != "$k1" ] || fail "the rekey gave the same key"
-	assert_equal "$(key b)" "$k2"
+	assert_equal "$KB" "$k2"
 	grep -q "$(jq -r '.children[-1].spi_local' "$W/a.json")" "$W/a.hook" ||
 		fail "a's hook did not name the new child: $(cat "$W/a.hook")"
 	run grep -c reloaded "$W/a.hook" "$W/b.hook"
@@ -114,7 +125,7 @@ $W/b.hook:1"
 	# the hook run by hand puts the table's key back
 	run -0 in_ns b "$RKMP_BIN/rkmp-hook" ${kb} "$([ "$kb" = bird ] && echo --include || echo --file)" \
 	    "$W/b.inc" --peer 10.78.0.1 -t "$W/b.kt" \
-	    $([ "$kb" = bird ] && echo --socket "$("$LAB" path dir)/b/bird.ctl" || echo --vty-socket "$("$LAB" path dir)/b/vty")
+	    $([ "$kb" = bird ] && echo --socket "$LAB_DIR/b/bird.ctl" || echo --vty-socket "$LAB_DIR/b/vty")
 	assert_output --partial "(by hand): $([ "$kb" = bird ] && echo BIRD || echo bgpd) reloaded"
 	established_with "$k2"
 }
@@ -138,14 +149,14 @@ $W/b.hook:1"
 	jq '(.rows[] | select(.Protocol == "tcp-md5") | .Key) |= ("ff" + .[2:])' "$W/b.kt" > "$W/b-wrong.kt"
 	chmod 600 "$W/b-wrong.kt"
 	run -0 in_ns b "$RKMP_BIN/rkmp-hook" frr --file "$W/b.inc" -t "$W/b-wrong.kt" --peer 10.78.0.1 \
-	    --vty-socket "$("$LAB" path dir)/b/vty"
+	    --vty-socket "$LAB_DIR/b/vty"
 	"$LAB" frr b "$W/b.inc"
 	run -0 "$LAB" stays-down a 8
 	run -0 "$LAB" md5-counters a
 	assert_output --regexp 'TcpExtTCPMD5Failure [1-9]'
 	# with the table's key: up
 	run -0 in_ns b "$RKMP_BIN/rkmp-hook" frr --file "$W/b.inc" -t "$W/b.kt" --peer 10.78.0.1 \
-	    --vty-socket "$("$LAB" path dir)/b/vty"
+	    --vty-socket "$LAB_DIR/b/vty"
 	established_with "$(key a)"
 }
 

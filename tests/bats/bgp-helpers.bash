@@ -12,7 +12,7 @@ RKMP_SUITE=${RKMP_SUITE%%-*}
 LAB=$TOP/tests/routing/bgp-lab.sh
 
 bgp_lab_setup() {
-	[ "$(id -u)" = 0 ] || skip "the BGP lab needs root (network namespaces)"
+	[ "$EUID" = 0 ] || skip "the BGP lab needs root (network namespaces)"
 	local missing="" f
 	for f in /usr/sbin/bird /usr/sbin/birdc /usr/lib/frr/bgpd /usr/bin/vtysh; do
 		[ -x "$f" ] || missing="$missing $f"
@@ -29,6 +29,12 @@ bgp_lab_setup() {
 	"$LAB" up
 }
 
+lab_paths() {	# LAB_DIR, LAB_NS_a and LAB_NS_b: the lab's run directory and namespaces, asked once
+	LAB_DIR=$("$LAB" path dir)
+	LAB_NS_a=$("$LAB" path ns-a)
+	LAB_NS_b=$("$LAB" path ns-b)
+}
+
 bgp_lab_teardown() {
 	# only when setup did not skip: the namespaces may be another run's
 	[ -z "${LAB_USED:-}" ] && return 0
@@ -39,11 +45,10 @@ bgp_lab_teardown() {
 	"$LAB" down
 }
 
-in_ns() {	# in_ns SIDE CMD...: run CMD in SIDE's namespace
-	local ns
-	ns=$("$LAB" path "ns-$1")
+in_ns() {	# in_ns SIDE CMD...: run CMD in SIDE's namespace (lab_paths first)
+	local ns=LAB_NS_$1
 	shift
-	ip netns exec "$ns" "$@"
+	ip netns exec "${!ns}" "$@"
 }
 
 reload() {	# reload SIDE KIND: the daemon re-reads SIDE's file ($W/SIDE.inc)

@@ -73,10 +73,12 @@ established_pair() {
 	wait_for 5 "b established" established b a
 }
 
-# wait_for SECONDS WHAT CMD...: CMD polled every 0.1 s until it succeeds; a
+# wait_for SECONDS WHAT CMD...: CMD polled until it succeeds, every 0.1 s for
+# the first second, then every 0.3 s (a poll is a few processes under bats's
+# trap; the long waits, DPD's and back-offs, took most of a suite's CPU); a
 # failure names WHAT and shows both logs
 wait_for() {
-	local secs=$1 end=$((SECONDS + $1)) what=$2
+	local secs=$1 end=$((SECONDS + $1)) what=$2 polls=0
 	shift 2
 	while ! "$@" >/dev/null 2>&1; do
 		if [ "$SECONDS" -ge "$end" ]; then
@@ -84,7 +86,7 @@ wait_for() {
 			echo "--- b/log"; tail -n 30 "$W/b/log" 2>/dev/null || true
 			fail "no $what within $secs s"
 		fi
-		sleep 0.1
+		if [ "$((polls += 1))" -le 10 ]; then sleep 0.1; else sleep 0.3; fi
 	done
 }
 
@@ -103,33 +105,38 @@ at_least() {
 }
 
 # established SIDE PEER: SIDE's state of PEER is established with every child
-# of its configuration live
+# of its configuration live (one jq for both files: the waits poll this)
 established() {
-	jq -e --argjson n "$(jq '.peers[0].children | length' "$W/$1/conf.json")" \
-	    '.phase == "established" and ([.children[] | select(.state == "established")] | length) >= $n' "$W/$1/$2.json" >/dev/null
+	jq -en '(input.peers[0].children | length) as $n | input
+	    | .phase == "established" and ([.children[] | select(.state == "established")] | length) >= $n' \
+	    "$W/$1/conf.json" "$W/$1/$2.json" >/dev/null
 }
 
-# keys_of SIDE local|peer: the keys of SIDE's table as "protocol sender receiver key";
-# a's LocalKeyName is b's PeerKeyName, so b's rows are read the other way round
+# keys_of SIDE local|peer: the keys of SIDE's table as "protocol sender receiver key",
+# sorted; a's LocalKeyName is b's PeerKeyName, so b's rows are read the other way
+# round (jq's sort: the byte order, sort's under LC_ALL=C)
+keys_jq_local='[.rows[] | "\(.Protocol) \(.LocalKeyName) \(.PeerKeyName) \(.Key)"] | sort'
+keys_jq_peer='[.rows[] | "\(.Protocol) \(.PeerKeyName) \(.LocalKeyName) \(.Key)"] | sort'
 keys_of() {
 	if [ "$2" = local ]; then
-		jq -r '.rows[] | "\(.Protocol) \(.LocalKeyName) \(.PeerKeyName) \(.Key)"' "$W/$1/kt.json" | sort
+		jq -r "$keys_jq_local | .[]" "$W/$1/kt.json"
 	else
-		jq -r '.rows[] | "\(.Protocol) \(.PeerKeyName) \(.LocalKeyName) \(.Key)"' "$W/$1/kt.json" | sort
+		jq -r "$keys_jq_peer | .[]" "$W/$1/kt.json"
 	fi
 }
 
 # same_keys: a's and b's tables hold the same keys (read again for up to 1 s:
-# an exchange half done has written one table and not yet the other)
+# an exchange half done has written one table and not yet the other); one jq
+# for both tables, as keys_of reads them
 same_keys() {
-	local ka kb
+	local out
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		ka=$(keys_of a local)
-		kb=$(keys_of b peer)
-		[ -n "$ka" ] && [ "$ka" = "$kb" ] && return 0
+		out=$(jq -rn "(input | $keys_jq_local) as \$a | (input | $keys_jq_peer) as \$b | $same_jq" \
+		    "$W/a/kt.json" "$W/b/kt.json" 2>&1) && [ "$out" = same ] && return 0
 		sleep 0.1
 	done
-	echo "a: $ka"
-	echo "b: $kb"
+	echo "$out"
 	return 1
 }
+same_jq='if ($a | length) > 0 and $a == $b then "same"
+    else "a: \($a | join("\n"))\nb: \($b | join("\n"))" end'

@@ -72,8 +72,11 @@
 #      RKMP_BGP_LAB_AF    4 (default) or 6: the session between 10.78.0.x or
 #                         fd78::x (give the same to every command)
 set -eu
+# (this script's directory without a process: the tests start it often)
+HERE=${BASH_SOURCE[0]%/*}
+[ "$HERE" != "${BASH_SOURCE[0]}" ] || HERE=.
 # shellcheck source=tests/netns.bash
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../netns.bash"
+. "$HERE/../netns.bash"
 NAME=${RKMP_BGP_LAB_NAME:-rkmp-bgp}
 RUN=${RKMP_BGP_LAB_RUN:-/run/rkmp-bgp-lab/$NAME}
 AF=${RKMP_BGP_LAB_AF:-4}
@@ -102,22 +105,33 @@ side() {
 	DIR=$RUN/$1
 }
 
-need_root() { [ "$(id -u)" = 0 ] || die "needs root (network namespaces)"; }
+need_root() { [ "$EUID" = 0 ] || die "needs root (network namespaces)"; }
 need_ns() { [ -e "/run/netns/$NS" ] || die "namespace $NS does not exist: run '$0 up' first"; }
+
+# get VAR FILE: FILE's first line into VAR; fails when FILE cannot be read or
+# is empty.  The state and the waits read files this way, without a process
+# (a cat each was most of a poll's cost)
+get() {
+	local l=
+	{ IFS= read -r l < "$2"; } 2>/dev/null || [ -n "$l" ] || return 1
+	printf -v "$1" %s "$l"
+}
 
 alive() {	# process $1 exists and is no zombie
 	local st
-	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	get st "/proc/$1/stat" || return 1
+	st=${st##*) }
 	[ "${st%% *}" != Z ]
 }
 
 # running: SIDE's daemon (DIR set) runs: its kind in KIND, its pid in PID
 running() {
 	local comm
-	KIND=$(cat "$DIR/daemon" 2>/dev/null) || return 1
-	PID=$(cat "$DIR/$KIND.pid" 2>/dev/null) || return 1
-	[ -n "$PID" ] && alive "$PID" || return 1
-	comm=$(cat "/proc/$PID/comm" 2>/dev/null) || return 1
+	KIND="" PID=""
+	get KIND "$DIR/daemon" || return 1
+	get PID "$DIR/$KIND.pid" || return 1
+	alive "$PID" || return 1
+	get comm "/proc/$PID/comm" || return 1
 	case "$KIND:$comm" in
 	bird:bird|frr:bgpd) return 0 ;;
 	*) return 1 ;;
@@ -330,86 +344,152 @@ cmd_ctl() {	# cmd_ctl SIDE ARGS...
 	if [ "$KIND" = bird ]; then birdc_ "$@"; else vtysh_ "$@"; fi
 }
 
-# state: one word
+bfd_mode() { local m; get m "$DIR/mode" && [ "$m" = bfd ]; }
+
+# get_state: the session's state, one word, in ST (asks the daemon)
 get_state() {
-	local out st
-	running || { echo NotRunning; return 0; }
-	if [ "$(cat "$DIR/mode" 2>/dev/null)" = bfd ]; then
+	local out f1 f2 f3 f4 f6
+	ST=""
+	running || { ST=NotRunning; return 0; }
+	if bfd_mode; then
 		# "10.78.0.2  bgp-a  Up  12:00:00.000  0.100  0.500": the 3rd column
-		out=$(birdc_ show bfd sessions 2>/dev/null) || { echo Unknown; return 0; }
-		st=$(awk -v p="$PEER" '$1 == p { print $3 }' <<<"$out")
+		out=$(birdc_ show bfd sessions 2>/dev/null) || { ST=Unknown; return 0; }
+		while read -r f1 _ f3 _; do
+			[ "$f1" != "$PEER" ] || ST=$f3
+		done <<<"$out"
 	elif [ "$KIND" = bird ]; then
 		# "peer  BGP  ---  up  12:00:00.000  Established": the 6th column is
 		# the BGP state; "down ... Error: Kernel MD5 auth failed": Error;
 		# "down" without more: Down
-		out=$(birdc_ show protocols peer 2>/dev/null) || { echo Unknown; return 0; }
-		st=$(awk '$1 == "peer" && $2 == "BGP" {
-			s = $6 != "" ? $6 : $4; sub(/:$/, "", s)
-			print toupper(substr(s, 1, 1)) substr(s, 2) }' <<<"$out")
+		out=$(birdc_ show protocols peer 2>/dev/null) || { ST=Unknown; return 0; }
+		while read -r f1 f2 _ f4 _ f6 _; do
+			if [ "$f1" != peer ] || [ "$f2" != BGP ]; then continue; fi
+			f6=${f6:-$f4}
+			f6=${f6%:}
+			ST=${f6^}
+		done <<<"$out"
 	else
-		out=$(vtysh_ -c "show bgp neighbors $PEER json" 2>/dev/null) || { echo Unknown; return 0; }
-		st=$(jq -r --arg p "$PEER" '.[$p].bgpState // empty' <<<"$out" 2>/dev/null) || st=""
+		# {"10.78.0.2":{ ... "bgpState":"Established", ... }}: the one
+		# neighbor asked for (read in bash: a jq was a third of a poll)
+		out=$(vtysh_ -c "show bgp neighbors $PEER json" 2>/dev/null) || { ST=Unknown; return 0; }
+		if [[ $out =~ ^[[:space:]]*\{[[:space:]]*\"([^\"]*)\"[[:space:]]*:[[:space:]]*\{ ]] &&
+		    [ "${BASH_REMATCH[1]}" = "$PEER" ] &&
+		    [[ $out =~ \"bgpState\"[[:space:]]*:[[:space:]]*\"([A-Za-z]+)\" ]]; then
+			ST=${BASH_REMATCH[1]}
+		fi
 	fi
-	echo "${st:-Unknown}"
+	ST=${ST:-Unknown}
 }
 
-cmd_state() { side "$1"; get_state; }
+cmd_state() { side "$1"; get_state; echo "$ST"; }
 
-# microseconds since the epoch, and the seconds since one, without a process
-usec() { local t=${EPOCHREALTIME/[.,]/}; echo "${t#0}"; }
-now() { usec; }
-elapsed() { local d=$(( $(usec) - $1 )); printf '%d.%d' $((d / 1000000)) $((d / 100000 % 10)); }
+# tcp_up: the daemon's network namespace holds an established TCP connection
+# (PID set by running; "CurrEstab" of /proc/PID/net/snmp's Tcp lines: the
+# connections ESTABLISHED or CLOSE-WAIT; the lab's namespaces have no TCP but
+# BGP's).  A BGP session is not Established without one.  Read without a
+# process (and unlike /proc/net/tcp without a walk of the host's whole TCP
+# table, 1 ms of CPU), it lets the waits ask the daemon (a birdc, or a vtysh:
+# 60 ms of CPU) only while there is a connection.  Without the counter: true
+# (the daemon is asked)
+tcp_up() {
+	local tag line names="" vals i
+	while read -r tag line; do
+		[ "$tag" = Tcp: ] || continue
+		if [ -z "$names" ]; then names=$line; continue; fi
+		read -r -a names <<<"$names"
+		read -r -a vals <<<"$line"
+		for i in "${!names[@]}"; do
+			[ "${names[i]}" = CurrEstab ] || continue
+			[[ ${vals[i]:-} =~ ^[0-9]+$ ]] || return 0
+			[ "${vals[i]}" -gt 0 ]
+			return
+		done
+		return 0
+	done 2>/dev/null < "/proc/$PID/net/snmp"
+	return 0
+}
+
+# microseconds since the epoch into USEC, and the seconds since one, without a process
+usec() { USEC=${EPOCHREALTIME/[.,]/}; USEC=${USEC#0}; }
+elapsed() { local d; usec; d=$((USEC - $1)); printf '%d.%d' $((d / 1000000)) $((d / 100000 % 10)); }
+
+# nap SECONDS: sleep without a process (read times out on a pipe that only
+# we could write to); the pipe is opened at the first nap
+nap() {
+	[ -n "${NAP_FD:-}" ] || exec {NAP_FD}<> <(:)
+	read -r -t "$1" -u "$NAP_FD" _ || true
+}
 
 cmd_wait() {	# cmd_wait SIDE SECONDS up|down
-	local t0 t limit st up
+	local t0 limit up asked last=""
 	side "$1"
-	case "$2" in ''|*[!0-9.]*) die "SECONDS must be a number, not '$2'" ;; esac
+	if ! [[ $2 =~ ^([0-9]*)(\.([0-9]*))?$ && $2 == *[0-9]* ]]; then
+		die "SECONDS must be a number, not '$2'"
+	fi
+	limit=${BASH_REMATCH[3]}000000
+	limit=$((10#0${BASH_REMATCH[1]} * 1000000 + 10#${limit:0:6}))
 	running || die "no daemon runs on side $1"
 	up=Established
-	[ "$(cat "$DIR/mode" 2>/dev/null)" != bfd ] || up=Up
-	t0=$(now)
-	limit=$(awk -v s="$2" 'BEGIN { printf "%d", s * 1e6 }')
+	! bfd_mode || up=Up
+	usec
+	t0=$USEC
 	while :; do
-		st=$(get_state)
-		if [ "$st" = NotRunning ]; then
+		# without an established TCP connection on port 179 the BGP state
+		# is not Established (BFD has no connection: always asked)
+		if [ -n "$last" ] || [ "$up" = Up ] || ! running || tcp_up; then
+			get_state
+			asked=1
+		else
+			ST=""
+			asked=""
+		fi
+		if [ "$ST" = NotRunning ]; then
 			die "$1: the daemon exited after $(elapsed "$t0") s"
 		fi
-		if [ "$3" = up ] && [ "$st" = "$up" ]; then
+		if [ "$3" = up ] && [ "$ST" = "$up" ]; then
 			echo "$up after $(elapsed "$t0") s"
 			return 0
 		fi
-		if [ "$3" = down ] && [ "$st" = "$up" ]; then
+		if [ "$3" = down ] && [ "$ST" = "$up" ]; then
 			echo "bgp-lab: $1: $up after $(elapsed "$t0") s, expected to stay down" >&2
 			return 1
 		fi
-		t=${EPOCHREALTIME/[.,]/}
-		if (( ${t#0} - t0 >= limit )); then
+		usec
+		if ((USEC - t0 >= limit)); then
+			# the last state in the daemon's own word: asked once more
+			if [ -z "$asked" ]; then
+				last=1
+				continue
+			fi
 			if [ "$3" = up ]; then
-				echo "bgp-lab: $1: not $up after $2 s: $st" >&2
+				echo "bgp-lab: $1: not $up after $2 s: $ST" >&2
 				return 1
 			fi
-			echo "not $up for $2 s: $st"
+			echo "not $up for $2 s: $ST"
 			return 0
 		fi
-		# coming up is timed to 0.2 s; staying down needs no such precision
-		if [ "$3" = up ]; then sleep 0.2; else sleep 0.5; fi
+		# coming up is timed to 0.2 s; staying down, while the daemon is
+		# asked, to 0.5 s
+		if [ "$3" = up ] || [ -z "$asked" ]; then nap 0.2; else nap 0.5; fi
 	done
 }
 
 cmd_md5() {	# cmd_md5 SIDE [SECRET]
-	local out lines plen=32 tcpd opts
+	local out lines plen=32 tcpd bad="" n=0 l
 	side "$1"
 	need_ns
 	[ "$AF" = 4 ] || plen=128
 	# -e asks for the socket's TCP-MD5 keys (INET_DIAG_MD5SIG, root only):
 	# "md5keys:10.78.0.2/32=KEY"; iproute2 6.1 writes KEY itself unbuffered,
 	# so it lands in front of the header line: print from "Recv-Q" on
-	out=$(ip netns exec "$NS" ss -tnie state established "( sport = :179 or dport = :179 )" 2>/dev/null) ||
+	out=$(ss -N "$NS" -tnie state established "( sport = :179 or dport = :179 )" 2>/dev/null) ||
 	    die "ss failed in $NS"
-	out=$(sed '1s/.*Recv-Q/Recv-Q/' <<<"$out")
-	lines=$(sed 1d <<<"$out")
+	[[ $out != *Recv-Q* ]] || out=Recv-Q${out#*Recv-Q}
+	lines=""
+	[[ $out != *$'\n'* ]] || lines=${out#*$'\n'}
+	# (parsed in bash, not sed and grep: every test calls this a few times)
 	[ -n "$lines" ] || die "$1: no established TCP connection on port 179 in $NS"
-	grep -q "md5keys:$PEER/$plen=" <<<"$lines" ||
+	[[ $lines == *"md5keys:$PEER/$plen="* ]] ||
 	    die "$1: the BGP TCP connection has no TCP-MD5 key for $PEER: $(tr '\n\t' '  ' <<<"$lines")"
 	echo "$out"
 	[ -n "${2:-}" ] || return 0
@@ -417,12 +497,16 @@ cmd_md5() {	# cmd_md5 SIDE [SECRET]
 	# -M: tcpdump checks each segment's RFC 2385 digest: "md5 valid", or
 	# "md5  (invalid)"
 	tcpd=$(timeout 10 ip netns exec "$NS" tcpdump -l -n -vv -M "$2" -c 2 -i "bgp-$1" "tcp port 179" 2>/dev/null) || true
-	opts=$(grep -o 'options \[[^]]*\]' <<<"$tcpd" || true)
-	[ "$(grep -c . <<<"$opts")" -ge 2 ] || die "$1: fewer than 2 BGP segments on bgp-$1 in 10 s"
-	if grep -v 'md5 valid' <<<"$opts" >/dev/null; then
-		die "$1: BGP segments whose TCP-MD5 digest is not valid for the secret given: $(grep -v 'md5 valid' <<<"$opts" | sort -u | tr '\n' ' ')"
-	fi
-	echo "tcpdump -M: $(grep -c . <<<"$opts") segments on bgp-$1, TCP-MD5 valid for the secret given"
+	# each segment's options, "options [...]"
+	while [[ $tcpd =~ options\ \[[^]]*\] ]]; do
+		l=${BASH_REMATCH[0]}
+		tcpd=${tcpd#*"$l"}
+		n=$((n + 1))
+		[[ $l == *"md5 valid"* ]] || bad="$bad$l "
+	done
+	[ "$n" -ge 2 ] || die "$1: fewer than 2 BGP segments on bgp-$1 in 10 s"
+	[ -z "$bad" ] || die "$1: BGP segments whose TCP-MD5 digest is not valid for the secret given: $bad"
+	echo "tcpdump -M: $n segments on bgp-$1, TCP-MD5 valid for the secret given"
 }
 
 cmd_md5_counters() {	# cmd_md5_counters SIDE
