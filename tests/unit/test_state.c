@@ -611,6 +611,69 @@ TEST(state_round_trip_every_field)
 	free(dir);
 }
 
+/* The state file is written by our JSON writer in jansson's JSON_INDENT(2)
+ * form: jansson, given the document it parses, dumps the same bytes (every
+ * field filled, and a fresh SA). */
+TEST(state_written_as_jansson_indents)
+{
+	struct rkmp_sa *a = calloc(1, sizeof(*a));
+	char *buf, *again;
+	size_t len;
+	json_t *j;
+
+	ASSERT_TRUE(a != NULL);
+	for (int round = 0; round < 2; round++) {
+		if (round == 0) {
+			ASSERT_INT_EQ(fill_all(a), 0);
+			/* and the old RKMP SA of a rekey, which fill_all leaves out */
+			a->old.spi_i = 0x0123456789abcdefULL;
+			a->old.spi_r = 0xfedcba9876543210ULL;
+			a->old.initiator = true;
+			a->old.mid_next = 7;
+			a->old.mid_peer = 5;
+			a->old.iv_counter_out = 42;
+			a->old.suite = a->suite;
+			a->old.a_len = 32;
+			a->old.e_len = 16;
+			memset(a->old.sk_ai, 0xa1, 32);
+			memset(a->old.sk_ar, 0xa2, 32);
+			memset(a->old.sk_ei, 0xe1, 16);
+			memset(a->old.sk_er, 0xe2, 16);
+			/* and a pending request with every member */
+			a->pending.op = RKMP_CHILD_REKEY;
+			a->pending.msg_id = 9;
+			a->pending.protocol = RKMP_PROTO_TCP_AO;
+			a->pending.spi_size = 1;
+			a->pending.spi_local[0] = 0x5a;
+			a->pending.target[0] = 0x3c;
+			a->pending.nonce.len = 32;
+			memset(a->pending.nonce.p, 0x77, 32);
+			a->pending.dh_group = 31;
+			a->pending.ike_spi = 0x1122334455667788ULL;
+			a->pending.retries = 1;
+		} else {
+			rkmp_sa_wipe(a);
+			snprintf(a->id_local, sizeof(a->id_local), "fqdn:a.example");
+			snprintf(a->proposals, sizeof(a->proposals), "aes256gcm16-prfsha256-x25519");
+		}
+		ASSERT_INT_EQ(rkmp_state_dump("a.json", a, &buf, &len), 0);
+		ASSERT_TRUE(len > 2 && buf[len - 1] == '\n');
+		j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+		ASSERT_TRUE(j != NULL);
+		ASSERT_TRUE(round == 1 || (strstr(buf, "\"old_sk_er\"") != NULL &&
+		    strstr(buf, "\"pending\"") != NULL && strstr(buf, "\"seed\"") != NULL));
+		again = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(j);
+		ASSERT_TRUE(again != NULL);
+		ASSERT_INT_EQ(strlen(again), len - 1);
+		ASSERT_MEM_EQ(again, buf, len - 1);
+		free(again);
+		free(buf);
+	}
+	rkmp_sa_wipe(a);
+	free(a);
+}
+
 TEST(state_mode_0600_whatever_the_umask)
 {
 	struct rkmp_sa sa;
