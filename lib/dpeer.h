@@ -40,7 +40,7 @@ struct rkmp_cookie_secrets;	/* ike.h */
 
 /* What the daemon gives every peer. */
 struct rkmp_dpeer_env {
-	const char	*prog;		/* "rkmpd": lock holder, warnings */
+	const char	*prog;		/* "rkmpd": the state files' lock holder */
 	const char	*keytable, *events, *hook;
 	/* one datagram (or the RFC 7383 fragments of one message) out of socket sock */
 	int	(*send)(void *ctx, int sock, const struct rkmp_udp_addr *to, const uint8_t *msg,
