@@ -286,13 +286,13 @@ json() {
 	json rkmpctl 0 none --json -s "$W/b/ctl.sock" status a
 	spi=$(jq -r '.children[0].spi_local' "$W/a/b.json")
 	json rkmpctl 0 none --json -s "$W/a/ctl.sock" rekey b "$spi"
-	json rkmpctl 1 error --json -s "$W/a/ctl.sock" rekey b ff
+	json rkmpctl 1 error --json -s "$W/a/ctl.sock" rekey b "$(free_spi "$W/a/b.json")"
 	json rkmpctl 2 error --json -s "$W/a/ctl.sock" status nobody
 	# generate, delete, down, up, reload, events: their answers and errors
 	json rkmpctl 0 none --json -s "$W/a/ctl.sock" generate b --protocol tcp-ao
 	spi=$(jq -r '.generate.children[0].spi' <<<"$output")
 	json rkmpctl 0 none --json -s "$W/a/ctl.sock" delete b "$spi"
-	json rkmpctl 1 error --json -s "$W/a/ctl.sock" delete b ff
+	json rkmpctl 1 error --json -s "$W/a/ctl.sock" delete b "$(free_spi "$W/a/b.json")"
 	json rkmpctl 2 error --json -s "$W/a/ctl.sock" generate b --protocol esp
 	json rkmpctl 0 none --json -s "$W/a/ctl.sock" reload
 	json rkmpctl 0 none --json -s "$W/a/ctl.sock" down b

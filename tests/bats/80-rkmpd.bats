@@ -187,9 +187,7 @@ certs() {
 	new=$(jq -r .rekey.new_spi <<<"$output")
 	jq -e --arg s "$new" '[.children[] | select(.spi_local == $s and .state == "established")] | length == 1' "$W/a/b.json"
 	# an SPI none of a's children has (SPIs are one octet: ff may be one)
-	free=$(jq -r '[.children[].spi_local] as $used | first(range(255; 0; -1)
-	    | . as $n | "0123456789abcdef" | .[$n / 16 | floor:$n / 16 | floor + 1] + .[$n % 16:$n % 16 + 1]
-	    | select(IN($used[]) | not))' "$W/a/b.json")
+	free=$(free_spi "$W/a/b.json")
 	run -1 --separate-stderr "$RKMP_BIN/rkmpctl" -s "$W/a/ctl.sock" rekey b "$free"
 	[ "$stderr" = "rkmpctl: refused: b: no established child SA with our SPI $free" ]
 }

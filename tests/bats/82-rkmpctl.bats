@@ -109,7 +109,7 @@ rows() {
 	# the errors: an SPI no live child has (exit 1), not hex (2), an unknown peer (2)
 	run -1 --separate-stderr ctl a delete b "$spi"
 	assert_equal "$stderr" "rkmpctl: refused: b: no live child SA with our SPI $spi"
-	run -1 --separate-stderr ctl a --json delete b ff
+	run -1 --separate-stderr ctl a --json delete b "$(free_spi "$W/a/b.json")"
 	jq -e '.error.class == "refused" and .error.exit == 1 and .error.where == "b"' <<<"$output"
 	run -2 --separate-stderr ctl a delete b xyz
 	assert_equal "$stderr" "rkmpctl: usage: xyz: not an SPI in hex"

@@ -36,3 +36,11 @@ complete_words() {	# complete_words WORD... : COMPREPLY for the last word, one p
 		_rkmp "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
 		printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
 }
+
+# free_spi STATE: a one-octet SPI, in hex, that none of the state's children
+# has as ours (TCP-AO's and BFD's SPIs are one octet: a fixed "ff" may be one)
+free_spi() {
+	jq -r '[.children[].spi_local] as $used | first(range(255; 0; -1)
+	    | . as $n | "0123456789abcdef" | .[$n / 16 | floor:$n / 16 | floor + 1] + .[$n % 16:$n % 16 + 1]
+	    | select(IN($used[]) | not))' "$1"
+}
